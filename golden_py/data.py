@@ -1,0 +1,104 @@
+"""CIFAR-10 from the official python-version folder, and the bundled sample images.
+
+The folder is `cifar-10-batches-py/` with pickled `data_batch_1..5` and `test_batch`, as the CIFAR-10 site
+distributes it. Augmentation runs on whole batches in-process: DataLoader workers would compete with the
+training threads for the 2 cores of the reference machine.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ENV_VAR = "CIFAR10_DIR"
+BATCH_DIR = "cifar-10-batches-py"
+TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
+TEST_FILES = ["test_batch"]
+SAMPLES_FILE = "cifar10_test_samples.npz"
+
+
+class DataError(RuntimeError):
+    """Missing or malformed dataset files; the message names the file."""
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """The folder holding the batch files: DIR/cifar-10-batches-py or DIR itself; default $CIFAR10_DIR."""
+    if data_dir is None:
+        data_dir = os.environ.get(ENV_VAR)
+        if not data_dir:
+            raise DataError(f"no CIFAR-10 folder given: pass --data-dir DIR or set ${ENV_VAR}")
+    root = Path(data_dir)
+    for cand in (root / BATCH_DIR, root):
+        if (cand / "test_batch").is_file():
+            return cand
+    raise DataError(f"{root}: no CIFAR-10 batches found (expected {root / BATCH_DIR}/test_batch "
+                    f"and data_batch_1..5, the official python-version layout)")
+
+
+def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if not path.is_file():
+        raise DataError(f"{path}: missing CIFAR-10 batch file")
+    try:
+        with open(path, "rb") as f:
+            d = pickle.load(f, encoding="bytes")
+        data = np.asarray(d[b"data"], dtype=np.uint8)
+        labels = np.asarray(d[b"labels"], dtype=np.int64)
+    except Exception as e:  # pickle errors come in many types; all mean the same to the user
+        raise DataError(f"{path}: not a CIFAR-10 python batch ({type(e).__name__}: {e})") from e
+    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
+        raise DataError(f"{path}: unexpected shape data={data.shape} labels={labels.shape}")
+    if labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path}: labels outside 0..9")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def load_split(data_dir, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images (N,3,32,32) and int64 labels of the train or test split."""
+    folder = resolve_data_dir(data_dir)
+    parts = [_load_batch(folder / name) for name in (TRAIN_FILES if train else TEST_FILES)]
+    images = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def load_samples() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The bundled exact CIFAR-10 test images: (uint8 images, labels, their test-set indices)."""
+    ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
+    with resources.as_file(ref) as p, np.load(p) as z:
+        return (torch.from_numpy(z["images"].copy()), torch.from_numpy(z["labels"].astype(np.int64)),
+                torch.from_numpy(z["indices"].astype(np.int64)))
+
+
+def load_images(indices, data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Test images by index: from the dataset when data_dir is given, else from the bundled samples
+    (where index N means the N-th bundled sample)."""
+    idx = list(indices)
+    if data_dir is None:
+        images, labels, _ = load_samples()
+        bad = [i for i in idx if not 0 <= i < len(images)]
+        if bad:
+            raise DataError(f"bundled samples: image index {bad[0]} out of range 0..{len(images) - 1} "
+                            f"(use --data-dir for the full test set)")
+    else:
+        images, labels = load_split(data_dir, train=False)
+        bad = [i for i in idx if not 0 <= i < len(images)]
+        if bad:
+            raise DataError(f"test set: image index {bad[0]} out of range 0..{len(images) - 1}")
+    return images[idx], labels[idx]
+
+
+def augment(batch_u8: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop with zero padding plus random horizontal flip, for a whole uint8 batch at once."""
+    n, c, h, w = batch_u8.shape
+    padded = torch.nn.functional.pad(batch_u8, (pad, pad, pad, pad))
+    oy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    ox = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    rows = (oy[:, None] + torch.arange(h))[:, None, :, None]
+    cols = (ox[:, None] + torch.arange(w))[:, None, None, :]
+    out = padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    flip = torch.rand(n, generator=gen) < 0.5
+    return torch.where(flip[:, None, None, None], out.flip(3), out)

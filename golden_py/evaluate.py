@@ -1,0 +1,55 @@
+"""Top-1 accuracy of a checkpoint on the CIFAR-10 test set (fp32).
+
+    python -m golden_py.evaluate --checkpoint checkpoints/vgg16_a4w4.pt --data-dir DIR
+
+The last output line is `top1=NN.NN%`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from .checkpoint import CheckpointError, load_model
+from .data import DataError, load_split
+from .model import normalize
+
+
+@torch.no_grad()
+def predict(model, images_u8: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    preds = [model(normalize(images_u8[i:i + batch_size])).argmax(1) for i in range(0, len(images_u8), batch_size)]
+    model.train(was_training)
+    return torch.cat(preds)
+
+
+def accuracy(model, images_u8, labels) -> float:
+    return 100.0 * (predict(model, images_u8) == labels).float().mean().item()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N test images")
+    args = ap.parse_args(argv)
+    try:
+        model, meta = load_model(args.checkpoint)
+        x, y = load_split(args.data_dir, train=False)
+    except (CheckpointError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.limit:
+        x, y = x[:args.limit], y[:args.limit]
+    pred = predict(model, x)
+    correct = int((pred == y).sum())
+    print(f"checkpoint: {args.checkpoint} ({meta.get('epochs_trained', '?')} epochs)")
+    print(f"images: {len(y)}  correct: {correct}")
+    print(f"top1={100.0 * correct / len(y):.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

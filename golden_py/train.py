@@ -1,0 +1,175 @@
+"""Train VGG16_quant on CIFAR-10 with quantization-aware training.
+
+    python -m golden_py.train --data-dir DIR --epochs 30 --out runs/a4w4 [--resume] [--bf16]
+
+State (model, optimizer, schedule, epoch, log) is written after every epoch to OUT/state.pt; --resume
+continues from it. Shuffling and augmentation draw from a generator seeded by (seed, epoch), so an
+interrupted and resumed run makes the same choices as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from .checkpoint import CheckpointError, load_model, save_inference
+from .data import DataError, augment, load_split
+from .evaluate import accuracy
+from .model import VGG16Quant, normalize
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up, then cosine to zero."""
+    if step < warmup:
+        return (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+def build_optimizer(model: nn.Module, lr: float, alpha_lr: float, wd: float) -> torch.optim.Optimizer:
+    alphas, decay, no_decay = [], [], []
+    for name, p in model.named_parameters():
+        if name.endswith("act_alpha") or name.endswith("wgt_alpha"):
+            alphas.append(p)
+        elif p.ndim <= 1:
+            no_decay.append(p)  # BN and bias parameters
+        else:
+            decay.append(p)
+    return torch.optim.SGD([
+        {"params": decay, "lr": lr, "weight_decay": wd, "base_lr": lr},
+        {"params": no_decay, "lr": lr, "weight_decay": 0.0, "base_lr": lr},
+        {"params": alphas, "lr": alpha_lr, "weight_decay": 0.0, "base_lr": alpha_lr},
+    ], lr=lr, momentum=0.9, nesterov=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
+    ap.add_argument("--out", default="runs/vgg16_a4w4", help="folder for state.pt, model.pt, log.jsonl")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=0.08)
+    ap.add_argument("--alpha-lr", type=float, default=0.01)
+    ap.add_argument("--wd", type=float, default=5e-4)
+    ap.add_argument("--warmup-epochs", type=float, default=2.0)
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--squeeze", type=int, default=8, choices=(8, 16))
+    ap.add_argument("--a-bit", type=int, default=4, choices=(2, 4))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bf16", action="store_true",
+                    help="bf16 autocast for the convolutions (fast only on CPUs with native bf16, e.g. AVX512-BF16/AMX; "
+                         "about 10x slower than fp32 on AVX2-only CPUs)")
+    ap.add_argument("--init", default=None, help="start from the weights of this checkpoint (a fine-tuning stage)")
+    ap.add_argument("--eval-images", type=int, default=2000,
+                    help="test images scored after each epoch (the first N; 0 = all 10,000)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    ap.add_argument("--limit-batches", type=int, default=0, help="debug: stop each epoch after N batches")
+    ap.add_argument("--threads", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        train_x, train_y = load_split(args.data_dir, train=True)
+        test_x, test_y = load_split(args.data_dir, train=False)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "state.pt"
+    torch.manual_seed(args.seed)
+    model = VGG16Quant(squeeze=args.squeeze, a_bit=args.a_bit)
+    if args.init:
+        try:
+            init_model, _ = load_model(args.init)
+        except CheckpointError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        if init_model.arch() != model.arch():
+            print(f"error: {args.init}: architecture {init_model.arch()} != requested {model.arch()}", file=sys.stderr)
+            return 2
+        model.load_state_dict(init_model.state_dict())
+    # channels_last is ~20% faster for oneDNN convolutions on CPU
+    model = model.to(memory_format=torch.channels_last)
+    opt = build_optimizer(model, args.lr, args.alpha_lr, args.wd)
+    steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
+    if args.limit_batches:
+        steps_per_epoch = min(steps_per_epoch, args.limit_batches)
+    total = args.epochs * steps_per_epoch
+    warmup = int(args.warmup_epochs * steps_per_epoch)
+    start_epoch, log = 0, []
+    if args.resume and state_path.is_file():
+        st = torch.load(state_path, map_location="cpu", weights_only=False)
+        if st["args"]["epochs"] != args.epochs or st["args"]["seed"] != args.seed:
+            print(f"error: {state_path} was started with epochs={st['args']['epochs']} seed={st['args']['seed']}; "
+                  f"resume with the same values", file=sys.stderr)
+            return 2
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        start_epoch, log = st["epoch"], st["log"]
+        print(f"resumed from {state_path} at epoch {start_epoch}")
+    elif args.resume:
+        print(f"no {state_path} yet: starting from scratch")
+
+    criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    try:
+        from tqdm import tqdm
+    except ImportError:  # progress bars are a convenience
+        tqdm = None
+
+    for epoch in range(start_epoch, args.epochs):
+        gen = torch.Generator().manual_seed(args.seed * 100003 + epoch)
+        perm = torch.randperm(len(train_x), generator=gen)
+        model.train()
+        t0 = time.time()
+        seen, loss_sum, correct = 0, 0.0, 0
+        batches = range(steps_per_epoch)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10, ncols=100) if tqdm else batches
+        for b in bar:
+            idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
+            x = normalize(augment(train_x[idx], gen)).contiguous(memory_format=torch.channels_last)
+            y = train_y[idx]
+            f = lr_factor(epoch * steps_per_epoch + b, total, warmup)
+            for g in opt.param_groups:
+                g["lr"] = g["base_lr"] * f
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model(x)
+            loss = criterion(logits.float(), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seen += len(y)
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            if tqdm:
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
+        n_eval = args.eval_images or len(test_x)
+        test_top1 = accuracy(model, test_x[:n_eval], test_y[:n_eval])
+        rec = {"epoch": epoch + 1, "train_loss": round(loss_sum / seen, 4),
+               "train_acc": round(100 * correct / seen, 2), "test_top1": round(test_top1, 2), "test_images": n_eval,
+               "seconds": round(time.time() - t0, 1)}
+        log.append(rec)
+        print(json.dumps(rec), flush=True)
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        meta = {"command": "python -m golden_py.train " + " ".join(sys.argv[1:] if argv is None else argv),
+                "seed": args.seed, "epochs_trained": epoch + 1, "epochs_planned": args.epochs,
+                "test_top1_during_training": rec["test_top1"], "test_images_during_training": n_eval, "recipe": vars(args)}
+        save_inference(model, out / "model.pt", meta)
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "log": log,
+                    "args": vars(args)}, tmp)
+        tmp.replace(state_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

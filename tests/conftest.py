@@ -1,0 +1,33 @@
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from golden_py.checkpoint import save_inference  # noqa: E402
+from golden_py.model import VGG16Quant  # noqa: E402
+
+COMMITTED = ROOT / "checkpoints" / "vgg16_a4w4.pt"
+
+
+@pytest.fixture(scope="session")
+def random_model():
+    """A VGG16_quant with random weights but realistic BN statistics (a few train-mode passes)."""
+    torch.manual_seed(1)
+    m = VGG16Quant()
+    m.train()
+    with torch.no_grad():
+        for _ in range(3):
+            m(torch.randn(16, 3, 32, 32))
+    m.eval()
+    return m
+
+
+@pytest.fixture(scope="session")
+def random_ckpt(tmp_path_factory, random_model):
+    p = tmp_path_factory.mktemp("ckpt") / "random.pt"
+    save_inference(random_model, p, {"note": "random weights, for tests"})
+    return p

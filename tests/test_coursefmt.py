@@ -1,0 +1,128 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from golden_py.coursefmt import FormatError, read_folder, write_layer
+from golden_py.export import check_vectors
+from golden_py.tiling import tile_layer
+
+from conftest import ROOT
+
+
+def _layer(ic=8, oc=8, side=4, rows=8, cols=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randint(0, 16, (ic, side, side), generator=g)
+    w = torch.randint(-7, 8, (oc, ic, 3, 3), generator=g)
+    return tile_layer(a, w, rows, cols)
+
+
+def test_layer27_file_set_and_byte_layout(tmp_path):
+    t = _layer()
+    write_layer(t, tmp_path)
+    names = sorted(p.name for p in tmp_path.glob("*.txt"))
+    assert names == sorted(["activation_tile0.txt", "out.txt", "out_raw.txt"]
+                           + [f"weight_itile0_otile0_kij{k}.txt" for k in range(9)]
+                           + [f"psum_kij{k}.txt" for k in range(9)])
+    act = (tmp_path / "activation_tile0.txt").read_text().splitlines()
+    assert act[0] == "#time0row7[msb-lsb],time0row6[msb-lst],...,time0row0[msb-lst]#"
+    assert act[2] == "#.....#" and len(act) == 3 + 36
+    # padded position 7 (row 1, col 1 of the 6x6 grid) holds input pixel (0,0); row 7 comes first, MSB first
+    line = act[3 + 7]
+    assert line == "".join(format(int(t.a_tiles[0, r, 7]), "04b") for r in range(7, -1, -1))
+    w = (tmp_path / "weight_itile0_otile0_kij4.txt").read_text().splitlines()
+    assert w[0] == "#col0row7[msb-lsb],col0row6[msb-lst],...,col0row0[msb-lst]#" and len(w) == 3 + 8
+    assert w[3 + 2] == "".join(format(int(t.w_tiles[0, 0, 2, r, 4]) & 15, "04b") for r in range(7, -1, -1))
+    out = (tmp_path / "out_raw.txt").read_text().splitlines()
+    assert out[0] == "#time0co7[msb-lsb],time0co6[msb-lst],...,time0col0[msb-lst]#" and len(out) == 3 + 16
+    assert out[3 + 5] == "".join(format(int(t.out[c, 5]) & 0xFFFF, "016b") for c in range(7, -1, -1))
+    viz = (tmp_path / "viz" / "viz_out.txt").read_text().splitlines()[3]
+    assert viz == "".join(f"{max(0, int(t.out[c, 0])): 6d} " for c in range(7, -1, -1))
+
+
+@pytest.mark.parametrize("ic,oc,side,rows,cols", [(8, 8, 4, 8, 8), (20, 13, 5, 8, 8), (16, 16, 3, 16, 16)])
+def test_round_trip(tmp_path, ic, oc, side, rows, cols):
+    t = _layer(ic, oc, side, rows, cols)
+    write_layer(t, tmp_path)
+    v = read_folder(tmp_path)
+    assert (v.rows, v.cols, v.side) == (rows, cols, side)
+    assert torch.equal(v.a_tiles, t.a_tiles) and torch.equal(v.w_tiles, t.w_tiles)
+    assert torch.equal(v.psum, t.psum)
+    assert torch.equal(v.out_raw, torch.stack([t.out_tile(o) for o in range(t.n_oc)]))
+    compared, problems = check_vectors(v)
+    assert problems == [] and compared > 0
+
+
+def test_corrupted_expectation_is_detected(tmp_path):
+    """Negative test: one flipped bit in out.txt or in a psum file must be reported with its location."""
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "out.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    s = lines[3 + 2]
+    lines[3 + 2] = s[:-2] + ("1" if s[-2] == "0" else "0") + "\n"   # col0 LSB of output nij 2
+    p.write_text("".join(lines))
+    _, problems = check_vectors(read_folder(tmp_path))
+    assert len(problems) == 1 and problems[0].startswith("out: otile=0, col=0, o_nij=2")
+
+    q = tmp_path / "psum_kij3.txt"
+    lines = q.read_text().splitlines(keepends=True)
+    lines[3 + 10] = ("1" if lines[3 + 10][0] == "0" else "0") + lines[3 + 10][1:]  # col7 MSB of nij 10
+    q.write_text("".join(lines))
+    _, problems = check_vectors(read_folder(tmp_path))
+    assert any(pr.startswith("psum: itile=0, otile=0, col=7, nij=10, kij=3") for pr in problems)
+
+
+def test_malformed_line_names_file_and_line(tmp_path):
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "weight_itile0_otile0_kij5.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[6] = lines[6][:5] + "2" + lines[6][6:]
+    p.write_text("".join(lines))
+    with pytest.raises(FormatError, match=r"weight_itile0_otile0_kij5.txt:7: expected only 0/1"):
+        read_folder(tmp_path)
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "activation_tile0.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[10] = lines[10][4:]
+    p.write_text("".join(lines))
+    with pytest.raises(FormatError, match=r"activation_tile0.txt:11: 28 bits where earlier lines have 32"):
+        read_folder(tmp_path)
+
+
+def test_value_that_does_not_fit_is_an_error(tmp_path):
+    t = _layer(ic=64, oc=8, side=3)
+    with pytest.raises(ValueError, match=r"out_raw_otile0.txt: value .* does not fit 8-bit"):
+        write_layer(t, tmp_path, psum_bits=8, psums=False)
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "golden_py.export", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_export_cli_and_check(tmp_path, random_ckpt):
+    r = _run("--checkpoint", str(random_ckpt), "--layer", "27", "--image", "3", "--out", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    assert "8->8 on 4x4" in r.stdout
+    r = _run("--check", str(tmp_path / "g"))
+    assert r.returncode == 0 and "consistent" in r.stdout, r.stdout
+    p = tmp_path / "g" / "out_raw.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[4] = lines[4][:-2] + ("1" if lines[4][-2] == "0" else "0") + "\n"
+    p.write_text("".join(lines))
+    r = _run("--check", str(tmp_path / "g"))
+    assert r.returncode == 1 and "MISMATCH out_raw" in r.stdout
+
+
+def test_export_cli_bad_inputs(tmp_path, random_ckpt):
+    r = _run("--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "missing.pt: checkpoint not found" in r.stderr
+    r = _run("--checkpoint", str(random_ckpt), "--layer", "28", "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "features[28] is ReLU, not a QuantConv2d" in r.stderr
+    r = _run("--checkpoint", str(random_ckpt), "--image", "99", "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "image index 99 out of range" in r.stderr
+    r = _run("--checkpoint", str(random_ckpt), "--data-dir", str(tmp_path), "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "no CIFAR-10 batches found" in r.stderr
+    r = _run("--check", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "not a folder" in r.stderr
