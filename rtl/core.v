@@ -1,0 +1,177 @@
+// Accelerator core: SRAMs, sequencer, L0 skew, systolic MAC array, OFIFO, SFU and output FIFO.
+//
+//   act_wr/wgt_wr --> [act SRAM] [wgt SRAM]     (host writes are accepted while the sequencer is idle)
+//   cmd --> [cmd FIFO] --> [sequencer] --reads--> SRAMs --> [L0 skew] --> [MAC array] --> [OFIFO]
+//                             |  tag per token --> [tag FIFO] ----------------------------.   |
+//                             '-- credits: tokens in flight <= CREDITS                    v   v
+//                                                              out <-- [out FIFO] <-- [SFU + acc SRAM]
+// psum_* shows each psum vector as the SFU takes it from the OFIFO, acc_* each finished raw sum; both are
+// observation ports for monitors and carry no handshake.
+module core #(
+    parameter integer ROWS      = 8,
+    parameter integer COLS      = 8,
+    parameter integer A_W       = 4,
+    parameter integer W_W       = 4,
+    parameter integer PSUM_W    = 16,
+    parameter integer ACC_W     = 16,
+    parameter integer ACT_DEPTH = 1024,
+    parameter integer WGT_DEPTH = 256,
+    parameter integer ACC_DEPTH = 256,
+    parameter integer CMD_DEPTH = 4,
+    parameter integer OUT_DEPTH = 8,
+    parameter integer FAULT_ROW = 0,    // fault injection (tests only): psum bit FAULT_BIT of
+    parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
+    parameter integer FAULT_BIT = -1
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+    input  wire                      act_wr_valid,
+    output wire                      act_wr_ready,
+    input  wire [15:0]               act_wr_addr,
+    input  wire [ROWS*A_W-1:0]       act_wr_data,
+    input  wire                      wgt_wr_valid,
+    output wire                      wgt_wr_ready,
+    input  wire [15:0]               wgt_wr_addr,
+    input  wire [ROWS*COLS*W_W-1:0]  wgt_wr_data,
+    input  wire                      cmd_valid,
+    output wire                      cmd_ready,
+    input  wire [114:0]              cmd_data,
+    output wire                      out_valid,
+    input  wire                      out_ready,
+    output wire [COLS*ACC_W-1:0]     out_data,
+    output wire [15:0]               out_addr,
+    output wire [15:0]               out_id,
+    output wire                      psum_valid,
+    output wire [COLS*PSUM_W-1:0]    psum_data,
+    output wire [3:0]                psum_kij,
+    output wire [15:0]               psum_nij,
+    output wire [7:0]                psum_ic,
+    output wire [15:0]               psum_id,
+    output wire                      acc_valid,
+    output wire [COLS*ACC_W-1:0]     acc_data,
+    output wire [15:0]               acc_addr,
+    output wire [15:0]               acc_id,
+    output wire                      busy
+);
+    localparam integer CMD_W   = 115;
+    localparam integer TAG_W   = 63;
+    localparam integer CREDITS = 2 * (ROWS + COLS) + 8;   // > pipeline latency: no stall in steady state
+    localparam integer TOK_W   = A_W + 3 + COLS * W_W;
+    localparam integer CW      = $clog2(CREDITS + 1);
+
+    // ---- commands and sequencer
+    wire             q_valid, q_ready;
+    wire [CMD_W-1:0] q_data;
+    wire [$clog2(CMD_DEPTH+1)-1:0] cmd_count;
+    fifo #(.WIDTH(CMD_W), .DEPTH(CMD_DEPTH)) u_cmd_fifo (
+        .clk(clk), .rst(rst), .in_valid(cmd_valid), .in_ready(cmd_ready), .in_data(cmd_data),
+        .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
+
+    reg  [CW-1:0]    inflight;
+    wire             credit_ok = (inflight < CREDITS[CW-1:0]);
+    wire             act_ren, wgt_ren, issue, seq_idle;
+    wire [15:0]      act_raddr, wgt_raddr;
+    wire [TAG_W-1:0] seq_tag;
+    wire             tok_valid, tok_wl, tok_wsel;
+    sequencer #(.CMD_W(CMD_W), .TAG_W(TAG_W)) u_seq (
+        .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
+        .credit_ok(credit_ok), .act_ren(act_ren), .act_raddr(act_raddr), .wgt_ren(wgt_ren),
+        .wgt_raddr(wgt_raddr), .issue(issue), .tag(seq_tag), .tok_valid(tok_valid), .tok_wl(tok_wl),
+        .tok_wsel(tok_wsel), .idle(seq_idle));
+
+    // ---- memories: the host writes only while the sequencer is idle and no command waits
+    wire host_slot = seq_idle && !q_valid;
+    assign act_wr_ready = host_slot;
+    assign wgt_wr_ready = host_slot;
+    wire [ROWS*A_W-1:0]      act_rdata;
+    wire [ROWS*COLS*W_W-1:0] wgt_rdata;
+    wire act_we = act_wr_valid && host_slot;
+    wire wgt_we = wgt_wr_valid && host_slot;
+    sram_sp #(.WIDTH(ROWS*A_W), .DEPTH(ACT_DEPTH)) u_act_sram (
+        .clk(clk), .en(act_ren || act_we), .we(act_we),
+        .addr(act_we ? act_wr_addr[$clog2(ACT_DEPTH)-1:0] : act_raddr[$clog2(ACT_DEPTH)-1:0]),
+        .wdata(act_wr_data), .rdata(act_rdata));
+    sram_sp #(.WIDTH(ROWS*COLS*W_W), .DEPTH(WGT_DEPTH)) u_wgt_sram (
+        .clk(clk), .en(wgt_ren || wgt_we), .we(wgt_we),
+        .addr(wgt_we ? wgt_wr_addr[$clog2(WGT_DEPTH)-1:0] : wgt_raddr[$clog2(WGT_DEPTH)-1:0]),
+        .wdata(wgt_wr_data), .rdata(wgt_rdata));
+
+    // ---- token per row -> L0 skew -> array
+    wire [ROWS*TOK_W-1:0] tok_rows, tok_skewed;
+    wire [ROWS*A_W-1:0]        arr_a;
+    wire [ROWS-1:0]            arr_v, arr_s, arr_l;
+    wire [ROWS*COLS*W_W-1:0]   arr_d;
+    genvar r;
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_tok
+            assign tok_rows[r*TOK_W +: TOK_W] = {
+                wgt_rdata[r*COLS*W_W +: COLS*W_W], tok_wl, tok_wsel, tok_valid,
+                tok_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
+            assign {arr_d[r*COLS*W_W +: COLS*W_W], arr_l[r], arr_s[r], arr_v[r], arr_a[r*A_W +: A_W]}
+                = tok_skewed[r*TOK_W +: TOK_W];
+        end
+    endgenerate
+    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .in(tok_rows), .out(tok_skewed));
+
+    wire [COLS*PSUM_W-1:0] p_south;
+    wire [COLS-1:0]        v_south;
+    mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W),
+                .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
+        .clk(clk), .rst(rst), .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .wl_west(arr_l),
+        .wl_data_west(arr_d), .p_south(p_south), .valid_south(v_south));
+
+    // ---- OFIFO + tags -> SFU -> output FIFO
+    wire                   of_valid, sfu_ready;
+    wire [COLS*PSUM_W-1:0] of_data;
+    ofifo #(.COLS(COLS), .PSUM_W(PSUM_W), .DEPTH(CREDITS)) u_ofifo (
+        .clk(clk), .rst(rst), .in_valid(v_south), .in_data(p_south),
+        .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data));
+
+    wire             tag_valid;
+    wire [TAG_W-1:0] tag;
+    wire             take = of_valid && sfu_ready;
+    /* verilator lint_off PINCONNECTEMPTY */
+    fifo #(.WIDTH(TAG_W), .DEPTH(CREDITS)) u_tag_fifo (
+        .clk(clk), .rst(rst), .in_valid(issue), .in_ready(), .in_data(seq_tag),
+        .out_valid(tag_valid), .out_ready(take), .out_data(tag), .count());
+    /* verilator lint_on PINCONNECTEMPTY */
+
+    always @(posedge clk) begin
+        if (rst) inflight <= {CW{1'b0}};
+        else if (issue && !take) inflight <= inflight + 1'b1;
+        else if (take && !issue) inflight <= inflight - 1'b1;
+    end
+
+    // the SFU emits one cycle after taking the tag: carry the command id along
+    reg [15:0] tag_out_id;
+    always @(posedge clk) if (take) tag_out_id <= tag[62:47];
+
+    localparam integer OW = 32 + COLS * ACC_W;
+    wire [$clog2(OUT_DEPTH+1)-1:0] out_count;
+    wire             sfu_out_valid;
+    wire [COLS*ACC_W-1:0] sfu_out_data;
+    wire [15:0]      sfu_out_addr;
+    wire             out_space_ok = (out_count + 2 <= OUT_DEPTH);
+    sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
+        .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
+        .in_addr(tag[15:0]), .in_clear(tag[44]), .in_last(tag[45]), .in_relu(tag[46]),
+        .out_space_ok(out_space_ok), .out_valid(sfu_out_valid), .out_data(sfu_out_data),
+        .out_addr(sfu_out_addr), .acc_data(acc_data));
+
+    /* verilator lint_off PINCONNECTEMPTY */
+    fifo #(.WIDTH(OW), .DEPTH(OUT_DEPTH)) u_out_fifo (
+        .clk(clk), .rst(rst), .in_valid(sfu_out_valid), .in_ready(), .in_data({tag_out_id, sfu_out_addr, sfu_out_data}),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data({out_id, out_addr, out_data}), .count(out_count));
+    /* verilator lint_on PINCONNECTEMPTY */
+
+    assign psum_valid = take;
+    assign psum_data  = of_data;
+    assign psum_kij   = tag[35:32];
+    assign psum_nij   = tag[31:16];
+    assign psum_ic    = tag[43:36];
+    assign psum_id    = tag[62:47];
+    assign acc_id     = tag_out_id;
+    assign acc_valid  = sfu_out_valid;
+    assign acc_addr   = sfu_out_addr;
+    assign busy       = !seq_idle || q_valid || (inflight != 0) || out_valid;
+endmodule

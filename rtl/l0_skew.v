@@ -1,0 +1,26 @@
+// L0: the systolic input skew. Lane i of the input word leaves i cycles later than lane 0, so that row i
+// of the array sees a token exactly when the psum of row i-1 for the same token arrives from the north.
+module l0_skew #(
+    parameter integer LANES = 8,
+    parameter integer W     = 8
+) (
+    input  wire               clk,
+    input  wire [LANES*W-1:0] in,
+    output wire [LANES*W-1:0] out
+);
+    assign out[0 +: W] = in[0 +: W];
+    genvar i, s;
+    generate
+        for (i = 1; i < LANES; i = i + 1) begin : g_lane
+            for (s = 0; s < i; s = s + 1) begin : g_stage
+                reg [W-1:0] q;
+                if (s == 0) begin : g_first
+                    always @(posedge clk) q <= in[i*W +: W];
+                end else begin : g_next
+                    always @(posedge clk) q <= g_lane[i].g_stage[s-1].q;
+                end
+            end
+            assign out[i*W +: W] = g_stage[i-1].q;
+        end
+    endgenerate
+endmodule

@@ -1,0 +1,123 @@
+// Sequencer: turns one command into the token stream of a whole output-channel tile.
+//
+// Command fields (CMD_W = 115 bits, LSB first; all counts and addresses in words):
+//   [15:0]  act_base    activation SRAM word of input-channel tile 0, padded row 0, column 0
+//   [31:16] act_stride  words between consecutive input-channel tiles
+//   [47:32] wgt_base    weight SRAM word of fold 0; fold f = ic*9 + kij uses word wgt_base + f
+//   [63:48] acc_base    accumulator address of output position (0, 0)
+//   [71:64] pw          padded row width (input width + 2)
+//   [79:72] oh          output rows streamed
+//   [87:80] ow          output columns streamed
+//   [95:88] n_ic        input-channel tiles
+//   [96]    relu        emit max(sum, 0) instead of the sum
+//   [97]    clear       the first fold starts each sum from 0 (else it adds to what is there)
+//   [98]    emit        the last fold sends the finished sums to the output FIFO
+//   [114:99] id         carried with every psum and result of the command, for checkers and debug
+// For each fold (ic outer, kij = 3*ki + kj inner) it streams only the oh x ow positions that feed an
+// output: padded position (oy+ki)*pw + ox + kj of tile ic, accumulated at acc_base + oy*ow + ox.
+// The weights of fold f+1 ride on the first token of fold f (see pe.v); one bubble token carries fold 0's.
+module sequencer #(
+    parameter integer CMD_W = 115,
+    parameter integer TAG_W = 63
+) (
+    input  wire             clk,
+    input  wire             rst,
+    input  wire             cmd_valid,
+    output wire             cmd_ready,
+    input  wire [CMD_W-1:0] cmd_data,
+    input  wire             credit_ok,
+    output wire             act_ren,
+    output wire [15:0]      act_raddr,
+    output wire             wgt_ren,
+    output wire [15:0]      wgt_raddr,
+    output wire             issue,       // a token is issued this cycle (its SRAM read starts now)
+    output wire [TAG_W-1:0] tag,         // {id[15:0], relu, last, clear, ic[7:0], kij[3:0], nij[15:0], acc_addr[15:0]}
+    output reg              tok_valid,   // the token whose SRAM data arrives this cycle
+    output reg              tok_wl,
+    output reg              tok_wsel,
+    output wire             idle
+);
+    localparam [1:0] S_IDLE = 2'd0, S_PRE = 2'd1, S_RUN = 2'd2;
+    reg [1:0]  state;
+    reg [15:0] act_base, act_stride, wgt_base, acc_base, fold;
+    reg [7:0]  pw, oh, ow, n_ic, ox, oy, ic;
+    reg [1:0]  ki, kj;
+    reg        relu, clr, emit, wsel;
+    reg [15:0] id;
+
+    wire [3:0]  kij       = {2'b00, ki} * 4'd3 + {2'b00, kj};
+    wire        last_pos  = (ox == ow - 8'd1) && (oy == oh - 8'd1);
+    wire        first_pos = (ox == 8'd0) && (oy == 8'd0);
+    wire        last_fold = (ic == n_ic - 8'd1) && (ki == 2'd2) && (kj == 2'd2);
+    wire [15:0] nij       = ({8'd0, oy} + {14'd0, ki}) * {8'd0, pw} + {8'd0, ox} + {14'd0, kj};
+    wire [15:0] acc_addr  = acc_base + {8'd0, oy} * {8'd0, ow} + {8'd0, ox};
+    wire [15:0] tile_base = act_base + {8'd0, ic} * act_stride;
+    wire        cmd_empty = (cmd_data[79:72] == 8'd0) || (cmd_data[87:80] == 8'd0) || (cmd_data[95:88] == 8'd0);
+    wire        preload_next = issue && first_pos && !last_fold;
+
+    assign cmd_ready = (state == S_IDLE);
+    assign idle      = (state == S_IDLE);
+    assign issue     = (state == S_RUN) && credit_ok;
+    assign act_ren   = issue;
+    assign act_raddr = tile_base + nij;
+    assign wgt_ren   = (state == S_PRE) || preload_next;
+    assign wgt_raddr = (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
+    assign tag = {id, relu, emit && last_fold, clr && (fold == 16'd0), ic, kij, nij, acc_addr};
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state     <= S_IDLE;
+            wsel      <= 1'b0;
+            tok_valid <= 1'b0;
+            tok_wl    <= 1'b0;
+            tok_wsel  <= 1'b0;
+        end else begin
+            tok_valid <= issue;
+            tok_wl    <= wgt_ren;
+            tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
+            case (state)
+                S_IDLE: if (cmd_valid) begin
+                    act_base   <= cmd_data[15:0];
+                    act_stride <= cmd_data[31:16];
+                    wgt_base   <= cmd_data[47:32];
+                    acc_base   <= cmd_data[63:48];
+                    pw         <= cmd_data[71:64];
+                    oh         <= cmd_data[79:72];
+                    ow         <= cmd_data[87:80];
+                    n_ic       <= cmd_data[95:88];
+                    relu       <= cmd_data[96];
+                    clr        <= cmd_data[97];
+                    emit       <= cmd_data[98];
+                    id         <= cmd_data[114:99];
+                    ox <= 8'd0; oy <= 8'd0; ic <= 8'd0; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
+                    state <= cmd_empty ? S_IDLE : S_PRE;   // a command with nothing to stream is dropped
+                end
+                S_PRE: state <= S_RUN;
+                S_RUN: if (issue) begin
+                    if (last_pos) begin
+                        ox   <= 8'd0;
+                        oy   <= 8'd0;
+                        fold <= fold + 16'd1;
+                        wsel <= ~wsel;
+                        if (kj != 2'd2) kj <= kj + 2'd1;
+                        else begin
+                            kj <= 2'd0;
+                            if (ki != 2'd2) ki <= ki + 2'd1;
+                            else begin
+                                ki <= 2'd0;
+                                ic <= ic + 8'd1;
+                            end
+                        end
+                        if (last_fold) state <= S_IDLE;
+                    end else if (ox == ow - 8'd1) begin
+                        ox <= 8'd0;
+                        oy <= oy + 8'd1;
+                    end else begin
+                        ox <= ox + 8'd1;
+                    end
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+endmodule
