@@ -27,11 +27,15 @@ module core #(
     input  wire                      rst,
     input  wire                      act_wr_valid,
     output wire                      act_wr_ready,
+    // Addresses are 16-bit fields of the interface whatever the depths; bits above a memory's depth are
+    // ignored (waived below), and the host mapper rejects layers that do not fit.
+    /* verilator lint_off UNUSEDSIGNAL */
     input  wire [15:0]               act_wr_addr,
     input  wire [ROWS*A_W-1:0]       act_wr_data,
     input  wire                      wgt_wr_valid,
     output wire                      wgt_wr_ready,
     input  wire [15:0]               wgt_wr_addr,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [ROWS*COLS*W_W-1:0]  wgt_wr_data,
     input  wire                      cmd_valid,
     output wire                      cmd_ready,
@@ -62,7 +66,9 @@ module core #(
     // ---- commands and sequencer
     wire             q_valid, q_ready;
     wire [CMD_W-1:0] q_data;
-    wire [$clog2(CMD_DEPTH+1)-1:0] cmd_count;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [$clog2(CMD_DEPTH+1)-1:0] cmd_count;   // not needed: the command FIFO's ready is the handshake
+    /* verilator lint_on UNUSEDSIGNAL */
     fifo #(.WIDTH(CMD_W), .DEPTH(CMD_DEPTH)) u_cmd_fifo (
         .clk(clk), .rst(rst), .in_valid(cmd_valid), .in_ready(cmd_ready), .in_data(cmd_data),
         .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
@@ -70,7 +76,9 @@ module core #(
     reg  [CW-1:0]    inflight;
     wire             credit_ok = (inflight < CREDITS[CW-1:0]);
     wire             act_ren, wgt_ren, issue, seq_idle;
-    wire [15:0]      act_raddr, wgt_raddr;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0]      act_raddr, wgt_raddr;   // high bits beyond the depths: see the port comment
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
     wire             tok_valid, tok_wl, tok_wsel;
     sequencer #(.CMD_W(CMD_W), .TAG_W(TAG_W)) u_seq (
@@ -127,7 +135,9 @@ module core #(
         .clk(clk), .rst(rst), .in_valid(v_south), .in_data(p_south),
         .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data));
 
-    wire             tag_valid;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire             tag_valid;   // always set when the OFIFO has a vector: one tag per issued token
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] tag;
     wire             take = of_valid && sfu_ready;
     /* verilator lint_off PINCONNECTEMPTY */
@@ -151,7 +161,7 @@ module core #(
     wire             sfu_out_valid;
     wire [COLS*ACC_W-1:0] sfu_out_data;
     wire [15:0]      sfu_out_addr;
-    wire             out_space_ok = (out_count + 2 <= OUT_DEPTH);
+    wire             out_space_ok = ({{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH);
     sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
         .in_addr(tag[15:0]), .in_clear(tag[44]), .in_last(tag[45]), .in_relu(tag[46]),

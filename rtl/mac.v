@@ -12,6 +12,6 @@ module mac #(
     localparam integer PROD_W = A_W + W_W + 1;
     wire signed [A_W:0]        a_s  = {1'b0, a};
     wire signed [PROD_W-1:0]   prod = a_s * w;
-    wire signed [PSUM_W-1:0]   prod_ext = prod;  // sign-extends
+    wire signed [PSUM_W-1:0]   prod_ext = {{(PSUM_W - PROD_W){prod[PROD_W-1]}}, prod};
     assign psum_out = psum_in + prod_ext;
 endmodule

@@ -27,9 +27,12 @@ module mac_array #(
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
+                // the east outputs of the last column go nowhere
+                /* verilator lint_off UNUSEDSIGNAL */
                 wire [A_W-1:0]           a_i, a_o;
                 wire                     v_i, v_o, s_i, s_o, l_i, l_o;
                 wire [COLS*W_W-1:0]      d_i, d_o;
+                /* verilator lint_on UNUSEDSIGNAL */
                 wire signed [PSUM_W-1:0] p_i, p_o;
                 if (c == 0) begin : g_west
                     assign a_i = a_west[r*A_W +: A_W];

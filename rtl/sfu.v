@@ -49,7 +49,12 @@ module sfu #(
     generate
         for (c = 0; c < COLS; c = c + 1) begin : g_lane
             wire signed [PSUM_W-1:0] p    = psum1[c*PSUM_W +: PSUM_W];
-            wire signed [ACC_W-1:0]  p_x  = p;  // sign-extends
+            wire signed [ACC_W-1:0]  p_x;
+            if (ACC_W > PSUM_W) begin : g_ext
+                assign p_x = {{(ACC_W - PSUM_W){p[PSUM_W-1]}}, p};
+            end else begin : g_same
+                assign p_x = p;
+            end
             wire signed [ACC_W-1:0]  prev = clear1 ? {ACC_W{1'b0}}
                                           : (fwd1 ? fwd_data[c*ACC_W +: ACC_W] : rdata[c*ACC_W +: ACC_W]);
             wire signed [ACC_W-1:0]  s    = prev + p_x;

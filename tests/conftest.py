@@ -10,7 +10,6 @@ sys.path.insert(0, str(ROOT))
 from golden_py.checkpoint import save_inference  # noqa: E402
 from golden_py.model import VGG16Quant  # noqa: E402
 
-COMMITTED = ROOT / "checkpoints" / "vgg16_a4w4.pt"
 
 
 @pytest.fixture(scope="session")

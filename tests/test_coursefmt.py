@@ -8,7 +8,9 @@ from golden_py.coursefmt import FormatError, read_folder, write_layer
 from golden_py.export import check_vectors
 from golden_py.tiling import tile_layer
 
-from conftest import ROOT
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _layer(ic=8, oc=8, side=4, rows=8, cols=8, seed=0):

