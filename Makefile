@@ -4,23 +4,29 @@
 #   make GOLDEN=dir            replay course-format vectors (activation*.txt, weight_*.txt, out.txt, psum*.txt)
 #   make test                  the whole test suite (what CI runs)
 #   make export                course-format golden files of layer 27 into golden/
+#   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
 SIM    ?= verilator
 ROWS   ?= 8
 COLS   ?= 8
 LAYER  ?= 27
 IMAGE  ?= 0
 GOLDEN ?=
+IMAGES ?= 1
+LAYERS ?=
 WAVES  ?= 0
 PY     ?= python3
 CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
-.PHONY: run test test-verilator test-icarus lint export setup clean
+.PHONY: run network test test-verilator test-icarus lint export setup clean
 
 run:
 	$(PY) tb/run_core.py --sim $(SIM) --rows $(ROWS) --cols $(COLS) --layer $(LAYER) --image $(IMAGE) \
 	    --checkpoint $(CHECKPOINT) $(if $(GOLDEN),--golden $(GOLDEN)) $(if $(filter 1,$(WAVES)),--waves)
+
+network:
+	$(PY) tb/run_network.py --sim $(SIM) --images $(IMAGES) --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS))
 
 test: test-verilator test-icarus
 
@@ -48,4 +54,4 @@ setup:
 	@verilator --version
 
 clean:
-	rm -rf build golden .pytest_cache
+	rm -rf build golden reports .pytest_cache

@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from accel.layout import CoreConfig  # noqa: E402
-from accel.runner import rtl_sources, run  # noqa: E402
+from accel.runner import CORE_SOURCES, rtl_sources, run  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -34,7 +34,6 @@ def main(argv=None) -> int:
     if args.golden and not Path(args.golden).is_dir():
         print(f"error: --golden {args.golden}: not a folder", file=sys.stderr)
         return 2
-    from core.test_core import CORE_SOURCES
     env = {"CHECKPOINT": args.checkpoint, "LAYER": args.layer, "IMAGE": args.image, "DATA_DIR": args.data_dir,
            "GOLDEN": str(Path(args.golden).resolve()) if args.golden else ""}
     from cocotb_tools.runner import get_results

@@ -16,6 +16,10 @@ TB = ROOT / "tb"
 BUILD = ROOT / "build"
 
 
+CORE_SOURCES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu",
+                "sequencer", "core"]
+
+
 def rtl_sources(*names: str) -> list[Path]:
     return [RTL / f"{n}.v" for n in names]
 
@@ -53,9 +57,11 @@ def run(toplevel: str, sources: list[Path], test_module: str, parameters: dict |
     runner = get_runner(sim)
     runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                  build_dir=build_dir, build_args=build_args, waves=waves, timescale=("1ns", "1ps"))
-    paths = ([str(module_dir)] if module_dir else []) + [str(TB), str(ROOT)] + sys.path
-    env = {"PYTHONPATH": os.pathsep.join(paths)}
-    env.update(extra_env or {})
+    # the runner hands the simulator PYTHONPATH = this process's sys.path (it overrides extra_env's)
+    for p in ([str(module_dir)] if module_dir else []) + [str(TB), str(ROOT)]:
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    env = dict(extra_env or {})
     env = {k: str(v) for k, v in env.items()}
     if seed is not None:
         env["COCOTB_RANDOM_SEED"] = str(seed)

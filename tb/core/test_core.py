@@ -19,10 +19,8 @@ import cocotb
 import pytest
 
 from accel.layout import CoreConfig
-from accel.runner import ROOT, rtl_sources, run, run_expect_failure
+from accel.runner import CORE_SOURCES, ROOT, rtl_sources, run, run_expect_failure
 
-CORE_SOURCES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu",
-                "sequencer", "core"]
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
 HERE = Path(__file__).resolve().parent
 
