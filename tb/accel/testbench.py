@@ -98,23 +98,15 @@ class CoreTB:
         valid.value = 0
         return self.cycle
 
-    async def write_act(self, words):
+    async def write(self, which: str, words):
+        """Write (addr, word) pairs through the act_wr_* or wgt_wr_* port."""
         d = self.dut
-        for addr, word in words:
-            def assign(a=addr, w=word):
-                d.act_wr_addr.value = a
-                d.act_wr_data.value = w
-            c = await self._push(d.act_wr_valid, d.act_wr_ready, assign)
-            if self.first_input_cycle is None:
-                self.first_input_cycle = c
-
-    async def write_wgt(self, words):
-        d = self.dut
-        for addr, word in words:
-            def assign(a=addr, w=word):
-                d.wgt_wr_addr.value = a
-                d.wgt_wr_data.value = w
-            c = await self._push(d.wgt_wr_valid, d.wgt_wr_ready, assign)
+        addr, data = getattr(d, f"{which}_wr_addr"), getattr(d, f"{which}_wr_data")
+        for a, w in words:
+            def assign(a=a, w=w):
+                addr.value = a
+                data.value = w
+            c = await self._push(getattr(d, f"{which}_wr_valid"), getattr(d, f"{which}_wr_ready"), assign)
             if self.first_input_cycle is None:
                 self.first_input_cycle = c
 
@@ -129,8 +121,8 @@ class CoreTB:
 
     async def run_plan(self, plan: LayerPlan, timeout_cycles: int | None = None):
         """Load a plan through the core's ports, run its commands, wait for every output."""
-        await self.write_act(plan.act_words)
-        await self.write_wgt(plan.wgt_words)
+        await self.write("act", plan.act_words)
+        await self.write("wgt", plan.wgt_words)
         target = self.outputs_seen + len(plan.outputs)
         await self.send_commands(plan.commands)
         budget = timeout_cycles or (4 * sum(c.tokens for c in plan.commands) + 2000)
