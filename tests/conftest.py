@@ -6,6 +6,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tb"))   # the host-side driver modules (accel.*) are pure Python
 
 from golden_py.checkpoint import save_inference  # noqa: E402
 from golden_py.model import VGG16Quant  # noqa: E402
