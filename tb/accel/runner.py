@@ -50,6 +50,9 @@ def run(toplevel: str, sources: list[Path], test_module: str, parameters: dict |
             build_args += ["--trace-fst", "--trace-structs"]
         if shutil.which("ccache"):
             os.environ.setdefault("OBJCACHE", "ccache")
+        # Verilator's makefile compiles the model with -Os; -O2 runs it faster. MAKEFLAGS definitions act
+        # like command-line ones, the only way to override verilated.mk's plain assignment.
+        os.environ.setdefault("MAKEFLAGS", "OPT_FAST=-O2 OPT_GLOBAL=-O2")
     elif sim == "icarus":
         build_args = ["-g2005"]
     else:

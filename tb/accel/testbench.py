@@ -6,11 +6,11 @@ import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
 from .layout import CoreConfig, unpack_lanes
+from .sim import start_clock
 from .mapper import LayerPlan
 from .scoreboard import KeyedScoreboard
 
@@ -57,7 +57,7 @@ class CoreTB:
         dut.wgt_wr_addr.value = 0
         dut.wgt_wr_data.value = 0
         dut.cmd_data.value = 0
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+        start_clock(dut)
 
     async def reset(self):
         self.dut.rst.value = 1
