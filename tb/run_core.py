@@ -31,6 +31,12 @@ def main(argv=None) -> int:
     ap.add_argument("--waves", action="store_true", help="write an FST waveform into the build folder")
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args(argv)
+    # the simulator runs inside its build folder: hand it absolute paths
+    args.checkpoint = str(Path(args.checkpoint).resolve())
+    args.data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else ""
+    if not Path(args.checkpoint).is_file():
+        print(f"error: --checkpoint {args.checkpoint}: file not found", file=sys.stderr)
+        return 2
     if args.golden and not Path(args.golden).is_dir():
         print(f"error: --golden {args.golden}: not a folder", file=sys.stderr)
         return 2

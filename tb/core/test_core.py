@@ -202,6 +202,13 @@ def test_core_replay_course_vectors(tmp_path):
     assert bad["relu"]["mismatches"] == 1 and "output nij=6 col=0" in bad["relu"]["reports"][0]
 
 
+def test_core_waves(tmp_path):
+    """WAVES=1: the layer test writes an FST waveform (core.fst under Icarus, dump.fst under Verilator)."""
+    xml = run_core(waves=True, env={"REPORT": tmp_path / "r.json"})
+    fst = [p for p in Path(xml).parent.glob("*.fst") if p.stat().st_size > 1000]
+    assert fst, f"no FST waveform next to {xml}"
+
+
 def test_core_replay_user_vectors():
     """`pytest tb --golden DIR` (or GOLDEN=DIR): replay a user's course-format folder."""
     golden = os.environ.get("GOLDEN")
