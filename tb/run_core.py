@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from accel.layout import CoreConfig  # noqa: E402
-from accel.runner import CORE_SOURCES, rtl_sources, run  # noqa: E402
+from accel.runner import CORE_SOURCES, absolute_inputs, rtl_sources, run  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -31,12 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--waves", action="store_true", help="write an FST waveform into the build folder")
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args(argv)
-    # the simulator runs inside its build folder: hand it absolute paths
-    args.checkpoint = str(Path(args.checkpoint).resolve())
-    args.data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else ""
-    if not Path(args.checkpoint).is_file():
-        print(f"error: --checkpoint {args.checkpoint}: file not found", file=sys.stderr)
-        return 2
+    args.checkpoint, args.data_dir = absolute_inputs(args.checkpoint, args.data_dir)
     if args.golden and not Path(args.golden).is_dir():
         print(f"error: --golden {args.golden}: not a folder", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE / "network")]
 
-from accel.runner import CORE_SOURCES, rtl_sources, run  # noqa: E402
+from accel.runner import CORE_SOURCES, absolute_inputs, rtl_sources, run  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -29,12 +29,7 @@ def main(argv=None) -> int:
     ap.add_argument("--report-dir", default=str(HERE.parent / "reports"))
     ap.add_argument("--corrupt-layer", type=int, default=-1, help="negative test: corrupt a weight tile there")
     args = ap.parse_args(argv)
-    # the simulator runs inside its build folder: hand it absolute paths
-    args.checkpoint = str(Path(args.checkpoint).resolve())
-    args.data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else ""
-    if not Path(args.checkpoint).is_file():
-        print(f"error: --checkpoint {args.checkpoint}: file not found", file=sys.stderr)
-        return 2
+    args.checkpoint, args.data_dir = absolute_inputs(args.checkpoint, args.data_dir)
     from cocotb_tools.runner import get_results
     from test_network import NET_PARAMS
     env = {"IMAGES": args.images, "FIRST_IMAGE": args.first_image, "LAYERS": args.layers,

@@ -24,6 +24,14 @@ def rtl_sources(*names: str) -> list[Path]:
     return [RTL / f"{n}.v" for n in names]
 
 
+def absolute_inputs(checkpoint: str, data_dir: str) -> tuple[str, str]:
+    """The simulator runs inside its build folder: hand it absolute paths. Missing checkpoint: SystemExit."""
+    ck = Path(checkpoint).resolve()
+    if not ck.is_file():
+        raise SystemExit(f"error: --checkpoint {ck}: file not found")
+    return str(ck), str(Path(data_dir).resolve()) if data_dir else ""
+
+
 def param_tag(parameters: dict) -> str:
     return "-".join(f"{k}{v}" for k, v in sorted(parameters.items())) or "default"
 
