@@ -85,7 +85,7 @@ def _viz(matrix: torch.Tensor, width: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- names
-def psum_name(t: TiledLayer | None, i: int, o: int, k: int, single: bool) -> str:
+def psum_name(i: int, o: int, k: int, single: bool) -> str:
     return f"psum_kij{k}.txt" if single else f"psum_itile{i}_otile{o}_kij{k}.txt"
 
 
@@ -116,7 +116,7 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
             for o in range(t.n_oc):
                 for k in range(9):
                     p = t.psum[i, o, :, :, k].T                                # (P, C)
-                    name = psum_name(t, i, o, k, single)
+                    name = psum_name(i, o, k, single)
                     files.append((name, psum_header(t.cols), _lines(p, psum_bits, True, name), _viz(p, 6)))
     for o in range(t.n_oc):
         raw = t.out_tile(o).T                                                  # (HW, C)
@@ -240,12 +240,12 @@ def read_folder(folder: str | Path) -> CourseVectors:
     single = n_ic == 1 and n_oc == 1
 
     psum = None
-    if (folder / psum_name(None, 0, 0, 0, single)).is_file():
+    if (folder / psum_name(0, 0, 0, single)).is_file():
         psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
         for i in range(n_ic):
             for o in range(n_oc):
                 for k in range(9):
-                    path = folder / psum_name(None, i, o, k, single)
+                    path = folder / psum_name(i, o, k, single)
                     m = read_matrix(path, None, True, fields=cols)
                     if m.shape != (p, cols):
                         raise FormatError(f"{path}: {m.shape[0]} lines, expected {p} (one per padded nij)")

@@ -19,7 +19,7 @@ from .checkpoint import CheckpointError, load_model
 from .coursefmt import CourseVectors, FormatError, read_folder, write_layer
 from .data import DataError, load_images
 from .extract import LayerError, extract_layer
-from .tiling import compute_tiles
+from .tiling import compute_tiles, tile_layer
 
 
 def check_vectors(v: CourseVectors, limit: int = 10) -> tuple[int, list[str]]:
@@ -75,7 +75,6 @@ def main(argv=None) -> int:
         model, _ = load_model(args.checkpoint)
         images, labels = load_images([args.image], args.data_dir)
         layer = extract_layer(model, args.layer, images)
-        from .tiling import tile_layer
         t = tile_layer(layer.a_int[0], layer.w_int, args.rows, args.cols)
         files = write_layer(t, args.out, psum_bits=args.psum_bits, psums=not args.no_psums)
     except (CheckpointError, DataError, LayerError, FormatError, ValueError) as e:

@@ -20,6 +20,15 @@ class MappingError(ValueError):
     pass
 
 
+def check_acc_width(n_ic: int, cfg: CoreConfig) -> None:
+    """Reject layers whose sums could overflow the accumulator: n_ic*ROWS*9 products of at most
+    (2^A_W - 1) * 2^(W_W-1) in magnitude (the bound proven in rtl/sfu.v)."""
+    bound = n_ic * cfg.rows * 9 * ((1 << cfg.a_w) - 1) * (1 << (cfg.w_w - 1))
+    if bound >= 1 << (cfg.acc_w - 1):
+        raise MappingError(f"{n_ic * cfg.rows} input channels: sums may reach {bound}, "
+                           f"ACC_W={cfg.acc_w} is too narrow")
+
+
 @dataclass
 class LayerPlan:
     cfg: CoreConfig
@@ -75,9 +84,7 @@ def map_tiles(t: TiledLayer, cfg: CoreConfig, relu: bool = True, first_id: int =
             raise MappingError(f"layer needs {need} words of {name}, the core has {have}")
     if t.width + 2 > 255 or t.height > 255 or t.n_ic > 255:
         raise MappingError("layer exceeds the command's 8-bit size fields")
-    bound = t.n_ic * cfg.rows * 9 * amax * (wmax + 1)
-    if bound >= 1 << (cfg.acc_w - 1):
-        raise MappingError(f"sums may reach {bound}: ACC_W={cfg.acc_w} is too narrow")
+    check_acc_width(t.n_ic, cfg)
 
     act_words = [(i * p + n, pack_act_word(t.a_tiles[i, :, n].tolist(), cfg))
                  for i in range(t.n_ic) for n in range(p)]

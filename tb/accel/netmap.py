@@ -17,10 +17,7 @@ import torch
 from golden_py.tiling import ceil_div, tile_activations, tile_weights
 
 from .layout import Command, CoreConfig
-
-
-class MappingError(ValueError):
-    pass
+from .mapper import MappingError, check_acc_width
 
 
 def pack_nibbles(lanes: np.ndarray) -> list[int]:
@@ -73,9 +70,7 @@ def plan_layer(in_channels: int, out_channels: int, height: int, width: int, w_i
                cfg: CoreConfig) -> LayerMap:
     n_ic, n_oc = ceil_div(in_channels, cfg.rows), ceil_div(out_channels, cfg.cols)
     pw = width + 2
-    bound = n_ic * cfg.rows * 9 * ((1 << cfg.a_w) - 1) * (1 << (cfg.w_w - 1))
-    if bound >= 1 << (cfg.acc_w - 1):
-        raise MappingError(f"{in_channels} input channels: sums may reach {bound}, ACC_W={cfg.acc_w} is too narrow")
+    check_acc_width(n_ic, cfg)
     if pw > 255 or n_ic > 255:
         raise MappingError(f"layer exceeds the command's 8-bit fields (pw={pw}, n_ic={n_ic})")
     # largest chunk of output rows whose activations and sums fit

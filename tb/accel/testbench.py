@@ -2,7 +2,6 @@
 ports), output backpressure, and the keyed scoreboards that check against a LayerPlan as values appear."""
 from __future__ import annotations
 
-import os
 import random
 
 import cocotb
@@ -183,6 +182,3 @@ class CoreTB:
         assert not bad, "checker found errors:\n" + "\n".join(bad)
         assert all(sb.compared > 0 for sb in self.scoreboards), "a checker compared nothing"
 
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))

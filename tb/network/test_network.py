@@ -67,7 +67,7 @@ class NetRunner:
         valid.value = 0
         return len(words)
 
-    async def run_chunk(self, chunk, ocs, n_ic) -> tuple[dict, int, int]:
+    async def run_chunk(self, chunk) -> tuple[dict, int, int]:
         """Write a chunk's activations, run its commands, return ({(id, addr): values}, first-cmd cycle,
         last-output cycle)."""
         d, cfg = self.dut, self.cfg
@@ -123,7 +123,7 @@ class NetRunner:
                 for ch in chunks(lm, a_int[img], ocs, self.cmd_id, relu):
                     self.cmd_id = (self.cmd_id + len(ch.commands)) & 0xFFFF
                     act += len(ch.act_words)
-                    got, first, last = await self.run_chunk(ch, ocs, lm.n_ic)
+                    got, first, last = await self.run_chunk(ch)
                     compute += last - first + 1
                     for j, (o, cmd) in enumerate(zip(ocs, ch.commands)):
                         for addr in range(ch.rows * w):
