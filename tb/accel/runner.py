@@ -59,8 +59,11 @@ def run(toplevel: str, sources: list[Path], test_module: str, parameters: dict |
         if shutil.which("ccache"):
             os.environ.setdefault("OBJCACHE", "ccache")
         # Verilator's makefile compiles the model with -Os; -O2 runs it faster. MAKEFLAGS definitions act
-        # like command-line ones, the only way to override verilated.mk's plain assignment.
-        os.environ.setdefault("MAKEFLAGS", "OPT_FAST=-O2 OPT_GLOBAL=-O2")
+        # like command-line ones, the only way to override verilated.mk's plain assignment. Appended, not
+        # defaulted: under `make test` / `make network` MAKEFLAGS already exists (often empty).
+        flags = os.environ.get("MAKEFLAGS", "")
+        if "OPT_FAST=" not in flags:
+            os.environ["MAKEFLAGS"] = f"{flags} OPT_FAST=-O2 OPT_GLOBAL=-O2".strip()
     elif sim == "icarus":
         # the runner compiles with -g2012 (its waveform dump module needs it); tb/lint checks -g2005
         build_args = []
