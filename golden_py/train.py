@@ -1,14 +1,21 @@
 """Train VGG16_quant on CIFAR-10 with quantization-aware training.
 
     python -m golden_py.train --data-dir DIR --epochs 30 --out runs/a4w4 [--resume] [--bf16]
+    python -m golden_py.train --data-dir DIR --init MODEL --epochs 6 --swa-from 0 --swa-lr 0.01 --out runs/swa
 
 State (model, optimizer, schedule, epoch, log) is written after every epoch to OUT/state.pt; --resume
 continues from it. Shuffling and augmentation draw from a generator seeded by (seed, epoch), so an
 interrupted and resumed run makes the same choices as an uninterrupted one.
+
+With --swa-from E, the learning rate anneals to --swa-lr by the end of epoch E and stays there, and the
+weights are averaged over the ends of epochs E+1..N (stochastic weight averaging, golden_py.averaging);
+model.pt then holds the average, state.pt both the running model and the average.
+Such a run may be resumed with a larger --epochs to lengthen the averaging phase.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -18,18 +25,23 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from .averaging import WeightAverage
 from .checkpoint import CheckpointError, load_model, save_inference
 from .data import DataError, augment, load_split
 from .evaluate import accuracy
 from .model import VGG16Quant, normalize
 
 
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine to zero."""
+def lr_factor(step: int, total: int, warmup: int, swa_start: int | None = None, swa_factor: float = 0.0) -> float:
+    """Linear warm-up, then cosine to zero at `total`; with SWA, cosine to `swa_factor` at `swa_start`
+    and constant from there on."""
+    end, floor = (total, 0.0) if swa_start is None else (swa_start, swa_factor)
     if step < warmup:
         return (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * t))
+    if step >= end:
+        return floor
+    t = (step - warmup) / max(1, end - warmup)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
 def build_optimizer(model: nn.Module, lr: float, alpha_lr: float, wd: float) -> torch.optim.Optimizer:
@@ -68,11 +80,25 @@ def main(argv=None) -> int:
     ap.add_argument("--init", default=None, help="start from the weights of this checkpoint (a fine-tuning stage)")
     ap.add_argument("--eval-images", type=int, default=2000,
                     help="test images scored after each epoch (the first N; 0 = all 10,000)")
+    ap.add_argument("--swa-from", type=int, default=None, metavar="E",
+                    help="stochastic weight averaging: hold the lr at --swa-lr after epoch E and average the weights "
+                         "at the end of every later epoch (0 = from the start, e.g. with --init)")
+    ap.add_argument("--swa-lr", type=float, default=None, help="constant weight lr of the SWA phase "
+                    "(alphas keep their --alpha-lr/--lr ratio)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
     ap.add_argument("--limit-batches", type=int, default=0, help="debug: stop each epoch after N batches")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
 
+    if args.swa_from is not None:
+        if args.swa_lr is None or args.swa_lr <= 0:
+            ap.error("--swa-from needs a positive --swa-lr")
+        if not 0 <= args.swa_from < args.epochs:
+            ap.error(f"--swa-from {args.swa_from}: must be in [0, --epochs={args.epochs})")
+        if args.warmup_epochs > args.swa_from:
+            ap.error(f"--warmup-epochs {args.warmup_epochs} must end by --swa-from {args.swa_from}")
+    elif args.swa_lr is not None:
+        ap.error("--swa-lr needs --swa-from")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -105,15 +131,24 @@ def main(argv=None) -> int:
         steps_per_epoch = min(steps_per_epoch, args.limit_batches)
     total = args.epochs * steps_per_epoch
     warmup = int(args.warmup_epochs * steps_per_epoch)
+    swa_start = None if args.swa_from is None else args.swa_from * steps_per_epoch
+    swa_factor = 0.0 if args.swa_from is None else args.swa_lr / args.lr
+    swa = WeightAverage() if args.swa_from is not None else None
     start_epoch, log = 0, []
     if args.resume and state_path.is_file():
         st = torch.load(state_path, map_location="cpu", weights_only=False)
-        if st["args"]["epochs"] != args.epochs or st["args"]["seed"] != args.seed:
-            print(f"error: {state_path} was started with epochs={st['args']['epochs']} seed={st['args']['seed']}; "
-                  f"resume with the same values", file=sys.stderr)
+        # With SWA the lr never depends on --epochs (it is constant after --swa-from), so a finished or
+        # running SWA phase may be extended by resuming with more epochs; the result equals a longer run.
+        fixed = ("seed", "swa_from", "swa_lr") if args.swa_from is not None and args.epochs >= st["epoch"] \
+            else ("epochs", "seed", "swa_from", "swa_lr")
+        if any(st["args"].get(k) != getattr(args, k) for k in fixed):
+            print(f"error: {state_path} was started with " + " ".join(f"{k}={st['args'].get(k)}" for k in fixed)
+                  + "; resume with the same values", file=sys.stderr)
             return 2
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
+        if swa is not None and st.get("swa") is not None:
+            swa.load_state_dict(st["swa"])
         start_epoch, log = st["epoch"], st["log"]
         print(f"resumed from {state_path} at epoch {start_epoch}")
     elif args.resume:
@@ -137,7 +172,7 @@ def main(argv=None) -> int:
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
             x = normalize(augment(train_x[idx], gen)).contiguous(memory_format=torch.channels_last)
             y = train_y[idx]
-            f = lr_factor(epoch * steps_per_epoch + b, total, warmup)
+            f = lr_factor(epoch * steps_per_epoch + b, total, warmup, swa_start, swa_factor)
             for g in opt.param_groups:
                 g["lr"] = g["base_lr"] * f
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
@@ -154,19 +189,29 @@ def main(argv=None) -> int:
         n_eval = args.eval_images or len(test_x)
         test_top1 = accuracy(model, test_x[:n_eval], test_y[:n_eval])
         rec = {"epoch": epoch + 1, "train_loss": round(loss_sum / seen, 4),
-               "train_acc": round(100 * correct / seen, 2), "test_top1": round(test_top1, 2), "test_images": n_eval,
-               "seconds": round(time.time() - t0, 1)}
+               "train_acc": round(100 * correct / seen, 2), "test_top1": round(test_top1, 2), "test_images": n_eval}
+        saved = model
+        if swa is not None and epoch + 1 > args.swa_from:
+            swa.update(model)
+            saved = copy.deepcopy(model)
+            swa.copy_to(saved)
+            rec["swa_snapshots"] = swa.count
+            rec["swa_test_top1"] = round(accuracy(saved, test_x[:n_eval], test_y[:n_eval]), 2)
+        rec["seconds"] = round(time.time() - t0, 1)
         log.append(rec)
         print(json.dumps(rec), flush=True)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
         meta = {"command": "python -m golden_py.train " + " ".join(sys.argv[1:] if argv is None else argv),
                 "seed": args.seed, "epochs_trained": epoch + 1, "epochs_planned": args.epochs,
-                "test_top1_during_training": rec["test_top1"], "test_images_during_training": n_eval, "recipe": vars(args)}
-        save_inference(model, out / "model.pt", meta)
+                "test_top1_during_training": rec.get("swa_test_top1", rec["test_top1"]),
+                "test_images_during_training": n_eval, "recipe": vars(args)}
+        if saved is not model:
+            meta["swa_snapshots"] = swa.count
+        save_inference(saved, out / "model.pt", meta)
         tmp = state_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "log": log,
-                    "args": vars(args)}, tmp)
+                    "args": vars(args), "swa": swa.state_dict() if swa is not None else None}, tmp)
         tmp.replace(state_path)
     return 0
 

@@ -1,6 +1,9 @@
 import sys
 from pathlib import Path
 
+import pickle
+
+import numpy as np
 import pytest
 import torch
 
@@ -31,3 +34,18 @@ def random_ckpt(tmp_path_factory, random_model):
     p = tmp_path_factory.mktemp("ckpt") / "random.pt"
     save_inference(random_model, p, {"note": "random weights, for tests"})
     return p
+
+
+@pytest.fixture
+def fake_cifar():
+    """Writes a random-pixel CIFAR-10 folder in the official layout (n images per batch) under a root."""
+    def make(root, n=20):
+        d = root / "cifar-10-batches-py"
+        d.mkdir(parents=True)
+        rng = np.random.default_rng(0)
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            with open(d / name, "wb") as f:
+                pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                             b"labels": list(rng.integers(0, 10, n))}, f)
+        return d
+    return make

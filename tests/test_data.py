@@ -1,8 +1,6 @@
-import pickle
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 
@@ -13,31 +11,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _fake_cifar(root, n=20):
-    d = root / "cifar-10-batches-py"
-    d.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        with open(d / name, "wb") as f:
-            pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                         b"labels": list(rng.integers(0, 10, n))}, f)
-    return d
-
-
-def test_reads_official_layout(tmp_path):
-    d = _fake_cifar(tmp_path)
+def test_reads_official_layout(tmp_path, fake_cifar):
+    d = fake_cifar(tmp_path)
     assert resolve_data_dir(tmp_path) == d and resolve_data_dir(d) == d
     x, y = load_split(tmp_path, train=True)
     assert x.shape == (100, 3, 32, 32) and x.dtype == torch.uint8 and y.shape == (100,)
 
 
-def test_missing_and_corrupt(tmp_path, monkeypatch):
+def test_missing_and_corrupt(tmp_path, monkeypatch, fake_cifar):
     monkeypatch.delenv("CIFAR10_DIR", raising=False)
     with pytest.raises(DataError, match="--data-dir"):
         resolve_data_dir(None)
     with pytest.raises(DataError, match="no CIFAR-10 batches"):
         resolve_data_dir(tmp_path)
-    d = _fake_cifar(tmp_path)
+    d = fake_cifar(tmp_path)
     (d / "data_batch_3").write_bytes(b"garbage")
     with pytest.raises(DataError, match="data_batch_3: not a CIFAR-10 python batch"):
         load_split(tmp_path, train=True)
@@ -61,11 +48,11 @@ def test_augment_shapes_and_content():
     assert torch.equal(augment(x, g1), augment(x, g2))  # reproducible from the seed (resumable training)
 
 
-def test_evaluate_cli_errors(tmp_path, random_ckpt):
+def test_evaluate_cli_errors(tmp_path, random_ckpt, fake_cifar):
     r = subprocess.run([sys.executable, "-m", "golden_py.evaluate", "--checkpoint", str(random_ckpt),
                         "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "no CIFAR-10 batches found" in r.stderr
-    _fake_cifar(tmp_path)
+    fake_cifar(tmp_path)
     r = subprocess.run([sys.executable, "-m", "golden_py.evaluate", "--checkpoint", str(random_ckpt),
                         "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("top1=")
