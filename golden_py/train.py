@@ -139,8 +139,8 @@ def main(argv=None) -> int:
         st = torch.load(state_path, map_location="cpu", weights_only=False)
         # With SWA the lr never depends on --epochs (it is constant after --swa-from), so a finished or
         # running SWA phase may be extended by resuming with more epochs; the result equals a longer run.
-        fixed = ("seed", "swa_from", "swa_lr") if args.swa_from is not None and args.epochs >= st["epoch"] \
-            else ("epochs", "seed", "swa_from", "swa_lr")
+        extendable = args.swa_from is not None and args.epochs >= st["epoch"]
+        fixed = ("seed", "swa_from", "swa_lr") + (() if extendable else ("epochs",))
         if any(st["args"].get(k) != getattr(args, k) for k in fixed):
             print(f"error: {state_path} was started with " + " ".join(f"{k}={st['args'].get(k)}" for k in fixed)
                   + "; resume with the same values", file=sys.stderr)

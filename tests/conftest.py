@@ -1,7 +1,6 @@
+import pickle
 import sys
 from pathlib import Path
-
-import pickle
 
 import numpy as np
 import pytest
