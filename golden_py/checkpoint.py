@@ -43,16 +43,29 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(ck, dict) or "state_dict" not in ck or "arch" not in ck:
         raise CheckpointError(f"{path}: not a golden_py checkpoint (no 'arch'/'state_dict' entries)")
-    arch = ck["arch"]
+    arch, sd = ck["arch"], ck["state_dict"]
     if not isinstance(arch, dict) or arch.get("name") != "VGG16_quant":
-        raise CheckpointError(f"{path}: architecture {arch.get('name')!r}, expected 'VGG16_quant'")
+        got = arch.get("name") if isinstance(arch, dict) else type(arch).__name__
+        raise CheckpointError(f"{path}: arch {got!r}, expected a dict naming 'VGG16_quant'")
+    for key, allowed in (("squeeze", (8, 16)), ("a_bit", (2, 4)), ("w_bit", (4,))):
+        if arch.get(key) not in allowed:
+            raise CheckpointError(f"{path}: arch[{key!r}] = {arch.get(key)!r}, expected one of {allowed}")
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+        bad = next((k for k, v in sd.items() if not isinstance(v, torch.Tensor)), None) if isinstance(sd, dict) else None
+        raise CheckpointError(f"{path}: state_dict must map names to tensors"
+                              + (f" ({bad!r} holds a {type(sd[bad]).__name__})" if bad else
+                                 f" (it is a {type(sd).__name__})"))
+    for k, v in sd.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
     model = VGG16Quant(squeeze=arch["squeeze"], a_bit=arch["a_bit"], w_bit=arch["w_bit"],
                        num_classes=arch.get("num_classes", 10))
-    sd = {k: v.float() if v.is_floating_point() else v for k, v in ck["state_dict"].items()}
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
     try:
         missing, unexpected = model.load_state_dict(sd, strict=False)
     except RuntimeError as e:  # shape mismatches
-        raise CheckpointError(f"{path}: state_dict does not fit VGG16_quant{arch}: {e}") from e
+        first = str(e).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path}: state_dict does not fit VGG16_quant{arch}: {first}") from e
     if missing or unexpected:
         raise CheckpointError(f"{path}: state_dict does not fit VGG16_quant{arch}: "
                               f"missing {missing[:4]}, unexpected {unexpected[:4]}")

@@ -133,39 +133,77 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
 
 # ---------------------------------------------------------------------------------------------- reading
 _BITS = re.compile(r"^[01]+$")
+_BOM = b"\xef\xbb\xbf"
 
 
-def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | None = None) -> torch.Tensor:
-    """(lines, fields) integer matrix of one file; field index 0 is the LAST field of each line.
+@dataclass
+class Matrix:
+    """One file's integer matrix (lines, fields), field index 0 being the LAST field of each line, and the
+    file line number of every data line (for file:line reports)."""
+    path: Path
+    values: torch.Tensor
+    linenos: list[int]
 
-    field_bits None: infer from the line length and `fields`."""
+    def where(self, line_index: int) -> str:
+        return f"{self.path}:{self.linenos[line_index]}"
+
+
+def _text_lines(path: Path) -> list[str]:
+    """The file's lines, decoded; a BOM or a byte that is not UTF-8 is an error naming file and line."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FormatError(f"{path}: cannot read ({e.strerror})") from e
+    if data.startswith(_BOM):
+        raise FormatError(f"{path}:1: starts with a UTF-8 byte-order mark (BOM); save the file as plain text")
+    lines = []
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise FormatError(f"{path}:{lineno}: byte 0x{raw[e.start]:02x} at column {e.start + 1} is not UTF-8 "
+                              f"text") from None
+    return lines
+
+
+def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | None = None) -> Matrix:
+    """Read a course text file: '#' lines (headers) and blank lines are skipped, CRLF and trailing
+    whitespace accepted. field_bits None: inferred from the line length and `fields`."""
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
     rows: list[list[int]] = []
+    linenos: list[int] = []
     width = None
-    for lineno, raw in enumerate(path.read_text().splitlines(), start=1):
+    for lineno, raw in enumerate(_text_lines(path), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if not _BITS.match(line):
-            raise FormatError(f"{path}:{lineno}: expected only 0/1 characters, got {raw[:40]!r}")
+            bad = next(c for c in line if c not in "01")
+            raise FormatError(f"{path}:{lineno}: expected only 0/1 characters, found {bad!r} in {raw.rstrip()[:40]!r}")
         if width is None:
             width = len(line)
             if field_bits is None:
                 if not fields or width % fields:
-                    raise FormatError(f"{path}:{lineno}: line of {width} bits is not {fields} equal fields")
+                    raise FormatError(f"{path}:{lineno}: a line of {width} bits is not {fields} equal fields")
                 field_bits = width // fields
             if width % field_bits:
-                raise FormatError(f"{path}:{lineno}: line of {width} bits is not a whole number of "
+                raise FormatError(f"{path}:{lineno}: a line of {width} bits is not a whole number of "
                                   f"{field_bits}-bit fields")
         elif len(line) != width:
             raise FormatError(f"{path}:{lineno}: {len(line)} bits where earlier lines have {width}")
         n = width // field_bits
         vals = [from_bits(line[j * field_bits:(j + 1) * field_bits], signed) for j in range(n)]
         rows.append(vals[::-1])
+        linenos.append(lineno)
     if not rows:
         raise FormatError(f"{path}: no data lines")
-    return torch.tensor(rows, dtype=torch.long)
+    return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
+
+
+# Output-file readings: the course's notebooks disagree on names, so a folder is read by the files it holds.
+NAMING_000 = "notebook 000 naming: out_raw.txt = sums before ReLU, out.txt = after ReLU"
+NAMING_001 = "notebook 001 naming: out.txt = sums before ReLU, out_relu.txt = after ReLU"
 
 
 @dataclass
@@ -176,8 +214,14 @@ class CourseVectors:
     a_tiles: torch.Tensor                 # (n_ic, R, P)
     w_tiles: torch.Tensor                 # (n_ic, n_oc, C, R, 9)
     psum: torch.Tensor | None             # (n_ic, n_oc, C, P, 9)
-    out_raw: torch.Tensor | None          # (n_oc, C, HW)
+    out_raw: torch.Tensor | None          # (n_oc, C, HW) sums before ReLU
     out: torch.Tensor | None              # (n_oc, C, HW), after ReLU
+    folder: Path | None = None
+    naming: str = NAMING_000
+    psum_files: dict | None = None        # (i, o, k) -> Matrix, for file:line reports
+    out_files: dict | None = None         # ("raw" | "relu", o) -> Matrix
+    used: list | None = None              # the files read
+    ignored: list | None = None           # *.txt files of the folder that were not read
 
     @property
     def n_ic(self) -> int:
@@ -194,75 +238,148 @@ class CourseVectors:
     @property
     def side(self) -> int:
         """Unpadded input side H (= W) implied by the number of padded positions."""
-        p = self.padded_positions
-        s = int(round(p ** 0.5))
-        return s - 2
+        return int(round(self.padded_positions ** 0.5)) - 2
+
+    def provided(self) -> dict[str, bool]:
+        return {"psum": self.psum is not None, "sum": self.out_raw is not None, "relu": self.out is not None}
+
+    def psum_where(self, i: int, o: int, k: int, p: int, col: int) -> str:
+        m = self.psum_files[(i, o, k)]
+        return f"{m.where(p)} (col {col})"
+
+    def out_where(self, kind: str, o: int, o_nij: int, col: int) -> str:
+        m = self.out_files[(kind, o)]
+        return f"{m.where(o_nij)} (col {col})"
 
 
-def _count(folder: Path, pattern: str, what: str) -> int:
-    n = 0
-    while (folder / pattern.format(n)).is_file():
-        n += 1
-    if n == 0:
-        raise FormatError(f"{folder}: no {pattern.format(0)} ({what})")
-    return n
+def _first_existing(folder: Path, names: list[str]) -> Path | None:
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+def _activation_files(folder: Path) -> list[Path]:
+    tiles = []
+    while (folder / f"activation_tile{len(tiles)}.txt").is_file():
+        tiles.append(folder / f"activation_tile{len(tiles)}.txt")
+    if tiles:
+        return tiles
+    single = _first_existing(folder, ["activation.txt", "activation_project.txt"])
+    if single:
+        return [single]
+    raise FormatError(f"{folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
+
+
+def _weight_files(folder: Path, n_ic: int) -> list[list[list[Path]]]:
+    """[i][o][k] paths: weight_itile{i}_otile{o}_kij{k}.txt, or weight{k}.txt / weight_kij{k}.txt for one tile."""
+    if not (folder / "weight_itile0_otile0_kij0.txt").is_file():
+        for style in ("weight{}.txt", "weight_kij{}.txt"):
+            if (folder / style.format(0)).is_file():
+                if n_ic != 1:
+                    raise FormatError(f"{folder}: {style.format(0)} names one tile's weights, but there are "
+                                      f"{n_ic} activation tiles; use weight_itile{{i}}_otile{{o}}_kij{{k}}.txt")
+                paths = [folder / style.format(k) for k in range(9)]
+                missing = [p.name for p in paths if not p.is_file()]
+                if missing:
+                    raise FormatError(f"{folder}: weight files incomplete: {', '.join(missing)} missing")
+                return [[paths]]
+        raise FormatError(f"{folder}: no weight files (weight_itile0_otile0_kij0..8.txt, or weight0..8.txt "
+                          f"for one tile)")
+    n_oc = 0
+    while (folder / f"weight_itile0_otile{n_oc}_kij0.txt").is_file():
+        n_oc += 1
+    paths = [[[folder / f"weight_itile{i}_otile{o}_kij{k}.txt" for k in range(9)] for o in range(n_oc)]
+             for i in range(n_ic)]
+    missing = [p.name for pi in paths for po in pi for p in po if not p.is_file()]
+    if missing:
+        raise FormatError(f"{folder}: weight files incomplete for {n_ic} activation tile(s) x {n_oc} output tile(s): "
+                          f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} missing")
+    extra = sorted(p.name for p in folder.glob("weight_itile*_otile*_kij*.txt")
+                   if p not in {q for pi in paths for po in pi for q in po})
+    if extra:
+        raise FormatError(f"{folder}: {extra[0]} does not belong to {n_ic} activation tile(s) x {n_oc} "
+                          f"output tile(s) (is an activation tile missing?)")
+    return paths
 
 
 def read_folder(folder: str | Path) -> CourseVectors:
+    """Read a course-format folder: activations and weights (required), psums and outputs (each optional,
+    but at least one kind to check against). Errors name the file and, for content, the line."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FormatError(f"{folder}: not a folder")
-    n_ic = _count(folder, "activation_tile{}.txt", "activations")
-    acts = [read_matrix(folder / f"activation_tile{i}.txt", ACT_BITS, False) for i in range(n_ic)]
-    rows, p = acts[0].shape[1], acts[0].shape[0]
-    for i, a in enumerate(acts):
-        if a.shape != (p, rows):
-            raise FormatError(f"{folder / f'activation_tile{i}.txt'}: {a.shape[0]} lines of {a.shape[1]} rows, "
-                              f"expected {p} of {rows} as in activation_tile0.txt")
+    used: list[Path] = []
+    a_paths = _activation_files(folder)
+    acts = [read_matrix(p, ACT_BITS, False) for p in a_paths]
+    used += a_paths
+    p, rows = acts[0].values.shape
+    for m in acts:
+        if m.values.shape != (p, rows):
+            raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} rows, "
+                              f"expected {p} of {rows} as in {a_paths[0].name}")
     side = int(round(p ** 0.5))
     if side * side != p or side < 3:
-        raise FormatError(f"{folder / 'activation_tile0.txt'}: {p} padded positions is not a square (H+2)^2")
-    n_oc = _count(folder, "weight_itile0_otile{}_kij0.txt", "weights")
+        raise FormatError(f"{a_paths[0]}: {p} data lines (padded positions) is not a square (H+2)^2 with H >= 1")
+    n_ic = len(acts)
+    w_paths = _weight_files(folder, n_ic)
+    n_oc = len(w_paths[0])
     w = None
     for i in range(n_ic):
         for o in range(n_oc):
             for k in range(9):
-                path = folder / f"weight_itile{i}_otile{o}_kij{k}.txt"
-                m = read_matrix(path, W_BITS, True)
+                m = read_matrix(w_paths[i][o][k], W_BITS, True)
+                used.append(m.path)
                 if w is None:
-                    cols = m.shape[0]
-                    w = torch.zeros(n_ic, n_oc, cols, rows, 9, dtype=torch.long)
-                if m.shape != (w.shape[2], rows):
-                    raise FormatError(f"{path}: {m.shape[0]} lines of {m.shape[1]} rows, expected "
-                                      f"{w.shape[2]} lines (columns) of {rows} rows")
-                w[i, o, :, :, k] = m
+                    w = torch.zeros(n_ic, n_oc, m.values.shape[0], rows, 9, dtype=torch.long)
+                if m.values.shape != (w.shape[2], rows):
+                    raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} rows, expected "
+                                      f"{w.shape[2]} lines (columns) of {rows} rows (the activation line width)")
+                w[i, o, :, :, k] = m.values
     cols = w.shape[2]
     single = n_ic == 1 and n_oc == 1
 
-    psum = None
-    if (folder / psum_name(0, 0, 0, single)).is_file():
+    psum, psum_files = None, {}
+    names = {(i, o, k): psum_name(i, o, k, single) for i in range(n_ic) for o in range(n_oc) for k in range(9)}
+    present = {key: folder / n for key, n in names.items() if (folder / n).is_file()}
+    if present:
+        missing = [n for key, n in names.items() if key not in present]
+        if missing:
+            raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing[:4])}"
+                              f"{' ...' if len(missing) > 4 else ''} missing ({len(present)} of {len(names)} present)")
         psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
-        for i in range(n_ic):
-            for o in range(n_oc):
-                for k in range(9):
-                    path = folder / psum_name(i, o, k, single)
-                    m = read_matrix(path, None, True, fields=cols)
-                    if m.shape != (p, cols):
-                        raise FormatError(f"{path}: {m.shape[0]} lines, expected {p} (one per padded nij)")
-                    psum[i, o, :, :, k] = m.T
-    outs = {}
-    hw = (side - 2) ** 2
-    for stem in ("out_raw", "out"):
-        if not (folder / out_name(stem, 0, single)).is_file():
-            outs[stem] = None
-            continue
-        t = torch.zeros(n_oc, cols, hw, dtype=torch.long)
-        for o in range(n_oc):
-            path = folder / out_name(stem, o, single)
+        for (i, o, k), path in present.items():
             m = read_matrix(path, None, True, fields=cols)
-            if m.shape != (hw, cols):
-                raise FormatError(f"{path}: {m.shape[0]} lines, expected {hw} (one per output nij)")
-            t[o] = m.T
-        outs[stem] = t
-    return CourseVectors(rows=rows, cols=cols, a_tiles=torch.stack([a.T for a in acts]), w_tiles=w,
-                         psum=psum, out_raw=outs["out_raw"], out=outs["out"])
+            if m.values.shape != (p, cols):
+                raise FormatError(f"{path}: {m.values.shape[0]} lines, expected {p} (one per padded position)")
+            psum[i, o, :, :, k] = m.values.T
+            psum_files[(i, o, k)] = m
+            used.append(path)
+
+    relu_001 = (folder / out_name("out_relu", 0, single)).is_file()
+    stems = {"raw": "out", "relu": "out_relu"} if relu_001 else {"raw": "out_raw", "relu": "out"}
+    hw = (side - 2) ** 2
+    outs, out_files = {}, {}
+    for kind, stem in stems.items():
+        paths = [folder / out_name(stem, o, single) for o in range(n_oc)]
+        if not any(q.is_file() for q in paths):
+            outs[kind] = None
+            continue
+        missing = [q.name for q in paths if not q.is_file()]
+        if missing:
+            raise FormatError(f"{folder}: {stem} files incomplete: {', '.join(missing)} missing")
+        t = torch.zeros(n_oc, cols, hw, dtype=torch.long)
+        for o, path in enumerate(paths):
+            m = read_matrix(path, None, True, fields=cols)
+            if m.values.shape != (hw, cols):
+                raise FormatError(f"{path}: {m.values.shape[0]} lines, expected {hw} (one per output position)")
+            t[o] = m.values.T
+            out_files[(kind, o)] = m
+            used.append(path)
+        outs[kind] = t
+    if psum is None and outs["raw"] is None and outs["relu"] is None:
+        raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt or "
+                          f"out_relu.txt")
+    used_set = set(used)
+    ignored = sorted(q.name for q in folder.glob("*.txt") if q not in used_set)
+    return CourseVectors(rows=rows, cols=cols, a_tiles=torch.stack([m.values.T for m in acts]), w_tiles=w,
+                         psum=psum, out_raw=outs["raw"], out=outs["relu"], folder=folder,
+                         naming=NAMING_001 if relu_001 else NAMING_000, psum_files=psum_files,
+                         out_files=out_files, used=used, ignored=ignored)

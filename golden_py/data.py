@@ -1,7 +1,8 @@
 """CIFAR-10 from the official python-version folder, and the bundled sample images.
 
 The folder is `cifar-10-batches-py/` with pickled `data_batch_1..5` and `test_batch`, as the CIFAR-10 site
-distributes it. Augmentation runs on whole batches in-process: DataLoader workers would compete with the
+distributes it. The batches are pickles, so they are read through a restricted unpickler that admits only
+the three numpy globals the official files hold: a crafted batch file cannot run code. Augmentation runs on whole batches in-process: DataLoader workers would compete with the
 training threads for the 2 cores of the reference machine.
 """
 from __future__ import annotations
@@ -39,14 +40,63 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
                     f"and data_batch_1..5, the official python-version layout)")
 
 
+class _BatchUnpickler(pickle.Unpickler):
+    """Admits only the globals that CIFAR-10 batches reference: numpy's array reconstructors, ndarray and dtype
+    (the official python-2 files), and _codecs.encode (how python 3 writes bytes at protocol 2); each of them
+    only builds data."""
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+                ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refused global {module}.{name} (a CIFAR-10 batch holds only numpy "
+                                         f"arrays, lists, bytes and numbers)")
+        return super().find_class(module, name)
+
+
+def safe_unpickle(f):
+    return _BatchUnpickler(f, encoding="bytes").load()
+
+
+def download(root: str | os.PathLike | None) -> Path:
+    """The standard download, torchvision.datasets.CIFAR10(root, download=True), where torchvision imports
+    (it does on ordinary machines; it is never required: the built-in reader reads any official folder)."""
+    if root is None:
+        root = os.environ.get(ENV_VAR)
+        if not root:
+            raise DataError(f"--download needs a folder: pass --data-dir DIR or set ${ENV_VAR}")
+    try:
+        from torchvision.datasets import CIFAR10
+    except Exception as e:  # ImportError, or a CUDA build that fails while importing
+        raise DataError(f"--download uses torchvision, which does not import here ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''}); put the official cifar-10-batches-py "
+                        f"folder under {root} instead") from None
+    for train in (True, False):
+        CIFAR10(root=str(root), train=train, download=True)
+    return resolve_data_dir(root)
+
+
+def ensure_downloaded(root) -> Path:
+    """The folder's batches, downloading them first (torchvision) when it has none."""
+    try:
+        return resolve_data_dir(root)
+    except DataError:
+        return download(root)
+
+
 def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise DataError(f"{path}: missing CIFAR-10 batch file")
     try:
         with open(path, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
+            d = safe_unpickle(f)
+        if not isinstance(d, dict):
+            raise DataError(f"{path}: not a CIFAR-10 python batch (a {type(d).__name__}, not a dict)")
         data = np.asarray(d[b"data"], dtype=np.uint8)
         labels = np.asarray(d[b"labels"], dtype=np.int64)
+    except DataError:
+        raise
     except Exception as e:  # pickle errors come in many types; all mean the same to the user
         raise DataError(f"{path}: not a CIFAR-10 python batch ({type(e).__name__}: {e})") from e
     if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):

@@ -12,7 +12,7 @@ import sys
 import torch
 
 from .checkpoint import CheckpointError, load_model
-from .data import DataError, load_split
+from .data import DataError, ensure_downloaded, load_split
 from .model import normalize
 
 
@@ -33,10 +33,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
+    ap.add_argument("--download", action="store_true",
+                    help="fetch CIFAR-10 into --data-dir with torchvision first, when the folder has no batches")
     ap.add_argument("--limit", type=int, default=0, help="only the first N test images")
     args = ap.parse_args(argv)
+    if args.limit < 0:
+        print(f"error: --limit {args.limit}: must be >= 0 (0 = all test images)", file=sys.stderr)
+        return 2
     try:
         model, meta = load_model(args.checkpoint)
+        if args.download:
+            ensure_downloaded(args.data_dir)
         x, y = load_split(args.data_dir, train=False)
     except (CheckpointError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

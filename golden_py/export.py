@@ -5,12 +5,16 @@
 
 --image N picks the N-th bundled sample image, or the N-th test image with --data-dir.
 --check recomputes the psums from the activation and weight files and compares them with the psum files,
-and out_raw/out with the accumulated (and ReLU'd) psums; it exits 1 on any difference.
+and the output files with the accumulated (and ReLU'd) psums. It prints what it compared per kind of file
+and exits 1 on any difference or when the folder holds nothing to compare; 2 on unreadable input.
+Export writes into a new or empty folder; --force replaces the course files of a folder that holds some.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,29 +26,75 @@ from .extract import LayerError, extract_layer
 from .tiling import compute_tiles, tile_layer
 
 
-def check_vectors(v: CourseVectors, limit: int = 10) -> tuple[int, list[str]]:
-    """(values compared, first mismatch descriptions) of a course-format folder's internal consistency."""
+@dataclass
+class FolderCheck:
+    """What `--check` compared: values per kind of file, the kinds absent, and the differences found."""
+    compared: dict = field(default_factory=dict)      # kind -> values compared
+    not_provided: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    mismatches: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.compared.values())
+
+
+def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "sum", "relu")) -> FolderCheck:
+    """A course-format folder's internal consistency: every psum recomputed from its activation and weight
+    files, every sum and ReLU output from those psums. `only` (a bool tensor shaped like v.psum) restricts
+    the psum comparison to those entries. Differences are named file:line (col c)."""
     t = compute_tiles(v.a_tiles, v.w_tiles, v.side, v.side)
-    compared, problems = 0, []
+    rep = FolderCheck()
 
-    def diff(name: str, got: torch.Tensor, exp: torch.Tensor, labels: list[str]):
-        nonlocal compared
-        compared += exp.numel()
-        bad = (got != exp).nonzero().tolist()
-        for pos in bad[:max(0, limit - len(problems))]:
-            where = ", ".join(f"{lab}={p}" for lab, p in zip(labels, pos))
-            problems.append(f"{name}: {where}: file has {int(got[tuple(pos)])}, recomputed {int(exp[tuple(pos)])}")
-        if len(bad) > limit:
-            problems.append(f"{name}: ... {len(bad)} mismatches in all")
+    def diff(kind: str, got: torch.Tensor, exp: torch.Tensor, where, mask=None):
+        bad = (got != exp) if mask is None else (got != exp) & mask
+        rep.compared[kind] = int(exp.numel() if mask is None else mask.sum())
+        idx = bad.nonzero().tolist()
+        rep.mismatches += len(idx)
+        for pos in idx[:max(0, limit - len(rep.problems))]:
+            rep.problems.append(f"{where(*pos)}: file has {int(got[tuple(pos)])}, recomputed from the activation "
+                                f"and weight files {int(exp[tuple(pos)])}")
+        if len(idx) > limit:
+            rep.problems.append(f"{kind}: ... {len(idx)} differences in all")
 
-    if v.psum is not None:
-        diff("psum", v.psum, t.psum, ["itile", "otile", "col", "nij", "kij"])
+    if "psum" not in kinds:
+        pass
+    elif v.psum is not None:
+        diff("psum", v.psum, t.psum, lambda i, o, c, p, k: v.psum_where(i, o, k, p, c), only)
+    else:
+        rep.not_provided.append("psum")
     oc_out = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
-    if v.out_raw is not None:
-        diff("out_raw", v.out_raw, oc_out, ["otile", "col", "o_nij"])
-    if v.out is not None:
-        diff("out", v.out, oc_out.clamp(min=0), ["otile", "col", "o_nij"])
-    return compared, problems
+    for kind, tensor, exp in (("sum", v.out_raw, oc_out), ("relu", v.out, oc_out.clamp(min=0))):
+        if kind not in kinds:
+            continue
+        if tensor is None:
+            rep.not_provided.append(kind)
+        else:
+            fkind = "raw" if kind == "sum" else "relu"
+            diff(kind, tensor, exp, lambda o, c, n, fk=fkind: v.out_where(fk, o, n, c))
+    return rep
+
+
+def prepare_out(out: Path, force: bool) -> None:
+    """A new or empty folder; with force, an existing one loses its course files (stale tiles of an earlier,
+    larger export would otherwise be read back)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ValueError(f"--out {out}: folder is not empty; choose a new folder or pass --force to replace "
+                             f"its course files")
+        for q in list(out.glob("*.txt")):
+            q.unlink()
+        if (out / "viz").is_dir():
+            shutil.rmtree(out / "viz")
+    out.mkdir(parents=True, exist_ok=True)
+    probe = out / ".write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"--out {out}: not writable ({e.strerror})") from e
 
 
 def main(argv=None) -> int:
@@ -57,27 +107,48 @@ def main(argv=None) -> int:
     ap.add_argument("--cols", type=int, default=8, help="array columns (output channels per tile)")
     ap.add_argument("--psum-bits", type=int, default=16)
     ap.add_argument("--no-psums", action="store_true", help="skip psum files (large layers)")
-    ap.add_argument("--out", help="output folder")
+    ap.add_argument("--out", help="output folder (new or empty)")
+    ap.add_argument("--force", action="store_true", help="replace the course files in a non-empty --out folder")
     ap.add_argument("--check", metavar="DIR", help="check a course-format folder instead of exporting")
     args = ap.parse_args(argv)
     try:
         if args.check:
             v = read_folder(args.check)
-            compared, problems = check_vectors(v)
+            rep = check_vectors(v)
             print(f"{args.check}: {v.n_ic} ic tile(s) x {v.n_oc} oc tile(s), array {v.rows}x{v.cols}, "
-                  f"{v.padded_positions} padded positions; {compared} values compared")
-            for p in problems:
+                  f"{v.padded_positions} padded positions; {v.naming}")
+            for kind in ("psum", "sum", "relu"):
+                what = f"{rep.compared[kind]} values compared" if kind in rep.compared else "not provided"
+                print(f"  {kind}: {what}")
+            if v.ignored:
+                print(f"  not read: {', '.join(v.ignored)}")
+            for p in rep.problems:
                 print("MISMATCH", p)
-            print("consistent" if not problems else "INCONSISTENT")
-            return 0 if not problems else 1
+            if rep.total == 0:
+                print("NOTHING CHECKED: the folder holds no psum or output values")
+                return 1
+            print(f"consistent ({rep.total} values)" if not rep.problems else f"INCONSISTENT ({rep.mismatches} differences)")
+            return 0 if not rep.problems else 1
         if not args.checkpoint or not args.out:
             ap.error("--checkpoint and --out are required to export")
+        for name in ("rows", "cols"):
+            if not 1 <= getattr(args, name) <= 64:
+                raise ValueError(f"--{name} {getattr(args, name)}: must be in 1..64")
+        if not 2 <= args.psum_bits <= 48:
+            raise ValueError(f"--psum-bits {args.psum_bits}: must be in 2..48")
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out}: exists and is not a folder")
         model, _ = load_model(args.checkpoint)
+        if args.layer == 0:
+            raise ValueError("--layer 0: features[0]'s input is the signed normalised image, which the course's "
+                             "4-bit unsigned activation format cannot hold; export a later layer (e.g. 27)")
         images, labels = load_images([args.image], args.data_dir)
         layer = extract_layer(model, args.layer, images)
         t = tile_layer(layer.a_int[0], layer.w_int, args.rows, args.cols)
-        files = write_layer(t, args.out, psum_bits=args.psum_bits, psums=not args.no_psums)
-    except (CheckpointError, DataError, LayerError, FormatError, ValueError) as e:
+        prepare_out(out, args.force)
+        files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums)
+    except (CheckpointError, DataError, LayerError, FormatError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"features[{args.layer}]: {t.in_channels}->{t.out_channels} on {t.height}x{t.width}, "

@@ -1,4 +1,10 @@
-"""VGG16_quant for CIFAR-10 with the course's module numbering (features[27] is the 8x8 layer)."""
+"""VGG16_quant for CIFAR-10 with the course's module numbering (features[27] is the squeeze layer s->s).
+
+Two numberings exist in the course, and each checkpoint variant keeps the one its notebook uses:
+- squeeze 8 (notebook 001, 4a4w): [27] QConv(8->8) [28] ReLU [29] QConv(8->512) ...
+- squeeze 16 (notebook 003, 2a4w): [27] QConv(16->16) [28] Identity (the removed BN) [29] ReLU
+  [30] QConv(16->512) ...; every later index is one higher than in the squeeze-8 numbering.
+"""
 from __future__ import annotations
 
 import torch
@@ -9,8 +15,8 @@ from .quant import QuantConv2d
 MEAN = (0.491, 0.482, 0.447)
 STD = (0.247, 0.243, 0.262)
 
-# 'S' marks the squeeze block: [24] QConv(256->s) [25] BN [26] ReLU [27] QConv(s->s) [28] ReLU
-# [29] QConv(s->512) [30] BN [31] ReLU. Keeping it inline keeps the indices users know.
+# 'S' marks the squeeze block: [24] QConv(256->s) [25] BN [26] ReLU [27] QConv(s->s) ([28] Identity for
+# squeeze 16) ReLU, QConv(s->512) BN ReLU. Keeping it inline keeps the indices users know.
 CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", "S", "M", 512, 512, 512, "M"]
 
 
@@ -20,6 +26,8 @@ class VGG16Quant(nn.Module):
         self.squeeze = squeeze
         self.a_bit = a_bit
         self.w_bit = w_bit
+        # notebook 003 keeps the slot of the squeeze conv's removed BN as an Identity (see module doc)
+        self.squeeze_identity = squeeze == 16
         self.features = self._make_layers()
         self.classifier = nn.Linear(512, num_classes)
 
@@ -35,7 +43,10 @@ class VGG16Quant(nn.Module):
             elif item == "S":
                 s = self.squeeze
                 layers += [self._conv(cin, s), nn.BatchNorm2d(s), nn.ReLU(inplace=True),
-                           self._conv(s, s), nn.ReLU(inplace=True),
+                           self._conv(s, s)]
+                if self.squeeze_identity:
+                    layers.append(nn.Identity())
+                layers += [nn.ReLU(inplace=True),
                            self._conv(s, 512), nn.BatchNorm2d(512), nn.ReLU(inplace=True)]
                 cin = 512
             else:

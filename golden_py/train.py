@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import math
+import platform
 import sys
 import time
 from pathlib import Path
@@ -27,9 +29,10 @@ import torch.nn as nn
 
 from .averaging import WeightAverage
 from .checkpoint import CheckpointError, load_model, save_inference
-from .data import DataError, augment, load_split
+from .data import TEST_FILES, TRAIN_FILES, DataError, augment, ensure_downloaded, load_split, resolve_data_dir
 from .evaluate import accuracy
 from .model import VGG16Quant, normalize
+from .quant import QuantConv2d
 
 
 def lr_factor(step: int, total: int, warmup: int, swa_start: int | None = None, swa_factor: float = 0.0) -> float:
@@ -42,6 +45,56 @@ def lr_factor(step: int, total: int, warmup: int, swa_start: int | None = None, 
         return floor
     t = (step - warmup) / max(1, end - warmup)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+# Options that do not change what is trained: a resumed run may differ in these, in nothing else.
+NOT_RECIPE = {"data_dir", "download", "out", "resume", "threads", "eval_images"}
+PRECISION_NOTE = ("bf16 autocast: weights and activations are quantized in fp32, then autocast casts those "
+                  "quantized values to bf16 before each convolution (each rounded to 8 significant bits), "
+                  "products accumulated in fp32; BN, loss and evaluation run in fp32")
+
+
+def dataset_sha256(data_dir) -> str:
+    """One hash over the six batch files in a fixed order: the card names the exact data a run saw."""
+    folder = resolve_data_dir(data_dir)
+    h = hashlib.sha256()
+    for name in TRAIN_FILES + TEST_FILES:
+        with open(folder / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def environment(args) -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"torch": str(torch.__version__), "python": platform.python_version(), "cpu": cpu,
+            "threads": torch.get_num_threads(), "bf16_autocast": bool(args.bf16)}
+
+
+def transfer_matching(src: nn.Module, dst: nn.Module) -> list[str]:
+    """Copy src's tensors into dst module by module, pairing QuantConv2d with QuantConv2d and BatchNorm with
+    BatchNorm in order (the two numberings differ by the squeeze block's Identity), plus the classifier;
+    a pair whose shapes differ is left as dst has it. Returns the dst modules left fresh."""
+    def kinds(model):
+        convs = [(f"features.{i}", m) for i, m in enumerate(model.features) if isinstance(m, QuantConv2d)]
+        bns = [(f"features.{i}", m) for i, m in enumerate(model.features) if isinstance(m, nn.BatchNorm2d)]
+        return convs, bns, [("classifier", model.classifier)]
+    fresh = []
+    for src_list, dst_list in zip(kinds(src), kinds(dst)):
+        for (_, sm), (dname, dm) in zip(src_list, dst_list):
+            ssd, dsd = sm.state_dict(), dm.state_dict()
+            if ssd.keys() == dsd.keys() and all(ssd[k].shape == dsd[k].shape for k in ssd):
+                dm.load_state_dict(ssd)
+            else:
+                fresh.append(dname)
+    return fresh
 
 
 def build_optimizer(model: nn.Module, lr: float, alpha_lr: float, wd: float) -> torch.optim.Optimizer:
@@ -63,6 +116,8 @@ def build_optimizer(model: nn.Module, lr: float, alpha_lr: float, wd: float) -> 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
+    ap.add_argument("--download", action="store_true",
+                    help="fetch CIFAR-10 into --data-dir with torchvision first, when the folder has no batches")
     ap.add_argument("--out", default="runs/vgg16_a4w4", help="folder for state.pt, model.pt, log.jsonl")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -102,27 +157,39 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
+        if args.download:
+            ensure_downloaded(args.data_dir)
         train_x, train_y = load_split(args.data_dir, train=True)
         test_x, test_y = load_split(args.data_dir, train=False)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    data_hash = dataset_sha256(args.data_dir)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "state.pt"
     torch.manual_seed(args.seed)
     model = VGG16Quant(squeeze=args.squeeze, a_bit=args.a_bit)
+    init_note = None
     if args.init:
         try:
             init_model, _ = load_model(args.init)
         except CheckpointError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        if init_model.arch() != model.arch():
-            print(f"error: {args.init}: architecture {init_model.arch()} != requested {model.arch()}", file=sys.stderr)
+        if init_model.arch() == model.arch():
+            model.load_state_dict(init_model.state_dict())
+        elif init_model.arch()["w_bit"] != model.arch()["w_bit"]:
+            print(f"error: {args.init}: w_bit {init_model.arch()['w_bit']} != requested {model.w_bit}",
+                  file=sys.stderr)
             return 2
-        model.load_state_dict(init_model.state_dict())
+        else:
+            # another variant (squeeze / a_bit), as notebook 003 starts 2a4w from 4a4w: every tensor whose
+            # module (counted in order) and shape match is taken, the rest keeps its fresh initialisation
+            skipped = transfer_matching(init_model, model)
+            init_note = f"partial init from {init_model.arch()}; fresh: {', '.join(skipped)}"
+            print(init_note)
     # channels_last is ~20% faster for oneDNN convolutions on CPU
     model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, args.lr, args.alpha_lr, args.wd)
@@ -135,14 +202,24 @@ def main(argv=None) -> int:
     swa_factor = 0.0 if args.swa_from is None else args.swa_lr / args.lr
     swa = WeightAverage() if args.swa_from is not None else None
     start_epoch, log = 0, []
+    recipe = {k: v for k, v in vars(args).items() if k not in NOT_RECIPE}
+    recipe["data_sha256"] = data_hash
     if args.resume and state_path.is_file():
-        st = torch.load(state_path, map_location="cpu", weights_only=False)
+        try:
+            # weights_only: a state file is data (tensors, numbers, strings), never code
+            st = torch.load(state_path, map_location="cpu", weights_only=True)
+            saved_recipe = st["recipe"]
+        except Exception as e:
+            print(f"error: {state_path}: not a resumable training state ({type(e).__name__}: {e})", file=sys.stderr)
+            return 2
         # With SWA the lr never depends on --epochs (it is constant after --swa-from), so a finished or
         # running SWA phase may be extended by resuming with more epochs; the result equals a longer run.
         extendable = args.swa_from is not None and args.epochs >= st["epoch"]
-        fixed = ("seed", "swa_from", "swa_lr") + (() if extendable else ("epochs",))
-        if any(st["args"].get(k) != getattr(args, k) for k in fixed):
-            print(f"error: {state_path} was started with " + " ".join(f"{k}={st['args'].get(k)}" for k in fixed)
+        differ = [k for k in sorted(set(recipe) | set(saved_recipe))
+                  if recipe.get(k) != saved_recipe.get(k) and not (k == "epochs" and extendable)]
+        if differ:
+            print(f"error: {state_path} was started with another recipe: "
+                  + ", ".join(f"{k}={saved_recipe.get(k)} (now {recipe.get(k)})" for k in differ)
                   + "; resume with the same values", file=sys.stderr)
             return 2
         model.load_state_dict(st["model"])
@@ -150,9 +227,13 @@ def main(argv=None) -> int:
         if swa is not None and st.get("swa") is not None:
             swa.load_state_dict(st["swa"])
         start_epoch, log = st["epoch"], st["log"]
+        init_note = st.get("init_note")
         print(f"resumed from {state_path} at epoch {start_epoch}")
     elif args.resume:
         print(f"no {state_path} yet: starting from scratch")
+    # The log file is rewritten from the state: an epoch cut off between its log line and its state save
+    # is run again, and logged once.
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
 
     criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     try:
@@ -205,13 +286,17 @@ def main(argv=None) -> int:
         meta = {"command": "python -m golden_py.train " + " ".join(sys.argv[1:] if argv is None else argv),
                 "seed": args.seed, "epochs_trained": epoch + 1, "epochs_planned": args.epochs,
                 "test_top1_during_training": rec.get("swa_test_top1", rec["test_top1"]),
-                "test_images_during_training": n_eval, "recipe": vars(args)}
+                "test_images_during_training": n_eval, "recipe": recipe, "environment": environment(args),
+                "precision": PRECISION_NOTE if args.bf16 else "fp32"}
+        if init_note:
+            meta["init"] = init_note
         if saved is not model:
             meta["swa_snapshots"] = swa.count
         save_inference(saved, out / "model.pt", meta)
         tmp = state_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "log": log,
-                    "args": vars(args), "swa": swa.state_dict() if swa is not None else None}, tmp)
+                    "recipe": recipe, "init_note": init_note,
+                    "swa": swa.state_dict() if swa is not None else None}, tmp)
         tmp.replace(state_path)
     return 0
 

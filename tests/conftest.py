@@ -1,17 +1,11 @@
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tb"))   # the host-side driver modules (accel.*) are pure Python
-
-from golden_py.checkpoint import save_inference  # noqa: E402
-from golden_py.model import VGG16Quant  # noqa: E402
+from golden_py.checkpoint import save_inference
+from golden_py.model import VGG16Quant
 
 
 
@@ -45,6 +39,6 @@ def fake_cifar():
         for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
             with open(d / name, "wb") as f:
                 pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                             b"labels": list(rng.integers(0, 10, n))}, f)
+                             b"labels": [int(v) for v in rng.integers(0, 10, n)]}, f, protocol=2)
         return d
     return make

@@ -107,7 +107,7 @@ def test_swa_training_resumes_exactly_and_saves_the_average(tmp_path, fake_cifar
         m, _ = load_model(tmp_path / other / "model.pt")
         for k, v in whole.state_dict().items():
             assert torch.equal(v, m.state_dict()[k]), (other, k)
-    st = torch.load(tmp_path / "whole" / "state.pt", weights_only=False)
+    st = torch.load(tmp_path / "whole" / "state.pt", weights_only=True)
     assert st["swa"]["count"] == 2
     w = "features.0.weight"
     assert torch.equal(whole.state_dict()[w], st["swa"]["avg"][w].float())

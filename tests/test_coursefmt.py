@@ -52,8 +52,9 @@ def test_round_trip(tmp_path, ic, oc, side, rows, cols):
     assert torch.equal(v.a_tiles, t.a_tiles) and torch.equal(v.w_tiles, t.w_tiles)
     assert torch.equal(v.psum, t.psum)
     assert torch.equal(v.out_raw, torch.stack([t.out_tile(o) for o in range(t.n_oc)]))
-    compared, problems = check_vectors(v)
-    assert problems == [] and compared > 0
+    rep = check_vectors(v)
+    assert rep.problems == [] and rep.compared == {"psum": t.psum.numel(), "sum": t.n_oc * cols * side * side,
+                                                   "relu": t.n_oc * cols * side * side}
 
 
 def test_corrupted_expectation_is_detected(tmp_path):
@@ -64,15 +65,15 @@ def test_corrupted_expectation_is_detected(tmp_path):
     s = lines[3 + 2]
     lines[3 + 2] = s[:-2] + ("1" if s[-2] == "0" else "0") + "\n"   # col0 LSB of output nij 2
     p.write_text("".join(lines))
-    _, problems = check_vectors(read_folder(tmp_path))
-    assert len(problems) == 1 and problems[0].startswith("out: otile=0, col=0, o_nij=2")
+    problems = check_vectors(read_folder(tmp_path)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path / 'out.txt'}:6 (col 0): file has")
 
     q = tmp_path / "psum_kij3.txt"
     lines = q.read_text().splitlines(keepends=True)
     lines[3 + 10] = ("1" if lines[3 + 10][0] == "0" else "0") + lines[3 + 10][1:]  # col7 MSB of nij 10
     q.write_text("".join(lines))
-    _, problems = check_vectors(read_folder(tmp_path))
-    assert any(pr.startswith("psum: itile=0, otile=0, col=7, nij=10, kij=3") for pr in problems)
+    problems = check_vectors(read_folder(tmp_path)).problems
+    assert any(pr.startswith(f"{tmp_path / 'psum_kij3.txt'}:14 (col 7)") for pr in problems)
 
 
 def test_malformed_line_names_file_and_line(tmp_path):
@@ -114,7 +115,7 @@ def test_export_cli_and_check(tmp_path, random_ckpt):
     lines[4] = lines[4][:-2] + ("1" if lines[4][-2] == "0" else "0") + "\n"
     p.write_text("".join(lines))
     r = _run("--check", str(tmp_path / "g"))
-    assert r.returncode == 1 and "MISMATCH out_raw" in r.stdout
+    assert r.returncode == 1 and f"MISMATCH {tmp_path / 'g' / 'out_raw.txt'}:5 (col 0)" in r.stdout
 
 
 def test_export_cli_bad_inputs(tmp_path, random_ckpt):

@@ -56,3 +56,31 @@ def test_evaluate_cli_errors(tmp_path, random_ckpt, fake_cifar):
     r = subprocess.run([sys.executable, "-m", "golden_py.evaluate", "--checkpoint", str(random_ckpt),
                         "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("top1=")
+
+
+def test_download_uses_torchvision_when_it_imports(tmp_path, monkeypatch, fake_cifar):
+    """--download calls torchvision.datasets.CIFAR10(root, train=..., download=True) and then reads the
+    folder with the built-in reader; without torchvision it is a clear error."""
+    import sys
+    import types
+
+    from golden_py.data import download, ensure_downloaded
+    calls = []
+
+    class FakeCIFAR10:
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            if not (tmp_path / "cifar-10-batches-py").exists():
+                fake_cifar(tmp_path)
+
+    tv = types.ModuleType("torchvision")
+    tv.datasets = types.ModuleType("torchvision.datasets")
+    tv.datasets.CIFAR10 = FakeCIFAR10
+    monkeypatch.setitem(sys.modules, "torchvision", tv)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", tv.datasets)
+    assert ensure_downloaded(tmp_path) == tmp_path / "cifar-10-batches-py"
+    assert calls == [(str(tmp_path), True, True), (str(tmp_path), False, True)]
+    assert ensure_downloaded(tmp_path) == tmp_path / "cifar-10-batches-py" and len(calls) == 2   # no re-download
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)   # import fails like a CUDA-only build
+    with pytest.raises(DataError, match="--download uses torchvision, which does not import here"):
+        download(tmp_path / "other")

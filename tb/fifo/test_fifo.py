@@ -1,14 +1,12 @@
 """FIFO: random pushes and pops with back-pressure on both sides, against a Python deque."""
 from collections import deque
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.runner import rtl_sources, run
-from accel.sim import param, start
-from accel.testbench import seeded_random
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, start
 
 
 @cocotb.test()
@@ -48,6 +46,6 @@ async def test_fifo_random(dut):
 
 
 @pytest.mark.parametrize("width,depth", [(8, 1), (16, 3), (32, 16)])
-def test_fifo(width, depth):
+def test_fifo(width, depth, sim):
     run(toplevel="fifo", sources=rtl_sources("fifo"), test_module="test_fifo",
-        parameters={"WIDTH": width, "DEPTH": depth}, module_dir=Path(__file__).parent)
+        parameters={"WIDTH": width, "DEPTH": depth}, sim=sim)

@@ -1,14 +1,12 @@
 """L0 skew: lane i of the output equals lane i of the input i cycles earlier."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.layout import pack_lanes
-from accel.runner import rtl_sources, run
-from accel.sim import lanes, param, start
-from accel.testbench import seeded_random
+from accel_host.packing import pack_lanes
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import lanes, param, seeded_random, start
 
 
 @cocotb.test()
@@ -34,6 +32,6 @@ async def test_skew_random(dut):
 
 
 @pytest.mark.parametrize("lanes,w", [(8, 39), (16, 71), (1, 4)])
-def test_l0_skew(lanes, w):
+def test_l0_skew(lanes, w, sim):
     run(toplevel="l0_skew", sources=rtl_sources("l0_skew"), test_module="test_l0_skew",
-        parameters={"LANES": lanes, "W": w}, module_dir=Path(__file__).parent)
+        parameters={"LANES": lanes, "W": w}, sim=sim)

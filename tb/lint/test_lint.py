@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from accel.runner import RTL
+from accel_tb.runner import INCLUDE, RTL
 
 MODULES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu", "sequencer"]
 CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"],
@@ -16,7 +16,7 @@ SOURCES = sorted(str(p) for p in RTL.glob("*.v"))
 def _lint(top, extra):
     if not shutil.which("verilator"):
         pytest.fail("verilator not on PATH: run `make setup`")
-    r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, *extra, *SOURCES],
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{INCLUDE}", "--top-module", top, *extra, *SOURCES],
                        capture_output=True, text=True)
     # only diagnostics count; Verilator also prints a statistics report
     return r.returncode, "\n".join(l for l in (r.stdout + r.stderr).splitlines() if l.startswith("%"))
@@ -47,6 +47,7 @@ def test_lint_catches_a_width_bug(tmp_path):
 def test_icarus_compiles_core_cleanly(tmp_path):
     if not shutil.which("iverilog"):
         pytest.fail("iverilog not on PATH: run `make setup`")
-    r = subprocess.run(["iverilog", "-g2005", "-Wall", "-o", str(tmp_path / "core.vvp"), "-s", "core", *SOURCES],
+    r = subprocess.run(["iverilog", "-g2005", "-Wall", f"-I{INCLUDE}", "-o", str(tmp_path / "core.vvp"), "-s", "core",
+                        *SOURCES],
                        capture_output=True, text=True)
     assert r.returncode == 0 and (r.stdout + r.stderr).strip() == "", r.stderr

@@ -2,9 +2,8 @@
 import cocotb
 import pytest
 
-from accel.runner import rtl_sources, run
-from accel.sim import param, settle, signed
-from accel.testbench import seeded_random
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, settle, signed
 
 
 @cocotb.test()
@@ -27,6 +26,5 @@ async def test_mac_exhaustive(dut):
 
 
 @pytest.mark.parametrize("psum_w", [12, 16])
-def test_mac(psum_w):
-    run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", parameters={"PSUM_W": psum_w},
-        module_dir=__import__("pathlib").Path(__file__).parent)
+def test_mac(psum_w, sim):
+    run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", parameters={"PSUM_W": psum_w}, sim=sim)

@@ -1,16 +1,14 @@
 """MAC array: Python plays the L0 (row skew) and loads weights through the token path; every psum that
 leaves the south edge is checked against the dot product of its column's weights and the activations,
 including folds that switch weight buffers back to back and folds of a single token."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.layout import pack_lanes
-from accel.runner import rtl_sources, run
-from accel.sim import lanes, param, start
-from accel.testbench import seeded_random
+from accel_host.packing import pack_lanes
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import lanes, param, seeded_random, start
 
 
 @cocotb.test()
@@ -78,6 +76,6 @@ async def test_array_folds(dut):
 
 
 @pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8)])
-def test_mac_array(rows, cols):
+def test_mac_array(rows, cols, sim):
     run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "mac_array"), test_module="test_mac_array",
-        parameters={"ROWS": rows, "COLS": cols}, module_dir=Path(__file__).parent)
+        parameters={"ROWS": rows, "COLS": cols}, sim=sim)

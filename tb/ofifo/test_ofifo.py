@@ -1,15 +1,13 @@
 """OFIFO: columns arrive skewed (column c, c cycles late) with gaps and a stalling reader; each popped
 vector must hold one entry per column, in order."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.layout import pack_lanes, unpack_lanes
-from accel.runner import rtl_sources, run
-from accel.sim import param, start
-from accel.testbench import seeded_random
+from accel_host.packing import pack_lanes, unpack_lanes
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, start
 
 
 @cocotb.test()
@@ -46,6 +44,6 @@ async def test_ofifo_deskew(dut):
 
 
 @pytest.mark.parametrize("cols", [8, 16])
-def test_ofifo(cols):
+def test_ofifo(cols, sim):
     run(toplevel="ofifo", sources=rtl_sources("fifo", "ofifo"), test_module="test_ofifo",
-        parameters={"COLS": cols, "DEPTH": 64}, module_dir=Path(__file__).parent)
+        parameters={"COLS": cols, "DEPTH": 64}, sim=sim)

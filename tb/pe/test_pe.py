@@ -1,13 +1,11 @@
 """PE: random tokens (activation, valid, wsel, weight loads) and psums, against a cycle model."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.runner import rtl_sources, run
-from accel.sim import param, signed, start
-from accel.testbench import seeded_random
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, signed, start
 
 
 class PEModel:
@@ -50,6 +48,6 @@ async def test_pe_random(dut):
 
 
 @pytest.mark.parametrize("cols,col", [(8, 0), (8, 7), (16, 9)])
-def test_pe(cols, col):
+def test_pe(cols, col, sim):
     run(toplevel="pe", sources=rtl_sources("mac", "pe"), test_module="test_pe",
-        parameters={"COLS": cols, "COL": col}, module_dir=Path(__file__).parent)
+        parameters={"COLS": cols, "COL": col}, sim=sim)

@@ -1,15 +1,13 @@
 """SFU: random psum vectors with tags (address, clear, last, relu), often hitting the same address on
 consecutive cycles (the forwarding path), with random output-space stalls; against a Python accumulator."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.layout import pack_lanes, unpack_lanes
-from accel.runner import rtl_sources, run
-from accel.sim import param, signed, start
-from accel.testbench import seeded_random
+from accel_host.packing import pack_lanes, unpack_lanes
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, signed, start
 
 
 @cocotb.test()
@@ -76,6 +74,6 @@ async def test_sfu_random(dut):
 
 
 @pytest.mark.parametrize("cols,acc_w", [(8, 16), (16, 24)])
-def test_sfu(cols, acc_w):
+def test_sfu(cols, acc_w, sim):
     run(toplevel="sfu", sources=rtl_sources("sram_1r1w", "sfu"), test_module="test_sfu",
-        parameters={"COLS": cols, "ACC_W": acc_w, "DEPTH": 64}, module_dir=Path(__file__).parent)
+        parameters={"COLS": cols, "ACC_W": acc_w, "DEPTH": 64}, sim=sim)

@@ -1,13 +1,11 @@
 """SRAMs: random reads and writes against a dict, single-port and 1R1W (read-before-write)."""
-from pathlib import Path
 
 import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel.runner import rtl_sources, run
-from accel.sim import param, start
-from accel.testbench import seeded_random
+from accel_tb.runner import rtl_sources, run
+from accel_tb.sim import param, seeded_random, start
 
 
 @cocotb.test()
@@ -60,14 +58,12 @@ async def test_sram_1r1w_random(dut):
 
 
 @pytest.mark.parametrize("width,depth", [(32, 64), (256, 128)])
-def test_sram_sp(width, depth):
+def test_sram_sp(width, depth, sim):
     run(toplevel="sram_sp", sources=rtl_sources("sram_sp"), test_module="test_sram",
-        testcase="test_sram_sp_random", parameters={"WIDTH": width, "DEPTH": depth},
-        module_dir=Path(__file__).parent)
+        testcase="test_sram_sp_random", parameters={"WIDTH": width, "DEPTH": depth}, sim=sim)
 
 
 @pytest.mark.parametrize("width,depth", [(128, 16), (384, 256)])
-def test_sram_1r1w(width, depth):
+def test_sram_1r1w(width, depth, sim):
     run(toplevel="sram_1r1w", sources=rtl_sources("sram_1r1w"), test_module="test_sram",
-        testcase="test_sram_1r1w_random", parameters={"WIDTH": width, "DEPTH": depth},
-        module_dir=Path(__file__).parent)
+        testcase="test_sram_1r1w_random", parameters={"WIDTH": width, "DEPTH": depth}, sim=sim)

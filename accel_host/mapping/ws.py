@@ -1,0 +1,160 @@
+"""Weight-stationary mapping onto rtl/core.v.
+
+Weights: the whole layer's weight tiles are written once (reused for every image and chunk); fold
+f = ic_tile*9 + kij of output-channel tile o at word (o - first tile of its group)*n_ic*9 + f. When they do
+not fit the weight memory, output-channel tiles run in groups that do.
+
+Activations: a chunk of output rows y0..y0+n-1 needs padded input rows y0..y0+n+1 of every input-channel
+tile: tile i at words [i*S, (i+1)*S), S = (n+2)*(W+2), positions row-major. Chunks exist only when the
+activation memory or the accumulator cannot hold the whole layer.
+
+One command per output-channel tile and chunk; it streams only the n*W positions per fold that feed an
+output (not the padding), and the next fold's weights ride on the current fold's first token.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import CoreConfig, sum_bound
+from ..fields import COMMAND
+from ..packing import pack_rows
+from .base import LayerShape, MappingError
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class Command:
+    act_base: int
+    act_stride: int
+    wgt_base: int
+    acc_base: int
+    pw: int
+    oh: int
+    ow: int
+    n_ic: int
+    relu: int = 1
+    clear: int = 1
+    emit: int = 1
+    id: int = 0
+
+    def pack(self) -> int:
+        return COMMAND.pack(**self.__dict__)
+
+    @classmethod
+    def unpack(cls, word: int) -> "Command":
+        return cls(**COMMAND.unpack(word))
+
+    @property
+    def tokens(self) -> int:
+        return self.n_ic * 9 * self.oh * self.ow
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a command id stands for: image, output-channel tile and the chunk's first output row."""
+    image: int
+    oc_tile: int
+    y0: int
+
+
+@dataclass
+class WeightStationary:
+    cfg: CoreConfig
+    shape: LayerShape
+    n_ic: int = 0
+    n_oc: int = 0
+    chunk_rows: int = 0
+    groups: list = field(default_factory=list)    # [[oc tile, ...], ...] sharing the weight memory
+
+    name = "ws"
+
+    def __post_init__(self):
+        cfg, s = self.cfg, self.shape
+        if min(s.in_channels, s.out_channels, s.height, s.width) < 1:
+            raise MappingError(f"layer {s}: every dimension must be at least 1")
+        self.n_ic, self.n_oc = ceil_div(s.in_channels, cfg.rows), ceil_div(s.out_channels, cfg.cols)
+        pw = s.width + 2
+        bound = sum_bound(self.n_ic * cfg.rows, cfg.a_w, cfg.w_w)
+        if bound >= 1 << (cfg.acc_w - 1):
+            raise MappingError(f"layer {s}: sums may reach {bound}, ACC_W={cfg.acc_w} is too narrow "
+                               f"(needs {bound.bit_length() + 1})")
+        tile_bound = cfg.rows * ((1 << cfg.a_w) - 1) * (1 << (cfg.w_w - 1))
+        if tile_bound >= 1 << (cfg.psum_w - 1):
+            raise MappingError(f"psums may reach {tile_bound}, PSUM_W={cfg.psum_w} is too narrow")
+        for name, v in (("padded width", pw), ("input-channel tiles", self.n_ic)):
+            if v > (1 << COMMAND.widths["pw"]) - 1:
+                raise MappingError(f"layer {s}: {name} {v} exceeds the command's 8-bit field")
+        ch = min(s.height, (1 << COMMAND.widths["oh"]) - 1)
+        while ch > 0 and (self.n_ic * (ch + 2) * pw > cfg.act_depth or ch * s.width > cfg.acc_depth):
+            ch -= 1
+        if ch == 0:
+            raise MappingError(f"layer {s}: one output row needs {self.n_ic * 3 * pw} activation words and "
+                               f"{s.width} accumulator words; ACT_DEPTH={cfg.act_depth}, ACC_DEPTH={cfg.acc_depth}")
+        self.chunk_rows = ch
+        per_tile = self.n_ic * 9
+        if per_tile > cfg.wgt_depth:
+            raise MappingError(f"layer {s}: one output-channel tile needs {per_tile} weight words, "
+                               f"WGT_DEPTH={cfg.wgt_depth}")
+        per_group = min(self.n_oc, cfg.wgt_depth // per_tile)
+        self.groups = [list(range(g, min(self.n_oc, g + per_group))) for g in range(0, self.n_oc, per_group)]
+
+    # ------------------------------------------------------------------------------------------ words
+    def weight_words(self, w_tiles, group: list[int]) -> list[tuple[int, int]]:
+        """w_tiles (n_ic, n_oc, C, R, 9) -> (addr, word) of one group; PE (r, c) reads lane r*COLS + c."""
+        cfg = self.cfg
+        sel = np.asarray(w_tiles)[:, group].transpose(1, 0, 4, 3, 2).reshape(-1, cfg.rows * cfg.cols)
+        return list(enumerate(pack_rows(sel, cfg.w_w)))
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """(first output row, output rows) of each chunk."""
+        h = self.shape.height
+        return [(y0, min(self.chunk_rows, h - y0)) for y0 in range(0, h, self.chunk_rows)]
+
+    def act_words(self, a_tiles, y0: int, rows: int) -> list[tuple[int, int]]:
+        """a_tiles (n_ic, R, P) of one image -> (addr, word) of the chunk's padded rows; row r at lane r."""
+        s, cfg = self.shape, self.cfg
+        a = np.asarray(a_tiles).reshape(self.n_ic, cfg.rows, s.height + 2, s.width + 2)
+        part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, cfg.rows)
+        return list(enumerate(pack_rows(part, cfg.a_w)))
+
+    def commands(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool) -> list[Command]:
+        s = self.shape
+        pw = s.width + 2
+        return [Command(act_base=0, act_stride=(rows + 2) * pw, wgt_base=j * self.n_ic * 9, acc_base=0, pw=pw,
+                        oh=rows, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=(first_id + j) & 0xFFFF)
+                for j, _ in enumerate(group)]
+
+    # ------------------------------------------------------------------------------------------ keys
+    def psum_position(self, issued: Issued, nij: int) -> int:
+        """The layer's padded input position of a psum the core reports at chunk position nij."""
+        return nij + issued.y0 * (self.shape.width + 2)
+
+    def out_position(self, issued: Issued, acc_addr: int) -> int:
+        """The layer's output position (row-major o_nij) of a result at accumulator address acc_addr."""
+        return acc_addr + issued.y0 * self.shape.width
+
+    def streamed_positions(self) -> list[list[int]]:
+        """Per kij, the padded positions whose psums the core streams (those that feed an output)."""
+        s = self.shape
+        pw = s.width + 2
+        return [[(oy + k // 3) * pw + ox + k % 3 for oy in range(s.height) for ox in range(s.width)]
+                for k in range(9)]
+
+    # ------------------------------------------------------------------------------------------ costs
+    @property
+    def ideal_cycles(self) -> float:
+        return self.shape.macs / (self.cfg.rows * self.cfg.cols)
+
+    def tokens(self) -> int:
+        """Tokens streamed for one image: the compute cycles when folds overlap."""
+        return sum(self.n_oc * self.n_ic * 9 * rows * self.shape.width for _, rows in self.chunks())
+
+    def scalesim_cycles(self) -> int:
+        """SCALE-Sim's weight-stationary estimate: 2R + C + T - 2 per fold, folds not overlapped."""
+        r, c = self.cfg.rows, self.cfg.cols
+        return sum(self.n_ic * self.n_oc * 9 * (2 * r + c + rows * self.shape.width - 2) for _, rows in self.chunks())

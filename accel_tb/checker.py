@@ -1,0 +1,266 @@
+"""The layer checker: what a core must produce for one conv layer, keyed in the layer's own coordinates, and
+three keyed scoreboards that judge each value as it appears.
+
+Keys, whatever the core:
+  psum  (image, oc_tile, ic_tile, kij, p)   p = padded input position (row-major over (H+2) x (W+2))
+  sum   (image, oc_tile, o_nij)             the accumulated output before ReLU (COLS lanes)
+  relu  (image, oc_tile, o_nij)             what the output port sends (ReLU'd when the layer has ReLU)
+
+Expected values come from golden_py (a checkpoint's layer, or random integers) or from a course-format
+folder's files. A kind the input does not provide is reported as "not provided" and checks nothing; a
+folder's psum values at positions the core never streams are verified against the folder's own activation
+and weight files instead, and named file:line when they contradict them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from golden_py.tiling import TiledLayer, compute_tiles, tile_activations, tile_weights
+
+from .scoreboard import KeyedScoreboard
+
+KINDS = ("psum", "sum", "relu")
+
+
+@dataclass
+class LayerJob:
+    """One conv layer (3x3, pad 1, stride 1) for N images, tiled for a rows x cols array."""
+    name: str
+    rows: int
+    cols: int
+    in_channels: int
+    out_channels: int
+    height: int
+    width: int
+    a_tiles: torch.Tensor            # (N, n_ic, R, P) activations per image, input-channel tile, padded position
+    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9)
+    relu: bool = True
+    a_bits: int = 4
+    expected: dict = field(default_factory=dict)   # kind -> tensor, or absent when not provided
+    folder: object = None            # golden_py.coursefmt.CourseVectors when replaying a folder
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def images(self) -> int:
+        return self.a_tiles.shape[0]
+
+    @property
+    def n_ic(self) -> int:
+        return self.w_tiles.shape[0]
+
+    @property
+    def n_oc(self) -> int:
+        return self.w_tiles.shape[1]
+
+    @property
+    def padded_width(self) -> int:
+        return self.width + 2
+
+    @property
+    def macs(self) -> int:
+        return self.in_channels * self.out_channels * 9 * self.height * self.width
+
+    def tiles(self, image: int) -> TiledLayer:
+        return compute_tiles(self.a_tiles[image], self.w_tiles, self.height, self.width,
+                             in_channels=self.in_channels, out_channels=self.out_channels)
+
+    def padded_nij(self, o_nij: int, kij: int) -> int:
+        oi, oj = divmod(o_nij, self.width)
+        return (oi + kij // 3) * self.padded_width + oj + kij % 3
+
+
+def _outputs(t: TiledLayer) -> torch.Tensor:
+    return torch.stack([t.out_tile(o) for o in range(t.n_oc)])        # (n_oc, C, HW)
+
+
+def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int, cols: int, relu: bool = True,
+                  a_bits: int = 4, psums: bool = True, meta: dict | None = None) -> LayerJob:
+    """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3); expected values computed by
+    golden_py's tiling reference (psums only when asked: the whole network does not monitor them)."""
+    n, ic, h, w = a_int.shape
+    oc = w_int.shape[0]
+    a_t = torch.stack([tile_activations(a_int[i].long(), rows) for i in range(n)])
+    w_t = tile_weights(w_int.long(), rows, cols)
+    job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits, meta=dict(meta or {}))
+    tiles = [job.tiles(i) for i in range(n)]
+    raw = torch.stack([_outputs(t) for t in tiles])                    # (N, n_oc, C, HW)
+    job.expected = {"sum": raw, "relu": raw.clamp(min=0) if relu else raw}
+    if psums:
+        job.expected["psum"] = torch.stack([t.psum for t in tiles])    # (N, n_ic, n_oc, C, P, 9)
+    return job
+
+
+def job_from_folder(v, relu: bool = True) -> LayerJob:
+    """A course-format folder (golden_py.coursefmt.CourseVectors): its files are the expectation."""
+    side = v.side
+    job = LayerJob(f"golden vectors {v.folder}", v.rows, v.cols, v.n_ic * v.rows, v.n_oc * v.cols, side, side,
+                   v.a_tiles[None], v.w_tiles, relu=relu, folder=v)
+    if v.psum is not None:
+        job.expected["psum"] = v.psum[None]
+    if v.out_raw is not None:
+        job.expected["sum"] = v.out_raw[None]
+    if v.out is not None:
+        job.expected["relu"] = v.out[None]
+    return job
+
+
+class LayerChecker:
+    """Scoreboards for the kinds a job provides, fed by a core adapter through psum() / sum() / output()."""
+
+    def __init__(self, job: LayerJob, log=print, streamed=None, kinds=KINDS, max_reports: int = 20):
+        """streamed: per kij, the padded positions whose psums the core streams (default: all)."""
+        self.job, self.log = job, log
+        self.kinds = [k for k in kinds if k in job.expected]
+        self.not_provided = [k for k in KINDS if k not in job.expected]
+        self.not_monitored = [k for k in KINDS if k in job.expected and k not in kinds]
+        p = job.padded_width * (job.height + 2)
+        self.streamed = streamed if streamed is not None else [list(range(p))] * 9
+        self.scoreboards: dict[str, KeyedScoreboard] = {}
+        for kind in self.kinds:
+            label = "out" if kind == "relu" and not job.relu else kind
+            sb = KeyedScoreboard(label, self.describe_psum if kind == "psum" else self.describe_out, log=log,
+                                 max_reports=max_reports)
+            self.scoreboards[kind] = sb
+        self._expect()
+        self.folder_check = self._folder_consistency()
+
+    # ------------------------------------------------------------------------------------------ expectations
+    def _expect(self):
+        j = self.job
+        hw = j.height * j.width
+        if "psum" in self.scoreboards:
+            ps = j.expected["psum"]                                        # (N, n_ic, n_oc, C, P, 9)
+            self.scoreboards["psum"].expect_all({
+                (n, o, i, k, p): ps[n, i, o, :, p, k].tolist()
+                for n in range(j.images) for o in range(j.n_oc) for i in range(j.n_ic)
+                for k in range(9) for p in self.streamed[k]})
+        for kind in ("sum", "relu"):
+            if kind in self.scoreboards:
+                e = j.expected[kind]                                       # (N, n_oc, C, HW)
+                flat = e.permute(0, 1, 3, 2).reshape(-1, j.cols).tolist()
+                keys = [(n, o, q) for n in range(j.images) for o in range(j.n_oc) for q in range(hw)]
+                self.scoreboards[kind].expect_all(dict(zip(keys, flat)))
+
+    def _folder_consistency(self):
+        """A folder's psums at positions the core never streams: checked against its own act x weight."""
+        v = self.job.folder
+        if v is None or v.psum is None:
+            return None
+        from golden_py.export import check_vectors  # noqa: PLC0415 (golden_py.export imports the CLI's deps)
+        mask = torch.ones_like(v.psum, dtype=torch.bool)
+        for k, positions in enumerate(self.streamed):
+            mask[:, :, :, positions, k] = False
+        rep = check_vectors(v, only=mask, kinds=("psum",))
+        for p in rep.problems:
+            self.log(f"psum (never streamed) MISMATCH {p}")
+        return rep
+
+    # ------------------------------------------------------------------------------------------ observations
+    def psum(self, image, oc_tile, ic_tile, kij, p, values, time=""):
+        sb = self.scoreboards.get("psum")
+        if sb is not None:
+            sb.observe((image, oc_tile, ic_tile, kij, p), values, time)
+
+    def sum(self, image, oc_tile, o_nij, values, time=""):
+        sb = self.scoreboards.get("sum")
+        if sb is not None:
+            sb.observe((image, oc_tile, o_nij), values, time)
+
+    def output(self, image, oc_tile, o_nij, values, time=""):
+        sb = self.scoreboards.get("relu")
+        if sb is not None:
+            sb.observe((image, oc_tile, o_nij), values, time)
+
+    def unexpected(self, kind: str, what: str, values, time=""):
+        """An observation the adapter could not place in the layer (e.g. an unknown command id)."""
+        sb = self.scoreboards.get(kind)
+        if sb is not None:
+            sb.observe(("?", what), values, time)
+
+    # ------------------------------------------------------------------------------------------ reporting
+    def _channels(self, oc_tile):
+        c = self.job.cols
+        return f"channels {oc_tile * c}-{oc_tile * c + c - 1}"
+
+    def describe_psum(self, key) -> str:
+        if key[0] == "?":
+            return str(key[1])
+        n, o, i, k, p = key
+        pr, pc = divmod(p, self.job.padded_width)
+        s = f"image {n} oc tile {o} ({self._channels(o)}) ic_tile={i} kij={k} nij={p} (padded row {pr}, col {pc})"
+        v = self.job.folder
+        if v is not None and v.psum_files:
+            s += f" [{v.psum_files[(i, o, k)].where(p)}]"
+        return s
+
+    def describe_out(self, key) -> str:
+        if key[0] == "?":
+            return str(key[1])
+        n, o, q = key
+        y, x = divmod(q, self.job.width)
+        s = f"image {n} oc tile {o} ({self._channels(o)}) output nij={q} (y={y}, x={x})"
+        v = self.job.folder
+        if v is not None and v.out_files:
+            m = v.out_files.get(("relu", o))
+            s += f" [{m.where(q)}]" if m is not None else ""
+        return s
+
+    @property
+    def errors(self) -> int:
+        n = sum(sb.errors for sb in self.scoreboards.values())
+        return n + (self.folder_check.mismatches if self.folder_check else 0)
+
+    @property
+    def compared(self) -> int:
+        return sum(sb.compared for sb in self.scoreboards.values()) + (
+            self.folder_check.total if self.folder_check else 0)
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for kind in KINDS:
+            if kind in self.scoreboards:
+                lines.append(self.scoreboards[kind].summary())
+            elif kind in self.not_monitored:
+                lines.append(f"{kind}: not checked (not monitored in this run)")
+            else:
+                lines.append(f"{kind}: not provided")
+        fc = self.folder_check
+        if fc is not None:
+            lines.append(f"psum files at never-streamed positions: {fc.total} values checked against the folder's "
+                         f"activation x weight files, {fc.mismatches} differences")
+        v = self.job.folder
+        if v is not None:
+            lines.append(f"reading: {v.naming}" + (f"; not read: {', '.join(v.ignored)}" if v.ignored else ""))
+        return lines
+
+    def report(self) -> dict:
+        rep = {k: {"compared": sb.compared, "mismatches": sb.mismatches, "missing": len(sb.missing),
+                   "duplicates": sb.duplicates, "unexpected": sb.unexpected, "reports": sb.reports[:20]}
+               for k, sb in self.scoreboards.items()}
+        rep["not_provided"] = self.not_provided
+        if self.folder_check is not None:
+            rep["folder_consistency"] = {"compared": self.folder_check.total,
+                                         "mismatches": self.folder_check.mismatches,
+                                         "reports": self.folder_check.problems}
+        return rep
+
+    def assert_clean(self):
+        bad = [sb.summary() for sb in self.scoreboards.values() if sb.errors]
+        if self.folder_check and self.folder_check.mismatches:
+            bad.append(f"{self.folder_check.mismatches} psum values at never-streamed positions contradict the "
+                       f"folder's activation x weight files: " + "; ".join(self.folder_check.problems[:3]))
+        assert not bad, "checker found errors:\n" + "\n".join(bad)
+        assert self.compared > 0 and all(sb.compared > 0 for sb in self.scoreboards.values()), \
+            "a checker compared nothing"
+
+    def corrupt_one(self, kind: str = "relu") -> str:
+        """Negative test: change one expected value; returns where."""
+        sb = self.scoreboards[kind]
+        key = sorted(k for k in sb.expected)[len(sb.expected) // 2]
+        lane = min(3, len(sb.expected[key]) - 1)
+        sb.expected[key] = list(sb.expected[key])
+        sb.expected[key][lane] += 1
+        desc = self.describe_psum(key) if kind == "psum" else self.describe_out(key)
+        return f"{desc} col={lane}"

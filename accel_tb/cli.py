@@ -1,0 +1,196 @@
+"""Commands (console entry points in pyproject.toml; `make` calls them):
+
+  accel-run      a checkpoint layer through this project's core, or a course folder replayed (--golden)
+  accel-replay   DIR: replay a course-format folder (accel-run --golden DIR)
+  accel-byoc     the same checks on your own core: --adapter FILE.py --rtl "rtl/*.v" --top TOP
+  accel-network  the whole VGG16 on the simulated core (accel_tb.network)
+
+Exit status: 0 pass, 1 a check failed (or the simulation did not complete), 2 bad input (one line, before
+any build).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from accel_host.mapping import LayerShape
+
+from . import inputs
+from .inputs import InputError
+from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+
+DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
+CORRUPT_KINDS = ("psum", "sum", "relu")
+
+
+def _common(ap: argparse.ArgumentParser, layer_default=27):
+    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), help="verilator (default) or icarus")
+    ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    ap.add_argument("--layer", type=int, default=layer_default, help="index in model.features")
+    ap.add_argument("--image", type=int, default=0, help="first image: bundled sample index, or test-set index "
+                    "with --data-dir")
+    ap.add_argument("--images", type=int, default=1, help="how many images (from --image on)")
+    ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder to take images from")
+    ap.add_argument("--golden", default=None, help="course-format folder to replay instead of a checkpoint layer")
+    ap.add_argument("--waves", action="store_true", help="write an FST waveform in the run folder")
+    ap.add_argument("--seed", type=int, default=None, help="COCOTB_RANDOM_SEED")
+    ap.add_argument("--corrupt", choices=CORRUPT_KINDS, default=None,
+                    help="negative test: corrupt one expected value of this kind (the run must FAIL)")
+    ap.add_argument("--report", default=None, help="write the JSON report here")
+
+
+def _layer_job_config(args, rows: int | None, cols: int | None):
+    """Validate the layer source; returns (config entries, LayerShape, rows, cols)."""
+    if args.golden:
+        v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
+        return {"golden": inputs.absolute(args.golden)}, LayerShape(v.n_ic * v.rows, v.n_oc * v.cols, v.side,
+                                                                     v.side), v.rows, v.cols
+    model = inputs.load_checkpoint(args.checkpoint)
+    conv = inputs.check_layer(model, args.layer)
+    data_dir = inputs.check_data_dir(args.data_dir)
+    images = inputs.check_images(args.image, args.images, data_dir)
+    side = _layer_side(model, args.layer)
+    spec = {"checkpoint": inputs.absolute(args.checkpoint), "layer": args.layer, "images": images,
+            "data_dir": data_dir}
+    return {"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols
+
+
+def _layer_side(model, layer: int) -> int:
+    """Input height (= width) of features[layer] for a 32x32 image: halved by every max-pool before it."""
+    import torch.nn as nn  # noqa: PLC0415
+    side = 32
+    for m in list(model.features)[:layer]:
+        if isinstance(m, nn.MaxPool2d):
+            side //= 2
+    return side
+
+
+def _finish(result: dict, report_path: Path, label: str) -> int:
+    ok = result["tests"] > 0 and result["failed"] == 0
+    if report_path.is_file():
+        rep = json.loads(report_path.read_text())
+        print(f"SUMMARY {rep.get('what', '')}")
+        for line in rep.get("summary", []):
+            print(line)
+    print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed ({label})")
+    return 0 if ok else 1
+
+
+def _report_path(args) -> Path:
+    if args.report:
+        return Path(args.report).resolve()
+    return Path(tempfile.mkdtemp(prefix="accel-report-")) / "report.json"
+
+
+def main_run(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="accel-run", description="One conv layer of a checkpoint (or a course folder) "
+                                 "through rtl/core.v under cocotb, every psum, sum and output checked as it appears.")
+    _common(ap)
+    ap.add_argument("--rows", type=int, default=None, help="array rows (default 8, or the folder's)")
+    ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
+    args = ap.parse_args(argv)
+    try:
+        sim = _check_sim(args.sim)
+        args.rows_given = args.rows is not None or args.cols is not None
+        rows = 8 if args.rows is None else args.rows
+        cols = 8 if args.cols is None else args.cols
+        inputs.check_array(rows, cols)
+        job_cfg, shape, rows, cols = _layer_job_config(args, rows, cols)
+        cfg = inputs.layer_core_config(shape, rows, cols)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    report = _report_path(args)
+    config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report)}
+    try:
+        result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+                     parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config, waves=args.waves,
+                     seed=args.seed, expect_fail=True)
+    except RunError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return _finish(result, report, f"{sim}, {rows}x{cols}")
+
+
+def main_replay(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-"):
+        argv = ["--golden", argv[0], *argv[1:]]
+    return main_run(argv)
+
+
+def _check_sim(sim: str) -> str:
+    sim = (sim or "verilator").lower()
+    if sim not in ("verilator", "icarus"):
+        raise InputError(f"--sim {sim}: supported simulators are verilator and icarus")
+    return sim
+
+
+def main_byoc(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="accel-byoc", description="Verify your own core: your RTL, your adapter "
+                                 "(see accel_tb/adapter.py), this environment's golden values and checks.")
+    ap.add_argument("--adapter", required=True, help="adapter file: path/to/adapter.py[:ClassName]")
+    ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted)")
+    ap.add_argument("--top", required=True, help="top-level module")
+    ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
+    ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter (repeatable)")
+    _common(ap)
+    args = ap.parse_args(argv)
+    args.rows_given = False
+    try:
+        sim = _check_sim(args.sim)
+        from .adapter import AdapterError, load_adapter_class  # noqa: PLC0415 (imports cocotb)
+        try:
+            cls = load_adapter_class(args.adapter)
+        except AdapterError as e:
+            raise InputError(f"--adapter {e}") from None
+        g = cls.geometry
+        sources = []
+        for pattern in args.rtl:
+            found = sorted(glob.glob(pattern))
+            if not found:
+                raise InputError(f"--rtl {pattern}: no such file")
+            sources += [Path(f).resolve() for f in found]
+        params = {}
+        for p in args.param:
+            name, eq, value = p.partition("=")
+            if not eq or not name.isidentifier():
+                raise InputError(f"--param {p}: expected NAME=VALUE")
+            params[name] = value
+        for d in args.include:
+            if not Path(d).is_dir():
+                raise InputError(f"--include {d}: not a folder")
+        job_cfg, shape, rows, cols = _layer_job_config(args, g.rows, g.cols)
+        if (rows, cols) != (g.rows, g.cols):
+            raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, the adapter's core is {g.rows}x{g.cols}")
+        if not g.multi_tile and (shape.in_channels > g.rows or shape.out_channels > g.cols):
+            raise InputError(f"layer {shape} needs several tiles; {cls.__name__} declares a single-tile "
+                             f"{g.rows}x{g.cols} core (Geometry.multi_tile=False)")
+        if g.max_side is not None and shape.height > g.max_side:
+            raise InputError(f"layer {shape}: input side {shape.height} exceeds {cls.__name__}'s max_side={g.max_side}")
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    report = _report_path(args)
+    spec = args.adapter if ":" in args.adapter else str(Path(args.adapter).resolve())
+    if ":" in args.adapter:
+        f, _, c = args.adapter.partition(":")
+        spec = f"{Path(f).resolve()}:{c}" if f.endswith(".py") else args.adapter
+    config = {"adapter": spec, **job_cfg, "corrupt": args.corrupt, "report": str(report)}
+    try:
+        result = run(toplevel=args.top, sources=sources, test_module="accel_tb.layer_tests", parameters=params,
+                     sim=sim, testcase="test_layer", config=config, waves=args.waves, seed=args.seed,
+                     includes=[Path(d).resolve() for d in args.include], expect_fail=True)
+    except RunError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return _finish(result, report, f"{sim}, {args.top} via {Path(args.adapter.split(':')[0]).name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main_run())

@@ -1,0 +1,143 @@
+"""The core environment: an adapter (any core), the layer to run, the checker, the summary and the report.
+
+Layer tests, folder replays, random layers, the user's own cores and the whole network all go through
+`Environment.check`: build the job, check every value the adapter reports, summarise.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .adapter import CoreAdapter, load_adapter_class
+from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
+
+
+def make_adapter(dut, spec: str | None, options: dict | None = None) -> CoreAdapter:
+    """spec None / 'accel': this project's core; else a user adapter 'file.py[:Class]'."""
+    if not spec or spec == "accel":
+        from .own_core import AccelCore  # noqa: PLC0415 (only this core needs its host library)
+        return AccelCore(dut, **(options or {}))
+    return load_adapter_class(spec)(dut, **(options or {}))
+
+
+def layer_relu(model, index: int) -> bool:
+    """Whether the conv's output goes through a ReLU next (Identity slots skipped)."""
+    import torch.nn as nn  # noqa: PLC0415
+    for m in list(model.features)[index + 1:]:
+        if isinstance(m, nn.Identity):
+            continue
+        return isinstance(m, nn.ReLU)
+    return False
+
+
+def checkpoint_job(spec: dict, rows: int, cols: int, psums: bool = True) -> LayerJob:
+    """spec: checkpoint, layer, images (indices), data_dir (None: the bundled samples)."""
+    from golden_py.checkpoint import load_model  # noqa: PLC0415
+    from golden_py.data import load_images
+    from golden_py.extract import extract_layer
+
+    model, _ = load_model(spec["checkpoint"])
+    images, labels = load_images(spec["images"], spec.get("data_dir") or None)
+    li = extract_layer(model, spec["layer"], images)
+    relu = layer_relu(model, spec["layer"])
+    conv = model.features[spec["layer"]]
+    desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({conv.in_channels}->{conv.out_channels} "
+            f"on {li.a_int.shape[2]}x{li.a_int.shape[3]}), image{'s' if len(spec['images']) > 1 else ''} "
+            + ", ".join(f"{i} (label {int(y)})" for i, y in zip(spec["images"], labels)))
+    return job_from_ints(desc, li.a_int, li.w_int, rows, cols, relu=relu, a_bits=conv.a_bit, psums=psums,
+                         meta={"labels": [int(y) for y in labels]})
+
+
+def folder_job(path: str) -> LayerJob:
+    from golden_py.coursefmt import read_folder  # noqa: PLC0415
+    return job_from_folder(read_folder(path))
+
+
+def random_job(rng, rows: int, cols: int, a_bits: int = 4, w_bits: int = 4, max_tiles: int = 2,
+               max_side: int = 5, relu: bool | None = None, name: str = "random") -> LayerJob:
+    ic = rng.randint(1, max_tiles * rows + 3)
+    oc = rng.randint(1, max_tiles * cols + 3)
+    side = rng.randint(1, max_side)
+    g = torch.Generator().manual_seed(rng.getrandbits(32))
+    a = torch.randint(0, 1 << a_bits, (1, ic, side, side), generator=g)
+    # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound
+    if rng.random() < 0.25:
+        a[:, : max(1, ic // 2)] = (1 << a_bits) - 1
+    wmax = (1 << (w_bits - 1)) - 1
+    w = torch.randint(-wmax - 1, wmax + 1, (oc, ic, 3, 3), generator=g)
+    relu = bool(rng.getrandbits(1)) if relu is None else relu
+    return job_from_ints(f"{name} {ic}->{oc} on {side}x{side}", a, w, rows, cols, relu=relu, a_bits=a_bits)
+
+
+@dataclass
+class Result:
+    job: LayerJob
+    checker: LayerChecker
+    stats: dict
+
+    def cycle_line(self) -> str | None:
+        st = self.stats
+        if not st.get("last_output"):
+            return None
+        ideal = self.job.macs / (self.job.rows * self.job.cols)
+        parts = []
+        if st.get("first_input") is not None:
+            total = st["last_output"] - st["first_input"]
+            parts.append(f"{total} from first input to last output")
+        if st.get("first_command") is not None:
+            parts.append(f"({st['last_output'] - st['first_command']} from first command)")
+        ratio = (st["last_output"] - st["first_input"]) / ideal if st.get("first_input") is not None else None
+        return (f"cycles: {' '.join(parts)}; ideal {ideal:.0f} (MACs {self.job.macs} / {self.job.rows}x"
+                f"{self.job.cols})" + (f"; ratio {ratio:.2f}x" if ratio else ""))
+
+    def summary_lines(self) -> list[str]:
+        lines = self.checker.summary_lines()
+        c = self.cycle_line()
+        return lines + ([c] if c else [])
+
+    def report(self) -> dict:
+        rep = self.checker.report()
+        st = self.stats
+        rep["what"] = self.job.name
+        if st.get("last_output") is not None and st.get("first_input") is not None:
+            rep["cycles"] = st["last_output"] - st["first_input"]
+        if st.get("last_output") is not None and st.get("first_command") is not None:
+            rep["cycles_from_command"] = st["last_output"] - st["first_command"]
+        rep["ideal_cycles"] = self.job.macs / (self.job.rows * self.job.cols)
+        rep["summary"] = self.summary_lines()
+        return rep
+
+
+class Environment:
+    def __init__(self, dut, adapter: CoreAdapter):
+        self.dut, self.adapter = dut, adapter
+        self.log = dut._log
+
+    async def start(self):
+        await self.adapter.start()
+
+    async def check(self, job: LayerJob, kinds=None, corrupt: str | None = None, log=None) -> Result:
+        """Run one job through the adapter, every reported value checked as it appears."""
+        a = self.adapter
+        g = a.geometry
+        if (job.rows, job.cols) != (g.rows, g.cols):
+            raise ValueError(f"{job.name}: tiled for a {job.rows}x{job.cols} array, the core is {g.rows}x{g.cols}")
+        if kinds is None:
+            kinds = ("psum", "sum", "relu") if g.psum_monitor and getattr(a, "monitor_psums", True) else ("relu",)
+        checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds)
+        if corrupt:
+            where = checker.corrupt_one(corrupt)
+            self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")
+            job.meta["corrupted"] = where
+        await a.run_layer(job, checker)
+        stats = dict(getattr(a, "stats", {}) or {})
+        stats.update({k: v for k, v in a.cycles.items() if v is not None})
+        return Result(job, checker, stats)
+
+
+def write_report(path: str | None, data: dict):
+    if path:
+        Path(path).write_text(json.dumps(data, indent=1, default=str))

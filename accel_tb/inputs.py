@@ -1,0 +1,96 @@
+"""Validation of what users give the commands, in the host process before any build: a bad input is one
+line naming the option or file, and exit status 2 (a real RTL mismatch is exit status 1)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from accel_host.config import ConfigError, CoreConfig, for_network
+from accel_host.mapping import LayerShape, MappingError, WeightStationary
+
+
+class InputError(ValueError):
+    pass
+
+
+def check_array(rows: int, cols: int) -> None:
+    for name, v in (("--rows", rows), ("--cols", cols)):
+        if not 1 <= v <= 64:
+            raise InputError(f"{name} {v}: the array size must be in 1..64")
+
+
+def load_checkpoint(path: str):
+    from golden_py.checkpoint import CheckpointError, load_model  # noqa: PLC0415
+    try:
+        model, meta = load_model(path)
+    except CheckpointError as e:
+        raise InputError(f"--checkpoint {e}") from None
+    return model
+
+
+def check_layer(model, layer: int):
+    """The conv at features[layer], which must take unsigned integer input (every QuantConv2d but the first)."""
+    from golden_py.quant import QuantConv2d  # noqa: PLC0415
+    convs = [i for i, m in enumerate(model.features) if isinstance(m, QuantConv2d)]
+    if layer == 0:
+        raise InputError("--layer 0: features[0]'s input is the signed normalised image; the core takes unsigned "
+                         f"activations. Layers with unsigned input: {convs[1:]}")
+    if layer not in convs:
+        what = type(model.features[layer]).__name__ if 0 <= layer < len(model.features) else "out of range"
+        raise InputError(f"--layer {layer}: features[{layer}] is {what}, not a QuantConv2d; choose one of {convs[1:]}")
+    return model.features[layer]
+
+
+def check_images(first: int, count: int, data_dir: str | None) -> list[int]:
+    from golden_py.data import DataError, load_images  # noqa: PLC0415
+    if count < 1:
+        raise InputError(f"--images {count}: at least 1 image")
+    if first < 0:
+        raise InputError(f"--image {first}: must be >= 0")
+    idx = list(range(first, first + count))
+    try:
+        load_images(idx[-1:], data_dir or None)
+    except DataError as e:
+        raise InputError(f"--image/--images: {e}") from None
+    return idx
+
+
+def check_data_dir(data_dir: str | None) -> str | None:
+    if not data_dir:
+        return None
+    from golden_py.data import DataError, resolve_data_dir  # noqa: PLC0415
+    try:
+        return str(resolve_data_dir(data_dir))
+    except DataError as e:
+        raise InputError(f"--data-dir {e}") from None
+
+
+def check_folder(path: str, rows: int | None = None, cols: int | None = None):
+    from golden_py.coursefmt import FormatError, read_folder  # noqa: PLC0415
+    try:
+        v = read_folder(path)
+    except FormatError as e:
+        raise InputError(f"--golden {e}") from None
+    if rows is not None and (v.rows, v.cols) != (rows, cols):
+        raise InputError(f"--golden {path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
+                         f"(leave out --rows/--cols to use the folder's size)")
+    return v
+
+
+def layer_core_config(shape: LayerShape, rows: int, cols: int) -> CoreConfig:
+    """The default core (the README's numbers) when the layer fits it, else one sized for the layer."""
+    try:
+        cfg = CoreConfig(rows=rows, cols=cols)
+        WeightStationary(cfg, shape)
+        return cfg
+    except MappingError:
+        pass
+    try:
+        cfg = for_network([shape], rows, cols, cmd_depth=4)
+        WeightStationary(cfg, shape)
+        return cfg
+    except (MappingError, ConfigError) as e:
+        raise InputError(f"layer {shape} cannot run on a {rows}x{cols} core: {e}") from None
+
+
+def absolute(path: str | None) -> str | None:
+    return str(Path(path).resolve()) if path else None

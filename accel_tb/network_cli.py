@@ -1,0 +1,109 @@
+"""accel-network: classify images with the whole VGG16 on the simulated core and print the per-layer report.
+
+    accel-network --images 4 [--rows 16 --cols 16] [--layers 3,7] [--report-dir reports] [--data-dir DIR]
+
+This is `make network IMAGES=4`. It is also the benchmark: the report ends with wall time per image and
+simulated cycles per second. The core's memory depths and accumulator width are derived from the layers
+(stated in the report). Verilator is the default; Icarus is practical for single layers (--layers 27).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from accel_host.config import ConfigError, for_network
+from accel_host.mapping import LayerShape, MappingError, WeightStationary
+
+from . import inputs
+from .inputs import InputError
+from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+
+
+def network_shapes(model, layers):
+    """LayerShape of every conv that runs on the core (input side from the max-pools before it)."""
+    import torch.nn as nn  # noqa: PLC0415
+    from golden_py.quant import QuantConv2d
+    side, shapes = 32, {}
+    for i, m in enumerate(model.features):
+        if isinstance(m, nn.MaxPool2d):
+            side //= 2
+        elif isinstance(m, QuantConv2d) and i in layers:
+            shapes[i] = LayerShape(m.in_channels, m.out_channels, side, side)
+    return shapes
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="accel-network", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"))
+    ap.add_argument("--images", type=int, default=1)
+    ap.add_argument("--first-image", type=int, default=0)
+    ap.add_argument("--layers", default="", help="comma list of features[] indices (default: all with unsigned input)")
+    ap.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "vgg16_a4w4.pt"))
+    ap.add_argument("--data-dir", default=None, help="take images from this CIFAR-10 test set")
+    ap.add_argument("--rows", type=int, default=8)
+    ap.add_argument("--cols", type=int, default=8)
+    ap.add_argument("--report-dir", default=str(ROOT / "reports"))
+    ap.add_argument("--corrupt-layer", type=int, default=None, help="negative test: corrupt a weight there")
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args(argv)
+    try:
+        if args.sim not in ("verilator", "icarus"):
+            raise InputError(f"--sim {args.sim}: supported simulators are verilator and icarus")
+        inputs.check_array(args.rows, args.cols)
+        model = inputs.load_checkpoint(args.checkpoint)
+        convs = model.quant_conv_indices()[1:]
+        if args.layers:
+            try:
+                layers = [int(v) for v in args.layers.split(",")]
+            except ValueError:
+                raise InputError(f"--layers {args.layers}: expected a comma list of integers") from None
+            for layer in layers:
+                inputs.check_layer(model, layer)
+        else:
+            layers = convs
+        if args.corrupt_layer is not None and args.corrupt_layer not in layers:
+            raise InputError(f"--corrupt-layer {args.corrupt_layer}: not among the layers run ({layers})")
+        data_dir = inputs.check_data_dir(args.data_dir)
+        images = inputs.check_images(args.first_image, args.images, data_dir)
+        shapes = network_shapes(model, layers)
+        try:
+            cfg = for_network(shapes.values(), args.rows, args.cols)
+            for s in shapes.values():
+                WeightStationary(cfg, s)
+        except (MappingError, ConfigError) as e:
+            raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
+        report_dir = Path(args.report_dir).resolve()
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--report-dir {report_dir}: {e.strerror}") from None
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
+              "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
+              "report_dir": str(report_dir)}
+    (report_dir / "network_report.json").unlink(missing_ok=True)
+    try:
+        result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
+                     parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
+                     seed=args.seed, expect_fail=True)
+    except RunError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    ok = result["failed"] == 0
+    written = report_dir / "network_report.json"
+    if written.is_file():
+        print(f"report: {written}, {report_dir / 'utilization.png'}")
+    else:
+        print("no report written (the run stopped before the end)")
+    print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
+          f"({args.sim}, {args.rows}x{args.cols})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

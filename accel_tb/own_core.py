@@ -1,0 +1,171 @@
+"""The adapter of this project's own core (rtl/core.v): it runs through the same API as any team's core.
+
+It maps each layer with accel_host's weight-stationary mapping, writes memories and commands through
+valid/ready sources, and places every psum, sum and output the core reports (by command id, tile and
+position) back into the layer's coordinates for the checker. Pause generators can be set on every
+valid/ready boundary: activation writes, weight writes, commands, and the output port's ready.
+"""
+from __future__ import annotations
+
+from cocotb.triggers import Event, First, RisingEdge, Timer
+
+from accel_host.config import CoreConfig
+from accel_host.mapping import LayerShape, WeightStationary
+from accel_host.mapping.ws import Issued
+from accel_host.packing import unpack_lanes
+
+from .adapter import CoreAdapter, Geometry
+from .ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
+from .sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
+
+
+def config_from_dut(dut) -> CoreConfig:
+    """The core's parameters as built, cross-checked against its port widths."""
+    def p(name):
+        return int(getattr(dut, name).value)
+    cfg = CoreConfig(rows=p("ROWS"), cols=p("COLS"), a_w=p("A_W"), w_w=p("W_W"), psum_w=p("PSUM_W"),
+                     acc_w=p("ACC_W"), act_depth=p("ACT_DEPTH"), wgt_depth=p("WGT_DEPTH"), acc_depth=p("ACC_DEPTH"),
+                     cmd_depth=p("CMD_DEPTH"), out_depth=p("OUT_DEPTH"))
+    assert len(dut.act_wr_data) == cfg.act_word_bits and len(dut.wgt_wr_data) == cfg.wgt_word_bits
+    assert len(dut.psum_data) == cfg.cols * cfg.psum_w and len(dut.out_data) == cfg.cols * cfg.acc_w
+    return cfg
+
+
+class AccelCore(CoreAdapter):
+    """Options: pause kinds per boundary (act=, wgt=, cmd=, out= : none | random | bursty), monitor_psums
+    (the psum and sum ports; default True, the whole-network run checks outputs only), label (seeds the
+    pause generators)."""
+
+    def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
+                 label="core", **options):
+        super().__init__(dut, **options)
+        self.cfg = config_from_dut(dut)
+        c = self.cfg
+        self.geometry = Geometry(rows=c.rows, cols=c.cols, a_bits=c.a_w, w_bits=c.w_w, psum_bits=c.acc_w,
+                                 max_side=None, multi_tile=True, psum_monitor=True)
+        self.rng = seeded_random(label)
+        self.pause_kinds = {"act": act, "wgt": wgt, "cmd": cmd, "out": out}
+        self.monitor_psums = monitor_psums
+        self.issued: dict[int, Issued] = {}
+        self.mapping: WeightStationary | None = None
+        self.sink = None
+        self.outputs_seen = 0
+        self._done, self._target = None, 0
+        self.stats: dict = {}       # per layer run: cycles and memory words
+
+    async def start(self):
+        d = self.dut
+        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_data", "wgt_wr_addr",
+                    "wgt_wr_data", "cmd_data", "out_ready"):
+            getattr(d, sig).value = 0
+        start_clock(d)
+        await pulse_reset(d, cycles=3)
+        k = self.pause_kinds
+        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng))
+        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng))
+        self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng))
+        out_pause = pauses(k["out"], self.rng)
+        self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
+        self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
+        if self.monitor_psums:
+            self.acc_mon = ValidMonitor(d, "acc", d.clk, ["data", "addr", "id"], self._on_acc)
+            self.psum_mon = ValidMonitor(d, "psum", d.clk, ["data", "kij", "nij", "ic", "id"], self._on_psum)
+
+    def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
+        """Change the pause generators between layers (the random tests cross them)."""
+        self.act.pause = pauses(act, self.rng)
+        self.wgt.pause = pauses(wgt, self.rng)
+        self.cmd.pause = pauses(cmd, self.rng)
+        self.ready.stop()
+        out_pause = pauses(out, self.rng)
+        self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
+
+    def streamed_psums(self, job):
+        return WeightStationary(self.cfg, self._shape(job)).streamed_positions()
+
+    @staticmethod
+    def _shape(job) -> LayerShape:
+        return LayerShape(job.in_channels, job.out_channels, job.height, job.width)
+
+    # ---------------------------------------------------------------------------------------- monitors
+    def _lanes(self, word, width):
+        return unpack_lanes(word, self.cfg.cols, width, signed=True)
+
+    def _on_out(self, t):
+        self.outputs_seen += 1
+        self.stats["last_output"] = now_cycle() + 1   # sampled before the edge that transfers it
+        if self._done is not None and self.outputs_seen >= self._target:
+            self._done.set()
+        iss = self.issued.get(t["id"])
+        vals = self._lanes(t["data"], self.cfg.acc_w)
+        if iss is None:
+            self.sink.unexpected("relu", f"output of unknown command id {t['id']} addr {t['addr']}", vals)
+        else:
+            self.sink.output(iss.image, iss.oc_tile, self.mapping.out_position(iss, t["addr"]), vals)
+
+    def _on_acc(self, t):
+        iss = self.issued.get(t["id"])
+        vals = self._lanes(t["data"], self.cfg.acc_w)
+        if iss is None:
+            self.sink.unexpected("sum", f"sum of unknown command id {t['id']} addr {t['addr']}", vals)
+        else:
+            self.sink.sum(iss.image, iss.oc_tile, self.mapping.out_position(iss, t["addr"]), vals)
+
+    def _on_psum(self, t):
+        iss = self.issued.get(t["id"])
+        vals = self._lanes(t["data"], self.cfg.psum_w)
+        if iss is None:
+            self.sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
+        else:
+            self.sink.psum(iss.image, iss.oc_tile, t["ic"], t["kij"], self.mapping.psum_position(iss, t["nij"]),
+                           vals)
+
+    # ---------------------------------------------------------------------------------------- the layer
+    async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4):
+        """Weights of each group of output-channel tiles written once, then per image and chunk the
+        activations and one command per tile; waits for every output before the next chunk."""
+        self.sink = sink
+        m = WeightStationary(self.cfg, self._shape(job))
+        self.mapping = m
+        self.issued = {}
+        st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
+                           "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
+                           "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles,
+                           "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks())}
+        cid = first_id
+        for group in m.groups:
+            words = m.weight_words(job.w_tiles, group)
+            st["wgt_words"] += await self.wgt.send_all({"addr": a, "data": w} for a, w in words)
+            st["first_input"] = st["first_input"] or self.wgt.first_cycle
+            for n in range(job.images):
+                for y0, rows in m.chunks():
+                    acts = m.act_words(job.a_tiles[n], y0, rows)
+                    st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
+                    st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
+                    cmds = m.commands(group, y0, rows, cid, job.relu)
+                    for j, c in enumerate(cmds):
+                        self.issued[c.id] = Issued(n, group[j], y0)
+                    cid = (cid + len(cmds)) & 0xFFFF
+                    target = self.outputs_seen + len(cmds) * rows * job.width
+                    start = now_cycle()
+                    await self.cmd.send_all({"data": c.pack()} for c in cmds)
+                    st["first_command"] = st["first_command"] or self.cmd.first_cycle
+                    budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
+                    await self._wait_outputs(target, start, budget)
+                    st["compute_cycles"][n] += st["last_output"] - self.cmd.first_cycle
+        self.next_id = cid
+        for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
+            await RisingEdge(self.dut.clk)
+
+    async def _wait_outputs(self, target, start, budget):
+        """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
+        network waits millions of cycles here), or fails after `budget` cycles."""
+        if self.outputs_seen >= target:
+            return
+        self._target, self._done = target, Event()
+        timer = Timer(budget * CLOCK_NS, unit="ns")
+        fired = await First(self._done.wait(), timer)
+        self._done = None
+        if fired is timer:
+            raise TimeoutError(f"only {self.outputs_seen}/{target} outputs after {budget} cycles "
+                               f"(core busy={int(self.dut.busy.value)})")

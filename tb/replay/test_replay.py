@@ -1,0 +1,121 @@
+"""Replay of course-format folders through the core, as users bring them: the minimal hand-written folder
+(no headers, CRLF, weight{k}.txt, out.txt only), both notebooks' output naming, exports without psums or
+out_raw, and folders that are wrong where the core streams and where it never streams.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from accel_host.config import CoreConfig
+from accel_tb.runner import CORE_SOURCES, ROOT, rtl_sources, run
+
+CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
+
+
+def export(folder, *extra, image=1):
+    from golden_py import export as ex
+    assert ex.main(["--checkpoint", CHECKPOINT, "--layer", "27", "--image", str(image), "--out", str(folder),
+                    *extra]) == 0
+    return folder
+
+
+def replay(sim, folder, tmp_path, expect_fail=False):
+    report = tmp_path / f"report-{folder.name}.json"
+    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+                 parameters=CoreConfig().parameters(), sim=sim, testcase="test_layer",
+                 config={"adapter": "accel", "golden": str(folder), "report": str(report)}, expect_fail=expect_fail)
+    return result, json.loads(report.read_text())
+
+
+def data_lines(path):
+    return [l for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+
+def minimal_course_folder(src, dst):
+    """What course teams commit: activation + 9 weights + out.txt, no headers, CRLF line ends."""
+    dst.mkdir()
+    (dst / "activation_tile0.txt").write_bytes("".join(l + "\r\n" for l in data_lines(src / "activation_tile0.txt")).encode())
+    for k in range(9):
+        lines = data_lines(src / f"weight_itile0_otile0_kij{k}.txt")
+        (dst / f"weight{k}.txt").write_bytes("".join(l + "  \r\n" for l in lines).encode())   # trailing blanks too
+    (dst / "out.txt").write_bytes("".join(l + "\r\n" for l in data_lines(src / "out.txt")).encode())
+    return dst
+
+
+def flip_bit(path, data_index, col, bits=16, cols=8):
+    """Flip the LSB of column `col` on the data line `data_index` (0-based, headers skipped); returns the
+    file line number."""
+    raw = path.read_bytes().decode().splitlines(keepends=True)
+    idx = [i for i, l in enumerate(raw) if l.strip() and not l.startswith("#")][data_index]
+    line = raw[idx]
+    body = line.rstrip("\r\n ")
+    pos = (cols - 1 - col) * bits + bits - 1
+    body = body[:pos] + ("1" if body[pos] == "0" else "0") + body[pos + 1:]
+    raw[idx] = body + line[len(line.rstrip("\r\n ")):]
+    path.write_bytes("".join(raw).encode())
+    return idx + 1
+
+
+def test_minimal_course_folder_passes(sim, tmp_path):
+    folder = minimal_course_folder(export(tmp_path / "full"), tmp_path / "min")
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["not_provided"] == ["psum", "sum"]
+    assert "psum: not provided" in rep["summary"] and "sum: not provided" in rep["summary"]
+    assert rep["relu"]["compared"] == 128 and rep["relu"]["mismatches"] == 0
+
+
+def test_minimal_course_folder_with_a_wrong_output_fails(sim, tmp_path):
+    folder = minimal_course_folder(export(tmp_path / "full"), tmp_path / "min")
+    flip_bit(folder / "out.txt", 6, col=0)
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+    assert "output nij=6 (y=1, x=2)" in rep["relu"]["reports"][0] and "col=0" in rep["relu"]["reports"][0]
+
+
+def test_psum_wrong_where_the_core_never_streams_fails_with_file_and_line(sim, tmp_path):
+    folder = export(tmp_path / "full")
+    # padded position 4 (row 0, col 4) is never streamed at kij 0: only the folder's own numbers can judge it
+    lineno = flip_bit(folder / "psum_kij0.txt", 4, col=3)
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert result["failed"] == 1
+    assert rep["psum"]["mismatches"] == 0 and rep["folder_consistency"]["mismatches"] == 1
+    assert rep["folder_consistency"]["reports"][0].startswith(f"{folder / 'psum_kij0.txt'}:{lineno} (col 3)")
+
+
+def test_psum_wrong_where_the_core_streams_fails(sim, tmp_path):
+    folder = export(tmp_path / "full")
+    flip_bit(folder / "psum_kij4.txt", 7, col=5)      # padded position 7 = output (0, 0) at kij 4
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert rep["psum"]["mismatches"] == 1 and "kij=4 nij=7" in rep["psum"]["reports"][0]
+    assert "psum_kij4.txt" in rep["psum"]["reports"][0]
+
+
+@pytest.mark.parametrize("variant", ["no_psums", "no_out_raw", "notebook_001_names"])
+def test_export_variants_pass(variant, sim, tmp_path):
+    folder = export(tmp_path / "g", *(["--no-psums"] if variant == "no_psums" else []))
+    if variant == "no_out_raw":
+        (folder / "out_raw.txt").unlink()
+    if variant == "notebook_001_names":      # out.txt = before ReLU, out_relu.txt = after ReLU
+        shutil.move(folder / "out.txt", folder / "out_relu.txt")
+        shutil.move(folder / "out_raw.txt", folder / "out.txt")
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["relu"]["compared"] == 128 and rep["relu"]["mismatches"] == 0
+    expect_missing = {"no_psums": ["psum"], "no_out_raw": ["sum"], "notebook_001_names": []}[variant]
+    assert rep["not_provided"] == expect_missing
+    naming = [l for l in rep["summary"] if l.startswith("reading:")][0]
+    assert ("notebook 001" in naming) == (variant == "notebook_001_names")
+
+
+def test_replay_command_line(tmp_path):
+    """`accel-replay DIR` (what `make GOLDEN=DIR` runs) prints the summary and PASS; exit 0."""
+    folder = minimal_course_folder(export(tmp_path / "full"), tmp_path / "min")
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli", "--golden", str(folder), "--sim", "icarus"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    tail = r.stdout.strip().splitlines()
+    assert tail[-1].startswith("PASS") and "psum: not provided" in tail and "sum: not provided" in tail

@@ -1,0 +1,278 @@
+"""Users' folders and bad input (issue 15): what a course team's files look like, and every bad input a
+command can get, each a one-line error naming the culprit with exit status 2 -- before anything is built."""
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from golden_py.coursefmt import NAMING_000, NAMING_001, FormatError, read_folder, write_layer
+from golden_py.export import check_vectors
+from golden_py.tiling import tile_layer
+
+ROOT = Path(__file__).resolve().parents[1]
+CKPT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
+
+
+def _layer(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return tile_layer(torch.randint(0, 16, (8, 4, 4), generator=g), torch.randint(-7, 8, (8, 8, 3, 3), generator=g))
+
+
+def _data(path):
+    return [l for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+
+def _cmd(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True)
+
+
+def one_line_error(r, *needles):
+    """Exit 2, one line on stderr starting with 'error:', no traceback, naming what is wrong."""
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    for n in needles:
+        assert n in err[0], err[0]
+    return err[0]
+
+
+# ------------------------------------------------------------------------------------------ reading folders
+def test_hand_written_folder_crlf_no_headers_weightk_names(tmp_path):
+    t = _layer()
+    write_layer(t, tmp_path / "full")
+    d = tmp_path / "min"
+    d.mkdir()
+    (d / "activation_tile0.txt").write_bytes("\r\n".join(_data(tmp_path / "full" / "activation_tile0.txt")).encode())
+    for k in range(9):
+        (d / f"weight{k}.txt").write_text("\n".join(l + " \t" for l in _data(tmp_path / "full" / f"weight_itile0_otile0_kij{k}.txt")))
+    (d / "out.txt").write_bytes("\r\n".join(_data(tmp_path / "full" / "out.txt")).encode() + b"\r\n")
+    v = read_folder(d)
+    assert torch.equal(v.a_tiles, t.a_tiles) and torch.equal(v.w_tiles, t.w_tiles)
+    assert v.psum is None and v.out_raw is None and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert v.naming == NAMING_000 and v.provided() == {"psum": False, "sum": False, "relu": True}
+    rep = check_vectors(v)
+    assert rep.not_provided == ["psum", "sum"] and rep.compared == {"relu": 128} and not rep.problems
+
+
+def test_notebook_001_output_names(tmp_path):
+    t = _layer()
+    write_layer(t, tmp_path)
+    (tmp_path / "out.txt").rename(tmp_path / "out_relu.txt")
+    (tmp_path / "out_raw.txt").rename(tmp_path / "out.txt")
+    for k in range(9):   # notebook 001's one-tile weight names
+        (tmp_path / f"weight_itile0_otile0_kij{k}.txt").rename(tmp_path / f"weight_kij{k}.txt")
+    v = read_folder(tmp_path)
+    assert v.naming == NAMING_001
+    assert torch.equal(v.out_raw[0], t.out_tile(0)) and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert not check_vectors(v).problems
+
+
+def test_bom_and_non_utf8_are_named_with_file_and_line(tmp_path):
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "weight_itile0_otile0_kij2.txt"
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    with pytest.raises(FormatError, match=r"weight_itile0_otile0_kij2.txt:1: starts with a UTF-8 byte-order mark"):
+        read_folder(tmp_path)
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "out.txt"
+    lines = p.read_bytes().split(b"\n")
+    lines[5] = lines[5][:3] + b"\xe9" + lines[5][4:]
+    p.write_bytes(b"\n".join(lines))
+    with pytest.raises(FormatError, match=r"out.txt:6: byte 0xe9 at column 4 is not UTF-8"):
+        read_folder(tmp_path)
+
+
+@pytest.mark.parametrize("case,msg", [
+    ("no_outputs", "nothing to check against"),
+    ("psum_missing", "psum files incomplete: psum_kij4.txt missing"),
+    ("weight_missing", "weight_itile0_otile0_kij7.txt missing"),
+    ("no_activations", "no activation file"),
+    ("not_square", "is not a square"),
+])
+def test_folder_errors(tmp_path, case, msg):
+    write_layer(_layer(), tmp_path)
+    if case == "no_outputs":
+        for q in list(tmp_path.glob("psum_*.txt")) + list(tmp_path.glob("out*.txt")):
+            q.unlink()
+    elif case == "psum_missing":
+        (tmp_path / "psum_kij4.txt").unlink()
+    elif case == "weight_missing":
+        (tmp_path / "weight_itile0_otile0_kij7.txt").unlink()
+    elif case == "no_activations":
+        (tmp_path / "activation_tile0.txt").unlink()
+    elif case == "not_square":
+        p = tmp_path / "activation_tile0.txt"
+        p.write_text("".join(p.read_text().splitlines(keepends=True)[:-1]))
+    with pytest.raises(FormatError, match=msg):
+        read_folder(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ export --check
+def test_check_is_honest_about_what_it_compared(tmp_path):
+    r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    r = _cmd("-m", "golden_py.export", "--check", str(tmp_path / "g"))
+    assert r.returncode == 0 and "psum: 2592 values compared" in r.stdout and "relu: 128 values compared" in r.stdout
+    for q in (tmp_path / "g").glob("psum_*.txt"):
+        q.unlink()
+    for q in (tmp_path / "g").glob("out*.txt"):
+        q.unlink()
+    one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "g")), "nothing to check against")
+    r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "h"))
+    (tmp_path / "h" / "psum_kij0.txt").unlink()
+    one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "h")), "psum files incomplete",
+                   "psum_kij0.txt")
+
+
+def test_export_refuses_a_non_empty_folder_and_replaces_it_with_force(tmp_path):
+    out = tmp_path / "g"
+    assert _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--rows", "4").returncode == 0
+    assert (out / "activation_tile1.txt").is_file()
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out)), "not empty", "--force")
+    r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--force")
+    assert r.returncode == 0 and not (out / "activation_tile1.txt").exists()       # no stale tiles left
+    assert _cmd("-m", "golden_py.export", "--check", str(out)).returncode == 0
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--layer", "0"], ["--layer 0", "signed"]),
+    (["--layer", "28"], ["features[28] is ReLU"]),
+    (["--image", "99"], ["image index 99 out of range"]),
+    (["--rows", "0"], ["--rows 0"]),
+    (["--cols", "-1"], ["--cols -1"]),
+])
+def test_export_bad_inputs(tmp_path, args, needles):
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "g"), *args), *needles)
+
+
+def test_export_out_is_a_file_or_unwritable(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(f)), "not a folder")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(ro / "sub"))
+        if r.returncode != 0:    # root ignores permissions; as a user this is the path taken
+            one_line_error(r, str(ro / "sub"))
+    finally:
+        ro.chmod(0o700)
+
+
+# ------------------------------------------------------------------------------------------ run commands
+@pytest.mark.parametrize("args,needles", [
+    (["--layer", "0"], ["--layer 0", "signed"]),
+    (["--layer", "28"], ["features[28] is ReLU"]),
+    (["--layer", "99"], ["features[99] is out of range"]),
+    (["--image", "99"], ["image index 99 out of range"]),
+    (["--images", "0"], ["--images 0"]),
+    (["--rows", "0"], ["--rows 0"]),
+    (["--cols", "-1"], ["--cols -1"]),
+    (["--sim", "vcs"], ["--sim vcs"]),
+    (["--checkpoint", "missing.pt"], ["missing.pt: checkpoint not found"]),
+    (["--golden", "nowhere"], ["nowhere: not a folder"]),
+    (["--data-dir", "nowhere"], ["--data-dir", "no CIFAR-10 batches"]),
+])
+def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles):
+    r = _cmd("-m", "accel_tb.cli", *args, cwd=tmp_path)
+    one_line_error(r, *needles)
+    assert not (tmp_path / "build").exists()
+
+
+def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
+    bad = tmp_path / "trunc.pt"
+    bad.write_bytes(Path(CKPT).read_bytes()[:5000])
+    one_line_error(_cmd("-m", "accel_tb.cli", "--checkpoint", str(bad)), "trunc.pt: not a readable torch checkpoint")
+    g = tmp_path / "g"
+    assert _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(g)).returncode == 0
+    p = g / "weight_itile0_otile0_kij3.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[5] = "0101x010" + lines[5][8:]
+    p.write_text("".join(lines))
+    one_line_error(_cmd("-m", "accel_tb.cli", "--golden", str(g)), "weight_itile0_otile0_kij3.txt:6", "'x'")
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--images", "0"], ["--images 0"]),
+    (["--first-image", "99"], ["image index 99 out of range"]),
+    (["--layers", "28"], ["features[28] is ReLU"]),
+    (["--layers", "0"], ["--layer 0"]),
+    (["--layers", "x"], ["--layers x"]),
+    (["--rows", "0"], ["--rows 0"]),
+    (["--corrupt-layer", "3", "--layers", "27"], ["--corrupt-layer 3"]),
+])
+def test_network_bad_inputs(tmp_path, args, needles):
+    one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
+
+
+def test_pytest_golden_option_is_validated_first(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", str(ROOT / "tb" / "core"), "--golden",
+                        str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "nowhere: not a folder" in r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------------------------------ safe loading
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_crafted_cifar_batch_is_refused_and_runs_nothing(tmp_path, fake_cifar):
+    from golden_py.data import DataError, load_split
+    d = fake_cifar(tmp_path)
+    marker = tmp_path / "pwned"
+    with open(d / "test_batch", "wb") as f:
+        pickle.dump({b"data": _Payload(str(marker)), b"labels": [0]}, f, protocol=2)
+    with pytest.raises(DataError, match=r"test_batch: not a CIFAR-10 python batch .*refused global"):
+        load_split(tmp_path, train=False)
+    assert not marker.exists()
+
+
+def test_crafted_training_state_is_refused_and_runs_nothing(tmp_path, fake_cifar):
+    from golden_py import train
+    fake_cifar(tmp_path / "data")
+    out = tmp_path / "run"
+    out.mkdir()
+    marker = tmp_path / "pwned"
+    torch.save({"model": _Payload(str(marker))}, out / "state.pt")
+    rc = train.main(["--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1", "--resume",
+                     "--limit-batches", "1", "--batch-size", "4", "--eval-images", "4"])
+    assert rc == 2 and not marker.exists()
+
+
+def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model):
+    from golden_py.checkpoint import save_inference
+    fake_cifar(tmp_path / "data")
+    r = _cmd("-m", "golden_py.evaluate", "--checkpoint", CKPT, "--data-dir", str(tmp_path / "data"), "--limit", "-5")
+    one_line_error(r, "--limit -5")
+    import copy
+    m = copy.deepcopy(random_model)
+    with torch.no_grad():
+        m.features[3].weight[0, 0, 0, 0] = float("nan")
+    save_inference(m, tmp_path / "nan.pt", {})
+    one_line_error(_cmd("-m", "golden_py.evaluate", "--checkpoint", str(tmp_path / "nan.pt"), "--data-dir",
+                        str(tmp_path / "data")), "nan.pt", "features.3.weight", "not finite")
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda ck: ck.pop("arch"), "no 'arch'"),
+    (lambda ck: ck["arch"].pop("squeeze"), "arch"),
+    (lambda ck: ck.update(arch="vgg"), "arch"),
+    (lambda ck: ck.update(state_dict=[1, 2]), "state_dict"),
+    (lambda ck: ck["state_dict"].update({"features.3.weight": "x"}), "features.3.weight"),
+])
+def test_malformed_checkpoint_entries(tmp_path, mutate, needle):
+    ck = torch.load(CKPT, weights_only=True)
+    mutate(ck)
+    torch.save(ck, tmp_path / "bad.pt")
+    one_line_error(_cmd("-m", "golden_py.evaluate", "--checkpoint", str(tmp_path / "bad.pt"), "--data-dir",
+                        str(tmp_path)), "bad.pt", needle)
