@@ -109,9 +109,11 @@ def job_from_folder(v, relu: bool = True) -> LayerJob:
 class LayerChecker:
     """Scoreboards for the kinds a job provides, fed by a core adapter through psum() / sum() / output()."""
 
-    def __init__(self, job: LayerJob, log=print, streamed=None, kinds=KINDS, max_reports: int = 20):
+    def __init__(self, job: LayerJob, log=print, streamed=None, kinds=KINDS, max_reports: int = 20,
+                 unchecked_reason: str = "not monitored in this run"):
         """streamed: per kij, the padded positions whose psums the core streams (default: all)."""
         self.job, self.log = job, log
+        self.unchecked_reason = unchecked_reason
         self.kinds = [k for k in kinds if k in job.expected]
         self.not_provided = [k for k in KINDS if k not in job.expected]
         self.not_monitored = [k for k in KINDS if k in job.expected and k not in kinds]
@@ -223,7 +225,7 @@ class LayerChecker:
             if kind in self.scoreboards:
                 lines.append(self.scoreboards[kind].summary())
             elif kind in self.not_monitored:
-                lines.append(f"{kind}: not checked (not monitored in this run)")
+                lines.append(f"{kind}: provided but not checked ({self.unchecked_reason})")
             else:
                 lines.append(f"{kind}: not provided")
         fc = self.folder_check

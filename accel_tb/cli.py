@@ -77,6 +77,11 @@ def _finish(result: dict, report_path: Path, label: str) -> int:
         print(f"SUMMARY {rep.get('what', '')}")
         for line in rep.get("summary", []):
             print(line)
+        if not ok:
+            firsts = [r for k in ("psum", "sum", "relu") for r in rep.get(k, {}).get("reports", [])[:3]]
+            firsts += rep.get("folder_consistency", {}).get("reports", [])[:3]
+            for r in firsts[:6]:
+                print(f"  {r}")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed ({label})")
     return 0 if ok else 1
 

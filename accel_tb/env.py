@@ -82,7 +82,7 @@ class Result:
         st = self.stats
         if not st.get("last_output"):
             return None
-        ideal = self.job.macs / (self.job.rows * self.job.cols)
+        ideal = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
         parts = []
         if st.get("first_input") is not None:
             total = st["last_output"] - st["first_input"]
@@ -90,8 +90,9 @@ class Result:
         if st.get("first_command") is not None:
             parts.append(f"({st['last_output'] - st['first_command']} from first command)")
         ratio = (st["last_output"] - st["first_input"]) / ideal if st.get("first_input") is not None else None
-        return (f"cycles: {' '.join(parts)}; ideal {ideal:.0f} (MACs {self.job.macs} / {self.job.rows}x"
-                f"{self.job.cols})" + (f"; ratio {ratio:.2f}x" if ratio else ""))
+        macs = f"MACs {self.job.macs}" + (f" x {self.job.images} images" if self.job.images > 1 else "")
+        return (f"cycles: {' '.join(parts)}; ideal {ideal:.0f} ({macs} / {self.job.rows}x{self.job.cols})"
+                + (f"; ratio {ratio:.2f}x" if ratio else ""))
 
     def summary_lines(self) -> list[str]:
         lines = self.checker.summary_lines()
@@ -106,7 +107,7 @@ class Result:
             rep["cycles"] = st["last_output"] - st["first_input"]
         if st.get("last_output") is not None and st.get("first_command") is not None:
             rep["cycles_from_command"] = st["last_output"] - st["first_command"]
-        rep["ideal_cycles"] = self.job.macs / (self.job.rows * self.job.cols)
+        rep["ideal_cycles"] = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
         rep["summary"] = self.summary_lines()
         return rep
 
@@ -125,9 +126,14 @@ class Environment:
         g = a.geometry
         if (job.rows, job.cols) != (g.rows, g.cols):
             raise ValueError(f"{job.name}: tiled for a {job.rows}x{job.cols} array, the core is {g.rows}x{g.cols}")
+        reason = "not monitored in this run"
         if kinds is None:
-            kinds = ("psum", "sum", "relu") if g.psum_monitor and getattr(a, "monitor_psums", True) else ("relu",)
-        checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds)
+            monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
+            kinds = ("psum", "sum", "relu") if monitored else ("relu",)
+            if not g.psum_monitor:
+                reason = f"{type(a).__name__} reports outputs only"
+        checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds,
+                               unchecked_reason=reason)
         if corrupt:
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")

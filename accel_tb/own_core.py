@@ -166,6 +166,7 @@ class AccelCore(CoreAdapter):
         timer = Timer(budget * CLOCK_NS, unit="ns")
         fired = await First(self._done.wait(), timer)
         self._done = None
+        await Timer(1, unit="ps")   # the monitor set the event in the read-only phase: leave it before driving
         if fired is timer:
             raise TimeoutError(f"only {self.outputs_seen}/{target} outputs after {budget} cycles "
                                f"(core busy={int(self.dut.busy.value)})")

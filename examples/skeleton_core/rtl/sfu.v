@@ -1,0 +1,27 @@
+// SFU: while acc is high it accumulates the psum memory's read data (the first cycle of a burst starts from
+// zero); out shows the sum after ReLU (RELU_EN = 0: the raw sum -- a fault for negative tests).
+module sfu #(parameter col = 8, parameter psum_bw = 16, parameter RELU_EN = 1) (
+    input                      clk,
+    input                      reset,
+    input                      acc,
+    input  [psum_bw*col-1:0]   in,
+    output [psum_bw*col-1:0]   out
+);
+    reg acc_q;
+    always @(posedge clk) begin
+        if (reset) acc_q <= 1'b0;
+        else       acc_q <= acc;
+    end
+    genvar i;
+    generate
+        for (i = 0; i < col; i = i + 1) begin : col_num
+            reg signed [psum_bw-1:0] psum_q;
+            wire signed [psum_bw-1:0] x = in[psum_bw*(i+1)-1:psum_bw*i];
+            always @(posedge clk) begin
+                if (reset)     psum_q <= {psum_bw{1'b0}};
+                else if (acc)  psum_q <= (acc_q ? psum_q : {psum_bw{1'b0}}) + x;
+            end
+            assign out[psum_bw*(i+1)-1:psum_bw*i] = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : psum_q;
+        end
+    endgenerate
+endmodule
