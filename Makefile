@@ -6,6 +6,8 @@
 #   make smoke                 the quick check after an RTL edit (lint, blocks, layer 27, a replay)
 #   make export                course-format golden files of layer 27 into golden/
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
+#   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
+#   make byoc-example          the same for examples/skeleton_core (a course-skeleton core)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?= 8
@@ -22,7 +24,11 @@ CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
-.PHONY: run network test smoke lint export fields setup clean
+ADAPTER ?=
+RTL    ?=
+TOP    ?= core
+
+.PHONY: run network test smoke lint export fields byoc byoc-example setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
@@ -40,6 +46,14 @@ smoke:
 	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \
 	    "tb/core/test_core.py::test_core_vgg_layer27_8x8[icarus]" \
 	    tb/replay/test_replay.py::test_minimal_course_folder_passes tests/test_fields.py
+
+byoc:
+	@test -n "$(ADAPTER)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
+	$(PY) -m accel_tb.cli_byoc --sim $(SIM) --adapter $(ADAPTER) --rtl "$(RTL)" --top $(TOP) --images $(IMAGES) \
+	    --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) $(if $(GOLDEN),--golden $(GOLDEN))
+
+byoc-example:
+	$(MAKE) byoc ADAPTER=examples/skeleton_core/adapter.py RTL="examples/skeleton_core/rtl/*.v" TOP=core IMAGES=2
 
 lint:
 	$(PY) -m pytest -q tb/lint

@@ -40,7 +40,8 @@ class CoreConfig:
 
     @property
     def wgt_word_bits(self) -> int:
-        return self.rows * self.cols * self.w_w
+        """A weight word holds a low and a high weight per PE (the high ones used in 2-bit mode)."""
+        return 2 * self.rows * self.cols * self.w_w
 
     def parameters(self) -> dict:
         """Verilog parameters of rtl/core.v."""

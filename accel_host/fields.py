@@ -77,6 +77,7 @@ COMMAND = Layout("CMD", [
     Field("clear", 1, "the first fold starts each sum from 0 (else it adds to what is there)"),
     Field("emit", 1, "the last fold sends the finished sums to the output FIFO"),
     Field("id", 16, "carried with every psum and result of the command"),
+    Field("a2", 1, "2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
 TAG = Layout("TAG", [

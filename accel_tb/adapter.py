@@ -56,6 +56,16 @@ class Geometry:
     psum_monitor: bool = False      # reports psums (sink.psum) besides outputs
 
 
+def tile_rows(g: Geometry, a_bits: int) -> int:
+    """Input channels per tile for a layer with a_bits-bit activations: the rows, doubled in 2-bit mode."""
+    if a_bits == g.a_bits:
+        return g.rows
+    if a_bits * 2 == g.a_bits and g.two_bit:
+        return 2 * g.rows
+    raise AdapterError(f"{a_bits}-bit activations: this core takes {g.a_bits}-bit"
+                       + ("" if g.two_bit else " only (no 2-bit mode)"))
+
+
 class CoreAdapter:
     """Base class of core adapters. `self.dut` is the cocotb handle of the core's top level."""
 

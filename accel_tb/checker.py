@@ -95,8 +95,9 @@ def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int
 def job_from_folder(v, relu: bool = True) -> LayerJob:
     """A course-format folder (golden_py.coursefmt.CourseVectors): its files are the expectation."""
     side = v.side
-    job = LayerJob(f"golden vectors {v.folder}", v.rows, v.cols, v.n_ic * v.rows, v.n_oc * v.cols, side, side,
-                   v.a_tiles[None], v.w_tiles, relu=relu, folder=v)
+    job = LayerJob(f"golden vectors {v.folder}" + (f" ({v.a_bits}-bit activations)" if v.a_bits != 4 else ""),
+                   v.channels, v.cols, v.n_ic * v.channels, v.n_oc * v.cols, side, side, v.a_tiles[None], v.w_tiles,
+                   relu=relu, a_bits=v.a_bits, folder=v)
     if v.psum is not None:
         job.expected["psum"] = v.psum[None]
     if v.out_raw is not None:

@@ -45,11 +45,11 @@ def _common(ap: argparse.ArgumentParser, layer_default=27):
 
 
 def _layer_job_config(args, rows: int | None, cols: int | None):
-    """Validate the layer source; returns (config entries, LayerShape, rows, cols)."""
+    """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits)."""
     if args.golden:
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
-        return {"golden": inputs.absolute(args.golden)}, LayerShape(v.n_ic * v.rows, v.n_oc * v.cols, v.side,
-                                                                     v.side), v.rows, v.cols
+        shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
+        return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits
     model = inputs.load_checkpoint(args.checkpoint)
     conv = inputs.check_layer(model, args.layer)
     data_dir = inputs.check_data_dir(args.data_dir)
@@ -57,7 +57,7 @@ def _layer_job_config(args, rows: int | None, cols: int | None):
     side = _layer_side(model, args.layer)
     spec = {"checkpoint": inputs.absolute(args.checkpoint), "layer": args.layer, "images": images,
             "data_dir": data_dir}
-    return {"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols
+    return {"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols, conv.a_bit
 
 
 def _layer_side(model, layer: int) -> int:
@@ -105,8 +105,8 @@ def main_run(argv=None) -> int:
         rows = 8 if args.rows is None else args.rows
         cols = 8 if args.cols is None else args.cols
         inputs.check_array(rows, cols)
-        job_cfg, shape, rows, cols = _layer_job_config(args, rows, cols)
-        cfg = inputs.layer_core_config(shape, rows, cols)
+        job_cfg, shape, rows, cols, a_bits = _layer_job_config(args, rows, cols)
+        cfg = inputs.layer_core_config(shape, rows, cols, a_bits)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -149,7 +149,7 @@ def main_byoc(argv=None) -> int:
     args.rows_given = False
     try:
         sim = _check_sim(args.sim)
-        from .adapter import AdapterError, load_adapter_class  # noqa: PLC0415 (imports cocotb)
+        from .adapter import AdapterError, load_adapter_class, tile_rows  # noqa: PLC0415 (imports cocotb)
         try:
             cls = load_adapter_class(args.adapter)
         except AdapterError as e:
@@ -170,10 +170,14 @@ def main_byoc(argv=None) -> int:
         for d in args.include:
             if not Path(d).is_dir():
                 raise InputError(f"--include {d}: not a folder")
-        job_cfg, shape, rows, cols = _layer_job_config(args, g.rows, g.cols)
+        job_cfg, shape, rows, cols, a_bits = _layer_job_config(args, g.rows, g.cols)
         if (rows, cols) != (g.rows, g.cols):
             raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, the adapter's core is {g.rows}x{g.cols}")
-        if not g.multi_tile and (shape.in_channels > g.rows or shape.out_channels > g.cols):
+        try:
+            per_tile = tile_rows(g, a_bits)
+        except AdapterError as e:
+            raise InputError(f"layer {shape}: {e}") from None
+        if not g.multi_tile and (shape.in_channels > per_tile or shape.out_channels > g.cols):
             raise InputError(f"layer {shape} needs several tiles; {cls.__name__} declares a single-tile "
                              f"{g.rows}x{g.cols} core (Geometry.multi_tile=False)")
         if g.max_side is not None and shape.height > g.max_side:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .adapter import CoreAdapter, load_adapter_class
+from .adapter import CoreAdapter, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
 
 
@@ -33,7 +33,7 @@ def layer_relu(model, index: int) -> bool:
     return False
 
 
-def checkpoint_job(spec: dict, rows: int, cols: int, psums: bool = True) -> LayerJob:
+def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     """spec: checkpoint, layer, images (indices), data_dir (None: the bundled samples)."""
     from golden_py.checkpoint import load_model  # noqa: PLC0415
     from golden_py.data import load_images
@@ -44,7 +44,9 @@ def checkpoint_job(spec: dict, rows: int, cols: int, psums: bool = True) -> Laye
     li = extract_layer(model, spec["layer"], images)
     relu = layer_relu(model, spec["layer"])
     conv = model.features[spec["layer"]]
-    desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({conv.in_channels}->{conv.out_channels} "
+    rows, cols = tile_rows(geometry, conv.a_bit), geometry.cols
+    mode = f", {conv.a_bit}-bit activations" if conv.a_bit != geometry.a_bits else ""
+    desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({conv.in_channels}->{conv.out_channels}{mode} "
             f"on {li.a_int.shape[2]}x{li.a_int.shape[3]}), image{'s' if len(spec['images']) > 1 else ''} "
             + ", ".join(f"{i} (label {int(y)})" for i, y in zip(spec["images"], labels)))
     return job_from_ints(desc, li.a_int, li.w_int, rows, cols, relu=relu, a_bits=conv.a_bit, psums=psums,
@@ -56,8 +58,10 @@ def folder_job(path: str) -> LayerJob:
     return job_from_folder(read_folder(path))
 
 
-def random_job(rng, rows: int, cols: int, a_bits: int = 4, w_bits: int = 4, max_tiles: int = 2,
-               max_side: int = 5, relu: bool | None = None, name: str = "random") -> LayerJob:
+def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max_side: int = 5,
+               relu: bool | None = None, name: str = "random") -> LayerJob:
+    a_bits = a_bits or geometry.a_bits
+    rows, cols, w_bits = tile_rows(geometry, a_bits), geometry.cols, geometry.w_bits
     ic = rng.randint(1, max_tiles * rows + 3)
     oc = rng.randint(1, max_tiles * cols + 3)
     side = rng.randint(1, max_side)
@@ -124,8 +128,9 @@ class Environment:
         """Run one job through the adapter, every reported value checked as it appears."""
         a = self.adapter
         g = a.geometry
-        if (job.rows, job.cols) != (g.rows, g.cols):
-            raise ValueError(f"{job.name}: tiled for a {job.rows}x{job.cols} array, the core is {g.rows}x{g.cols}")
+        if (job.rows, job.cols) != (tile_rows(g, job.a_bits), g.cols):
+            raise ValueError(f"{job.name}: {job.a_bits}-bit activations tiled {job.rows}x{job.cols}, the core is "
+                             f"{g.rows}x{g.cols} ({tile_rows(g, job.a_bits)} input channels per tile)")
         reason = "not monitored in this run"
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)

@@ -76,17 +76,17 @@ def check_folder(path: str, rows: int | None = None, cols: int | None = None):
     return v
 
 
-def layer_core_config(shape: LayerShape, rows: int, cols: int) -> CoreConfig:
+def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4) -> CoreConfig:
     """The default core (the README's numbers) when the layer fits it, else one sized for the layer."""
     try:
         cfg = CoreConfig(rows=rows, cols=cols)
-        WeightStationary(cfg, shape)
+        WeightStationary(cfg, shape, a_bits)
         return cfg
     except MappingError:
         pass
     try:
         cfg = for_network([shape], rows, cols, cmd_depth=4)
-        WeightStationary(cfg, shape)
+        WeightStationary(cfg, shape, a_bits)
         return cfg
     except (MappingError, ConfigError) as e:
         raise InputError(f"layer {shape} cannot run on a {rows}x{cols} core: {e}") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 import cocotb
 import torch
 
+from .adapter import tile_rows
 from .checker import LayerChecker, job_from_ints
 from .env import Environment, make_adapter
 from .runner import ROOT, load_config
@@ -71,7 +72,7 @@ async def test_network(dut):
     conv_steps = [s for s in steps if not isinstance(s, HostStep)]
     try:
         from tqdm import tqdm
-        bar = tqdm(total=len(conv_steps), desc="layers", unit="layer", mininterval=2, leave=False)
+        bar = tqdm(total=len(conv_steps), desc="layers", unit="layer", mininterval=2, leave=False, disable=None)
     except ImportError:
         bar = None
     with torch.no_grad():
@@ -83,8 +84,8 @@ async def test_network(dut):
             nxt = [m for m in (steps[i + 1].modules if i + 1 < len(steps) and isinstance(steps[i + 1], HostStep)
                                else []) if not isinstance(m, torch.nn.Identity)]
             relu = bool(nxt) and isinstance(nxt[0], torch.nn.ReLU)
-            job = job_from_ints(f"features[{step.index}]", a_int, step.w_int, g.rows, g.cols, relu=relu,
-                                a_bits=step.conv.a_bit, psums=False)
+            job = job_from_ints(f"features[{step.index}]", a_int, step.w_int, tile_rows(g, step.conv.a_bit), g.cols,
+                                relu=relu, a_bits=step.conv.a_bit, psums=False)
             checker = CollectingChecker(job, log=dut._log.error, max_reports=3)
             if step.index == cfg.get("corrupt_layer"):
                 corrupt_weight_tile(job)

@@ -7,6 +7,8 @@ valid/ready boundary: activation writes, weight writes, commands, and the output
 """
 from __future__ import annotations
 
+import dataclasses
+
 from cocotb.triggers import Event, First, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
@@ -37,15 +39,16 @@ class AccelCore(CoreAdapter):
     pause generators)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", **options):
+                 label="core", flip_mode=False, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
         self.geometry = Geometry(rows=c.rows, cols=c.cols, a_bits=c.a_w, w_bits=c.w_w, psum_bits=c.acc_w,
-                                 max_side=None, multi_tile=True, psum_monitor=True)
+                                 max_side=None, multi_tile=True, two_bit=c.a_w % 2 == 0, psum_monitor=True)
         self.rng = seeded_random(label)
         self.pause_kinds = {"act": act, "wgt": wgt, "cmd": cmd, "out": out}
         self.monitor_psums = monitor_psums
+        self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
         self.issued: dict[int, Issued] = {}
         self.mapping: WeightStationary | None = None
         self.sink = None
@@ -71,6 +74,10 @@ class AccelCore(CoreAdapter):
             self.acc_mon = ValidMonitor(d, "acc", d.clk, ["data", "addr", "id"], self._on_acc)
             self.psum_mon = ValidMonitor(d, "psum", d.clk, ["data", "kij", "nij", "ic", "id"], self._on_psum)
 
+    async def reset(self):
+        """Reset the core between layers (sources idle, monitors keep watching)."""
+        await pulse_reset(self.dut, cycles=3)
+
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
         """Change the pause generators between layers (the random tests cross them)."""
         self.act.pause = pauses(act, self.rng)
@@ -81,7 +88,7 @@ class AccelCore(CoreAdapter):
         self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
 
     def streamed_psums(self, job):
-        return WeightStationary(self.cfg, self._shape(job)).streamed_positions()
+        return WeightStationary(self.cfg, self._shape(job), job.a_bits).streamed_positions()
 
     @staticmethod
     def _shape(job) -> LayerShape:
@@ -125,7 +132,7 @@ class AccelCore(CoreAdapter):
         """Weights of each group of output-channel tiles written once, then per image and chunk the
         activations and one command per tile; waits for every output before the next chunk."""
         self.sink = sink
-        m = WeightStationary(self.cfg, self._shape(job))
+        m = WeightStationary(self.cfg, self._shape(job), job.a_bits)
         self.mapping = m
         self.issued = {}
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
@@ -143,6 +150,8 @@ class AccelCore(CoreAdapter):
                     st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
                     st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
                     cmds = m.commands(group, y0, rows, cid, job.relu)
+                    if self.flip_mode:
+                        cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
                     for j, c in enumerate(cmds):
                         self.issued[c.id] = Issued(n, group[j], y0)
                     cid = (cid + len(cmds)) & 0xFFFF

@@ -4,6 +4,11 @@ read back into integer tensors.
 Every file starts with 3 '#' header lines. Then:
   activation_tile{i}.txt                one line per padded nij: row R-1 .. row 0, 4-bit unsigned, MSB first
   weight_itile{i}_otile{o}_kij{k}.txt   line c = column (output channel) c: row R-1 .. row 0, 4-bit 2's compl.
+With 2-bit activations (the core's 2-bit mode, 2*R input channels per tile on R rows):
+  activation_tile{i}.txt                one line per padded nij: channel 2R-1 .. channel 0, 2-bit unsigned, MSB
+                                        first -- bit for bit the 4-bit line of R rows, row r = {ch 2r+1, ch 2r}
+  weight_itile{i}_otile{o}_kij{k}.txt   line c: channel 2R-1 .. channel 0, 4-bit 2's complement (both weights
+                                        of every PE of column c: PE r holds channels 2r and 2r+1)
   psum_kij{k}.txt                       one line per padded nij: col C-1 .. col 0, 16-bit 2's complement
   out_raw.txt / out.txt                 one line per output nij: col C-1 .. col 0, 16-bit (out.txt after ReLU)
 Layers with more than one tile name psums and outputs per tile: psum_itile{i}_otile{o}_kij{k}.txt,
@@ -29,17 +34,17 @@ class FormatError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------- headers
-def act_header(rows: int) -> str:
+def act_header(rows: int, unit: str = "row") -> str:
     r = rows - 1
-    return (f"#time0row{r}[msb-lsb],time0row{r - 1}[msb-lst],...,time0row0[msb-lst]#\n"
-            f"#time1row{r}[msb-lsb],time1row{r - 1}[msb-lst],...,time1row0[msb-lst]#\n"
+    return (f"#time0{unit}{r}[msb-lsb],time0{unit}{r - 1}[msb-lst],...,time0{unit}0[msb-lst]#\n"
+            f"#time1{unit}{r}[msb-lsb],time1{unit}{r - 1}[msb-lst],...,time1{unit}0[msb-lst]#\n"
             "#.....#\n")
 
 
-def weight_header(rows: int) -> str:
+def weight_header(rows: int, unit: str = "row") -> str:
     r = rows - 1
-    return (f"#col0row{r}[msb-lsb],col0row{r - 1}[msb-lst],...,col0row0[msb-lst]#\n"
-            f"#col1row{r}[msb-lsb],col1row{r - 1}[msb-lst],...,col1row0[msb-lst]#\n"
+    return (f"#col0{unit}{r}[msb-lsb],col0{unit}{r - 1}[msb-lst],...,col0{unit}0[msb-lst]#\n"
+            f"#col1{unit}{r}[msb-lsb],col1{unit}{r - 1}[msb-lst],...,col1{unit}0[msb-lst]#\n"
             "#.....#\n")
 
 
@@ -94,8 +99,13 @@ def out_name(stem: str, o: int, single: bool) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- writing
-def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, psums: bool = True) -> list[Path]:
-    """Write one image's tiled layer in the course format; returns the files written."""
+def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, psums: bool = True,
+                a_bits: int = ACT_BITS) -> list[Path]:
+    """Write one image's tiled layer in the course format; returns the files written. With a_bits = 2 the
+    tile's t.rows input channels sit two per array row (the 2-bit mode's format above)."""
+    if a_bits not in (ACT_BITS, ACT_BITS // 2):
+        raise ValueError(f"a_bits={a_bits}: the course formats hold 4-bit or 2-bit activations")
+    unit = "row" if a_bits == ACT_BITS else "ch"
     out_dir = Path(out_dir)
     viz = out_dir / "viz"
     viz.mkdir(parents=True, exist_ok=True)
@@ -104,13 +114,13 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
     for i in range(t.n_ic):
         a = t.a_tiles[i].T                                                     # (P, R)
         name = f"activation_tile{i}.txt"
-        files.append((name, act_header(t.rows), _lines(a, ACT_BITS, False, name), _viz(a, 3)))
+        files.append((name, act_header(t.rows, unit), _lines(a, a_bits, False, name), _viz(a, 3)))
     for i in range(t.n_ic):
         for o in range(t.n_oc):
             for k in range(9):
                 w = t.w_tiles[i, o, :, :, k]                                   # (C, R)
                 name = f"weight_itile{i}_otile{o}_kij{k}.txt"
-                files.append((name, weight_header(t.rows), _lines(w, W_BITS, True, name), _viz(w, 3)))
+                files.append((name, weight_header(t.rows, unit), _lines(w, W_BITS, True, name), _viz(w, 3)))
     if psums:
         for i in range(t.n_ic):
             for o in range(t.n_oc):
@@ -209,10 +219,10 @@ NAMING_001 = "notebook 001 naming: out.txt = sums before ReLU, out_relu.txt = af
 @dataclass
 class CourseVectors:
     """What a course-format folder holds, as integer tensors (None where a file kind is absent)."""
-    rows: int
+    rows: int                             # array rows R
     cols: int
-    a_tiles: torch.Tensor                 # (n_ic, R, P)
-    w_tiles: torch.Tensor                 # (n_ic, n_oc, C, R, 9)
+    a_tiles: torch.Tensor                 # (n_ic, channels, P)
+    w_tiles: torch.Tensor                 # (n_ic, n_oc, C, channels, 9)
     psum: torch.Tensor | None             # (n_ic, n_oc, C, P, 9)
     out_raw: torch.Tensor | None          # (n_oc, C, HW) sums before ReLU
     out: torch.Tensor | None              # (n_oc, C, HW), after ReLU
@@ -222,6 +232,12 @@ class CourseVectors:
     out_files: dict | None = None         # ("raw" | "relu", o) -> Matrix
     used: list | None = None              # the files read
     ignored: list | None = None           # *.txt files of the folder that were not read
+    a_bits: int = ACT_BITS                # 2: the 2-bit format, 2*R input channels per tile
+
+    @property
+    def channels(self) -> int:
+        """Input channels per tile: R, or 2R with 2-bit activations."""
+        return self.a_tiles.shape[1]
 
     @property
     def n_ic(self) -> int:
@@ -268,7 +284,7 @@ def _activation_files(folder: Path) -> list[Path]:
     raise FormatError(f"{folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
 
 
-def _weight_files(folder: Path, n_ic: int) -> list[list[list[Path]]]:
+def _weight_files(folder: Path, n_ic: int) -> list[list[list[Path]]]:  # noqa: C901
     """[i][o][k] paths: weight_itile{i}_otile{o}_kij{k}.txt, or weight{k}.txt / weight_kij{k}.txt for one tile."""
     if not (folder / "weight_itile0_otile0_kij0.txt").is_file():
         for style in ("weight{}.txt", "weight_kij{}.txt"):
@@ -308,19 +324,10 @@ def read_folder(folder: str | Path) -> CourseVectors:
         raise FormatError(f"{folder}: not a folder")
     used: list[Path] = []
     a_paths = _activation_files(folder)
-    acts = [read_matrix(p, ACT_BITS, False) for p in a_paths]
-    used += a_paths
-    p, rows = acts[0].values.shape
-    for m in acts:
-        if m.values.shape != (p, rows):
-            raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} rows, "
-                              f"expected {p} of {rows} as in {a_paths[0].name}")
-    side = int(round(p ** 0.5))
-    if side * side != p or side < 3:
-        raise FormatError(f"{a_paths[0]}: {p} data lines (padded positions) is not a square (H+2)^2 with H >= 1")
-    n_ic = len(acts)
-    w_paths = _weight_files(folder, n_ic)
-    n_oc = len(w_paths[0])
+    w_paths = _weight_files(folder, len(a_paths))
+    n_ic, n_oc = len(w_paths), len(w_paths[0])
+    # the weight lines say how many input channels a tile has (4 bits each); the activation lines then say
+    # whether those are 4-bit activations (one per array row) or 2-bit ones (two per row)
     w = None
     for i in range(n_ic):
         for o in range(n_oc):
@@ -328,11 +335,28 @@ def read_folder(folder: str | Path) -> CourseVectors:
                 m = read_matrix(w_paths[i][o][k], W_BITS, True)
                 used.append(m.path)
                 if w is None:
-                    w = torch.zeros(n_ic, n_oc, m.values.shape[0], rows, 9, dtype=torch.long)
-                if m.values.shape != (w.shape[2], rows):
-                    raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} rows, expected "
-                                      f"{w.shape[2]} lines (columns) of {rows} rows (the activation line width)")
+                    w = torch.zeros(n_ic, n_oc, *m.values.shape, 9, dtype=torch.long)
+                if m.values.shape != w.shape[2:4]:
+                    first = w_paths[0][0][0].name
+                    raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} weights, expected "
+                                      f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {first}")
                 w[i, o, :, :, k] = m.values
+    channels = w.shape[3]
+    acts = [read_matrix(p, None, False, fields=channels) for p in a_paths]
+    used += a_paths
+    p = acts[0].values.shape[0]
+    a_bits = len(_first_data_line(acts[0].path)) // channels
+    if a_bits not in (ACT_BITS, ACT_BITS // 2):
+        raise FormatError(f"{a_paths[0]}: lines of {a_bits * channels} bits for {channels} input channels (the weight "
+                          f"lines' count) are not 4-bit or 2-bit activations")
+    rows = channels * a_bits // ACT_BITS
+    for m in acts:
+        if m.values.shape != (p, channels):
+            raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} channels, "
+                              f"expected {p} of {channels} as in {a_paths[0].name}")
+    side = int(round(p ** 0.5))
+    if side * side != p or side < 3:
+        raise FormatError(f"{a_paths[0]}: {p} data lines (padded positions) is not a square (H+2)^2 with H >= 1")
     cols = w.shape[2]
     single = n_ic == 1 and n_oc == 1
 
@@ -382,4 +406,12 @@ def read_folder(folder: str | Path) -> CourseVectors:
     return CourseVectors(rows=rows, cols=cols, a_tiles=torch.stack([m.values.T for m in acts]), w_tiles=w,
                          psum=psum, out_raw=outs["raw"], out=outs["relu"], folder=folder,
                          naming=NAMING_001 if relu_001 else NAMING_000, psum_files=psum_files,
-                         out_files=out_files, used=used, ignored=ignored)
+                         out_files=out_files, used=used, ignored=ignored, a_bits=a_bits)
+
+
+def _first_data_line(path: Path) -> str:
+    for raw in _text_lines(path):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line
+    return ""

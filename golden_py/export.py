@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_model
-from .coursefmt import CourseVectors, FormatError, read_folder, write_layer
+from .coursefmt import ACT_BITS, CourseVectors, FormatError, read_folder, write_layer
 from .data import DataError, load_images
 from .extract import LayerError, extract_layer
 from .tiling import compute_tiles, tile_layer
@@ -115,8 +115,8 @@ def main(argv=None) -> int:
         if args.check:
             v = read_folder(args.check)
             rep = check_vectors(v)
-            print(f"{args.check}: {v.n_ic} ic tile(s) x {v.n_oc} oc tile(s), array {v.rows}x{v.cols}, "
-                  f"{v.padded_positions} padded positions; {v.naming}")
+            print(f"{args.check}: {v.n_ic} ic tile(s) of {v.channels} {v.a_bits}-bit channels x {v.n_oc} oc tile(s), "
+                  f"array {v.rows}x{v.cols}, {v.padded_positions} padded positions; {v.naming}")
             for kind in ("psum", "sum", "relu"):
                 what = f"{rep.compared[kind]} values compared" if kind in rep.compared else "not provided"
                 print(f"  {kind}: {what}")
@@ -145,14 +145,16 @@ def main(argv=None) -> int:
                              "4-bit unsigned activation format cannot hold; export a later layer (e.g. 27)")
         images, labels = load_images([args.image], args.data_dir)
         layer = extract_layer(model, args.layer, images)
-        t = tile_layer(layer.a_int[0], layer.w_int, args.rows, args.cols)
+        a_bits = model.features[args.layer].a_bit
+        # 2-bit activations: two input channels per array row (the core's 2-bit mode)
+        t = tile_layer(layer.a_int[0], layer.w_int, args.rows * (ACT_BITS // a_bits), args.cols)
         prepare_out(out, args.force)
-        files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums)
+        files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums, a_bits=a_bits)
     except (CheckpointError, DataError, LayerError, FormatError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"features[{args.layer}]: {t.in_channels}->{t.out_channels} on {t.height}x{t.width}, "
-          f"array {t.rows}x{t.cols}: {t.n_ic} ic tile(s) x {t.n_oc} oc tile(s)")
+    print(f"features[{args.layer}]: {t.in_channels}->{t.out_channels} on {t.height}x{t.width}, {a_bits}-bit "
+          f"activations, array {args.rows}x{t.cols}: {t.n_ic} ic tile(s) of {t.rows} channels x {t.n_oc} oc tile(s)")
     print(f"wrote {len(files)} files (+ viz/) to {Path(args.out)}")
     return 0
 

@@ -37,7 +37,7 @@ module core #(
     output wire                      wgt_wr_ready,
     input  wire [15:0]               wgt_wr_addr,
     /* verilator lint_on UNUSEDSIGNAL */
-    input  wire [ROWS*COLS*W_W-1:0]  wgt_wr_data,
+    input  wire [2*ROWS*COLS*W_W-1:0] wgt_wr_data,   // {high weights, low weights}: see the token below
     input  wire                      cmd_valid,
     output wire                      cmd_ready,
     input  wire [`CMD_W-1:0]         cmd_data,
@@ -61,7 +61,8 @@ module core #(
     localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
     localparam integer TAG_W   = `TAG_W;
     localparam integer CREDITS = 2 * (ROWS + COLS) + 8;   // > pipeline latency: no stall in steady state
-    localparam integer TOK_W   = A_W + 3 + COLS * W_W;
+    localparam integer TOK_W   = A_W + 4 + COLS * 2 * W_W;
+    localparam integer WW      = ROWS * COLS * W_W;     // one half of a weight word
     localparam integer CW      = $clog2(CREDITS + 1);
 
     // ---- commands and sequencer
@@ -81,42 +82,50 @@ module core #(
     wire [15:0]      act_raddr, wgt_raddr;   // high bits beyond the depths: see the port comment
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
-    wire             tok_valid, tok_wl, tok_wsel;
+    wire             tok_valid, tok_wl, tok_wsel, tok_a2;
     sequencer u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credit_ok(credit_ok), .act_ren(act_ren), .act_raddr(act_raddr), .wgt_ren(wgt_ren),
         .wgt_raddr(wgt_raddr), .issue(issue), .tag(seq_tag), .tok_valid(tok_valid), .tok_wl(tok_wl),
-        .tok_wsel(tok_wsel), .idle(seq_idle));
+        .tok_wsel(tok_wsel), .tok_a2(tok_a2), .idle(seq_idle));
 
     // ---- memories: the host writes only while the sequencer is idle and no command waits
     wire host_slot = seq_idle && !q_valid;
     assign act_wr_ready = host_slot;
     assign wgt_wr_ready = host_slot;
     wire [ROWS*A_W-1:0]      act_rdata;
-    wire [ROWS*COLS*W_W-1:0] wgt_rdata;
+    wire [2*WW-1:0]          wgt_rdata;
     wire act_we = act_wr_valid && host_slot;
     wire wgt_we = wgt_wr_valid && host_slot;
     sram_sp #(.WIDTH(ROWS*A_W), .DEPTH(ACT_DEPTH)) u_act_sram (
         .clk(clk), .en(act_ren || act_we), .we(act_we),
         .addr(act_we ? act_wr_addr[$clog2(ACT_DEPTH)-1:0] : act_raddr[$clog2(ACT_DEPTH)-1:0]),
         .wdata(act_wr_data), .rdata(act_rdata));
-    sram_sp #(.WIDTH(ROWS*COLS*W_W), .DEPTH(WGT_DEPTH)) u_wgt_sram (
+    sram_sp #(.WIDTH(2*WW), .DEPTH(WGT_DEPTH)) u_wgt_sram (
         .clk(clk), .en(wgt_ren || wgt_we), .we(wgt_we),
         .addr(wgt_we ? wgt_wr_addr[$clog2(WGT_DEPTH)-1:0] : wgt_raddr[$clog2(WGT_DEPTH)-1:0]),
         .wdata(wgt_wr_data), .rdata(wgt_rdata));
 
     // ---- token per row -> L0 skew -> array
+    // A weight word holds a whole tile of either mode: PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W]
+    // (the only one used with 4-bit activations), its high weight at WW + the same offset. Row r's payload
+    // interleaves them per PE: {high, low} of PE c at [c*2*W_W +: 2*W_W].
     wire [ROWS*TOK_W-1:0] tok_rows, tok_skewed;
     wire [ROWS*A_W-1:0]        arr_a;
-    wire [ROWS-1:0]            arr_v, arr_s, arr_l;
-    wire [ROWS*COLS*W_W-1:0]   arr_d;
-    genvar r;
+    wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_l;
+    wire [ROWS*COLS*2*W_W-1:0] arr_d;
+    genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_tok
+            wire [COLS*2*W_W-1:0] payload;
+            for (c = 0; c < COLS; c = c + 1) begin : g_pe
+                assign payload[c*2*W_W +: 2*W_W] = {wgt_rdata[WW + (r*COLS+c)*W_W +: W_W],
+                                                    wgt_rdata[(r*COLS+c)*W_W +: W_W]};
+            end
             assign tok_rows[r*TOK_W +: TOK_W] = {
-                wgt_rdata[r*COLS*W_W +: COLS*W_W], tok_wl, tok_wsel, tok_valid,
+                payload, tok_wl, tok_wsel, tok_a2, tok_valid,
                 tok_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
-            assign {arr_d[r*COLS*W_W +: COLS*W_W], arr_l[r], arr_s[r], arr_v[r], arr_a[r*A_W +: A_W]}
+            assign {arr_d[r*COLS*2*W_W +: COLS*2*W_W], arr_l[r], arr_s[r], arr_m[r], arr_v[r], arr_a[r*A_W +: A_W]}
                 = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
@@ -126,7 +135,8 @@ module core #(
     wire [COLS-1:0]        v_south;
     mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W),
                 .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
-        .clk(clk), .rst(rst), .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .wl_west(arr_l),
+        .clk(clk), .rst(rst), .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
+        .wl_west(arr_l),
         .wl_data_west(arr_d), .p_south(p_south), .valid_south(v_south));
 
     // ---- OFIFO + tags -> SFU -> output FIFO

@@ -18,8 +18,9 @@ module mac_array #(
     input  wire [ROWS*A_W-1:0]       a_west,
     input  wire [ROWS-1:0]           valid_west,
     input  wire [ROWS-1:0]           wsel_west,
+    input  wire [ROWS-1:0]           mode_west,
     input  wire [ROWS-1:0]           wl_west,
-    input  wire [ROWS*COLS*W_W-1:0]  wl_data_west,   // row r's payload at [r*COLS*W_W +: COLS*W_W]
+    input  wire [ROWS*COLS*2*W_W-1:0] wl_data_west,  // row r's payload at [r*COLS*2*W_W +: COLS*2*W_W]
     output wire [COLS*PSUM_W-1:0]    p_south,
     output wire [COLS-1:0]           valid_south
 );
@@ -30,20 +31,22 @@ module mac_array #(
                 // the east outputs of the last column go nowhere
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire [A_W-1:0]           a_i, a_o;
-                wire                     v_i, v_o, s_i, s_o, l_i, l_o;
-                wire [COLS*W_W-1:0]      d_i, d_o;
+                wire                     v_i, v_o, s_i, s_o, m_i, m_o, l_i, l_o;
+                wire [COLS*2*W_W-1:0]    d_i, d_o;
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire signed [PSUM_W-1:0] p_i, p_o;
                 if (c == 0) begin : g_west
                     assign a_i = a_west[r*A_W +: A_W];
                     assign v_i = valid_west[r];
                     assign s_i = wsel_west[r];
+                    assign m_i = mode_west[r];
                     assign l_i = wl_west[r];
-                    assign d_i = wl_data_west[r*COLS*W_W +: COLS*W_W];
+                    assign d_i = wl_data_west[r*COLS*2*W_W +: COLS*2*W_W];
                 end else begin : g_link
                     assign a_i = g_row[r].g_col[c-1].a_o;
                     assign v_i = g_row[r].g_col[c-1].v_o;
                     assign s_i = g_row[r].g_col[c-1].s_o;
+                    assign m_i = g_row[r].g_col[c-1].m_o;
                     assign l_i = g_row[r].g_col[c-1].l_o;
                     assign d_i = g_row[r].g_col[c-1].d_o;
                 end
@@ -57,8 +60,8 @@ module mac_array #(
                     .STUCK_BIT((r == FAULT_ROW && c == FAULT_COL) ? FAULT_BIT : -1)
                 ) u_pe (
                     .clk(clk), .rst(rst),
-                    .a_in(a_i), .valid_in(v_i), .wsel_in(s_i), .wl_in(l_i), .wl_data_in(d_i),
-                    .a_out(a_o), .valid_out(v_o), .wsel_out(s_o), .wl_out(l_o), .wl_data_out(d_o),
+                    .a_in(a_i), .valid_in(v_i), .wsel_in(s_i), .mode_in(m_i), .wl_in(l_i), .wl_data_in(d_i),
+                    .a_out(a_o), .valid_out(v_o), .wsel_out(s_o), .mode_out(m_o), .wl_out(l_o), .wl_data_out(d_o),
                     .p_in(p_i), .p_out(p_o)
                 );
                 if (r == ROWS - 1) begin : g_south

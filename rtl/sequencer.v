@@ -21,6 +21,7 @@ module sequencer (
     output reg              tok_valid,   // the token whose SRAM data arrives this cycle
     output reg              tok_wl,
     output reg              tok_wsel,
+    output reg              tok_a2,      // the token's activation mode (2-bit when set)
     output wire             idle
 );
     localparam [1:0] S_IDLE = 2'd0, S_PRE = 2'd1, S_RUN = 2'd2;
@@ -28,7 +29,7 @@ module sequencer (
     reg [15:0] act_base, act_stride, wgt_base, acc_base, fold;
     reg [7:0]  pw, oh, ow, n_ic, ox, oy, ic;
     reg [1:0]  ki, kj;
-    reg        relu, clr, emit, wsel;
+    reg        relu, clr, emit, wsel, a2;
     reg [15:0] id;
 
     wire [3:0]  kij       = {2'b00, ki} * 4'd3 + {2'b00, kj};
@@ -64,10 +65,12 @@ module sequencer (
             tok_valid <= 1'b0;
             tok_wl    <= 1'b0;
             tok_wsel  <= 1'b0;
+            tok_a2    <= 1'b0;
         end else begin
             tok_valid <= issue;
             tok_wl    <= wgt_ren;
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
+            tok_a2    <= a2;
             case (state)
                 S_IDLE: if (cmd_valid) begin
                     act_base   <= cmd_data[`CMD_ACT_BASE];
@@ -82,6 +85,7 @@ module sequencer (
                     clr        <= cmd_data[`CMD_CLEAR];
                     emit       <= cmd_data[`CMD_EMIT];
                     id         <= cmd_data[`CMD_ID];
+                    a2         <= cmd_data[`CMD_A2];
                     ox <= 8'd0; oy <= 8'd0; ic <= 8'd0; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
                     state <= cmd_empty ? S_IDLE : S_PRE;   // a command with nothing to stream is dropped
                 end

@@ -10,6 +10,11 @@ activation memory or the accumulator cannot hold the whole layer.
 
 One command per output-channel tile and chunk; it streams only the n*W positions per fold that feed an
 output (not the padding), and the next fold's weights ride on the current fold's first token.
+
+Activation modes: with a_bits = A_W (4) a tile is ROWS input channels, row r = channel r. With a_bits =
+A_W/2 (2-bit activations, command bit a2) a tile is 2*ROWS input channels: row r carries channels 2r (low
+half of its A_W bits) and 2r+1 (high half), and PE (r, c) holds a low and a high weight. A weight word
+always has room for both: low weights at lane r*COLS + c, high weights in the upper half.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class Command:
     clear: int = 1
     emit: int = 1
     id: int = 0
+    a2: int = 0
 
     def pack(self) -> int:
         return COMMAND.pack(**self.__dict__)
@@ -66,6 +72,7 @@ class Issued:
 class WeightStationary:
     cfg: CoreConfig
     shape: LayerShape
+    a_bits: int = 4                               # the layer's activation width: A_W, or A_W/2 (2-bit mode)
     n_ic: int = 0
     n_oc: int = 0
     chunk_rows: int = 0
@@ -77,13 +84,18 @@ class WeightStationary:
         cfg, s = self.cfg, self.shape
         if min(s.in_channels, s.out_channels, s.height, s.width) < 1:
             raise MappingError(f"layer {s}: every dimension must be at least 1")
-        self.n_ic, self.n_oc = ceil_div(s.in_channels, cfg.rows), ceil_div(s.out_channels, cfg.cols)
+        if self.a_bits not in (cfg.a_w, cfg.a_w // 2):
+            raise MappingError(f"{self.a_bits}-bit activations: the core takes {cfg.a_w}-bit, or {cfg.a_w // 2}-bit "
+                               f"in its 2-bit mode")
+        self.lanes = cfg.a_w // self.a_bits                 # input channels per array row
+        self.ic_per_tile = cfg.rows * self.lanes
+        self.n_ic, self.n_oc = ceil_div(s.in_channels, self.ic_per_tile), ceil_div(s.out_channels, cfg.cols)
         pw = s.width + 2
-        bound = sum_bound(self.n_ic * cfg.rows, cfg.a_w, cfg.w_w)
+        bound = sum_bound(self.n_ic * self.ic_per_tile, self.a_bits, cfg.w_w)
         if bound >= 1 << (cfg.acc_w - 1):
             raise MappingError(f"layer {s}: sums may reach {bound}, ACC_W={cfg.acc_w} is too narrow "
                                f"(needs {bound.bit_length() + 1})")
-        tile_bound = cfg.rows * ((1 << cfg.a_w) - 1) * (1 << (cfg.w_w - 1))
+        tile_bound = self.ic_per_tile * ((1 << self.a_bits) - 1) * (1 << (cfg.w_w - 1))
         if tile_bound >= 1 << (cfg.psum_w - 1):
             raise MappingError(f"psums may reach {tile_bound}, PSUM_W={cfg.psum_w} is too narrow")
         for name, v in (("padded width", pw), ("input-channel tiles", self.n_ic)):
@@ -105,10 +117,17 @@ class WeightStationary:
 
     # ------------------------------------------------------------------------------------------ words
     def weight_words(self, w_tiles, group: list[int]) -> list[tuple[int, int]]:
-        """w_tiles (n_ic, n_oc, C, R, 9) -> (addr, word) of one group; PE (r, c) reads lane r*COLS + c."""
+        """w_tiles (n_ic, n_oc, C, ic_per_tile, 9) -> (addr, word) of one group; PE (r, c)'s low weight at
+        lane r*COLS + c, its high weight (2-bit mode: channel 2r+1) at the same lane of the upper half."""
         cfg = self.cfg
-        sel = np.asarray(w_tiles)[:, group].transpose(1, 0, 4, 3, 2).reshape(-1, cfg.rows * cfg.cols)
-        return list(enumerate(pack_rows(sel, cfg.w_w)))
+        sel = np.asarray(w_tiles)[:, group].transpose(1, 0, 4, 3, 2)       # (g, n_ic, 9, ic_per_tile, C)
+        sel = sel.reshape(-1, cfg.rows, self.lanes, cfg.cols)                # channel 2r+j -> (r, j)
+        lo = pack_rows(sel[:, :, 0, :].reshape(-1, cfg.rows * cfg.cols), cfg.w_w)
+        if self.lanes == 1:
+            return list(enumerate(lo))
+        hi = pack_rows(sel[:, :, 1, :].reshape(-1, cfg.rows * cfg.cols), cfg.w_w)
+        half = cfg.rows * cfg.cols * cfg.w_w
+        return [(i, lw | (hw << half)) for i, (lw, hw) in enumerate(zip(lo, hi))]
 
     def chunks(self) -> list[tuple[int, int]]:
         """(first output row, output rows) of each chunk."""
@@ -116,17 +135,20 @@ class WeightStationary:
         return [(y0, min(self.chunk_rows, h - y0)) for y0 in range(0, h, self.chunk_rows)]
 
     def act_words(self, a_tiles, y0: int, rows: int) -> list[tuple[int, int]]:
-        """a_tiles (n_ic, R, P) of one image -> (addr, word) of the chunk's padded rows; row r at lane r."""
-        s, cfg = self.shape, self.cfg
-        a = np.asarray(a_tiles).reshape(self.n_ic, cfg.rows, s.height + 2, s.width + 2)
-        part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, cfg.rows)
-        return list(enumerate(pack_rows(part, cfg.a_w)))
+        """a_tiles (n_ic, ic_per_tile, P) of one image -> (addr, word) of the chunk's padded rows; channel j
+        of a tile at bits [j*a_bits +: a_bits] (row r at lane r in 4-bit mode; channels 2r, 2r+1 in row r's
+        low and high half in 2-bit mode)."""
+        s = self.shape
+        a = np.asarray(a_tiles).reshape(self.n_ic, self.ic_per_tile, s.height + 2, s.width + 2)
+        part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, self.ic_per_tile)
+        return list(enumerate(pack_rows(part, self.a_bits)))
 
     def commands(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool) -> list[Command]:
         s = self.shape
         pw = s.width + 2
         return [Command(act_base=0, act_stride=(rows + 2) * pw, wgt_base=j * self.n_ic * 9, acc_base=0, pw=pw,
-                        oh=rows, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=(first_id + j) & 0xFFFF)
+                        oh=rows, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=(first_id + j) & 0xFFFF,
+                        a2=int(self.lanes == 2))
                 for j, _ in enumerate(group)]
 
     # ------------------------------------------------------------------------------------------ keys
@@ -148,7 +170,8 @@ class WeightStationary:
     # ------------------------------------------------------------------------------------------ costs
     @property
     def ideal_cycles(self) -> float:
-        return self.shape.macs / (self.cfg.rows * self.cfg.cols)
+        """MACs / (array size x channels per row): 2-bit mode does two MACs per PE and cycle."""
+        return self.shape.macs / (self.cfg.rows * self.cfg.cols * self.lanes)
 
     def tokens(self) -> int:
         """Tokens streamed for one image: the compute cycles when folds overlap."""

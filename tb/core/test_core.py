@@ -108,3 +108,50 @@ def test_core_replay_user_vectors(sim, golden, tmp_path):
     if not golden:
         pytest.skip("no --golden DIR given")
     run_core(sim, {"golden": golden}, tmp_path=tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ 2-bit mode
+CHECKPOINT_2BIT = str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
+LAYER27_2BIT = {"checkpoint": CHECKPOINT_2BIT, "layer": 27, "images": [0], "data_dir": None}
+
+
+@pytest.mark.parametrize("which", ["icarus", "verilator"])
+def test_core_2bit_layer27(which, request, tmp_path):
+    """features[27] of the 2a4w checkpoint (16->16 on 4x4) in 2-bit mode: 16 input channels on 8 rows."""
+    result, rep = run_core(request.config.forced_sim or which, {"layer": LAYER27_2BIT}, tmp_path=tmp_path)
+    # 2 oc tiles x 9 kij x 16 positions x 8 columns; 2 oc tiles x 16 outputs x 8 columns
+    assert rep["psum"]["compared"] == 2 * 9 * 16 * 8 and rep["relu"]["compared"] == 2 * 16 * 8
+    assert rep["what"].startswith("vgg16_a2w4.pt features[27] (16->16, 2-bit activations")
+    assert rep["ideal_cycles"] == 36864 / (16 * 8)
+
+
+@pytest.mark.parametrize("reset_between", [False, True], ids=["no_reset", "reset"])
+def test_core_mode_switch(reset_between, sim, tmp_path):
+    """A 2-bit layer, then a 4-bit layer, then the 2-bit layer again in one simulation: the mode is a
+    command bit, nothing is rebuilt; with and without a reset between layers (as the course asks)."""
+    seq = [LAYER27_2BIT, LAYER27, dict(LAYER27_2BIT, images=[1])]
+    result, rep = run_core(sim, {"sequence": seq, "reset_between": reset_between}, testcase="test_layer_sequence",
+                           tmp_path=tmp_path)
+    assert [r["relu"]["compared"] for r in rep["sequence"]] == [256, 128, 256]
+    assert all(r[k]["mismatches"] == 0 for r in rep["sequence"] for k in ("psum", "sum", "relu"))
+
+
+@pytest.mark.prefer("verilator")
+def test_core_2bit_random_layers(sim, tmp_path):
+    """Random layers in 2-bit mode (up to 3 tiles of 16 channels), pauses crossed on every boundary."""
+    params = CoreConfig(acc_w=24).parameters()
+    result, rep = run_core(sim, {"trials": 9, "a_bits": 2}, testcase="test_random_layers", params=params,
+                           tmp_path=tmp_path)
+    assert len(rep["trials"]) == 9 and all("2-bit" in t["what"] for t in rep["trials"])
+
+
+def test_core_2bit_wrong_mode_fails(sim, tmp_path):
+    """Negative: the 2-bit layer sent with the mode bit cleared (read as 4-bit activations) must fail."""
+    result, rep = run_core(sim, {"layer": LAYER27_2BIT, "adapter_options": {"flip_mode": True}}, tmp_path=tmp_path,
+                           expect_fail=True)
+    assert result["failed"] == 1 and rep["psum"]["mismatches"] > 0 and rep["relu"]["mismatches"] > 0
+
+
+def test_core_2bit_corrupted_expectation_fails(sim, tmp_path):
+    result, rep = run_core(sim, {"layer": LAYER27_2BIT, "corrupt": "relu"}, tmp_path=tmp_path, expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1

@@ -1,6 +1,7 @@
 """MAC array: Python plays the L0 (row skew) and loads weights through the token path; every psum that
 leaves the south edge is checked against the dot product of its column's weights and the activations,
-including folds that switch weight buffers back to back and folds of a single token."""
+including folds that switch weight buffers back to back, folds of a single token, and folds that switch
+between 4-bit activations and pairs of 2-bit activations (low and high weight per PE)."""
 
 import cocotb
 import pytest
@@ -17,44 +18,54 @@ async def test_array_folds(dut):
     rng = seeded_random("array")
     # a stream of folds: each fold = new weights (rows x cols) + n tokens; the first token of fold f
     # carries fold f+1's weights, a leading bubble carries fold 0's (as the sequencer does)
+    h = a_w // 2
+
+    def product(a, lo, hi, mode):
+        return (a & ((1 << h) - 1)) * lo + (a >> h) * hi if mode else a * lo
+
     folds = []
-    for f in range(12):
+    for f in range(16):
         n = rng.choice([1, 2, 3, 5, 9, 20])
-        w = [[rng.randint(-(1 << (w_w - 1)), (1 << (w_w - 1)) - 1) for _ in range(cols)] for _ in range(rows)]
+        mode = rng.randrange(2)
+        wr = (-(1 << (w_w - 1)), (1 << (w_w - 1)) - 1)
+        w = [[(rng.randint(*wr), rng.randint(*wr)) for _ in range(cols)] for _ in range(rows)]   # (low, high)
         acts = [[rng.randrange(1 << a_w) for _ in range(rows)] for _ in range(n)]
-        folds.append((w, acts))
-    tokens = []   # per cycle: (acts or None, valid, wsel, wl, weights or None)
+        folds.append((w, acts, mode))
+    tokens = []   # per cycle: (acts or None, valid, wsel, mode, wl, weights or None)
     wsel = 0
-    tokens.append((None, 0, 1 - wsel, 1, folds[0][0]))
+    tokens.append((None, 0, 1 - wsel, 0, 1, folds[0][0]))
     expected = []  # per valid token, in order: list of cols psums
-    for f, (w, acts) in enumerate(folds):
+    for f, (w, acts, mode) in enumerate(folds):
         for i, a in enumerate(acts):
             load = folds[f + 1][0] if (i == 0 and f + 1 < len(folds)) else None
-            tokens.append((a, 1, wsel, int(load is not None), load))
-            expected.append([sum(a[r] * w[r][c] for r in range(rows)) for c in range(cols)])
+            tokens.append((a, 1, wsel, mode, int(load is not None), load))
+            expected.append([sum(product(a[r], *w[r][c], mode) for r in range(rows)) for c in range(cols)])
             if rng.random() < 0.2:
-                tokens.append((None, 0, wsel, 0, None))   # bubble inside a fold
+                tokens.append((None, 0, wsel, mode, 0, None))   # bubble inside a fold
         wsel ^= 1
 
-    await start(dut, a_west=0, valid_west=0, wsel_west=0, wl_west=0, wl_data_west=0)
+    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, wl_west=0, wl_data_west=0)
     # L0 in Python: row r sees token t at cycle t + r
     total = len(tokens) + rows + cols + 4
     got_cols = [[] for _ in range(cols)]
     for cycle in range(total):
-        a_vec, v_vec, s_vec, l_vec, d_vec = [], [], [], [], []
+        a_vec, v_vec, s_vec, m_vec, l_vec, d_vec = [], [], [], [], [], []
         for r in range(rows):
             t = cycle - r
-            acts, valid, ws, wl, wts = tokens[t] if 0 <= t < len(tokens) else (None, 0, 0, 0, None)
+            acts, valid, ws, mode, wl, wts = tokens[t] if 0 <= t < len(tokens) else (None, 0, 0, 0, 0, None)
             a_vec.append(acts[r] if acts else 0)
             v_vec.append(valid)
             s_vec.append(ws)
+            m_vec.append(mode)
             l_vec.append(wl)
-            d_vec.append(pack_lanes(wts[r], w_w) if wts else 0)
+            # row payload: PE c's low weight at lane 2c, its high weight at lane 2c+1
+            d_vec.append(pack_lanes([x for pair in wts[r] for x in pair], w_w) if wts else 0)
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
         dut.wsel_west.value = pack_lanes(s_vec, 1)
         dut.wl_west.value = pack_lanes(l_vec, 1)
-        dut.wl_data_west.value = pack_lanes(d_vec, cols * w_w)
+        dut.mode_west.value = pack_lanes(m_vec, 1)
+        dut.wl_data_west.value = pack_lanes(d_vec, cols * 2 * w_w)
         await RisingEdge(dut.clk)
         await ReadOnly()
         vs = lanes(dut.valid_south.value, cols, 1)

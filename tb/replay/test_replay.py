@@ -119,3 +119,19 @@ def test_replay_command_line(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     tail = r.stdout.strip().splitlines()
     assert tail[-1].startswith("PASS") and "psum: not provided" in tail and "sum: not provided" in tail
+
+
+def test_2bit_folder_replays_and_a_wrong_bit_fails(sim, tmp_path):
+    """A 2-bit-mode folder (16 channels of 2 bits per activation line, 16 weights per weight line) from the
+    2a4w checkpoint replays clean; one flipped output bit fails, located."""
+    from golden_py import export as ex
+    folder = tmp_path / "g2"
+    assert ex.main(["--checkpoint", str(ROOT / "checkpoints" / "vgg16_a2w4.pt"), "--layer", "27", "--image", "2",
+                    "--out", str(folder)]) == 0
+    assert len(data_lines(folder / "weight_itile0_otile0_kij0.txt")[0]) == 16 * 4
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["what"].endswith("(2-bit activations)") and rep["psum"]["compared"] == 2 * 9 * 16 * 8
+    assert rep["relu"]["compared"] == 2 * 16 * 8 and rep["folder_consistency"]["mismatches"] == 0
+    flip_bit(folder / "out_otile1.txt", 3, col=2)
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert rep["relu"]["mismatches"] == 1 and "oc tile 1" in rep["relu"]["reports"][0]
