@@ -41,6 +41,8 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {e})") from e
+    if isinstance(ck, dict) and "state_dict" in ck and "arch" not in ck:
+        return from_course_checkpoint(ck, path)
     if not isinstance(ck, dict) or "state_dict" not in ck or "arch" not in ck:
         raise CheckpointError(f"{path}: not a golden_py checkpoint (no 'arch'/'state_dict' entries)")
     arch, sd = ck["arch"], ck["state_dict"]
@@ -59,7 +61,7 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
     model = VGG16Quant(squeeze=arch["squeeze"], a_bit=arch["a_bit"], w_bit=arch["w_bit"],
-                       num_classes=arch.get("num_classes", 10))
+                       num_classes=arch.get("num_classes", 10), squeeze_identity=arch.get("squeeze_identity"))
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
     try:
         missing, unexpected = model.load_state_dict(sd, strict=False)
@@ -71,3 +73,51 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
                               f"missing {missing[:4]}, unexpected {unexpected[:4]}")
     model.eval()
     return model, dict(ck.get("meta", {}))
+
+
+def from_course_checkpoint(ck: dict, path: Path) -> tuple[VGG16Quant, dict]:
+    """A checkpoint saved by the course's notebooks: {'state_dict': ..., 'best_prec': ..., ...} with the
+    course's module names. The variant comes from the tensor shapes: the squeeze layer features.27 is 8->8
+    (4a4w, notebook 001) or 16->16 (2a4w, notebook 003), and the squeeze-to-512 conv sits at features.29
+    (notebook 001's numbering) or features.30 (notebook 003's, with an Identity at 28)."""
+    sd = ck["state_dict"]
+    if not isinstance(sd, dict):
+        raise CheckpointError(f"{path}: state_dict is a {type(sd).__name__}, not a dict")
+    sd = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}   # DataParallel saves
+    w27 = sd.get("features.27.weight")
+    if not isinstance(w27, torch.Tensor) or w27.dim() != 4 or w27.shape[0] != w27.shape[1] or w27.shape[0] not in (8, 16):
+        got = tuple(w27.shape) if isinstance(w27, torch.Tensor) else "missing"
+        raise CheckpointError(f"{path}: neither course variant: features.27.weight is {got}, expected the 8->8 "
+                              f"(4a4w) or 16->16 (2a4w) squeeze conv (8, 8, 3, 3) or (16, 16, 3, 3)")
+    s = w27.shape[0]
+    identity = None
+    for idx, ident in ((29, False), (30, True)):
+        w = sd.get(f"features.{idx}.weight")
+        if isinstance(w, torch.Tensor) and tuple(w.shape) == (512, s, 3, 3):
+            identity = ident
+    if identity is None:
+        raise CheckpointError(f"{path}: no {s}->512 conv at features.29 (notebook 001's numbering) or features.30 "
+                              f"(notebook 003's): not a course VGG16_quant")
+    a_bit = 4 if s == 8 else 2
+    model = VGG16Quant(squeeze=s, a_bit=a_bit, squeeze_identity=identity)
+    # weight_q is the quantized weight the course's layer caches: derived, not state
+    state = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()
+             if isinstance(v, torch.Tensor) and not k.endswith("weight_q")}
+    for k, v in state.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: course state_dict does not fit VGG16_quant (squeeze {s}): "
+                              f"{str(e).strip().splitlines()[-1].strip()}") from e
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: course state_dict does not fit VGG16_quant (squeeze {s}): missing "
+                              f"{missing[:4]}, unexpected {unexpected[:4]}")
+    model.eval()
+    meta = {"source": f"course notebook checkpoint ({'2a4w, notebook 003' if s == 16 else '4a4w'} numbering "
+                      f"{'003' if identity else '001'})"}
+    for key in ("best_prec", "epoch"):
+        if isinstance(ck.get(key), (int, float)) or (isinstance(ck.get(key), torch.Tensor) and ck[key].numel() == 1):
+            meta[key] = float(ck[key])
+    return model, meta

@@ -68,7 +68,8 @@ def quant_layer(model: nn.Module, index: int) -> QuantConv2d:
 def extract_layer(model: nn.Module, index: int, images_u8: torch.Tensor) -> LayerInts:
     """Run uint8 images through the model and return layer `index`'s exact integer view."""
     conv = quant_layer(model, index)
-    nxt = model.features[index + 1]
+    # the module that consumes the conv's output: an Identity slot (notebook 003's removed BN) is skipped
+    nxt = next(m for m in list(model.features)[index + 1:] if not isinstance(m, nn.Identity))
     captured: dict[str, torch.Tensor] = {}
     # Clones: the model's ReLUs are in-place and would overwrite the captured conv output.
     hooks = [conv.register_forward_hook(

@@ -21,13 +21,15 @@ CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", "S", "M", 512, 512, 512, 
 
 
 class VGG16Quant(nn.Module):
-    def __init__(self, squeeze: int = 8, a_bit: int = 4, w_bit: int = 4, num_classes: int = 10):
+    def __init__(self, squeeze: int = 8, a_bit: int = 4, w_bit: int = 4, num_classes: int = 10,
+                 squeeze_identity: bool | None = None):
         super().__init__()
         self.squeeze = squeeze
         self.a_bit = a_bit
         self.w_bit = w_bit
-        # notebook 003 keeps the slot of the squeeze conv's removed BN as an Identity (see module doc)
-        self.squeeze_identity = squeeze == 16
+        # notebook 003 keeps the slot of the squeeze conv's removed BN as an Identity (see module doc); its
+        # 2a4w model (squeeze 16) always does, and course checkpoints of either width may
+        self.squeeze_identity = squeeze == 16 if squeeze_identity is None else squeeze_identity
         self.features = self._make_layers()
         self.classifier = nn.Linear(512, num_classes)
 
@@ -60,8 +62,11 @@ class VGG16Quant(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
     def arch(self) -> dict:
-        return {"name": "VGG16_quant", "squeeze": self.squeeze, "a_bit": self.a_bit, "w_bit": self.w_bit,
+        arch = {"name": "VGG16_quant", "squeeze": self.squeeze, "a_bit": self.a_bit, "w_bit": self.w_bit,
                 "num_classes": self.classifier.out_features}
+        if self.squeeze_identity != (self.squeeze == 16):
+            arch["squeeze_identity"] = self.squeeze_identity
+        return arch
 
     def quant_conv_indices(self) -> list[int]:
         return [i for i, m in enumerate(self.features) if isinstance(m, QuantConv2d)]

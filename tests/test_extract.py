@@ -4,6 +4,8 @@ import torch
 from golden_py.checkpoint import CheckpointError, load_model
 from golden_py.data import load_samples
 from golden_py.extract import LayerError, extract_layer, int_conv, integrity_errors
+from golden_py.model import VGG16Quant
+from golden_py.quant import QuantConv2d
 
 from pathlib import Path
 
@@ -72,3 +74,71 @@ def test_bad_checkpoints(tmp_path):
                 "state_dict": {"features.0.weight": torch.zeros(1)}}, wrong)
     with pytest.raises(CheckpointError, match="does not fit"):
         load_model(wrong)
+
+
+def _course_file(tmp_path, model, name, extra_keys=True):
+    """A checkpoint as the course notebooks save it: the state_dict with the course's module names, the
+    quantized-weight caches the course's QuantConv2d keeps, best_prec, epoch and an optimizer state."""
+    sd = dict(model.state_dict())
+    if extra_keys:
+        for i, m in enumerate(model.features):
+            if isinstance(m, QuantConv2d):
+                sd[f"features.{i}.weight_q"] = torch.zeros_like(m.weight)
+    p = tmp_path / name
+    torch.save({"epoch": 150, "state_dict": sd, "best_prec": 91.42,
+                "optimizer": {"state": {}, "param_groups": [{"lr": 0.01, "params": [0, 1]}]}}, p)
+    return p
+
+
+@pytest.mark.parametrize("squeeze,a_bit,identity", [(8, 4, False), (8, 4, True), (16, 2, True)],
+                         ids=["4a4w-nb001", "4a4w-nb003", "2a4w-nb003"])
+def test_course_checkpoints_load_by_their_shapes(tmp_path, squeeze, a_bit, identity):
+    torch.manual_seed(squeeze + identity)
+    ref = VGG16Quant(squeeze=squeeze, a_bit=a_bit, squeeze_identity=identity)
+    p = _course_file(tmp_path, ref, "course.pth")
+    model, meta = load_model(p)
+    assert (model.squeeze, model.a_bit, model.squeeze_identity) == (squeeze, a_bit, identity)
+    assert meta["best_prec"] == 91.42 and "course notebook checkpoint" in meta["source"]
+    assert model.features[27].in_channels == squeeze and isinstance(model.features[28], torch.nn.Identity) == identity
+    for k, v in ref.state_dict().items():
+        assert torch.equal(v, model.state_dict()[k]), k
+    x = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    from golden_py.model import normalize
+    ref.eval()
+    assert torch.equal(ref(normalize(x)), model(normalize(x)))
+
+
+def test_course_checkpoint_that_is_neither_variant(tmp_path):
+    bad = VGG16Quant(squeeze=8)
+    sd = bad.state_dict()
+    sd["features.27.weight"] = torch.zeros(12, 12, 3, 3)
+    p = tmp_path / "odd.pth"
+    torch.save({"state_dict": sd, "best_prec": 50.0}, p)
+    with pytest.raises(CheckpointError, match=r"odd.pth: neither course variant: features.27.weight is \(12, 12, 3, 3\)"):
+        load_model(p)
+    sd = VGG16Quant(squeeze=8).state_dict()
+    del sd["features.29.weight"]
+    torch.save({"state_dict": sd}, p)
+    with pytest.raises(CheckpointError, match="no 8->512 conv at features.29"):
+        load_model(p)
+
+
+def test_2a4w_layer27_integers_integrity_and_tiling():
+    """The 2a4w checkpoint's features[27]: 2-bit activations (integers 0..3, scale alpha/3), the psum
+    integrity check against the next layer's input below 1e-3 (as notebook 003), and the 2-bit-mode tiling
+    (16 input channels per tile) equal to the integer conv."""
+    from golden_py.tiling import tile_layer
+    model, _ = load_model(COMMITTED.parent / "vgg16_a2w4.pt")
+    assert isinstance(model.features[28], torch.nn.Identity)
+    images, _, _ = load_samples()
+    layer = extract_layer(model, 27, images[:8])
+    conv = model.features[27]
+    assert layer.a_scale == pytest.approx(conv.act_alpha.item() / 3)
+    assert set(layer.a_int.unique().tolist()) <= {0, 1, 2, 3} and layer.a_int.max() == 3
+    assert layer.next_module == "ReLU"                      # Identity at 28 skipped: ReLU at 29
+    errs = integrity_errors(layer)
+    assert errs["conv"] < 1e-3 and errs["relu"] < 1e-3
+    for n in range(2):
+        t = tile_layer(layer.a_int[n], layer.w_int, 16, 8)
+        assert t.n_ic == 1 and t.n_oc == 2
+        assert torch.equal(t.out, int_conv(layer.a_int[n:n + 1], layer.w_int)[0].reshape(16, -1))
