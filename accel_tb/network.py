@@ -106,7 +106,8 @@ async def test_network(dut):
                 dut._log.info(f"features[{step.index}] {tuple(a_int.shape[1:])} -> {tuple(got.shape[1:])}: "
                               f"{exp.numel()} outputs bit-exact ({time.perf_counter() - t0:.1f} s)")
             st = adapter.stats
-            stats[step.index] = {"index": step.index, "in_channels": job.in_channels, "out_channels": oc,
+            stats[step.index] = {"index": step.index, "a_bits": job.a_bits, "in_channels": job.in_channels,
+                                 "out_channels": oc,
                                  "height": h, "width": w, "chunks": st["chunks"], "macs_per_image": job.macs,
                                  "ideal_cycles": st["ideal_cycles"], "scalesim_cycles": st["scalesim_cycles"],
                                  "compute_cycles": st["compute_cycles"], "act_load_cycles": st["act_words"],
@@ -148,7 +149,7 @@ def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cyc
         s = stats[idx]
         cyc = sum(s["compute_cycles"]) / n_img
         act = sum(s["act_load_cycles"]) / n_img
-        rows.append({**{k: s[k] for k in ("index", "in_channels", "out_channels", "height", "width", "chunks",
+        rows.append({**{k: s[k] for k in ("index", "a_bits", "in_channels", "out_channels", "height", "width", "chunks",
                                           "macs_per_image", "ideal_cycles", "scalesim_cycles")},
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # counting the host's memory writes too (weights are written once per run)
@@ -179,19 +180,20 @@ def print_report(log, rep):
     c = rep["core"]
     log(f"core {rep['array']}: ACC_W={c['acc_w']} PSUM_W={c['psum_w']} ACT_DEPTH={c['act_depth']} "
         f"WGT_DEPTH={c['wgt_depth']} ACC_DEPTH={c['acc_depth']} (derived from the layers)")
-    log(f"{'layer':>6} {'shape':>16} {'MACs':>10} {'cycles':>9} {'ideal':>9} {'util':>7} {'SCALE-Sim':>10} "
+    log(f"{'layer':>6} {'a':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'ideal':>9} {'util':>7} {'SCALE-Sim':>10} "
         f"{'act ld':>7} {'wgt ld':>7} {'util+ld':>7}")
     for r in rep["layers"]:
         shape = f"{r['in_channels']}->{r['out_channels']}@{r['height']}x{r['width']}"
-        log(f"{r['index']:>6} {shape:>16} {r['macs_per_image']:>10} {r['compute_cycles']:>9.0f} "
+        log(f"{r['index']:>6} {r['a_bits']:>2} {shape:>16} {r['macs_per_image']:>10} {r['compute_cycles']:>9.0f} "
             f"{r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
             f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {100 * r['utilization_with_loads']:>6.2f}%")
     t = rep["totals_per_image"]
-    log(f"{'total':>6} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {t['ideal_cycles']:>9.0f} "
+    log(f"{'total':>6} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {t['ideal_cycles']:>9.0f} "
         f"{100 * t['utilization']:>6.2f}% {t['scalesim_cycles']:>10} {t['act_load_cycles']:>7.0f} "
         f"{t['wgt_load_cycles_per_run']:>7} {100 * t['utilization_with_loads']:>6.2f}%")
-    log("cycles: first command to last output per image; util = ideal / cycles; act ld / wgt ld: host memory "
-        "writes (weights once per run); util+ld counts them too")
+    log("a: activation bits (2: the core's 2-bit mode, 2 MACs per PE and cycle); cycles: first command to last "
+        "output per image; ideal = MACs / (ROWS x COLS x MACs per PE); util = ideal / cycles; act ld / wgt ld: host "
+        "memory writes (weights once per run); util+ld counts them too")
     log(f"outputs compared bit-exactly: {rep['outputs_compared']}, layers with mismatches: {len(rep['layer_mismatches'])}")
     log(f"prediction agreement RTL vs PyTorch: {rep['prediction_agreement']}; label accuracy: {rep['label_accuracy']}")
     log(f"wall {rep['wall_seconds']:.1f} s ({rep['wall_seconds_per_image']:.1f} s/image), "

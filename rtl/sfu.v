@@ -8,6 +8,9 @@
 // Width: one output sums n_ic*ROWS*9 products of |a| <= 2^A_W-1 and |w| <= 2^(W_W-1), so
 // |sum| <= n_ic*ROWS*9*(2^A_W-1)*2^(W_W-1). Layer 27 (8 input channels, 4-bit): 8*9*15*8 = 8640 < 2^15,
 // so ACC_W = 16 suffices; the 512-channel layers need 512*9*15*8 = 552960 < 2^20, so ACC_W >= 21.
+// In the 2-bit mode a tile has 2*ROWS channels of |a| <= 3: |sum| <= n_ic*2*ROWS*9*3*2^(W_W-1). Layer 27 of
+// the 2a4w network (16 channels): 16*9*3*8 = 3456; 512 channels: 512*9*3*8 = 110592 < 2^17, ACC_W >= 18.
+// accel_host.config.sum_bound states both; the mapper refuses a layer whose bound does not fit ACC_W.
 module sfu #(
     parameter integer COLS   = 8,
     parameter integer PSUM_W = 16,

@@ -28,3 +28,17 @@ def test_network_detects_corrupted_weight(sim, tmp_path):
     rep = json.loads((tmp_path / "network_report.json").read_text())
     assert len(rep["layer_mismatches"]) == 1 and rep["layer_mismatches"][0].startswith("features[29]:")
     assert "output channel 5" in rep["layer_mismatches"][0]
+
+
+@pytest.mark.prefer("verilator")
+def test_network_2bit_one_image(sim, tmp_path):
+    """The 2a4w network: every layer with unsigned 2-bit input in the core's 2-bit mode, bit-exact."""
+    from accel_tb.runner import ROOT
+    assert network(["--sim", sim, "--images", "1", "--checkpoint", str(ROOT / "checkpoints" / "vgg16_a2w4.pt"),
+                    "--report-dir", str(tmp_path)]) == 0
+    rep = json.loads((tmp_path / "network_report.json").read_text())
+    assert rep["prediction_agreement"] == "1/1" and not rep["layer_mismatches"]
+    assert [r["index"] for r in rep["layers"]] == [3, 7, 10, 14, 17, 20, 24, 27, 30, 34, 37, 40]
+    assert all(r["a_bits"] == 2 for r in rep["layers"])
+    l27 = [r for r in rep["layers"] if r["index"] == 27][0]
+    assert l27["ideal_cycles"] == 16 * 16 * 9 * 16 / (2 * 8 * 8)
