@@ -125,7 +125,12 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
     cfg_path = run_dir / "config.json"
     cfg_path.write_text(json.dumps(config or {}, default=str, indent=1))
     results = run_dir / "results.xml"
-    env = {CONFIG_VAR: str(cfg_path), "COCOTB_RESULTS_FILE": str(results)}
+    env = {CONFIG_VAR: str(cfg_path), "COCOTB_RESULTS_FILE": str(results),
+           # cocotb rewrites the asserts of every module imported in the simulator ('*.py'), and with
+           # PYTHONDONTWRITEBYTECODE it recompiles all of torch from source on each run (~5 s): only the test
+           # modules need it
+           "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
+                                                            "test_*.py *_tests.py network.py")}
     if seed is not None:
         env["COCOTB_RANDOM_SEED"] = str(seed)
     # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment

@@ -46,3 +46,11 @@ def sim(request):
 @pytest.fixture
 def golden(request):
     return request.config.golden
+
+
+# the long runs start first, so that parallel workers do not finish on them one by one
+SLOW_FIRST = ("tb/network/", "test_core_random_layers", "test_core_2bit_random_layers", "test_averaging")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not any(s in item.nodeid for s in SLOW_FIRST))

@@ -264,7 +264,7 @@ def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model):
 
 
 @pytest.mark.parametrize("mutate,needle", [
-    (lambda ck: ck.pop("arch"), "no 'arch'"),
+    (lambda ck: ck.pop("state_dict"), "no 'arch'/'state_dict'"),
     (lambda ck: ck["arch"].pop("squeeze"), "arch"),
     (lambda ck: ck.update(arch="vgg"), "arch"),
     (lambda ck: ck.update(state_dict=[1, 2]), "state_dict"),

@@ -44,9 +44,13 @@ def test_core_vgg_layer27_8x8(which, request, tmp_path):
     assert_layer27_counts(rep, 8)
 
 
+# one 16x16 model for every 16x16 test: random layers of three 16-channel tiles need ACC_W > 16
+PARAMS_16X16 = CoreConfig(rows=16, cols=16, acc_w=24).parameters()
+
+
 @pytest.mark.prefer("verilator")
 def test_core_vgg_layer27_16x16(sim, tmp_path):
-    result, rep = run_core(sim, {"layer": LAYER27}, rows=16, cols=16, tmp_path=tmp_path)
+    result, rep = run_core(sim, {"layer": LAYER27}, params=PARAMS_16X16, tmp_path=tmp_path)
     assert_layer27_counts(rep, 16)
 
 
@@ -139,9 +143,8 @@ def test_core_mode_switch(reset_between, sim, tmp_path):
 @pytest.mark.prefer("verilator")
 def test_core_2bit_random_layers(sim, tmp_path):
     """Random layers in 2-bit mode (up to 3 tiles of 16 channels), pauses crossed on every boundary."""
-    params = CoreConfig(acc_w=24).parameters()
-    result, rep = run_core(sim, {"trials": 9, "a_bits": 2}, testcase="test_random_layers", params=params,
-                           tmp_path=tmp_path)
+    # three 16-channel tiles of 2-bit activations: |sum| <= 48*9*3*8 = 10368 fits the default ACC_W=16
+    result, rep = run_core(sim, {"trials": 9, "a_bits": 2}, testcase="test_random_layers", tmp_path=tmp_path)
     assert len(rep["trials"]) == 9 and all("2-bit" in t["what"] for t in rep["trials"])
 
 
