@@ -112,6 +112,8 @@ class Result:
         if st.get("last_output") is not None and st.get("first_command") is not None:
             rep["cycles_from_command"] = st["last_output"] - st["first_command"]
         rep["ideal_cycles"] = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
+        if st.get("model_cycles") is not None:
+            rep["model_cycles_per_image"] = st["model_cycles"]
         rep["summary"] = self.summary_lines()
         return rep
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import cocotb
 import torch
 
+from accel_host.cycles import check_bound
+
 from .adapter import tile_rows
 from .checker import LayerChecker, job_from_ints
 from .env import Environment, make_adapter
@@ -110,6 +112,7 @@ async def test_network(dut):
                                  "out_channels": oc,
                                  "height": h, "width": w, "chunks": st["chunks"], "macs_per_image": job.macs,
                                  "ideal_cycles": st["ideal_cycles"], "scalesim_cycles": st["scalesim_cycles"],
+                                 "model_cycles": st["model_cycles"],
                                  "compute_cycles": st["compute_cycles"], "act_load_cycles": st["act_words"],
                                  "wgt_load_cycles": st["wgt_words"]}
             x = step.dequantize_output(got)
@@ -150,13 +153,14 @@ def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cyc
         cyc = sum(s["compute_cycles"]) / n_img
         act = sum(s["act_load_cycles"]) / n_img
         rows.append({**{k: s[k] for k in ("index", "a_bits", "in_channels", "out_channels", "height", "width", "chunks",
-                                          "macs_per_image", "ideal_cycles", "scalesim_cycles")},
+                                          "macs_per_image", "ideal_cycles", "scalesim_cycles", "model_cycles")},
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # counting the host's memory writes too (weights are written once per run)
                      "utilization_with_loads": s["ideal_cycles"] / (cyc + act + s["wgt_load_cycles"] / n_img),
                      "act_load_cycles": act, "wgt_load_cycles_per_layer": s["wgt_load_cycles"]})
     ideal = sum(r["ideal_cycles"] for r in rows)
     comp = sum(r["compute_cycles"] for r in rows)
+    guard = [v for r in rows if (v := check_bound(r["compute_cycles"], r["model_cycles"], f"features[{r['index']}]"))]
     act = sum(r["act_load_cycles"] for r in rows)
     wgt = sum(r["wgt_load_cycles_per_layer"] for r in rows)
     return {
@@ -170,6 +174,7 @@ def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cyc
                              "scalesim_cycles": sum(r["scalesim_cycles"] for r in rows),
                              "act_load_cycles": act, "wgt_load_cycles_per_run": wgt},
         "outputs_compared": compared, "layer_mismatches": problems,
+        "model_cycles_per_image": sum(r["model_cycles"] for r in rows), "cycle_bound_violations": guard,
         "prediction_agreement": f"{agree}/{n_img}", "label_accuracy": f"{correct}/{n_img}",
         "wall_seconds": wall, "wall_seconds_per_image": wall / n_img, "simulated_cycles": sim_cycles,
         "simulated_cycles_per_second": sim_cycles / wall if wall else 0.0,
@@ -180,21 +185,24 @@ def print_report(log, rep):
     c = rep["core"]
     log(f"core {rep['array']}: ACC_W={c['acc_w']} PSUM_W={c['psum_w']} ACT_DEPTH={c['act_depth']} "
         f"WGT_DEPTH={c['wgt_depth']} ACC_DEPTH={c['acc_depth']} (derived from the layers)")
-    log(f"{'layer':>6} {'a':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'ideal':>9} {'util':>7} {'SCALE-Sim':>10} "
-        f"{'act ld':>7} {'wgt ld':>7} {'util+ld':>7}")
+    log(f"{'layer':>6} {'a':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'model':>9} {'ideal':>9} {'util':>7} "
+        f"{'SCALE-Sim':>10} {'act ld':>7} {'wgt ld':>7} {'util+ld':>7}")
     for r in rep["layers"]:
         shape = f"{r['in_channels']}->{r['out_channels']}@{r['height']}x{r['width']}"
         log(f"{r['index']:>6} {r['a_bits']:>2} {shape:>16} {r['macs_per_image']:>10} {r['compute_cycles']:>9.0f} "
-            f"{r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
+            f"{r['model_cycles']:>9} {r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
             f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {100 * r['utilization_with_loads']:>6.2f}%")
     t = rep["totals_per_image"]
-    log(f"{'total':>6} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {t['ideal_cycles']:>9.0f} "
+    log(f"{'total':>6} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {rep['model_cycles_per_image']:>9} "
+        f"{t['ideal_cycles']:>9.0f} "
         f"{100 * t['utilization']:>6.2f}% {t['scalesim_cycles']:>10} {t['act_load_cycles']:>7.0f} "
         f"{t['wgt_load_cycles_per_run']:>7} {100 * t['utilization_with_loads']:>6.2f}%")
     log("a: activation bits (2: the core's 2-bit mode, 2 MACs per PE and cycle); cycles: first command to last "
-        "output per image; ideal = MACs / (ROWS x COLS x MACs per PE); util = ideal / cycles; act ld / wgt ld: host "
+        "output per image; model: accel_host.cycles; ideal = MACs / (ROWS x COLS x MACs per PE); util = ideal / cycles; act ld / wgt ld: host "
         "memory writes (weights once per run); util+ld counts them too")
     log(f"outputs compared bit-exactly: {rep['outputs_compared']}, layers with mismatches: {len(rep['layer_mismatches'])}")
+    log("cycle model (accel_host.cycles) as the performance bound: "
+        + ("every layer within it" if not rep["cycle_bound_violations"] else "; ".join(rep["cycle_bound_violations"])))
     log(f"prediction agreement RTL vs PyTorch: {rep['prediction_agreement']}; label accuracy: {rep['label_accuracy']}")
     log(f"wall {rep['wall_seconds']:.1f} s ({rep['wall_seconds_per_image']:.1f} s/image), "
         f"{rep['simulated_cycles']} simulated cycles, {rep['simulated_cycles_per_second']:.0f} cycles/s")

@@ -137,7 +137,7 @@ class AccelCore(CoreAdapter):
         self.issued = {}
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
-                           "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles,
+                           "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks())}
         cid = first_id
         for group in m.groups:

@@ -17,10 +17,17 @@ from .model import normalize
 
 
 @torch.no_grad()
-def predict(model, images_u8: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def predict(model, images_u8: torch.Tensor, batch_size: int = 500, progress: bool = False) -> torch.Tensor:
     was_training = model.training
     model.eval()
-    preds = [model(normalize(images_u8[i:i + batch_size])).argmax(1) for i in range(0, len(images_u8), batch_size)]
+    starts = range(0, len(images_u8), batch_size)
+    if progress:
+        try:
+            from tqdm import tqdm
+            starts = tqdm(starts, desc="evaluate", unit="batch", leave=False, disable=None)
+        except ImportError:  # progress bars are a convenience
+            pass
+    preds = [model(normalize(images_u8[i:i + batch_size])).argmax(1) for i in starts]
     model.train(was_training)
     return torch.cat(preds)
 
@@ -50,7 +57,7 @@ def main(argv=None) -> int:
         return 2
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
-    pred = predict(model, x)
+    pred = predict(model, x, progress=True)
     correct = int((pred == y).sum())
     print(f"checkpoint: {args.checkpoint} ({meta.get('epochs_trained', '?')} epochs)")
     print(f"images: {len(y)}  correct: {correct}")

@@ -22,7 +22,8 @@ module core #(
     parameter integer OUT_DEPTH = 8,
     parameter integer FAULT_ROW = 0,    // fault injection (tests only): psum bit FAULT_BIT of
     parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
-    parameter integer FAULT_BIT = -1
+    parameter integer FAULT_BIT = -1,
+    parameter integer FOLD_GAP  = 0     // fault injection (tests only): see sequencer.v
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -83,7 +84,7 @@ module core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
     wire             tok_valid, tok_wl, tok_wsel, tok_a2;
-    sequencer u_seq (
+    sequencer #(.FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credit_ok(credit_ok), .act_ren(act_ren), .act_raddr(act_raddr), .wgt_ren(wgt_ren),
         .wgt_raddr(wgt_raddr), .issue(issue), .tag(seq_tag), .tok_valid(tok_valid), .tok_wl(tok_wl),

@@ -5,7 +5,10 @@
 // output: padded position (oy+ki)*pw + ox + kj of tile ic, accumulated at acc_base + oy*ow + ox.
 // The weights of fold f+1 ride on the first token of fold f (see pe.v); one bubble token carries fold 0's.
 `include "fields.vh"
-module sequencer (
+module sequencer #(
+    parameter integer FOLD_GAP = 0    // fault injection (tests only): idle cycles after every fold, i.e. the
+                                      // fold overlap lost; the performance guard must notice
+) (
     input  wire             clk,
     input  wire             rst,
     input  wire             cmd_valid,
@@ -44,7 +47,8 @@ module sequencer (
 
     assign cmd_ready = (state == S_IDLE);
     assign idle      = (state == S_IDLE);
-    assign issue     = (state == S_RUN) && credit_ok;
+    reg  [7:0]  gap;
+    assign issue     = (state == S_RUN) && credit_ok && (gap == 8'd0);
     assign act_ren   = issue;
     assign act_raddr = tile_base + nij;
     assign wgt_ren   = (state == S_PRE) || preload_next;
@@ -66,7 +70,9 @@ module sequencer (
             tok_wl    <= 1'b0;
             tok_wsel  <= 1'b0;
             tok_a2    <= 1'b0;
+            gap       <= 8'd0;
         end else begin
+            if (gap != 8'd0) gap <= gap - 8'd1;
             tok_valid <= issue;
             tok_wl    <= wgt_ren;
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
@@ -92,6 +98,7 @@ module sequencer (
                 S_PRE: state <= S_RUN;
                 S_RUN: if (issue) begin
                     if (last_pos) begin
+                        if (FOLD_GAP > 0 && !last_fold) gap <= FOLD_GAP[7:0];
                         ox   <= 8'd0;
                         oy   <= 8'd0;
                         fold <= fold + 16'd1;

@@ -14,10 +14,21 @@ COMMITTED = Path(__file__).resolve().parents[1] / "checkpoints" / "vgg16_a4w4.pt
 
 @pytest.mark.parametrize("index", [3, 24, 27, 29, 39])
 def test_integer_recovery_random_model(random_model, index):
+    """The extracted integers against the course's formulas, written independently from the captured float
+    input (notebook 003: x_int = round(clamp(x / alpha, 0, 1) * (2^b - 1)); w_int = round(weight_q / delta))."""
     images, _, _ = load_samples()
+    conv = random_model.features[index]
+    captured = {}
+    h = conv.register_forward_hook(lambda m, i, o: captured.update(x=i[0].detach().clone()))
+    random_model(__import__("golden_py.model", fromlist=["normalize"]).normalize(images[:4]))
+    h.remove()
     layer = extract_layer(random_model, index, images[:4])
-    assert layer.a_int.min() >= 0 and layer.a_int.max() <= 15
-    assert layer.w_int.min() >= -7 and layer.w_int.max() <= 7
+    alpha = conv.act_alpha.item()
+    x_int = torch.round(torch.clamp(captured["x"].double() / alpha, 0, 1) * 15).long()
+    assert torch.equal(layer.a_int, x_int)
+    delta = conv.weight_quant.wgt_alpha.item() / 7
+    assert torch.equal(layer.w_int, torch.round(conv.weight_q.double() / delta).long())
+    assert layer.a_int.max() > 0 and layer.w_int.abs().max() > 0     # a non-trivial layer
     errs = integrity_errors(layer)
     assert errs["conv"] < 1e-3
     if "relu" in errs:
@@ -32,7 +43,9 @@ def test_integrity_on_committed_checkpoint():
     assert layer.next_module == "ReLU"
     errs = integrity_errors(layer)
     assert errs["conv"] < 1e-3 and errs["relu"] < 1e-3
-    assert torch.equal(layer.relu_int, layer.out_int.clamp(min=0))
+    # independent reference for the ReLU'd integers: the float layer's output, rescaled, through PyTorch's ReLU
+    ref = torch.round(torch.relu(layer.float_out.double()) / (layer.a_scale * layer.w_scale)).long()
+    assert torch.equal(layer.relu_int, ref)
 
 
 def test_integrity_check_detects_wrong_scale(random_model):

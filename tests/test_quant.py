@@ -19,14 +19,40 @@ def test_weight_levels_are_k_over_7_times_alpha():
     assert set(k.round().long().unique().tolist()) == set(range(-7, 8))
 
 
-def test_weight_quant_matches_formula():
+def test_weight_quant_against_pytorch_fake_quant():
+    """Independent reference: PyTorch's own fake quantizer, symmetric, 15 integer levels -7..7, scale
+    alpha/7, applied to the normalised weight (the course's formula, written another way)."""
     torch.manual_seed(0)
     w = torch.randn(8, 8, 3, 3) * 0.1 + 0.02
     alpha = torch.tensor(2.5)
     wn = (w - w.mean()) / w.std(unbiased=True)
-    x = torch.clamp(wn / alpha, -1, 1)
-    expect = torch.sign(x) * torch.round(x.abs() * 7) / 7 * alpha
-    assert torch.equal(quantize_weight(w, alpha, 4), expect)
+    ref = torch.fake_quantize_per_tensor_affine(wn, scale=2.5 / 7, zero_point=0, quant_min=-7, quant_max=7)
+    assert torch.allclose(quantize_weight(w, alpha, 4), ref, rtol=0, atol=1e-6)
+
+
+def test_weight_quant_hand_computed():
+    """Normalised weights (mean 0, std 1 by construction) at alpha 2: k/7 * 2 for k = round(7 * w/2)."""
+    base = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.1, 0.5, 1.0, 3.0])
+    w = (base - base.mean()) / base.std()
+    q = quantize_weight(w, torch.tensor(2.0), 4)
+    # by hand: mean 0.0125, sample std sqrt(20.509 / 7) = 1.7117; w_n / 2 * 7 = -6.16, -2.07, -1.05, -0.03,
+    # 0.18, 1.00, 2.02, 6.11 -> rounded
+    wn = [(-3.0 - 0.0125), (-1.0 - 0.0125), (-0.5 - 0.0125), -0.0125, 0.0875, 0.4875, 0.9875, 2.9875]
+    std = 1.7117
+    expect_k = [-6, -2, -1, 0, 0, 1, 2, 6]
+    assert [round(7 * max(-1.0, min(1.0, x / std / 2))) for x in wn] == expect_k
+    assert torch.allclose(q, torch.tensor(expect_k, dtype=torch.float) * 2 / 7, atol=1e-5)
+
+
+def test_act_quant_against_pytorch_fake_quant():
+    """Independent reference: PyTorch's fake quantizer with scale alpha/(2^b-1), clamped only from above."""
+    torch.manual_seed(1)
+    a = torch.randn(1000) * 4 + 3
+    for bits, levels in ((4, 15), (2, 3)):
+        alpha = torch.tensor(6.0)
+        ref = torch.fake_quantize_per_tensor_affine(a, scale=6.0 / levels, zero_point=0, quant_min=-(1 << 20),
+                                                    quant_max=levels)
+        assert torch.allclose(quantize_act(a, alpha, bits), ref, rtol=0, atol=1e-5)
 
 
 def test_act_levels_and_no_lower_clamp():

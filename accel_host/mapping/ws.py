@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import CoreConfig, sum_bound
+from ..cycles import ws_chunk_cycles
 from ..fields import COMMAND
 from ..packing import pack_rows
 from .base import LayerShape, MappingError
@@ -176,6 +177,12 @@ class WeightStationary:
     def tokens(self) -> int:
         """Tokens streamed for one image: the compute cycles when folds overlap."""
         return sum(self.n_oc * self.n_ic * 9 * rows * self.shape.width for _, rows in self.chunks())
+
+    def model_cycles(self) -> int:
+        """Cycles per image from accel_host.cycles: each chunk of a group's commands fills the pipeline once."""
+        per_chunk = [ws_chunk_cycles(self.cfg, len(g) * self.n_ic * 9 * rows * self.shape.width, len(g))
+                     for g in self.groups for _, rows in self.chunks()]
+        return sum(per_chunk)
 
     def scalesim_cycles(self) -> int:
         """SCALE-Sim's weight-stationary estimate: 2R + C + T - 2 per fold, folds not overlapped."""

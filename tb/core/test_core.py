@@ -11,6 +11,8 @@ import os
 import pytest
 
 from accel_host.config import CoreConfig
+from accel_host.cycles import check_bound
+from accel_host.mapping import LayerShape, WeightStationary
 from accel_tb.runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
@@ -42,6 +44,9 @@ def test_core_vgg_layer27_8x8(which, request, tmp_path):
     sim = request.config.forced_sim or which
     result, rep = run_core(sim, {"layer": LAYER27}, tmp_path=tmp_path)
     assert_layer27_counts(rep, 8)
+    # performance guard: the bound comes from the design's cycle model (accel_host.cycles), not from a run
+    bound = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4)).model_cycles()
+    assert check_bound(rep["cycles_from_command"], bound, "layer 27") is None
 
 
 # one 16x16 model for every 16x16 test: random layers of three 16-channel tiles need ACC_W > 16
@@ -90,6 +95,17 @@ def test_core_waves(sim, tmp_path):
     assert fst, f"no FST waveform in {result['run_dir']} or {build}"
 
 
+def test_performance_guard_catches_lost_fold_overlap(sim, tmp_path):
+    """Negative: a sequencer that idles 2 cycles after every fold (FOLD_GAP, the fold overlap lost) still
+    computes every value right, and only the performance guard notices."""
+    params = CoreConfig().parameters() | {"FOLD_GAP": 2}
+    result, rep = run_core(sim, {"layer": LAYER27}, params=params, tmp_path=tmp_path)
+    assert_layer27_counts(rep, 8)                                   # functionally clean ...
+    bound = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4)).model_cycles()
+    violation = check_bound(rep["cycles_from_command"], bound, "layer 27")
+    assert violation == f"layer 27: {bound + 16} cycles exceed the design's bound of {bound} (+16)"   # 8 gaps x 2
+
+
 def test_run_with_no_test_is_an_error(sim, tmp_path):
     """A run in which no cocotb test executes (renamed testcase, filter matching nothing) fails."""
     with pytest.raises(RunError, match="no cocotb test ran"):
@@ -127,6 +143,8 @@ def test_core_2bit_layer27(which, request, tmp_path):
     assert rep["psum"]["compared"] == 2 * 9 * 16 * 8 and rep["relu"]["compared"] == 2 * 16 * 8
     assert rep["what"].startswith("vgg16_a2w4.pt features[27] (16->16, 2-bit activations")
     assert rep["ideal_cycles"] == 36864 / (16 * 8)
+    bound = WeightStationary(CoreConfig(), LayerShape(16, 16, 4, 4), a_bits=2).model_cycles()
+    assert check_bound(rep["cycles_from_command"], bound, "2-bit layer 27") is None
 
 
 @pytest.mark.parametrize("reset_between", [False, True], ids=["no_reset", "reset"])

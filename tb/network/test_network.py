@@ -16,6 +16,10 @@ def test_network_one_image(sim, tmp_path):
     assert rep["prediction_agreement"] == "1/1" and not rep["layer_mismatches"]
     assert [r["index"] for r in rep["layers"]] == [3, 7, 10, 14, 17, 20, 24, 27, 29, 33, 36, 39]
     assert rep["outputs_compared"] == sum(r["out_channels"] * r["height"] * r["width"] for r in rep["layers"])
+    # performance guard: every layer within the cycle model's bound, so the utilization is at least
+    # ideal / model per layer (99.9% over the network on 8x8)
+    assert rep["cycle_bound_violations"] == []
+    assert all(r["compute_cycles"] <= r["model_cycles"] for r in rep["layers"])
     assert rep["checkpoint"] == "checkpoints/vgg16_a4w4.pt"     # relative: reports travel between machines
     assert (tmp_path / "utilization.png").stat().st_size > 1000
 
