@@ -128,6 +128,8 @@ class LayerChecker:
             self.scoreboards[kind] = sb
         self._expect()
         self.folder_check = self._folder_consistency()
+        self.assertions = None          # (fired invariant names, invariants checked), from the adapter
+        self.x_seen = None              # outputs seen holding X/Z (4-state check), when it ran
 
     # ------------------------------------------------------------------------------------------ expectations
     def _expect(self):
@@ -176,6 +178,16 @@ class LayerChecker:
         if sb is not None:
             sb.observe((image, oc_tile, o_nij), values, time)
 
+    def rtl_checks(self, fired: list[str], checked: int, x_seen=None):
+        """The core's own simulation checks (RTL assertions) and the 4-state check, reported by the adapter."""
+        self.assertions = (list(fired), checked)
+        if fired:
+            self.log(f"RTL ASSERTION fired: {', '.join(fired)}")
+        if x_seen is not None:
+            self.x_seen = list(x_seen)
+            for cycle, port, value in self.x_seen[:5]:
+                self.log(f"4-STATE: {port} = {value} at cycle {cycle}")
+
     def unexpected(self, kind: str, what: str, values, time=""):
         """An observation the adapter could not place in the layer (e.g. an unknown command id)."""
         sb = self.scoreboards.get(kind)
@@ -213,6 +225,8 @@ class LayerChecker:
     @property
     def errors(self) -> int:
         n = sum(sb.errors for sb in self.scoreboards.values())
+        n += len(self.assertions[0]) if self.assertions else 0
+        n += len(self.x_seen) if self.x_seen else 0
         return n + (self.folder_check.mismatches if self.folder_check else 0)
 
     @property
@@ -236,6 +250,14 @@ class LayerChecker:
         v = self.job.folder
         if v is not None:
             lines.append(f"reading: {v.naming}" + (f"; not read: {', '.join(v.ignored)}" if v.ignored else ""))
+        if self.assertions is not None:
+            fired, checked = self.assertions
+            lines.append(f"rtl assertions: {checked} invariants checked every cycle, "
+                         + (f"FIRED: {', '.join(fired)}" if fired else "none fired"))
+        if self.x_seen is not None:
+            lines.append("4-state: every output port 0/1 on every cycle after reset" if not self.x_seen else
+                         f"4-state: {len(self.x_seen)} X/Z values on output ports, first {self.x_seen[0][1]} at "
+                         f"cycle {self.x_seen[0][0]}")
         return lines
 
     def report(self) -> dict:
@@ -243,6 +265,10 @@ class LayerChecker:
                    "duplicates": sb.duplicates, "unexpected": sb.unexpected, "reports": sb.reports[:20]}
                for k, sb in self.scoreboards.items()}
         rep["not_provided"] = self.not_provided
+        if self.assertions is not None:
+            rep["rtl_assertions"] = {"checked": self.assertions[1], "fired": self.assertions[0]}
+        if self.x_seen is not None:
+            rep["four_state"] = {"x_or_z": len(self.x_seen), "first": [list(x) for x in self.x_seen[:5]]}
         if self.folder_check is not None:
             rep["folder_consistency"] = {"compared": self.folder_check.total,
                                          "mismatches": self.folder_check.mismatches,
@@ -251,6 +277,10 @@ class LayerChecker:
 
     def assert_clean(self):
         bad = [sb.summary() for sb in self.scoreboards.values() if sb.errors]
+        if self.assertions and self.assertions[0]:
+            bad.append(f"RTL assertions fired: {', '.join(self.assertions[0])}")
+        if self.x_seen:
+            bad.append(f"4-state: {len(self.x_seen)} X/Z values on output ports, first {self.x_seen[0][:2]}")
         if self.folder_check and self.folder_check.mismatches:
             bad.append(f"{self.folder_check.mismatches} psum values at never-streamed positions contradict the "
                        f"folder's activation x weight files: " + "; ".join(self.folder_check.problems[:3]))

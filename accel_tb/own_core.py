@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from cocotb.triggers import Event, First, RisingEdge, Timer
+import cocotb
+from cocotb.triggers import Event, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
 from accel_host.mapping import LayerShape, WeightStationary
@@ -39,7 +40,7 @@ class AccelCore(CoreAdapter):
     pause generators)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, **options):
+                 label="core", flip_mode=False, four_state=False, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -49,6 +50,8 @@ class AccelCore(CoreAdapter):
         self.pause_kinds = {"act": act, "wgt": wgt, "cmd": cmd, "out": out}
         self.monitor_psums = monitor_psums
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
+        self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
+        self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
         self.mapping: WeightStationary | None = None
         self.sink = None
@@ -73,6 +76,41 @@ class AccelCore(CoreAdapter):
         if self.monitor_psums:
             self.acc_mon = ValidMonitor(d, "acc", d.clk, ["data", "addr", "id"], self._on_acc)
             self.psum_mon = ValidMonitor(d, "psum", d.clk, ["data", "kij", "nij", "ic", "id"], self._on_psum)
+        if self.four_state:
+            cocotb.start_soon(self._four_state())
+
+    OUTPUTS = ("act_wr_ready", "wgt_wr_ready", "cmd_ready", "out_valid", "out_data", "out_addr", "out_id",
+               "psum_valid", "psum_data", "psum_kij", "psum_nij", "psum_ic", "psum_id", "acc_valid", "acc_data",
+               "acc_addr", "acc_id", "busy")
+
+    async def _four_state(self):
+        """From the first cycle after reset: no output port may hold X or Z (meaningful under Icarus, which
+        models 4 states; Verilator has only 0 and 1)."""
+        handles = [(n, getattr(self.dut, n)) for n in self.OUTPUTS]
+        edge = RisingEdge(self.dut.clk)
+        while True:
+            await ReadOnly()
+            for name, h in handles:
+                text = str(h.value)
+                if any(c not in "01" for c in text):
+                    self.x_seen.append((now_cycle(), name, text))
+            await edge
+
+    # ---------------------------------------------------------------------------------------- RTL checks
+    INVARIANTS = ("credits", "ofifo overflow", "tag fifo overflow", "out fifo overflow", "tag for every psum",
+                  "sram read/write conflict")
+
+    def fired_invariants(self) -> list[str]:
+        """The core's simulation checks (rtl/core.v, assert_fired) that fired since reset."""
+        if not hasattr(self.dut, "assert_fired"):
+            return ["assert_fired not found: the core was built with SYNTHESIS defined"]
+        v = int(self.dut.assert_fired.value)
+        return [name for i, name in enumerate(self.INVARIANTS) if v >> i & 1]
+
+    def idle_inputs(self):
+        """Drop every valid (after a cancelled layer) so that nothing is half-sent across a reset."""
+        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid"):
+            getattr(self.dut, sig).value = 0
 
     async def reset(self):
         """Reset the core between layers (sources idle, monitors keep watching)."""
@@ -165,6 +203,8 @@ class AccelCore(CoreAdapter):
         self.next_id = cid
         for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
             await RisingEdge(self.dut.clk)
+        if hasattr(sink, "rtl_checks"):
+            sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), self.x_seen if self.four_state else None)
 
     async def _wait_outputs(self, target, start, budget):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole

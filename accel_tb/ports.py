@@ -31,9 +31,12 @@ PAUSE_KINDS = ("none", "random", "bursty")
 
 def pauses(kind: str | None, rng: random.Random, p: float = 0.3, max_burst: int = 12) -> Iterator[bool] | None:
     """Per-cycle pause decisions: None for 'none' (never pause: the fast path), random pauses with
-    probability p, or bursts (runs of activity and of pauses, 1..max_burst cycles each)."""
+    probability p ('random:0.9' sets p), or bursts (runs of activity and of pauses, 1..max_burst cycles
+    each)."""
     if kind in (None, "none"):
         return None
+    if kind.startswith("random:"):
+        kind, p = "random", float(kind.split(":", 1)[1])
     if kind == "random":
         return (rng.random() < p for _ in itertools.count())
     if kind == "bursty":

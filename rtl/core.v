@@ -23,7 +23,9 @@ module core #(
     parameter integer FAULT_ROW = 0,    // fault injection (tests only): psum bit FAULT_BIT of
     parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
     parameter integer FAULT_BIT = -1,
-    parameter integer FOLD_GAP  = 0     // fault injection (tests only): see sequencer.v
+    parameter integer FOLD_GAP  = 0,    // fault injection (tests only): see sequencer.v
+    parameter integer FAULT_INV = 0     // fault injection (tests only): break invariant FAULT_INV (1..6) of the
+                                        // simulation checks below, to show that each can fire
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -77,7 +79,7 @@ module core #(
         .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
 
     reg  [CW-1:0]    inflight;
-    wire             credit_ok = (inflight < CREDITS[CW-1:0]);
+    wire             credit_ok = (inflight < CREDITS[CW-1:0]) || (FAULT_INV == 1);
     wire             act_ren, wgt_ren, issue, seq_idle;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0]      act_raddr, wgt_raddr;   // high bits beyond the depths: see the port comment
@@ -91,7 +93,7 @@ module core #(
         .tok_wsel(tok_wsel), .tok_a2(tok_a2), .idle(seq_idle));
 
     // ---- memories: the host writes only while the sequencer is idle and no command waits
-    wire host_slot = seq_idle && !q_valid;
+    wire host_slot = (seq_idle && !q_valid) || (FAULT_INV == 5);
     assign act_wr_ready = host_slot;
     assign wgt_wr_ready = host_slot;
     wire [ROWS*A_W-1:0]      act_rdata;
@@ -130,7 +132,7 @@ module core #(
                 = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
-    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .in(tok_rows), .out(tok_skewed));
+    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_rows), .out(tok_skewed));
 
     wire [COLS*PSUM_W-1:0] p_south;
     wire [COLS-1:0]        v_south;
@@ -143,18 +145,24 @@ module core #(
     // ---- OFIFO + tags -> SFU -> output FIFO
     wire                   of_valid, sfu_ready;
     wire [COLS*PSUM_W-1:0] of_data;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire                   of_overflow, tag_ready, out_in_ready;   // read by the simulation checks only
+    /* verilator lint_on UNUSEDSIGNAL */
     ofifo #(.COLS(COLS), .PSUM_W(PSUM_W), .DEPTH(CREDITS)) u_ofifo (
         .clk(clk), .rst(rst), .in_valid(v_south), .in_data(p_south),
-        .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data));
+        .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data), .overflow(of_overflow));
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire             tag_valid;   // always set when the OFIFO has a vector: one tag per issued token
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] tag;
     wire             take = of_valid && sfu_ready;
+    reg              drop_toggle;  // FAULT_INV == 4: every other tag lost
+    always @(posedge clk) drop_toggle <= rst ? 1'b0 : (issue ? ~drop_toggle : drop_toggle);
+    wire             tag_push = issue && !(FAULT_INV == 4 && drop_toggle);
     /* verilator lint_off PINCONNECTEMPTY */
     fifo #(.WIDTH(TAG_W), .DEPTH(CREDITS)) u_tag_fifo (
-        .clk(clk), .rst(rst), .in_valid(issue), .in_ready(), .in_data(seq_tag),
+        .clk(clk), .rst(rst), .in_valid(tag_push), .in_ready(tag_ready), .in_data(seq_tag),
         .out_valid(tag_valid), .out_ready(take), .out_data(tag), .count());
     /* verilator lint_on PINCONNECTEMPTY */
 
@@ -166,14 +174,18 @@ module core #(
 
     // the SFU emits one cycle after taking the tag: carry the command id along
     reg [15:0] tag_out_id;
-    always @(posedge clk) if (take) tag_out_id <= tag[`TAG_ID];
+    always @(posedge clk) begin
+        if (rst)       tag_out_id <= 16'd0;
+        else if (take) tag_out_id <= tag[`TAG_ID];
+    end
 
     localparam integer OW = 32 + COLS * ACC_W;
     wire [$clog2(OUT_DEPTH+1)-1:0] out_count;
     wire             sfu_out_valid;
     wire [COLS*ACC_W-1:0] sfu_out_data;
     wire [15:0]      sfu_out_addr;
-    wire             out_space_ok = ({{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH);
+    wire             out_space_ok = ({{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH)
+                                    || (FAULT_INV == 3);
     sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
         .in_addr(tag[`TAG_ACC_ADDR]), .in_clear(tag[`TAG_CLEAR]), .in_last(tag[`TAG_LAST]), .in_relu(tag[`TAG_RELU]),
@@ -182,7 +194,8 @@ module core #(
 
     /* verilator lint_off PINCONNECTEMPTY */
     fifo #(.WIDTH(OW), .DEPTH(OUT_DEPTH)) u_out_fifo (
-        .clk(clk), .rst(rst), .in_valid(sfu_out_valid), .in_ready(), .in_data({tag_out_id, sfu_out_addr, sfu_out_data}),
+        .clk(clk), .rst(rst), .in_valid(sfu_out_valid), .in_ready(out_in_ready),
+        .in_data({tag_out_id, sfu_out_addr, sfu_out_data}),
         .out_valid(out_valid), .out_ready(out_ready), .out_data({out_id, out_addr, out_data}), .count(out_count));
     /* verilator lint_on PINCONNECTEMPTY */
 
@@ -196,4 +209,33 @@ module core #(
     assign acc_valid  = sfu_out_valid;
     assign acc_addr   = sfu_out_addr;
     assign busy       = !seq_idle || q_valid || (inflight != 0) || out_valid;
+
+`ifndef SYNTHESIS
+    // ---- simulation checks of the invariants the design relies on (kept out of synthesis). Each sets a
+    // sticky bit of assert_fired (read by the testbench after every layer) and prints a message.
+    //   0 credits:   tokens in flight never exceed CREDITS (the OFIFO and tag FIFO depth)
+    //   1 ofifo:     no push into a full OFIFO column
+    //   2 tag fifo:  no push into a full tag FIFO
+    //   3 out fifo:  no push into a full output FIFO (the SFU emits only with room for two)
+    //   4 tag:       a tag for every OFIFO vector the SFU takes
+    //   5 sram:      no host write in a cycle the sequencer reads the same single-port SRAM
+    localparam integer N_INV = 6;
+    reg  [N_INV-1:0] assert_fired;
+    wire [N_INV-1:0] violation = {
+        (act_we && act_ren) || (wgt_we && wgt_ren),
+        of_valid && sfu_ready && !tag_valid,
+        sfu_out_valid && !out_in_ready,
+        issue && !tag_ready,
+        of_overflow,
+        inflight > CREDITS[CW-1:0]};
+    always @(posedge clk) begin
+        if (rst) assert_fired <= {N_INV{1'b0}};
+        else begin
+            assert_fired <= assert_fired | violation;
+            if (violation != {N_INV{1'b0}})
+                $display("ASSERTION core %m at %0t: invariant(s) %b violated (bits: sram tag out_fifo tag_fifo ofifo credits)",
+                         $time, violation);
+        end
+    end
+`endif
 endmodule

@@ -21,7 +21,8 @@ module fifo #(
 
     assign in_ready  = (count != DEPTH[$clog2(DEPTH+1)-1:0]);
     assign out_valid = (count != 0);
-    assign out_data  = mem[rd_ptr];
+    // zero while empty: no X leaves a FIFO whose storage was never written (the 4-state check)
+    assign out_data  = out_valid ? mem[rd_ptr] : {WIDTH{1'b0}};
 
     function [AW-1:0] next_ptr(input [AW-1:0] p);
         next_ptr = (p == DEPTH[AW-1:0] - 1'b1 || DEPTH == 1) ? {AW{1'b0}} : p + 1'b1;

@@ -11,8 +11,11 @@ module ofifo #(
     input  wire [COLS*PSUM_W-1:0] in_data,
     output wire                   out_valid,
     input  wire                   out_ready,
-    output wire [COLS*PSUM_W-1:0] out_data
+    output wire [COLS*PSUM_W-1:0] out_data,
+    output wire                   overflow     // a column was pushed while full (never: the credits bound it)
 );
+    wire [COLS-1:0] col_ready;
+    assign overflow = |(in_valid & ~col_ready);
     wire [COLS-1:0] col_valid;
     assign out_valid = &col_valid;
     genvar c;
@@ -21,7 +24,7 @@ module ofifo #(
             /* verilator lint_off PINCONNECTEMPTY */
             fifo #(.WIDTH(PSUM_W), .DEPTH(DEPTH)) u_fifo (
                 .clk(clk), .rst(rst),
-                .in_valid(in_valid[c]), .in_ready(),  // cannot overflow: the sequencer's credits bound occupancy
+                .in_valid(in_valid[c]), .in_ready(col_ready[c]),  // the sequencer's credits bound occupancy
                 .in_data(in_data[c*PSUM_W +: PSUM_W]),
                 .out_valid(col_valid[c]), .out_ready(out_ready && out_valid),
                 .out_data(out_data[c*PSUM_W +: PSUM_W]), .count());

@@ -83,8 +83,10 @@ module sfu #(
         fwd_data <= sum1;
     end
 
+    // data and address are zero unless a sum is emitted this cycle: stage 1's registers hold no value before
+    // the first psum (the 4-state check: no X on the core's ports after reset)
     assign out_valid = v1 && last1;
-    assign out_data  = relu1 ? relu_sum1 : sum1;
-    assign out_addr  = addr1;
-    assign acc_data  = sum1;
+    assign out_data  = !out_valid ? {COLS*ACC_W{1'b0}} : (relu1 ? relu_sum1 : sum1);
+    assign out_addr  = out_valid ? addr1 : 16'd0;
+    assign acc_data  = out_valid ? sum1 : {COLS*ACC_W{1'b0}};
 endmodule

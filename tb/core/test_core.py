@@ -176,3 +176,41 @@ def test_core_2bit_wrong_mode_fails(sim, tmp_path):
 def test_core_2bit_corrupted_expectation_fails(sim, tmp_path):
     result, rep = run_core(sim, {"layer": LAYER27_2BIT, "corrupt": "relu"}, tmp_path=tmp_path, expect_fail=True)
     assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+
+
+# ------------------------------------------------------------------------------------------ robustness
+def test_core_reset_mid_layer_then_clean_layer(tmp_path):
+    """Icarus (4 states): a reset while a layer runs, then a clean layer; no X/Z on any output port from the
+    first cycle after reset on, every value of the second layer right, no RTL assertion fired."""
+    result, rep = run_core("icarus", {"layer": LAYER27, "cut_after": 120}, testcase="test_reset_mid_layer",
+                           tmp_path=tmp_path)
+    assert rep["busy_when_reset"] == 1
+    assert rep["four_state"] == {"x_or_z": 0, "first": []}
+    assert rep["rtl_assertions"]["fired"] == [] and rep["relu"]["compared"] == 128
+
+
+def test_four_state_check_can_fire(tmp_path):
+    """Negative: a core that is never reset shows X on its outputs, and the 4-state check says where."""
+    result, rep = run_core("icarus", {}, testcase="test_no_reset", tmp_path=tmp_path)
+    assert rep["x_seen"] > 0 and rep["first"][0][0] >= 0
+    assert {x[1] for x in rep["first"]} <= {"act_wr_ready", "wgt_wr_ready", "cmd_ready", "out_valid", "busy",
+                                              "psum_valid", "acc_valid", "out_data", "psum_data"}
+
+
+# layer 29 (8 -> 512 on 4x4): 64 commands whose results leave while the next command streams, so output
+# back-pressure reaches the SFU, the OFIFO and the credits
+LAYER29 = dict(LAYER27, layer=29)
+
+
+@pytest.mark.parametrize("fault,names,extra", [
+    (1, ["credits", "ofifo overflow", "tag fifo overflow"], {"layer": LAYER29, "cycles": 6000}),
+    (3, ["out fifo overflow"], {"layer": LAYER29, "cycles": 3000}),
+    (4, ["tag for every psum"], {"layer": LAYER27, "out_pause": "none"}),
+    (5, ["sram read/write conflict"], {"layer": LAYER27, "host_write_while_busy": True}),
+], ids=["credits", "out_fifo", "tag_missing", "sram_conflict"])
+def test_rtl_assertion_can_fire(fault, names, extra, sim, tmp_path):
+    """Negative, per invariant: a build that breaks it (FAULT_INV) makes its assertion fire, in either
+    simulator; the regular builds run every other test with all of them armed (none may fire)."""
+    params = CoreConfig().parameters() | {"FAULT_INV": fault}
+    result, rep = run_core(sim, extra, params=params, testcase="test_invariant_fault", tmp_path=tmp_path)
+    assert set(names) <= set(rep["fired"]), rep
