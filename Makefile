@@ -8,6 +8,7 @@
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
 #   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core)
+#   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?= 8
@@ -28,7 +29,7 @@ ADAPTER ?=
 RTL    ?=
 TOP    ?= core
 
-.PHONY: run network test smoke lint export fields byoc byoc-example setup clean
+.PHONY: run network test smoke lint export fields byoc byoc-example coverage setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
@@ -54,6 +55,9 @@ byoc:
 
 byoc-example:
 	$(MAKE) byoc ADAPTER=examples/skeleton_core/adapter.py RTL="examples/skeleton_core/rtl/*.v" TOP=core IMAGES=2
+
+coverage:
+	$(PY) -m accel_tb.coverage_cli --sim $(SIM)
 
 lint:
 	$(PY) -m pytest -q tb/lint

@@ -128,6 +128,7 @@ class LayerChecker:
             self.scoreboards[kind] = sb
         self._expect()
         self.folder_check = self._folder_consistency()
+        self.observers: list = []       # called with every observation too (functional coverage)
         self.assertions = None          # (fired invariant names, invariants checked), from the adapter
         self.x_seen = None              # outputs seen holding X/Z (4-state check), when it ran
 
@@ -167,16 +168,22 @@ class LayerChecker:
         sb = self.scoreboards.get("psum")
         if sb is not None:
             sb.observe((image, oc_tile, ic_tile, kij, p), values, time)
+        for o in self.observers:
+            o.psum(image, oc_tile, ic_tile, kij, p, values)
 
     def sum(self, image, oc_tile, o_nij, values, time=""):
         sb = self.scoreboards.get("sum")
         if sb is not None:
             sb.observe((image, oc_tile, o_nij), values, time)
+        for o in self.observers:
+            o.sum(image, oc_tile, o_nij, values)
 
     def output(self, image, oc_tile, o_nij, values, time=""):
         sb = self.scoreboards.get("relu")
         if sb is not None:
             sb.observe((image, oc_tile, o_nij), values, time)
+        for o in self.observers:
+            o.output(image, oc_tile, o_nij, values)
 
     def rtl_checks(self, fired: list[str], checked: int, x_seen=None):
         """The core's own simulation checks (RTL assertions) and the 4-state check, reported by the adapter."""

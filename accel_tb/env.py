@@ -59,12 +59,17 @@ def folder_job(path: str) -> LayerJob:
 
 
 def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max_side: int = 5,
-               relu: bool | None = None, name: str = "random") -> LayerJob:
+               relu: bool | None = None, name: str = "random", extreme: str | None = None,
+               shape: tuple | None = None) -> LayerJob:
+    """A random layer; extreme 'pos' / 'neg' makes every activation maximal and output channel 0's weights
+    all 7 / all -8, so its sums reach 7/8 / all of the proven accumulator bound."""
     a_bits = a_bits or geometry.a_bits
     rows, cols, w_bits = tile_rows(geometry, a_bits), geometry.cols, geometry.w_bits
     ic = rng.randint(1, max_tiles * rows + 3)
     oc = rng.randint(1, max_tiles * cols + 3)
     side = rng.randint(1, max_side)
+    if shape:
+        ic, oc, side = shape
     g = torch.Generator().manual_seed(rng.getrandbits(32))
     a = torch.randint(0, 1 << a_bits, (1, ic, side, side), generator=g)
     # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound
@@ -72,6 +77,9 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
         a[:, : max(1, ic // 2)] = (1 << a_bits) - 1
     wmax = (1 << (w_bits - 1)) - 1
     w = torch.randint(-wmax - 1, wmax + 1, (oc, ic, 3, 3), generator=g)
+    if extreme:
+        a[:] = (1 << a_bits) - 1
+        w[0] = wmax if extreme == "pos" else -wmax - 1
     relu = bool(rng.getrandbits(1)) if relu is None else relu
     return job_from_ints(f"{name} {ic}->{oc} on {side}x{side}", a, w, rows, cols, relu=relu, a_bits=a_bits)
 
@@ -119,9 +127,10 @@ class Result:
 
 
 class Environment:
-    def __init__(self, dut, adapter: CoreAdapter):
+    def __init__(self, dut, adapter: CoreAdapter, coverage=None):
         self.dut, self.adapter = dut, adapter
         self.log = dut._log
+        self.coverage = coverage        # accel_tb.coverage.CoreCoverage, when the run collects coverage
 
     async def start(self):
         await self.adapter.start()
@@ -141,6 +150,8 @@ class Environment:
                 reason = f"{type(a).__name__} reports outputs only"
         checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds,
                                unchecked_reason=reason)
+        if self.coverage is not None:
+            self.coverage.layer(job, checker)
         if corrupt:
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")

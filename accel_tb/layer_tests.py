@@ -8,6 +8,8 @@
   test_reset_mid_layer a layer cut off by a reset while it runs, then a clean layer (4-state checked)
   test_no_reset       negative: the core never reset must show X on its outputs (the 4-state check fires)
   test_invariant_fault negative: with a FAULT_INV build, the RTL assertion of that invariant must fire
+  test_coverage_closure the checkpoint layers, then constrained-random layers (shapes, values, command
+                      layouts, pauses) until every functional-coverage bin is hit; exports the coverage
 Configuration keys: adapter / adapter_options, layer (checkpoint, layer, images, data_dir) or golden (a
 folder), corrupt (negative test: the kind whose expectation to corrupt), report (JSON path), trials.
 """
@@ -30,6 +32,23 @@ def _log_lines(dut, lines):
         dut._log.info(line)
 
 
+def with_coverage(dut, cfg, adapter):
+    """A CoreCoverage watching this project's core when the run collects coverage (config 'coverage': the
+    YAML file to write), else None."""
+    if not cfg.get("coverage"):
+        return None
+    from .coverage import CoreCoverage, start_watch  # noqa: PLC0415
+    cov = CoreCoverage(adapter)
+    start_watch(dut, cov)
+    return cov
+
+
+def export_coverage(cfg):
+    if cfg.get("coverage"):
+        from cocotb_coverage.coverage import coverage_db  # noqa: PLC0415
+        coverage_db.export_to_yaml(cfg["coverage"])
+
+
 @cocotb.test()
 async def test_layer(dut):
     cfg = load_config()
@@ -39,7 +58,9 @@ async def test_layer(dut):
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
     dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array")
     await env.start()
+    env.coverage = with_coverage(dut, cfg, adapter)
     res = await env.check(job, corrupt=cfg.get("corrupt"))
+    export_coverage(cfg)
     _log_lines(dut, ["SUMMARY " + job.name, *res.summary_lines()])
     rep = res.report()
     rep["corrupted"] = job.meta.get("corrupted")
@@ -62,6 +83,7 @@ async def test_random_layers(dut):
             adapter = make_adapter(dut, cfg.get("adapter"), opts)
             env = Environment(dut, adapter)
             await env.start()
+            env.coverage = with_coverage(dut, cfg, adapter)
         else:
             adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
         g = adapter.geometry
@@ -72,6 +94,7 @@ async def test_random_layers(dut):
         dut._log.info(f"{job.name}: {line}")
         summaries.append(res.report())
         res.checker.assert_clean()
+    export_coverage(cfg)
     write_report(cfg.get("report"), {"trials": summaries})
 
 
@@ -81,6 +104,7 @@ async def test_layer_sequence(dut):
     adapter = make_adapter(dut, cfg.get("adapter"), cfg.get("adapter_options"))
     env = Environment(dut, adapter)
     await env.start()
+    env.coverage = with_coverage(dut, cfg, adapter)
     g = adapter.geometry
     reports = []
     for n, spec in enumerate(cfg["sequence"]):
@@ -92,6 +116,7 @@ async def test_layer_sequence(dut):
         _log_lines(dut, [f"SUMMARY {n}: {job.name}", *res.summary_lines()])
         reports.append(res.report())
         res.checker.assert_clean()
+    export_coverage(cfg)
     write_report(cfg.get("report"), {"sequence": reports})
 
 
@@ -153,7 +178,7 @@ async def test_invariant_fault(dut):
         except (TimeoutError, AssertionError) as e:
             outcome.append(f"{type(e).__name__}: {e}")
 
-    task = cocotb.start_soon(run())
+    cocotb.start_soon(run())
     if cfg.get("host_write_while_busy"):
         while not (int(dut.busy.value) and int(dut.u_seq.issue.value)):
             await RisingEdge(dut.clk)
@@ -164,3 +189,70 @@ async def test_invariant_fault(dut):
     fired = adapter.fired_invariants()
     dut._log.info(f"RTL assertions fired: {fired}; the layer: {outcome or ['still running']}")
     write_report(cfg.get("report"), {"fired": fired, "checker_errors": checker.errors, "layer": outcome})
+
+
+# constrained-random plan of the coverage closure: each entry (a_bits, layout, pauses in/out, extreme, shape)
+# with None drawn at random; the loop repeats the plan with fresh draws until no bin is left
+CLOSURE_PLAN = [
+    (4, {"act_offset": True, "wgt_offset": True, "acc_offset": True}, ("none", "none"), None, None),
+    (4, {"split_ic": True}, ("none", "none"), None, ("2tiles", None, 4)),
+    (4, {"empty_command": True, "split_ic": True}, ("none", "random:0.9"), None, ("3tiles", "3tiles", 3)),
+    (4, {}, ("none", "none"), "pos", ("2tiles", None, 3)),
+    (4, {}, ("bursty", "none"), "neg", ("2tiles", None, 3)),
+    (2, {"acc_offset": True}, ("random", "bursty"), None, None),
+    (2, {}, ("none", "none"), "pos", ("2tiles", None, 3)),
+    (2, {"split_ic": True}, ("none", "random:0.9"), "neg", ("2tiles", "3tiles", 4)),
+    (4, {}, ("none", "random:0.9"), None, (None, "3tiles", 5)),
+]
+
+
+@cocotb.test()
+async def test_coverage_closure(dut):
+    from cocotb_coverage.coverage import coverage_db
+
+    from accel_host.mapping.ws import Layout
+
+    from .coverage import CoreCoverage, holes, start_watch, table
+    cfg = load_config()
+    adapter = make_adapter(dut, cfg.get("adapter"), {"label": "coverage", **(cfg.get("adapter_options") or {})})
+    cov = CoreCoverage(adapter)
+    env = Environment(dut, adapter, coverage=cov)
+    await env.start()
+    start_watch(dut, cov)
+    g = adapter.geometry
+    reports = []
+    for spec in cfg.get("layers", []):          # the real layers first: a 4-bit and a 2-bit one
+        res = await env.check(checkpoint_job(spec, g))
+        res.checker.assert_clean()
+        reports.append(res.report())
+    rng = seeded_random("coverage")
+    trial, max_trials = 0, int(cfg.get("max_trials", 3 * len(CLOSURE_PLAN)))
+    while holes() and trial < max_trials:
+        a_bits, lay, (ins, outs), extreme, shape = CLOSURE_PLAN[trial % len(CLOSURE_PLAN)]
+        per_tile = g.rows * (g.a_bits // a_bits)
+
+        def draw(v, unit):
+            return {"2tiles": 2 * unit, "3tiles": 3 * unit}.get(v, v) if v else None
+        if shape:
+            ic = draw(shape[0], per_tile) or rng.randint(1, 3 * per_tile)
+            oc = draw(shape[1], g.cols) or rng.randint(1, 2 * g.cols + 3)
+            shape = (ic, oc, shape[2])
+        layout = Layout(act_offset=rng.randint(1, 60) if lay.get("act_offset") else 0,
+                        wgt_offset=rng.randint(1, 20) if lay.get("wgt_offset") else 0,
+                        acc_offset=rng.randint(1, 40) if lay.get("acc_offset") else 0,
+                        split_ic=bool(lay.get("split_ic")), empty_command=bool(lay.get("empty_command")))
+        adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
+        job = random_job(rng, g, a_bits, max_side=5, extreme=extreme, shape=shape,
+                         name=f"closure {trial} ({a_bits}-bit, {layout}, in {ins}, out {outs}, extreme {extreme})")
+        job.meta["layout"] = layout
+        res = await env.check(job)
+        dut._log.info(f"{job.name}: " + " | ".join(res.summary_lines()))
+        res.checker.assert_clean()
+        reports.append(res.report())
+        trial += 1
+    for line in table():
+        dut._log.info(line)
+    if cfg.get("coverage"):
+        coverage_db.export_to_yaml(cfg["coverage"])
+    write_report(cfg.get("report"), {"trials": trial, "layers": reports, "holes": holes(), "table": table()})
+    assert not holes(), "coverage holes left after the closure: " + "; ".join(holes())

@@ -14,7 +14,7 @@ from cocotb.triggers import Event, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
 from accel_host.mapping import LayerShape, WeightStationary
-from accel_host.mapping.ws import Issued
+from accel_host.mapping.ws import Issued, Layout
 from accel_host.packing import unpack_lanes
 
 from .adapter import CoreAdapter, Geometry
@@ -51,6 +51,7 @@ class AccelCore(CoreAdapter):
         self.monitor_psums = monitor_psums
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
+        self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
         self.mapping: WeightStationary | None = None
@@ -126,7 +127,8 @@ class AccelCore(CoreAdapter):
         self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
 
     def streamed_psums(self, job):
-        return WeightStationary(self.cfg, self._shape(job), job.a_bits).streamed_positions()
+        return WeightStationary(self.cfg, self._shape(job), job.a_bits,
+                                job.meta.get("layout", Layout())).streamed_positions()
 
     @staticmethod
     def _shape(job) -> LayerShape:
@@ -162,15 +164,15 @@ class AccelCore(CoreAdapter):
         if iss is None:
             self.sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
         else:
-            self.sink.psum(iss.image, iss.oc_tile, t["ic"], t["kij"], self.mapping.psum_position(iss, t["nij"]),
-                           vals)
+            self.sink.psum(iss.image, iss.oc_tile, iss.ic0 + t["ic"], t["kij"],
+                           self.mapping.psum_position(iss, t["nij"]), vals)
 
     # ---------------------------------------------------------------------------------------- the layer
     async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4):
         """Weights of each group of output-channel tiles written once, then per image and chunk the
         activations and one command per tile; waits for every output before the next chunk."""
         self.sink = sink
-        m = WeightStationary(self.cfg, self._shape(job), job.a_bits)
+        m = WeightStationary(self.cfg, self._shape(job), job.a_bits, job.meta.get("layout", Layout()))
         self.mapping = m
         self.issued = {}
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
@@ -187,13 +189,18 @@ class AccelCore(CoreAdapter):
                     acts = m.act_words(job.a_tiles[n], y0, rows)
                     st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
                     st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
-                    cmds = m.commands(group, y0, rows, cid, job.relu)
+                    pairs = m.issue(group, y0, rows, cid, job.relu, image=n)
+                    cmds = [c for c, _ in pairs]
                     if self.flip_mode:
                         cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
-                    for j, c in enumerate(cmds):
-                        self.issued[c.id] = Issued(n, group[j], y0)
+                    for c, iss in pairs:
+                        if iss is not None:
+                            self.issued[c.id] = iss
+                        if self.on_command:
+                            self.on_command(c)
                     cid = (cid + len(cmds)) & 0xFFFF
-                    target = self.outputs_seen + len(cmds) * rows * job.width
+                    emitting = sum(1 for c, iss in pairs if iss is not None and c.emit)
+                    target = self.outputs_seen + emitting * rows * job.width
                     start = now_cycle()
                     await self.cmd.send_all({"data": c.pack()} for c in cmds)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle

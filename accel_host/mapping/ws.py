@@ -63,10 +63,27 @@ class Command:
 
 @dataclass(frozen=True)
 class Issued:
-    """What a command id stands for: image, output-channel tile and the chunk's first output row."""
+    """What a command id stands for: image, output-channel tile, the chunk's first output row and, for a
+    command that covers part of a chain, its first input-channel tile."""
     image: int
     oc_tile: int
     y0: int
+    ic0: int = 0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a mapping puts things, beyond the defaults the network uses (offsets 0, one command per tile):
+    the random tests draw these to exercise every command field.
+
+    act/wgt/acc_offset: the first activation, weight and accumulator word used; split_ic: one command per
+    input-channel tile, chained (the first clears the sums, the last emits them); empty_command: an extra
+    command with nothing to stream (the sequencer drops it) before each chunk's commands."""
+    act_offset: int = 0
+    wgt_offset: int = 0
+    acc_offset: int = 0
+    split_ic: bool = False
+    empty_command: bool = False
 
 
 @dataclass
@@ -74,6 +91,7 @@ class WeightStationary:
     cfg: CoreConfig
     shape: LayerShape
     a_bits: int = 4                               # the layer's activation width: A_W, or A_W/2 (2-bit mode)
+    layout: Layout = Layout()
     n_ic: int = 0
     n_oc: int = 0
     chunk_rows: int = 0
@@ -102,18 +120,20 @@ class WeightStationary:
         for name, v in (("padded width", pw), ("input-channel tiles", self.n_ic)):
             if v > (1 << COMMAND.widths["pw"]) - 1:
                 raise MappingError(f"layer {s}: {name} {v} exceeds the command's 8-bit field")
+        lay = self.layout
         ch = min(s.height, (1 << COMMAND.widths["oh"]) - 1)
-        while ch > 0 and (self.n_ic * (ch + 2) * pw > cfg.act_depth or ch * s.width > cfg.acc_depth):
+        while ch > 0 and (lay.act_offset + self.n_ic * (ch + 2) * pw > cfg.act_depth
+                          or lay.acc_offset + ch * s.width > cfg.acc_depth):
             ch -= 1
         if ch == 0:
             raise MappingError(f"layer {s}: one output row needs {self.n_ic * 3 * pw} activation words and "
                                f"{s.width} accumulator words; ACT_DEPTH={cfg.act_depth}, ACC_DEPTH={cfg.acc_depth}")
         self.chunk_rows = ch
         per_tile = self.n_ic * 9
-        if per_tile > cfg.wgt_depth:
+        if lay.wgt_offset + per_tile > cfg.wgt_depth:
             raise MappingError(f"layer {s}: one output-channel tile needs {per_tile} weight words, "
                                f"WGT_DEPTH={cfg.wgt_depth}")
-        per_group = min(self.n_oc, cfg.wgt_depth // per_tile)
+        per_group = min(self.n_oc, (cfg.wgt_depth - lay.wgt_offset) // per_tile)
         self.groups = [list(range(g, min(self.n_oc, g + per_group))) for g in range(0, self.n_oc, per_group)]
 
     # ------------------------------------------------------------------------------------------ words
@@ -125,10 +145,10 @@ class WeightStationary:
         sel = sel.reshape(-1, cfg.rows, self.lanes, cfg.cols)                # channel 2r+j -> (r, j)
         lo = pack_rows(sel[:, :, 0, :].reshape(-1, cfg.rows * cfg.cols), cfg.w_w)
         if self.lanes == 1:
-            return list(enumerate(lo))
+            return list(enumerate(lo, start=self.layout.wgt_offset))
         hi = pack_rows(sel[:, :, 1, :].reshape(-1, cfg.rows * cfg.cols), cfg.w_w)
         half = cfg.rows * cfg.cols * cfg.w_w
-        return [(i, lw | (hw << half)) for i, (lw, hw) in enumerate(zip(lo, hi))]
+        return [(self.layout.wgt_offset + i, lw | (hw << half)) for i, (lw, hw) in enumerate(zip(lo, hi))]
 
     def chunks(self) -> list[tuple[int, int]]:
         """(first output row, output rows) of each chunk."""
@@ -142,15 +162,35 @@ class WeightStationary:
         s = self.shape
         a = np.asarray(a_tiles).reshape(self.n_ic, self.ic_per_tile, s.height + 2, s.width + 2)
         part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, self.ic_per_tile)
-        return list(enumerate(pack_rows(part, self.a_bits)))
+        return list(enumerate(pack_rows(part, self.a_bits), start=self.layout.act_offset))
 
     def commands(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool) -> list[Command]:
-        s = self.shape
+        """The chunk's commands, ids from first_id on: one per output-channel tile (or, with split_ic, one per
+        input-channel tile of each, chained by clear/emit), after an empty command with empty_command."""
+        return [c for c, _ in self.issue(group, y0, rows, first_id, relu, image=0)]
+
+    def issue(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool, image: int):
+        """(Command, Issued or None) pairs of a chunk; None for the empty command (it reports nothing)."""
+        s, lay = self.shape, self.layout
         pw = s.width + 2
-        return [Command(act_base=0, act_stride=(rows + 2) * pw, wgt_base=j * self.n_ic * 9, acc_base=0, pw=pw,
-                        oh=rows, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=(first_id + j) & 0xFFFF,
-                        a2=int(self.lanes == 2))
-                for j, _ in enumerate(group)]
+        stride = (rows + 2) * pw
+        a2 = int(self.lanes == 2)
+        out, cid = [], first_id
+        if lay.empty_command:
+            out.append((Command(act_base=lay.act_offset, act_stride=stride, wgt_base=lay.wgt_offset, acc_base=0,
+                                pw=pw, oh=0, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=cid & 0xFFFF, a2=a2),
+                        None))
+            cid += 1
+        for j, o in enumerate(group):
+            chain = [(i, 1) for i in range(self.n_ic)] if lay.split_ic else [(0, self.n_ic)]
+            for k, (i0, n) in enumerate(chain):
+                cmd = Command(act_base=lay.act_offset + i0 * stride, act_stride=stride,
+                              wgt_base=lay.wgt_offset + j * self.n_ic * 9 + i0 * 9, acc_base=lay.acc_offset,
+                              pw=pw, oh=rows, ow=s.width, n_ic=n, relu=int(relu), clear=int(k == 0),
+                              emit=int(k == len(chain) - 1), id=cid & 0xFFFF, a2=a2)
+                out.append((cmd, Issued(image, o, y0, i0)))
+                cid += 1
+        return out
 
     # ------------------------------------------------------------------------------------------ keys
     def psum_position(self, issued: Issued, nij: int) -> int:
@@ -159,7 +199,7 @@ class WeightStationary:
 
     def out_position(self, issued: Issued, acc_addr: int) -> int:
         """The layer's output position (row-major o_nij) of a result at accumulator address acc_addr."""
-        return acc_addr + issued.y0 * self.shape.width
+        return acc_addr - self.layout.acc_offset + issued.y0 * self.shape.width
 
     def streamed_positions(self) -> list[list[int]]:
         """Per kij, the padded positions whose psums the core streams (those that feed an output)."""
@@ -180,7 +220,9 @@ class WeightStationary:
 
     def model_cycles(self) -> int:
         """Cycles per image from accel_host.cycles: each chunk of a group's commands fills the pipeline once."""
-        per_chunk = [ws_chunk_cycles(self.cfg, len(g) * self.n_ic * 9 * rows * self.shape.width, len(g))
+        chain = self.n_ic if self.layout.split_ic else 1
+        empty = int(self.layout.empty_command)
+        per_chunk = [ws_chunk_cycles(self.cfg, len(g) * self.n_ic * 9 * rows * self.shape.width, len(g) * chain + empty)
                      for g in self.groups for _, rows in self.chunks()]
         return sum(per_chunk)
 

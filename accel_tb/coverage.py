@@ -1,0 +1,186 @@
+"""Functional coverage of the core (cocotb-coverage 2.0): what the tests actually exercised.
+
+Coverpoints (all bins must be hit; `make coverage` prints them):
+  core.layer.*      input/output-channel tile counts, activation mode, activation and weight extremes
+  core.cmd.*        command fields: non-zero bases, clear/emit off (chains), the empty command, ReLU, 2-bit mode,
+                    a mode switch between consecutive commands
+  core.psum.*       every kernel position x the class of the output position it feeds (corner, edge, interior);
+                    psum sign and magnitude (small, or at least a quarter of one tile's bound)
+  core.sum.*        sums by sign and by their share of the proven accumulator bound (at least half of it)
+  core.relu.*       what ReLU received: negative, zero, positive
+  core.flow.*       per cycle: output back-pressure while valid, an emit stalled by the output FIFO, a full
+                    command FIFO, a credit stall, back-to-back commands
+The adapter of this project's core calls `command()` for every command; the checker's observers feed psums,
+sums and outputs; `watch()` samples the flow bins from the core's internal signals every cycle.
+"""
+from __future__ import annotations
+
+import cocotb
+from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
+
+from accel_host.config import sum_bound
+
+TILE_BINS = ["1", "2", "3+"]
+
+
+def _tiles(n):
+    return "1" if n == 1 else "2" if n == 2 else "3+"
+
+
+def position_class(y, x, h, w):
+    on_y, on_x = y in (0, h - 1), x in (0, w - 1)
+    return "corner" if on_y and on_x else "edge" if on_y or on_x else "interior"
+
+
+@CoverPoint("core.layer.ic_tiles", xf=lambda j: _tiles(j.n_ic), bins=TILE_BINS)
+@CoverPoint("core.layer.oc_tiles", xf=lambda j: _tiles(j.n_oc), bins=TILE_BINS)
+@CoverPoint("core.layer.a_bits", xf=lambda j: j.a_bits, bins=[2, 4])
+@CoverPoint("core.layer.act_extremes", xf=lambda j: (int(j.a_tiles.min()) == 0, int(j.a_tiles.max()) == (1 << j.a_bits) - 1),
+            bins=[(True, True)], bins_labels=["zero and max present"])
+@CoverPoint("core.layer.weight_extremes", xf=lambda j: sorted({-8, -7, 7} & set(j.w_tiles.unique().tolist())),
+            rel=lambda got, want: want in got, bins=[-8, -7, 7], inj=False)
+def sample_layer(job):
+    pass
+
+
+@CoverPoint("core.cmd.act_base", xf=lambda c, prev: "nonzero" if c.act_base else "zero", bins=["zero", "nonzero"])
+@CoverPoint("core.cmd.wgt_base", xf=lambda c, prev: "nonzero" if c.wgt_base else "zero", bins=["zero", "nonzero"])
+@CoverPoint("core.cmd.acc_base", xf=lambda c, prev: "nonzero" if c.acc_base else "zero", bins=["zero", "nonzero"])
+@CoverPoint("core.cmd.clear", xf=lambda c, prev: c.clear, bins=[0, 1])
+@CoverPoint("core.cmd.emit", xf=lambda c, prev: c.emit, bins=[0, 1])
+@CoverPoint("core.cmd.empty", xf=lambda c, prev: c.oh * c.ow * c.n_ic == 0, bins=[False, True])
+@CoverPoint("core.cmd.relu", xf=lambda c, prev: c.relu, bins=[0, 1])
+@CoverPoint("core.cmd.a2", xf=lambda c, prev: c.a2, bins=[0, 1])
+@CoverPoint("core.cmd.mode_switch", xf=lambda c, prev: prev is not None and prev.a2 != c.a2, bins=[True])
+def sample_command(cmd, prev):
+    pass
+
+
+def _psum_bin(v, tile_bound):
+    if v == 0:
+        return "zero"
+    big = abs(v) * 4 >= tile_bound
+    return ("pos" if v > 0 else "neg") + (" >= 1/4 tile bound" if big else "")
+
+
+PSUM_VALUE_BINS = ["neg >= 1/4 tile bound", "neg", "zero", "pos", "pos >= 1/4 tile bound"]
+
+
+@CoverPoint("core.psum.kij", xf=lambda kij, cls, b: kij, bins=list(range(9)))
+@CoverPoint("core.psum.position", xf=lambda kij, cls, b: cls, bins=["corner", "edge", "interior"])
+@CoverCross("core.psum.kij_x_position", items=["core.psum.kij", "core.psum.position"])
+@CoverPoint("core.psum.value", xf=lambda kij, cls, b: b, bins=PSUM_VALUE_BINS)
+def sample_psum(kij, cls, value_bin):
+    pass
+
+
+def _sum_bin(v, bound):
+    if v == 0:
+        return "zero"
+    half = abs(v) * 2 >= bound
+    return ("pos" if v > 0 else "neg") + (" >= 1/2 bound" if half else "")
+
+
+@CoverPoint("core.sum.value", xf=lambda b: b, bins=["neg >= 1/2 bound", "neg", "zero", "pos", "pos >= 1/2 bound"])
+def sample_sum(value_bin):
+    pass
+
+
+@CoverPoint("core.relu.input", xf=lambda v: "neg" if v < 0 else "zero" if v == 0 else "pos", bins=["neg", "zero", "pos"])
+def sample_relu_input(v):
+    pass
+
+
+FLOW_BINS = ["output back-pressure while valid", "emit stalled by the output FIFO", "command FIFO full",
+             "credit stall", "back-to-back commands"]
+
+
+@CoverPoint("core.flow.event", xf=lambda e: e, bins=FLOW_BINS)
+def sample_flow(event):
+    pass
+
+
+class CoreCoverage:
+    """Connects the samplers to an adapter of this project's core and to the checkers of its layers."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+        self.prev_cmd = None
+        self.job = None
+        adapter.on_command = self.command
+
+    def command(self, cmd):
+        sample_command(cmd, self.prev_cmd)
+        self.prev_cmd = cmd
+
+    def layer(self, job, checker):
+        self.job = job
+        sample_layer(job)
+        self.tile_bound = job.rows * ((1 << job.a_bits) - 1) * 8
+        self.bound = sum_bound(job.n_ic * job.rows, job.a_bits, 4)
+        checker.observers.append(self)
+
+    # checker observer
+    def psum(self, image, oc_tile, ic_tile, kij, p, values):
+        j = self.job
+        pr, pc = divmod(p, j.padded_width)
+        cls = position_class(pr - kij // 3, pc - kij % 3, j.height, j.width)
+        for v in values:
+            sample_psum(kij, cls, _psum_bin(v, self.tile_bound))
+
+    def sum(self, image, oc_tile, o_nij, values):
+        for v in values:
+            sample_sum(_sum_bin(v, self.bound))
+            if self.job.relu:
+                sample_relu_input(v)
+
+    def output(self, image, oc_tile, o_nij, values):
+        pass
+
+    async def watch(self, dut):
+        """Per cycle, from the core's internal signals (the flow bins)."""
+        edge = RisingEdge(dut.clk)
+        sig = {n: h for n, h in (("state", dut.u_seq.state), ("credit_ok", dut.credit_ok), ("issue", dut.issue),
+                                 ("space", dut.out_space_ok), ("of_valid", dut.of_valid), ("q_valid", dut.q_valid),
+                                 ("cmd_valid", dut.cmd_valid), ("cmd_ready", dut.cmd_ready),
+                                 ("out_valid", dut.out_valid), ("out_ready", dut.out_ready))}
+        prev_state = 0
+        while True:
+            await ReadOnly()
+            v = {n: int(h.value) for n, h in sig.items()}
+            if v["out_valid"] and not v["out_ready"]:
+                sample_flow("output back-pressure while valid")
+            if v["of_valid"] and not v["space"]:
+                sample_flow("emit stalled by the output FIFO")
+            if v["cmd_valid"] and not v["cmd_ready"]:
+                sample_flow("command FIFO full")
+            if v["state"] == 2 and not v["credit_ok"]:
+                sample_flow("credit stall")
+            if prev_state == 2 and v["state"] == 0 and v["q_valid"]:
+                sample_flow("back-to-back commands")
+            prev_state = v["state"]
+            await edge
+
+
+def holes() -> list[str]:
+    """Every bin not hit yet, as 'coverpoint: bin'."""
+    out = []
+    for name, item in coverage_db.items():
+        if isinstance(item, (CoverPoint, CoverCross)) and hasattr(item, "detailed_coverage"):
+            for b, hits in item.detailed_coverage.items():
+                if hits < item.at_least:
+                    out.append(f"{name}: {b}")
+    return out
+
+
+def table() -> list[str]:
+    lines = [f"{'coverpoint':<32} {'bins':>5} {'hit':>5} {'coverage':>9}"]
+    for name, item in sorted(coverage_db.items()):
+        if isinstance(item, (CoverPoint, CoverCross)):
+            lines.append(f"{name:<32} {item.size:>5} {item.coverage:>5} {item.cover_percentage:>8.1f}%")
+    return lines
+
+
+def start_watch(dut, cov: CoreCoverage):
+    cocotb.start_soon(cov.watch(dut))
