@@ -177,10 +177,11 @@ class WeightStationary:
         a2 = int(self.lanes == 2)
         out, cid = [], first_id
         if lay.empty_command:
-            out.append((Command(act_base=lay.act_offset, act_stride=stride, wgt_base=lay.wgt_offset, acc_base=0,
-                                pw=pw, oh=0, ow=s.width, n_ic=self.n_ic, relu=int(relu), id=cid & 0xFFFF, a2=a2),
-                        None))
-            cid += 1
+            # nothing to stream in each of the three ways a command can be empty: no rows, no columns, no tiles
+            for oh, ow, n_ic in ((0, s.width, self.n_ic), (rows, 0, self.n_ic), (rows, s.width, 0)):
+                out.append((Command(act_base=lay.act_offset, act_stride=stride, wgt_base=lay.wgt_offset, acc_base=0,
+                                    pw=pw, oh=oh, ow=ow, n_ic=n_ic, relu=int(relu), id=cid & 0xFFFF, a2=a2), None))
+                cid += 1
         for j, o in enumerate(group):
             chain = [(i, 1) for i in range(self.n_ic)] if lay.split_ic else [(0, self.n_ic)]
             for k, (i0, n) in enumerate(chain):
@@ -221,7 +222,7 @@ class WeightStationary:
     def model_cycles(self) -> int:
         """Cycles per image from accel_host.cycles: each chunk of a group's commands fills the pipeline once."""
         chain = self.n_ic if self.layout.split_ic else 1
-        empty = int(self.layout.empty_command)
+        empty = 3 * int(self.layout.empty_command)
         per_chunk = [ws_chunk_cycles(self.cfg, len(g) * self.n_ic * 9 * rows * self.shape.width, len(g) * chain + empty)
                      for g in self.groups for _, rows in self.chunks()]
         return sum(per_chunk)
