@@ -38,10 +38,11 @@ class CollectingChecker(LayerChecker):
         self.got[image, oc_tile * c:(oc_tile + 1) * c, o_nij] = torch.tensor(values)
 
 
-def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor) -> str:
+def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=None) -> str:
     bad = (got != exp).nonzero().tolist()
     n, c, y, x = bad[0]
-    return (f"features[{index}]: {len(bad)} of {exp.numel()} outputs differ; first at image {n}, output "
+    image = image_ids[n] if image_ids is not None else n
+    return (f"features[{index}]: {len(bad)} of {exp.numel()} outputs differ; first at image {image}, output "
             f"channel {c}, (y, x) = ({y}, {x}): expected {int(exp[n, c, y, x])} got {int(got[n, c, y, x])}")
 
 
@@ -99,7 +100,7 @@ async def test_network(dut):
             exp = job.expected["relu"][:, :, :, :].reshape(n_img, -1, h * w)[:, :oc].reshape(n_img, oc, h, w)
             compared += exp.numel()
             if checker.errors or not torch.equal(got, exp):
-                msg = locate_mismatch(step.index, got, exp) if not torch.equal(got, exp) else \
+                msg = locate_mismatch(step.index, got, exp, cfg["images"]) if not torch.equal(got, exp) else \
                     f"features[{step.index}]: " + "; ".join(sb.summary() for sb in checker.scoreboards.values())
                 dut._log.error("MISMATCH " + msg)
                 problems.append(msg)
@@ -125,10 +126,10 @@ async def test_network(dut):
     wall = time.perf_counter() - wall0
     pred, ref_pred = logits.argmax(1), ref.argmax(1)
     agree, correct = int((pred == ref_pred).sum()), int((pred == labels).sum())
-    report = build_report(stats, n_img, agree, correct, compared, problems, wall, now_cycle() - cyc0, cfg,
-                          adapter.cfg.as_dict())
-    report["predictions"] = {"images": cfg["images"], "rtl": pred.tolist(), "pytorch": ref_pred.tolist(),
-                             "labels": labels.tolist()}
+    raw = {"stats": stats, "images": cfg["images"], "agree": agree, "correct": correct, "compared": compared,
+           "problems": problems, "wall": wall, "sim_cycles": now_cycle() - cyc0,
+           "predictions": {"rtl": pred.tolist(), "pytorch": ref_pred.tolist(), "labels": labels.tolist()}}
+    report = build_report([raw], cfg, adapter.cfg.as_dict())
     print_report(dut._log.info, report)
     if cfg.get("report_dir"):
         write_report(report, Path(cfg["report_dir"]))
@@ -146,7 +147,19 @@ def relative(path: str) -> str:
         return p.name
 
 
-def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cycles, cfg, core) -> dict:
+def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
+    """The network report of one run, or of several chunks of images run apart (accel_tb.farm): per-image
+    figures are concatenated, so the layers, agreement and accuracy equal one process's over the same
+    images; weights are written once per chunk, which `wgt_load_cycles_per_layer` counts."""
+    images = [i for r in raws for i in r["images"]]
+    n_img = len(images)
+    stats = {}
+    for r in raws:
+        for idx, s in r["stats"].items():
+            acc = stats.setdefault(int(idx), {**s, "compute_cycles": [], "act_load_cycles": [], "wgt_load_cycles": 0})
+            acc["compute_cycles"] = acc["compute_cycles"] + list(s["compute_cycles"])
+            acc["act_load_cycles"] = acc["act_load_cycles"] + list(s["act_load_cycles"])
+            acc["wgt_load_cycles"] += s["wgt_load_cycles"]
     rows = []
     for idx in sorted(stats):
         s = stats[idx]
@@ -157,12 +170,17 @@ def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cyc
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # counting the host's memory writes too (weights are written once per run)
                      "utilization_with_loads": s["ideal_cycles"] / (cyc + act + s["wgt_load_cycles"] / n_img),
-                     "act_load_cycles": act, "wgt_load_cycles_per_layer": s["wgt_load_cycles"]})
+                     "act_load_cycles": act, "wgt_load_cycles_per_layer": s["wgt_load_cycles"],
+                     "compute_cycles_per_image": s["compute_cycles"]})
     ideal = sum(r["ideal_cycles"] for r in rows)
     comp = sum(r["compute_cycles"] for r in rows)
-    guard = [v for r in rows if (v := check_bound(r["compute_cycles"], r["model_cycles"], f"features[{r['index']}]"))]
     act = sum(r["act_load_cycles"] for r in rows)
     wgt = sum(r["wgt_load_cycles_per_layer"] for r in rows)
+    guard = [v for r in rows if (v := check_bound(r["compute_cycles"], r["model_cycles"], f"features[{r['index']}]"))]
+    agree, correct = sum(r["agree"] for r in raws), sum(r["correct"] for r in raws)
+    wall = sum(r["wall"] for r in raws)
+    sim_cycles = sum(r["sim_cycles"] for r in raws)
+    preds = {k: [v for r in raws for v in r["predictions"][k]] for k in ("rtl", "pytorch", "labels")}
     return {
         "checkpoint": relative(cfg["checkpoint"]), "images": n_img, "array": f"{core['rows']}x{core['cols']}",
         "core": core,
@@ -173,11 +191,15 @@ def build_report(stats, n_img, agree, correct, compared, problems, wall, sim_cyc
                              "utilization_with_loads": ideal / (comp + act + wgt / n_img) if comp else 0.0,
                              "scalesim_cycles": sum(r["scalesim_cycles"] for r in rows),
                              "act_load_cycles": act, "wgt_load_cycles_per_run": wgt},
-        "outputs_compared": compared, "layer_mismatches": problems,
+        "outputs_compared": sum(r["compared"] for r in raws),
+        "layer_mismatches": [p for r in raws for p in r["problems"]],
         "model_cycles_per_image": sum(r["model_cycles"] for r in rows), "cycle_bound_violations": guard,
         "prediction_agreement": f"{agree}/{n_img}", "label_accuracy": f"{correct}/{n_img}",
+        "predictions": {"images": images, **preds},
+        "chunks": len(raws),
         "wall_seconds": wall, "wall_seconds_per_image": wall / n_img, "simulated_cycles": sim_cycles,
         "simulated_cycles_per_second": sim_cycles / wall if wall else 0.0,
+        "raw": raws,
     }
 
 

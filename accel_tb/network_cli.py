@@ -1,10 +1,13 @@
 """accel-network: classify images with the whole VGG16 on the simulated core and print the per-layer report.
 
     accel-network --images 4 [--rows 16 --cols 16] [--layers 3,7] [--report-dir reports] [--data-dir DIR]
+    accel-network --images 256 --data-dir DIR --workers 2 [--chunk 8] [--scheduler ADDR | --cluster farm.yaml]
 
-This is `make network IMAGES=4`. It is also the benchmark: the report ends with wall time per image and
-simulated cycles per second. The core's memory depths and accumulator width are derived from the layers
-(stated in the report). Verilator is the default; Icarus is practical for single layers (--layers 27).
+This is `make network IMAGES=4` (`WORKERS=2` shards it). It is also the benchmark: the report ends with wall
+time per image and simulated cycles per second. The core's memory depths and accumulator width are derived
+from the layers (stated in the report). Verilator is the default; Icarus is practical for single layers.
+With --workers > 1, --scheduler or --cluster the images are sharded over simulator processes with Dask
+(accel_tb.farm); finished chunks are cached in --cache, so a rerun continues where the last one stopped.
 """
 from __future__ import annotations
 
@@ -48,6 +51,14 @@ def main(argv=None) -> int:
     ap.add_argument("--report-dir", default=str(ROOT / "reports"))
     ap.add_argument("--corrupt-layer", type=int, default=None, help="negative test: corrupt a weight there")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=1, help="local Dask workers (simulator processes)")
+    ap.add_argument("--chunk", type=int, default=0, help="images per task (default: spread over the workers, <= 8)")
+    ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py")
+    ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
+    ap.add_argument("--cache", default=str(ROOT / "reports" / "chunks"), help="finished chunks (resume)")
+    ap.add_argument("--no-cache", action="store_true", help="recompute every chunk")
+    ap.add_argument("--fail-plan", default=None, help=argparse.SUPPRESS)   # tests: {"first image": crashes}
     args = ap.parse_args(argv)
     try:
         if args.sim not in ("verilator", "icarus"):
@@ -75,6 +86,10 @@ def main(argv=None) -> int:
                 WeightStationary(cfg, s)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
+        if args.workers < 1 or args.chunk < 0 or args.retries < 0:
+            raise InputError("--workers must be >= 1, --chunk and --retries >= 0")
+        if args.cluster and not Path(args.cluster).is_file():
+            raise InputError(f"--cluster {args.cluster}: file not found")
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +102,8 @@ def main(argv=None) -> int:
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
+    if args.workers > 1 or args.scheduler or args.cluster:
+        return sharded(args, config, cfg, images, report_dir)
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                      parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
@@ -102,6 +119,54 @@ def main(argv=None) -> int:
         print("no report written (the run stopped before the end)")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
           f"({args.sim}, {args.rows}x{args.cols})")
+    return 0 if ok else 1
+
+
+
+def sharded(args, config, cfg, images, report_dir) -> int:
+    import json
+    import shutil
+
+    from .farm import FarmError, run_sharded
+    from .network import build_report, print_report, write_report
+    chunk = args.chunk or max(1, min(8, -(-len(images) // args.workers)))
+    cache = Path(args.cache).resolve()
+    if args.no_cache and cache.exists():
+        shutil.rmtree(cache)
+    try:
+        raws, failures, timing = run_sharded(
+            {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
+            args.workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
+            fail_plan=json.loads(args.fail_plan) if args.fail_plan else None)
+    except (FarmError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    done = [i for r in raws for i in r["images"]]
+    if not raws:
+        print("\n".join(failures) or "no chunk finished")
+        print(f"FAIL: no chunk of the {len(images)} images finished")
+        return 1
+    report = build_report(raws, config, cfg.as_dict())
+    rate = timing["images_run"] / timing["worker_seconds"] if timing["worker_seconds"] else 0.0   # per worker-second
+    report["farm"] = {**timing, "chunk": chunk, "failures": failures,
+                      "images_missing": [i for i in images if i not in done],
+                      "images_per_hour": 3600 * timing["images_run"] / timing["wall_seconds"] if timing["wall_seconds"] else 0,
+                      "images_per_worker_hour": 3600 * rate,
+                      "projected_hours_10000_images": {str(w): round(10000 / (w * rate) / 3600, 2) if rate else None
+                                                       for w in (2, 64, 512)}}
+    print_report(print, report)
+    write_report(report, report_dir)
+    f = report["farm"]
+    print(f"farm: {timing['images_run']} images run, {timing['images_cached']} from the cache, wall "
+          f"{timing['wall_seconds']:.1f} s, {f['images_per_hour']:.0f} images/hour on {args.workers} worker(s); "
+          f"projected for 10,000 images: " + ", ".join(f"{h} h on {w}" for w, h in f["projected_hours_10000_images"].items()))
+    for line in failures:
+        print(f"FAILED CHUNK {line}")
+    ok = not failures and not report["layer_mismatches"] and report["prediction_agreement"] == f"{len(images)}/{len(images)}"
+    print(f"report: {report_dir / 'network_report.json'}")
+    print(f"{'PASS' if ok else 'FAIL'}: {len(done)}/{len(images)} images, agreement {report['prediction_agreement']}, "
+          f"labels {report['label_accuracy']}, layers with mismatches {len(report['layer_mismatches'])}"
+          + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else ""))
     return 0 if ok else 1
 
 

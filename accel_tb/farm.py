@@ -1,0 +1,171 @@
+"""The network run sharded over many simulator processes with Dask: locally (LocalCluster), on a running
+scheduler (--scheduler tcp://host:8786), or on a compute farm through dask-jobqueue (--cluster farm.yaml:
+LSF, Slurm, SGE or PBS, the schedulers of EDA farms).
+
+Each task runs a chunk of images through the whole network in its own simulator process (the Verilator model
+is built once, before any task starts, and shared by every worker on the machine). Finished chunks are cached
+on disk under a key of everything that decides their result -- the checkpoint's bytes, the RTL sources and
+core parameters, the image ids, the layers and the data -- so a rerun continues where the last one stopped. A
+chunk that crashes is retried (--retries), then reported with its image ids; a mismatch in any image fails
+the run and names image, layer and location. The chunks' results merge into the same report one process
+writes (accel_tb.network.build_report).
+
+A farm file (YAML):
+    cluster: slurm            # slurm | lsf | sge | pbs | htcondor
+    jobs: 64                  # workers to ask for
+    options:                  # passed to dask_jobqueue.<Kind>Cluster
+      cores: 1
+      memory: 4GB
+      walltime: "04:00:00"
+      queue: normal
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from .runner import CORE_SOURCES, INCLUDE, RunError, build, rtl_sources, run
+
+CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
+            "htcondor": "HTCondorCluster"}
+
+
+class FarmError(RuntimeError):
+    pass
+
+
+def _file_hash(paths) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).name.encode())
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def chunk_key(config: dict, params: dict, images: list[int]) -> str:
+    """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data."""
+    parts = {
+        "checkpoint": _file_hash([config["checkpoint"]]),
+        "rtl": _file_hash([*rtl_sources(*CORE_SOURCES), *sorted(INCLUDE.glob("*.vh"))]),
+        "parameters": sorted(params.items()),
+        "images": images,
+        "layers": config.get("layers"),
+        "data": _file_hash(sorted(Path(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir") else "samples",
+        "corrupt_layer": config.get("corrupt_layer"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def run_chunk(spec: dict) -> dict:
+    """One chunk in this process's simulator (a Dask task): the chunk's raw network result. Crashes raise
+    (Dask retries them); mismatches are results."""
+    cache = Path(spec["cache"])
+    done = cache / f"{spec['key']}.json"
+    if done.is_file():
+        return {**json.loads(done.read_text()), "cached": True}
+    attempts = cache / f"{spec['key']}.attempts"
+    n = int(attempts.read_text()) + 1 if attempts.is_file() else 1
+    attempts.write_text(str(n))
+    if n <= spec.get("fail_times", 0):   # tests only: a chunk that crashes its first attempts
+        raise RuntimeError(f"injected failure of the chunk of images {spec['images']} (attempt {n})")
+    report_dir = cache / f"{spec['key']}.run"
+    config = {**spec["config"], "images": spec["images"], "report_dir": str(report_dir)}
+    try:
+        res = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
+                  parameters=spec["params"], sim=spec["sim"], testcase="test_network", config=config,
+                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}")
+    except (RunError, AssertionError) as e:
+        raise FarmError(f"images {spec['images']}: the simulation did not complete: {e}") from None
+    rep_path = report_dir / "network_report.json"
+    if not rep_path.is_file():
+        raise FarmError(f"images {spec['images']}: no report written (simulation stopped, {res['failed']} failed)")
+    raw = json.loads(rep_path.read_text())["raw"][0]
+    raw["worker_pid"] = os.getpid()
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(json.dumps(raw))
+    tmp.replace(done)
+    return raw
+
+
+def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
+    """A Dask client: a scheduler address, a dask-jobqueue cluster from a farm file, or local processes."""
+    from dask.distributed import Client, LocalCluster
+    if scheduler:
+        return Client(scheduler), None
+    if cluster_file:
+        cluster = make_jobqueue_cluster(cluster_file)
+        return Client(cluster), cluster
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def make_jobqueue_cluster(path: str):
+    import yaml
+    spec = yaml.safe_load(Path(path).read_text()) or {}
+    kind = str(spec.get("cluster", "")).lower()
+    if kind not in CLUSTERS:
+        raise FarmError(f"{path}: cluster '{kind}' is not one of {sorted(CLUSTERS)}")
+    import dask_jobqueue
+    cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**(spec.get("options") or {}))
+    cluster.scale(jobs=int(spec.get("jobs", 1)))
+    return cluster
+
+
+def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: int, workers: int,
+                cache: Path, retries: int = 2, scheduler: str | None = None, cluster_file: str | None = None,
+                fail_plan: dict | None = None, log=print) -> tuple[list[dict], list[str], dict]:
+    """Run every chunk (cached ones are taken as they are); returns (chunk raws in image order, failures with
+    image ids, timing)."""
+    from dask.distributed import as_completed
+    cache.mkdir(parents=True, exist_ok=True)
+    build("core", rtl_sources(*CORE_SOURCES), params, sim)          # once, before the workers start
+    chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
+    specs = []
+    for c in chunks:
+        key = chunk_key(config, params, c)
+        specs.append({"images": c, "key": key, "cache": str(cache), "config": config, "params": params, "sim": sim,
+                      "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
+    cached = [s for s in specs if (cache / f"{s['key']}.json").is_file()]
+    todo = [s for s in specs if s not in cached]
+    log(f"{len(images)} images in {len(chunks)} chunks of up to {chunk}: {len(cached)} cached, {len(todo)} to run "
+        f"on {'the scheduler ' + scheduler if scheduler else 'the farm in ' + cluster_file if cluster_file else f'{workers} local workers'}")
+    results = {s["key"]: {**json.loads((cache / f"{s['key']}.json").read_text()), "cached": True} for s in cached}
+    failures = []
+    t0 = time.perf_counter()
+    if todo:
+        client, cluster = make_client(workers, scheduler, cluster_file)
+        try:
+            try:
+                from tqdm import tqdm
+                bar = tqdm(total=len(images), initial=sum(len(s["images"]) for s in cached), desc="images",
+                           unit="image", disable=None)
+            except ImportError:
+                bar = None
+            futures = {client.submit(run_chunk, s, retries=retries, pure=False, key=f"chunk-{s['key']}"): s
+                       for s in todo}
+            for fut in as_completed(futures):
+                s = futures[fut]
+                try:
+                    results[s["key"]] = fut.result()
+                except Exception as e:  # noqa: BLE001 -- every kind of worker failure is reported alike
+                    failures.append(f"images {s['images']}: failed after {retries + 1} attempts: "
+                                    f"{type(e).__name__}: {str(e)[:300]}")
+                if bar:
+                    bar.update(len(s["images"]))
+            if bar:
+                bar.close()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    wall = time.perf_counter() - t0
+    ordered = [results[s["key"]] for s in specs if s["key"] in results]
+    ran = [r for r in ordered if not r.get("cached")]
+    timing = {"wall_seconds": wall, "images_run": sum(len(r["images"]) for r in ran),
+              "images_cached": sum(len(r["images"]) for r in ordered if r.get("cached")),
+              "worker_seconds": sum(r["wall"] for r in ran), "workers": workers,
+              "sim_cycles": sum(r["sim_cycles"] for r in ran)}
+    return ordered, failures, timing

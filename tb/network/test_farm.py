@@ -1,0 +1,81 @@
+"""The sharded network run (accel_tb.farm, Dask): equal to one process over the same images, resumable,
+retrying crashed chunks, reporting the ones that never finish, and failing on a mismatch with its location."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accel_tb.network_cli import main as network
+
+LAYERS = ["--layers", "27,29"]       # small layers: the mechanism, not the network, is under test here
+
+# what depends only on the images (weights are written once per chunk, wall time is the machine's)
+SAME = ("outputs_compared", "layer_mismatches", "prediction_agreement", "label_accuracy", "predictions",
+        "cycle_bound_violations", "model_cycles_per_image")
+LAYER_SAME = ("index", "in_channels", "out_channels", "compute_cycles", "compute_cycles_per_image", "act_load_cycles",
+              "utilization", "ideal_cycles", "model_cycles", "scalesim_cycles")
+
+
+def report(path):
+    return json.loads((path / "network_report.json").read_text())
+
+
+def assert_same(a, b):
+    for k in SAME:
+        assert a[k] == b[k], k
+    assert [{k: r[k] for k in LAYER_SAME} for r in a["layers"]] == [{k: r[k] for k in LAYER_SAME} for r in b["layers"]]
+
+
+@pytest.mark.prefer("verilator")
+def test_sharded_equals_single_process_and_retries_a_crash(sim, tmp_path):
+    assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
+    # two workers, chunks of 2; the chunk starting at image 2 crashes once and is retried
+    assert network(["--sim", sim, "--images", "4", *LAYERS, "--workers", "2", "--chunk", "2", "--cache",
+                    str(tmp_path / "cache"), "--report-dir", str(tmp_path / "two"), "--fail-plan", '{"2": 1}']) == 0
+    one, two = report(tmp_path / "one"), report(tmp_path / "two")
+    assert_same(one, two)
+    assert two["chunks"] == 2 and two["farm"]["failures"] == [] and two["predictions"]["images"] == [0, 1, 2, 3]
+
+
+@pytest.mark.prefer("verilator")
+def test_interrupted_run_resumes_without_recomputing(sim, tmp_path):
+    args = ["--sim", sim, "--images", "4", *LAYERS, "--workers", "2", "--chunk", "2", "--cache", str(tmp_path / "c")]
+    # the chunk of images 2, 3 crashes on every attempt: the run ends naming them, the other chunk is kept
+    assert network([*args, "--retries", "1", "--report-dir", str(tmp_path / "cut"), "--fail-plan", '{"2": 9}']) == 1
+    cut = report(tmp_path / "cut")
+    assert cut["farm"]["images_missing"] == [2, 3] and "images [2, 3]: failed after 2 attempts" in cut["farm"]["failures"][0]
+    # rerun: images 0, 1 come from the cache, only 2, 3 run; the report is the whole run's
+    assert network([*args, "--report-dir", str(tmp_path / "rerun")]) == 0
+    rerun = report(tmp_path / "rerun")
+    assert rerun["farm"]["images_cached"] == 2 and rerun["farm"]["images_run"] == 2
+    assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
+    assert_same(report(tmp_path / "one"), rerun)
+
+
+@pytest.mark.prefer("verilator")
+def test_sharded_run_fails_on_a_corrupted_weight_naming_the_layer(sim, tmp_path):
+    assert network(["--sim", sim, "--images", "2", *LAYERS, "--workers", "2", "--chunk", "1", "--corrupt-layer", "29",
+                    "--cache", str(tmp_path / "c"), "--report-dir", str(tmp_path)]) == 1
+    rep = report(tmp_path)
+    assert len(rep["layer_mismatches"]) == 2
+    assert all(m.startswith("features[29]: ") and "of 8192 outputs differ" in m for m in rep["layer_mismatches"])
+    assert sorted(m.split("first at image ")[1][0] for m in rep["layer_mismatches"]) == ["0", "1"]
+    assert all("output channel 5" in m for m in rep["layer_mismatches"])
+
+
+def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
+    """A Slurm farm file becomes a dask-jobqueue cluster whose job script starts Dask workers (no job is
+    submitted: scaling to 0 jobs)."""
+    from accel_tb.farm import FarmError, make_jobqueue_cluster
+    f = tmp_path / "farm.yaml"
+    f.write_text("cluster: slurm\njobs: 0\noptions:\n  cores: 1\n  memory: 2GB\n  walltime: '01:00:00'\n  queue: eda\n")
+    cluster = make_jobqueue_cluster(str(f))
+    try:
+        script = cluster.job_script()
+        assert "#SBATCH -p eda" in script and "distributed.cli.dask_worker" in script
+    finally:
+        cluster.close()
+    f.write_text("cluster: nowhere\n")
+    with pytest.raises(FarmError, match="cluster 'nowhere' is not one of"):
+        make_jobqueue_cluster(str(f))
