@@ -49,16 +49,23 @@ def export_coverage(cfg):
         coverage_db.export_to_yaml(cfg["coverage"])
 
 
+async def started(dut, cfg, **options):
+    """The run's adapter (config 'adapter', 'adapter_options', plus `options`), its environment started, with
+    coverage when the run collects it."""
+    adapter = make_adapter(dut, cfg.get("adapter"), {**(cfg.get("adapter_options") or {}), **options})
+    env = Environment(dut, adapter)
+    await env.start()
+    env.coverage = with_coverage(dut, cfg, adapter)
+    return adapter, env
+
+
 @cocotb.test()
 async def test_layer(dut):
     cfg = load_config()
-    adapter = make_adapter(dut, cfg.get("adapter"), cfg.get("adapter_options"))
-    env = Environment(dut, adapter)
+    adapter, env = await started(dut, cfg)
     g = adapter.geometry
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
     dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array")
-    await env.start()
-    env.coverage = with_coverage(dut, cfg, adapter)
     res = await env.check(job, corrupt=cfg.get("corrupt"))
     export_coverage(cfg)
     _log_lines(dut, ["SUMMARY " + job.name, *res.summary_lines()])
@@ -78,12 +85,8 @@ async def test_random_layers(dut):
     summaries = []
     for t in range(trials):
         ins, outs = crossing[(t + cfg.get("cross_offset", 0)) % len(crossing)]
-        opts = dict(cfg.get("adapter_options") or {}, act=ins, wgt=ins, cmd=ins, out=outs, label=f"random{t}")
         if t == 0:
-            adapter = make_adapter(dut, cfg.get("adapter"), opts)
-            env = Environment(dut, adapter)
-            await env.start()
-            env.coverage = with_coverage(dut, cfg, adapter)
+            adapter, env = await started(dut, cfg, act=ins, wgt=ins, cmd=ins, out=outs, label="random")
         else:
             adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
         g = adapter.geometry
@@ -101,10 +104,7 @@ async def test_random_layers(dut):
 @cocotb.test()
 async def test_layer_sequence(dut):
     cfg = load_config()
-    adapter = make_adapter(dut, cfg.get("adapter"), cfg.get("adapter_options"))
-    env = Environment(dut, adapter)
-    await env.start()
-    env.coverage = with_coverage(dut, cfg, adapter)
+    adapter, env = await started(dut, cfg)
     g = adapter.geometry
     reports = []
     for n, spec in enumerate(cfg["sequence"]):
@@ -123,9 +123,7 @@ async def test_layer_sequence(dut):
 @cocotb.test()
 async def test_reset_mid_layer(dut):
     cfg = load_config()
-    adapter = make_adapter(dut, cfg.get("adapter"), {"four_state": True, **(cfg.get("adapter_options") or {})})
-    env = Environment(dut, adapter)
-    await env.start()
+    adapter, env = await started(dut, cfg, four_state=True)
     job = checkpoint_job(cfg["layer"], adapter.geometry)
     cut = LayerChecker(job, log=dut._log.info, streamed=adapter.streamed_psums(job))
     task = cocotb.start_soon(adapter.run_layer(job, cut))
@@ -164,9 +162,7 @@ async def test_invariant_fault(dut):
     back-pressure; for the SRAM invariant the host also writes while a command runs. Reports which RTL
     assertions fired; the pytest side asserts the broken one did."""
     cfg = load_config()
-    adapter = make_adapter(dut, "accel", {"out": cfg.get("out_pause", "random:0.9"), "label": "fault"})
-    env = Environment(dut, adapter)
-    await env.start()
+    adapter, env = await started(dut, cfg, out=cfg.get("out_pause", "random:0.9"), label="fault")
     job = checkpoint_job(cfg["layer"], adapter.geometry)
     checker = LayerChecker(job, log=dut._log.info, streamed=adapter.streamed_psums(job))
     outcome = []
