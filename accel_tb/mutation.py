@@ -147,6 +147,8 @@ def enumerate_mutants(per_module: int, seed: int) -> list[Mutant]:
 
 
 def apply(m: Mutant, rtl_dir: Path) -> None:
+    if m.operator == "none":          # the baseline: the RTL as it is
+        return
     p = rtl_dir / f"{m.module}.v"
     lines = p.read_text().splitlines(keepends=True)
     line = lines[m.line - 1]
@@ -206,6 +208,9 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
     return steps
 
 
+LINT_CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"]]   # as tb/lint
+
+
 def run_mutant(m: Mutant, timeout: int) -> dict:
     """In a child process: apply the mutant to a copy of rtl/, run the ladder, report the first failure."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
@@ -234,13 +239,14 @@ def run_mutant(m: Mutant, timeout: int) -> dict:
 def child(m: Mutant, rtl_dir: Path) -> dict:
     from accel_tb.runner import RunError, run
     for name, kw in ladder(rtl_dir, m.module):
-        if name == "lint":
-            for top in dict.fromkeys([m.module, "core"]):
+        if name == "lint":     # the module alone, and the core with tb/lint's parameter sets
+            for top, params in [(m.module, [])] + [("core", p) for p in LINT_CORE_PARAMS]:
                 r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{rtl_dir / 'include'}", "--top-module", top,
-                                    *sorted(str(p) for p in rtl_dir.glob("*.v"))], capture_output=True, text=True)
+                                    *params, *sorted(str(p) for p in rtl_dir.glob("*.v"))], capture_output=True, text=True)
                 diag = [l for l in (r.stdout + r.stderr).splitlines() if l.startswith("%")]
                 if r.returncode or diag:
-                    return {"verdict": "killed", "by": f"lint ({top}): {diag[0][:160] if diag else r.returncode}"}
+                    return {"verdict": "killed",
+                            "by": f"lint ({top} {' '.join(params)}): {diag[0][:160] if diag else r.returncode}"}
             continue
         tb_dir = kw.pop("tb_dir", None)
         if tb_dir:
@@ -265,6 +271,7 @@ def main(argv=None) -> int:
     ap.add_argument("--modules", default="", help="comma list (default: all)")
     ap.add_argument("--out", default=str(ROOT / "reports" / "mutation"))
     ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument("--only", default="", help="comma list of mutant ids to run (e.g. the survivors of a report)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--rtl", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -276,10 +283,24 @@ def main(argv=None) -> int:
     if args.modules:
         keep = set(args.modules.split(","))
         mutants = [m for m in mutants if m.module in keep]
+    if args.only:
+        keep = set(args.only.split(","))
+        mutants = [m for m in mutants if m.id in keep]
     if args.list:
         for m in mutants:
             print(f"{m.id:<28} {m.original}  ->  {m.mutated}")
         return 0
+    # the unmutated RTL must pass every ladder, or every mutant would count as killed
+    mods = sorted({m.module for m in mutants}, key=MODULES.index)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout),
+                             mods))
+    broken = [b for b in base if b["verdict"] != "survived"]
+    if broken:
+        for b in broken:
+            print(f"error: the unmutated RTL fails the {b['module']} ladder ({b['verdict']}: {b['by']})", file=sys.stderr)
+        return 2
+    print(f"baseline: the unmutated RTL passes all {len(mods)} ladders")
     equivalents = json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.is_file() else {}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

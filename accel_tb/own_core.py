@@ -40,7 +40,7 @@ class AccelCore(CoreAdapter):
     pause generators)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, four_state=False, **options):
+                 label="core", flip_mode=False, four_state=False, scramble=None, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -48,6 +48,8 @@ class AccelCore(CoreAdapter):
                                  max_side=None, multi_tile=True, two_bit=c.a_w % 2 == 0, psum_monitor=True)
         self.rng = seeded_random(label)
         self.pause_kinds = {"act": act, "wgt": wgt, "cmd": cmd, "out": out}
+        # random payload on the write ports while valid is low: on for every paused (stress) run by default
+        self.scramble = scramble if scramble is not None else any(k != "none" for k in self.pause_kinds.values())
         self.monitor_psums = monitor_psums
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
@@ -68,9 +70,10 @@ class AccelCore(CoreAdapter):
         start_clock(d)
         await pulse_reset(d, cycles=3)
         k = self.pause_kinds
-        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng))
-        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng))
-        self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng))
+        junk = self.rng if self.scramble else None
+        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng), scramble=junk)
+        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng), scramble=junk)
+        self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng), scramble=junk)
         out_pause = pauses(k["out"], self.rng)
         self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
         self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
@@ -118,7 +121,10 @@ class AccelCore(CoreAdapter):
         await pulse_reset(self.dut, cycles=3)
 
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
-        """Change the pause generators between layers (the random tests cross them)."""
+        """Change the pause generators between layers (the random tests cross them); scrambled idle payload
+        comes with them."""
+        for src in (self.act, self.wgt, self.cmd):
+            src.scramble = self.rng
         self.act.pause = pauses(act, self.rng)
         self.wgt.pause = pauses(wgt, self.rng)
         self.cmd.pause = pauses(cmd, self.rng)

@@ -59,11 +59,16 @@ class ValidReadySource(BusDriver):
     `first_cycle` / `last_cycle` record when (in clock cycles counted by the source's own edges)."""
     _signals = ["valid", "ready"]
 
-    def __init__(self, entity, name: str, clock, payload: list[str], pause=None, signals: dict | None = None):
+    def __init__(self, entity, name: str, clock, payload: list[str], pause=None, signals: dict | None = None,
+                 scramble: random.Random | None = None):
+        """scramble: an RNG to drive random payload whenever valid is low (a sink must ignore it; the
+        mutation run showed a core that wrote memory on idle cycles survives a source that holds its data)."""
         self._signals = ["valid", "ready", *payload]
         super().__init__(entity, name, clock, **_bus_kwargs(signals))
         self.payload = payload
         self.pause = pause
+        self.scramble = scramble
+        self.widths = {k: len(getattr(self.bus, k)) for k in payload}
         self.accepted = 0
         self.first_cycle = self.last_cycle = None
         self.edge = RisingEdge(clock)
@@ -74,6 +79,7 @@ class ValidReadySource(BusDriver):
         if self.pause is not None:
             while next(self.pause):
                 bus.valid.value = 0
+                self._idle_payload()
                 await self.edge
         for k, v in transaction.items():
             getattr(bus, k).value = v
@@ -85,8 +91,14 @@ class ValidReadySource(BusDriver):
             if ready:
                 break
         bus.valid.value = 0
+        self._idle_payload()
         self.accepted += 1
         self.last_cycle = now_cycle()
+
+    def _idle_payload(self):
+        if self.scramble is not None:
+            for k, w in self.widths.items():
+                getattr(self.bus, k).value = self.scramble.getrandbits(w)
 
     async def send_all(self, items) -> int:
         """Send every item; returns how many. `first_cycle` = the clock edge that took the first of them."""
