@@ -190,7 +190,7 @@ async def test_invariant_fault(dut):
 # constrained-random plan of the coverage closure: each entry (a_bits, layout, pauses in/out, extreme, shape)
 # with None drawn at random; the loop repeats the plan with fresh draws until no bin is left
 CLOSURE_PLAN = [
-    (4, {"act_offset": True, "wgt_offset": True, "acc_offset": True}, ("none", "none"), None, None),
+    (4, {"act_offset": True, "wgt_offset": True, "acc_offset": True}, ("none", "none"), None, ("1tile", "1tile", 4)),
     (4, {"split_ic": True}, ("none", "none"), None, ("2tiles", None, 4)),
     (4, {"empty_command": True, "split_ic": True}, ("none", "random:0.9"), None, ("3tiles", "3tiles", 3)),
     (4, {}, ("none", "none"), "pos", ("2tiles", None, 3)),
@@ -228,7 +228,11 @@ async def test_coverage_closure(dut):
         per_tile = g.rows * (g.a_bits // a_bits)
 
         def draw(v, unit):
-            return {"2tiles": 2 * unit, "3tiles": 3 * unit}.get(v, v) if v else None
+            """'1tile' / '2tiles' / '3tiles': a channel count of that many tiles (the last one partly filled)."""
+            if not v:
+                return None
+            n = int(v[0])
+            return rng.randint((n - 1) * unit + 1, n * unit)
         if shape:
             ic = draw(shape[0], per_tile) or rng.randint(1, 3 * per_tile)
             oc = draw(shape[1], g.cols) or rng.randint(1, 2 * g.cols + 3)

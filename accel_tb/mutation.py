@@ -201,7 +201,7 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
         ("random layers", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_random_layers",
                                config={"trials": 5})),
         ("coverage closure", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_coverage_closure",
-                                  config={"layers": [], "max_trials": 9})),
+                                  config={"layers": [], "max_trials": 27})),
         ("network config", dict(core, parameters=net_cfg.parameters(), testcase="test_layer_sequence",
                                 config={"sequence": [layer(ck4, 24), layer(ck4, 27), layer(ck4, 29)]})),
     ]
