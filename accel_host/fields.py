@@ -78,6 +78,7 @@ COMMAND = Layout("CMD", [
     Field("emit", 1, "the last fold sends the finished sums to the output FIFO"),
     Field("id", 16, "carried with every psum and result of the command"),
     Field("a2", 1, "2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each"),
+    Field("os", 1, "output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
 TAG = Layout("TAG", [

@@ -143,13 +143,16 @@ class Environment:
             raise ValueError(f"{job.name}: {job.a_bits}-bit activations tiled {job.rows}x{job.cols}, the core is "
                              f"{g.rows}x{g.cols} ({tile_rows(g, job.a_bits)} input channels per tile)")
         reason = "not monitored in this run"
+        streamed = a.streamed_psums(job)
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
             kinds = ("psum", "sum", "relu") if monitored else ("relu",)
             if not g.psum_monitor:
                 reason = f"{type(a).__name__} reports outputs only"
-        checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds,
-                               unchecked_reason=reason)
+            elif streamed is not None and not any(streamed):
+                kinds = tuple(k for k in kinds if k != "psum")
+                reason = "the output-stationary dataflow makes no partial sums; its finished sums are checked"
+        checker = LayerChecker(job, log=log or self.log.error, streamed=streamed, kinds=kinds, unchecked_reason=reason)
         if self.coverage is not None:
             self.coverage.layer(job, checker)
         if corrupt:

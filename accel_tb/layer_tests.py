@@ -65,7 +65,8 @@ async def test_layer(dut):
     adapter, env = await started(dut, cfg)
     g = adapter.geometry
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
-    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array")
+    job.meta["dataflow"] = cfg.get("dataflow", "ws")
+    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array ({job.meta['dataflow']})")
     res = await env.check(job, corrupt=cfg.get("corrupt"))
     export_coverage(cfg)
     _log_lines(dut, ["SUMMARY " + job.name, *res.summary_lines()])

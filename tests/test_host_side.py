@@ -74,7 +74,7 @@ def test_chunks_cover_the_layer():
     assert m.groups == [[0, 1, 2]]
     assert m.chunks() == [(0, 4), (4, 4), (8, 2)]
     a = torch.randint(0, 16, (2, 8, 144))
-    assert all(len(m.act_words(a, y0, r)) == 2 * (r + 2) * 12 <= cfg.act_depth for y0, r in m.chunks())
+    assert all(len(m.act_words(a, (y0, r))) == 2 * (r + 2) * 12 <= cfg.act_depth for y0, r in m.chunks())
     assert m.scalesim_cycles() == sum(2 * 3 * 9 * (16 + 8 + r * 10 - 2) for r in (4, 4, 2))
     assert [len(g) for g in WeightStationary(cfg.with_(wgt_depth=20), LayerShape(12, 20, 10, 10)).groups] == [1, 1, 1]
     # the keys of a chunk map back into the whole layer

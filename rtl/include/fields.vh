@@ -2,7 +2,7 @@
 `ifndef ACCEL_FIELDS_VH
 `define ACCEL_FIELDS_VH
 // command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v
-`define CMD_W 116
+`define CMD_W 117
 `define CMD_ACT_BASE_LSB 0
 `define CMD_ACT_BASE_W 16
 `define CMD_ACT_BASE 15:0    // activation SRAM word of input-channel tile 0, padded row 0, column 0
@@ -42,6 +42,9 @@
 `define CMD_A2_LSB 115
 `define CMD_A2_W 1
 `define CMD_A2 115:115    // 2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each
+`define CMD_OS_LSB 116
+`define CMD_OS_W 1
+`define CMD_OS 116:116    // output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each
 
 // tag of each token: sequencer -> tag FIFO -> SFU and the psum_* observation port
 `define TAG_W 63
