@@ -72,7 +72,7 @@ COMMAND = Layout("CMD", [
     Field("pw", 8, "padded row width (input width + 2)"),
     Field("oh", 8, "output rows streamed"),
     Field("ow", 8, "output columns streamed"),
-    Field("n_ic", 8, "input-channel tiles"),
+    Field("n_ic", 10, "input-channel tiles (WS); input-channel steps per kernel position (OS)"),
     Field("relu", 1, "emit max(sum, 0) instead of the sum"),
     Field("clear", 1, "the first fold starts each sum from 0 (else it adds to what is there)"),
     Field("emit", 1, "the last fold sends the finished sums to the output FIFO"),

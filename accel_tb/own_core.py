@@ -7,6 +7,8 @@ valid/ready boundary: activation writes, weight writes, commands, and the output
 """
 from __future__ import annotations
 
+import itertools
+
 import dataclasses
 
 import cocotb
@@ -131,6 +133,12 @@ class AccelCore(CoreAdapter):
         self.ready.stop()
         out_pause = pauses(out, self.rng)
         self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
+
+    def hold_output(self, cycles: int):
+        """Hold out_ready low for the next `cycles` cycles, then keep it high (the output-buffer test)."""
+        self.ready.stop()
+        self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk,
+                                 itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
 
     def layer_mapping(self, job):
         """The job's mapping: job.meta['dataflow'] 'ws' (default), 'os', or 'auto' (the faster by the model)."""

@@ -92,12 +92,13 @@ module core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
     wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first;
+    wire [7:0]       tok_rows;
     sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credits_free(credits_free), .drained(inflight == {CW{1'b0}}), .act_ren(act_ren), .act_raddr(act_raddr),
         .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
         .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
-        .tok_first(tok_first), .idle(seq_idle));
+        .tok_first(tok_first), .tok_rows(tok_rows), .idle(seq_idle));
 
     // ---- memories: the host writes only while the sequencer is idle and no command waits
     wire host_slot = (seq_idle && !q_valid) || (FAULT_INV == 5);
@@ -120,7 +121,7 @@ module core #(
     // A weight word holds a whole tile of either mode: PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W]
     // (the only one used with 4-bit activations), its high weight at WW + the same offset. Row r's payload
     // interleaves them per PE: {high, low} of PE c at [c*2*W_W +: 2*W_W].
-    wire [ROWS*TOK_W-1:0] tok_rows, tok_skewed;
+    wire [ROWS*TOK_W-1:0] tok_lanes, tok_skewed;
     wire [ROWS*A_W-1:0]        arr_a;
     wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_o, arr_f, arr_l;
     wire [ROWS*COLS*2*W_W-1:0] arr_d;
@@ -132,14 +133,17 @@ module core #(
                 assign payload[c*2*W_W +: 2*W_W] = {wgt_rdata[WW + (r*COLS+c)*W_W +: W_W],
                                                     wgt_rdata[(r*COLS+c)*W_W +: W_W]};
             end
-            assign tok_rows[r*TOK_W +: TOK_W] = {
-                payload, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, tok_valid,
-                tok_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
+            // output-stationary: a row past the last block's positions gets no valid token, so it holds no
+            // sum and drains nothing (one tag per position)
+            wire row_valid = tok_valid && (!tok_os || {24'd0, tok_rows} > r);
+            assign tok_lanes[r*TOK_W +: TOK_W] = {
+                payload, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, row_valid,
+                row_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
             assign {arr_d[r*COLS*2*W_W +: COLS*2*W_W], arr_l[r], arr_s[r], arr_m[r], arr_o[r], arr_f[r], arr_v[r],
                     arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
-    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_rows), .out(tok_skewed));
+    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_lanes), .out(tok_skewed));
 
     // output-stationary: a step's weight word holds column c's {high, low} weight at [c*2*W_W +: 2*W_W]; it
     // enters the top of the array skewed like the activations (column c c cycles late), zero otherwise

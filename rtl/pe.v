@@ -24,7 +24,7 @@ module pe #(
     parameter integer PSUM_W    = 16,
     parameter integer COLS      = 8,
     parameter integer COL       = 0,    // which slice of the row payload belongs to this PE
-    parameter integer STUCK_BIT = -1    // fault injection: >= 0 forces that psum bit to 1
+    parameter integer STUCK_BIT = -1    // fault injection: >= 0 forces that bit of the adder's result to 1
 ) (
     input  wire                     clk,
     input  wire                     rst,
@@ -104,10 +104,10 @@ module pe #(
                 up_v_out  <= up_v_in;
             end
             if (os_in && first_in) begin
-                acc       <= valid_in ? sum : {PSUM_W{1'b0}};
+                acc       <= valid_in ? (sum | STUCK_MASK) : {PSUM_W{1'b0}};
                 has_block <= valid_in;
             end else if (os_in && valid_in) begin
-                acc       <= sum;
+                acc       <= sum | STUCK_MASK;
                 has_block <= 1'b1;
             end
         end

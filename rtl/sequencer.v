@@ -41,12 +41,15 @@ module sequencer #(
     output reg              tok_a2,       // the token's activation mode (2-bit when set)
     output reg              tok_os,       // the token's dataflow (output-stationary when set)
     output reg              tok_first,    // output-stationary: the first step of a block, or the flush
+    output reg  [7:0]       tok_rows,     // output-stationary: rows holding a position of this block (the
+                                          // last block may be partial; rows below it must not drain a sum)
     output wire             idle
 );
     localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
     reg [2:0]  state;
     reg [15:0] act_base, act_stride, wgt_base, acc_base, fold;
-    reg [7:0]  pw, oh, ow, n_ic, ox, oy, ic;
+    reg [7:0]  pw, oh, ow, ox, oy;
+    reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
     reg        relu, clr, emit, wsel, a2, last_os;
     reg [15:0] id;
@@ -55,24 +58,25 @@ module sequencer #(
     wire [3:0]  kij       = {2'b00, ki} * 4'd3 + {2'b00, kj};
     wire        last_pos  = (ox == ow - 8'd1) && (oy == oh - 8'd1);
     wire        first_pos = (ox == 8'd0) && (oy == 8'd0);
-    wire        last_fold = (ic == n_ic - 8'd1) && (ki == 2'd2) && (kj == 2'd2);
+    wire        last_fold = (ic == n_ic - 1'b1) && (ki == 2'd2) && (kj == 2'd2);
     wire [15:0] nij       = ({8'd0, oy} + {14'd0, ki}) * {8'd0, pw} + {8'd0, ox} + {14'd0, kj};
     wire [15:0] acc_addr  = acc_base + {8'd0, oy} * {8'd0, ow} + {8'd0, ox};
-    wire [15:0] tile_base = act_base + {8'd0, ic} * act_stride;
-    wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) || (cmd_data[`CMD_N_IC] == 8'd0);
+    wire [15:0] tile_base = act_base + {{(16 - `CMD_N_IC_W){1'b0}}, ic} * act_stride;
+    wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) ||
+                            (cmd_data[`CMD_N_IC] == {`CMD_N_IC_W{1'b0}});
     wire        cmd_os    = cmd_data[`CMD_OS];
     reg  [7:0]  gap;
     wire        issue_ws  = (state == S_RUN) && (credits_free != 16'd0) && (gap == 8'd0);
     wire        preload_next = issue_ws && first_pos && !last_fold;
 
     // ---- output-stationary
-    reg  [11:0] t, t_last;           // step within the block, and the block's last step (9*n_ic - 1)
+    reg  [15:0] t, t_last;           // step within the block, and the block's last step (9*n_ic - 1)
     reg  [7:0]  blk;                 // block
     reg  [7:0]  pend_n, pend_r, pend_blk;   // tags still to push for a released block ...
     reg  [15:0] pend_base, pend_id;         // ... of this command (the next one may start meanwhile)
     reg         pend_relu;
     wire        pushing   = (pend_r != pend_n);
-    wire        releases  = (t == 12'd0) && (blk != 8'd0);   // this step's first flag frees block blk-1
+    wire        releases  = (t == 16'd0) && (blk != 8'd0);   // this step's first flag frees block blk-1
     wire        room      = (credits_free >= ROWS[15:0]) && !pushing;
     wire        issue_os  = (state == S_OS) && (!releases || room);
     wire        flush     = (state == S_FLUSH) && room;
@@ -81,9 +85,9 @@ module sequencer #(
     assign cmd_ready = (state == S_IDLE) && (cmd_os == last_os || drained);
     assign idle      = (state == S_IDLE);
     assign act_ren   = issue_ws || issue_os;
-    assign act_raddr = (state == S_OS) ? act_base + {8'd0, blk} * act_stride + {4'd0, t} : tile_base + nij;
+    assign act_raddr = (state == S_OS) ? act_base + {8'd0, blk} * act_stride + t : tile_base + nij;
     assign wgt_ren   = (state == S_PRE) || preload_next || issue_os;
-    assign wgt_raddr = (state == S_OS) ? wgt_base + {4'd0, t}
+    assign wgt_raddr = (state == S_OS) ? wgt_base + t
                      : (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
     assign tag_push  = issue_ws || pushing;
     assign reserve   = issue_ws ? 8'd1
@@ -94,7 +98,7 @@ module sequencer #(
     assign tag[`TAG_ACC_ADDR] = pushing ? os_addr : acc_addr;
     assign tag[`TAG_NIJ]      = pushing ? {8'd0, pend_r} : nij;
     assign tag[`TAG_KIJ]      = pushing ? 4'hF : kij;          // 15 marks a finished output-stationary sum
-    assign tag[`TAG_IC]       = pushing ? pend_blk : ic;
+    assign tag[`TAG_IC]       = pushing ? pend_blk : ic[7:0];   // WS mappings keep n_ic <= 255
     assign tag[`TAG_CLEAR]    = pushing ? 1'b1 : clr && (fold == 16'd0);
     assign tag[`TAG_LAST]     = pushing ? 1'b1 : emit && last_fold;
     assign tag[`TAG_RELU]     = pushing ? pend_relu : relu;
@@ -111,6 +115,7 @@ module sequencer #(
             tok_a2    <= 1'b0;
             tok_os    <= 1'b0;
             tok_first <= 1'b0;
+            tok_rows  <= ROWS[7:0];
             gap       <= 8'd0;
             pend_n    <= 8'd0;
             pend_r    <= 8'd0;
@@ -121,7 +126,8 @@ module sequencer #(
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
             tok_a2    <= a2;
             tok_os    <= issue_os || flush;
-            tok_first <= (issue_os && t == 12'd0) || flush;
+            tok_first <= (issue_os && t == 16'd0) || flush;
+            tok_rows  <= (state == S_OS && blk == oh - 8'd1) ? last_rows : ROWS[7:0];
             if (pushing) pend_r <= pend_r + 8'd1;
             if ((issue_os && releases) || flush) begin
                 pend_blk  <= blk - 8'd1;
@@ -147,9 +153,9 @@ module sequencer #(
                     id         <= cmd_data[`CMD_ID];
                     a2         <= cmd_data[`CMD_A2];
                     last_os    <= cmd_os;
-                    ox <= 8'd0; oy <= 8'd0; ic <= 8'd0; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
-                    t <= 12'd0; blk <= 8'd0;
-                    t_last <= {4'd0, cmd_data[`CMD_N_IC]} * 12'd9 - 12'd1;
+                    ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
+                    t <= 16'd0; blk <= 8'd0;
+                    t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
                     // a command with nothing to stream is dropped
                     state <= cmd_empty ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
@@ -167,7 +173,7 @@ module sequencer #(
                             if (ki != 2'd2) ki <= ki + 2'd1;
                             else begin
                                 ki <= 2'd0;
-                                ic <= ic + 8'd1;
+                                ic <= ic + 1'b1;
                             end
                         end
                         if (last_fold) state <= S_IDLE;
@@ -180,11 +186,11 @@ module sequencer #(
                 end
                 S_OS: if (issue_os) begin
                     if (t == t_last) begin
-                        t   <= 12'd0;
+                        t   <= 16'd0;
                         blk <= blk + 8'd1;
                         if (blk == oh - 8'd1) state <= S_FLUSH;
                     end else begin
-                        t <= t + 12'd1;
+                        t <= t + 16'd1;
                     end
                 end
                 S_FLUSH: if (flush) state <= S_IDLE;   // pend_blk above took blk - 1, the last block

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..config import CoreConfig, sum_bound
 from ..cycles import os_chunk_cycles
+from ..fields import COMMAND
 from ..packing import pack_rows
 from .base import LayerShape, MappingError
 from .ws import Command, Issued, Layout, ceil_div
@@ -59,8 +60,8 @@ class OutputStationary:
         if self.T < 2 * cfg.rows - 1:
             raise MappingError(f"layer {s}: {self.T} steps per block; output-stationary needs at least "
                                f"{2 * cfg.rows - 1} (the drain of a block overlaps the next)")
-        if self.steps > 255 or self.blocks > 255 * 1000:
-            raise MappingError(f"layer {s}: {self.steps} channel steps exceed the command's 8-bit field")
+        if self.steps > (1 << COMMAND.widths["n_ic"]) - 1:
+            raise MappingError(f"layer {s}: {self.steps} channel steps exceed the command's n_ic field")
         bound = sum_bound(self.steps * self.lanes, self.a_bits, cfg.w_w)
         if bound >= 1 << (cfg.psum_w - 1):
             raise MappingError(f"layer {s}: output-stationary sums may reach {bound}; each PE keeps a whole sum, "
@@ -172,6 +173,7 @@ class OutputStationary:
                    for g in self.groups for b0, nb in self.chunks())
 
     def scalesim_cycles(self) -> int:
-        """SCALE-Sim's output-stationary estimate per block: T + 2R + C - 2... folds not overlapped."""
+        """SCALE-Sim's output-stationary estimate: T + 2R + C - 2 cycles per block and output-channel tile,
+        blocks not overlapped (fill, T steps, drain)."""
         r, c = self.cfg.rows, self.cfg.cols
         return self.n_oc * self.blocks * (self.T + 2 * r + c - 2)
