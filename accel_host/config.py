@@ -31,6 +31,8 @@ class CoreConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or not 2 <= v <= 1 << 16:
                 raise ConfigError(f"{name}={v}: must be an integer in 2..65536 (16-bit addresses)")
+        if self.acc_w < self.psum_w:
+            raise ConfigError(f"acc_w={self.acc_w} < psum_w={self.psum_w}: the accumulator must hold at least a psum")
         if self.out_depth < 3:
             raise ConfigError(f"out_depth={self.out_depth}: the SFU needs room for 2 results in flight, at least 3")
 
@@ -69,10 +71,12 @@ def signed_bits(bound: int) -> int:
 
 
 def for_network(shapes, rows: int = 8, cols: int = 8, a_w: int = 4, w_w: int = 4, cmd_depth: int = 256,
-                max_chunk_positions: int | None = None) -> CoreConfig:
+                max_chunk_positions: int | None = None, output_stationary: bool = True) -> CoreConfig:
     """A configuration that runs every layer of `shapes` (LayerShape list) in one chunk of output rows per
     layer, its whole weights held at once: memory depths rounded up to powers of two, ACC_W from the widest
-    layer's sum bound, PSUM_W from one tile's bound."""
+    layer's sum bound, PSUM_W from one tile's bound -- or, with output_stationary, from the widest whole sum,
+    since each PE then keeps an entire output (the output-stationary activation layout, 9x larger, is
+    chunked by its mapping within the same memories)."""
     from .mapping.ws import ceil_div  # noqa: PLC0415 (mapping imports config)
 
     def pow2(n):
@@ -87,6 +91,8 @@ def for_network(shapes, rows: int = 8, cols: int = 8, a_w: int = 4, w_w: int = 4
         acc = max(acc, positions)
         acc_bound = max(acc_bound, sum_bound(n_ic * rows, a_w, w_w))
     psum_w = max(16, signed_bits(rows * ((1 << a_w) - 1) * (1 << (w_w - 1))))
+    if output_stationary:
+        psum_w = max(psum_w, signed_bits(acc_bound))
     return CoreConfig(rows=rows, cols=cols, a_w=a_w, w_w=w_w, psum_w=psum_w,
-                      acc_w=max(16, signed_bits(acc_bound)), act_depth=min(1 << 16, pow2(act)),
+                      acc_w=max(16, psum_w, signed_bits(acc_bound)), act_depth=min(1 << 16, pow2(act)),
                       wgt_depth=min(1 << 16, pow2(wgt)), acc_depth=min(1 << 16, pow2(acc)), cmd_depth=cmd_depth)

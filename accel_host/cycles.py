@@ -36,3 +36,18 @@ def check_bound(measured: float, bound: float, what: str) -> str | None:
     if measured <= bound:
         return None
     return f"{what}: {measured:.0f} cycles exceed the design's bound of {bound:.0f} (+{measured - bound:.0f})"
+
+
+def os_chunk_cycles(cfg: CoreConfig, steps: int, commands: int, last_rows: int) -> int:
+    """Output-stationary (rtl/sequencer.v, pe.v), per chunk of commands queued back to back, from the first
+    command's acceptance to the last result's transfer:
+
+        commands * (steps + 2) - 1 + 2 * (last_rows - 1) + COLS + 5
+
+    - steps: blocks x 9 x channel steps per command, one token per cycle (a block's drain overlaps the next
+      block's steps); 2 more per command: the sequencer accepts it, and flushes its last block;
+    - 2 * (last_rows - 1): the last block's row r starts r cycles late (the skew) and its sum then climbs r
+      rows of the drain chain;
+    - COLS + 5: the token register, the column skew, the load into the chain, the OFIFO, the SFU's read and
+      add, the output FIFO."""
+    return commands * (steps + 2) - 1 + 2 * (last_rows - 1) + cfg.cols + 5

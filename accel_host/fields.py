@@ -72,12 +72,13 @@ COMMAND = Layout("CMD", [
     Field("pw", 8, "padded row width (input width + 2)"),
     Field("oh", 8, "output rows streamed"),
     Field("ow", 8, "output columns streamed"),
-    Field("n_ic", 8, "input-channel tiles"),
+    Field("n_ic", 10, "input-channel tiles (WS); input-channel steps per kernel position (OS)"),
     Field("relu", 1, "emit max(sum, 0) instead of the sum"),
     Field("clear", 1, "the first fold starts each sum from 0 (else it adds to what is there)"),
     Field("emit", 1, "the last fold sends the finished sums to the output FIFO"),
     Field("id", 16, "carried with every psum and result of the command"),
     Field("a2", 1, "2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each"),
+    Field("os", 1, "output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
 TAG = Layout("TAG", [

@@ -272,6 +272,7 @@ class LayerChecker:
                    "duplicates": sb.duplicates, "unexpected": sb.unexpected, "reports": sb.reports[:20]}
                for k, sb in self.scoreboards.items()}
         rep["not_provided"] = self.not_provided
+        rep["not_checked"] = {k: self.unchecked_reason for k in self.not_monitored}
         if self.assertions is not None:
             rep["rtl_assertions"] = {"checked": self.assertions[1], "fired": self.assertions[0]}
         if self.x_seen is not None:

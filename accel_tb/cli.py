@@ -42,6 +42,8 @@ def _common(ap: argparse.ArgumentParser, layer_default=27):
     ap.add_argument("--corrupt", choices=CORRUPT_KINDS, default=None,
                     help="negative test: corrupt one expected value of this kind (the run must FAIL)")
     ap.add_argument("--report", default=None, help="write the JSON report here")
+    ap.add_argument("--dataflow", default="ws", choices=("ws", "os", "auto"),
+                    help="weight-stationary (default), output-stationary, or the faster by the cycle model")
 
 
 def _layer_job_config(args, rows: int | None, cols: int | None):
@@ -106,12 +108,12 @@ def main_run(argv=None) -> int:
         cols = 8 if args.cols is None else args.cols
         inputs.check_array(rows, cols)
         job_cfg, shape, rows, cols, a_bits = _layer_job_config(args, rows, cols)
-        cfg = inputs.layer_core_config(shape, rows, cols, a_bits)
+        cfg = inputs.layer_core_config(shape, rows, cols, a_bits, args.dataflow)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     report = _report_path(args)
-    config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report)}
+    config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report), "dataflow": args.dataflow}
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
                      parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config, waves=args.waves,

@@ -3,7 +3,8 @@
 Coverpoints (all bins must be hit; `make coverage` prints them):
   core.layer.*      input/output-channel tile counts, activation mode, activation and weight extremes
   core.cmd.*        command fields: non-zero bases, clear/emit off (chains), the empty command, ReLU, 2-bit mode,
-                    a mode switch between consecutive commands
+                    a mode switch between consecutive commands; the dataflow (WS/OS) crossed with the mode,
+                    a switch WS -> OS and OS -> WS, output-stationary commands of 1, 2 and 3+ blocks
   core.psum.*       every kernel position x the class of the output position it feeds (corner, edge, interior);
                     psum sign and magnitude (small, or at least a quarter of one tile's bound)
   core.sum.*        sums by sign and by their share of the proven accumulator bound (at least half of it)
@@ -53,8 +54,24 @@ def sample_layer(job):
 @CoverPoint("core.cmd.relu", xf=lambda c, prev: c.relu, bins=[0, 1])
 @CoverPoint("core.cmd.a2", xf=lambda c, prev: c.a2, bins=[0, 1])
 @CoverPoint("core.cmd.mode_switch", xf=lambda c, prev: prev is not None and prev.a2 != c.a2, bins=[True])
+@CoverPoint("core.cmd.dataflow", xf=lambda c, prev: "os" if c.os else "ws", bins=["ws", "os"])
+@CoverCross("core.cmd.dataflow_x_a2", items=["core.cmd.dataflow", "core.cmd.a2"])
+@CoverPoint("core.cmd.dataflow_switch", xf=lambda c, prev: _switch(prev, c), bins=["ws -> os", "os -> ws"])
+@CoverPoint("core.cmd.os_blocks", xf=lambda c, prev: _os_blocks(c), bins=["1", "2", "3+"])
 def sample_command(cmd, prev):
     pass
+
+
+def _switch(prev, c):
+    """'ws -> os' / 'os -> ws' when consecutive commands change the dataflow (the core must drain first)."""
+    if prev is None or prev.os == c.os:
+        return None
+    return "ws -> os" if c.os else "os -> ws"
+
+
+def _os_blocks(c):
+    """Blocks of ROWS output positions in an output-stationary command (its oh field); None for WS."""
+    return _tiles(c.oh) if c.os and c.oh else None
 
 
 def _psum_bin(v, tile_bound):

@@ -60,12 +60,13 @@ def folder_job(path: str) -> LayerJob:
 
 def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max_side: int = 5,
                relu: bool | None = None, name: str = "random", extreme: str | None = None,
-               shape: tuple | None = None) -> LayerJob:
-    """A random layer; extreme 'pos' / 'neg' makes every activation maximal and output channel 0's weights
-    all 7 / all -8, so its sums reach 7/8 / all of the proven accumulator bound."""
+               shape: tuple | None = None, min_ic: int = 1) -> LayerJob:
+    """A random layer of at least min_ic input channels; extreme "pos" / "neg" makes every activation
+    maximal and output channel 0's weights all 7 / all -8, so its sums reach 7/8 / all of the proven
+    accumulator bound."""
     a_bits = a_bits or geometry.a_bits
     rows, cols, w_bits = tile_rows(geometry, a_bits), geometry.cols, geometry.w_bits
-    ic = rng.randint(1, max_tiles * rows + 3)
+    ic = rng.randint(min_ic, max(min_ic, max_tiles * rows + 3))
     oc = rng.randint(1, max_tiles * cols + 3)
     side = rng.randint(1, max_side)
     if shape:
@@ -82,6 +83,13 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
         w[0] = wmax if extreme == "pos" else -wmax - 1
     relu = bool(rng.getrandbits(1)) if relu is None else relu
     return job_from_ints(f"{name} {ic}->{oc} on {side}x{side}", a, w, rows, cols, relu=relu, a_bits=a_bits)
+
+
+def os_min_channels(geometry, a_bits: int) -> int:
+    """The fewest input channels an output-stationary layer may have on this array: a block runs 9 steps
+    per channel step and needs at least 2 * ROWS - 1 of them (accel_host.mapping.os)."""
+    lanes = geometry.a_bits // a_bits
+    return lanes * -(-(2 * geometry.rows - 1) // 9)
 
 
 @dataclass
@@ -143,13 +151,16 @@ class Environment:
             raise ValueError(f"{job.name}: {job.a_bits}-bit activations tiled {job.rows}x{job.cols}, the core is "
                              f"{g.rows}x{g.cols} ({tile_rows(g, job.a_bits)} input channels per tile)")
         reason = "not monitored in this run"
+        streamed = a.streamed_psums(job)
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
             kinds = ("psum", "sum", "relu") if monitored else ("relu",)
             if not g.psum_monitor:
                 reason = f"{type(a).__name__} reports outputs only"
-        checker = LayerChecker(job, log=log or self.log.error, streamed=a.streamed_psums(job), kinds=kinds,
-                               unchecked_reason=reason)
+            elif streamed is not None and not any(streamed):
+                kinds = tuple(k for k in kinds if k != "psum")
+                reason = "the output-stationary dataflow makes no partial sums; its finished sums are checked"
+        checker = LayerChecker(job, log=log or self.log.error, streamed=streamed, kinds=kinds, unchecked_reason=reason)
         if self.coverage is not None:
             self.coverage.layer(job, checker)
         if corrupt:

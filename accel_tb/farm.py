@@ -55,6 +55,7 @@ def chunk_key(config: dict, params: dict, images: list[int]) -> str:
         "layers": config.get("layers"),
         "data": _file_hash(sorted(Path(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir") else "samples",
         "corrupt_layer": config.get("corrupt_layer"),
+        "dataflow": [config.get("dataflow"), config.get("compare")],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 

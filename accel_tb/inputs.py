@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accel_host.config import ConfigError, CoreConfig, for_network
-from accel_host.mapping import LayerShape, MappingError, WeightStationary
+from accel_host.mapping import LayerShape, MappingError
 
 
 class InputError(ValueError):
@@ -76,17 +76,18 @@ def check_folder(path: str, rows: int | None = None, cols: int | None = None):
     return v
 
 
-def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4) -> CoreConfig:
+def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4, dataflow: str = "ws") -> CoreConfig:
     """The default core (the README's numbers) when the layer fits it, else one sized for the layer."""
+    from accel_host.mapping import mapping  # noqa: PLC0415
     try:
         cfg = CoreConfig(rows=rows, cols=cols)
-        WeightStationary(cfg, shape, a_bits)
+        mapping(cfg, shape, a_bits, dataflow)
         return cfg
     except MappingError:
         pass
     try:
         cfg = for_network([shape], rows, cols, cmd_depth=4)
-        WeightStationary(cfg, shape, a_bits)
+        mapping(cfg, shape, a_bits, dataflow)
         return cfg
     except (MappingError, ConfigError) as e:
         raise InputError(f"layer {shape} cannot run on a {rows}x{cols} core: {e}") from None

@@ -2,26 +2,30 @@
 
   test_layer          a checkpoint's layer for one or more images, or a course folder's vectors (replay)
   test_random_layers  random layers (channel counts not multiples of the array, several tiles, extreme
-                      values), pause generators crossed on every valid/ready boundary; a_bits 2: 2-bit mode
+                      values), pause generators crossed on every valid/ready boundary; a_bits 2: 2-bit mode;
+                      dataflow 'ws', 'os', or 'alternate' (WS and OS in turn, no reset between)
   test_layer_sequence several checkpoint layers one after another on one core (e.g. 2-bit, 4-bit, 2-bit:
-                      the mode switches per command), without reset or with one between layers
+                      the mode switches per command; a spec's 'dataflow' switches WS/OS), without reset or
+                      with one between layers
+  test_output_buffer_fills with the output held, the output FIFO fills to OUT_DEPTH, then nothing is lost
   test_reset_mid_layer a layer cut off by a reset while it runs, then a clean layer (4-state checked)
   test_no_reset       negative: the core never reset must show X on its outputs (the 4-state check fires)
   test_invariant_fault negative: with a FAULT_INV build, the RTL assertion of that invariant must fire
   test_coverage_closure the checkpoint layers, then constrained-random layers (shapes, values, command
                       layouts, pauses) until every functional-coverage bin is hit; exports the coverage
 Configuration keys: adapter / adapter_options, layer (checkpoint, layer, images, data_dir) or golden (a
-folder), corrupt (negative test: the kind whose expectation to corrupt), report (JSON path), trials.
+folder), dataflow ('ws', 'os' or 'auto'), corrupt (negative test: the kind whose expectation to corrupt),
+report (JSON path), trials.
 """
 from __future__ import annotations
 
 import itertools
 
 import cocotb
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from .checker import LayerChecker
-from .env import Environment, checkpoint_job, folder_job, make_adapter, random_job, write_report
+from .env import Environment, checkpoint_job, folder_job, make_adapter, os_min_channels, random_job, write_report
 from .ports import PAUSE_KINDS
 from .runner import load_config
 from .sim import seeded_random
@@ -65,7 +69,8 @@ async def test_layer(dut):
     adapter, env = await started(dut, cfg)
     g = adapter.geometry
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
-    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array")
+    job.meta["dataflow"] = cfg.get("dataflow", "ws")
+    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array ({job.meta['dataflow']})")
     res = await env.check(job, corrupt=cfg.get("corrupt"))
     export_coverage(cfg)
     _log_lines(dut, ["SUMMARY " + job.name, *res.summary_lines()])
@@ -91,7 +96,12 @@ async def test_random_layers(dut):
             adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
         g = adapter.geometry
         a_bits = cfg.get("a_bits") or g.a_bits
-        job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit, in {ins}, out {outs})")
+        dataflow = cfg.get("dataflow", "ws")
+        if dataflow == "alternate":
+            dataflow = ("ws", "os")[t % 2]
+        job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
+                         min_ic=os_min_channels(g, a_bits) if dataflow == "os" else 1)
+        job.meta["dataflow"] = dataflow
         res = await env.check(job)
         line = " | ".join(res.summary_lines())
         dut._log.info(f"{job.name}: {line}")
@@ -112,8 +122,9 @@ async def test_layer_sequence(dut):
             await adapter.reset()
             dut._log.info("reset between layers")
         job = checkpoint_job(spec, g)
+        job.meta["dataflow"] = spec.get("dataflow", cfg.get("dataflow", "ws"))
         res = await env.check(job)
-        _log_lines(dut, [f"SUMMARY {n}: {job.name}", *res.summary_lines()])
+        _log_lines(dut, [f"SUMMARY {n}: {job.name} ({job.meta['dataflow']})", *res.summary_lines()])
         reports.append(res.report())
         res.checker.assert_clean()
     export_coverage(cfg)
@@ -139,6 +150,33 @@ async def test_reset_mid_layer(dut):
     rep["busy_when_reset"] = busy
     write_report(cfg.get("report"), rep)
     res.checker.assert_clean()
+
+
+@cocotb.test()
+async def test_output_buffer_fills(dut):
+    """Design property: with out_ready held low the core fills its output FIFO to OUT_DEPTH results (the SFU
+    takes a vector only with room for two results, itself and the one in flight) and then waits; once ready
+    returns every value is still checked once."""
+    cfg = load_config()
+    adapter, env = await started(dut, cfg)
+    hold = int(cfg.get("hold", 1500))
+    adapter.hold_output(hold)
+    peak = []
+
+    async def watch():
+        for _ in range(hold):
+            await ReadOnly()
+            peak.append(int(dut.out_count.value))
+            await RisingEdge(dut.clk)
+    watcher = cocotb.start_soon(watch())
+    res = await env.check(checkpoint_job(cfg["layer"], adapter.geometry))
+    await watcher
+    depth = adapter.cfg.out_depth
+    rep = res.report()
+    rep.update(peak=max(peak), out_depth=depth, full_cycles=sum(p == depth for p in peak))
+    write_report(cfg.get("report"), rep)
+    res.checker.assert_clean()
+    assert max(peak) == depth, f"output FIFO filled to {max(peak)} of {depth} entries while the output was held"
 
 
 @cocotb.test()
@@ -176,7 +214,7 @@ async def test_invariant_fault(dut):
 
     cocotb.start_soon(run())
     if cfg.get("host_write_while_busy"):
-        while not (int(dut.busy.value) and int(dut.u_seq.issue.value)):
+        while not (int(dut.busy.value) and int(dut.issue.value)):
             await RisingEdge(dut.clk)
         dut.act_wr_addr.value, dut.act_wr_data.value, dut.act_wr_valid.value = 0, 0, 1
         await RisingEdge(dut.clk)
@@ -187,8 +225,8 @@ async def test_invariant_fault(dut):
     write_report(cfg.get("report"), {"fired": fired, "checker_errors": checker.errors, "layer": outcome})
 
 
-# constrained-random plan of the coverage closure: each entry (a_bits, layout, pauses in/out, extreme, shape)
-# with None drawn at random; the loop repeats the plan with fresh draws until no bin is left
+# constrained-random plan of the coverage closure: each entry (a_bits, layout (its key 'os': output-stationary),
+# pauses in/out, extreme, shape) with None drawn at random; the loop repeats the plan with fresh draws until no bin is left
 CLOSURE_PLAN = [
     (4, {"act_offset": True, "wgt_offset": True, "acc_offset": True}, ("none", "none"), None, ("1tile", "1tile", 4)),
     (4, {"split_ic": True}, ("none", "none"), None, ("2tiles", None, 4)),
@@ -199,6 +237,11 @@ CLOSURE_PLAN = [
     (2, {}, ("none", "none"), "pos", ("2tiles", None, 3)),
     (2, {"split_ic": True}, ("none", "random:0.9"), "neg", ("2tiles", "3tiles", 4)),
     (4, {}, ("none", "random:0.9"), None, (None, "3tiles", 5)),
+    # output-stationary (layout key 'os'): 1, 2 and 3+ blocks of ROWS positions, both modes, between WS layers
+    (4, {"os": True}, ("random", "bursty"), "pos", ("2tiles", None, 2)),
+    (4, {}, ("none", "none"), None, ("2tiles", None, 3)),
+    (2, {"os": True}, ("none", "random:0.9"), None, ("2tiles", "2tiles", 3)),
+    (4, {"os": True}, ("bursty", "random"), "neg", ("2tiles", "3tiles", 5)),
 ]
 
 
@@ -243,8 +286,10 @@ async def test_coverage_closure(dut):
                         split_ic=bool(lay.get("split_ic")), empty_command=bool(lay.get("empty_command")))
         adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
         job = random_job(rng, g, a_bits, max_side=5, extreme=extreme, shape=shape,
-                         name=f"closure {trial} ({a_bits}-bit, {layout}, in {ins}, out {outs}, extreme {extreme})")
+                         name=f"closure {trial} ({a_bits}-bit, {'os' if lay.get('os') else layout}, in {ins}, "
+                              f"out {outs}, extreme {extreme})")
         job.meta["layout"] = layout
+        job.meta["dataflow"] = "os" if lay.get("os") else "ws"
         res = await env.check(job)
         dut._log.info(f"{job.name}: " + " | ".join(res.summary_lines()))
         res.checker.assert_clean()

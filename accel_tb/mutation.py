@@ -14,9 +14,10 @@ Comments, declarations, the simulation-only checks (`ifndef SYNTHESIS) and the f
 mutated. Sites are sampled per module with --seed, at most --per-module each.
 
 Each mutant runs the regression's cheapest tests first, all under Icarus, and stops at the first failure:
-lint (verilator -Wall, as tb/lint), the module's block test, layer 27 (4-bit), the 2a4w layer 27 (2-bit), random layers with crossed pauses,
-the coverage closure (every command layout), and layers 24, 27, 29 on the network configuration (ACC_W and
-memories derived from the network). A mutant that hangs is stopped after --timeout seconds (timeout: the
+lint (verilator -Wall, as tb/lint), the module's block test, layer 27 (4-bit), the 2a4w layer 27 (2-bit),
+layer 27 output-stationary (both modes), the output buffer filled under back-pressure, random layers with
+crossed pauses, random layers alternating WS and OS, the coverage closure (every command layout), and layers
+24, 27, 29 on the network configuration (ACC_W and memories derived from the network). A mutant that hangs is stopped after --timeout seconds (timeout: the
 regression notices it too). Verdicts: killed, timeout, survived, invalid (does not compile), equivalent
 (listed with its reason in docs/mutation_equivalents.json). Writes OUT/mutation.json and prints a table per
 module.
@@ -198,8 +199,15 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
     steps += [
         ("layer27 4-bit", dict(core, parameters=base, testcase="test_layer", config={"layer": layer(ck4, 27)})),
         ("layer27 2-bit", dict(core, parameters=base, testcase="test_layer", config={"layer": layer(ck2, 27)})),
+        ("layer27 OS", dict(core, parameters=base, testcase="test_layer_sequence",
+                            config={"sequence": [dict(layer(ck4, 27), dataflow="os"),
+                                                 dict(layer(ck2, 27), dataflow="os")]})),
+        ("output buffer", dict(core, parameters=base, testcase="test_output_buffer_fills",
+                               config={"layer": layer(ck4, 29)})),
         ("random layers", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_random_layers",
                                config={"trials": 5})),
+        ("random WS/OS", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_random_layers",
+                              config={"trials": 4, "dataflow": "alternate", "cross_offset": 5})),
         ("coverage closure", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_coverage_closure",
                                   config={"layers": [], "max_trials": 27})),
         ("network config", dict(core, parameters=net_cfg.parameters(), testcase="test_layer_sequence",
@@ -313,7 +321,8 @@ def main(argv=None) -> int:
         bar = None
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for res in pool.map(lambda m: run_mutant(m, args.timeout), mutants):
-            key = f"{res['module']}:{res['line']}:{res['original']} -> {res['mutated']}"
+            # keyed by module and text, not line: an edit elsewhere in the file keeps the argument attached
+            key = f"{res['module']}:{res['original']} -> {res['mutated']}"
             if res["verdict"] == "survived" and key in equivalents:
                 res["verdict"], res["by"] = "equivalent", equivalents[key]
             results.append(res)

@@ -38,6 +38,14 @@ class CollectingChecker(LayerChecker):
         self.got[image, oc_tile * c:(oc_tile + 1) * c, o_nij] = torch.tensor(values)
 
 
+def dict_job(job, dataflow):
+    """The same job in another dataflow (a shallow copy with its own meta)."""
+    import copy
+    other = copy.copy(job)
+    other.meta = {**job.meta, "dataflow": dataflow}
+    return other
+
+
 def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=None) -> str:
     bad = (got != exp).nonzero().tolist()
     n, c, y, x = bad[0]
@@ -89,11 +97,29 @@ async def test_network(dut):
             relu = bool(nxt) and isinstance(nxt[0], torch.nn.ReLU)
             job = job_from_ints(f"features[{step.index}]", a_int, step.w_int, tile_rows(g, step.conv.a_bit), g.cols,
                                 relu=relu, a_bits=step.conv.a_bit, psums=False)
+            job.meta["dataflow"] = cfg.get("dataflow", "auto")
             checker = CollectingChecker(job, log=dut._log.error, max_reports=3)
             if step.index == cfg.get("corrupt_layer"):
                 corrupt_weight_tile(job)
                 dut._log.warning(f"NEGATIVE TEST: one weight of features[{step.index}] corrupted (PE row 2, col 5)")
             t0 = time.perf_counter()
+            both = {}
+            if cfg.get("compare"):
+                # the dataflow not chosen runs the same layer first (checked the same way), for its cycles
+                chosen = adapter.layer_mapping(job).name
+                for other in (d for d in ("ws", "os") if d != chosen):
+                    try:
+                        adapter.layer_mapping(dict_job(job, other))
+                    except Exception as e:  # noqa: BLE001 -- the other dataflow may not fit this layer
+                        both[other] = {"cycles": None, "model": None, "why": str(e)}
+                        continue
+                    side = CollectingChecker(job, log=dut._log.error, max_reports=3)
+                    await adapter.run_layer(dict_job(job, other), side)
+                    if side.errors:
+                        problems.append(f"features[{step.index}] in {other}: " +
+                                        "; ".join(sb.summary() for sb in side.scoreboards.values()))
+                    both[other] = {"cycles": sum(adapter.stats["compute_cycles"]) / n_img,
+                                   "model": adapter.stats["model_cycles"]}
             await adapter.run_layer(job, checker)
             oc, h, w = job.out_channels, job.height, job.width
             got = checker.got[:, :oc].reshape(n_img, oc, h, w)
@@ -109,7 +135,9 @@ async def test_network(dut):
                 dut._log.info(f"features[{step.index}] {tuple(a_int.shape[1:])} -> {tuple(got.shape[1:])}: "
                               f"{exp.numel()} outputs bit-exact ({time.perf_counter() - t0:.1f} s)")
             st = adapter.stats
-            stats[step.index] = {"index": step.index, "a_bits": job.a_bits, "in_channels": job.in_channels,
+            both[st["dataflow"]] = {"cycles": sum(st["compute_cycles"]) / n_img, "model": st["model_cycles"]}
+            stats[step.index] = {"index": step.index, "a_bits": job.a_bits, "dataflow": st["dataflow"],
+                                 "dataflows": both, "in_channels": job.in_channels,
                                  "out_channels": oc,
                                  "height": h, "width": w, "chunks": st["chunks"], "macs_per_image": job.macs,
                                  "ideal_cycles": st["ideal_cycles"], "scalesim_cycles": st["scalesim_cycles"],
@@ -165,8 +193,9 @@ def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
         s = stats[idx]
         cyc = sum(s["compute_cycles"]) / n_img
         act = sum(s["act_load_cycles"]) / n_img
-        rows.append({**{k: s[k] for k in ("index", "a_bits", "in_channels", "out_channels", "height", "width", "chunks",
-                                          "macs_per_image", "ideal_cycles", "scalesim_cycles", "model_cycles")},
+        rows.append({**{k: s[k] for k in ("index", "a_bits", "dataflow", "dataflows", "in_channels", "out_channels",
+                                          "height", "width", "chunks", "macs_per_image", "ideal_cycles",
+                                          "scalesim_cycles", "model_cycles")},
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # counting the host's memory writes too (weights are written once per run)
                      "utilization_with_loads": s["ideal_cycles"] / (cyc + act + s["wgt_load_cycles"] / n_img),
@@ -207,15 +236,28 @@ def print_report(log, rep):
     c = rep["core"]
     log(f"core {rep['array']}: ACC_W={c['acc_w']} PSUM_W={c['psum_w']} ACT_DEPTH={c['act_depth']} "
         f"WGT_DEPTH={c['wgt_depth']} ACC_DEPTH={c['acc_depth']} (derived from the layers)")
-    log(f"{'layer':>6} {'a':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'model':>9} {'ideal':>9} {'util':>7} "
-        f"{'SCALE-Sim':>10} {'act ld':>7} {'wgt ld':>7} {'util+ld':>7}")
+    compare = any(len(r.get("dataflows", {})) > 1 for r in rep["layers"])
+    log(f"{'layer':>6} {'a':>2} {'df':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'model':>9} {'ideal':>9} {'util':>7} "
+        f"{'SCALE-Sim':>10} {'act ld':>7} {'wgt ld':>7} {'util+ld':>7}"
+        + (f" {'WS cycles':>9} {'WS model':>9} {'OS cycles':>9} {'OS model':>9}  winner" if compare else ""))
     for r in rep["layers"]:
         shape = f"{r['in_channels']}->{r['out_channels']}@{r['height']}x{r['width']}"
-        log(f"{r['index']:>6} {r['a_bits']:>2} {shape:>16} {r['macs_per_image']:>10} {r['compute_cycles']:>9.0f} "
-            f"{r['model_cycles']:>9} {r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
-            f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {100 * r['utilization_with_loads']:>6.2f}%")
+        extra = ""
+        if compare:
+            d = r["dataflows"]
+
+            def f(df, k):
+                v = d.get(df, {}).get(k)
+                return f"{v:>9.0f}" if v is not None else f"{'-':>9}"
+            ws, os_ = d.get("ws", {}).get("cycles"), d.get("os", {}).get("cycles")
+            win = ("WS" if ws <= os_ else "OS") + f" by {abs(ws - os_) / max(ws, os_) * 100:.1f}%" if ws and os_ else "-"
+            extra = f" {f('ws', 'cycles')} {f('ws', 'model')} {f('os', 'cycles')} {f('os', 'model')}  {win}"
+        log(f"{r['index']:>6} {r['a_bits']:>2} {r['dataflow']:>2} {shape:>16} {r['macs_per_image']:>10} "
+            f"{r['compute_cycles']:>9.0f} {r['model_cycles']:>9} {r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
+            f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {100 * r['utilization_with_loads']:>6.2f}%"
+            + extra)
     t = rep["totals_per_image"]
-    log(f"{'total':>6} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {rep['model_cycles_per_image']:>9} "
+    log(f"{'total':>6} {'':>2} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {rep['model_cycles_per_image']:>9} "
         f"{t['ideal_cycles']:>9.0f} "
         f"{100 * t['utilization']:>6.2f}% {t['scalesim_cycles']:>10} {t['act_load_cycles']:>7.0f} "
         f"{t['wgt_load_cycles_per_run']:>7} {100 * t['utilization_with_loads']:>6.2f}%")
@@ -247,7 +289,13 @@ def write_report(rep, out_dir: Path):
     ax.bar(list(xs), [100 * r["utilization_with_loads"] for r in rows], width=0.27,
            label="RTL, with host memory writes")
     ax.bar([x + 0.27 for x in xs], [100 * r["ideal_cycles"] / r["scalesim_cycles"] for r in rows], width=0.27,
-           label="SCALE-Sim WS estimate")
+           label="SCALE-Sim estimate (chosen dataflow)")
+    if any(len(r.get("dataflows", {})) > 1 for r in rows):   # --compare: both dataflows measured
+        for k, (df, colour) in enumerate((("ws", "tab:blue"), ("os", "tab:red"))):
+            ys = [100 * r["ideal_cycles"] / r["dataflows"][df]["cycles"] if r["dataflows"].get(df, {}).get("cycles")
+                  else 0 for r in rows]
+            ax.scatter([x - 0.27 for x in xs], ys, marker="_v"[k], s=120, color=colour, zorder=3,
+                       label=f"{df.upper()} measured")
     ax.set_xticks(list(xs), names, fontsize=8)
     ax.set_ylabel("MAC utilization (%)")
     ax.set_ylim(0, 105)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from accel_host.config import ConfigError, for_network
-from accel_host.mapping import LayerShape, MappingError, WeightStationary
+from accel_host.mapping import LayerShape, MappingError, mapping
 
 from . import inputs
 from .inputs import InputError
@@ -51,6 +51,10 @@ def main(argv=None) -> int:
     ap.add_argument("--report-dir", default=str(ROOT / "reports"))
     ap.add_argument("--corrupt-layer", type=int, default=None, help="negative test: corrupt a weight there")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--dataflow", default="auto", choices=("auto", "ws", "os"),
+                    help="per layer the faster by the cycle model (default), or one forced for every layer")
+    ap.add_argument("--compare", action="store_true", help="also run every layer in the other dataflow and "
+                    "report both measured cycle counts")
     ap.add_argument("--workers", type=int, default=1, help="local Dask workers (simulator processes)")
     ap.add_argument("--chunk", type=int, default=0, help="images per task (default: spread over the workers, <= 8)")
     ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
@@ -82,8 +86,9 @@ def main(argv=None) -> int:
         shapes = network_shapes(model, layers)
         try:
             cfg = for_network(shapes.values(), args.rows, args.cols)
+            a_bits = model.a_bit
             for s in shapes.values():
-                WeightStationary(cfg, s)
+                mapping(cfg, s, a_bits, "ws" if args.dataflow == "auto" else args.dataflow)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
         if args.workers < 1 or args.chunk < 0 or args.retries < 0:
@@ -100,6 +105,7 @@ def main(argv=None) -> int:
         return 2
     config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
+              "dataflow": args.dataflow, "compare": args.compare,
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:

@@ -7,13 +7,15 @@ valid/ready boundary: activation writes, weight writes, commands, and the output
 """
 from __future__ import annotations
 
+import itertools
+
 import dataclasses
 
 import cocotb
 from cocotb.triggers import Event, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
-from accel_host.mapping import LayerShape, WeightStationary
+from accel_host.mapping import LayerShape, WeightStationary, mapping
 from accel_host.mapping.ws import Issued, Layout
 from accel_host.packing import unpack_lanes
 
@@ -132,9 +134,19 @@ class AccelCore(CoreAdapter):
         out_pause = pauses(out, self.rng)
         self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
 
+    def hold_output(self, cycles: int):
+        """Hold out_ready low for the next `cycles` cycles, then keep it high (the output-buffer test)."""
+        self.ready.stop()
+        self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk,
+                                 itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
+
+    def layer_mapping(self, job):
+        """The job's mapping: job.meta['dataflow'] 'ws' (default), 'os', or 'auto' (the faster by the model)."""
+        return mapping(self.cfg, self._shape(job), job.a_bits, job.meta.get("dataflow", "ws"),
+                       job.meta.get("layout", Layout()))
+
     def streamed_psums(self, job):
-        return WeightStationary(self.cfg, self._shape(job), job.a_bits,
-                                job.meta.get("layout", Layout())).streamed_positions()
+        return self.layer_mapping(job).streamed_positions()
 
     @staticmethod
     def _shape(job) -> LayerShape:
@@ -166,6 +178,8 @@ class AccelCore(CoreAdapter):
 
     def _on_psum(self, t):
         iss = self.issued.get(t["id"])
+        if iss is not None and iss.os:
+            return      # an output-stationary command's vectors are finished sums: the acc port checks them
         vals = self._lanes(t["data"], self.cfg.psum_w)
         if iss is None:
             self.sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
@@ -178,24 +192,24 @@ class AccelCore(CoreAdapter):
         """Weights of each group of output-channel tiles written once, then per image and chunk the
         activations and one command per tile; waits for every output before the next chunk."""
         self.sink = sink
-        m = WeightStationary(self.cfg, self._shape(job), job.a_bits, job.meta.get("layout", Layout()))
+        m = self.layer_mapping(job)
         self.mapping = m
         self.issued = {}
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
-                           "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks())}
+                           "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
         cid = first_id
         for group in m.groups:
             words = m.weight_words(job.w_tiles, group)
             st["wgt_words"] += await self.wgt.send_all({"addr": a, "data": w} for a, w in words)
             st["first_input"] = st["first_input"] or self.wgt.first_cycle
             for n in range(job.images):
-                for y0, rows in m.chunks():
-                    acts = m.act_words(job.a_tiles[n], y0, rows)
+                for chunk in m.chunks():
+                    acts = m.act_words(job.a_tiles[n], chunk)
                     st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
                     st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
-                    pairs = m.issue(group, y0, rows, cid, job.relu, image=n)
+                    pairs = m.issue(group, chunk, cid, job.relu, image=n)
                     cmds = [c for c, _ in pairs]
                     if self.flip_mode:
                         cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
@@ -206,7 +220,7 @@ class AccelCore(CoreAdapter):
                             self.on_command(c)
                     cid = (cid + len(cmds)) & 0xFFFF
                     emitting = sum(1 for c, iss in pairs if iss is not None and c.emit)
-                    target = self.outputs_seen + emitting * rows * job.width
+                    target = self.outputs_seen + emitting * m.outputs(chunk)
                     start = now_cycle()
                     await self.cmd.send_all({"data": c.pack()} for c in cmds)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle

@@ -64,7 +64,7 @@ module core #(
     localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
     localparam integer TAG_W   = `TAG_W;
     localparam integer CREDITS = 2 * (ROWS + COLS) + 8;   // > pipeline latency: no stall in steady state
-    localparam integer TOK_W   = A_W + 4 + COLS * 2 * W_W;
+    localparam integer TOK_W   = A_W + 6 + COLS * 2 * W_W;
     localparam integer WW      = ROWS * COLS * W_W;     // one half of a weight word
     localparam integer CW      = $clog2(CREDITS + 1);
 
@@ -78,19 +78,27 @@ module core #(
         .clk(clk), .rst(rst), .in_valid(cmd_valid), .in_ready(cmd_ready), .in_data(cmd_data),
         .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
 
-    reg  [CW-1:0]    inflight;
-    wire             credit_ok = (inflight < CREDITS[CW-1:0]) || (FAULT_INV == 1);
-    wire             act_ren, wgt_ren, issue, seq_idle;
+    reg  [CW-1:0]    inflight;     // vectors issued or reserved that the SFU has not taken yet
+    wire [15:0]      credits_free = (FAULT_INV == 1) ? 16'hFFFF
+                                  : {{(16 - CW){1'b0}}, CREDITS[CW-1:0] - inflight};
+    wire             act_ren, wgt_ren, seq_idle, tag_push;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [7:0]       reserve;           // at most ROWS, below 2^CW
+    wire             credit_ok = credits_free != 16'd0;   // observed by the coverage model only
+    wire             issue = act_ren;   // a token is issued (either dataflow); observed by the tests only
+    /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0]      act_raddr, wgt_raddr;   // high bits beyond the depths: see the port comment
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
-    wire             tok_valid, tok_wl, tok_wsel, tok_a2;
-    sequencer #(.FOLD_GAP(FOLD_GAP)) u_seq (
+    wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first;
+    wire [7:0]       tok_rows;
+    sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
-        .credit_ok(credit_ok), .act_ren(act_ren), .act_raddr(act_raddr), .wgt_ren(wgt_ren),
-        .wgt_raddr(wgt_raddr), .issue(issue), .tag(seq_tag), .tok_valid(tok_valid), .tok_wl(tok_wl),
-        .tok_wsel(tok_wsel), .tok_a2(tok_a2), .idle(seq_idle));
+        .credits_free(credits_free), .drained(inflight == {CW{1'b0}}), .act_ren(act_ren), .act_raddr(act_raddr),
+        .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
+        .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
+        .tok_first(tok_first), .tok_rows(tok_rows), .idle(seq_idle));
 
     // ---- memories: the host writes only while the sequencer is idle and no command waits
     wire host_slot = (seq_idle && !q_valid) || (FAULT_INV == 5);
@@ -113,9 +121,9 @@ module core #(
     // A weight word holds a whole tile of either mode: PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W]
     // (the only one used with 4-bit activations), its high weight at WW + the same offset. Row r's payload
     // interleaves them per PE: {high, low} of PE c at [c*2*W_W +: 2*W_W].
-    wire [ROWS*TOK_W-1:0] tok_rows, tok_skewed;
+    wire [ROWS*TOK_W-1:0] tok_lanes, tok_skewed;
     wire [ROWS*A_W-1:0]        arr_a;
-    wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_l;
+    wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_o, arr_f, arr_l;
     wire [ROWS*COLS*2*W_W-1:0] arr_d;
     genvar r, c;
     generate
@@ -125,22 +133,42 @@ module core #(
                 assign payload[c*2*W_W +: 2*W_W] = {wgt_rdata[WW + (r*COLS+c)*W_W +: W_W],
                                                     wgt_rdata[(r*COLS+c)*W_W +: W_W]};
             end
-            assign tok_rows[r*TOK_W +: TOK_W] = {
-                payload, tok_wl, tok_wsel, tok_a2, tok_valid,
-                tok_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
-            assign {arr_d[r*COLS*2*W_W +: COLS*2*W_W], arr_l[r], arr_s[r], arr_m[r], arr_v[r], arr_a[r*A_W +: A_W]}
-                = tok_skewed[r*TOK_W +: TOK_W];
+            // output-stationary: a row past the last block's positions gets no valid token, so it holds no
+            // sum and drains nothing (one tag per position)
+            wire row_valid = tok_valid && (!tok_os || {24'd0, tok_rows} > r);
+            assign tok_lanes[r*TOK_W +: TOK_W] = {
+                payload, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, row_valid,
+                row_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
+            assign {arr_d[r*COLS*2*W_W +: COLS*2*W_W], arr_l[r], arr_s[r], arr_m[r], arr_o[r], arr_f[r], arr_v[r],
+                    arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
-    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_rows), .out(tok_skewed));
+    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_lanes), .out(tok_skewed));
 
-    wire [COLS*PSUM_W-1:0] p_south;
-    wire [COLS-1:0]        v_south;
+    // output-stationary: a step's weight word holds column c's {high, low} weight at [c*2*W_W +: 2*W_W]; it
+    // enters the top of the array skewed like the activations (column c c cycles late), zero otherwise
+    wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_rdata[COLS*2*W_W-1:0] : {COLS*2*W_W{1'b0}};
+    wire [COLS*2*W_W-1:0] north_skewed;
+    l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_in), .out(north_skewed));
+
+    wire [COLS*PSUM_W-1:0] p_south, p_north;
+    wire [COLS-1:0]        v_south, v_north;
     mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W),
                 .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
         .clk(clk), .rst(rst), .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
-        .wl_west(arr_l),
-        .wl_data_west(arr_d), .p_south(p_south), .valid_south(v_south));
+        .os_west(arr_o), .first_west(arr_f), .w_north(north_skewed), .wl_west(arr_l), .wl_data_west(arr_d),
+        .p_south(p_south), .valid_south(v_south), .p_north(p_north), .valid_north(v_north));
+
+    // the OFIFO takes psums from the bottom (WS) or finished sums from the top (OS); the sequencer drains the
+    // core between commands of different dataflows, so a column never gets both at once
+    wire [COLS*PSUM_W-1:0] to_ofifo;
+    genvar oc;
+    generate
+        for (oc = 0; oc < COLS; oc = oc + 1) begin : g_omux
+            assign to_ofifo[oc*PSUM_W +: PSUM_W] = v_north[oc] ? p_north[oc*PSUM_W +: PSUM_W]
+                                                                : p_south[oc*PSUM_W +: PSUM_W];
+        end
+    endgenerate
 
     // ---- OFIFO + tags -> SFU -> output FIFO
     wire                   of_valid, sfu_ready;
@@ -149,7 +177,7 @@ module core #(
     wire                   of_overflow, tag_ready, out_in_ready;   // read by the simulation checks only
     /* verilator lint_on UNUSEDSIGNAL */
     ofifo #(.COLS(COLS), .PSUM_W(PSUM_W), .DEPTH(CREDITS)) u_ofifo (
-        .clk(clk), .rst(rst), .in_valid(v_south), .in_data(p_south),
+        .clk(clk), .rst(rst), .in_valid(v_south | v_north), .in_data(to_ofifo),
         .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data), .overflow(of_overflow));
 
     /* verilator lint_off UNUSEDSIGNAL */
@@ -158,18 +186,17 @@ module core #(
     wire [TAG_W-1:0] tag;
     wire             take = of_valid && sfu_ready;
     reg              drop_toggle;  // FAULT_INV == 4: every other tag lost
-    always @(posedge clk) drop_toggle <= rst ? 1'b0 : (issue ? ~drop_toggle : drop_toggle);
-    wire             tag_push = issue && !(FAULT_INV == 4 && drop_toggle);
+    always @(posedge clk) drop_toggle <= rst ? 1'b0 : (tag_push ? ~drop_toggle : drop_toggle);
+    wire             tag_in = tag_push && !(FAULT_INV == 4 && drop_toggle);
     /* verilator lint_off PINCONNECTEMPTY */
     fifo #(.WIDTH(TAG_W), .DEPTH(CREDITS)) u_tag_fifo (
-        .clk(clk), .rst(rst), .in_valid(tag_push), .in_ready(tag_ready), .in_data(seq_tag),
+        .clk(clk), .rst(rst), .in_valid(tag_in), .in_ready(tag_ready), .in_data(seq_tag),
         .out_valid(tag_valid), .out_ready(take), .out_data(tag), .count());
     /* verilator lint_on PINCONNECTEMPTY */
 
     always @(posedge clk) begin
         if (rst) inflight <= {CW{1'b0}};
-        else if (issue && !take) inflight <= inflight + 1'b1;
-        else if (take && !issue) inflight <= inflight - 1'b1;
+        else     inflight <= inflight + reserve[CW-1:0] - {{(CW-1){1'b0}}, take};
     end
 
     // the SFU emits one cycle after taking the tag: carry the command id along
@@ -225,7 +252,7 @@ module core #(
         (act_we && act_ren) || (wgt_we && wgt_ren),
         of_valid && sfu_ready && !tag_valid,
         sfu_out_valid && !out_in_ready,
-        issue && !tag_ready,
+        tag_in && !tag_ready,
         of_overflow,
         inflight > CREDITS[CW-1:0]};
     always @(posedge clk) begin

@@ -1,4 +1,5 @@
-// Weight-stationary processing element with two weight buffers, each holding two weights.
+// Processing element of both dataflows, chosen per token (os): weight-stationary with two weight buffers of
+// two weights each, or output-stationary with a stationary sum.
 //
 // A token moves east one PE per cycle: activation, its valid bit, wsel (the buffer its fold uses), the
 // activation mode, and an optional weight-load payload for the whole row. The PE loads its slice of the
@@ -9,13 +10,21 @@
 //
 // mode 0: one A_W-bit activation times the low weight. mode 1: the activation word carries two
 // (A_W/2)-bit activations (input channels 2r and 2r+1), each times its own weight (low, high).
+//
+// Output-stationary (os): the activation still comes from the west, the step's weights {high, low} come
+// from the north in the low bits of p_in and leave south through p_out -- the register that carries psums
+// in weight-stationary mode -- one PE per cycle. acc accumulates this PE's output over the steps of a block
+// through the same MAC. A token with `first` starts the next block: the finished sum moves into the upward
+// drain chain (up), which shifts one row up per cycle and leaves the array at the top; the bottom row's up
+// input is empty. Rows start one cycle apart (the skew), so a row's sum enters the chain one cycle after the
+// row above moved its own on: nothing collides, and the chain empties while the next block computes.
 module pe #(
     parameter integer A_W       = 4,
     parameter integer W_W       = 4,
     parameter integer PSUM_W    = 16,
     parameter integer COLS      = 8,
     parameter integer COL       = 0,    // which slice of the row payload belongs to this PE
-    parameter integer STUCK_BIT = -1    // fault injection: >= 0 forces that psum bit to 1
+    parameter integer STUCK_BIT = -1    // fault injection: >= 0 forces that bit of the adder's result to 1
 ) (
     input  wire                     clk,
     input  wire                     rst,
@@ -23,27 +32,40 @@ module pe #(
     input  wire                     valid_in,
     input  wire                     wsel_in,
     input  wire                     mode_in,
+    input  wire                     os_in,
+    input  wire                     first_in,
     input  wire                     wl_in,
     input  wire [COLS*2*W_W-1:0]    wl_data_in,   // PE c's {high, low} weight at [c*2*W_W +: 2*W_W]
     output reg  [A_W-1:0]           a_out,
     output reg                      valid_out,
     output reg                      wsel_out,
     output reg                      mode_out,
+    output reg                      os_out,
+    output reg                      first_out,
     output reg                      wl_out,
     output reg  [COLS*2*W_W-1:0]    wl_data_out,
     input  wire signed [PSUM_W-1:0] p_in,
-    output reg  signed [PSUM_W-1:0] p_out
+    output reg  signed [PSUM_W-1:0] p_out,
+    input  wire signed [PSUM_W-1:0] up_in,        // output-stationary drain chain, from the PE below
+    input  wire                     up_v_in,
+    output reg  signed [PSUM_W-1:0] up_out,
+    output reg                      up_v_out
 );
     localparam [PSUM_W-1:0] STUCK_MASK = (STUCK_BIT >= 0) ? ({{(PSUM_W-1){1'b0}}, 1'b1} << STUCK_BIT)
                                                           : {PSUM_W{1'b0}};
     reg  signed [W_W-1:0]    w0_lo, w0_hi, w1_lo, w1_hi;
-    wire signed [W_W-1:0]    w_lo = wsel_in ? w1_lo : w0_lo;
-    wire signed [W_W-1:0]    w_hi = wsel_in ? w1_hi : w0_hi;
+    reg  signed [PSUM_W-1:0] acc;        // output-stationary: this PE's sum of the current block
+    reg                      has_block;  // acc holds a block's (partial) sum
+    wire        [2*W_W-1:0]  w_north = p_in[2*W_W-1:0];
+    wire signed [W_W-1:0]    w_lo = os_in ? w_north[W_W-1:0] : (wsel_in ? w1_lo : w0_lo);
+    wire signed [W_W-1:0]    w_hi = os_in ? w_north[2*W_W-1:W_W] : (wsel_in ? w1_hi : w0_hi);
     wire        [2*W_W-1:0]  mine = wl_data_in[COL*2*W_W +: 2*W_W];
+    // one MAC for both: WS adds to the psum from the north, OS to its own sum (0 at a block's first step)
+    wire signed [PSUM_W-1:0] addend = !os_in ? p_in : (first_in ? {PSUM_W{1'b0}} : acc);
     wire signed [PSUM_W-1:0] sum;
 
     mac #(.A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W)) u_mac (
-        .a(a_in), .w0(w_lo), .w1(w_hi), .mode(mode_in), .psum_in(p_in), .psum_out(sum));
+        .a(a_in), .w0(w_lo), .w1(w_hi), .mode(mode_in), .psum_in(addend), .psum_out(sum));
 
     always @(posedge clk) begin
         if (rst) begin
@@ -55,18 +77,43 @@ module pe #(
             w0_hi     <= {W_W{1'b0}};
             w1_lo     <= {W_W{1'b0}};
             w1_hi     <= {W_W{1'b0}};
+            os_out    <= 1'b0;
+            first_out <= 1'b0;
+            acc       <= {PSUM_W{1'b0}};
+            has_block <= 1'b0;
+            up_out    <= {PSUM_W{1'b0}};
+            up_v_out  <= 1'b0;
         end else begin
             valid_out <= valid_in;
             wl_out    <= wl_in;
             wsel_out  <= wsel_in;
             mode_out  <= mode_in;
+            os_out    <= os_in;
+            first_out <= first_in;
             if (wl_in) begin
                 if (wsel_in) {w0_hi, w0_lo} <= mine;
                 else         {w1_hi, w1_lo} <= mine;
             end
+            // a block start hands a finished sum to the chain; with no block held (the first block, or right
+            // after a flush) the chain keeps moving, so back-to-back starts never overwrite a climbing sum
+            if (os_in && first_in && has_block) begin
+                up_out    <= acc;
+                up_v_out  <= 1'b1;
+            end else begin
+                up_out    <= up_in;
+                up_v_out  <= up_v_in;
+            end
+            if (os_in && first_in) begin
+                acc       <= valid_in ? (sum | STUCK_MASK) : {PSUM_W{1'b0}};
+                has_block <= valid_in;
+            end else if (os_in && valid_in) begin
+                acc       <= sum | STUCK_MASK;
+                has_block <= 1'b1;
+            end
         end
         a_out <= a_in;
         if (wl_in) wl_data_out <= wl_data_in;
-        p_out <= sum | STUCK_MASK;
+        // WS: the psum moves south; OS: the step's weights move south in its low bits
+        p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : (sum | STUCK_MASK);
     end
 endmodule

@@ -1,11 +1,23 @@
-// Sequencer: turns one command into the token stream of a whole output-channel tile.
+// Sequencer: turns one command into the token stream of an output-channel tile, in either dataflow.
 //
 // Command and tag fields: rtl/include/fields.vh (generated from accel_host/fields.py, the one definition).
-// For each fold (ic outer, kij = 3*ki + kj inner) it streams only the oh x ow positions that feed an
-// output: padded position (oy+ki)*pw + ox + kj of tile ic, accumulated at acc_base + oy*ow + ox.
-// The weights of fold f+1 ride on the first token of fold f (see pe.v); one bubble token carries fold 0's.
+//
+// Weight-stationary (os = 0): for each fold (ic outer, kij = 3*ki + kj inner) it streams only the oh x ow
+// positions that feed an output: padded position (oy+ki)*pw + ox + kj of tile ic, accumulated at
+// acc_base + oy*ow + ox. The weights of fold f+1 ride on the first token of fold f (see pe.v); one bubble
+// token carries fold 0's. One tag per token.
+//
+// Output-stationary (os = 1): a block is ROWS output positions (one per array row) x COLS output channels;
+// each token is one step of the reduction: activation word act_base + b*act_stride + t (ROWS activations
+// of step t for block b's positions, laid out by the host) and weight word wgt_base + t (the step's weight
+// per column, sent north-to-south). oh = blocks, ow = positions of the last block, n_ic = input-channel
+// steps per kernel position (T = 9*n_ic steps per block). The first token of each block (first) makes every
+// PE hand its finished sum to the upward drain chain (pe.v); a flush token after the last block releases the
+// last sums. For each released block the sequencer pushes one tag per row (acc_base + b*ROWS + r), after
+// reserving that many credits. A command of the other dataflow is accepted only once the core is drained.
 `include "fields.vh"
 module sequencer #(
+    parameter integer ROWS     = 8,
     parameter integer FOLD_GAP = 0    // fault injection (tests only): idle cycles after every fold, i.e. the
                                       // fold overlap lost; the performance guard must notice
 ) (
@@ -14,71 +26,119 @@ module sequencer #(
     input  wire             cmd_valid,
     output wire             cmd_ready,
     input  wire [`CMD_W-1:0] cmd_data,
-    input  wire             credit_ok,
+    input  wire [15:0]      credits_free, // credits not reserved by vectors in flight
+    input  wire             drained,      // no vector in flight anywhere (a dataflow switch waits for it)
     output wire             act_ren,
     output wire [15:0]      act_raddr,
     output wire             wgt_ren,
     output wire [15:0]      wgt_raddr,
-    output wire             issue,       // a token is issued this cycle (its SRAM read starts now)
-    output wire [`TAG_W-1:0] tag,        // fields TAG_* of fields.vh
-    output reg              tok_valid,   // the token whose SRAM data arrives this cycle
+    output wire             tag_push,     // a tag goes into the tag FIFO this cycle
+    output wire [7:0]       reserve,      // credits reserved this cycle (vectors that will reach the OFIFO)
+    output wire [`TAG_W-1:0] tag,         // fields TAG_* of fields.vh
+    output reg              tok_valid,    // the token whose SRAM data arrives this cycle
     output reg              tok_wl,
     output reg              tok_wsel,
-    output reg              tok_a2,      // the token's activation mode (2-bit when set)
+    output reg              tok_a2,       // the token's activation mode (2-bit when set)
+    output reg              tok_os,       // the token's dataflow (output-stationary when set)
+    output reg              tok_first,    // output-stationary: the first step of a block, or the flush
+    output reg  [7:0]       tok_rows,     // output-stationary: rows holding a position of this block (the
+                                          // last block may be partial; rows below it must not drain a sum)
     output wire             idle
 );
-    localparam [1:0] S_IDLE = 2'd0, S_PRE = 2'd1, S_RUN = 2'd2;
-    reg [1:0]  state;
+    localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
+    reg [2:0]  state;
     reg [15:0] act_base, act_stride, wgt_base, acc_base, fold;
-    reg [7:0]  pw, oh, ow, n_ic, ox, oy, ic;
+    reg [7:0]  pw, oh, ow, ox, oy;
+    reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
-    reg        relu, clr, emit, wsel, a2;
+    reg        relu, clr, emit, wsel, a2, last_os;
     reg [15:0] id;
 
+    // ---- weight-stationary
     wire [3:0]  kij       = {2'b00, ki} * 4'd3 + {2'b00, kj};
     wire        last_pos  = (ox == ow - 8'd1) && (oy == oh - 8'd1);
     wire        first_pos = (ox == 8'd0) && (oy == 8'd0);
-    wire        last_fold = (ic == n_ic - 8'd1) && (ki == 2'd2) && (kj == 2'd2);
+    wire        last_fold = (ic == n_ic - 1'b1) && (ki == 2'd2) && (kj == 2'd2);
     wire [15:0] nij       = ({8'd0, oy} + {14'd0, ki}) * {8'd0, pw} + {8'd0, ox} + {14'd0, kj};
     wire [15:0] acc_addr  = acc_base + {8'd0, oy} * {8'd0, ow} + {8'd0, ox};
-    wire [15:0] tile_base = act_base + {8'd0, ic} * act_stride;
-    wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) || (cmd_data[`CMD_N_IC] == 8'd0);
-    wire        preload_next = issue && first_pos && !last_fold;
-
-    assign cmd_ready = (state == S_IDLE);
-    assign idle      = (state == S_IDLE);
+    wire [15:0] tile_base = act_base + {{(16 - `CMD_N_IC_W){1'b0}}, ic} * act_stride;
+    wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) ||
+                            (cmd_data[`CMD_N_IC] == {`CMD_N_IC_W{1'b0}});
+    wire        cmd_os    = cmd_data[`CMD_OS];
     reg  [7:0]  gap;
-    assign issue     = (state == S_RUN) && credit_ok && (gap == 8'd0);
-    assign act_ren   = issue;
-    assign act_raddr = tile_base + nij;
-    assign wgt_ren   = (state == S_PRE) || preload_next;
-    assign wgt_raddr = (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
-    assign tag[`TAG_ACC_ADDR] = acc_addr;
-    assign tag[`TAG_NIJ]      = nij;
-    assign tag[`TAG_KIJ]      = kij;
-    assign tag[`TAG_IC]       = ic;
-    assign tag[`TAG_CLEAR]    = clr && (fold == 16'd0);
-    assign tag[`TAG_LAST]     = emit && last_fold;
-    assign tag[`TAG_RELU]     = relu;
-    assign tag[`TAG_ID]       = id;
+    wire        issue_ws  = (state == S_RUN) && (credits_free != 16'd0) && (gap == 8'd0);
+    wire        preload_next = issue_ws && first_pos && !last_fold;
+
+    // ---- output-stationary
+    reg  [15:0] t, t_last;           // step within the block, and the block's last step (9*n_ic - 1)
+    reg  [7:0]  blk;                 // block
+    reg  [7:0]  pend_n, pend_r, pend_blk;   // tags still to push for a released block ...
+    reg  [15:0] pend_base, pend_id;         // ... of this command (the next one may start meanwhile)
+    reg         pend_relu;
+    wire        pushing   = (pend_r != pend_n);
+    wire        releases  = (t == 16'd0) && (blk != 8'd0);   // this step's first flag frees block blk-1
+    wire        room      = (credits_free >= ROWS[15:0]) && !pushing;
+    wire        issue_os  = (state == S_OS) && (!releases || room);
+    wire        flush     = (state == S_FLUSH) && room;
+    wire [7:0]  last_rows = ow;      // positions of the last block
+
+    assign cmd_ready = (state == S_IDLE) && (cmd_os == last_os || drained);
+    assign idle      = (state == S_IDLE);
+    assign act_ren   = issue_ws || issue_os;
+    assign act_raddr = (state == S_OS) ? act_base + {8'd0, blk} * act_stride + t : tile_base + nij;
+    assign wgt_ren   = (state == S_PRE) || preload_next || issue_os;
+    assign wgt_raddr = (state == S_OS) ? wgt_base + t
+                     : (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
+    assign tag_push  = issue_ws || pushing;
+    assign reserve   = issue_ws ? 8'd1
+                     : (issue_os && releases) ? ROWS[7:0]
+                     : flush ? last_rows : 8'd0;
+    // a WS tag with every token; an OS tag per drained row (only while no WS command runs: drained between)
+    wire [15:0] os_addr = pend_base + {8'd0, pend_blk} * ROWS[15:0] + {8'd0, pend_r};
+    assign tag[`TAG_ACC_ADDR] = pushing ? os_addr : acc_addr;
+    assign tag[`TAG_NIJ]      = pushing ? {8'd0, pend_r} : nij;
+    assign tag[`TAG_KIJ]      = pushing ? 4'hF : kij;          // 15 marks a finished output-stationary sum
+    assign tag[`TAG_IC]       = pushing ? pend_blk : ic[7:0];   // WS mappings keep n_ic <= 255
+    assign tag[`TAG_CLEAR]    = pushing ? 1'b1 : clr && (fold == 16'd0);
+    assign tag[`TAG_LAST]     = pushing ? 1'b1 : emit && last_fold;
+    assign tag[`TAG_RELU]     = pushing ? pend_relu : relu;
+    assign tag[`TAG_ID]       = pushing ? pend_id : id;
 
     always @(posedge clk) begin
         if (rst) begin
             state     <= S_IDLE;
             wsel      <= 1'b0;
+            last_os   <= 1'b0;
             tok_valid <= 1'b0;
             tok_wl    <= 1'b0;
             tok_wsel  <= 1'b0;
             tok_a2    <= 1'b0;
+            tok_os    <= 1'b0;
+            tok_first <= 1'b0;
+            tok_rows  <= ROWS[7:0];
             gap       <= 8'd0;
+            pend_n    <= 8'd0;
+            pend_r    <= 8'd0;
         end else begin
             if (gap != 8'd0) gap <= gap - 8'd1;
-            tok_valid <= issue;
-            tok_wl    <= wgt_ren;
+            tok_valid <= issue_ws || issue_os;
+            tok_wl    <= (state == S_PRE) || preload_next;
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
             tok_a2    <= a2;
+            tok_os    <= issue_os || flush;
+            tok_first <= (issue_os && t == 16'd0) || flush;
+            tok_rows  <= (state == S_OS && blk == oh - 8'd1) ? last_rows : ROWS[7:0];
+            if (pushing) pend_r <= pend_r + 8'd1;
+            if ((issue_os && releases) || flush) begin
+                pend_blk  <= blk - 8'd1;
+                pend_n    <= flush ? last_rows : ROWS[7:0];
+                pend_r    <= 8'd0;
+                pend_base <= acc_base;
+                pend_id   <= id;
+                pend_relu <= relu;
+            end
             case (state)
-                S_IDLE: if (cmd_valid) begin
+                S_IDLE: if (cmd_valid && cmd_ready) begin
                     act_base   <= cmd_data[`CMD_ACT_BASE];
                     act_stride <= cmd_data[`CMD_ACT_STRIDE];
                     wgt_base   <= cmd_data[`CMD_WGT_BASE];
@@ -92,11 +152,15 @@ module sequencer #(
                     emit       <= cmd_data[`CMD_EMIT];
                     id         <= cmd_data[`CMD_ID];
                     a2         <= cmd_data[`CMD_A2];
-                    ox <= 8'd0; oy <= 8'd0; ic <= 8'd0; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
-                    state <= cmd_empty ? S_IDLE : S_PRE;   // a command with nothing to stream is dropped
+                    last_os    <= cmd_os;
+                    ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
+                    t <= 16'd0; blk <= 8'd0;
+                    t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
+                    // a command with nothing to stream is dropped
+                    state <= cmd_empty ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
                 S_PRE: state <= S_RUN;
-                S_RUN: if (issue) begin
+                S_RUN: if (issue_ws) begin
                     if (last_pos) begin
                         if (FOLD_GAP > 0 && !last_fold) gap <= FOLD_GAP[7:0];
                         ox   <= 8'd0;
@@ -109,7 +173,7 @@ module sequencer #(
                             if (ki != 2'd2) ki <= ki + 2'd1;
                             else begin
                                 ki <= 2'd0;
-                                ic <= ic + 8'd1;
+                                ic <= ic + 1'b1;
                             end
                         end
                         if (last_fold) state <= S_IDLE;
@@ -120,6 +184,16 @@ module sequencer #(
                         ox <= ox + 8'd1;
                     end
                 end
+                S_OS: if (issue_os) begin
+                    if (t == t_last) begin
+                        t   <= 16'd0;
+                        blk <= blk + 8'd1;
+                        if (blk == oh - 8'd1) state <= S_FLUSH;
+                    end else begin
+                        t <= t + 16'd1;
+                    end
+                end
+                S_FLUSH: if (flush) state <= S_IDLE;   // pend_blk above took blk - 1, the last block
                 default: state <= S_IDLE;
             endcase
         end

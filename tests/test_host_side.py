@@ -15,7 +15,9 @@ from golden_py.extract import int_conv
 def test_command_round_trip_and_field_limits():
     c = Command(act_base=513, act_stride=36, wgt_base=9, acc_base=3, pw=6, oh=4, ow=4, n_ic=2, relu=0, id=777)
     assert Command.unpack(c.pack()) == c
-    assert (c.pack() >> 64) & 0xFF == 6 and (c.pack() >> 99) == 777    # hand-computed positions of pw and id
+    # hand-computed positions of pw (64), id (101: after n_ic's 10 bits and relu/clear/emit) and os (118)
+    assert (c.pack() >> 64) & 0xFF == 6 and (c.pack() >> 101) & 0xFFFF == 777 and c.pack() >> 118 == 0
+    assert Command(0, 0, 0, 0, 0, 1, 1, 1, os=1).pack() >> 118 == 1
     with pytest.raises(ValueError, match="pw=300 does not fit 8 bits"):
         Command(0, 0, 0, 0, pw=300, oh=1, ow=1, n_ic=1).pack()
 
@@ -74,7 +76,7 @@ def test_chunks_cover_the_layer():
     assert m.groups == [[0, 1, 2]]
     assert m.chunks() == [(0, 4), (4, 4), (8, 2)]
     a = torch.randint(0, 16, (2, 8, 144))
-    assert all(len(m.act_words(a, y0, r)) == 2 * (r + 2) * 12 <= cfg.act_depth for y0, r in m.chunks())
+    assert all(len(m.act_words(a, (y0, r))) == 2 * (r + 2) * 12 <= cfg.act_depth for y0, r in m.chunks())
     assert m.scalesim_cycles() == sum(2 * 3 * 9 * (16 + 8 + r * 10 - 2) for r in (4, 4, 2))
     assert [len(g) for g in WeightStationary(cfg.with_(wgt_depth=20), LayerShape(12, 20, 10, 10)).groups] == [1, 1, 1]
     # the keys of a chunk map back into the whole layer
@@ -107,3 +109,78 @@ def test_scoreboard_catches_every_kind_of_error():
     clean = KeyedScoreboard("x", log=log.append)
     clean.expect_all({1: [0]})
     assert clean.errors == 1                                   # an expectation never seen fails too
+
+
+# ------------------------------------------------------------------------------------------ output-stationary
+def _os_array_model(m, job):
+    """What the OS array computes from the mapping's memory words and commands, in plain Python: PE (r, c)
+    sums, over the T steps of a block, the activation in lane r times column c's weight (2-bit: both
+    halves, each with its own weight). Returns {(oc tile, position): [COLS sums]}."""
+    from accel_host.packing import unpack_lanes
+    cfg, out = m.cfg, {}
+    for group in m.groups:
+        wmem = dict(m.weight_words(job.w_tiles, group))
+        for chunk in m.chunks():
+            amem = dict(m.act_words(job.a_tiles[0], chunk))
+            for cmd, issued in m.issue(group, chunk, 0, True, 0):
+                for b in range(cmd.oh):
+                    rows = cfg.rows if b < cmd.oh - 1 else cmd.ow
+                    acc = np.zeros((rows, cfg.cols), np.int64)
+                    for t in range(9 * cmd.n_ic):
+                        a = unpack_lanes(amem[cmd.act_base + b * cmd.act_stride + t], cfg.rows, cfg.a_w, signed=False)
+                        w = unpack_lanes(wmem[cmd.wgt_base + t], 2 * cfg.cols, cfg.w_w, signed=True)
+                        for r in range(rows):
+                            for c in range(cfg.cols):
+                                if m.lanes == 1:
+                                    acc[r, c] += a[r] * w[2 * c]
+                                else:
+                                    lo, hi = a[r] & 3, a[r] >> 2
+                                    acc[r, c] += lo * w[2 * c] + hi * w[2 * c + 1]
+                    for r in range(rows):
+                        out[(issued.oc_tile, m.out_position(issued, b * cfg.rows + r))] = acc[r].tolist()
+    return out
+
+
+@pytest.mark.parametrize("a_bits,ic,oc,side", [(4, 3, 10, 5), (4, 20, 8, 3), (2, 5, 9, 4), (2, 33, 3, 2)])
+def test_os_mapping_computes_the_conv(a_bits, ic, oc, side):
+    """The OS words and commands, run through a plain-Python model of the array, give the integer conv of
+    the layer at every position and output channel (partial last blocks, several oc tiles and chunks)."""
+    from accel_host.mapping import OutputStationary
+    g = torch.Generator().manual_seed(ic * 100 + oc)
+    a = torch.randint(0, 1 << a_bits, (1, ic, side, side), generator=g)
+    w = torch.randint(-8, 8, (oc, ic, 3, 3), generator=g)
+    lanes = 4 // a_bits
+    t = 9 * -(-ic // lanes)                                 # steps per block
+    cfg = CoreConfig(act_depth=2 * t, wgt_depth=512)        # ACT_DEPTH for two blocks: several chunks
+    rows = cfg.rows * lanes
+    job = job_from_ints("os", a, w, rows, cfg.cols, relu=True, a_bits=a_bits)
+    m = OutputStationary(cfg, LayerShape(ic, oc, side, side), a_bits=a_bits)
+    got = _os_array_model(m, job)
+    ref = int_conv(a, w)[0]                                 # (oc, side, side)
+    assert len(got) == m.n_oc * side * side
+    for (o, p), sums in got.items():
+        y, x = divmod(p, side)
+        want = [int(ref[o * cfg.cols + c, y, x]) if o * cfg.cols + c < oc else 0 for c in range(cfg.cols)]
+        assert sums == want, (o, p)
+
+
+def test_os_mapping_rejects_what_does_not_fit():
+    from accel_host.mapping import OutputStationary
+    with pytest.raises(MappingError, match="needs at least 15"):        # 9 steps per block < 2*8-1
+        OutputStationary(CoreConfig(), LayerShape(1, 8, 4, 4))
+    with pytest.raises(MappingError, match="PSUM_W=16 is too narrow"):  # 64*9*15*8 = 69120 >= 2^15
+        OutputStationary(CoreConfig(acc_w=24), LayerShape(64, 8, 4, 4))
+    with pytest.raises(MappingError, match="WGT_DEPTH=256"):            # 9*32 steps per tile
+        OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(32, 8, 4, 4))
+    with pytest.raises(ConfigError, match="acc_w=16 < psum_w=24"):
+        CoreConfig(psum_w=24)
+
+
+def test_auto_picks_the_faster_model():
+    from accel_host.mapping import OutputStationary, mapping
+    cfg = CoreConfig(psum_w=24, acc_w=24, wgt_depth=4096)
+    for shape in (LayerShape(8, 8, 4, 4), LayerShape(64, 64, 16, 16), LayerShape(8, 512, 4, 4)):
+        ws, os_ = WeightStationary(cfg, shape), OutputStationary(cfg, shape)
+        best = min((ws, os_), key=lambda m: m.model_cycles())
+        assert type(mapping(cfg, shape, dataflow="auto")) is type(best)
+    assert type(mapping(CoreConfig(), LayerShape(1, 8, 4, 4), dataflow="auto")) is WeightStationary   # OS can't

@@ -5,8 +5,27 @@ reports (command id, tile, position) back into the layer's own coordinates. It c
 values: those come from golden_py.
 """
 from .base import LayerShape, MappingError
+from .os import OutputStationary
 from .ws import WeightStationary, ceil_div
 
-__all__ = ["LayerShape", "MappingError", "WeightStationary", "ceil_div", "DATAFLOWS"]
+__all__ = ["LayerShape", "MappingError", "WeightStationary", "OutputStationary", "ceil_div", "DATAFLOWS", "mapping"]
 
-DATAFLOWS = {"ws": WeightStationary}
+DATAFLOWS = {"ws": WeightStationary, "os": OutputStationary}
+
+
+def mapping(cfg, shape, a_bits=4, dataflow="ws", layout=None):
+    """The mapping of a layer in a dataflow: 'ws', 'os', or 'auto' (the one the cycle models say is faster
+    among those that fit)."""
+    from .ws import Layout
+    layout = layout or Layout()
+    if dataflow != "auto":
+        return DATAFLOWS[dataflow](cfg, shape, a_bits, layout)
+    options = []
+    for cls in (WeightStationary, OutputStationary):
+        try:
+            options.append(cls(cfg, shape, a_bits, layout))
+        except MappingError:
+            pass
+    if not options:
+        return WeightStationary(cfg, shape, a_bits, layout)     # raises the weight-stationary error
+    return min(options, key=lambda m: m.model_cycles())

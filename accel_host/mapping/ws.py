@@ -48,6 +48,7 @@ class Command:
     emit: int = 1
     id: int = 0
     a2: int = 0
+    os: int = 0
 
     def pack(self) -> int:
         return COMMAND.pack(**self.__dict__)
@@ -67,8 +68,9 @@ class Issued:
     command that covers part of a chain, its first input-channel tile."""
     image: int
     oc_tile: int
-    y0: int
+    y0: int                 # WS: the chunk's first output row; OS: the chunk's first output position
     ic0: int = 0
+    os: bool = False        # an output-stationary command: its psum-port vectors are finished sums
 
 
 @dataclass(frozen=True)
@@ -155,22 +157,28 @@ class WeightStationary:
         h = self.shape.height
         return [(y0, min(self.chunk_rows, h - y0)) for y0 in range(0, h, self.chunk_rows)]
 
-    def act_words(self, a_tiles, y0: int, rows: int) -> list[tuple[int, int]]:
+    def act_words(self, a_tiles, chunk) -> list[tuple[int, int]]:
         """a_tiles (n_ic, ic_per_tile, P) of one image -> (addr, word) of the chunk's padded rows; channel j
         of a tile at bits [j*a_bits +: a_bits] (row r at lane r in 4-bit mode; channels 2r, 2r+1 in row r's
         low and high half in 2-bit mode)."""
+        y0, rows = chunk
         s = self.shape
         a = np.asarray(a_tiles).reshape(self.n_ic, self.ic_per_tile, s.height + 2, s.width + 2)
         part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, self.ic_per_tile)
         return list(enumerate(pack_rows(part, self.a_bits), start=self.layout.act_offset))
 
-    def commands(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool) -> list[Command]:
+    def commands(self, group: list[int], chunk, first_id: int, relu: bool) -> list[Command]:
         """The chunk's commands, ids from first_id on: one per output-channel tile (or, with split_ic, one per
-        input-channel tile of each, chained by clear/emit), after an empty command with empty_command."""
-        return [c for c, _ in self.issue(group, y0, rows, first_id, relu, image=0)]
+        input-channel tile of each, chained by clear/emit), after the empty commands with empty_command."""
+        return [c for c, _ in self.issue(group, chunk, first_id, relu, image=0)]
 
-    def issue(self, group: list[int], y0: int, rows: int, first_id: int, relu: bool, image: int):
+    def outputs(self, chunk) -> int:
+        """Output vectors each emitting command of a chunk sends."""
+        return chunk[1] * self.shape.width
+
+    def issue(self, group: list[int], chunk, first_id: int, relu: bool, image: int):
         """(Command, Issued or None) pairs of a chunk; None for the empty command (it reports nothing)."""
+        y0, rows = chunk
         s, lay = self.shape, self.layout
         pw = s.width + 2
         stride = (rows + 2) * pw

@@ -2,7 +2,7 @@
 `ifndef ACCEL_FIELDS_VH
 `define ACCEL_FIELDS_VH
 // command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v
-`define CMD_W 116
+`define CMD_W 119
 `define CMD_ACT_BASE_LSB 0
 `define CMD_ACT_BASE_W 16
 `define CMD_ACT_BASE 15:0    // activation SRAM word of input-channel tile 0, padded row 0, column 0
@@ -25,23 +25,26 @@
 `define CMD_OW_W 8
 `define CMD_OW 87:80    // output columns streamed
 `define CMD_N_IC_LSB 88
-`define CMD_N_IC_W 8
-`define CMD_N_IC 95:88    // input-channel tiles
-`define CMD_RELU_LSB 96
+`define CMD_N_IC_W 10
+`define CMD_N_IC 97:88    // input-channel tiles (WS); input-channel steps per kernel position (OS)
+`define CMD_RELU_LSB 98
 `define CMD_RELU_W 1
-`define CMD_RELU 96:96    // emit max(sum, 0) instead of the sum
-`define CMD_CLEAR_LSB 97
+`define CMD_RELU 98:98    // emit max(sum, 0) instead of the sum
+`define CMD_CLEAR_LSB 99
 `define CMD_CLEAR_W 1
-`define CMD_CLEAR 97:97    // the first fold starts each sum from 0 (else it adds to what is there)
-`define CMD_EMIT_LSB 98
+`define CMD_CLEAR 99:99    // the first fold starts each sum from 0 (else it adds to what is there)
+`define CMD_EMIT_LSB 100
 `define CMD_EMIT_W 1
-`define CMD_EMIT 98:98    // the last fold sends the finished sums to the output FIFO
-`define CMD_ID_LSB 99
+`define CMD_EMIT 100:100    // the last fold sends the finished sums to the output FIFO
+`define CMD_ID_LSB 101
 `define CMD_ID_W 16
-`define CMD_ID 114:99    // carried with every psum and result of the command
-`define CMD_A2_LSB 115
+`define CMD_ID 116:101    // carried with every psum and result of the command
+`define CMD_A2_LSB 117
 `define CMD_A2_W 1
-`define CMD_A2 115:115    // 2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each
+`define CMD_A2 117:117    // 2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each
+`define CMD_OS_LSB 118
+`define CMD_OS_W 1
+`define CMD_OS 118:118    // output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each
 
 // tag of each token: sequencer -> tag FIFO -> SFU and the psum_* observation port
 `define TAG_W 63

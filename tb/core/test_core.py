@@ -12,11 +12,14 @@ import pytest
 
 from accel_host.config import CoreConfig
 from accel_host.cycles import check_bound
-from accel_host.mapping import LayerShape, WeightStationary
-from accel_tb.runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from accel_host.mapping import LayerShape, OutputStationary, WeightStationary
+from accel_tb.runner import BUILD, CORE_SOURCES, ROOT, RunError, rtl_sources, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 LAYER27 = {"checkpoint": CHECKPOINT, "layer": 27, "images": [0], "data_dir": None}
+# layer 29 (8 -> 512 on 4x4): 64 commands whose results leave while the next command streams, so output
+# back-pressure reaches the SFU, the OFIFO and the credits
+LAYER29 = dict(LAYER27, layer=29)
 
 
 def run_core(sim, config, rows=8, cols=8, testcase="test_layer", params=None, tmp_path=None, expect_fail=False,
@@ -178,6 +181,110 @@ def test_core_2bit_corrupted_expectation_fails(sim, tmp_path):
     assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
 
 
+# ------------------------------------------------------------------------------------------ output-stationary
+OS_NOT_CHECKED = {"psum": "the output-stationary dataflow makes no partial sums; its finished sums are checked"}
+
+
+@pytest.mark.parametrize("which", ["icarus", "verilator"])
+@pytest.mark.parametrize("a_bits", [4, 2])
+def test_core_os_layer27(which, a_bits, request, tmp_path):
+    """features[27] in the output-stationary dataflow (command bit os): every sum and every ReLU output
+    checked, the psums reported as not made; the cycle count within the OS model's bound."""
+    sim = request.config.forced_sim or which
+    layer = LAYER27 if a_bits == 4 else LAYER27_2BIT
+    result, rep = run_core(sim, {"layer": layer, "dataflow": "os"}, tmp_path=tmp_path)
+    n_oc = 1 if a_bits == 4 else 2
+    assert rep["sum"]["compared"] == rep["relu"]["compared"] == n_oc * 16 * 8
+    assert "psum" not in rep and rep["not_checked"] == OS_NOT_CHECKED
+    ic = 8 if a_bits == 4 else 16
+    bound = OutputStationary(CoreConfig(), LayerShape(ic, 8 * n_oc, 4, 4), a_bits=a_bits).model_cycles()
+    assert check_bound(rep["cycles_from_command"], bound, "OS layer 27") is None
+
+
+@pytest.mark.prefer("verilator")
+@pytest.mark.parametrize("rows,cols,psum_w,wgt_depth", [(8, 8, 16, 256), (16, 16, 24, 512)], ids=["8x8", "16x16"])
+def test_core_os_random_layers(sim, rows, cols, psum_w, wgt_depth, tmp_path):
+    """Random output-stationary layers (partial blocks, several output-channel tiles and chunks, 4-bit),
+    every crossing of pause kinds on the inputs and the output. An OS tile keeps 9 x channels weight words:
+    up to 35 channels on 16x16 need WGT_DEPTH 512."""
+    params = CoreConfig(rows=rows, cols=cols, psum_w=psum_w, acc_w=24, wgt_depth=wgt_depth).parameters()
+    result, rep = run_core(sim, {"trials": 9, "dataflow": "os"}, testcase="test_random_layers", params=params,
+                           tmp_path=tmp_path)
+    assert len(rep["trials"]) == 9 and all(t["sum"]["compared"] > 0 and "psum" not in t for t in rep["trials"])
+
+
+@pytest.mark.prefer("verilator")
+@pytest.mark.parametrize("a_bits", [4, 2])
+def test_core_dataflow_alternation(a_bits, sim, tmp_path):
+    """WS and OS layers in turn on one core, no reset between them (the sequencer drains before a switch);
+    random shapes and pauses."""
+    result, rep = run_core(sim, {"trials": 8, "dataflow": "alternate", "a_bits": a_bits},
+                           testcase="test_random_layers", params=CoreConfig(acc_w=24).parameters(), tmp_path=tmp_path)
+    assert ["psum" in t for t in rep["trials"]] == [True, False] * 4
+
+
+def test_core_dataflow_and_mode_sequence(sim, tmp_path):
+    """Checkpoint layers WS 4-bit, OS 4-bit, OS 2-bit, WS 2-bit, OS 4-bit in one simulation, no reset."""
+    seq = [dict(LAYER27, dataflow="ws"), dict(LAYER27, dataflow="os"), dict(LAYER27_2BIT, dataflow="os"),
+           dict(LAYER27_2BIT, dataflow="ws"), dict(LAYER27, images=[1], dataflow="os")]
+    result, rep = run_core(sim, {"sequence": seq}, testcase="test_layer_sequence", tmp_path=tmp_path)
+    assert [r["relu"]["compared"] for r in rep["sequence"]] == [128, 128, 256, 256, 128]
+    assert ["psum" in r for r in rep["sequence"]] == [True, False, False, True, False]
+    assert all(r[k]["mismatches"] == 0 for r in rep["sequence"] for k in ("sum", "relu"))
+
+
+def test_core_os_detects_stuck_accumulator_bit(sim, tmp_path):
+    """Negative: bit 2 of PE (5, 6)'s sum stuck at 1 must fail the OS layer, at column 6 only."""
+    params = CoreConfig().parameters() | {"FAULT_ROW": 5, "FAULT_COL": 6, "FAULT_BIT": 2}
+    result, rep = run_core(sim, {"layer": LAYER27, "dataflow": "os"}, params=params, tmp_path=tmp_path,
+                           expect_fail=True)
+    assert (result["tests"], result["failed"]) == (1, 1)
+    assert rep["sum"]["mismatches"] > 0
+    assert all("col=6" in r for r in rep["sum"]["reports"] if "MISMATCH" in r)
+
+
+@pytest.mark.parametrize("kind", ["sum", "relu"])
+def test_core_os_detects_corrupted_expectation(kind, sim, tmp_path):
+    result, rep = run_core(sim, {"layer": LAYER27, "dataflow": "os", "corrupt": kind}, tmp_path=tmp_path,
+                           expect_fail=True)
+    assert (result["tests"], result["failed"]) == (1, 1)
+    assert rep[kind]["mismatches"] == 1 and rep["sum"]["mismatches"] + rep["relu"]["mismatches"] == 1
+
+
+# ------------------------------------------------------------------------------------------ output buffer
+def test_core_output_buffer_fills(sim, tmp_path):
+    """With the output held for 1500 cycles of layer 29 (512 outputs x 8 lanes), the output FIFO fills to
+    OUT_DEPTH and the core waits; released, every value is checked."""
+    result, rep = run_core(sim, {"layer": LAYER29, "hold": 1500}, testcase="test_output_buffer_fills",
+                           tmp_path=tmp_path)
+    assert rep["peak"] == rep["out_depth"] == CoreConfig().out_depth and rep["full_cycles"] > 0
+    assert rep["relu"]["compared"] == 512 * 16 and rep["relu"]["mismatches"] == 0
+
+
+def test_output_buffer_check_fails_on_a_conservative_sfu(tmp_path):
+    """Negative: an SFU that keeps room for three results instead of two (one FIFO entry never used)
+    computes everything right; only the output-buffer test notices."""
+    import shutil
+
+    from accel_tb.mutation import Mutant, apply
+    rtl = BUILD / "negative" / "conservative_sfu" / "rtl"     # a stable path: its build is reused
+    shutil.rmtree(rtl, ignore_errors=True)
+    shutil.copytree(ROOT / "rtl", rtl)
+    lines = (rtl / "core.v").read_text().splitlines()
+    n = next(i for i, l in enumerate(lines, 1) if "wire             out_space_ok" in l)
+    code = lines[n - 1].split("//")[0].strip()
+    assert "+ 32'd2 <= OUT_DEPTH" in code
+    apply(Mutant("neg", "core", n, "const", code, code.replace("32'd2", "32'd3")), rtl)
+    report = tmp_path / "r.json"
+    result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
+                 test_module="accel_tb.layer_tests", parameters=CoreConfig().parameters(), sim="icarus",
+                 testcase="test_output_buffer_fills", expect_fail=True,
+                 config={"adapter": "accel", "layer": LAYER29, "report": str(report)})
+    rep = json.loads(report.read_text())
+    assert result["failed"] == 1 and rep["peak"] == CoreConfig().out_depth - 1
+    assert rep["relu"]["mismatches"] == 0          # functionally clean
+
+
 # ------------------------------------------------------------------------------------------ robustness
 def test_core_reset_mid_layer_then_clean_layer(tmp_path):
     """Icarus (4 states): a reset while a layer runs, then a clean layer; no X/Z on any output port from the
@@ -197,9 +304,6 @@ def test_four_state_check_can_fire(tmp_path):
                                               "psum_valid", "acc_valid", "out_data", "psum_data"}
 
 
-# layer 29 (8 -> 512 on 4x4): 64 commands whose results leave while the next command streams, so output
-# back-pressure reaches the SFU, the OFIFO and the credits
-LAYER29 = dict(LAYER27, layer=29)
 
 
 @pytest.mark.parametrize("fault,names,extra", [

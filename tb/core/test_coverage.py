@@ -29,11 +29,13 @@ def test_coverage_closure_hits_every_bin(sim, tmp_path):
     points = {k for k, v in db.items() if "bins:_hits" in v}
     assert {"core.psum.kij_x_position", "core.sum.value", "core.cmd.empty", "core.flow.event",
             "core.layer.weight_extremes"} <= points
-    assert db["core"]["cover_percentage"] == 100.0 and db["core"]["size"] == 86
+    # 86 bins of the weight-stationary core + dataflow 2, dataflow x mode 4, switches 2, OS blocks 3
+    assert db["core"]["cover_percentage"] == 100.0 and db["core"]["size"] == 97
+    assert {"core.cmd.dataflow_x_a2", "core.cmd.dataflow_switch", "core.cmd.os_blocks"} <= points
 
 
 def test_coverage_holes_fail_the_closure(sim, tmp_path):
     """Negative: with no layer and no random trial nothing is covered; the closure fails and names holes."""
     result, rep, cov = closure(sim, tmp_path, layers=[], max_trials=0)
-    assert result["failed"] == 1 and len(rep["holes"]) == 86
+    assert result["failed"] == 1 and len(rep["holes"]) == 97
     assert "core.cmd.empty: True" in rep["holes"] and "core.sum.value: neg >= 1/2 bound" in rep["holes"]

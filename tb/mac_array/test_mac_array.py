@@ -44,7 +44,8 @@ async def test_array_folds(dut):
                 tokens.append((None, 0, wsel, mode, 0, None))   # bubble inside a fold
         wsel ^= 1
 
-    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, wl_west=0, wl_data_west=0)
+    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
+                wl_data_west=0)
     # L0 in Python: row r sees token t at cycle t + r
     total = len(tokens) + rows + cols + 4
     got_cols = [[] for _ in range(cols)]
@@ -84,6 +85,76 @@ async def test_array_folds(dut):
     for c in range(1, cols):
         assert got_cols[c][0][0] == got_cols[0][0][0] + c
     dut._log.info(f"{len(expected)} tokens x {cols} columns checked over {len(folds)} folds")
+
+
+@cocotb.test()
+async def test_array_output_stationary(dut):
+    """Output-stationary blocks: row r = one output position, column c = one output channel; each step sends
+    row r's activation from the west (r cycles late) and column c's weights from the north (c cycles late).
+    A block's first step hands every PE's sum to the upward chain; a flush after the last block releases it.
+    Every finished sum must leave the top of its column, rows in order, with nothing extra; blocks of either
+    activation mode, some with bubbles, follow each other without gaps."""
+    rows, cols, a_w, w_w, p_w = (param(dut, n) for n in ("ROWS", "COLS", "A_W", "W_W", "PSUM_W"))
+    rng = seeded_random("array-os")
+    h = a_w // 2
+    wr = (-(1 << (w_w - 1)), (1 << (w_w - 1)) - 1)
+    steps = []   # per cycle: (acts per row or None, valid, first, mode, weights per column (lo, hi) or None)
+    expected = [[] for _ in range(cols)]
+    for b in range(6):
+        if b == 3:   # a flush, then (one cycle later, as the sequencer does) the next command's first block
+            steps += [(None, 0, 1, 0, None), (None, 0, 0, 0, None)]
+        mode = rng.randrange(2)
+        n = rng.randint(2 * rows - 1, 2 * rows + 6)      # the sequencer guarantees >= 2*ROWS - 1 steps a block
+        sums = [[0] * cols for _ in range(rows)]
+        for t in range(n):
+            acts = [rng.randrange(1 << a_w) for _ in range(rows)]
+            wts = [(rng.randint(*wr), rng.randint(*wr)) for _ in range(cols)]
+            valid = int(t == 0 or rng.random() > 0.1)
+            steps.append((acts, valid, int(t == 0), mode, wts))
+            if valid:
+                for r in range(rows):
+                    for c in range(cols):
+                        lo, hi = wts[c]
+                        a = acts[r]
+                        sums[r][c] += (a & ((1 << h) - 1)) * lo + (a >> h) * hi if mode else a * lo
+        for c in range(cols):
+            expected[c] += [sums[r][c] for r in range(rows)]
+    steps.append((None, 0, 1, 0, None))                   # the flush
+    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
+                wl_data_west=0)
+    got = [[] for _ in range(cols)]
+    for cycle in range(len(steps) + 3 * rows + cols + 8):
+        a_vec, v_vec, f_vec, m_vec, o_vec, w_vec = [], [], [], [], [], []
+        for r in range(rows):
+            t = cycle - r
+            acts, valid, first, mode, _ = steps[t] if 0 <= t < len(steps) else (None, 0, 0, 0, None)
+            a_vec.append(acts[r] if acts else 0)
+            v_vec.append(valid)
+            f_vec.append(first)
+            m_vec.append(mode)
+            o_vec.append(int(0 <= t < len(steps)))
+        for c in range(cols):
+            t = cycle - c
+            wts = steps[t][4] if 0 <= t < len(steps) and steps[t][1] else None
+            w_vec += list(wts[c]) if wts else [0, 0]
+        dut.a_west.value = pack_lanes(a_vec, a_w)
+        dut.valid_west.value = pack_lanes(v_vec, 1)
+        dut.first_west.value = pack_lanes(f_vec, 1)
+        dut.mode_west.value = pack_lanes(m_vec, 1)
+        dut.os_west.value = pack_lanes(o_vec, 1)
+        dut.w_north.value = pack_lanes(w_vec, w_w)
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        vs = lanes(dut.valid_north.value, cols, 1)
+        ps = lanes(dut.p_north.value, cols, p_w, signed_=True)
+        assert lanes(dut.valid_south.value, cols, 1) == [0] * cols, f"cycle {cycle}: a psum left the bottom in OS"
+        for c in range(cols):
+            if vs[c]:
+                got[c].append(ps[c])
+        await Timer(1, unit="ns")
+    for c in range(cols):
+        assert got[c] == expected[c], f"column {c}: got {got[c]}, expected {expected[c]}"
+    dut._log.info(f"{len(expected[0])} sums x {cols} columns checked over 6 blocks")
 
 
 @pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8)])
