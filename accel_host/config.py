@@ -37,6 +37,12 @@ class CoreConfig:
             raise ConfigError(f"out_depth={self.out_depth}: the SFU needs room for 2 results in flight, at least 3")
 
     @property
+    def credits(self) -> int:
+        """Tokens the core lets into the array before their psums leave the OFIFO: core.v's CREDITS
+        (also the OFIFO and tag FIFO depth), sized above the pipeline latency so steady state never stalls."""
+        return 2 * (self.rows + self.cols) + 8
+
+    @property
     def act_word_bits(self) -> int:
         return self.rows * self.a_w
 

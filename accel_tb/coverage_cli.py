@@ -32,6 +32,7 @@ RUNS = [
     ("random 4-bit", "test_random_layers", {"trials": 9}),
     ("random 2-bit", "test_random_layers", {"trials": 9, "a_bits": 2}),
     ("2-bit / 4-bit / 2-bit", "test_layer_sequence", {"sequence": [layer(CK2), layer(CK4), layer(CK2, 1)]}),
+    ("random WS/OS alternating", "test_random_layers", {"trials": 8, "dataflow": "alternate"}),
 ]
 
 

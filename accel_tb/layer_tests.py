@@ -155,28 +155,33 @@ async def test_reset_mid_layer(dut):
 @cocotb.test()
 async def test_output_buffer_fills(dut):
     """Design property: with out_ready held low the core fills its output FIFO to OUT_DEPTH results (the SFU
-    takes a vector only with room for two results, itself and the one in flight) and then waits; once ready
-    returns every value is still checked once."""
+    takes a vector only with room for two results, itself and the one in flight), then its OFIFO until the
+    tokens in flight reach CREDITS, and then waits; once ready returns every value is still checked once."""
     cfg = load_config()
     adapter, env = await started(dut, cfg)
     hold = int(cfg.get("hold", 1500))
     adapter.hold_output(hold)
-    peak = []
+    peak, inflight = [], []
 
     async def watch():
         for _ in range(hold):
             await ReadOnly()
             peak.append(int(dut.out_count.value))
+            inflight.append(int(dut.inflight.value))
             await RisingEdge(dut.clk)
     watcher = cocotb.start_soon(watch())
     res = await env.check(checkpoint_job(cfg["layer"], adapter.geometry))
     await watcher
     depth = adapter.cfg.out_depth
     rep = res.report()
-    rep.update(peak=max(peak), out_depth=depth, full_cycles=sum(p == depth for p in peak))
+    credits = adapter.cfg.credits
+    rep.update(peak=max(peak), out_depth=depth, full_cycles=sum(p == depth for p in peak),
+               inflight_peak=max(inflight), credits=credits)
     write_report(cfg.get("report"), rep)
     res.checker.assert_clean()
-    assert max(peak) == depth, f"output FIFO filled to {max(peak)} of {depth} entries while the output was held"
+    short = [f"output FIFO filled to {max(peak)} of {depth} entries"] if max(peak) != depth else []
+    short += [f"tokens in flight peaked at {max(inflight)} of {credits} credits"] if max(inflight) != credits else []
+    assert not short, "while the output was held: " + "; ".join(short)
 
 
 @cocotb.test()

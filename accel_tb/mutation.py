@@ -197,7 +197,9 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
                                     tb_dir=str(ROOT / "tb" / folder))))
     base = CoreConfig().parameters()
     steps += [
-        ("layer27 4-bit", dict(core, parameters=base, testcase="test_layer", config={"layer": layer(ck4, 27)})),
+        # Icarus models X: this first core step also checks every output port for X/Z from reset on
+        ("layer27 4-bit", dict(core, parameters=base, testcase="test_layer",
+                               config={"layer": layer(ck4, 27), "adapter_options": {"four_state": True}})),
         ("layer27 2-bit", dict(core, parameters=base, testcase="test_layer", config={"layer": layer(ck2, 27)})),
         ("layer27 OS", dict(core, parameters=base, testcase="test_layer_sequence",
                             config={"sequence": [dict(layer(ck4, 27), dataflow="os"),

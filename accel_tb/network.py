@@ -283,7 +283,7 @@ def write_report(rep, out_dir: Path):
         return
     rows = rep["layers"]
     names = [f"{r['index']}\n{r['in_channels']}->{r['out_channels']}\n{r['height']}x{r['width']}" for r in rows]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 5))
     xs = range(len(rows))
     ax.bar([x - 0.27 for x in xs], [100 * r["utilization"] for r in rows], width=0.27, label="RTL, compute cycles")
     ax.bar(list(xs), [100 * r["utilization_with_loads"] for r in rows], width=0.27,
@@ -291,11 +291,12 @@ def write_report(rep, out_dir: Path):
     ax.bar([x + 0.27 for x in xs], [100 * r["ideal_cycles"] / r["scalesim_cycles"] for r in rows], width=0.27,
            label="SCALE-Sim estimate (chosen dataflow)")
     if any(len(r.get("dataflows", {})) > 1 for r in rows):   # --compare: both dataflows measured
-        for k, (df, colour) in enumerate((("ws", "tab:blue"), ("os", "tab:red"))):
+        for df, marker, colour, dx in (("ws", "D", "black", -0.4), ("os", "v", "tab:red", -0.14)):
             ys = [100 * r["ideal_cycles"] / r["dataflows"][df]["cycles"] if r["dataflows"].get(df, {}).get("cycles")
-                  else 0 for r in rows]
-            ax.scatter([x - 0.27 for x in xs], ys, marker="_v"[k], s=120, color=colour, zorder=3,
-                       label=f"{df.upper()} measured")
+                  else None for r in rows]
+            pts = [(x + dx, y) for x, y in zip(xs, ys) if y is not None]
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, s=45, color=colour,
+                       edgecolors="white", linewidths=0.8, zorder=3, label=f"{df.upper()} measured (compute cycles)")
     ax.set_xticks(list(xs), names, fontsize=8)
     ax.set_ylabel("MAC utilization (%)")
     ax.set_ylim(0, 105)
@@ -303,6 +304,6 @@ def write_report(rep, out_dir: Path):
     ax.set_title(f"VGG16 conv layers on the {rep['array']} core: MAC-weighted utilization "
                  f"{100 * t['utilization']:.2f}% ({100 * t['utilization_with_loads']:.2f}% with memory writes), "
                  f"{rep['images']} image(s)", fontsize=10)
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(out_dir / "utilization.png", dpi=120)

@@ -254,35 +254,47 @@ def test_core_os_detects_corrupted_expectation(kind, sim, tmp_path):
 # ------------------------------------------------------------------------------------------ output buffer
 def test_core_output_buffer_fills(sim, tmp_path):
     """With the output held for 1500 cycles of layer 29 (512 outputs x 8 lanes), the output FIFO fills to
-    OUT_DEPTH and the core waits; released, every value is checked."""
+    OUT_DEPTH, the OFIFO until CREDITS tokens are in flight, and the core waits; released, every value is
+    checked."""
     result, rep = run_core(sim, {"layer": LAYER29, "hold": 1500}, testcase="test_output_buffer_fills",
                            tmp_path=tmp_path)
     assert rep["peak"] == rep["out_depth"] == CoreConfig().out_depth and rep["full_cycles"] > 0
+    assert rep["inflight_peak"] == rep["credits"] == CoreConfig().credits
     assert rep["relu"]["compared"] == 512 * 16 and rep["relu"]["mismatches"] == 0
 
 
-def test_output_buffer_check_fails_on_a_conservative_sfu(tmp_path):
-    """Negative: an SFU that keeps room for three results instead of two (one FIFO entry never used)
-    computes everything right; only the output-buffer test notices."""
+@pytest.mark.parametrize("name,marker,old,new", [
+    # an SFU that keeps room for three results instead of two: one output FIFO entry never used
+    ("conservative_sfu", "wire             out_space_ok", "32'd2", "32'd3"),
+    # credits counted up instead of down: the 6-bit count wraps to 0 at 24 tokens in flight, not at 40
+    ("credits_wrap", "CREDITS[CW-1:0] - inflight", "- inflight", "+ inflight"),
+], ids=["conservative_sfu", "credits_wrap"])
+def test_output_buffer_check_fails_on_a_wasted_buffer(tmp_path, name, marker, old, new):
+    """Negative: a core that leaves buffer space unused computes everything right (and fast enough without
+    back-pressure); only the output-buffer test notices."""
     import shutil
 
     from accel_tb.mutation import Mutant, apply
-    rtl = BUILD / "negative" / "conservative_sfu" / "rtl"     # a stable path: its build is reused
+    rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
     shutil.rmtree(rtl, ignore_errors=True)
     shutil.copytree(ROOT / "rtl", rtl)
     lines = (rtl / "core.v").read_text().splitlines()
-    n = next(i for i, l in enumerate(lines, 1) if "wire             out_space_ok" in l)
+    n = next(i for i, l in enumerate(lines, 1) if marker in l)
     code = lines[n - 1].split("//")[0].strip()
-    assert "+ 32'd2 <= OUT_DEPTH" in code
-    apply(Mutant("neg", "core", n, "const", code, code.replace("32'd2", "32'd3")), rtl)
+    assert old in code
+    apply(Mutant("neg", "core", n, "const", code, code.replace(old, new)), rtl)
     report = tmp_path / "r.json"
     result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
                  test_module="accel_tb.layer_tests", parameters=CoreConfig().parameters(), sim="icarus",
                  testcase="test_output_buffer_fills", expect_fail=True,
                  config={"adapter": "accel", "layer": LAYER29, "report": str(report)})
     rep = json.loads(report.read_text())
-    assert result["failed"] == 1 and rep["peak"] == CoreConfig().out_depth - 1
-    assert rep["relu"]["mismatches"] == 0          # functionally clean
+    assert result["failed"] == 1
+    assert rep["relu"]["mismatches"] == 0 and rep["relu"]["compared"] == 512 * 16    # functionally clean
+    if name == "conservative_sfu":
+        assert rep["peak"] == CoreConfig().out_depth - 1 and rep["inflight_peak"] == CoreConfig().credits
+    else:
+        assert rep["peak"] == CoreConfig().out_depth and rep["inflight_peak"] < CoreConfig().credits
 
 
 # ------------------------------------------------------------------------------------------ robustness
