@@ -27,6 +27,7 @@ import os
 import time
 from pathlib import Path
 
+from .core_ports import public_names
 from .runner import CORE_SOURCES, INCLUDE, RunError, build, rtl_sources, run
 
 CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
@@ -77,7 +78,7 @@ def run_chunk(spec: dict) -> dict:
     try:
         res = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                   parameters=spec["params"], sim=spec["sim"], testcase="test_network", config=config,
-                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}", public="top")
+                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}", public=public_names())
     except (RunError, AssertionError) as e:
         raise FarmError(f"images {spec['images']}: the simulation did not complete: {e}") from None
     rep_path = report_dir / "network_report.json"
@@ -122,7 +123,7 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     image ids, timing)."""
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
-    build("core", rtl_sources(*CORE_SOURCES), params, sim, public="top")   # once, before the workers start
+    build("core", rtl_sources(*CORE_SOURCES), params, sim, public=public_names())   # once, before the workers start
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:

@@ -21,6 +21,7 @@ from accel_host.mapping import LayerShape, MappingError, mapping
 
 from . import inputs
 from .inputs import InputError
+from .core_ports import public_names
 from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
 
 
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                      parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
-                     seed=args.seed, expect_fail=True, public="top")
+                     seed=args.seed, expect_fail=True, public=public_names())
     except RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from accel_host.mapping.ws import Issued, Layout
 from accel_host.packing import unpack_lanes
 
 from .adapter import CoreAdapter, Geometry
+from .core_ports import INPUTS, OUTPUTS
 from .ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from .sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -85,9 +86,7 @@ class AccelCore(CoreAdapter):
         if self.four_state:
             cocotb.start_soon(self._four_state())
 
-    OUTPUTS = ("act_wr_ready", "wgt_wr_ready", "cmd_ready", "out_valid", "out_data", "out_addr", "out_id",
-               "psum_valid", "psum_data", "psum_kij", "psum_nij", "psum_ic", "psum_id", "acc_valid", "acc_data",
-               "acc_addr", "acc_id", "busy")
+    INPUTS, OUTPUTS = INPUTS, OUTPUTS
 
     async def _four_state(self):
         """From the first cycle after reset: no output port may hold X or Z (meaningful under Icarus, which

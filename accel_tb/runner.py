@@ -82,34 +82,52 @@ def _verilator_args(waves: bool) -> list[str]:
     return args
 
 
-def _runner(sim: str, public: str = "all"):
-    """cocotb's runner; for Verilator with public='top', one that makes only the top module's signals
-    visible (--public-depth 1) instead of every signal (--public-flat-rw, which keeps Verilator from
-    optimising the design): the whole-network run reads nothing below the top."""
+def _runner(sim: str, public="all"):
+    """cocotb's runner; for Verilator with a list of public names, one without --public-flat-rw (which makes
+    every signal public and keeps Verilator from optimising the design; see _public_config)."""
     from cocotb_tools.runner import Verilator, get_runner
     if sim != "verilator" or public == "all":
         return get_runner(sim)
 
-    class TopPublicVerilator(Verilator):
+    class NamedPublicVerilator(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
             cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
             return cmds
-    return TopPublicVerilator()
+    return NamedPublicVerilator()
+
+
+def _public_config(toplevel: str, names) -> str:
+    """A Verilator configuration file that makes only `names` of the top module public: its ports the
+    testbench drives and reads, the parameters it reads back, a status signal. Measured on the whole-network
+    run: with every signal public (the default), Verilator recomputes all logic that reads a public wire
+    whenever the testbench could have written one, i.e. on every evaluation (the 'ico' region took 23% of the
+    run); with the ports alone the 8x8 network simulates ~1.2x faster."""
+    lines = ["`verilator_config"]
+    lines += [f'public_flat_rw -module "{toplevel}" -var "{n}"' for n in names]
+    return "\n".join(lines) + "\n"
 
 
 def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
-          waves: bool = False, includes=None, public: str = "all") -> Path:
+          waves: bool = False, includes=None, public="all") -> Path:
     """Build the model once per configuration (locked against parallel builders); returns its folder."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
     build_args = _verilator_args(waves) if sim == "verilator" else []
-    if sim == "verilator" and public == "top":
-        build_args += ["--public-depth", "1"]
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise RunError(f"RTL source not found: {', '.join(missing)}")
+    if sim == "verilator" and public != "all":
+        # named public signals: the configuration file is a source (its text enters the build hash)
+        vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
+        vlt.parent.mkdir(parents=True, exist_ok=True)
+        text = _public_config(toplevel, public)
+        if not vlt.is_file() or vlt.read_text() != text:
+            vlt.write_text(text)
+        sources = [*sources, vlt]
+    elif public != "all":
+        public = "all"    # Icarus: every signal is visible anyway
     build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
@@ -125,7 +143,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
 def run(toplevel: str, sources, test_module: str, parameters: dict | None = None, sim: str | None = None,
         testcase: str | list[str] | None = None, config: dict | None = None, waves: bool | None = None,
         seed: int | None = None, includes=None, run_name: str | None = None,
-        expect_fail: bool = False, public: str = "all") -> dict:
+        expect_fail: bool = False, public="all") -> dict:
     """Build (if needed) and run `test_module`'s cocotb tests with `config` as the run configuration.
 
     Returns {"tests", "failed", "results", "run_dir"}. Raises RunError when no test ran, and (unless
