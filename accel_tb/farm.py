@@ -75,6 +75,10 @@ def run_chunk(spec: dict) -> dict:
         raise RuntimeError(f"injected failure of the chunk of images {spec['images']} (attempt {n})")
     report_dir = cache / f"{spec['key']}.run"
     config = {**spec["config"], "images": spec["images"], "report_dir": str(report_dir)}
+    # one simulator per core: the golden model's torch must not spread over the cores the other workers
+    # simulate on (unless the user said otherwise)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     try:
         res = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                   parameters=spec["params"], sim=spec["sim"], testcase="test_network", config=config,
@@ -100,7 +104,10 @@ def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
     if cluster_file:
         cluster = make_jobqueue_cluster(cluster_file)
         return Client(cluster), cluster
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    import dask
+    # a worker only waits on its simulator process: its statistical profiler (10 ms ticks) is pure overhead
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster), cluster
 
 
