@@ -52,8 +52,9 @@ def test_core_vgg_layer27_8x8(which, request, tmp_path):
     assert check_bound(rep["cycles_from_command"], bound, "layer 27") is None
 
 
-# one 16x16 model for every 16x16 test: random layers of three 16-channel tiles need ACC_W > 16
-PARAMS_16X16 = CoreConfig(rows=16, cols=16, acc_w=24).parameters()
+# one 16x16 model for every 16x16 test (one compile): random layers of three 16-channel tiles need ACC_W > 16,
+# output-stationary ones PSUM_W 24 (a PE holds a whole sum) and WGT_DEPTH 512 (9 x channels words per tile)
+PARAMS_16X16 = CoreConfig(rows=16, cols=16, psum_w=24, acc_w=24, wgt_depth=512).parameters()
 
 
 @pytest.mark.prefer("verilator")
@@ -63,11 +64,10 @@ def test_core_vgg_layer27_16x16(sim, tmp_path):
 
 
 @pytest.mark.prefer("verilator")
-@pytest.mark.parametrize("rows,cols,acc_w", [(8, 8, 16), (16, 16, 24)], ids=["8x8", "16x16"])
-def test_core_random_layers(sim, rows, cols, acc_w, tmp_path):
+@pytest.mark.parametrize("params", [CoreConfig().parameters(), PARAMS_16X16], ids=["8x8", "16x16"])
+def test_core_random_layers(sim, params, tmp_path):
     """Random layers (several tiles, odd channel counts, extreme values) with every crossing of pause kinds
     on the input boundaries (activation, weight and command writes) and the output's ready."""
-    params = CoreConfig(rows=rows, cols=cols, acc_w=acc_w).parameters()
     result, rep = run_core(sim, {"trials": 9}, testcase="test_random_layers", params=params, tmp_path=tmp_path)
     assert len(rep["trials"]) == 9 and all(t["relu" if "relu" in t else "out"]["compared"] > 0 for t in rep["trials"])
 
@@ -202,12 +202,11 @@ def test_core_os_layer27(which, a_bits, request, tmp_path):
 
 
 @pytest.mark.prefer("verilator")
-@pytest.mark.parametrize("rows,cols,psum_w,wgt_depth", [(8, 8, 16, 256), (16, 16, 24, 512)], ids=["8x8", "16x16"])
-def test_core_os_random_layers(sim, rows, cols, psum_w, wgt_depth, tmp_path):
+@pytest.mark.parametrize("params", [CoreConfig(acc_w=24).parameters(), PARAMS_16X16], ids=["8x8", "16x16"])
+def test_core_os_random_layers(sim, params, tmp_path):
     """Random output-stationary layers (partial blocks, several output-channel tiles and chunks, 4-bit),
     every crossing of pause kinds on the inputs and the output. An OS tile keeps 9 x channels weight words:
     up to 35 channels on 16x16 need WGT_DEPTH 512."""
-    params = CoreConfig(rows=rows, cols=cols, psum_w=psum_w, acc_w=24, wgt_depth=wgt_depth).parameters()
     result, rep = run_core(sim, {"trials": 9, "dataflow": "os"}, testcase="test_random_layers", params=params,
                            tmp_path=tmp_path)
     assert len(rep["trials"]) == 9 and all(t["sum"]["compared"] > 0 and "psum" not in t for t in rep["trials"])
