@@ -55,7 +55,7 @@ mutate:
 
 # each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
 test:
-	$(PY) -m pytest -q -n $(JOBS) tests tb
+	$(PY) -m pytest -q -n $(JOBS) --dist worksteal tests tb
 
 smoke:
 	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \

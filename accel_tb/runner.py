@@ -122,8 +122,9 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
-    # models that every signal is public in are the tests' (short runs); the network's get the full -O2
-    quick = public == "all"
+    # models that every signal is public in are the tests' (short runs), and the regression sets
+    # ACCEL_QUICK_COMPILE for all of its models; the network runs outside it get the full -O2
+    quick = public == "all" or os.environ.get("ACCEL_QUICK_COMPILE") == "1"
     build_args = _verilator_args(waves, quick) if sim == "verilator" else []
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:

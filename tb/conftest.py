@@ -12,6 +12,8 @@ import pytest
 from accel_tb.runner import ensure_tools_on_path
 
 ensure_tools_on_path()
+# the regression's models run short layers: compile them all quickly (-O1), the whole-network ones too
+os.environ.setdefault("ACCEL_QUICK_COMPILE", "1")
 
 
 def pytest_addoption(parser):
