@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accel_host.config import ConfigError, CoreConfig, for_network
-from accel_host.mapping import LayerShape, MappingError
+from accel_host.mapping import LayerShape, MappingError, mapping
 
 
 class InputError(ValueError):
@@ -78,7 +78,6 @@ def check_folder(path: str, rows: int | None = None, cols: int | None = None):
 
 def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4, dataflow: str = "ws") -> CoreConfig:
     """The default core (the README's numbers) when the layer fits it, else one sized for the layer."""
-    from accel_host.mapping import mapping  # noqa: PLC0415
     try:
         cfg = CoreConfig(rows=rows, cols=cols)
         mapping(cfg, shape, a_bits, dataflow)

@@ -8,6 +8,7 @@ corrupt_layer (negative test: one weight tile of that layer corrupted), report_d
 """
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -38,12 +39,16 @@ class CollectingChecker(LayerChecker):
         self.got[image, oc_tile * c:(oc_tile + 1) * c, o_nij] = torch.tensor(values)
 
 
-def dict_job(job, dataflow):
+def job_in_dataflow(job, dataflow):
     """The same job in another dataflow (a shallow copy with its own meta)."""
-    import copy
     other = copy.copy(job)
     other.meta = {**job.meta, "dataflow": dataflow}
     return other
+
+
+def _compared(rows) -> bool:
+    """Whether a report's layers were run in both dataflows (--compare)."""
+    return any(len(r.get("dataflows", {})) > 1 for r in rows)
 
 
 def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=None) -> str:
@@ -108,13 +113,14 @@ async def test_network(dut):
                 # the dataflow not chosen runs the same layer first (checked the same way), for its cycles
                 chosen = adapter.layer_mapping(job).name
                 for other in (d for d in ("ws", "os") if d != chosen):
+                    other_job = job_in_dataflow(job, other)
                     try:
-                        adapter.layer_mapping(dict_job(job, other))
+                        adapter.layer_mapping(other_job)
                     except Exception as e:  # noqa: BLE001 -- the other dataflow may not fit this layer
                         both[other] = {"cycles": None, "model": None, "why": str(e)}
                         continue
                     side = CollectingChecker(job, log=dut._log.error, max_reports=3)
-                    await adapter.run_layer(dict_job(job, other), side)
+                    await adapter.run_layer(other_job, side)
                     if side.errors:
                         problems.append(f"features[{step.index}] in {other}: " +
                                         "; ".join(sb.summary() for sb in side.scoreboards.values()))
@@ -236,7 +242,7 @@ def print_report(log, rep):
     c = rep["core"]
     log(f"core {rep['array']}: ACC_W={c['acc_w']} PSUM_W={c['psum_w']} ACT_DEPTH={c['act_depth']} "
         f"WGT_DEPTH={c['wgt_depth']} ACC_DEPTH={c['acc_depth']} (derived from the layers)")
-    compare = any(len(r.get("dataflows", {})) > 1 for r in rep["layers"])
+    compare = _compared(rep["layers"])
     log(f"{'layer':>6} {'a':>2} {'df':>2} {'shape':>16} {'MACs':>10} {'cycles':>9} {'model':>9} {'ideal':>9} {'util':>7} "
         f"{'SCALE-Sim':>10} {'act ld':>7} {'wgt ld':>7} {'util+ld':>7}"
         + (f" {'WS cycles':>9} {'WS model':>9} {'OS cycles':>9} {'OS model':>9}  winner" if compare else ""))
@@ -290,7 +296,7 @@ def write_report(rep, out_dir: Path):
            label="RTL, with host memory writes")
     ax.bar([x + 0.27 for x in xs], [100 * r["ideal_cycles"] / r["scalesim_cycles"] for r in rows], width=0.27,
            label="SCALE-Sim estimate (chosen dataflow)")
-    if any(len(r.get("dataflows", {})) > 1 for r in rows):   # --compare: both dataflows measured
+    if _compared(rows):
         for df, marker, colour, dx in (("ws", "D", "black", -0.4), ("os", "v", "tab:red", -0.14)):
             ys = [100 * r["ideal_cycles"] / r["dataflows"][df]["cycles"] if r["dataflows"].get(df, {}).get("cycles")
                   else None for r in rows]

@@ -20,7 +20,7 @@ from accel_host.mapping.ws import Issued, Layout
 from accel_host.packing import unpack_lanes
 
 from .adapter import CoreAdapter, Geometry
-from .core_ports import INPUTS, OUTPUTS
+from .core_ports import OUTPUTS
 from .ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from .sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -86,12 +86,10 @@ class AccelCore(CoreAdapter):
         if self.four_state:
             cocotb.start_soon(self._four_state())
 
-    INPUTS, OUTPUTS = INPUTS, OUTPUTS
-
     async def _four_state(self):
         """From the first cycle after reset: no output port may hold X or Z (meaningful under Icarus, which
         models 4 states; Verilator has only 0 and 1)."""
-        handles = [(n, getattr(self.dut, n)) for n in self.OUTPUTS]
+        handles = [(n, getattr(self.dut, n)) for n in OUTPUTS]
         edge = RisingEdge(self.dut.clk)
         while True:
             await ReadOnly()

@@ -110,7 +110,7 @@ def _public_config(toplevel: str, names) -> str:
     testbench drives and reads, the parameters it reads back, a status signal. Measured on the whole-network
     run: with every signal public (the default), Verilator recomputes all logic that reads a public wire
     whenever the testbench could have written one, i.e. on every evaluation (the 'ico' region took 23% of the
-    run); with the ports alone the 8x8 network simulates ~1.2x faster."""
+    run under perf); the README's simulation-speed table has the measured effect."""
     lines = ["`verilator_config"]
     lines += [f'public_flat_rw -module "{toplevel}" -var "{n}"' for n in names]
     return "\n".join(lines) + "\n"
@@ -137,8 +137,6 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         if not vlt.is_file() or vlt.read_text() != text:
             vlt.write_text(text)
         sources = [*sources, vlt]
-    elif public != "all":
-        public = "all"    # Icarus: every signal is visible anyway
     build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
