@@ -33,6 +33,7 @@ from .data import TEST_FILES, TRAIN_FILES, DataError, augment, ensure_downloaded
 from .evaluate import accuracy
 from .model import VGG16Quant, normalize
 from .quant import QuantConv2d
+from .variant_init import VariantError, calibrate, widen
 
 
 def lr_factor(step: int, total: int, warmup: int, swa_start: int | None = None, swa_factor: float = 0.0) -> float:
@@ -133,6 +134,12 @@ def main(argv=None) -> int:
                     help="bf16 autocast for the convolutions (fast only on CPUs with native bf16, e.g. AVX512-BF16/AMX; "
                          "about 10x slower than fp32 on AVX2-only CPUs)")
     ap.add_argument("--init", default=None, help="start from the weights of this checkpoint (a fine-tuning stage)")
+    ap.add_argument("--widen", action="store_true",
+                    help="with --init of a narrower squeeze block: copy it into the wider one function-preserving "
+                         "(golden_py.variant_init.widen, 1%% noise on the copies) instead of a fresh block")
+    ap.add_argument("--calibrate-images", type=int, default=0, metavar="N",
+                    help="after --init: fit every activation clip (MSE) and the BatchNorm statistics to the new "
+                         "model on N training images before the first step (golden_py.variant_init.calibrate)")
     ap.add_argument("--eval-images", type=int, default=2000,
                     help="test images scored after each epoch (the first N; 0 = all 10,000)")
     ap.add_argument("--swa-from", type=int, default=None, metavar="E",
@@ -154,6 +161,10 @@ def main(argv=None) -> int:
             ap.error(f"--warmup-epochs {args.warmup_epochs} must end by --swa-from {args.swa_from}")
     elif args.swa_lr is not None:
         ap.error("--swa-lr needs --swa-from")
+    if (args.widen or args.calibrate_images) and not args.init:
+        ap.error("--widen and --calibrate-images start from a model: they need --init")
+    if args.calibrate_images < 0:
+        ap.error(f"--calibrate-images {args.calibrate_images}: must be >= 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -184,11 +195,20 @@ def main(argv=None) -> int:
             print(f"error: {args.init}: w_bit {init_model.arch()['w_bit']} != requested {model.w_bit}",
                   file=sys.stderr)
             return 2
+        elif args.widen:
+            try:
+                widened = widen(init_model, model, noise=0.01, generator=torch.Generator().manual_seed(args.seed))
+            except VariantError as e:
+                print(f"error: --widen {args.init}: {e}", file=sys.stderr)
+                return 2
+            init_note = (f"widened from {init_model.arch()} (golden_py.variant_init.widen, noise 0.01): "
+                         f"{', '.join(widened) or 'nothing'}")
         else:
             # another variant (squeeze / a_bit), as notebook 003 starts 2a4w from 4a4w: every tensor whose
             # module (counted in order) and shape match is taken, the rest keeps its fresh initialisation
             skipped = transfer_matching(init_model, model)
             init_note = f"partial init from {init_model.arch()}; fresh: {', '.join(skipped)}"
+        if init_note:
             print(init_note)
     # channels_last is ~20% faster for oneDNN convolutions on CPU
     model = model.to(memory_format=torch.channels_last)
@@ -231,6 +251,17 @@ def main(argv=None) -> int:
         print(f"resumed from {state_path} at epoch {start_epoch}")
     elif args.resume:
         print(f"no {state_path} yet: starting from scratch")
+    if args.calibrate_images and start_epoch == 0:
+        # the images: the first N of a permutation fixed by the seed, unaugmented; deterministic like the rest
+        idx = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(args.seed))[:args.calibrate_images]
+        t0 = time.time()
+        alphas = calibrate(model, normalize(train_x[idx]).contiguous(memory_format=torch.channels_last))
+        note = (f"activation clips (MSE) and BatchNorm statistics calibrated on {len(idx)} training images: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in alphas.items()))
+        init_note = f"{init_note}; {note}" if init_note else note
+        n_eval = args.eval_images or len(test_x)
+        print(f"calibrated in {time.time() - t0:.0f} s; test top-1 on the first {n_eval} images before training: "
+              f"{accuracy(model, test_x[:n_eval], test_y[:n_eval]):.2f}%")
     # The log file is rewritten from the state: an epoch cut off between its log line and its state save
     # is run again, and logged once.
     (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
