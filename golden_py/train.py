@@ -190,6 +190,8 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         if init_model.arch() == model.arch():
+            if args.widen:
+                ap.error(f"--widen: {args.init} already has the requested architecture {model.arch()}")
             model.load_state_dict(init_model.state_dict())
         elif init_model.arch()["w_bit"] != model.arch()["w_bit"]:
             print(f"error: {args.init}: w_bit {init_model.arch()['w_bit']} != requested {model.w_bit}",
@@ -235,6 +237,8 @@ def main(argv=None) -> int:
         # With SWA the lr never depends on --epochs (it is constant after --swa-from), so a finished or
         # running SWA phase may be extended by resuming with more epochs; the result equals a longer run.
         extendable = args.swa_from is not None and args.epochs >= st["epoch"]
+        # a state saved before an option existed ran with that option's default
+        saved_recipe = {k: saved_recipe.get(k, ap.get_default(k)) for k in set(recipe) | set(saved_recipe)}
         differ = [k for k in sorted(set(recipe) | set(saved_recipe))
                   if recipe.get(k) != saved_recipe.get(k) and not (k == "epochs" and extendable)]
         if differ:

@@ -124,8 +124,10 @@ def calibrate(model: nn.Module, images: torch.Tensor, rounds: int = 2) -> dict:
             m.reset_running_stats()
             m.momentum = None           # cumulative average over the calibration batch
         model.train()
-        model(images)
-        for m, mom in zip(bns, saved):
-            m.momentum = mom
-        model.eval()
+        try:
+            model(images)
+        finally:
+            for m, mom in zip(bns, saved):
+                m.momentum = mom
+            model.eval()
     return alphas

@@ -1,4 +1,6 @@
 """golden_py.variant_init: the 2a4w network started from the 4a4w one (widened squeeze block, calibrated clips)."""
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
@@ -90,6 +92,14 @@ def test_calibration_sets_every_clip_and_the_batchnorm_statistics(random_model):
     assert alphas["features.0"] == pytest.approx(mse_alpha(images, 2))
     assert alphas["features.3"] == pytest.approx(mse_alpha(seen["features.3"].float(), 2), rel=0.05)
     assert torch.allclose(bn.running_mean, got_bn_in[0].mean((0, 2, 3)), atol=1e-5)
+    # the squeeze block's last BatchNorm holds the statistics of its input in a train-mode pass (every BN on
+    # batch statistics, as in the calibration pass); momentum is restored and the model left in eval mode
+    assert not model.training and all(m.momentum == 0.1 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    probe, seen31 = copy.deepcopy(model).train(), []
+    probe.features[31].register_forward_pre_hook(lambda mod, a: seen31.append(a[0]))
+    with torch.no_grad():
+        probe(images)
+    assert torch.allclose(model.features[31].running_mean, seen31[0].mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
 
 
 def test_train_cli_widens_and_calibrates(tmp_path, fake_cifar, random_ckpt):
@@ -104,8 +114,54 @@ def test_train_cli_widens_and_calibrates(tmp_path, fake_cifar, random_ckpt):
     assert meta["recipe"]["widen"] is True and meta["recipe"]["calibrate_images"] == 8
 
 
+def test_resume_keeps_the_calibrated_start_and_accepts_older_states(tmp_path, fake_cifar, random_ckpt, monkeypatch):
+    """An interrupted calibrated run resumes from its state without calibrating again; a state written before
+    --widen/--calibrate-images existed resumes as if they had their defaults."""
+    fake_cifar(tmp_path / "data", n=16)
+    out = tmp_path / "run"
+    argv = ["--data-dir", str(tmp_path / "data"), "--out", str(out), "--init", str(random_ckpt), "--squeeze", "16",
+            "--a-bit", "2", "--widen", "--calibrate-images", "8", "--epochs", "2", "--batch-size", "8",
+            "--eval-images", "8", "--threads", "1"]
+    real_save = train.save_inference
+
+    def stop_at_2(model, path, meta):
+        if meta["epochs_trained"] == 2:
+            raise KeyboardInterrupt
+        real_save(model, path, meta)
+    monkeypatch.setattr(train, "save_inference", stop_at_2)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(argv)
+    monkeypatch.setattr(train, "save_inference", real_save)
+
+    def no_calibration(*a, **k):
+        raise AssertionError("calibrated again on resume")
+    monkeypatch.setattr(train, "calibrate", no_calibration)
+    assert train.main(argv + ["--resume"]) == 0
+    _, meta = load_model(out / "model.pt")
+    assert meta["epochs_trained"] == 2 and "calibrated on 8 training images" in meta["init"]
+
+    plain = tmp_path / "plain"
+    base = ["--data-dir", str(tmp_path / "data"), "--out", str(plain), "--epochs", "1", "--batch-size", "8",
+            "--eval-images", "8", "--threads", "1"]
+    assert train.main(base) == 0
+    st = torch.load(plain / "state.pt", weights_only=True)
+    for k in ("widen", "calibrate_images"):
+        del st["recipe"][k]
+    torch.save(st, plain / "state.pt")
+    assert train.main(base + ["--resume"]) == 0
+    assert train.main(base + ["--resume", "--lr", "0.5"]) == 2      # a real difference is still refused
+
+
 def test_widen_and_calibrate_need_init(tmp_path, capsys):
     for extra in (["--widen"], ["--calibrate-images", "4"]):
         with pytest.raises(SystemExit) as e:
             train.main(["--data-dir", str(tmp_path), "--epochs", "1"] + extra)
         assert e.value.code == 2 and "need --init" in capsys.readouterr().err
+
+
+def test_widen_refuses_a_model_of_the_same_shape(tmp_path, fake_cifar, random_ckpt, capsys):
+    fake_cifar(tmp_path / "data", n=16)
+    with pytest.raises(SystemExit) as e:
+        train.main(["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "r"), "--init", str(random_ckpt),
+                    "--widen", "--epochs", "1"])
+    assert e.value.code == 2 and "already has the requested architecture" in capsys.readouterr().err
