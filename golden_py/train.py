@@ -239,7 +239,7 @@ def main(argv=None) -> int:
         extendable = args.swa_from is not None and args.epochs >= st["epoch"]
         # a state saved before an option existed ran with that option's default
         saved_recipe = {k: saved_recipe.get(k, ap.get_default(k)) for k in set(recipe) | set(saved_recipe)}
-        differ = [k for k in sorted(set(recipe) | set(saved_recipe))
+        differ = [k for k in sorted(saved_recipe)
                   if recipe.get(k) != saved_recipe.get(k) and not (k == "epochs" and extendable)]
         if differ:
             print(f"error: {state_path} was started with another recipe: "

@@ -6,7 +6,8 @@ epochs of fine-tuning only rebuild what the 4a4w model already knew (45% top-1 a
 
 `widen` instead copies the narrow block into the wide one so that the wide model computes the same function
 (Net2Net-style widening): every channel of the narrow block appears k = wide/narrow times. Two properties of
-these layers make the copy exact without rescaling any weight:
+these layers make the copy the same function without rescaling any weight (up to float rounding and the
+std's n-1, which move a few values across a quantizer's rounding boundary):
 - QuantConv2d normalises its weight over the whole tensor before quantizing, and tiling a tensor keeps its
   mean and (up to n-1 vs kn-1 in the unbiased std) its spread, so every copied weight quantizes as before;
 - a convolution that reads k copies of each input channel therefore sums every product k times: its output
@@ -104,13 +105,16 @@ def calibrate(model: nn.Module, images: torch.Tensor, rounds: int = 2) -> dict:
     """Fit every act_alpha to its input (MSE) and re-estimate BatchNorm statistics on `images` (normalised
     float batch). Returns {module name: alpha} of the last round."""
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, QuantConv2d)]
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in bns]
     alphas = {}
+
+    def fit(name):
+        def hook(mod, args):
+            alphas[name] = mse_alpha(args[0].float(), mod.a_bit)
+            mod.act_alpha.fill_(alphas[name])
+        return hook
     for _ in range(rounds):
-        def fit(name):
-            def hook(mod, args):
-                alphas[name] = mse_alpha(args[0].float(), mod.a_bit)
-                mod.act_alpha.fill_(alphas[name])
-            return hook
         handles = [m.register_forward_pre_hook(fit(n)) for n, m in convs]
         model.eval()
         try:
@@ -118,8 +122,6 @@ def calibrate(model: nn.Module, images: torch.Tensor, rounds: int = 2) -> dict:
         finally:
             for h in handles:
                 h.remove()
-        bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-        saved = [m.momentum for m in bns]
         for m in bns:
             m.reset_running_stats()
             m.momentum = None           # cumulative average over the calibration batch
