@@ -63,6 +63,7 @@ def main(argv=None) -> int:
         "epochs_planned": meta.get("epochs_planned"),
         "recipe": meta.get("recipe"),
         "init": meta.get("init"),
+        "teacher": meta.get("teacher"),
         "swa_snapshots": meta.get("swa_snapshots"),
         "precision": meta.get("precision"),
         "environment": meta.get("environment"),

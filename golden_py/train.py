@@ -11,6 +11,9 @@ With --swa-from E, the learning rate anneals to --swa-lr by the end of epoch E a
 weights are averaged over the ends of epochs E+1..N (stochastic weight averaging, golden_py.averaging);
 model.pt then holds the average, state.pt both the running model and the average.
 Such a run may be resumed with a larger --epochs to lengthen the averaging phase.
+
+With --teacher MODEL the loss is knowledge distillation from that (frozen) checkpoint's logits
+(golden_py.distill, weight --kd-weight, temperature --kd-temperature), e.g. the 4a4w model teaching the 2a4w one.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import torch.nn as nn
 
 from .averaging import WeightAverage
 from .checkpoint import CheckpointError, load_model, save_inference
+from .distill import distillation_loss, frozen_teacher
 from .data import TEST_FILES, TRAIN_FILES, DataError, augment, ensure_downloaded, load_split, resolve_data_dir
 from .evaluate import accuracy
 from .model import VGG16Quant, normalize
@@ -147,6 +151,13 @@ def main(argv=None) -> int:
                          "at the end of every later epoch (0 = from the start, e.g. with --init)")
     ap.add_argument("--swa-lr", type=float, default=None, help="constant weight lr of the SWA phase "
                     "(alphas keep their --alpha-lr/--lr ratio)")
+    ap.add_argument("--teacher", default=None, metavar="MODEL",
+                    help="knowledge distillation from this checkpoint's logits (golden_py.distill)")
+    ap.add_argument("--kd-weight", type=float, default=None,
+                    help="with --teacher: weight of the distillation term, the labels' cross entropy gets 1 - w "
+                         "(default 0.9)")
+    ap.add_argument("--kd-temperature", type=float, default=None,
+                    help="with --teacher: softmax temperature T (default 4)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
     ap.add_argument("--limit-batches", type=int, default=0, help="debug: stop each epoch after N batches")
     ap.add_argument("--threads", type=int, default=0)
@@ -163,6 +174,15 @@ def main(argv=None) -> int:
         ap.error("--swa-lr needs --swa-from")
     if (args.widen or args.calibrate_images) and not args.init:
         ap.error("--widen and --calibrate-images start from a model: they need --init")
+    if args.teacher:
+        args.kd_weight = 0.9 if args.kd_weight is None else args.kd_weight
+        args.kd_temperature = 4.0 if args.kd_temperature is None else args.kd_temperature
+    elif args.kd_weight is not None or args.kd_temperature is not None:
+        ap.error("--kd-weight and --kd-temperature need --teacher")
+    if args.teacher and not 0 <= args.kd_weight <= 1:
+        ap.error(f"--kd-weight {args.kd_weight}: must be in [0, 1]")
+    if args.teacher and args.kd_temperature <= 0:
+        ap.error(f"--kd-temperature {args.kd_temperature}: must be > 0")
     if args.calibrate_images < 0:
         ap.error(f"--calibrate-images {args.calibrate_images}: must be >= 0")
     if args.threads:
@@ -212,6 +232,16 @@ def main(argv=None) -> int:
             init_note = f"partial init from {init_model.arch()}; fresh: {', '.join(skipped)}"
         if init_note:
             print(init_note)
+    teacher, teacher_meta = None, None
+    if args.teacher:
+        try:
+            teacher, _ = load_model(args.teacher)
+        except CheckpointError as e:
+            print(f"error: --teacher {e}", file=sys.stderr)
+            return 2
+        teacher = frozen_teacher(teacher.to(memory_format=torch.channels_last))
+        teacher_meta = {"path": args.teacher, "sha256": hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest(),
+                        "arch": teacher.arch(), "kd_weight": args.kd_weight, "kd_temperature": args.kd_temperature}
     # channels_last is ~20% faster for oneDNN convolutions on CPU
     model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, args.lr, args.alpha_lr, args.wd)
@@ -293,7 +323,14 @@ def main(argv=None) -> int:
                 g["lr"] = g["base_lr"] * f
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 logits = model(x)
-            loss = criterion(logits.float(), y)
+                if teacher is not None:
+                    with torch.no_grad():
+                        teacher_logits = teacher(x)
+            if teacher is None:
+                loss = criterion(logits.float(), y)
+            else:
+                loss = distillation_loss(logits.float(), teacher_logits.float(), y, args.kd_weight,
+                                         args.kd_temperature, args.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -325,6 +362,8 @@ def main(argv=None) -> int:
                 "precision": PRECISION_NOTE if args.bf16 else "fp32"}
         if init_note:
             meta["init"] = init_note
+        if teacher_meta:
+            meta["teacher"] = teacher_meta
         if saved is not model:
             meta["swa_snapshots"] = swa.count
         save_inference(saved, out / "model.pt", meta)
