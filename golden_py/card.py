@@ -24,6 +24,26 @@ from .evaluate import accuracy
 from .train import dataset_sha256
 
 
+def portable_command(command: str) -> str:
+    words = command.split()
+    for i, w in enumerate(words[:-1]):
+        if w == "--data-dir":
+            words[i + 1] = "DIR"          # machine-specific; the card says what DIR held (data.provenance)
+    return " ".join(words)
+
+
+def portable_lineage(entry: dict | None) -> dict | None:
+    """The --init chain (golden_py.train.lineage) with every stage's command made portable."""
+    if not entry:
+        return entry
+    entry = dict(entry)
+    if "command" in entry:
+        entry["command"] = portable_command(entry["command"])
+    if "init_checkpoint" in entry:
+        entry["init_checkpoint"] = portable_lineage(entry["init_checkpoint"])
+    return entry
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
@@ -48,22 +68,18 @@ def main(argv=None) -> int:
         print(f"error: {args.data_dir}: batch files differ from the ones the run trained on "
               f"({meta['recipe']['data_sha256'][:12]}... vs {data_hash[:12]}...)", file=sys.stderr)
         return 2
-    command = meta.get("command") or ""
-    words = command.split()
-    for i, w in enumerate(words[:-1]):
-        if w == "--data-dir":
-            words[i + 1] = "DIR"          # machine-specific; the card says what DIR held (data.provenance)
     card = {
         "status": args.status,
         "file": Path(args.checkpoint).name,
         "arch": model.arch(),
-        "command": " ".join(words),
+        "command": portable_command(meta.get("command") or ""),
         "seed": meta.get("seed"),
         "epochs_trained": meta.get("epochs_trained"),
         "epochs_planned": meta.get("epochs_planned"),
         "recipe": meta.get("recipe"),
         "init": meta.get("init"),
         "teacher": meta.get("teacher"),
+        "init_checkpoint": portable_lineage(meta.get("init_checkpoint")),
         "swa_snapshots": meta.get("swa_snapshots"),
         "precision": meta.get("precision"),
         "environment": meta.get("environment"),

@@ -83,6 +83,16 @@ def environment(args) -> dict:
             "threads": torch.get_num_threads(), "bf16_autocast": bool(args.bf16)}
 
 
+def lineage(path: str, meta: dict) -> dict:
+    """What the --init checkpoint was and how it was made (its own command, schedule and --init, recursively),
+    so that a model trained in stages carries every stage's command."""
+    entry = {"file": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    for key in ("command", "seed", "epochs_trained", "init", "teacher", "swa_snapshots", "init_checkpoint"):
+        if meta.get(key) is not None:
+            entry[key] = meta[key]
+    return entry
+
+
 def transfer_matching(src: nn.Module, dst: nn.Module) -> list[str]:
     """Copy src's tensors into dst module by module, pairing QuantConv2d with QuantConv2d and BatchNorm with
     BatchNorm in order (the two numberings differ by the squeeze block's Identity), plus the classifier;
@@ -202,13 +212,14 @@ def main(argv=None) -> int:
     state_path = out / "state.pt"
     torch.manual_seed(args.seed)
     model = VGG16Quant(squeeze=args.squeeze, a_bit=args.a_bit)
-    init_note = None
+    init_note, init_checkpoint = None, None
     if args.init:
         try:
-            init_model, _ = load_model(args.init)
+            init_model, init_meta = load_model(args.init)
         except CheckpointError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        init_checkpoint = lineage(args.init, init_meta)
         if init_model.arch() == model.arch():
             if args.widen:
                 ap.error(f"--widen: {args.init} already has the requested architecture {model.arch()}")
@@ -364,6 +375,8 @@ def main(argv=None) -> int:
             meta["init"] = init_note
         if teacher_meta:
             meta["teacher"] = teacher_meta
+        if init_checkpoint:
+            meta["init_checkpoint"] = init_checkpoint
         if saved is not model:
             meta["swa_snapshots"] = swa.count
         save_inference(saved, out / "model.pt", meta)

@@ -1,9 +1,12 @@
 """Knowledge distillation (golden_py.distill) and train.py --teacher."""
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from golden_py import train
+from golden_py.card import main as card_main
 from golden_py.checkpoint import load_model
 from golden_py.distill import distillation_loss, frozen_teacher
 from golden_py.model import VGG16Quant
@@ -43,6 +46,20 @@ def test_train_cli_distils_and_records_the_teacher(tmp_path, fake_cifar, random_
     _, meta = load_model(out / "model.pt")
     assert meta["teacher"]["path"] == str(random_ckpt) and len(meta["teacher"]["sha256"]) == 64
     assert meta["recipe"]["kd_weight"] == 0.9 and meta["recipe"]["kd_temperature"] == 4.0
+    # the init checkpoint's provenance comes along: a second stage from this model carries both stages
+    assert meta["init_checkpoint"]["file"] == str(random_ckpt) and "command" not in meta["init_checkpoint"]
+    out2 = tmp_path / "run2"
+    assert train.main(["--data-dir", str(tmp_path / "data"), "--out", str(out2), "--init", str(out / "model.pt"),
+                       "--epochs", "1", "--batch-size", "8", "--eval-images", "8", "--threads", "1"]) == 0
+    _, meta2 = load_model(out2 / "model.pt")
+    first = meta2["init_checkpoint"]
+    assert first["command"] == meta["command"] and first["teacher"] == meta["teacher"]
+    assert first["init_checkpoint"]["file"] == str(random_ckpt)
+    card = tmp_path / "card.json"
+    assert card_main(["--checkpoint", str(out2 / "model.pt"), "--run", str(out2), "--data-dir", str(tmp_path / "data"),
+                      "--provenance", "random pixels", "--out", str(card)]) == 0
+    stage1 = json.loads(card.read_text())["init_checkpoint"]
+    assert "--data-dir DIR" in stage1["command"] and str(tmp_path / "data") not in stage1["command"]
     # the teacher is part of the recipe: resuming without it is refused
     i = argv.index("--teacher")
     assert train.main(argv[:i] + argv[i + 2:] + ["--resume"]) == 2
