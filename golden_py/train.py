@@ -83,10 +83,21 @@ def environment(args) -> dict:
             "threads": torch.get_num_threads(), "bf16_autocast": bool(args.bf16)}
 
 
-def lineage(path: str, meta: dict) -> dict:
+def load_named_checkpoint(path: str, prefix: str = "") -> tuple[VGG16Quant, dict, str] | None:
+    """(model, metadata, sha256 of the file) for a checkpoint named on the command line; None after a one-line
+    error."""
+    try:
+        model, meta = load_model(path)
+    except CheckpointError as e:
+        print(f"error: {prefix}{e}", file=sys.stderr)
+        return None
+    return model, meta, hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def lineage(path: str, meta: dict, sha256: str) -> dict:
     """What the --init checkpoint was and how it was made (its own command, schedule and --init, recursively),
     so that a model trained in stages carries every stage's command."""
-    entry = {"file": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    entry = {"file": str(path), "sha256": sha256}
     for key in ("command", "seed", "epochs_trained", "init", "teacher", "swa_snapshots", "init_checkpoint"):
         if meta.get(key) is not None:
             entry[key] = meta[key]
@@ -214,12 +225,11 @@ def main(argv=None) -> int:
     model = VGG16Quant(squeeze=args.squeeze, a_bit=args.a_bit)
     init_note, init_checkpoint = None, None
     if args.init:
-        try:
-            init_model, init_meta = load_model(args.init)
-        except CheckpointError as e:
-            print(f"error: {e}", file=sys.stderr)
+        loaded = load_named_checkpoint(args.init)
+        if loaded is None:
             return 2
-        init_checkpoint = lineage(args.init, init_meta)
+        init_model, init_meta, init_sha256 = loaded
+        init_checkpoint = lineage(args.init, init_meta, init_sha256)
         if init_model.arch() == model.arch():
             if args.widen:
                 ap.error(f"--widen: {args.init} already has the requested architecture {model.arch()}")
@@ -245,14 +255,13 @@ def main(argv=None) -> int:
             print(init_note)
     teacher, teacher_meta = None, None
     if args.teacher:
-        try:
-            teacher, _ = load_model(args.teacher)
-        except CheckpointError as e:
-            print(f"error: --teacher {e}", file=sys.stderr)
+        loaded = load_named_checkpoint(args.teacher, prefix="--teacher ")
+        if loaded is None:
             return 2
+        teacher, _, teacher_sha256 = loaded
         teacher = frozen_teacher(teacher.to(memory_format=torch.channels_last))
-        teacher_meta = {"path": args.teacher, "sha256": hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest(),
-                        "arch": teacher.arch(), "kd_weight": args.kd_weight, "kd_temperature": args.kd_temperature}
+        teacher_meta = {"path": args.teacher, "sha256": teacher_sha256, "arch": teacher.arch(),
+                        "kd_weight": args.kd_weight, "kd_temperature": args.kd_temperature}
     # channels_last is ~20% faster for oneDNN convolutions on CPU
     model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, args.lr, args.alpha_lr, args.wd)
