@@ -4,7 +4,8 @@ input, BN, ReLU, max-pool, re-quantisation, the classifier), and every layer's i
 bit-exactly against golden_py on the same input as it appears.
 
 cocotb test `test_network`; configuration keys: checkpoint, images (indices), data_dir, layers (None: all),
-corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, array (for the report).
+corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, plot (False: the JSON
+report only, as the farm's chunks write it), array (for the report).
 """
 from __future__ import annotations
 
@@ -175,7 +176,7 @@ async def test_network(dut):
     report = build_report([raw], cfg, adapter.cfg.as_dict())
     print_report(dut._log.info, report)
     if cfg.get("report_dir"):
-        write_report(report, Path(cfg["report_dir"]))
+        write_report(report, Path(cfg["report_dir"]), plot=cfg.get("plot", True))
     assert not problems, "RTL layer outputs differ from golden_py:\n" + "\n".join(problems)
     assert agree == n_img, f"RTL predictions agree with PyTorch on {agree}/{n_img} images"
 
@@ -287,9 +288,11 @@ def print_report(log, rep):
         f"{rep['simulated_cycles']} simulated cycles, {rep['simulated_cycles_per_second']:.0f} cycles/s")
 
 
-def write_report(rep, out_dir: Path):
+def write_report(rep, out_dir: Path, plot: bool = True):
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "network_report.json").write_text(json.dumps(rep, indent=1))
+    if not plot:
+        return
     try:
         import matplotlib
         matplotlib.use("Agg")

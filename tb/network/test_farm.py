@@ -36,6 +36,10 @@ def test_sharded_equals_single_process_and_retries_a_crash(sim, tmp_path):
     one, two = report(tmp_path / "one"), report(tmp_path / "two")
     assert_same(one, two)
     assert two["chunks"] == 2 and two["farm"]["failures"] == [] and two["predictions"]["images"] == [0, 1, 2, 3]
+    # the merged report is plotted once; the chunks write only the JSON the merge reads
+    assert (tmp_path / "two" / "utilization.png").stat().st_size > 1000
+    assert len(list((tmp_path / "cache").glob("*.run/network_report.json"))) == 2
+    assert not list((tmp_path / "cache").glob("*.run/utilization.png"))
 
 
 @pytest.mark.prefer("verilator")
