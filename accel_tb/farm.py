@@ -75,7 +75,7 @@ def run_chunk(spec: dict) -> dict:
         raise RuntimeError(f"injected failure of the chunk of images {spec['images']} (attempt {n})")
     report_dir = cache / f"{spec['key']}.run"
     # a chunk's report is only read back for the merge: no plot (importing matplotlib and drawing cost
-    # ~2-4 s per chunk, paid again by every chunk, while one process pays it once)
+    # about 1.8 s per chunk here, paid again by every chunk, while one process pays it once)
     config = {**spec["config"], "images": spec["images"], "report_dir": str(report_dir), "plot": False}
     # one simulator per core: the golden model's torch must not spread over the cores the other workers
     # simulate on (unless the user said otherwise)

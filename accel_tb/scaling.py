@@ -62,6 +62,14 @@ def pair_ratio(alone: list[float], pair: list[float]) -> dict:
             "ratio_per_round": [2 * a / p for a, p in zip(alone, pair)], "ratio": 2 * ma / mp}
 
 
+def farm_ratio(one: list[float], two: list[float]) -> dict:
+    """One process and two workers over the same images: the images/hour ratio is the ratio of the walls."""
+    if not one or len(one) != len(two) or min(one + two) <= 0:
+        raise ScalingError("need the same positive number of one-process and two-worker timings")
+    return {"one_process_s": one, "two_workers_s": two, "ratio_per_round": [o / t for o, t in zip(one, two)],
+            "ratio": statistics.median(one) / statistics.median(two)}
+
+
 def compile_loop(name: str, folder: Path) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
@@ -115,6 +123,15 @@ def main(argv=None) -> int:
     if args.rounds < 1 or args.seconds <= 0 or args.sim_images < 0 or args.farm_images < 0:
         print("error: --rounds, --seconds must be positive, --sim-images, --farm-images non-negative", file=sys.stderr)
         return 2
+    if args.farm_images == 1:
+        print("error: --farm-images 1: two workers need at least 2 images (one chunk each)", file=sys.stderr)
+        return 2
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        print(f"error: --data-dir {args.data_dir}: not a folder", file=sys.stderr)
+        return 2
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        print(f"error: --json {args.json}: its folder does not exist", file=sys.stderr)
+        return 2
     env = {**os.environ, "OMP_NUM_THREADS": "1"}   # one thread per process, as in every farm worker
     results = {"cpus": os.cpu_count(), "rounds": args.rounds}
     try:
@@ -142,22 +159,33 @@ def main(argv=None) -> int:
             if args.farm_images:
                 base = [sys.executable, "-m", "accel_tb.network_cli", "--images", str(args.farm_images)]
                 base += ["--data-dir", args.data_dir] if args.data_dir else []
-                one, two = [], []
+                one, two, one_sim, two_sim = [], [], [], []
                 for r in range(args.rounds):
-                    one.append(timed([base + ["--report-dir", str(tmp / f"f1_{r}")]], env))
-                    two.append(timed([base + ["--report-dir", str(tmp / f"f2_{r}"), "--workers", "2",
-                                              "--chunk", str((args.farm_images + 1) // 2), "--no-cache"]], env))
-                # the same images: the images/hour ratio is the ratio of the walls
-                results["farm"] = {"images": args.farm_images, "one_process_s": one, "two_workers_s": two,
-                                   "ratio_per_round": [o / t for o, t in zip(one, two)],
-                                   "ratio": statistics.median(one) / statistics.median(two)}
-                print(f" farm: {args.farm_images} images, one process {statistics.median(one):.1f} s, 2 workers "
-                      f"{statistics.median(two):.1f} s -> {results['farm']['ratio']:.3f}x images/hour", flush=True)
+                    d1, d2 = tmp / f"f1_{r}", tmp / f"f2_{r}"
+                    one.append(timed([base + ["--report-dir", str(d1)]], env))
+                    # its own cache folder: --no-cache empties the cache it is given, never the user's
+                    two.append(timed([base + ["--report-dir", str(d2), "--workers", "2", "--no-cache",
+                                              "--cache", str(tmp / f"cache_{r}"),
+                                              "--chunk", str((args.farm_images + 1) // 2)]], env))
+                    one_sim.append(json.loads((d1 / "network_report.json").read_text())["wall_seconds"])
+                    two_sim.append(max(c["wall"] for c in json.loads((d2 / "network_report.json").read_text())["raw"]))
+                results["farm"] = {"images": args.farm_images, **farm_ratio(one, two),
+                                   # the simulations' own walls: the rest of each end-to-end wall is start-up,
+                                   # Dask (two workers) and reports
+                                   "one_process_sim_s": one_sim, "two_workers_slowest_chunk_sim_s": two_sim}
+                print(f" farm: {args.farm_images} images, one process {statistics.median(one):.1f} s (simulation "
+                      f"{statistics.median(one_sim):.1f} s), 2 workers {statistics.median(two):.1f} s (slower chunk's "
+                      f"simulation {statistics.median(two_sim):.1f} s) -> {results['farm']['ratio']:.3f}x images/hour",
+                      flush=True)
     except (ScalingError, subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        try:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+        except OSError as e:
+            print(f"error: --json {args.json}: {e.strerror}", file=sys.stderr)
+            return 1
     return 0
 
 

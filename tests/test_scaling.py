@@ -6,27 +6,45 @@ import shutil
 
 import pytest
 
-from accel_tb.scaling import ScalingError, main, pair_ratio
+import accel_tb.scaling as scaling
+from accel_tb.scaling import ScalingError, farm_ratio, main, pair_ratio
 
 
 def test_pair_ratio_is_two_alone_over_pair_of_medians():
-    alone, pair = [3.0, 2.0, 4.0], [3.0, 5.0, 2.5]
-    r = pair_ratio(alone, pair)
+    r = pair_ratio([3.0, 2.0, 4.0], [3.0, 5.0, 2.5])
     assert r["median_alone_s"] == 3.0 and r["median_pair_s"] == 3.0
-    assert r["ratio"] == 2.0                       # two processes in the time of one: twice the throughput
-    assert r["ratio_per_round"] == [2 * a / p for a, p in zip(alone, pair)]
-    assert pair_ratio([2.0], [4.0])["ratio"] == 1.0   # two side by side take twice as long: no gain
+    assert r["ratio"] == 2.0                           # two processes in the time of one: twice the throughput
+    assert r["ratio_per_round"] == [2.0, 0.8, 3.2]
+    assert pair_ratio([2.0], [4.0])["ratio"] == 1.0    # two side by side take twice as long: no gain
+
+
+def test_farm_ratio_is_one_process_wall_over_two_worker_wall():
+    r = farm_ratio([100.0, 90.0, 120.0], [50.0, 60.0, 80.0])
+    assert r["ratio"] == 100.0 / 60.0                  # medians: the same images in 100 s against 60 s
+    assert r["ratio_per_round"] == [2.0, 1.5, 1.5]
 
 
 @pytest.mark.parametrize("alone,pair", [([], []), ([1.0], [1.0, 2.0]), ([0.0], [1.0])])
-def test_pair_ratio_refuses_bad_timings(alone, pair):
+def test_ratios_refuse_bad_timings(alone, pair):
     with pytest.raises(ScalingError):
         pair_ratio(alone, pair)
+    with pytest.raises(ScalingError):
+        farm_ratio(alone, pair)
 
 
-def test_bad_options_exit_2(capsys):
-    assert main(["--rounds", "0"]) == 2
-    assert "error:" in capsys.readouterr().err
+@pytest.mark.parametrize("argv,what", [(["--rounds", "0"], "--rounds"), (["--farm-images", "1"], "--farm-images 1"),
+                                       (["--sim-images", "1", "--data-dir", "/nonexistent"], "--data-dir"),
+                                       (["--json", "/nonexistent/x.json"], "--json")])
+def test_bad_options_exit_2_before_any_probe(capsys, argv, what):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and what in err and err.count("\n") == 1
+
+
+def test_no_compiler_is_a_one_line_error(monkeypatch, capsys):
+    monkeypatch.setattr(scaling.shutil, "which", lambda name: None)
+    assert main(["--rounds", "1", "--seconds", "0.1"]) == 1
+    assert capsys.readouterr().err.startswith("error: no C compiler")
 
 
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
