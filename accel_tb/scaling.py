@@ -80,13 +80,13 @@ def compile_loop(name: str, folder: Path) -> Path:
     return exe
 
 
-def timed(commands: list[list[str]], env=None) -> float:
+def timed(commands: list[list[str]], env=None, what: str | None = None) -> float:
     """Wall time of the commands started together, until the last one ends."""
     t = time.perf_counter()
     procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for c in commands]
     codes = [p.wait() for p in procs]
     if any(codes):
-        raise ScalingError(f"{commands[0][0]} exited with {codes}")
+        raise ScalingError(f"{what or commands[0][0]} exited with {codes}")
     return time.perf_counter() - t
 
 
@@ -99,16 +99,21 @@ def calibrate_iterations(exe: Path, seconds: float) -> int:
         n *= 4
 
 
+def network_cmd(images: int, data_dir: str | None, *extra: str) -> list[str]:
+    """The `accel-network` command line every sim and farm run uses."""
+    cmd = [sys.executable, "-m", "accel_tb.network_cli", "--images", str(images), *extra]
+    return cmd + (["--data-dir", data_dir] if data_dir else [])
+
+
+def _report(folder: Path) -> dict:
+    return json.loads((folder / "network_report.json").read_text())
+
+
 def sim_seconds_per_image(folders: list[Path], images: int, data_dir: str | None, env) -> float:
     """The slowest of the simulator processes started together (their simulated wall per image)."""
-    procs = []
-    for d in folders:
-        cmd = [sys.executable, "-m", "accel_tb.network_cli", "--images", str(images), "--report-dir", str(d)]
-        procs.append(subprocess.Popen(cmd + (["--data-dir", data_dir] if data_dir else []),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-    if any(p.wait() for p in procs):
-        raise ScalingError("a network simulation failed (run accel-network alone to see why)")
-    return max(json.loads((d / "network_report.json").read_text())["wall_seconds_per_image"] for d in folders)
+    timed([network_cmd(images, data_dir, "--report-dir", str(d)) for d in folders], env,
+          what="a network simulation (run accel-network alone to see why)")
+    return max(_report(d)["wall_seconds_per_image"] for d in folders)
 
 
 def main(argv=None) -> int:
@@ -157,18 +162,17 @@ def main(argv=None) -> int:
                 print(f"  sim: alone {results['sim']['median_alone_s']:.2f} s/image, side by side (slower of two) "
                       f"{results['sim']['median_pair_s']:.2f} s/image -> {results['sim']['ratio']:.3f}x", flush=True)
             if args.farm_images:
-                base = [sys.executable, "-m", "accel_tb.network_cli", "--images", str(args.farm_images)]
-                base += ["--data-dir", args.data_dir] if args.data_dir else []
+                n = args.farm_images
                 one, two, one_sim, two_sim = [], [], [], []
                 for r in range(args.rounds):
                     d1, d2 = tmp / f"f1_{r}", tmp / f"f2_{r}"
-                    one.append(timed([base + ["--report-dir", str(d1)]], env))
+                    one.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d1))], env))
                     # its own cache folder: --no-cache empties the cache it is given, never the user's
-                    two.append(timed([base + ["--report-dir", str(d2), "--workers", "2", "--no-cache",
-                                              "--cache", str(tmp / f"cache_{r}"),
-                                              "--chunk", str((args.farm_images + 1) // 2)]], env))
-                    one_sim.append(json.loads((d1 / "network_report.json").read_text())["wall_seconds"])
-                    two_sim.append(max(c["wall"] for c in json.loads((d2 / "network_report.json").read_text())["raw"]))
+                    two.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d2), "--workers", "2",
+                                                  "--no-cache", "--cache", str(tmp / f"cache_{r}"),
+                                                  "--chunk", str((n + 1) // 2))], env))
+                    one_sim.append(_report(d1)["wall_seconds"])
+                    two_sim.append(max(c["wall"] for c in _report(d2)["raw"]))
                 results["farm"] = {"images": args.farm_images, **farm_ratio(one, two),
                                    # the simulations' own walls: the rest of each end-to-end wall is start-up,
                                    # Dask (two workers) and reports
