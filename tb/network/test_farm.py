@@ -36,6 +36,12 @@ def test_sharded_equals_single_process_and_retries_a_crash(sim, tmp_path):
     one, two = report(tmp_path / "one"), report(tmp_path / "two")
     assert_same(one, two)
     assert two["chunks"] == 2 and two["farm"]["failures"] == [] and two["predictions"]["images"] == [0, 1, 2, 3]
+    # each chunk's time end to end in its worker holds its simulation and the start-up it pays again; the
+    # projection for 10,000 images is made from those end-to-end times
+    f = two["farm"]
+    assert f["chunks_run"] == 2 and all(r["task_seconds"] > r["wall"] > 0 for r in two["raw"])
+    assert f["task_seconds"] == sum(r["task_seconds"] for r in two["raw"]) and f["startup_seconds_per_chunk"] > 0
+    assert f["projected_hours_10000_images"]["2"] == round(10000 / (2 * (4 / f["task_seconds"])) / 3600, 2)
     # the merged report is plotted once; the chunks write only the JSON the merge reads
     assert (tmp_path / "two" / "utilization.png").stat().st_size > 1000
     assert len(list((tmp_path / "cache").glob("*.run/network_report.json"))) == 2
@@ -52,7 +58,7 @@ def test_interrupted_run_resumes_without_recomputing(sim, tmp_path):
     # rerun: images 0, 1 come from the cache, only 2, 3 run; the report is the whole run's
     assert network([*args, "--report-dir", str(tmp_path / "rerun")]) == 0
     rerun = report(tmp_path / "rerun")
-    assert rerun["farm"]["images_cached"] == 2 and rerun["farm"]["images_run"] == 2
+    assert rerun["farm"]["images_cached"] == 2 and rerun["farm"]["images_run"] == 2 and rerun["farm"]["chunks_run"] == 1
     assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
     assert_same(report(tmp_path / "one"), rerun)
 
@@ -83,3 +89,17 @@ def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
     f.write_text("cluster: nowhere\n")
     with pytest.raises(FarmError, match="cluster 'nowhere' is not one of"):
         make_jobqueue_cluster(str(f))
+
+
+@pytest.mark.parametrize("images,workers,chunk", [(4, 2, 2), (256, 2, 32), (100, 2, 25), (65, 2, 17), (1, 2, 1),
+                                                  (33, 1, 17), (8, 1, 8)])
+def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, workers, chunk):
+    """100 images on 2 workers: 4 chunks of 25, two per worker (chunks of 8 made 13: 7 for one worker, 6 for
+    the other, and paid the simulator's start-up 13 times)."""
+    from accel_tb.farm import CHUNK_MOST, default_chunk
+    assert default_chunk(images, workers) == chunk
+    for n in range(1, 300, 7):
+        for w in (1, 2, 3, 64):
+            c = default_chunk(n, w)
+            rounds = -(-(-(-n // w)) // CHUNK_MOST)     # the fewest rounds chunks of 32 allow
+            assert 1 <= c <= CHUNK_MOST and -(-n // c) <= w * rounds, (n, w, c)
