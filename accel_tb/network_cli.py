@@ -57,7 +57,9 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true", help="also run every layer in the other dataflow and "
                     "report both measured cycle counts")
     ap.add_argument("--workers", type=int, default=1, help="local Dask workers (simulator processes)")
-    ap.add_argument("--chunk", type=int, default=0, help="images per task (default: spread evenly over the workers, <= 32)")
+    ap.add_argument("--chunk", type=int, default=0,
+                    help="images per task (default: spread evenly over the workers -- --workers, the scheduler's "
+                         "connected workers or the farm file's jobs -- in chunks of <= 32)")
     ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py")
     ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
@@ -134,16 +136,21 @@ def sharded(args, config, cfg, images, report_dir) -> int:
     import json
     import shutil
 
-    from .farm import FarmError, default_chunk, run_sharded
+    from .farm import FarmError, default_chunk, farm_workers, run_sharded
     from .network import build_report, print_report, write_report
-    chunk = args.chunk or default_chunk(len(images), args.workers)
     cache = Path(args.cache).resolve()
-    if args.no_cache and cache.exists():
-        shutil.rmtree(cache)
+    try:   # a farm file or scheduler address that does not work is bad input: refused before the build
+        workers = farm_workers(args.workers, args.scheduler, args.cluster)
+    except FarmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    chunk = args.chunk or default_chunk(len(images), workers)
     try:
+        if args.no_cache and cache.exists():
+            shutil.rmtree(cache)
         raws, failures, timing = run_sharded(
             {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
-            args.workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
+            workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
             fail_plan=json.loads(args.fail_plan) if args.fail_plan else None)
     except (FarmError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -166,7 +173,7 @@ def sharded(args, config, cfg, images, report_dir) -> int:
     write_report(report, report_dir)
     f = report["farm"]
     print(f"farm: {timing['images_run']} images run, {timing['images_cached']} from the cache, wall "
-          f"{timing['wall_seconds']:.1f} s, {f['images_per_hour']:.0f} images/hour on {args.workers} worker(s); "
+          f"{timing['wall_seconds']:.1f} s, {f['images_per_hour']:.0f} images/hour on {workers} worker(s); "
           f"projected for 10,000 images: " + ", ".join(f"{h} h on {w}" for w, h in f["projected_hours_10000_images"].items()))
     if timing["startup_seconds_per_chunk"] is not None:
         print(f"farm: each chunk spent {timing['startup_seconds_per_chunk']:.1f} s (median) beyond its simulation "

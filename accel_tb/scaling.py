@@ -166,11 +166,13 @@ def main(argv=None) -> int:
                 one, two, one_sim, two_sim = [], [], [], []
                 for r in range(args.rounds):
                     d1, d2 = tmp / f"f1_{r}", tmp / f"f2_{r}"
-                    one.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d1))], env))
+                    one.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d1))], env,
+                                     what="a network simulation (run accel-network alone to see why)"))
                     # its own cache folder: --no-cache empties the cache it is given, never the user's
                     two.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d2), "--workers", "2",
                                                   "--no-cache", "--cache", str(tmp / f"cache_{r}"),
-                                                  "--chunk", str((n + 1) // 2))], env))
+                                                  "--chunk", str((n + 1) // 2))], env,
+                                     what="a farm run (run accel-network --workers 2 alone to see why)"))
                     one_sim.append(_report(d1)["wall_seconds"])
                     two_sim.append(max(c["wall"] for c in _report(d2)["raw"]))
                 results["farm"] = {"images": args.farm_images, **farm_ratio(one, two),

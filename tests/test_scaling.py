@@ -110,3 +110,9 @@ def test_a_failing_simulation_is_a_one_line_error(tmp_path, monkeypatch, capsys)
     assert main(["--rounds", "1", "--seconds", "0.05", "--sim-images", "1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: a network simulation") and err.count("\n") == 1
+
+
+def test_network_cmd_passes_the_data_folder_only_when_given():
+    cmd = scaling.network_cmd(3, "/data", "--report-dir", "r")
+    assert cmd[1:] == ["-m", "accel_tb.network_cli", "--images", "3", "--report-dir", "r", "--data-dir", "/data"]
+    assert "--data-dir" not in scaling.network_cmd(3, None)

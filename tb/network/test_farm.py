@@ -55,6 +55,9 @@ def test_interrupted_run_resumes_without_recomputing(sim, tmp_path):
     assert network([*args, "--retries", "1", "--report-dir", str(tmp_path / "cut"), "--fail-plan", '{"2": 9}']) == 1
     cut = report(tmp_path / "cut")
     assert cut["farm"]["images_missing"] == [2, 3] and "images [2, 3]: failed after 2 attempts" in cut["farm"]["failures"][0]
+    # chunks cached by an older version have no task_seconds: they merge all the same (not counted as run)
+    for f in (tmp_path / "c").glob("*.json"):
+        f.write_text(json.dumps({k: v for k, v in json.loads(f.read_text()).items() if k != "task_seconds"}))
     # rerun: images 0, 1 come from the cache, only 2, 3 run; the report is the whole run's
     assert network([*args, "--report-dir", str(tmp_path / "rerun")]) == 0
     rerun = report(tmp_path / "rerun")
@@ -103,3 +106,49 @@ def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, wor
             c = default_chunk(n, w)
             rounds = -(-(-(-n // w)) // CHUNK_MOST)     # the fewest rounds chunks of 32 allow
             assert 1 <= c <= CHUNK_MOST and -(-n // c) <= w * rounds, (n, w, c)
+
+
+def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
+    """The default chunking spreads over the real workers: a farm file's jobs times processes per job, the
+    workers connected to a scheduler; a farm file or scheduler that does not work is a one-line error."""
+    from dask.distributed import LocalCluster
+
+    from accel_tb.farm import FarmError, farm_workers
+    f = tmp_path / "farm.yaml"
+    f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 4\n")
+    assert farm_workers(1, None, str(f)) == 64
+    assert farm_workers(3, None, None) == 3
+    for text, what in [("cluster: nowhere\njobs: 2\n", "cluster 'nowhere' is not one of"),
+                       ("cluster: slurm\njobs: many\n", "not a farm file"), ("[1, 2\n", "not a farm file")]:
+        f.write_text(text)
+        with pytest.raises(FarmError, match=what):
+            farm_workers(1, None, str(f))
+    with LocalCluster(n_workers=3, processes=False, dashboard_address=None) as cluster:
+        assert farm_workers(1, cluster.scheduler_address, None) == 3
+    with pytest.raises(FarmError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
+        farm_workers(1, "tcp://127.0.0.1:9", None, timeout="1s")
+
+
+def test_bad_farm_file_is_refused_before_any_build(tmp_path, capsys):
+    f = tmp_path / "farm.yaml"
+    f.write_text("cluster: nowhere\n")
+    assert network(["--images", "2", "--cluster", str(f), "--cache", str(tmp_path / "c"),
+                    "--report-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cluster 'nowhere'" in err and err.count("\n") == 1
+    assert not (tmp_path / "c").exists()
+
+
+def test_simulators_do_not_inherit_dasks_malloc_trim():
+    """Dask's workers run with MALLOC_TRIM_THRESHOLD_=65536; the simulator a chunk starts must not (it slowed
+    the simulations); a value the user set is left alone."""
+    import dask
+
+    from accel_tb.farm import drop_dask_malloc_trim
+    dasks = dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"]
+    env = {"MALLOC_TRIM_THRESHOLD_": str(dasks), "OMP_NUM_THREADS": "1"}
+    drop_dask_malloc_trim(env)
+    assert env == {"OMP_NUM_THREADS": "1"}
+    env = {"MALLOC_TRIM_THRESHOLD_": str(dasks * 2 + 1)}
+    drop_dask_malloc_trim(env)
+    assert env == {"MALLOC_TRIM_THRESHOLD_": str(dasks * 2 + 1)}
