@@ -12,9 +12,9 @@ writes (accel_tb.network.build_report).
 
 A farm file (YAML):
     cluster: slurm            # slurm | lsf | sge | pbs | htcondor
-    jobs: 64                  # workers to ask for
+    jobs: 16                  # jobs to ask for (each runs cores // processes threads x processes workers)
     options:                  # passed to dask_jobqueue.<Kind>Cluster
-      cores: 1
+      cores: 4                # 4 chunks at once per job (distributed's split: 4 processes of 1 thread)
       memory: 4GB
       walltime: "04:00:00"
       queue: normal
@@ -40,9 +40,9 @@ class FarmError(RuntimeError):
 
 
 # The most images one chunk holds by default. Every chunk pays the simulator's start-up again (interpreter,
-# torch, model and images, its report: under 3 s on a quiet 2-core machine, 11 s beside a training job;
-# every sharded run prints it); against 32 images of 9-24 s each that is about 1% quiet, and an interrupted
-# run loses at most one chunk per worker.
+# torch, model and images, its report; every sharded run prints it): 5.4-5.9 s on a quiet AVX2 2-core
+# machine (0.7% of 32 images at 24 s each), at most 2.9 s on an AVX-512 one (1% of 32 images at 9 s), 11 s
+# beside a training job. An interrupted run loses at most one chunk per worker.
 CHUNK_MOST = 32
 
 
@@ -80,10 +80,9 @@ def chunk_key(config: dict, params: dict, images: list[int]) -> str:
 
 def drop_dask_malloc_trim(environ) -> None:
     """Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ), so
-    that glibc hands freed memory back to the OS at once; the simulator a worker starts would inherit it. It
-    costs the simulator time in the kernel: 5.0-5.5 s of system time per 2-image run against 2.7-3.2 s
-    without, and two such runs side by side 30.0 and 30.1 s/image against 28.5 and 25.0 s/image for the
-    plain runs in the rounds around them (this 2-core machine, `/usr/bin/time`). The simulator gets the
+    that glibc hands freed memory back to the OS at once; the simulator a worker starts would inherit it and
+    spend more time in the kernel (5.0-5.7 s of system time per 2-image run against 2.7-3.5 s without, on
+    this project's 2-core machine; the wall cost was within the host's drift). The simulator gets the
     environment one process would have; a value that is not Dask's own is the user's and stays."""
     import dask
     ours = (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).get("MALLOC_TRIM_THRESHOLD_")
@@ -134,25 +133,48 @@ def run_chunk(spec: dict) -> dict:
     return raw
 
 
+def read_farm_file(path: str) -> tuple[str, int, dict]:
+    """A farm file's cluster kind, number of jobs and options for dask_jobqueue.<Kind>Cluster."""
+    import yaml
+    try:
+        spec = yaml.safe_load(Path(path).read_text()) or {}
+        kind, jobs, options = str(spec.get("cluster", "")).lower(), int(spec.get("jobs", 1)), spec.get("options") or {}
+        if not isinstance(options, dict):
+            raise TypeError("options is not a mapping")
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError) as e:
+        raise FarmError(f"{path}: not a farm file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    if kind not in CLUSTERS:
+        raise FarmError(f"{path}: cluster '{kind}' is not one of {sorted(CLUSTERS)}")
+    return kind, jobs, options
+
+
 def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s") -> int:
-    """How many workers the chunks are spread over: the workers connected to a running scheduler, the jobs
-    times processes per job of a farm file, else the local --workers."""
+    """How many chunks run at once, which the default chunking spreads the images over: the threads of the
+    workers connected to a running scheduler; a farm file's jobs times the worker threads per job, reckoned as
+    dask-jobqueue does (`cores` split into `processes`, by default distributed's own split); else --workers."""
     if cluster_file:
-        import yaml
+        kind, jobs, options = read_farm_file(cluster_file)
         try:
-            spec = yaml.safe_load(Path(cluster_file).read_text()) or {}
-            per_job = int((spec.get("options") or {}).get("processes", 1))
-            jobs = int(spec.get("jobs", 1))
-        except (yaml.YAMLError, AttributeError, TypeError, ValueError) as e:
-            raise FarmError(f"{cluster_file}: not a farm file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
-        if str(spec.get("cluster", "")).lower() not in CLUSTERS:
-            raise FarmError(f"{cluster_file}: cluster '{spec.get('cluster', '')}' is not one of {sorted(CLUSTERS)}")
-        return max(1, jobs * per_job)
+            import dask
+            import dask_jobqueue  # noqa: F401 -- the farm needs it; say so before the build
+            from distributed.deploy.utils import nprocesses_nthreads
+        except ImportError as e:
+            raise FarmError(f"{cluster_file}: dask-jobqueue is needed for a farm file ({e})") from None
+        cores = options.get("cores", dask.config.get(f"jobqueue.{kind}.cores", None))
+        if cores is None:
+            raise FarmError(f"{cluster_file}: options: cores (per job) is not given")
+        processes = options.get("processes", dask.config.get(f"jobqueue.{kind}.processes", None))
+        try:
+            cores = int(cores)
+            processes = int(processes) if processes is not None else nprocesses_nthreads(cores)[0]
+        except (TypeError, ValueError) as e:
+            raise FarmError(f"{cluster_file}: options: cores and processes must be integers ({e})") from None
+        return max(1, jobs * processes * max(1, cores // max(1, processes)))
     if scheduler:
         from dask.distributed import Client
         try:
             with Client(scheduler, timeout=timeout) as client:
-                return max(1, len(client.scheduler_info()["workers"]))
+                return max(1, sum(client.nthreads().values()))
         except (OSError, TimeoutError, ValueError) as e:
             raise FarmError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
     return workers
@@ -174,14 +196,13 @@ def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
 
 
 def make_jobqueue_cluster(path: str):
-    import yaml
-    spec = yaml.safe_load(Path(path).read_text()) or {}
-    kind = str(spec.get("cluster", "")).lower()
-    if kind not in CLUSTERS:
-        raise FarmError(f"{path}: cluster '{kind}' is not one of {sorted(CLUSTERS)}")
+    kind, jobs, options = read_farm_file(path)
     import dask_jobqueue
-    cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**(spec.get("options") or {}))
-    cluster.scale(jobs=int(spec.get("jobs", 1)))
+    try:
+        cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**options)
+    except (TypeError, ValueError) as e:
+        raise FarmError(f"{path}: options: {str(e).splitlines()[0]}") from None
+    cluster.scale(jobs=jobs)
     return cluster
 
 

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="local Dask workers (simulator processes)")
     ap.add_argument("--chunk", type=int, default=0,
                     help="images per task (default: spread evenly over the workers -- --workers, the scheduler's "
-                         "connected workers or the farm file's jobs -- in chunks of <= 32)")
+                         "connected worker threads or the farm file's jobs x worker threads per job -- in chunks of <= 32)")
     ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py")
     ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
@@ -96,6 +96,8 @@ def main(argv=None) -> int:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
         if args.workers < 1 or args.chunk < 0 or args.retries < 0:
             raise InputError("--workers must be >= 1, --chunk and --retries >= 0")
+        if args.cluster and args.scheduler:
+            raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
         if args.cluster and not Path(args.cluster).is_file():
             raise InputError(f"--cluster {args.cluster}: file not found")
         report_dir = Path(args.report_dir).resolve()

@@ -92,6 +92,9 @@ def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
     f.write_text("cluster: nowhere\n")
     with pytest.raises(FarmError, match="cluster 'nowhere' is not one of"):
         make_jobqueue_cluster(str(f))
+    f.write_text("cluster: slurm\njobs: 0\noptions:\n  cores: 1\n  memory: 2GB\n  no_such_option: 1\n")
+    with pytest.raises(FarmError, match="options: "):
+        make_jobqueue_cluster(str(f))
 
 
 @pytest.mark.parametrize("images,workers,chunk", [(4, 2, 2), (256, 2, 32), (100, 2, 25), (65, 2, 17), (1, 2, 1),
@@ -109,22 +112,30 @@ def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, wor
 
 
 def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
-    """The default chunking spreads over the real workers: a farm file's jobs times processes per job, the
-    workers connected to a scheduler; a farm file or scheduler that does not work is a one-line error."""
+    """The default chunking spreads over what runs at once: a farm file's jobs times the worker threads per
+    job as dask-jobqueue reckons them, the threads of the workers connected to a scheduler; a farm file or
+    scheduler that does not work is a one-line error."""
     from dask.distributed import LocalCluster
+    from distributed.deploy.utils import nprocesses_nthreads
 
     from accel_tb.farm import FarmError, farm_workers
     f = tmp_path / "farm.yaml"
-    f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 4\n")
-    assert farm_workers(1, None, str(f)) == 64
+    f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 2\n  memory: 4GB\n")
+    assert farm_workers(1, None, str(f)) == 64          # 16 jobs x 2 processes x 2 threads
+    f.write_text("cluster: slurm\njobs: 3\noptions:\n  cores: 32\n  memory: 8GB\n")
+    procs, threads = nprocesses_nthreads(32)              # distributed's own split, as the job script uses
+    assert farm_workers(1, None, str(f)) == 3 * procs * threads == 96
     assert farm_workers(3, None, None) == 3
     for text, what in [("cluster: nowhere\njobs: 2\n", "cluster 'nowhere' is not one of"),
-                       ("cluster: slurm\njobs: many\n", "not a farm file"), ("[1, 2\n", "not a farm file")]:
+                       ("cluster: slurm\njobs: many\n", "not a farm file"), ("[1, 2\n", "not a farm file"),
+                       ("cluster: slurm\noptions: [cores]\n", "not a farm file"),
+                       ("cluster: slurm\njobs: 2\noptions:\n  memory: 4GB\n", "cores .per job. is not given"),
+                       ("cluster: pbs\noptions:\n  cores: four\n", "must be integers")]:
         f.write_text(text)
         with pytest.raises(FarmError, match=what):
             farm_workers(1, None, str(f))
-    with LocalCluster(n_workers=3, processes=False, dashboard_address=None) as cluster:
-        assert farm_workers(1, cluster.scheduler_address, None) == 3
+    with LocalCluster(n_workers=3, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        assert farm_workers(1, cluster.scheduler_address, None) == 6
     with pytest.raises(FarmError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
         farm_workers(1, "tcp://127.0.0.1:9", None, timeout="1s")
 
@@ -137,6 +148,10 @@ def test_bad_farm_file_is_refused_before_any_build(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "cluster 'nowhere'" in err and err.count("\n") == 1
     assert not (tmp_path / "c").exists()
+    f.write_text("cluster: slurm\noptions:\n  cores: 1\n  memory: 1GB\n")
+    assert network(["--images", "2", "--cluster", str(f), "--scheduler", "tcp://127.0.0.1:8786",
+                    "--report-dir", str(tmp_path / "r")]) == 2
+    assert "give one" in capsys.readouterr().err
 
 
 def test_simulators_do_not_inherit_dasks_malloc_trim():
