@@ -1,6 +1,6 @@
 """The network run sharded over many simulator processes with Dask: locally (LocalCluster), on a running
 scheduler (--scheduler tcp://host:8786), or on a compute farm through dask-jobqueue (--cluster farm.yaml:
-LSF, Slurm, SGE or PBS, the schedulers of EDA farms).
+LSF, Slurm, SGE, PBS or HTCondor, the schedulers of EDA farms).
 
 Each task runs a chunk of images through the whole network in its own simulator process (the Verilator model
 is built once, before any task starts, and shared by every worker on the machine). Finished chunks are cached
@@ -138,14 +138,34 @@ def read_farm_file(path: str) -> tuple[str, int, dict]:
     import yaml
     try:
         spec = yaml.safe_load(Path(path).read_text()) or {}
-        kind, jobs, options = str(spec.get("cluster", "")).lower(), int(spec.get("jobs", 1)), spec.get("options") or {}
-        if not isinstance(options, dict):
-            raise TypeError("options is not a mapping")
-    except (yaml.YAMLError, AttributeError, TypeError, ValueError) as e:
+    except yaml.YAMLError as e:
         raise FarmError(f"{path}: not a farm file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    if not isinstance(spec, dict):
+        raise FarmError(f"{path}: not a farm file (a mapping with cluster, jobs, options)")
+    kind, options = str(spec.get("cluster", "")).lower(), spec.get("options") or {}
     if kind not in CLUSTERS:
         raise FarmError(f"{path}: cluster '{kind}' is not one of {sorted(CLUSTERS)}")
+    try:
+        jobs = int(spec.get("jobs", 1))
+    except (TypeError, ValueError):
+        raise FarmError(f"{path}: jobs: '{spec.get('jobs')}' is not an integer") from None
+    if not isinstance(options, dict):
+        raise FarmError(f"{path}: options: not a mapping of dask_jobqueue.{CLUSTERS[kind]} arguments")
     return kind, jobs, options
+
+
+def _jobqueue_option_names(kind: str) -> set[str]:
+    """The keyword arguments dask_jobqueue.<Kind>Cluster accepts: its own, its job class's and the base Job's."""
+    import inspect
+
+    import dask_jobqueue
+    from dask_jobqueue.core import Job, JobQueueCluster
+    cls = getattr(dask_jobqueue, CLUSTERS[kind])
+    names = set()
+    for f in (cls.__init__, cls.job_cls.__init__, Job.__init__, JobQueueCluster.__init__):
+        names |= {p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    return names - {"self", "scheduler", "job_cls"}
 
 
 def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s") -> int:
@@ -160,16 +180,22 @@ def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, 
             from distributed.deploy.utils import nprocesses_nthreads
         except ImportError as e:
             raise FarmError(f"{cluster_file}: dask-jobqueue is needed for a farm file ({e})") from None
+        if jobs < 1:
+            raise FarmError(f"{cluster_file}: jobs: {jobs} (at least 1 job runs the chunks)")
+        unknown = sorted(set(options) - _jobqueue_option_names(kind))
+        if unknown:
+            raise FarmError(f"{cluster_file}: options: {', '.join(map(str, unknown))}: not an argument of "
+                            f"dask_jobqueue.{CLUSTERS[kind]}")
         cores = options.get("cores", dask.config.get(f"jobqueue.{kind}.cores", None))
         if cores is None:
             raise FarmError(f"{cluster_file}: options: cores (per job) is not given")
         processes = options.get("processes", dask.config.get(f"jobqueue.{kind}.processes", None))
-        try:
-            cores = int(cores)
-            processes = int(processes) if processes is not None else nprocesses_nthreads(cores)[0]
-        except (TypeError, ValueError) as e:
-            raise FarmError(f"{cluster_file}: options: cores and processes must be integers ({e})") from None
-        return max(1, jobs * processes * max(1, cores // max(1, processes)))
+        for name, value in (("cores", cores), ("processes", processes)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise FarmError(f"{cluster_file}: options: {name}: '{value}' is not a positive integer")
+        if processes is None:
+            processes = nprocesses_nthreads(cores)[0]
+        return jobs * processes * max(1, cores // processes)
     if scheduler:
         from dask.distributed import Client
         try:

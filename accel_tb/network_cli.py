@@ -56,9 +56,10 @@ def main(argv=None) -> int:
                     help="per layer the faster by the cycle model (default), or one forced for every layer")
     ap.add_argument("--compare", action="store_true", help="also run every layer in the other dataflow and "
                     "report both measured cycle counts")
-    ap.add_argument("--workers", type=int, default=1, help="local Dask workers (simulator processes)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="local Dask workers (simulator processes); not used with --scheduler or --cluster")
     ap.add_argument("--chunk", type=int, default=0,
-                    help="images per task (default: spread evenly over the workers -- --workers, the scheduler's "
+                    help="images per task (default or 0: spread evenly over the workers -- --workers, the scheduler's "
                          "connected worker threads or the farm file's jobs x worker threads per job -- in chunks of <= 32)")
     ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py")
@@ -94,8 +95,10 @@ def main(argv=None) -> int:
                 mapping(cfg, s, a_bits, "ws" if args.dataflow == "auto" else args.dataflow)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        if args.workers < 1 or args.chunk < 0 or args.retries < 0:
-            raise InputError("--workers must be >= 1, --chunk and --retries >= 0")
+        for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
+                                   ("--retries", args.retries, 0)):
+            if value < least:
+                raise InputError(f"{flag} {value}: must be >= {least}")
         if args.cluster and args.scheduler:
             raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
         if args.cluster and not Path(args.cluster).is_file():

@@ -206,6 +206,10 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
     (["--layers", "x"], ["--layers x"]),
     (["--rows", "0"], ["--rows 0"]),
     (["--corrupt-layer", "3", "--layers", "27"], ["--corrupt-layer 3"]),
+    (["--workers", "0"], ["--workers 0: must be >= 1"]),
+    (["--chunk", "-1", "--workers", "2"], ["--chunk -1: must be >= 0"]),
+    (["--retries", "-1"], ["--retries -1: must be >= 0"]),
+    (["--scheduler", "not-an-address"], ["--scheduler not-an-address: cannot connect"]),
 ])
 def test_network_bad_inputs(tmp_path, args, needles):
     one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)

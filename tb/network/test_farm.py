@@ -120,17 +120,24 @@ def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
 
     from accel_tb.farm import FarmError, farm_workers
     f = tmp_path / "farm.yaml"
-    f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 2\n  memory: 4GB\n")
+    f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 2\n  memory: 4GB\n  queue: eda\n"
+                 "  walltime: '04:00'\n  job_extra_directives: ['-R rusage[mem=4096]']\n")   # real LSF options pass
     assert farm_workers(1, None, str(f)) == 64          # 16 jobs x 2 processes x 2 threads
     f.write_text("cluster: slurm\njobs: 3\noptions:\n  cores: 32\n  memory: 8GB\n")
     procs, threads = nprocesses_nthreads(32)              # distributed's own split, as the job script uses
     assert farm_workers(1, None, str(f)) == 3 * procs * threads == 96
     assert farm_workers(3, None, None) == 3
     for text, what in [("cluster: nowhere\njobs: 2\n", "cluster 'nowhere' is not one of"),
-                       ("cluster: slurm\njobs: many\n", "not a farm file"), ("[1, 2\n", "not a farm file"),
-                       ("cluster: slurm\noptions: [cores]\n", "not a farm file"),
+                       ("cluster: slurm\njobs: many\n", "jobs: 'many' is not an integer"),
+                       ("[1, 2\n", "not a farm file"), ("- 1\n", "not a farm file"),
+                       ("cluster: slurm\noptions: [cores]\n", "options: not a mapping"),
+                       ("cluster: slurm\njobs: 0\noptions:\n  cores: 1\n", "jobs: 0"),
                        ("cluster: slurm\njobs: 2\noptions:\n  memory: 4GB\n", "cores .per job. is not given"),
-                       ("cluster: pbs\noptions:\n  cores: four\n", "must be integers")]:
+                       ("cluster: pbs\noptions:\n  cores: four\n", "cores: 'four' is not a positive integer"),
+                       ("cluster: pbs\noptions:\n  cores: 0\n", "cores: '0' is not a positive integer"),
+                       ("cluster: sge\noptions:\n  cores: 2\n  processes: 0\n", "processes: '0' is not"),
+                       ("cluster: slurm\noptions:\n  cores: 1\n  no_such_option: 1\n",
+                        "options: no_such_option: not an argument of dask_jobqueue.SLURMCluster")]:
         f.write_text(text)
         with pytest.raises(FarmError, match=what):
             farm_workers(1, None, str(f))
@@ -167,3 +174,15 @@ def test_simulators_do_not_inherit_dasks_malloc_trim():
     env = {"MALLOC_TRIM_THRESHOLD_": str(dasks * 2 + 1)}
     drop_dask_malloc_trim(env)
     assert env == {"MALLOC_TRIM_THRESHOLD_": str(dasks * 2 + 1)}
+
+
+def test_readme_farm_file_example_is_valid(tmp_path):
+    """The README's farm file passes the checks and spreads the chunks over its 16 jobs x 4 simulators."""
+    from pathlib import Path
+
+    from accel_tb.farm import farm_workers
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "farm.yaml"
+    f.write_text(block)
+    assert farm_workers(1, None, str(f)) == 64
