@@ -145,10 +145,9 @@ def read_farm_file(path: str) -> tuple[str, int, dict]:
     kind, options = str(spec.get("cluster", "")).lower(), spec.get("options") or {}
     if kind not in CLUSTERS:
         raise FarmError(f"{path}: cluster '{kind}' is not one of {sorted(CLUSTERS)}")
-    try:
-        jobs = int(spec.get("jobs", 1))
-    except (TypeError, ValueError):
-        raise FarmError(f"{path}: jobs: '{spec.get('jobs')}' is not an integer") from None
+    jobs = spec.get("jobs", 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool):
+        raise FarmError(f"{path}: jobs: '{jobs}' is not an integer")
     if not isinstance(options, dict):
         raise FarmError(f"{path}: options: not a mapping of dask_jobqueue.{CLUSTERS[kind]} arguments")
     return kind, jobs, options
@@ -165,7 +164,8 @@ def _jobqueue_option_names(kind: str) -> set[str]:
     for f in (cls.__init__, cls.job_cls.__init__, Job.__init__, JobQueueCluster.__init__):
         names |= {p.name for p in inspect.signature(f).parameters.values()
                   if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-    return names - {"self", "scheduler", "job_cls"}
+    # the cluster refuses these itself (they go through scheduler_options), and a Client needs its own loop
+    return names - {"self", "scheduler", "job_cls", "dashboard_address", "host", "asynchronous", "loop"}
 
 
 def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s") -> int:
@@ -182,17 +182,24 @@ def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, 
             raise FarmError(f"{cluster_file}: dask-jobqueue is needed for a farm file ({e})") from None
         if jobs < 1:
             raise FarmError(f"{cluster_file}: jobs: {jobs} (at least 1 job runs the chunks)")
-        unknown = sorted(set(options) - _jobqueue_option_names(kind))
+        unknown = sorted(map(str, set(options) - _jobqueue_option_names(kind)))
         if unknown:
-            raise FarmError(f"{cluster_file}: options: {', '.join(map(str, unknown))}: not an argument of "
-                            f"dask_jobqueue.{CLUSTERS[kind]}")
-        cores = options.get("cores", dask.config.get(f"jobqueue.{kind}.cores", None))
-        if cores is None:
-            raise FarmError(f"{cluster_file}: options: cores (per job) is not given")
-        processes = options.get("processes", dask.config.get(f"jobqueue.{kind}.processes", None))
-        for name, value in (("cores", cores), ("processes", processes)):
+            raise FarmError(f"{cluster_file}: options: {', '.join(unknown)}: not an argument of "
+                            f"dask_jobqueue.{CLUSTERS[kind]} here (scheduler settings go in scheduler_options)")
+        # what the options leave out, dask-jobqueue takes from the dask configuration (jobqueue.<config_name>)
+        section = options.get("config_name") or kind
+
+        def setting(name):
+            if options.get(name) is not None:
+                return options[name], "options"
+            return dask.config.get(f"jobqueue.{section}.{name}", None), f"dask config jobqueue.{section}"
+        for name in ("cores", "memory"):
+            if setting(name)[0] is None:
+                raise FarmError(f"{cluster_file}: options: {name} (per job) is not given")
+        (cores, where_c), (processes, where_p) = setting("cores"), setting("processes")
+        for name, value, where in (("cores", cores, where_c), ("processes", processes, where_p)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise FarmError(f"{cluster_file}: options: {name}: '{value}' is not a positive integer")
+                raise FarmError(f"{cluster_file}: {where}: {name}: '{value}' is not a positive integer")
         if processes is None:
             processes = nprocesses_nthreads(cores)[0]
         return jobs * processes * max(1, cores // processes)

@@ -115,6 +115,7 @@ def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
     """The default chunking spreads over what runs at once: a farm file's jobs times the worker threads per
     job as dask-jobqueue reckons them, the threads of the workers connected to a scheduler; a farm file or
     scheduler that does not work is a one-line error."""
+    import dask
     from dask.distributed import LocalCluster
     from distributed.deploy.utils import nprocesses_nthreads
 
@@ -132,15 +133,25 @@ def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
                        ("[1, 2\n", "not a farm file"), ("- 1\n", "not a farm file"),
                        ("cluster: slurm\noptions: [cores]\n", "options: not a mapping"),
                        ("cluster: slurm\njobs: 0\noptions:\n  cores: 1\n", "jobs: 0"),
+                       ("cluster: slurm\njobs: 2.5\n", "jobs: '2.5' is not an integer"),
                        ("cluster: slurm\njobs: 2\noptions:\n  memory: 4GB\n", "cores .per job. is not given"),
-                       ("cluster: pbs\noptions:\n  cores: four\n", "cores: 'four' is not a positive integer"),
-                       ("cluster: pbs\noptions:\n  cores: 0\n", "cores: '0' is not a positive integer"),
-                       ("cluster: sge\noptions:\n  cores: 2\n  processes: 0\n", "processes: '0' is not"),
+                       ("cluster: slurm\njobs: 2\noptions:\n  cores: 2\n", "memory .per job. is not given"),
+                       ("cluster: pbs\noptions:\n  cores: four\n  memory: 1GB\n", "cores: 'four' is not a positive"),
+                       ("cluster: pbs\noptions:\n  cores: 0\n  memory: 1GB\n", "options: cores: '0' is not a positive"),
+                       ("cluster: sge\noptions:\n  cores: 2\n  memory: 1GB\n  processes: 0\n", "processes: '0' is not"),
                        ("cluster: slurm\noptions:\n  cores: 1\n  no_such_option: 1\n",
-                        "options: no_such_option: not an argument of dask_jobqueue.SLURMCluster")]:
+                        "options: no_such_option: not an argument of dask_jobqueue.SLURMCluster"),
+                       ("cluster: lsf\noptions:\n  cores: 1\n  memory: 1GB\n  dashboard_address: ':0'\n",
+                        "dashboard_address: not an argument .* scheduler_options")]:
         f.write_text(text)
-        with pytest.raises(FarmError, match=what):
+        with dask.config.set({"jobqueue": {}}), pytest.raises(FarmError, match=what):   # no site defaults
             farm_workers(1, None, str(f))
+    # what the file leaves out comes from the dask configuration, as dask-jobqueue takes it
+    f.write_text("cluster: pbs\njobs: 2\noptions:\n  memory: 1GB\n")
+    with dask.config.set({"jobqueue.pbs.cores": 6, "jobqueue.pbs.processes": 3}):
+        assert farm_workers(1, None, str(f)) == 2 * 3 * 2
+    with dask.config.set({"jobqueue.pbs.cores": 0}), pytest.raises(FarmError, match="dask config jobqueue.pbs: cores"):
+        farm_workers(1, None, str(f))
     with LocalCluster(n_workers=3, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
         assert farm_workers(1, cluster.scheduler_address, None) == 6
     with pytest.raises(FarmError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
