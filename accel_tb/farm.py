@@ -193,10 +193,11 @@ def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, 
             if options.get(name) is not None:
                 return options[name], "options"
             return dask.config.get(f"jobqueue.{section}.{name}", None), f"dask config jobqueue.{section}"
+        given = {name: setting(name) for name in ("cores", "memory", "processes")}
         for name in ("cores", "memory"):
-            if setting(name)[0] is None:
+            if given[name][0] is None:
                 raise FarmError(f"{cluster_file}: options: {name} (per job) is not given")
-        (cores, where_c), (processes, where_p) = setting("cores"), setting("processes")
+        (cores, where_c), (processes, where_p) = given["cores"], given["processes"]
         for name, value, where in (("cores", cores, where_c), ("processes", processes, where_p)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise FarmError(f"{cluster_file}: {where}: {name}: '{value}' is not a positive integer")

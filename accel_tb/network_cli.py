@@ -72,6 +72,17 @@ def main(argv=None) -> int:
         if args.sim not in ("verilator", "icarus"):
             raise InputError(f"--sim {args.sim}: supported simulators are verilator and icarus")
         inputs.check_array(args.rows, args.cols)
+        # what needs no model first: loading the checkpoint imports torch (seconds)
+        for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
+                                   ("--retries", args.retries, 0)):
+            if value < least:
+                raise InputError(f"{flag} {value}: must be >= {least}")
+        if args.cluster and args.scheduler:
+            raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
+        if args.cluster and not Path(args.cluster).is_file():
+            raise InputError(f"--cluster {args.cluster}: file not found")
+        data_dir = inputs.check_data_dir(args.data_dir)
+        images = inputs.check_images(args.first_image, args.images, data_dir)
         model = inputs.load_checkpoint(args.checkpoint)
         convs = model.quant_conv_indices()[1:]
         if args.layers:
@@ -85,8 +96,6 @@ def main(argv=None) -> int:
             layers = convs
         if args.corrupt_layer is not None and args.corrupt_layer not in layers:
             raise InputError(f"--corrupt-layer {args.corrupt_layer}: not among the layers run ({layers})")
-        data_dir = inputs.check_data_dir(args.data_dir)
-        images = inputs.check_images(args.first_image, args.images, data_dir)
         shapes = network_shapes(model, layers)
         try:
             cfg = for_network(shapes.values(), args.rows, args.cols)
@@ -95,14 +104,6 @@ def main(argv=None) -> int:
                 mapping(cfg, s, a_bits, "ws" if args.dataflow == "auto" else args.dataflow)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
-                                   ("--retries", args.retries, 0)):
-            if value < least:
-                raise InputError(f"{flag} {value}: must be >= {least}")
-        if args.cluster and args.scheduler:
-            raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
-        if args.cluster and not Path(args.cluster).is_file():
-            raise InputError(f"--cluster {args.cluster}: file not found")
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,20 @@ def sim_name(sim: str | None = None) -> str:
     return sim
 
 
+# what each simulator needs on PATH: to build a model, and to run one (a Verilator model is its own executable)
+TOOLS = {"verilator": {"build": ("verilator",), "run": ()}, "icarus": {"build": ("iverilog",), "run": ("vvp",)}}
+
+
+def require_simulator(sim: str, step: str) -> None:
+    """A missing simulator is bad set-up, said in one line with the way out (cocotb's runner says only
+    'executable not found')."""
+    missing = [t for t in TOOLS[sim][step] if not shutil.which(t)]
+    if missing:
+        other = next(s for s in SIMULATORS if s != sim)
+        raise RunError(f"{', '.join(missing)} not found on PATH: run `make setup` (it installs both simulators), "
+                       f"or choose the other simulator with SIM={other} / --sim {other}")
+
+
 def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args) -> str:
     """Build folder name: readable parameters plus a hash of everything the model depends on, file contents
     included (a changed header or source gets a new model, never a stale one)."""
@@ -141,6 +155,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
+            require_simulator(sim, "build")
             runner = _runner(sim, public)
             saved = os.environ.get("MAKEFLAGS")
             if sim == "verilator":
@@ -171,6 +186,7 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
     sim = sim_name(sim)
     waves = bool(int(os.environ.get("WAVES", "0") or 0)) if waves is None else waves
     build_dir = build(toplevel, sources, parameters, sim, waves, includes, public)
+    require_simulator(sim, "run")
     runs = build_dir / "runs"
     runs.mkdir(exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{run_name or test_module.split('.')[-1]}-", dir=runs))

@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+SIM_RUN = "a network simulation (run accel-network alone to see why)"   # what a failed sim/farm probe names
 LOOPS = {
     "chain": "x ^= x << 13; x ^= x >> 7; x ^= x << 17; acc += x & 0xff;",
     "ilp": ("a ^= a << 13; a ^= a >> 7; a ^= a << 17; b ^= b << 13; b ^= b >> 7; b ^= b << 17; "
@@ -112,7 +113,7 @@ def _report(folder: Path) -> dict:
 def sim_seconds_per_image(folders: list[Path], images: int, data_dir: str | None, env) -> float:
     """The slowest of the simulator processes started together (their simulated wall per image)."""
     timed([network_cmd(images, data_dir, "--report-dir", str(d)) for d in folders], env,
-          what="a network simulation (run accel-network alone to see why)")
+          what=SIM_RUN)
     return max(_report(d)["wall_seconds_per_image"] for d in folders)
 
 
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
                 for r in range(args.rounds):
                     d1, d2 = tmp / f"f1_{r}", tmp / f"f2_{r}"
                     one.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d1))], env,
-                                     what="a network simulation (run accel-network alone to see why)"))
+                                     what=SIM_RUN))
                     # its own cache folder: --no-cache empties the cache it is given, never the user's
                     two.append(timed([network_cmd(n, args.data_dir, "--report-dir", str(d2), "--workers", "2",
                                                   "--no-cache", "--cache", str(tmp / f"cache_{r}"),

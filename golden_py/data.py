@@ -11,9 +11,12 @@ import os
 import pickle
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 ENV_VAR = "CIFAR10_DIR"
 BATCH_DIR = "cifar-10-batches-py"
@@ -108,6 +111,7 @@ def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def load_split(data_dir, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images (N,3,32,32) and int64 labels of the train or test split."""
+    import torch  # noqa: PLC0415 -- not at import: the folder checks stay fast (torch takes seconds)
     folder = resolve_data_dir(data_dir)
     parts = [_load_batch(folder / name) for name in (TRAIN_FILES if train else TEST_FILES)]
     images = np.concatenate([p[0] for p in parts])
@@ -117,6 +121,7 @@ def load_split(data_dir, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
 
 def load_samples() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The bundled exact CIFAR-10 test images: (uint8 images, labels, their test-set indices)."""
+    import torch  # noqa: PLC0415
     ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
     with resources.as_file(ref) as p, np.load(p) as z:
         return (torch.from_numpy(z["images"].copy()), torch.from_numpy(z["labels"].astype(np.int64)),
@@ -126,6 +131,7 @@ def load_samples() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 def load_images(indices, data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Test images by index: from the dataset when data_dir is given, else from the bundled samples
     (where index N means the N-th bundled sample)."""
+    import torch  # noqa: PLC0415
     idx = list(indices)
     if data_dir is None:
         images, labels, _ = load_samples()
@@ -143,6 +149,7 @@ def load_images(indices, data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 def augment(batch_u8: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
     """Random crop with zero padding plus random horizontal flip, for a whole uint8 batch at once."""
+    import torch  # noqa: PLC0415
     n, c, h, w = batch_u8.shape
     padded = torch.nn.functional.pad(batch_u8, (pad, pad, pad, pad))
     oy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)

@@ -210,6 +210,9 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
     (["--chunk", "-1", "--workers", "2"], ["--chunk -1: must be >= 0"]),
     (["--retries", "-1"], ["--retries -1: must be >= 0"]),
     (["--scheduler", "not-an-address"], ["--scheduler not-an-address: cannot connect"]),
+    # flags and folders are checked before the checkpoint is read (torch takes seconds to import)
+    (["--workers", "0", "--checkpoint", "nowhere.pt"], ["--workers 0: must be >= 1"]),
+    (["--data-dir", "nowhere", "--checkpoint", "nowhere.pt"], ["--data-dir nowhere: no CIFAR-10 batches"]),
 ])
 def test_network_bad_inputs(tmp_path, args, needles):
     one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)

@@ -115,6 +115,18 @@ def test_run_with_no_test_is_an_error(sim, tmp_path):
         run_core(sim, {"layer": LAYER27}, testcase="test_that_does_not_exist", tmp_path=tmp_path)
 
 
+def test_missing_simulator_is_one_line_with_the_way_out(sim, tmp_path, monkeypatch):
+    """No simulator on PATH: a RunError naming the tool, `make setup` and the other simulator, before any
+    build (cocotb's runner alone says only 'executable not found')."""
+    import accel_tb.runner as runner
+    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")   # an unbuilt model: the build step is reached
+    monkeypatch.setenv("PATH", str(tmp_path))                  # an empty PATH: no simulator at all
+    other = "icarus" if sim == "verilator" else "verilator"
+    with pytest.raises(RunError, match=rf"not found on PATH: run `make setup`.*SIM={other}"):
+        run_core(sim, {"layer": LAYER27}, tmp_path=tmp_path)
+    assert not list((tmp_path / "build").rglob(".built"))
+
+
 def test_user_environment_cannot_override_the_run(sim, tmp_path, monkeypatch):
     """GOLDEN, ACCEL_TB_CONFIG or CHECKPOINT in the caller's environment do not reach the simulation."""
     bogus = tmp_path / "bogus.json"
