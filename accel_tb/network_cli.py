@@ -158,7 +158,7 @@ def sharded(args, config, cfg, images, report_dir) -> int:
             {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
             workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
             fail_plan=json.loads(args.fail_plan) if args.fail_plan else None)
-    except (FarmError, OSError) as e:
+    except (FarmError, RunError, OSError) as e:   # RunError: the host's build (a simulator missing, bad RTL)
         print(f"error: {e}", file=sys.stderr)
         return 1
     done = [i for r in raws for i in r["images"]]
