@@ -67,6 +67,21 @@ def test_interrupted_run_resumes_without_recomputing(sim, tmp_path):
 
 
 @pytest.mark.prefer("verilator")
+def test_a_worker_with_two_threads_runs_two_chunks_at_once(sim, tmp_path):
+    """A farm whose workers have several threads (dask-jobqueue's cores > processes) runs chunks side by side in
+    one worker process: each chunk's simulator, configuration and report stay its own."""
+    from dask.distributed import LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        # the default chunking spreads 2 images over the scheduler's 2 worker threads: 2 chunks of 1
+        assert network(["--sim", sim, "--images", "2", *LAYERS, "--scheduler", cluster.scheduler_address,
+                        "--cache", str(tmp_path / "c"), "--report-dir", str(tmp_path / "two")]) == 0
+    assert network(["--sim", sim, "--images", "2", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
+    two = report(tmp_path / "two")
+    assert two["chunks"] == 2 and two["farm"]["chunk"] == 1 and len({r["worker_pid"] for r in two["raw"]}) == 1
+    assert_same(report(tmp_path / "one"), two)
+
+
+@pytest.mark.prefer("verilator")
 def test_sharded_run_fails_on_a_corrupted_weight_naming_the_layer(sim, tmp_path):
     assert network(["--sim", sim, "--images", "2", *LAYERS, "--workers", "2", "--chunk", "1", "--corrupt-layer", "29",
                     "--cache", str(tmp_path / "c"), "--report-dir", str(tmp_path)]) == 1
