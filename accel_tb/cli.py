@@ -52,10 +52,11 @@ def _layer_job_config(args, rows: int | None, cols: int | None):
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
         return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits
-    model = inputs.load_checkpoint(args.checkpoint)
-    conv = inputs.check_layer(model, args.layer)
+    # what needs no model first: loading the checkpoint imports torch (seconds)
     data_dir = inputs.check_data_dir(args.data_dir)
     images = inputs.check_images(args.image, args.images, data_dir)
+    model = inputs.load_checkpoint(args.checkpoint)
+    conv = inputs.check_layer(model, args.layer)
     side = _layer_side(model, args.layer)
     spec = {"checkpoint": inputs.absolute(args.checkpoint), "layer": args.layer, "images": images,
             "data_dir": data_dir}
@@ -102,7 +103,7 @@ def main_run(argv=None) -> int:
     ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
     args = ap.parse_args(argv)
     try:
-        sim = _check_sim(args.sim)
+        sim = inputs.check_sim(args.sim)
         args.rows_given = args.rows is not None or args.cols is not None
         rows = 8 if args.rows is None else args.rows
         cols = 8 if args.cols is None else args.cols
@@ -131,13 +132,6 @@ def main_replay(argv=None) -> int:
     return main_run(argv)
 
 
-def _check_sim(sim: str) -> str:
-    sim = (sim or "verilator").lower()
-    if sim not in ("verilator", "icarus"):
-        raise InputError(f"--sim {sim}: supported simulators are verilator and icarus")
-    return sim
-
-
 def main_byoc(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="accel-byoc", description="Verify your own core: your RTL, your adapter "
                                  "(see accel_tb/adapter.py), this environment's golden values and checks.")
@@ -150,7 +144,7 @@ def main_byoc(argv=None) -> int:
     args = ap.parse_args(argv)
     args.rows_given = False
     try:
-        sim = _check_sim(args.sim)
+        sim = inputs.check_sim(args.sim)
         from .adapter import AdapterError, load_adapter_class, tile_rows  # noqa: PLC0415 (imports cocotb)
         try:
             cls = load_adapter_class(args.adapter)

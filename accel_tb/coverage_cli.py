@@ -18,7 +18,7 @@ import yaml
 
 from accel_host.config import CoreConfig
 
-from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from .runner import CORE_SOURCES, ROOT, SIMULATORS, RunError, rtl_sources, run
 
 CK4, CK2 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
 
@@ -55,7 +55,7 @@ def table(merged: dict) -> tuple[list[str], int, int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "reports" / "coverage"))
-    ap.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    ap.add_argument("--sim", default="verilator", choices=SIMULATORS)
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,15 @@ class InputError(ValueError):
     pass
 
 
+def check_sim(sim: str | None, flag: str = "--sim") -> str:
+    """The simulator's name, lower case (Verilator when none is given); runner.SIMULATORS is the one list."""
+    from .runner import SIMULATORS  # noqa: PLC0415
+    name = (sim or SIMULATORS[0]).lower()
+    if name not in SIMULATORS:
+        raise InputError(f"{flag} {sim}: supported simulators are {' and '.join(SIMULATORS)}")
+    return name
+
+
 def check_array(rows: int, cols: int) -> None:
     for name, v in (("--rows", rows), ("--cols", cols)):
         if not 1 <= v <= 64:
@@ -40,17 +49,19 @@ def check_layer(model, layer: int):
     return model.features[layer]
 
 
-def check_images(first: int, count: int, data_dir: str | None) -> list[int]:
-    from golden_py.data import DataError, load_images  # noqa: PLC0415
+def check_images(first: int, count: int, data_dir: str | None, first_flag: str = "--image") -> list[int]:
+    """The image indices first..first+count-1, checked against the folder (or the bundled samples) without
+    torch, so that a bad range is refused at once; first_flag is the command's name for the first index."""
+    from golden_py.data import DataError, check_indices  # noqa: PLC0415
     if count < 1:
         raise InputError(f"--images {count}: at least 1 image")
     if first < 0:
-        raise InputError(f"--image {first}: must be >= 0")
+        raise InputError(f"{first_flag} {first}: must be >= 0")
     idx = list(range(first, first + count))
     try:
-        load_images(idx[-1:], data_dir or None)
+        check_indices(idx[-1:], data_dir or None)
     except DataError as e:
-        raise InputError(f"--image/--images: {e}") from None
+        raise InputError(f"{first_flag}/--images: {e}") from None
     return idx
 
 

@@ -69,8 +69,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fail-plan", default=None, help=argparse.SUPPRESS)   # tests: {"first image": crashes}
     args = ap.parse_args(argv)
     try:
-        if args.sim not in ("verilator", "icarus"):
-            raise InputError(f"--sim {args.sim}: supported simulators are verilator and icarus")
+        args.sim = inputs.check_sim(args.sim)
         inputs.check_array(args.rows, args.cols)
         # what needs no model first: loading the checkpoint imports torch (seconds)
         for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
@@ -82,7 +81,7 @@ def main(argv=None) -> int:
         if args.cluster and not Path(args.cluster).is_file():
             raise InputError(f"--cluster {args.cluster}: file not found")
         data_dir = inputs.check_data_dir(args.data_dir)
-        images = inputs.check_images(args.first_image, args.images, data_dir)
+        images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
         model = inputs.load_checkpoint(args.checkpoint)
         convs = model.quant_conv_indices()[1:]
         if args.layers:

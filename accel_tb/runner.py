@@ -236,7 +236,7 @@ def _configure_runner(runner, sim, toplevel, build_dir, parameters):
     if sim == "icarus":
         runner.sim_hdl_toplevel = toplevel
         runner.hdl_library = "top"
-    if sim not in ("verilator", "icarus"):
+    if sim not in SIMULATORS:
         raise SystemExit(f"error: {sim}: unsupported")
 
 

@@ -128,22 +128,35 @@ def load_samples() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
                 torch.from_numpy(z["indices"].astype(np.int64)))
 
 
+def _check_indices(idx, count: int, bundled: bool) -> None:
+    bad = [i for i in idx if not 0 <= i < count]
+    if bad and bundled:
+        raise DataError(f"bundled samples: image index {bad[0]} out of range 0..{count - 1} "
+                        f"(use --data-dir for the full test set)")
+    if bad:
+        raise DataError(f"test set: image index {bad[0]} out of range 0..{count - 1}")
+
+
+def check_indices(indices, data_dir=None) -> None:
+    """load_images' file and range checks without torch (a command refuses a bad --images at once)."""
+    if data_dir is None:
+        ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
+        with resources.as_file(ref) as p, np.load(p) as z:
+            count = len(z["labels"])
+    else:
+        count = len(_load_batch(resolve_data_dir(data_dir) / TEST_FILES[0])[1])
+    _check_indices(list(indices), count, data_dir is None)
+
+
 def load_images(indices, data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Test images by index: from the dataset when data_dir is given, else from the bundled samples
     (where index N means the N-th bundled sample)."""
-    import torch  # noqa: PLC0415
     idx = list(indices)
     if data_dir is None:
         images, labels, _ = load_samples()
-        bad = [i for i in idx if not 0 <= i < len(images)]
-        if bad:
-            raise DataError(f"bundled samples: image index {bad[0]} out of range 0..{len(images) - 1} "
-                            f"(use --data-dir for the full test set)")
     else:
         images, labels = load_split(data_dir, train=False)
-        bad = [i for i in idx if not 0 <= i < len(images)]
-        if bad:
-            raise DataError(f"test set: image index {bad[0]} out of range 0..{len(images) - 1}")
+    _check_indices(idx, len(images), data_dir is None)
     return images[idx], labels[idx]
 
 

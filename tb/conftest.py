@@ -25,9 +25,13 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     sim = config.getoption("--sim") or os.environ.get("SIM")
-    if sim and sim.lower() not in ("verilator", "icarus"):
-        pytest.exit(f"error: --sim {sim}: supported simulators are verilator and icarus", returncode=2)
-    config.forced_sim = sim.lower() if sim else None
+    config.forced_sim = None
+    if sim:
+        from accel_tb.inputs import InputError, check_sim
+        try:
+            config.forced_sim = check_sim(sim)
+        except InputError as e:
+            pytest.exit(f"error: {e}", returncode=2)
     golden = config.getoption("--golden")
     config.golden = None
     if golden:

@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from golden_py.data import DataError, augment, load_samples, load_split, resolve_data_dir
+from golden_py.data import DataError, augment, check_indices, load_images, load_samples, load_split, resolve_data_dir
 
 from pathlib import Path
 
@@ -37,6 +37,36 @@ def test_bundled_samples():
     x, y, idx = load_samples()
     assert x.shape[1:] == (3, 32, 32) and x.dtype == torch.uint8 and len(x) == len(y) == len(idx) >= 8
     assert idx.tolist() == list(range(len(idx)))
+
+
+@pytest.mark.parametrize("where", ["folder", "bundled"])
+def test_check_indices_agrees_with_load_images(tmp_path, fake_cifar, where):
+    """The commands' quick range check (no torch) refuses exactly what load_images refuses."""
+    data_dir = str(tmp_path) if where == "folder" else None
+    if data_dir:
+        fake_cifar(tmp_path, n=20)
+    count = 20 if data_dir else len(load_samples()[0])
+    for idx in ([0], [count - 1], [count], [-1], [0, count + 5]):
+        try:
+            load_images(idx, data_dir)
+            loaded = None
+        except DataError as e:
+            loaded = str(e)
+        try:
+            check_indices(idx, data_dir)
+            checked = None
+        except DataError as e:
+            checked = str(e)
+        assert checked == loaded, idx
+        assert (loaded is None) == all(0 <= i < count for i in idx), idx
+
+
+def test_check_indices_does_not_import_torch(tmp_path, fake_cifar):
+    fake_cifar(tmp_path)
+    code = ("import sys; from golden_py.data import check_indices; "
+            f"check_indices([19], {str(tmp_path)!r}); check_indices([0], None); print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
 
 
 def test_augment_shapes_and_content():

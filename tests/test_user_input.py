@@ -178,6 +178,8 @@ def test_export_out_is_a_file_or_unwritable(tmp_path):
     (["--checkpoint", "missing.pt"], ["missing.pt: checkpoint not found"]),
     (["--golden", "nowhere"], ["nowhere: not a folder"]),
     (["--data-dir", "nowhere"], ["--data-dir", "no CIFAR-10 batches"]),
+    # the image range is checked before the checkpoint is read (torch takes seconds to import)
+    (["--image", "99", "--checkpoint", "missing.pt"], ["--image/--images", "image index 99 out of range"]),
 ])
 def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles):
     r = _cmd("-m", "accel_tb.cli", *args, cwd=tmp_path)
@@ -213,6 +215,9 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
     # flags and folders are checked before the checkpoint is read (torch takes seconds to import)
     (["--workers", "0", "--checkpoint", "nowhere.pt"], ["--workers 0: must be >= 1"]),
     (["--data-dir", "nowhere", "--checkpoint", "nowhere.pt"], ["--data-dir nowhere: no CIFAR-10 batches"]),
+    (["--first-image", "-1", "--checkpoint", "nowhere.pt"], ["--first-image -1: must be >= 0"]),
+    (["--first-image", "99", "--checkpoint", "nowhere.pt"], ["--first-image/--images", "image index 99 out of range"]),
+    (["--sim", "vcs"], ["--sim vcs: supported simulators are verilator and icarus"]),
 ])
 def test_network_bad_inputs(tmp_path, args, needles):
     one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
