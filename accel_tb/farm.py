@@ -168,6 +168,26 @@ def _jobqueue_option_names(kind: str) -> set[str]:
     return names - {"self", "scheduler", "job_cls", "dashboard_address", "host", "asynchronous", "loop"}
 
 
+def probe_scheduler(scheduler: str, seconds: float = 5.0) -> None:
+    """A refused TCP address fails at once (distributed's client retries a refused one for its whole timeout);
+    other protocols (tls://, ws://, inproc://) are left to distributed."""
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+    addr = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    if not addr.startswith("tcp://"):
+        return
+    try:
+        host, port = urlsplit(addr).hostname, urlsplit(addr).port
+    except ValueError:
+        return
+    if not host or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as e:
+        raise FarmError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
+
+
 def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s") -> int:
     """How many chunks run at once, which the default chunking spreads the images over: the threads of the
     workers connected to a running scheduler; a farm file's jobs times the worker threads per job, reckoned as
@@ -205,6 +225,7 @@ def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, 
             processes = nprocesses_nthreads(cores)[0]
         return jobs * processes * max(1, cores // processes)
     if scheduler:
+        probe_scheduler(scheduler)
         from dask.distributed import Client
         try:
             with Client(scheduler, timeout=timeout) as client:

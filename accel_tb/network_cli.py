@@ -80,6 +80,12 @@ def main(argv=None) -> int:
             raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
         if args.cluster and not Path(args.cluster).is_file():
             raise InputError(f"--cluster {args.cluster}: file not found")
+        if args.scheduler:
+            from .farm import FarmError, probe_scheduler  # noqa: PLC0415
+            try:
+                probe_scheduler(args.scheduler)
+            except FarmError as e:
+                raise InputError(str(e)) from None
         data_dir = inputs.check_data_dir(args.data_dir)
         images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
         model = inputs.load_checkpoint(args.checkpoint)

@@ -223,6 +223,27 @@ def test_network_bad_inputs(tmp_path, args, needles):
     one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
 
 
+def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path):
+    """A refused scheduler address fails on the first try (distributed's client would retry it for its whole
+    timeout), before the checkpoint is read; a listening one passes the probe; other protocols go to distributed."""
+    import socket
+    from accel_tb.farm import FarmError, probe_scheduler
+    with socket.socket() as s:                     # a port that was just free: nothing listens there now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    one_line_error(_cmd("-m", "accel_tb.network_cli", "--scheduler", f"127.0.0.1:{port}", "--checkpoint", "nowhere.pt",
+                        "--report-dir", str(tmp_path / "r"), cwd=tmp_path),
+                   f"--scheduler 127.0.0.1:{port}: cannot connect", "ConnectionRefusedError")
+    with pytest.raises(FarmError, match="cannot connect"):
+        probe_scheduler(f"tcp://127.0.0.1:{port}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        probe_scheduler(f"tcp://127.0.0.1:{s.getsockname()[1]}")
+        probe_scheduler(f"127.0.0.1:{s.getsockname()[1]}")
+    probe_scheduler(f"tls://127.0.0.1:{port}")    # not probed: distributed reports it
+
+
 @pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
 def test_network_without_the_simulator_says_how_to_get_one(tmp_path, extra):
     """iverilog not on PATH (make setup's Verilator in .tools/ is always found, so Icarus is the one that can be
