@@ -55,7 +55,7 @@ def table(merged: dict) -> tuple[list[str], int, int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "reports" / "coverage"))
-    ap.add_argument("--sim", default="verilator", choices=SIMULATORS)
+    ap.add_argument("--sim", default="verilator", type=str.lower, choices=SIMULATORS)
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

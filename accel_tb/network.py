@@ -10,6 +10,7 @@ report only, as the farm's chunks write it), array (for the report).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -227,7 +228,10 @@ def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
     sim_cycles = sum(r["sim_cycles"] for r in raws)
     preds = {k: [v for r in raws for v in r["predictions"][k]] for k in ("rtl", "pytorch", "labels")}
     return {
-        "checkpoint": relative(cfg["checkpoint"]), "images": n_img, "array": f"{core['rows']}x{core['cols']}",
+        "checkpoint": relative(cfg["checkpoint"]),
+        # which file ran, not only its name: a checkpoint replaced in place keeps its path
+        "checkpoint_sha256": hashlib.sha256(Path(cfg["checkpoint"]).read_bytes()).hexdigest(),
+        "images": n_img, "array": f"{core['rows']}x{core['cols']}",
         "core": core,
         "host_layers": "features[0] (signed image input), BN/ReLU/max-pool/re-quantisation between layers, classifier",
         "layers": rows,

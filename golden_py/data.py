@@ -144,7 +144,8 @@ def check_indices(indices, data_dir=None) -> None:
         with resources.as_file(ref) as p, np.load(p) as z:
             count = len(z["labels"])
     else:
-        count = len(_load_batch(resolve_data_dir(data_dir) / TEST_FILES[0])[1])
+        folder = resolve_data_dir(data_dir)
+        count = sum(len(_load_batch(folder / name)[1]) for name in TEST_FILES)
     _check_indices(list(indices), count, data_dir is None)
 
 

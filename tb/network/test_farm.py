@@ -2,7 +2,9 @@
 retrying crashed chunks, reporting the ones that never finish, and failing on a mismatch with its location."""
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +37,8 @@ def test_sharded_equals_single_process_and_retries_a_crash(sim, tmp_path):
                     str(tmp_path / "cache"), "--report-dir", str(tmp_path / "two"), "--fail-plan", '{"2": 1}']) == 0
     one, two = report(tmp_path / "one"), report(tmp_path / "two")
     assert_same(one, two)
+    ckpt = hashlib.sha256((Path(__file__).resolve().parents[2] / "checkpoints" / "vgg16_a4w4.pt").read_bytes()).hexdigest()
+    assert one["checkpoint_sha256"] == two["checkpoint_sha256"] == ckpt     # which file ran, not only its name
     assert two["chunks"] == 2 and two["farm"]["failures"] == [] and two["predictions"]["images"] == [0, 1, 2, 3]
     # each chunk's time end to end in its worker holds its simulation and the start-up it pays again; the
     # projection for 10,000 images is made from those end-to-end times
