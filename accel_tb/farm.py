@@ -170,14 +170,16 @@ def _jobqueue_option_names(kind: str) -> set[str]:
 
 def probe_scheduler(scheduler: str, seconds: float = 10.0) -> None:
     """A refused TCP address fails at once (distributed's client retries a refused one for its whole timeout);
-    other protocols (tls://, ws://, inproc://) are left to distributed."""
+    other protocols (tls://, ws://, inproc://) are left to distributed. network_cli calls it before it reads the
+    checkpoint; farm_workers then connects with distributed's client only."""
     import socket  # noqa: PLC0415
     from urllib.parse import urlsplit  # noqa: PLC0415
     addr = scheduler if "://" in scheduler else f"tcp://{scheduler}"
     if not addr.lower().startswith("tcp://"):
         return
     try:
-        host, port = urlsplit(addr).hostname, urlsplit(addr).port
+        parts = urlsplit(addr)
+        host, port = parts.hostname, parts.port
     except ValueError:
         return
     if not host or port is None:
@@ -188,8 +190,7 @@ def probe_scheduler(scheduler: str, seconds: float = 10.0) -> None:
         raise FarmError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
 
 
-def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s",
-                 probed: bool = False) -> int:
+def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, timeout: str = "10s") -> int:
     """How many chunks run at once, which the default chunking spreads the images over: the threads of the
     workers connected to a running scheduler; a farm file's jobs times the worker threads per job, reckoned as
     dask-jobqueue does (`cores` split into `processes`, by default distributed's own split); else --workers."""
@@ -227,9 +228,6 @@ def farm_workers(workers: int, scheduler: str | None, cluster_file: str | None, 
         return jobs * processes * max(1, cores // processes)
     if scheduler:
         from dask.distributed import Client
-        from dask.utils import parse_timedelta
-        if not probed:     # network_cli probes before it reads the checkpoint: one bare connect per run
-            probe_scheduler(scheduler, parse_timedelta(timeout))
         try:
             with Client(scheduler, timeout=timeout) as client:
                 return max(1, sum(client.nthreads().values()))

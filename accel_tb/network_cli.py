@@ -151,7 +151,7 @@ def sharded(args, config, cfg, images, report_dir) -> int:
     from .network import build_report, print_report, write_report
     cache = Path(args.cache).resolve()
     try:   # a farm file or scheduler address that does not work is bad input: refused before the build
-        workers = farm_workers(args.workers, args.scheduler, args.cluster, probed=True)
+        workers = farm_workers(args.workers, args.scheduler, args.cluster)
     except FarmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

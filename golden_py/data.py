@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,11 +120,18 @@ def load_split(data_dir, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
+@contextmanager
+def _open_samples():
+    """The bundled samples' npz (images, labels, indices), read lazily by key."""
+    ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
+    with resources.as_file(ref) as p, np.load(p) as z:
+        yield z
+
+
 def load_samples() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The bundled exact CIFAR-10 test images: (uint8 images, labels, their test-set indices)."""
     import torch  # noqa: PLC0415
-    ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
-    with resources.as_file(ref) as p, np.load(p) as z:
+    with _open_samples() as z:
         return (torch.from_numpy(z["images"].copy()), torch.from_numpy(z["labels"].astype(np.int64)),
                 torch.from_numpy(z["indices"].astype(np.int64)))
 
@@ -140,8 +148,7 @@ def _check_indices(idx, count: int, bundled: bool) -> None:
 def check_indices(indices, data_dir=None) -> None:
     """load_images' file and range checks without torch (a command refuses a bad --images at once)."""
     if data_dir is None:
-        ref = resources.files("golden_py") / "samples" / SAMPLES_FILE
-        with resources.as_file(ref) as p, np.load(p) as z:
+        with _open_samples() as z:
             count = len(z["labels"])
     else:
         folder = resolve_data_dir(data_dir)
