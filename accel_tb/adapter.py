@@ -108,7 +108,7 @@ class CoreAdapter:
             for kij in range(9):
                 await self.run_kernel(kij, job.w_tiles[0, 0, :, :, kij].tolist())
             for o_nij, values in await self.outputs():
-                sink.output(n, 0, int(o_nij), [int(v) for v in values])
+                sink.output(n, 0, int(o_nij), [v if isinstance(v, str) else int(v) for v in values])
                 self.cycles["last_output"] = now_cycle()
 
 

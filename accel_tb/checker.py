@@ -131,6 +131,7 @@ class LayerChecker:
         self.observers: list = []       # called with every observation too (functional coverage)
         self.assertions = None          # (fired invariant names, invariants checked), from the adapter
         self.x_seen = None              # outputs seen holding X/Z (4-state check), when it ran
+        self.stopped = None             # why the adapter stopped before the layer's end (an X/Z it could not read)
 
     # ------------------------------------------------------------------------------------------ expectations
     def _expect(self):
@@ -138,10 +139,11 @@ class LayerChecker:
         hw = j.height * j.width
         if "psum" in self.scoreboards:
             ps = j.expected["psum"]                                        # (N, n_ic, n_oc, C, P, 9)
+            given = j.folder.psum_mask if j.folder is not None else None   # a folder may give some positions only
             self.scoreboards["psum"].expect_all({
                 (n, o, i, k, p): ps[n, i, o, :, p, k].tolist()
                 for n in range(j.images) for o in range(j.n_oc) for i in range(j.n_ic)
-                for k in range(9) for p in self.streamed[k]})
+                for k in range(9) for p in self.streamed[k] if given is None or given[i, o, 0, p, k]})
         for kind in ("sum", "relu"):
             if kind in self.scoreboards:
                 e = j.expected[kind]                                       # (N, n_oc, C, HW)
@@ -150,17 +152,25 @@ class LayerChecker:
                 self.scoreboards[kind].expect_all(dict(zip(keys, flat)))
 
     def _folder_consistency(self):
-        """A folder's psums at positions the core never streams: checked against its own act x weight."""
+        """Every number a folder gives that the core does not report (psums at positions the core never
+        streams, or of a core that reports outputs only; sums of a core without a sum port; twin files) is
+        checked against the folder's own activation and weight files, so that nothing it holds goes unchecked
+        whichever command replays it."""
         v = self.job.folder
-        if v is None or v.psum is None:
+        if v is None:
             return None
         from golden_py.export import check_vectors  # noqa: PLC0415 (golden_py.export imports the CLI's deps)
-        mask = torch.ones_like(v.psum, dtype=torch.bool)
-        for k, positions in enumerate(self.streamed):
-            mask[:, :, :, positions, k] = False
-        rep = check_vectors(v, only=mask, kinds=("psum",))
+        kinds = [k for k in ("sum", "relu") if k not in self.scoreboards]
+        mask = None
+        if v.psum is not None:
+            kinds.append("psum")
+            mask = torch.ones_like(v.psum, dtype=torch.bool)
+            if "psum" in self.scoreboards:
+                for k, positions in enumerate(self.streamed):
+                    mask[:, :, :, positions, k] = False
+        rep = check_vectors(v, only=mask, kinds=kinds)
         for p in rep.problems:
-            self.log(f"psum (never streamed) MISMATCH {p}")
+            self.log(f"folder MISMATCH {p}")
         return rep
 
     # ------------------------------------------------------------------------------------------ observations
@@ -195,6 +205,10 @@ class LayerChecker:
             for cycle, port, value in self.x_seen[:5]:
                 self.log(f"4-STATE: {port} = {value} at cycle {cycle}")
 
+    def adapter_stopped(self, why: str):
+        self.stopped = why
+        self.log(f"ADAPTER STOPPED: {why}")
+
     def unexpected(self, kind: str, what: str, values, time=""):
         """An observation the adapter could not place in the layer (e.g. an unknown command id)."""
         sb = self.scoreboards.get(kind)
@@ -214,7 +228,7 @@ class LayerChecker:
         s = f"image {n} oc tile {o} ({self._channels(o)}) ic_tile={i} kij={k} nij={p} (padded row {pr}, col {pc})"
         v = self.job.folder
         if v is not None and v.psum_files:
-            s += f" [{v.psum_files[(i, o, k)].where(p)}]"
+            s += f" [{v.psum_line(i, o, k, p)}]"
         return s
 
     def describe_out(self, key) -> str:
@@ -234,6 +248,7 @@ class LayerChecker:
         n = sum(sb.errors for sb in self.scoreboards.values())
         n += len(self.assertions[0]) if self.assertions else 0
         n += len(self.x_seen) if self.x_seen else 0
+        n += 1 if self.stopped else 0
         return n + (self.folder_check.mismatches if self.folder_check else 0)
 
     @property
@@ -243,24 +258,34 @@ class LayerChecker:
 
     def summary_lines(self) -> list[str]:
         lines = []
+        fc = self.folder_check
         for kind in KINDS:
+            by_folder = fc.compared.get(kind) if fc is not None else None
             if kind in self.scoreboards:
                 lines.append(self.scoreboards[kind].summary())
+                if by_folder is not None:
+                    lines.append(f"{kind} at positions the core never streams: {by_folder} values checked against "
+                                 f"the folder's activation x weight files")
+            elif by_folder is not None:
+                lines.append(f"{kind}: not reported by the core ({self.unchecked_reason}); {by_folder} values checked "
+                             f"against the folder's activation x weight files")
             elif kind in self.not_monitored:
                 lines.append(f"{kind}: provided but not checked ({self.unchecked_reason})")
             else:
                 lines.append(f"{kind}: not provided")
-        fc = self.folder_check
-        if fc is not None:
-            lines.append(f"psum files at never-streamed positions: {fc.total} values checked against the folder's "
-                         f"activation x weight files, {fc.mismatches} differences")
+        if fc is not None and "twin files" in fc.compared:
+            lines.append(f"twin files: {fc.compared['twin files']} values checked against the files they repeat")
+        if fc is not None and fc.compared:
+            lines.append(f"folder consistency: {fc.total} values, {fc.mismatches} differences")
         v = self.job.folder
         if v is not None:
-            lines.append(f"reading: {v.naming}" + (f"; not read: {', '.join(v.ignored)}" if v.ignored else ""))
+            lines.append(f"reading: {v.reading()}")
         if self.assertions is not None:
             fired, checked = self.assertions
             lines.append(f"rtl assertions: {checked} invariants checked every cycle, "
                          + (f"FIRED: {', '.join(fired)}" if fired else "none fired"))
+        if self.stopped:
+            lines.append(f"adapter stopped: {self.stopped}")
         if self.x_seen is not None:
             lines.append("4-state: every output port 0/1 on every cycle after reset" if not self.x_seen else
                          f"4-state: {len(self.x_seen)} X/Z values on output ports, first {self.x_seen[0][1]} at "
@@ -275,10 +300,12 @@ class LayerChecker:
         rep["not_checked"] = {k: self.unchecked_reason for k in self.not_monitored}
         if self.assertions is not None:
             rep["rtl_assertions"] = {"checked": self.assertions[1], "fired": self.assertions[0]}
+        if self.stopped:
+            rep["adapter_stopped"] = self.stopped
         if self.x_seen is not None:
             rep["four_state"] = {"x_or_z": len(self.x_seen), "first": [list(x) for x in self.x_seen[:5]]}
         if self.folder_check is not None:
-            rep["folder_consistency"] = {"compared": self.folder_check.total,
+            rep["folder_consistency"] = {"compared": self.folder_check.total, "by_kind": self.folder_check.compared,
                                          "mismatches": self.folder_check.mismatches,
                                          "reports": self.folder_check.problems}
         return rep
@@ -287,11 +314,13 @@ class LayerChecker:
         bad = [sb.summary() for sb in self.scoreboards.values() if sb.errors]
         if self.assertions and self.assertions[0]:
             bad.append(f"RTL assertions fired: {', '.join(self.assertions[0])}")
+        if self.stopped:
+            bad.append(f"adapter stopped: {self.stopped}")
         if self.x_seen:
             bad.append(f"4-state: {len(self.x_seen)} X/Z values on output ports, first {self.x_seen[0][:2]}")
         if self.folder_check and self.folder_check.mismatches:
-            bad.append(f"{self.folder_check.mismatches} psum values at never-streamed positions contradict the "
-                       f"folder's activation x weight files: " + "; ".join(self.folder_check.problems[:3]))
+            bad.append(f"{self.folder_check.mismatches} values of the folder that the core does not report contradict "
+                       f"the folder's activation x weight files: " + "; ".join(self.folder_check.problems[:3]))
         assert not bad, "checker found errors:\n" + "\n".join(bad)
         assert self.compared > 0 and all(sb.compared > 0 for sb in self.scoreboards.values()), \
             "a checker compared nothing"

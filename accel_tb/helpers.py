@@ -5,7 +5,9 @@
 - pulse_reset(dut, cycles, polarity): reset of either polarity
 - start_clock(dut):            100 MHz clock on dut.clk (in the simulator, not in Python)
 - InstructionWord:             named fields packed into one instruction word, LSB first, with defaults
-- pack_lanes / unpack_lanes:   course words: row 0 / column 0 in the low bits, two's complement lanes
+- pack_lanes / unpack_lanes:   course words: row 0 / column 0 in the low bits, two's complement lanes;
+                               unpack_lanes(dut.sig.value, ...) returns a lane that holds X or Z as Unknown
+                               (never equal to a number: the checker reports it as a located mismatch)
 - now_cycle():                 the current clock cycle (for cycle counts in the summary)
 """
 from __future__ import annotations
@@ -13,12 +15,34 @@ from __future__ import annotations
 from cocotb.triggers import FallingEdge, RisingEdge
 
 from accel_host.fields import Field, Layout
-from accel_host.packing import pack_lanes, unpack_lanes
+from accel_host.packing import pack_lanes
+from accel_host.packing import unpack_lanes as _unpack_int
 
 from .sim import drive, now_cycle, pulse_reset, start_clock, tick
 
 __all__ = ["tick", "RegisteredInputs", "pulse_reset", "start_clock", "InstructionWord", "pack_lanes",
-           "unpack_lanes", "now_cycle", "drive"]
+           "unpack_lanes", "Unknown", "now_cycle", "drive"]
+
+
+class Unknown(str):
+    """A lane that held X or Z (its bits as the simulator showed them, e.g. 'XXXX' or 'X01Z'): a string, so
+    it is never equal to an expected number and the checker reports it as a mismatch at its position."""
+
+
+def unpack_lanes(word, n: int, width: int, signed: bool) -> list:
+    """Lane i of a word at bits [i*width +: width]. `word` is an int or a signal's value as cocotb reads it
+    (`dut.sfu_out.value`): lanes holding X or Z come back as Unknown, the others as ints."""
+    if isinstance(word, int):
+        return _unpack_int(word, n, width, signed)
+    bits = str(word).upper()
+    if all(c in "01" for c in bits):
+        return _unpack_int(int(bits, 2), n, width, signed)
+    bits = bits.rjust(n * width, "0")
+    out = []
+    for i in range(n):
+        lane = bits[len(bits) - (i + 1) * width:len(bits) - i * width]
+        out.append(Unknown(lane) if any(c not in "01" for c in lane) else _unpack_int(int(lane, 2), 1, width, signed)[0])
+    return out
 
 
 class InstructionWord(Layout):

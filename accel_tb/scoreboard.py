@@ -54,8 +54,9 @@ class KeyedScoreboard:
             if e != g:
                 self.mismatches += 1
                 ok = False
+                shown = f"X/Z value {g}" if isinstance(g, str) else g   # a lane that held X or Z
                 self._report(f"{self.name} MISMATCH {self.describe(key)} {self.lane_name}={lane}: "
-                             f"expected {e} got {g}{at}")
+                             f"expected {e} got {shown}{at}")
         if len(exp) != len(got):
             self.mismatches += 1
             ok = False

@@ -144,6 +144,7 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
 # ---------------------------------------------------------------------------------------------- reading
 _BITS = re.compile(r"^[01]+$")
 _BOM = b"\xef\xbb\xbf"
+_DEC_SPLIT = re.compile(r"[,\s]+")
 
 
 @dataclass
@@ -176,21 +177,42 @@ def _text_lines(path: Path) -> list[str]:
     return lines
 
 
-def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | None = None) -> Matrix:
-    """Read a course text file: '#' lines (headers) and blank lines are skipped, CRLF and trailing
-    whitespace accepted. field_bits None: inferred from the line length and `fields`."""
+def _data_lines(path: Path):
+    """(line number, stripped text) of every data line: '#' lines (headers) and blank lines skipped."""
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
+    for lineno, raw in enumerate(_text_lines(path), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield lineno, line, raw
+
+
+def _join_words(path: Path, lineno: int, line: str, field_bits: int | None) -> str:
+    """A line written with a blank between words (the notebooks' "for visibility" option): every word must
+    be one field, so that the blanks cannot hide a field of the wrong width."""
+    words = line.split()
+    if len(words) == 1:
+        return line
+    size = field_bits or len(words[0])
+    bad = next((w for w in words if len(w) != size), None)
+    if bad is not None:
+        raise FormatError(f"{path}:{lineno}: words separated by blanks must each be one {size}-bit field, found "
+                          f"{bad!r}")
+    return "".join(words)
+
+
+def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | None = None) -> Matrix:
+    """Read a course text file: '#' lines (headers) and blank lines are skipped, CRLF and trailing
+    whitespace accepted, and a blank between words (one field each). field_bits None: inferred from the line
+    length and `fields`."""
     rows: list[list[int]] = []
     linenos: list[int] = []
     width = None
-    for lineno, raw in enumerate(_text_lines(path), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not _BITS.match(line):
-            bad = next(c for c in line if c not in "01")
+    for lineno, line, raw in _data_lines(path):
+        bad = next((c for c in line if c not in "01" and not c.isspace()), None)
+        if bad is not None:
             raise FormatError(f"{path}:{lineno}: expected only 0/1 characters, found {bad!r} in {raw.rstrip()[:40]!r}")
+        line = _join_words(path, lineno, line, field_bits)
         if width is None:
             width = len(line)
             if field_bits is None:
@@ -211,9 +233,47 @@ def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | 
     return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
 
 
+def read_decimal(path: Path, bounds: tuple[int, int] | None = None) -> Matrix:
+    """A decimal twin (notebook 001's *_int.txt): integers separated by commas and/or blanks, a trailing
+    comma allowed, the highest field first like the binary file; bounds (lo, hi) checks every value."""
+    rows: list[list[int]] = []
+    linenos: list[int] = []
+    for lineno, line, _ in _data_lines(path):
+        words = [w for w in _DEC_SPLIT.split(line) if w]
+        try:
+            vals = [int(w) for w in words]
+        except ValueError:
+            bad = next(w for w in words if not re.fullmatch(r"[-+]?\d+", w))
+            raise FormatError(f"{path}:{lineno}: expected decimal integers separated by commas, found {bad!r}") from None
+        if rows and len(vals) != len(rows[0]):
+            raise FormatError(f"{path}:{lineno}: {len(vals)} values where earlier lines have {len(rows[0])}")
+        if bounds is not None:
+            bad = next((v for v in vals if not bounds[0] <= v <= bounds[1]), None)
+            if bad is not None:
+                raise FormatError(f"{path}:{lineno}: value {bad} is outside {bounds[0]}..{bounds[1]}")
+        rows.append(vals[::-1])
+        linenos.append(lineno)
+    if not rows:
+        raise FormatError(f"{path}: no data lines")
+    return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
+
+
 # Output-file readings: the course's notebooks disagree on names, so a folder is read by the files it holds.
 NAMING_000 = "notebook 000 naming: out_raw.txt = sums before ReLU, out.txt = after ReLU"
 NAMING_001 = "notebook 001 naming: out.txt = sums before ReLU, out_relu.txt = after ReLU"
+NAMING_003 = ("notebook 003 naming: psum.txt = sums before ReLU, psum_relu.txt = after ReLU, psum_{k}.txt = kernel "
+              "position k's psums at the output positions")
+NAMING_002 = ("notebook 002's folder (activation.txt, one weight.txt, psum.txt) holds one kernel position's matrix "
+              "product over a window of positions, not a 3x3 conv layer, so there is no layer to run through the "
+              "core; write the layer as notebook 000, 001 or 003 does (or with python -m golden_py.export)")
+
+
+@dataclass
+class Twin:
+    """A second file holding numbers the folder already gives (a decimal *_int.txt twin, or the same
+    quantity under two documented names): it must hold exactly the numbers of `primary`."""
+    twin: Matrix
+    primary: Matrix
 
 
 @dataclass
@@ -233,6 +293,11 @@ class CourseVectors:
     used: list | None = None              # the files read
     ignored: list | None = None           # *.txt files of the folder that were not read
     a_bits: int = ACT_BITS                # 2: the 2-bit format, 2*R input channels per tile
+    psum_mask: torch.Tensor | None = None  # bool like psum: the entries the files give (None: all)
+    psum_lines: dict | None = None        # (i, o, k) -> {padded position: line index} where not the identity
+    relu_derived: bool = False            # `out` is max(0, out_raw): the folder gives no after-ReLU file
+    notes: list | None = None             # how the folder was read, where it had to be decided
+    twins: list | None = None             # [Twin]
 
     @property
     def channels(self) -> int:
@@ -257,161 +322,338 @@ class CourseVectors:
         return int(round(self.padded_positions ** 0.5)) - 2
 
     def provided(self) -> dict[str, bool]:
-        return {"psum": self.psum is not None, "sum": self.out_raw is not None, "relu": self.out is not None}
+        return {"psum": self.psum is not None, "sum": self.out_raw is not None,
+                "relu": self.out is not None and not self.relu_derived}
+
+    def psum_line(self, i: int, o: int, k: int, p: int) -> str:
+        m = self.psum_files[(i, o, k)]
+        lines = (self.psum_lines or {}).get((i, o, k))
+        return m.where(lines[p] if lines is not None else p)
 
     def psum_where(self, i: int, o: int, k: int, p: int, col: int) -> str:
-        m = self.psum_files[(i, o, k)]
-        return f"{m.where(p)} (col {col})"
+        return f"{self.psum_line(i, o, k, p)} (col {col})"
 
     def out_where(self, kind: str, o: int, o_nij: int, col: int) -> str:
         m = self.out_files[(kind, o)]
         return f"{m.where(o_nij)} (col {col})"
 
+    def reading(self) -> str:
+        """The summary's one line on how the folder was read and what was not."""
+        return "; ".join([self.naming, *(self.notes or [])]) + (
+            f"; not read: {', '.join(self.ignored)}" if self.ignored else "")
 
-def _first_existing(folder: Path, names: list[str]) -> Path | None:
-    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+def _twin_name(name: str) -> str:
+    """The decimal twin notebook 001 writes beside a binary file (out_relu.txt's is out_int_relu.txt)."""
+    return "out_int_relu.txt" if name == "out_relu.txt" else name[:-len(".txt")] + "_int.txt"
 
 
-def _activation_files(folder: Path) -> list[Path]:
+class _Folder:
+    """The folder's files, read once each; every read is recorded (used), and a file given under several
+    documented names, or with its decimal twin, is read under all of them and recorded as a twin."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        try:
+            self.names = {q.name for q in folder.iterdir() if q.suffix == ".txt" and q.is_file()}
+        except OSError as e:
+            raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
+        self.used: list[Path] = []
+        self.twins: list[Twin] = []
+
+    def has(self, name: str) -> bool:
+        return name in self.names or _twin_name(name) in self.names
+
+    def read(self, names: list[str], bounds: tuple[int, int], reader) -> Matrix | None:
+        """The first of `names` present (binary, else its decimal twin); every other one present is a twin."""
+        found: list[Matrix] = []
+        for name in names:
+            for path, binary in ((self.folder / name, True), (self.folder / _twin_name(name), False)):
+                if path.name in self.names:
+                    found.append(reader(path) if binary else read_decimal(path, bounds))
+                    self.used.append(path)
+        for m in found[1:]:
+            if m.values.shape != found[0].values.shape:
+                raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
+                                  f"{found[0].path.name} (the same numbers) has {found[0].values.shape[0]} of "
+                                  f"{found[0].values.shape[1]}")
+            self.twins.append(Twin(m, found[0]))
+        return found[0] if found else None
+
+
+def _activation_names(f: _Folder) -> list[str]:
     tiles = []
-    while (folder / f"activation_tile{len(tiles)}.txt").is_file():
-        tiles.append(folder / f"activation_tile{len(tiles)}.txt")
+    while f.has(f"activation_tile{len(tiles)}.txt"):
+        tiles.append(f"activation_tile{len(tiles)}.txt")
     if tiles:
         return tiles
-    single = _first_existing(folder, ["activation.txt", "activation_project.txt"])
+    single = next((n for n in ("activation.txt", "activation_project.txt") if f.has(n)), None)
     if single:
         return [single]
-    raise FormatError(f"{folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
+    raise FormatError(f"{f.folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
 
 
-def _weight_files(folder: Path, n_ic: int) -> list[list[list[Path]]]:  # noqa: C901
-    """[i][o][k] paths: weight_itile{i}_otile{o}_kij{k}.txt, or weight{k}.txt / weight_kij{k}.txt for one tile."""
-    if not (folder / "weight_itile0_otile0_kij0.txt").is_file():
+def _weight_names(f: _Folder, n_ic: int) -> list[list[list[str]]]:
+    """[i][o][k] names: weight_itile{i}_otile{o}_kij{k}.txt, or weight{k}.txt / weight_kij{k}.txt for one tile."""
+    folder = f.folder
+    if not f.has("weight_itile0_otile0_kij0.txt"):
         for style in ("weight{}.txt", "weight_kij{}.txt"):
-            if (folder / style.format(0)).is_file():
+            if f.has(style.format(0)):
                 if n_ic != 1:
                     raise FormatError(f"{folder}: {style.format(0)} names one tile's weights, but there are "
                                       f"{n_ic} activation tiles; use weight_itile{{i}}_otile{{o}}_kij{{k}}.txt")
-                paths = [folder / style.format(k) for k in range(9)]
-                missing = [p.name for p in paths if not p.is_file()]
+                names = [style.format(k) for k in range(9)]
+                missing = [n for n in names if not f.has(n)]
                 if missing:
                     raise FormatError(f"{folder}: weight files incomplete: {', '.join(missing)} missing")
-                return [[paths]]
+                return [[names]]
+        if f.has("weight.txt"):
+            raise FormatError(f"{folder}: {NAMING_002}")
         raise FormatError(f"{folder}: no weight files (weight_itile0_otile0_kij0..8.txt, or weight0..8.txt "
                           f"for one tile)")
     n_oc = 0
-    while (folder / f"weight_itile0_otile{n_oc}_kij0.txt").is_file():
+    while f.has(f"weight_itile0_otile{n_oc}_kij0.txt"):
         n_oc += 1
-    paths = [[[folder / f"weight_itile{i}_otile{o}_kij{k}.txt" for k in range(9)] for o in range(n_oc)]
-             for i in range(n_ic)]
-    missing = [p.name for pi in paths for po in pi for p in po if not p.is_file()]
+    names = [[[f"weight_itile{i}_otile{o}_kij{k}.txt" for k in range(9)] for o in range(n_oc)] for i in range(n_ic)]
+    missing = [n for ni in names for no in ni for n in no if not f.has(n)]
     if missing:
         raise FormatError(f"{folder}: weight files incomplete for {n_ic} activation tile(s) x {n_oc} output tile(s): "
                           f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} missing")
-    extra = sorted(p.name for p in folder.glob("weight_itile*_otile*_kij*.txt")
-                   if p not in {q for pi in paths for po in pi for q in po})
+    known = {n for ni in names for no in ni for n in no}
+    known |= {_twin_name(n) for n in known}
+    extra = sorted(n for n in f.names if re.fullmatch(r"weight_itile\d+_otile\d+_kij\d+(_int)?\.txt", n)
+                   and n not in known)
     if extra:
         raise FormatError(f"{folder}: {extra[0]} does not belong to {n_ic} activation tile(s) x {n_oc} "
                           f"output tile(s) (is an activation tile missing?)")
-    return paths
+    return names
 
 
-def read_folder(folder: str | Path) -> CourseVectors:
+NOTEBOOK_003_OUTPUTS = ["psum.txt", "psum_relu.txt", *(f"psum_{k}.txt" for k in range(9))]
+
+
+def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading, decided by what the folder holds)
     """Read a course-format folder: activations and weights (required), psums and outputs (each optional,
-    but at least one kind to check against). Errors name the file and, for content, the line."""
+    but at least one kind to check against), in any seed notebook's naming. Errors name the file and, for
+    content, the line. Where the files leave a reading open, it is decided by what they hold and said in
+    `notes`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FormatError(f"{folder}: not a folder")
-    used: list[Path] = []
-    a_paths = _activation_files(folder)
-    w_paths = _weight_files(folder, len(a_paths))
-    n_ic, n_oc = len(w_paths), len(w_paths[0])
+    f = _Folder(folder)
+    notes: list[str] = []
+    a_names = _activation_names(f)
+    w_names = _weight_names(f, len(a_names))
+    n_ic, n_oc = len(w_names), len(w_names[0])
     # the weight lines say how many input channels a tile has (4 bits each); the activation lines then say
     # whether those are 4-bit activations (one per array row) or 2-bit ones (two per row)
     w = None
     for i in range(n_ic):
         for o in range(n_oc):
             for k in range(9):
-                m = read_matrix(w_paths[i][o][k], W_BITS, True)
-                used.append(m.path)
+                m = f.read([w_names[i][o][k]], (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1),
+                           lambda p: read_matrix(p, W_BITS, True))
                 if w is None:
                     w = torch.zeros(n_ic, n_oc, *m.values.shape, 9, dtype=torch.long)
                 if m.values.shape != w.shape[2:4]:
-                    first = w_paths[0][0][0].name
                     raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} weights, expected "
-                                      f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {first}")
+                                      f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {w_names[0][0][0]}")
                 w[i, o, :, :, k] = m.values
-    channels = w.shape[3]
-    acts = [read_matrix(p, None, False, fields=channels) for p in a_paths]
-    used += a_paths
-    p = acts[0].values.shape[0]
-    a_bits = len(_first_data_line(acts[0].path)) // channels
+    channels, cols = w.shape[3], w.shape[2]
+    acts = [f.read([n], (0, (1 << ACT_BITS) - 1), lambda p: read_matrix(p, None, False, fields=channels))
+            for n in a_names]
+    first = acts[0]
+    a_bits = len(_first_data_line(first.path)) // channels if first.path.name in f.names and not \
+        first.path.name.endswith("_int.txt") else ACT_BITS
     if a_bits not in (ACT_BITS, ACT_BITS // 2):
-        raise FormatError(f"{a_paths[0]}: lines of {a_bits * channels} bits for {channels} input channels (the weight "
+        raise FormatError(f"{first.path}: lines of {a_bits * channels} bits for {channels} input channels (the weight "
                           f"lines' count) are not 4-bit or 2-bit activations")
     rows = channels * a_bits // ACT_BITS
+    n_act = first.values.shape[0]
     for m in acts:
-        if m.values.shape != (p, channels):
+        if m.values.shape != (n_act, channels):
             raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} channels, "
-                              f"expected {p} of {channels} as in {a_paths[0].name}")
-    side = int(round(p ** 0.5))
-    if side * side != p or side < 3:
-        raise FormatError(f"{a_paths[0]}: {p} data lines (padded positions) is not a square (H+2)^2 with H >= 1")
-    cols = w.shape[2]
+                              f"expected {n_act} of {channels} as in {first.path.name}")
     single = n_ic == 1 and n_oc == 1
 
-    psum, psum_files = None, {}
-    names = {(i, o, k): psum_name(i, o, k, single) for i in range(n_ic) for o in range(n_oc) for k in range(9)}
-    present = {key: folder / n for key, n in names.items() if (folder / n).is_file()}
-    if present:
-        missing = [n for key, n in names.items() if key not in present]
-        if missing:
-            raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing[:4])}"
-                              f"{' ...' if len(missing) > 4 else ''} missing ({len(present)} of {len(names)} present)")
-        psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
-        for (i, o, k), path in present.items():
-            m = read_matrix(path, None, True, fields=cols)
-            if m.values.shape != (p, cols):
-                raise FormatError(f"{path}: {m.values.shape[0]} lines, expected {p} (one per padded position)")
-            psum[i, o, :, :, k] = m.values.T
-            psum_files[(i, o, k)] = m
-            used.append(path)
+    # ---- which notebook named the outputs
+    style003 = [n for n in NOTEBOOK_003_OUTPUTS if f.has(n)]
+    if style003:
+        other = sorted(n for n in f.names if n.startswith(("out", "psum_kij", "psum_itile")))
+        if other:
+            raise FormatError(f"{folder}: {style003[0]} and {other[0]} name the outputs in two notebooks' styles "
+                              f"(003: psum.txt, psum_relu.txt, psum_{{k}}.txt; 000/001: out*.txt, psum_kij*.txt); "
+                              f"keep one")
+        if not single:
+            raise FormatError(f"{folder}: notebook 003's names (psum.txt, ...) are for one tile; this folder has "
+                              f"{n_ic} activation tile(s) x {n_oc} output tile(s)")
 
-    relu_001 = (folder / out_name("out_relu", 0, single)).is_file()
-    stems = {"raw": "out", "relu": "out_relu"} if relu_001 else {"raw": "out_raw", "relu": "out"}
-    hw = (side - 2) ** 2
-    outs, out_files = {}, {}
-    for kind, stem in stems.items():
-        paths = [folder / out_name(stem, o, single) for o in range(n_oc)]
-        if not any(q.is_file() for q in paths):
+    def out_reader(p):
+        return read_matrix(p, None, True, fields=cols)
+    out_bounds = (-(1 << 47), (1 << 47) - 1)
+
+    # ---- output-position files, by naming (each entry: kind -> per output tile, the names that hold it)
+    outs: dict[str, list[Matrix] | None] = {}
+    if style003:
+        naming = NAMING_003
+        outs["raw"] = [f.read(["psum.txt"], out_bounds, out_reader)]
+        outs["relu"] = [f.read(["psum_relu.txt"], out_bounds, out_reader)]
+        taps = [f.read([f"psum_{k}.txt"], out_bounds, out_reader) for k in range(9)]
+        if any(t is None for t in taps) and any(t is not None for t in taps):
+            missing = [f"psum_{k}.txt" for k, t in enumerate(taps) if t is None]
+            raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing)} missing")
+        taps = taps if taps[0] is not None else None
+    else:
+        taps = None
+        relu_001 = any(f.has(out_name("out_relu", o, False)) for o in range(n_oc)) or (single and f.has("out_relu.txt"))
+        naming = NAMING_001 if relu_001 else NAMING_000
+
+        def names(stem, o):
+            return [out_name(stem, o, True), out_name(stem, o, False)] if single else [out_name(stem, o, False)]
+        if relu_001:
+            # out.txt holds the raw sums; out_raw.txt, when there too, names them again: both are read
+            outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader) for o in range(n_oc)]
+            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader) for o in range(n_oc)]
+        else:
+            outs["raw"] = [f.read(names("out_raw", o), out_bounds, out_reader) for o in range(n_oc)]
+            outs["relu"] = [f.read(names("out", o), out_bounds, out_reader) for o in range(n_oc)]
+    for kind, ms in outs.items():
+        if all(m is None for m in ms):
             outs[kind] = None
-            continue
-        missing = [q.name for q in paths if not q.is_file()]
-        if missing:
+        elif any(m is None for m in ms):
+            stem = {"raw": "out_raw", "relu": "out"}[kind] if naming == NAMING_000 else {"raw": "out", "relu": "out_relu"}[kind]
+            missing = [out_name(stem, o, single) for o, m in enumerate(ms) if m is None]
             raise FormatError(f"{folder}: {stem} files incomplete: {', '.join(missing)} missing")
-        t = torch.zeros(n_oc, cols, hw, dtype=torch.long)
-        for o, path in enumerate(paths):
-            m = read_matrix(path, None, True, fields=cols)
-            if m.values.shape != (hw, cols):
-                raise FormatError(f"{path}: {m.values.shape[0]} lines, expected {hw} (one per output position)")
-            t[o] = m.values.T
-            out_files[(kind, o)] = m
-            used.append(path)
-        outs[kind] = t
-    if psum is None and outs["raw"] is None and outs["relu"] is None:
-        raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt or "
-                          f"out_relu.txt")
-    used_set = set(used)
-    ignored = sorted(q.name for q in folder.glob("*.txt") if q not in used_set)
-    return CourseVectors(rows=rows, cols=cols, a_tiles=torch.stack([m.values.T for m in acts]), w_tiles=w,
-                         psum=psum, out_raw=outs["raw"], out=outs["relu"], folder=folder,
-                         naming=NAMING_001 if relu_001 else NAMING_000, psum_files=psum_files,
-                         out_files=out_files, used=used, ignored=ignored, a_bits=a_bits)
+
+    # ---- padded or not: an activation file with as many lines as the output files holds the unpadded input
+    out_lines = next((ms[0].values.shape[0] for ms in outs.values() if ms), None)
+    if out_lines is None and taps:
+        out_lines = taps[0].values.shape[0]
+    side = int(round(n_act ** 0.5))
+    if out_lines is not None and n_act == out_lines and side * side == n_act:
+        a_tiles = torch.zeros(n_ic, channels, (side + 2) ** 2, dtype=torch.long)
+        for i, m in enumerate(acts):
+            a_tiles[i].view(channels, side + 2, side + 2)[:, 1:-1, 1:-1] = m.values.T.reshape(channels, side, side)
+        notes.append(f"{first.path.name}: {n_act} lines, as many as the output files: the unpadded {side}x{side} "
+                     f"input (zero padding added)")
+        p = (side + 2) ** 2
+    else:
+        if side * side != n_act or side < 3:
+            raise FormatError(f"{first.path}: {n_act} data lines (padded positions) is not a square (H+2)^2 with "
+                              f"H >= 1")
+        a_tiles = torch.stack([m.values.T for m in acts])
+        p, side = n_act, side - 2
+    hw = side * side
+    for ms in [*(outs[k] or [] for k in outs), taps or []]:
+        for m in ms:
+            if m.values.shape[0] != hw:
+                raise FormatError(f"{m.path}: {m.values.shape[0]} lines, expected {hw} (one per output position)")
+
+    # ---- psums: psum_kij{k}.txt at every padded position, or notebook 003's psum_{k}.txt at the output ones
+    psum, psum_files, psum_mask, psum_lines = None, {}, None, {}
+    if taps:
+        psum = torch.zeros(1, 1, cols, p, 9, dtype=torch.long)
+        psum_mask = torch.zeros_like(psum, dtype=torch.bool)
+        pw = side + 2
+        for k, m in enumerate(taps):
+            lines = {}
+            for q in range(hw):
+                pos = (q // side + k // 3) * pw + q % side + k % 3
+                psum[0, 0, :, pos, k] = m.values[q]
+                psum_mask[0, 0, :, pos, k] = True
+                lines[pos] = q
+            psum_files[(0, 0, k)] = m
+            psum_lines[(0, 0, k)] = lines
+    elif not style003:
+        keys = [(i, o, k) for i in range(n_ic) for o in range(n_oc) for k in range(9)]
+
+        def pnames(i, o, k):
+            return [psum_name(i, o, k, True), psum_name(i, o, k, False)] if single else [psum_name(i, o, k, False)]
+        present = [key for key in keys if any(f.has(n) for n in pnames(*key))]
+        if present:
+            missing = [psum_name(*key, single) for key in keys if key not in present]
+            if missing:
+                raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing[:4])}"
+                                  f"{' ...' if len(missing) > 4 else ''} missing ({len(present)} of {len(keys)} present)")
+            psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
+            for i, o, k in keys:
+                m = f.read(pnames(i, o, k), out_bounds, out_reader)
+                if m.values.shape[0] != p:
+                    raise FormatError(f"{m.path}: {m.values.shape[0]} lines, expected {p} (one per padded position)")
+                psum[i, o, :, :, k] = m.values.T
+                psum_files[(i, o, k)] = m
+
+    # ---- notebook 003's weight lines: decided by which layout reproduces the folder's own sums
+    if style003:
+        w, note = _weights_003(a_tiles, w, side, outs, psum, psum_mask)
+        notes.append(note)
+
+    out_raw = torch.stack([m.values.T for m in outs["raw"]]) if outs["raw"] else None
+    out = torch.stack([m.values.T for m in outs["relu"]]) if outs["relu"] else None
+    out_files = {(kind, o): m for kind in ("raw", "relu") for o, m in enumerate(outs[kind] or [])}
+
+    # ---- out.txt alone (notebook 000's name): after ReLU, unless what it holds says otherwise
+    if naming == NAMING_000 and out is not None and out_raw is None:
+        names_ = ", ".join(m.path.name for m in outs["relu"])
+        if (out < 0).any():
+            out_raw, out = out, None
+            out_files = {("raw", o): m for (_, o), m in out_files.items()}
+            notes.append(f"{names_} holds negative values, so it holds the sums before ReLU (notebook 001 without "
+                         f"out_relu.txt)")
+        else:
+            from .tiling import compute_tiles  # noqa: PLC0415
+            t = compute_tiles(a_tiles, w, side, side)
+            raw = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
+            negative = int((raw < 0).sum())
+            notes.append(f"{names_} holds no negative value: read as after ReLU (notebook 000); " + (
+                f"{negative} of the sums recomputed from the activation and weight files are negative" if negative
+                else "no sum recomputed from the activation and weight files is negative, so before and after "
+                     "ReLU are the same numbers here"))
+    relu_derived = False
+    if out is None and out_raw is not None:
+        out, relu_derived = out_raw.clamp(min=0), True
+        for o in range(n_oc):
+            out_files[("relu", o)] = out_files[("raw", o)]
+        notes.append("no after-ReLU file: the outputs after ReLU are checked against max(0, sum) of the sums file")
+    if psum is None and out_raw is None and out is None:
+        raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt, out_relu.txt, "
+                          f"psum.txt or psum_relu.txt")
+    used_set = {q.name for q in f.used}
+    ignored = sorted(n for n in f.names if n not in used_set)
+    return CourseVectors(rows=rows, cols=cols, a_tiles=a_tiles, w_tiles=w, psum=psum, out_raw=out_raw, out=out,
+                         folder=folder, naming=naming, psum_files=psum_files, out_files=out_files, used=f.used,
+                         ignored=ignored, a_bits=a_bits, psum_mask=psum_mask, psum_lines=psum_lines or None,
+                         relu_derived=relu_derived, notes=notes, twins=f.twins)
+
+
+def _weights_003(a_tiles, w, side, outs, psum, psum_mask):
+    """Notebook 003 writes weight line t as output channel C-1-t with input channel 0 first, the course's
+    layout reversed in both directions. Which layout the folder holds is decided by which one reproduces
+    its own sums (and per-position psums); the note says which."""
+    from .tiling import compute_tiles  # noqa: PLC0415
+    layouts = {"003": w.flip(2, 3), "course": w}
+
+    def reproduces(wc):
+        t = compute_tiles(a_tiles, wc, side, side)
+        raw = t.out_tile(0)
+        if outs.get("raw") and not torch.equal(outs["raw"][0].values.T, raw):
+            return False
+        if outs.get("relu") and not torch.equal(outs["relu"][0].values.T, raw.clamp(min=0)):
+            return False
+        return psum is None or torch.equal(psum[psum_mask], t.psum[psum_mask])
+    ok = {name: reproduces(wc) for name, wc in layouts.items()}
+    if ok["003"] and not ok["course"]:
+        return layouts["003"], ("weights as notebook 003 writes them (line t = output channel C-1-t, input "
+                                "channel 0 first): that layout reproduces the folder's sums, the course's does not")
+    if ok["course"]:
+        return w, ("weights in the course's layout (line c = output channel c, row R-1 first): it reproduces the "
+                   "folder's sums" + (" (so does notebook 003's reversed layout here)" if ok["003"] else
+                                      ", notebook 003's reversed layout does not"))
+    return layouts["003"], ("neither weight layout reproduces the folder's sums: read as notebook 003 writes them "
+                            "(line t = output channel C-1-t, input channel 0 first)")
 
 
 def _first_data_line(path: Path) -> str:
-    for raw in _text_lines(path):
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            return line
+    for _, line, _ in _data_lines(path):
+        return "".join(line.split())
     return ""

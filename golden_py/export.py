@@ -39,39 +39,49 @@ class FolderCheck:
         return sum(self.compared.values())
 
 
-def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "sum", "relu")) -> FolderCheck:
+def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "sum", "relu"),
+                  twins: bool = True) -> FolderCheck:
     """A course-format folder's internal consistency: every psum recomputed from its activation and weight
-    files, every sum and ReLU output from those psums. `only` (a bool tensor shaped like v.psum) restricts
-    the psum comparison to those entries. Differences are named file:line (col c)."""
+    files, every sum and ReLU output from those psums, and every second file that names numbers the folder
+    already gives (a decimal *_int.txt twin, the same quantity under two names) against the first.
+    `only` (a bool tensor shaped like v.psum) restricts the psum comparison to those entries. Differences are
+    named file:line (col c)."""
     t = compute_tiles(v.a_tiles, v.w_tiles, v.side, v.side)
     rep = FolderCheck()
 
-    def diff(kind: str, got: torch.Tensor, exp: torch.Tensor, where, mask=None):
+    def diff(kind: str, got: torch.Tensor, exp: torch.Tensor, where, mask=None, what="recomputed from the "
+             "activation and weight files"):
         bad = (got != exp) if mask is None else (got != exp) & mask
-        rep.compared[kind] = int(exp.numel() if mask is None else mask.sum())
+        rep.compared[kind] = rep.compared.get(kind, 0) + int(exp.numel() if mask is None else mask.sum())
         idx = bad.nonzero().tolist()
         rep.mismatches += len(idx)
         for pos in idx[:max(0, limit - len(rep.problems))]:
-            rep.problems.append(f"{where(*pos)}: file has {int(got[tuple(pos)])}, recomputed from the activation "
-                                f"and weight files {int(exp[tuple(pos)])}")
+            rep.problems.append(f"{where(*pos)}: file has {int(got[tuple(pos)])}, {what} {int(exp[tuple(pos)])}")
         if len(idx) > limit:
             rep.problems.append(f"{kind}: ... {len(idx)} differences in all")
 
     if "psum" not in kinds:
         pass
     elif v.psum is not None:
-        diff("psum", v.psum, t.psum, lambda i, o, c, p, k: v.psum_where(i, o, k, p, c), only)
+        mask = v.psum_mask
+        if only is not None:
+            mask = only if mask is None else mask & only
+        diff("psum", v.psum, t.psum, lambda i, o, c, p, k: v.psum_where(i, o, k, p, c), mask)
     else:
         rep.not_provided.append("psum")
     oc_out = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
     for kind, tensor, exp in (("sum", v.out_raw, oc_out), ("relu", v.out, oc_out.clamp(min=0))):
         if kind not in kinds:
             continue
-        if tensor is None:
+        if tensor is None or (kind == "relu" and v.relu_derived):
             rep.not_provided.append(kind)
         else:
             fkind = "raw" if kind == "sum" else "relu"
             diff(kind, tensor, exp, lambda o, c, n, fk=fkind: v.out_where(fk, o, n, c))
+    for tw in (v.twins or []) if twins else []:
+        diff("twin files", tw.twin.values, tw.primary.values,
+             lambda line, field, m=tw.twin: f"{m.where(line)} (field {field})",
+             what=f"{tw.primary.path.name} has")
     return rep
 
 
@@ -116,12 +126,12 @@ def main(argv=None) -> int:
             v = read_folder(args.check)
             rep = check_vectors(v)
             print(f"{args.check}: {v.n_ic} ic tile(s) of {v.channels} {v.a_bits}-bit channels x {v.n_oc} oc tile(s), "
-                  f"array {v.rows}x{v.cols}, {v.padded_positions} padded positions; {v.naming}")
-            for kind in ("psum", "sum", "relu"):
+                  f"array {v.rows}x{v.cols}, {v.padded_positions} padded positions")
+            for kind in ("psum", "sum", "relu", "twin files"):
                 what = f"{rep.compared[kind]} values compared" if kind in rep.compared else "not provided"
-                print(f"  {kind}: {what}")
-            if v.ignored:
-                print(f"  not read: {', '.join(v.ignored)}")
+                if kind != "twin files" or kind in rep.compared:
+                    print(f"  {kind}: {what}")
+            print(f"  reading: {v.reading()}")
             for p in rep.problems:
                 print("MISMATCH", p)
             if rep.total == 0:

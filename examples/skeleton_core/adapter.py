@@ -75,6 +75,6 @@ class SkeletonCore(CoreAdapter):
             for t in range(10):               # read at t, accumulate the word read at t-1
                 await self.step(CEN_pmem=0 if t < 9 else 1, A_pmem=addrs[min(t, 8)], acc=int(t > 0))
             await self.step()
-            word = int(self.dut.sfu_out.value)
-            results.append((o_nij, unpack_lanes(word, COLS, PSUM_BW, signed=True)))
+            # the value itself, not int() of it: a lane holding X/Z is then reported where it appears
+            results.append((o_nij, unpack_lanes(self.dut.sfu_out.value, COLS, PSUM_BW, signed=True)))
         return results

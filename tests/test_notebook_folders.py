@@ -1,0 +1,153 @@
+"""Course folders as each seed notebook writes them (golden_py.notebook_folders), read by the one reader
+every command uses: what is read, what the reading decided and said, and that a wrong number anywhere is
+found by the folder's own consistency check (the check every replay path runs on what the core does not
+report)."""
+from __future__ import annotations
+
+import torch
+import pytest
+
+from golden_py.coursefmt import NAMING_001, NAMING_003, FormatError, read_folder
+from golden_py.export import check_vectors
+from golden_py.notebook_folders import write_notebook_folder
+from golden_py.tiling import tile_layer
+
+
+def _layer(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return tile_layer(torch.randint(0, 16, (8, 4, 4), generator=g), torch.randint(-8, 8, (8, 8, 3, 3), generator=g))
+
+
+def _flip_field(path, data_index, field, bits=16, fields=8, sep=""):
+    """Flip the LSB of field `field` (0 = last on the line) of data line `data_index`; returns the line number."""
+    lines = path.read_text().splitlines(keepends=True)
+    idx = [i for i, l in enumerate(lines) if l.strip() and not l.startswith("#")][data_index]
+    body = "".join(lines[idx].split())
+    pos = (fields - 1 - field) * bits + bits - 1
+    body = body[:pos] + ("1" if body[pos] == "0" else "0") + body[pos + 1:]
+    lines[idx] = body + "\n"
+    path.write_text("".join(lines))
+    return idx + 1
+
+
+def test_notebook_001_folder_with_its_decimal_twins(tmp_path):
+    t = _layer()
+    d = write_notebook_folder("001", t, tmp_path / "nb")
+    v = read_folder(d)
+    assert v.naming == NAMING_001 and v.ignored == []          # every file read, the *_int.txt twins too
+    assert torch.equal(v.a_tiles, t.a_tiles) and torch.equal(v.w_tiles, t.w_tiles) and torch.equal(v.psum, t.psum)
+    assert torch.equal(v.out_raw[0], t.out_tile(0)) and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    rep = check_vectors(v)
+    assert not rep.problems and rep.compared["twin files"] == 36 * 8 + 9 * 8 * 8 + 9 * 36 * 8 + 16 * 8
+    # a decimal twin that disagrees with its binary file is located
+    p = d / "psum_kij2_int.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[3 + 5] = "999," + lines[3 + 5].split(",", 1)[1]      # the first value on the line: column 7
+    p.write_text("".join(lines))
+    problems = check_vectors(read_folder(d)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{p}:9 (field 7): file has 999, psum_kij2.txt has")
+
+
+def test_notebook_001_without_out_relu_reads_out_txt_as_sums(tmp_path):
+    """out.txt holds the raw sums (negative values included): read as sums before ReLU, and the outputs
+    after ReLU are checked against max(0, sum) -- not 'expected -22 got 0' under the ReLU label."""
+    t = _layer()
+    assert (t.out_tile(0) < 0).any()
+    d = write_notebook_folder("001", t, tmp_path / "nb", relu_file=False, twins=False)
+    v = read_folder(d)
+    assert torch.equal(v.out_raw[0], t.out_tile(0)) and v.relu_derived
+    assert torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert v.provided() == {"psum": True, "sum": True, "relu": False}
+    assert any("holds negative values, so it holds the sums before ReLU" in n for n in v.notes)
+    assert not check_vectors(v).problems
+
+
+def test_out_txt_alone_without_negatives_says_how_it_was_read(tmp_path):
+    t = _layer()
+    d = write_notebook_folder("000", t, tmp_path / "nb", psums=False)
+    (d / "out_raw.txt").unlink()
+    v = read_folder(d)
+    assert v.out_raw is None and not v.relu_derived
+    assert any("holds no negative value: read as after ReLU" in n and "are negative" in n for n in v.notes)
+
+
+def test_notebook_003_folder(tmp_path):
+    t = _layer(1)
+    d = write_notebook_folder("003", t, tmp_path / "nb")
+    v = read_folder(d)
+    assert v.naming == NAMING_003 and v.ignored == []
+    assert torch.equal(v.a_tiles, t.a_tiles)                  # the unpadded input, padded by the reader
+    assert torch.equal(v.w_tiles, t.w_tiles)                  # notebook 003's reversed weight lines, undone
+    assert torch.equal(v.out_raw[0], t.out_tile(0)) and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert int(v.psum_mask.sum()) == 9 * 16 * 8 and torch.equal(v.psum[v.psum_mask], t.psum[v.psum_mask])
+    assert any("unpadded 4x4 input" in n for n in v.notes)
+    assert any("weights as notebook 003 writes them" in n for n in v.notes)
+    assert check_vectors(v).compared == {"psum": 9 * 16 * 8, "sum": 128, "relu": 128}
+    # psum_4.txt line 6 is output position 5 = padded position (1+1)*6 + 1+1 = 14 at kij 4
+    lineno = _flip_field(d / "psum_4.txt", 5, field=2)
+    problems = check_vectors(read_folder(d)).problems
+    assert problems == [f"{d / 'psum_4.txt'}:{lineno} (col 2): file has {int(t.psum[0, 0, 2, 14, 4]) ^ 1}, "
+                        f"recomputed from the activation and weight files {int(t.psum[0, 0, 2, 14, 4])}"]
+
+
+def test_notebook_003_names_with_the_course_weight_layout(tmp_path):
+    """The same names, weights written in the course's layout: the layout that reproduces psum.txt is taken,
+    and the reading says so."""
+    t = _layer(2)
+    d = write_notebook_folder("003", t, tmp_path / "nb")
+    write_notebook_folder("000", t, tmp_path / "std")
+    for k in range(9):
+        (d / f"weight_itile0_otile0_kij{k}.txt").write_text((tmp_path / "std" / f"weight_itile0_otile0_kij{k}.txt").read_text())
+    v = read_folder(d)
+    assert torch.equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
+
+
+def test_notebook_002_folder_is_refused_with_the_reason(tmp_path):
+    d = write_notebook_folder("002", _layer(), tmp_path / "nb")
+    with pytest.raises(FormatError, match=r"notebook 002's folder .* not a 3x3 conv layer"):
+        read_folder(d)
+
+
+def test_blank_between_words_is_read_and_a_misplaced_blank_is_an_error(tmp_path):
+    t = _layer()
+    d = write_notebook_folder("000", t, tmp_path / "nb")
+    p = d / "weight_itile0_otile0_kij3.txt"
+    lines = p.read_text().splitlines()
+    p.write_text("\n".join(l if l.startswith("#") else " ".join(l[i:i + 4] for i in range(0, len(l), 4)) for l in lines))
+    assert torch.equal(read_folder(d).w_tiles, t.w_tiles)
+    p.write_text("\n".join(l if l.startswith("#") else l[:6] + " " + l[6:] for l in lines))
+    with pytest.raises(FormatError, match=r"kij3.txt:4: words separated by blanks must each be one 4-bit field"):
+        read_folder(d)
+
+
+def test_single_tile_folder_with_multi_tile_names_is_read(tmp_path):
+    """psum_itile0_otile0_kij*.txt and out_raw_otile0.txt name a single tile's files too: read, never 'not
+    read'; both names for the same numbers are checked against each other."""
+    t = _layer()
+    d = write_notebook_folder("000", t, tmp_path / "nb")
+    for k in range(9):
+        (d / f"psum_kij{k}.txt").rename(d / f"psum_itile0_otile0_kij{k}.txt")
+    (d / "out_raw.txt").rename(d / "out_raw_otile0.txt")
+    v = read_folder(d)
+    assert v.ignored == [] and torch.equal(v.psum, t.psum) and torch.equal(v.out_raw[0], t.out_tile(0))
+    lineno = _flip_field(d / "psum_itile0_otile0_kij6.txt", 20, field=1)
+    problems = check_vectors(read_folder(d)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{d / 'psum_itile0_otile0_kij6.txt'}:{lineno} (col 1)")
+
+
+def test_out_raw_beside_out_and_out_relu_is_checked_against_both(tmp_path):
+    t = _layer()
+    d = write_notebook_folder("001", t, tmp_path / "nb", twins=False)
+    (d / "out_raw.txt").write_text((d / "out.txt").read_text())
+    v = read_folder(d)
+    assert v.ignored == [] and len(v.twins) == 1 and not check_vectors(v).problems
+    lineno = _flip_field(d / "out_raw.txt", 3, field=0)
+    problems = check_vectors(read_folder(d)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{d / 'out_raw.txt'}:{lineno} (field 0)")
+
+
+def test_two_notebooks_output_names_in_one_folder_are_refused(tmp_path):
+    d = write_notebook_folder("003", _layer(), tmp_path / "nb")
+    (d / "out.txt").write_text((d / "psum_relu.txt").read_text())
+    with pytest.raises(FormatError, match=r"name the outputs in two notebooks' styles"):
+        read_folder(d)
