@@ -11,16 +11,17 @@
 #   make network IMAGES=256 WORKERS=2 DATA_DIR=dir   the same sharded over Dask workers, resumable
 #   make mutate                mutation testing of rtl/: per-module table, reports/mutation/mutation.json
 #   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
+#                              (PARAM="A=1 B=2", INCLUDE=dir, GOLDEN=dir, CORRUPT=relu, SEED=n, WAVES=1, REPORT=f)
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
-ROWS   ?= 8
-COLS   ?= 8
-LAYER  ?= 27
-IMAGE  ?= 0
+ROWS   ?=
+COLS   ?=
+LAYER  ?=
+IMAGE  ?=
 GOLDEN ?=
-IMAGES ?= 1
+IMAGES ?=
 LAYERS ?=
 WORKERS ?= 1
 DATA_DIR ?=
@@ -29,24 +30,39 @@ DATAFLOW ?=
 COMPARE ?= 0
 JOBS   ?= auto
 PY     ?= python3
-CHECKPOINT ?= checkpoints/vgg16_a4w4.pt
+CHECKPOINT ?=
+SEED   ?=
+CORRUPT ?=
+REPORT ?=
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
 ADAPTER ?=
 RTL    ?=
 TOP    ?= core
+PARAM  ?=
+INCLUDE ?=
+
+# Each variable reaches the command as its option only when it is set, so that the command sees what the
+# user gave (and refuses what does not fit, e.g. IMAGES with GOLDEN); the commands' own defaults apply
+# otherwise. WAVES is 0 or 1: anything else stops here, before any build.
+opt = $(if $($(1)),$(2) $($(1)))
+WAVES_FLAG = $(if $(filter-out 0 1,$(WAVES)),$(error WAVES=$(WAVES): must be 0 or 1),$(if $(filter 1,$(WAVES)),--waves))
+LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(call opt,IMAGE,--image) \
+	$(call opt,IMAGES,--images) $(call opt,DATA_DIR,--data-dir) $(call opt,GOLDEN,--golden) \
+	$(call opt,SEED,--seed) $(call opt,CORRUPT,--corrupt) $(call opt,REPORT,--report) $(WAVES_FLAG)
+# `make` exits 2 whenever a command fails; the command's own status is in make's last line ("Error 1": a
+# check failed, "Error 2": bad input or a failed build), and its last printed line says which (FAIL / error:)
 
 .PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage setup clean
 
 run:
-	$(PY) -m accel_tb.cli --sim $(SIM) --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) \
-	    $(if $(GOLDEN),--golden $(GOLDEN),--rows $(ROWS) --cols $(COLS)) $(if $(filter 1,$(WAVES)),--waves) \
-	    $(if $(DATAFLOW),--dataflow $(DATAFLOW))
+	$(PY) -m accel_tb.cli --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
+	    $(call opt,DATAFLOW,--dataflow)
 
 network:
-	$(PY) -m accel_tb.network_cli --sim $(SIM) --images $(IMAGES) --rows $(ROWS) --cols $(COLS) \
-	    --checkpoint $(CHECKPOINT) $(if $(LAYERS),--layers $(LAYERS)) --workers $(WORKERS) \
+	$(PY) -m accel_tb.network_cli --sim $(SIM) $(call opt,IMAGES,--images) $(call opt,ROWS,--rows) \
+	    $(call opt,COLS,--cols) $(call opt,CHECKPOINT,--checkpoint) $(if $(LAYERS),--layers $(LAYERS)) --workers $(WORKERS) \
 	    $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(DATAFLOW),--dataflow $(DATAFLOW)) \
 	    $(if $(filter 1,$(COMPARE)),--compare)
 
@@ -62,13 +78,22 @@ smoke:
 	    "tb/core/test_core.py::test_core_vgg_layer27_8x8[icarus]" \
 	    tb/replay/test_replay.py::test_minimal_course_folder_passes tests/test_fields.py
 
-byoc:
+define BYOC
 	@test -n "$(ADAPTER)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
-	$(PY) -m accel_tb.cli_byoc --sim $(SIM) --adapter $(ADAPTER) --rtl "$(RTL)" --top $(TOP) --images $(IMAGES) \
-	    --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) $(if $(GOLDEN),--golden $(GOLDEN))
+	$(PY) -m accel_tb.cli_byoc --sim $(SIM) --adapter $(ADAPTER) --rtl "$(RTL)" --top $(TOP) $(LAYER_OPTS) \
+	    $(foreach p,$(PARAM),--param $(p)) $(foreach d,$(INCLUDE),--include $(d)) $(call opt,DATAFLOW,--dataflow)
+endef
 
+byoc:
+	$(BYOC)
+
+# the same recipe (not a second make, whose failure would hide the command's status): two images of
+# layer 27 unless a folder (GOLDEN) or IMAGES says otherwise
+byoc-example: ADAPTER = examples/skeleton_core/adapter.py
+byoc-example: RTL = examples/skeleton_core/rtl/*.v
+byoc-example: IMAGES := $(if $(GOLDEN)$(IMAGES),$(IMAGES),2)
 byoc-example:
-	$(MAKE) byoc ADAPTER=examples/skeleton_core/adapter.py RTL="examples/skeleton_core/rtl/*.v" TOP=core IMAGES=2
+	$(BYOC)
 
 coverage:
 	$(PY) -m accel_tb.coverage_cli --sim $(SIM)
@@ -77,7 +102,8 @@ lint:
 	$(PY) -m pytest -q tb/lint
 
 export:
-	$(PY) -m golden_py.export --checkpoint $(CHECKPOINT) --layer $(LAYER) --image $(IMAGE) --out golden --force
+	$(PY) -m golden_py.export --checkpoint $(or $(CHECKPOINT),checkpoints/vgg16_a4w4.pt) --layer $(or $(LAYER),27) \
+	    --image $(or $(IMAGE),0) --out golden --force
 	$(PY) -m golden_py.export --check golden
 
 fields:

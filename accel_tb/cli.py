@@ -5,8 +5,8 @@
   accel-byoc     the same checks on your own core: --adapter FILE.py --rtl "rtl/*.v" --top TOP
   accel-network  the whole VGG16 on the simulated core (accel_tb.network)
 
-Exit status: 0 pass, 1 a check failed (or the simulation did not complete), 2 bad input (one line, before
-any build).
+Exit status: 0 pass, 1 a check failed (or the simulation did not complete), 2 bad input or a build that
+failed (one line; input is judged before any build).
 """
 from __future__ import annotations
 
@@ -22,36 +22,77 @@ from accel_host.mapping import LayerShape
 
 from . import inputs
 from .inputs import InputError
-from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from .runner import CORE_SOURCES, ROOT, BuildError, RunError, elaborate, rtl_sources, run
 
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
 CORRUPT_KINDS = ("psum", "sum", "relu")
 
 
-def _common(ap: argparse.ArgumentParser, layer_default=27):
+# the options that choose a checkpoint layer; a course folder (--golden) is the layer and its expectation
+LAYER_DEFAULTS = {"checkpoint": str(DEFAULT_CHECKPOINT), "layer": 27, "image": 0, "images": 1, "data_dir": None}
+
+
+def _common(ap: argparse.ArgumentParser):
     ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), help="verilator (default) or icarus")
-    ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    ap.add_argument("--layer", type=int, default=layer_default, help="index in model.features")
-    ap.add_argument("--image", type=int, default=0, help="first image: bundled sample index, or test-set index "
-                    "with --data-dir")
-    ap.add_argument("--images", type=int, default=1, help="how many images (from --image on)")
+    ap.add_argument("--checkpoint", default=None, help=f"default {DEFAULT_CHECKPOINT.relative_to(ROOT)}")
+    ap.add_argument("--layer", type=int, default=None, help="index in model.features (default 27)")
+    ap.add_argument("--image", type=int, default=None, help="first image: bundled sample index, or test-set index "
+                    "with --data-dir (default 0)")
+    ap.add_argument("--images", type=int, default=None, help="how many images (from --image on; default 1)")
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder to take images from")
-    ap.add_argument("--golden", default=None, help="course-format folder to replay instead of a checkpoint layer")
+    ap.add_argument("--golden", default=None, help="course-format folder to replay instead of a checkpoint layer "
+                    "(the five options above are then refused)")
     ap.add_argument("--waves", action="store_true", help="write an FST waveform in the run folder")
-    ap.add_argument("--seed", type=int, default=None, help="COCOTB_RANDOM_SEED")
+    ap.add_argument("--seed", type=int, default=None, help="COCOTB_RANDOM_SEED (or that variable, an integer)")
     ap.add_argument("--corrupt", choices=CORRUPT_KINDS, default=None,
                     help="negative test: corrupt one expected value of this kind (the run must FAIL)")
-    ap.add_argument("--report", default=None, help="write the JSON report here")
-    ap.add_argument("--dataflow", default="ws", choices=("ws", "os", "auto"),
-                    help="weight-stationary (default), output-stationary, or the faster by the cycle model")
+    ap.add_argument("--report", default=None, help="write the JSON report here (its folder must exist)")
+
+
+def _layer_options(args) -> None:
+    """With --golden, the layer options are refused (the folder is the layer); without, defaults fill in."""
+    given = [n for n in LAYER_DEFAULTS if getattr(args, n) is not None]
+    if args.golden and given:
+        flag = "--" + given[0].replace("_", "-")
+        raise InputError(f"{flag}: not used with --golden (the folder gives the layer, its images and its "
+                         f"expected values); leave it out")
+    for name, default in LAYER_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+
+
+def _check_report(path: str | None) -> None:
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--report {path}: is a folder; give a file name")
+    if not p.parent.is_dir():
+        raise InputError(f"--report {path}: folder {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK):
+        raise InputError(f"--report {path}: folder {p.parent} is not writable")
+
+
+def _check_corrupt(kind: str | None, checked: list[str], why: str) -> None:
+    """--corrupt names a kind whose values the core is checked against in this run (else it would change
+    nothing, or fail inside the simulation)."""
+    if kind is not None and kind not in checked:
+        raise InputError(f"--corrupt {kind}: no {kind} values are checked against the core in this run ({why}); "
+                         f"choose one of {', '.join(checked)}")
+
+
+def _folder_kinds(v) -> list[str]:
+    return [k for k, given in (("psum", v.psum is not None), ("sum", v.out_raw is not None),
+                               ("relu", v.out is not None)) if given]
 
 
 def _layer_job_config(args, rows: int | None, cols: int | None):
-    """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits)."""
+    """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits, kinds the
+    source provides)."""
     if args.golden:
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
-        return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits
+        return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits, _folder_kinds(v)
     # what needs no model first: loading the checkpoint imports torch (seconds)
     data_dir = inputs.check_data_dir(args.data_dir)
     images = inputs.check_images(args.image, args.images, data_dir)
@@ -60,7 +101,8 @@ def _layer_job_config(args, rows: int | None, cols: int | None):
     side = _layer_side(model, args.layer)
     spec = {"checkpoint": inputs.absolute(args.checkpoint), "layer": args.layer, "images": images,
             "data_dir": data_dir}
-    return {"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols, conv.a_bit
+    return ({"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols, conv.a_bit,
+            list(CORRUPT_KINDS))
 
 
 def _layer_side(model, layer: int) -> int:
@@ -101,28 +143,49 @@ def main_run(argv=None) -> int:
     _common(ap)
     ap.add_argument("--rows", type=int, default=None, help="array rows (default 8, or the folder's)")
     ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
+    ap.add_argument("--dataflow", default="ws", choices=("ws", "os", "auto"),
+                    help="weight-stationary (default), output-stationary, or the faster by the cycle model")
     args = ap.parse_args(argv)
     try:
         sim = inputs.check_sim(args.sim)
+        seed = inputs.check_seed(args.seed)
+        _check_report(args.report)
+        _layer_options(args)
         args.rows_given = args.rows is not None or args.cols is not None
         rows = 8 if args.rows is None else args.rows
         cols = 8 if args.cols is None else args.cols
         inputs.check_array(rows, cols)
-        job_cfg, shape, rows, cols, a_bits = _layer_job_config(args, rows, cols)
+        job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, rows, cols)
         cfg = inputs.layer_core_config(shape, rows, cols, a_bits, args.dataflow)
+        if args.dataflow == "auto":
+            from accel_host.mapping import mapping  # noqa: PLC0415
+            os_ = mapping(cfg, shape, a_bits, "auto").name == "os"
+        else:
+            os_ = args.dataflow == "os"
+        checked = [k for k in kinds if not (os_ and k == "psum")]
+        _check_corrupt(args.corrupt, checked, "the output-stationary dataflow makes no psums" if os_ and
+                       "psum" in kinds else "the folder does not give them" if args.golden else "")
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     report = _report_path(args)
     config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report), "dataflow": args.dataflow}
+    return _simulate(dict(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+                          parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config,
+                          waves=args.waves, seed=seed, expect_fail=True), report, f"{sim}, {rows}x{cols}")
+
+
+def _simulate(run_args: dict, report: Path, label: str) -> int:
+    """Build and run; a build that fails is exit status 2 (one line), a run that does not complete 1."""
     try:
-        result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
-                     parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config, waves=args.waves,
-                     seed=args.seed, expect_fail=True)
+        result = run(**run_args)
+    except BuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    return _finish(result, report, f"{sim}, {rows}x{cols}")
+    return _finish(result, report, label)
 
 
 def main_replay(argv=None) -> int:
@@ -139,12 +202,20 @@ def main_byoc(argv=None) -> int:
     ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted)")
     ap.add_argument("--top", required=True, help="top-level module")
     ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
-    ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter (repeatable)")
+    ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter of the top "
+                    "module (repeatable; a name the top does not have is refused)")
+    ap.add_argument("--dataflow", default=None, help=argparse.SUPPRESS)   # this project's core only: refused
     _common(ap)
     args = ap.parse_args(argv)
     args.rows_given = False
     try:
         sim = inputs.check_sim(args.sim)
+        seed = inputs.check_seed(args.seed)
+        _check_report(args.report)
+        if args.dataflow is not None:
+            raise InputError(f"--dataflow {args.dataflow}: accel-byoc runs your adapter's own flow; the dataflow "
+                             f"is a choice of this project's core (accel-run --dataflow)")
+        _layer_options(args)
         from .adapter import AdapterError, load_adapter_class, tile_rows  # noqa: PLC0415 (imports cocotb)
         try:
             cls = load_adapter_class(args.adapter)
@@ -160,13 +231,13 @@ def main_byoc(argv=None) -> int:
         params = {}
         for p in args.param:
             name, eq, value = p.partition("=")
-            if not eq or not name.isidentifier():
+            if not eq or not name.isidentifier() or not value:
                 raise InputError(f"--param {p}: expected NAME=VALUE")
             params[name] = value
         for d in args.include:
             if not Path(d).is_dir():
                 raise InputError(f"--include {d}: not a folder")
-        job_cfg, shape, rows, cols, a_bits = _layer_job_config(args, g.rows, g.cols)
+        job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols)
         if (rows, cols) != (g.rows, g.cols):
             raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, the adapter's core is {g.rows}x{g.cols}")
         try:
@@ -178,6 +249,14 @@ def main_byoc(argv=None) -> int:
                              f"{g.rows}x{g.cols} core (Geometry.multi_tile=False)")
         if g.max_side is not None and shape.height > g.max_side:
             raise InputError(f"layer {shape}: input side {shape.height} exceeds {cls.__name__}'s max_side={g.max_side}")
+        checked = kinds if g.psum_monitor else [k for k in kinds if k == "relu"]
+        _check_corrupt(args.corrupt, checked, f"{cls.__name__} reports outputs only (Geometry.psum_monitor=False)"
+                       if not g.psum_monitor else "the folder does not give them")
+        includes = [Path(d).resolve() for d in args.include]
+        try:   # the user's sources, top and parameters, judged by the simulator's front end before the build
+            elaborate(args.top, sources, params, sim, includes)
+        except BuildError as e:
+            raise InputError(str(e)) from None
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -187,14 +266,10 @@ def main_byoc(argv=None) -> int:
         f, _, c = args.adapter.partition(":")
         spec = f"{Path(f).resolve()}:{c}" if f.endswith(".py") else args.adapter
     config = {"adapter": spec, **job_cfg, "corrupt": args.corrupt, "report": str(report)}
-    try:
-        result = run(toplevel=args.top, sources=sources, test_module="accel_tb.layer_tests", parameters=params,
-                     sim=sim, testcase="test_layer", config=config, waves=args.waves, seed=args.seed,
-                     includes=[Path(d).resolve() for d in args.include], expect_fail=True)
-    except RunError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return _finish(result, report, f"{sim}, {args.top} via {Path(args.adapter.split(':')[0]).name}")
+    return _simulate(dict(toplevel=args.top, sources=sources, test_module="accel_tb.layer_tests", parameters=params,
+                          sim=sim, testcase="test_layer", config=config, waves=args.waves, seed=seed,
+                          includes=includes, expect_fail=True), report,
+                     f"{sim}, {args.top} via {Path(args.adapter.split(':')[0]).name}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,21 @@ def check_sim(sim: str | None, flag: str = "--sim") -> str:
     return name
 
 
+def check_seed(seed: int | None) -> int | None:
+    """The random seed: --seed, else COCOTB_RANDOM_SEED from the environment, which must be an integer (cocotb
+    would stop with a traceback inside the simulator)."""
+    import os  # noqa: PLC0415
+    if seed is not None:
+        return seed
+    env = os.environ.get("COCOTB_RANDOM_SEED")
+    if env is None or env == "":
+        return None
+    try:
+        return int(env)
+    except ValueError:
+        raise InputError(f"COCOTB_RANDOM_SEED={env}: must be an integer (or unset it; --seed N sets it)") from None
+
+
 def check_array(rows: int, cols: int) -> None:
     for name, v in (("--rows", rows), ("--cols", cols)):
         if not 1 <= v <= 64:
@@ -81,6 +96,8 @@ def check_folder(path: str, rows: int | None = None, cols: int | None = None):
         v = read_folder(path)
     except FormatError as e:
         raise InputError(f"--golden {e}") from None
+    except OSError as e:
+        raise InputError(f"--golden {path}: cannot read ({e.strerror or e})") from None
     if rows is not None and (v.rows, v.cols) != (rows, cols):
         raise InputError(f"--golden {path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
                          f"(leave out --rows/--cols to use the folder's size)")

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,12 @@ CORE_SOURCES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp",
 
 
 class RunError(RuntimeError):
-    """The simulation did not run its tests (build failure, no test executed, simulator crash)."""
+    """The simulation did not run its tests (no test executed, simulator crash)."""
+
+
+class BuildError(RunError):
+    """The model could not be built: a simulator missing, sources that do not compile or elaborate, a top
+    module or parameter that does not exist. The commands' exit status 2, like bad input."""
 
 
 def rtl_sources(*names: str) -> list[Path]:
@@ -54,8 +60,46 @@ def require_simulator(sim: str, step: str) -> None:
     missing = [t for t in TOOLS[sim][step] if not shutil.which(t)]
     if missing:
         other = next(s for s in SIMULATORS if s != sim)
-        raise RunError(f"{', '.join(missing)} not found on PATH: run `make setup` (it installs both simulators), "
+        raise BuildError(f"{', '.join(missing)} not found on PATH: run `make setup` (it installs both simulators), "
                        f"or choose the other simulator with SIM={other} / --sim {other}")
+
+
+def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
+    """Compile and elaborate the sources with the chosen simulator's front end only (a fraction of a second),
+    so that a user's top module, file list, syntax and parameters are judged before any build, each as one
+    line: iverilog exits 0 on a parameter the top does not have, and Verilator finds modules by file name
+    in the current folder, so both are asked explicitly."""
+    sim = sim_name(sim)
+    require_simulator(sim, "build")
+    params = dict(parameters or {})
+    incs = [f"-I{p}" for p in (includes or [])]
+    srcs = [str(s) for s in sources]
+    with tempfile.TemporaryDirectory(prefix="accel-elab-") as tmp:
+        if sim == "icarus":
+            cmd = ["iverilog", "-g2012", "-o", os.devnull, "-s", toplevel, *incs,
+                   *(f"-P{toplevel}.{k}={v}" for k, v in params.items()), *srcs]
+        else:
+            cmd = ["verilator", "--lint-only", "-Wno-fatal", "--timescale", "1ns/1ps", "--top-module", toplevel,
+                   *incs, *(f"-G{k}={v}" for k, v in params.items()), *srcs]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+    text = (r.stdout + r.stderr).splitlines()
+    errors = [l.strip() for l in text if "error" in l.lower() and not l.strip().startswith("...")]
+    not_found = [l for l in text if "not found in" in l and "parameter" in l.lower()]
+    if sim == "verilator":
+        not_found = [l for l in errors if "Parameters from the command line were not found" in l]
+    if not_found:
+        names = not_found[0].split(":")[-1].strip() if sim == "verilator" else \
+            " ".join(l.split("parameter", 1)[1].split()[0] for l in not_found)
+        raise BuildError(f"--param {names}: the top module {toplevel} has no such parameter")
+    if r.returncode != 0 or errors:
+        first = next((l for l in errors if toplevel in l and ("root module" in l or "top-module" in l)), None)
+        if first:
+            raise BuildError(f"--top {toplevel}: no module of that name in the sources ({first})")
+        first = errors[0] if errors else (text[0] if text else f"exit {r.returncode}")
+        missing = sorted({l.rsplit(":", 1)[-1].strip() for l in errors if "Unknown module type" in l})
+        hint = f"; module {', '.join(missing)} is in none of the files (is a file missing from --rtl?)" if missing else ""
+        raise BuildError(f"--rtl: {sim} cannot compile the sources: {first}"
+                         f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
 
 
 def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args) -> str:
@@ -142,7 +186,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     build_args = _verilator_args(waves, quick) if sim == "verilator" else []
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
-        raise RunError(f"RTL source not found: {', '.join(missing)}")
+        raise BuildError(f"RTL source not found: {', '.join(missing)}")
     if sim == "verilator" and public != "all":
         # named public signals: the configuration file is a source (its text enters the build hash)
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
@@ -158,13 +202,20 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
             require_simulator(sim, "build")
             runner = _runner(sim, public)
             saved = os.environ.get("MAKEFLAGS")
+            saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
             if sim == "verilator":
                 os.environ["MAKEFLAGS"] = _make_flags(quick)
             try:
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                              waves=waves, timescale=("1ns", "1ps"))
+            except (SystemExit, subprocess.CalledProcessError) as e:
+                code = e.code if isinstance(e, SystemExit) else e.returncode
+                raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
+                                 f"above") from None
             finally:
+                if saved_waves is not None:
+                    os.environ["WAVES"] = saved_waves
                 if saved is None:
                     os.environ.pop("MAKEFLAGS", None)
                 else:
@@ -184,7 +235,7 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
     from cocotb_tools.runner import get_results
 
     sim = sim_name(sim)
-    waves = bool(int(os.environ.get("WAVES", "0") or 0)) if waves is None else waves
+    waves = waves_from_env() if waves is None else waves
     build_dir = build(toplevel, sources, parameters, sim, waves, includes, public)
     require_simulator(sim, "run")
     runs = build_dir / "runs"
@@ -203,6 +254,10 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
         env["COCOTB_RANDOM_SEED"] = str(seed)
     # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment
     saved = {k: os.environ.pop(k) for k in (CONFIG_VAR, "COCOTB_RANDOM_SEED") if k in os.environ and k in env}
+    # cocotb's runner lets WAVES in the environment override its `waves` argument (and stops on a value it
+    # cannot read): the run's own choice stands
+    if "WAVES" in os.environ:
+        saved["WAVES"] = os.environ.pop("WAVES")
     runner = _runner(sim, public)
     runner.build_dir = build_dir   # test() without build(): point it at the shared model
     try:
@@ -238,6 +293,14 @@ def _configure_runner(runner, sim, toplevel, build_dir, parameters):
         runner.hdl_library = "top"
     if sim not in SIMULATORS:
         raise SystemExit(f"error: {sim}: unsupported")
+
+
+def waves_from_env() -> bool:
+    """WAVES=1 in the environment asks the tests for waveforms; only 0, 1 or unset are read."""
+    value = os.environ.get("WAVES", "") or "0"
+    if value not in ("0", "1"):
+        raise BuildError(f"WAVES={value}: must be 0 or 1")
+    return value == "1"
 
 
 def load_config() -> dict:

@@ -84,6 +84,7 @@ module core #(
     wire             act_ren, wgt_ren, seq_idle, tag_push;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [7:0]       reserve;           // at most ROWS, below 2^CW
+    wire [CW-1:0]    reserve_cw;        // reserve in inflight's width: CW is 9 from 64x64 on (CREDITS 264)
     wire             credit_ok = credits_free != 16'd0;   // observed by the coverage model only
     wire             issue = act_ren;   // a token is issued (either dataflow); observed by the tests only
     /* verilator lint_on UNUSEDSIGNAL */
@@ -93,6 +94,13 @@ module core #(
     wire [TAG_W-1:0] seq_tag;
     wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first;
     wire [7:0]       tok_rows;
+    generate
+        if (CW > 8) begin : g_reserve_wide
+            assign reserve_cw = {{(CW - 8){1'b0}}, reserve};
+        end else begin : g_reserve_narrow
+            assign reserve_cw = reserve[CW-1:0];
+        end
+    endgenerate
     sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credits_free(credits_free), .drained(inflight == {CW{1'b0}}), .act_ren(act_ren), .act_raddr(act_raddr),
@@ -196,7 +204,7 @@ module core #(
 
     always @(posedge clk) begin
         if (rst) inflight <= {CW{1'b0}};
-        else     inflight <= inflight + reserve[CW-1:0] - {{(CW-1){1'b0}}, take};
+        else     inflight <= inflight + reserve_cw - {{(CW-1){1'b0}}, take};
     end
 
     // the SFU emits one cycle after taking the tag: carry the command id along

@@ -6,8 +6,10 @@ module l0_skew #(
     parameter integer LANES = 8,
     parameter integer W     = 8
 ) (
+    /* verilator lint_off UNUSEDSIGNAL */     // a 1-row array has no skew stage to clock or reset
     input  wire               clk,
     input  wire               rst,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [LANES*W-1:0] in,
     output wire [LANES*W-1:0] out
 );

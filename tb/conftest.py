@@ -32,6 +32,14 @@ def pytest_configure(config):
             config.forced_sim = check_sim(sim)
         except InputError as e:
             pytest.exit(f"error: {e}", returncode=2)
+    # what the environment hands every run is judged once, here, not by a traceback in each simulation
+    from accel_tb.inputs import InputError, check_seed
+    from accel_tb.runner import BuildError, waves_from_env
+    try:
+        check_seed(None)
+        waves_from_env()
+    except (InputError, BuildError) as e:
+        pytest.exit(f"error: {e}", returncode=2)
     golden = config.getoption("--golden")
     config.golden = None
     if golden:
