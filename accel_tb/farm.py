@@ -5,7 +5,9 @@ LSF, Slurm, SGE, PBS or HTCondor, the schedulers of EDA farms).
 Each task runs a chunk of images through the whole network in its own simulator process (the Verilator model
 is built once, before any task starts, and shared by every worker on the machine). Finished chunks are cached
 on disk under a key of everything that decides their result -- the checkpoint's bytes, the RTL sources and
-core parameters, the image ids, the layers and the data -- so a rerun continues where the last one stopped. A
+core parameters, the image ids, the layers and the data, the Python code that maps, simulates and checks (every
+*.py of accel_tb, accel_host and golden_py), the simulator and its version -- so a rerun continues where the
+last one stopped, and never reuses a result that something it depends on has since changed. A
 chunk that crashes is retried (--retries), then reported with its image ids; a mismatch in any image fails
 the run and names image, layer and location. The chunks' results merge into the same report one process
 writes (accel_tb.network.build_report).
@@ -18,18 +20,32 @@ A farm file (YAML):
       memory: 4GB
       walltime: "04:00:00"
       queue: normal
+
+A farm file is checked before the checkpoint is read and before anything is built: its syntax and options,
+and that the kind's submit and cancel commands (dask_jobqueue's <Kind>Job.submit_command and cancel_command:
+sbatch/scancel, bsub/bkill, qsub/qdel, condor_submit/condor_rm) are on PATH. Once the jobs are submitted,
+the run waits at most WORKER_WAIT_S (600) seconds for the first Dask worker to connect -- the same for a
+--scheduler without workers -- then fails with one line saying how many connected and how long it waited
+(exit status 1: found after the build, like a missing simulator; exit status 2 is for input refused before
+anything runs). The environment variable ACCEL_WORKER_WAIT_S sets another wait in seconds (a long farm
+queue may need more).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 import os
+import shlex
+import shutil
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
 from .core_ports import public_names
-from .runner import CORE_SOURCES, INCLUDE, RunError, build, rtl_sources, run
+from .runner import CORE_SOURCES, INCLUDE, ROOT, TOOLS, RunError, build, rtl_sources, run
 
 CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
             "htcondor": "HTCondorCluster"}
@@ -37,6 +53,20 @@ CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "
 
 class FarmError(RuntimeError):
     pass
+
+
+# dask_jobqueue's submit commands (its <Kind>Job.submit_command), for a dask_jobqueue that does not say
+SUBMIT_COMMANDS = {"slurm": "sbatch", "lsf": "bsub", "sge": "qsub", "pbs": "qsub", "htcondor": "condor_submit"}
+CANCEL_COMMANDS = {"slurm": "scancel", "lsf": "bkill", "sge": "qdel", "pbs": "qdel", "htcondor": "condor_rm"}
+SCHEDULER_NAMES = {"slurm": "Slurm", "lsf": "LSF", "sge": "SGE", "pbs": "PBS", "htcondor": "HTCondor"}
+
+# How long a farm's (or a --scheduler's) first Dask worker may take to connect, in seconds; the environment
+# variable WORKER_WAIT_VAR overrides it.
+WORKER_WAIT_S = 600
+WORKER_WAIT_VAR = "ACCEL_WORKER_WAIT_S"
+
+# the Python code that maps, simulates and checks a chunk (its *.py files are part of the chunk key)
+CODE_PACKAGES = ("accel_tb", "accel_host", "golden_py")
 
 
 # The most images one chunk holds by default. Every chunk pays the simulator's start-up again (interpreter,
@@ -63,17 +93,70 @@ def _file_hash(paths) -> str:
     return h.hexdigest()
 
 
-def chunk_key(config: dict, params: dict, images: list[int]) -> str:
-    """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data."""
+@functools.lru_cache(maxsize=None)
+def _code_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted((p.relative_to(root).as_posix(), p) for pkg in CODE_PACKAGES for p in (root / pkg).rglob("*.py")
+                   if p.is_file())
+    for rel, p in files:
+        h.update(rel.encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def code_hash(root: str | Path | None = None) -> str:
+    """SHA-256 of every *.py file of accel_tb, accel_host and golden_py under `root` (default: this checkout),
+    sorted by path relative to `root`, names and bytes: the code that maps, simulates and checks a chunk.
+    Computed once per process and root."""
+    return _code_hash(Path(root if root is not None else ROOT).resolve())
+
+
+def _first_line(cmd: list[str]) -> str:
+    if not shutil.which(cmd[0]):
+        return "missing"
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60,
+                           stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({type(e).__name__})"
+    for out in (r.stdout, r.stderr):
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        if lines:
+            return lines[0]
+    return f"unknown (exit status {r.returncode}, no output)"
+
+
+VERSION_FLAGS = {"verilator": "--version", "iverilog": "-V", "vvp": "-V"}
+
+
+@functools.lru_cache(maxsize=None)
+def sim_version(sim: str) -> str:
+    """The simulator's version: the first line of `verilator --version`, of `iverilog -V` and `vvp -V` for
+    Icarus ("missing" for a tool not on PATH). Computed once per process and simulator."""
+    tools = [*TOOLS.get(sim, {}).get("build", ()), *TOOLS.get(sim, {}).get("run", ())]
+    return "; ".join(f"{t}: {_first_line([t, VERSION_FLAGS.get(t, '--version')])}" for t in tools) or "unknown"
+
+
+def _bundled_samples() -> list[Path]:
+    return sorted(p for p in (ROOT / "golden_py" / "samples").glob("*") if p.is_file())
+
+
+def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None) -> str:
+    """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data,
+    the Python code that maps, simulates and checks (code_hash of `code_root`, default this checkout), and the
+    simulator (name and version)."""
     parts = {
         "checkpoint": _file_hash([config["checkpoint"]]),
         "rtl": _file_hash([*rtl_sources(*CORE_SOURCES), *sorted(INCLUDE.glob("*.vh"))]),
         "parameters": sorted(params.items()),
         "images": images,
         "layers": config.get("layers"),
-        "data": _file_hash(sorted(Path(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir") else "samples",
+        "data": (_file_hash(sorted(Path(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir")
+                 else ["samples", _file_hash(_bundled_samples())]),
         "corrupt_layer": config.get("corrupt_layer"),
         "dataflow": [config.get("dataflow"), config.get("compare")],
+        "code": code_hash(code_root),
+        "simulator": [sim, sim_version(sim)],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -137,7 +220,20 @@ def read_farm_file(path: str) -> tuple[str, int, dict]:
     """A farm file's cluster kind, number of jobs and options for dask_jobqueue.<Kind>Cluster."""
     import yaml
     try:
-        spec = yaml.safe_load(Path(path).read_text()) or {}
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FarmError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise FarmError(f"{path}: is a folder, not a farm file") from None
+    except OSError as e:
+        raise FarmError(f"{path}: cannot read the farm file ({e.strerror or type(e).__name__})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FarmError(f"{path}: not a farm file (not UTF-8 text: byte 0x{data[e.start]:02x} at offset "
+                        f"{e.start})") from None
+    try:
+        spec = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
         raise FarmError(f"{path}: not a farm file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
     if not isinstance(spec, dict):
@@ -151,6 +247,67 @@ def read_farm_file(path: str) -> tuple[str, int, dict]:
     if not isinstance(options, dict):
         raise FarmError(f"{path}: options: not a mapping of dask_jobqueue.{CLUSTERS[kind]} arguments")
     return kind, jobs, options
+
+
+def _job_command(kind: str, attr: str, fallback: dict) -> str:
+    try:
+        import dask_jobqueue
+        cmd = getattr(getattr(dask_jobqueue, CLUSTERS[kind]).job_cls, attr)
+    except (ImportError, AttributeError):
+        cmd = None
+    words = shlex.split(cmd) if isinstance(cmd, str) else []
+    return words[0] if words else fallback[kind]
+
+
+def submit_command(kind: str) -> str:
+    """The program dask_jobqueue submits a job of this kind with: its <Kind>Job.submit_command (a table of
+    dask_jobqueue's own where it does not say)."""
+    return _job_command(kind, "submit_command", SUBMIT_COMMANDS)
+
+
+def cancel_command(kind: str) -> str:
+    """The program dask_jobqueue cancels a job of this kind with (<Kind>Job.cancel_command) when it closes."""
+    return _job_command(kind, "cancel_command", CANCEL_COMMANDS)
+
+
+def require_submit_command(cluster_file: str) -> None:
+    """A farm file whose scheduler's submit (or cancel) command is not on PATH is refused in one line:
+    dask_jobqueue would print the submit command's traceback, then wait for workers that never come (and a
+    missing cancel command fails the cluster's close, leaving the jobs queued)."""
+    kind, _, _ = read_farm_file(cluster_file)
+    for verb, cmd in (("submits", submit_command(kind)), ("cancels", cancel_command(kind))):
+        if not shutil.which(cmd):
+            raise FarmError(f"{cluster_file}: cluster '{kind}' {verb} jobs with {cmd}, which is not on PATH "
+                            f"(is this a {SCHEDULER_NAMES[kind]} login node?)")
+
+
+def worker_wait_seconds(environ=None) -> float:
+    """Seconds to wait for the first worker of a farm or scheduler: WORKER_WAIT_S, or ACCEL_WORKER_WAIT_S."""
+    raw = (os.environ if environ is None else environ).get(WORKER_WAIT_VAR, "").strip()
+    if not raw:
+        return float(WORKER_WAIT_S)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise FarmError(f"{WORKER_WAIT_VAR}={raw}: must be a positive number of seconds")
+    return value
+
+
+def wait_for_first_worker(client, wait: float, where: str, hint: str = "") -> None:
+    """Block until a Dask worker is connected, at most `wait` seconds; then a one-line FarmError."""
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError as e:
+        n = getattr(e, "available_workers", None)
+        if n is None:
+            try:
+                n = len(client.scheduler_info().get("workers", {}))
+            except Exception:  # noqa: BLE001 -- the count is only for the message
+                n = 0
+        raise FarmError(f"{where}: {n} Dask workers connected in {wait:g} s of waiting; no chunk ran ({hint}"
+                        f"wait longer with {WORKER_WAIT_VAR}=seconds, default {WORKER_WAIT_S})") from None
 
 
 def _jobqueue_option_names(kind: str) -> set[str]:
@@ -253,6 +410,8 @@ def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
 
 def make_jobqueue_cluster(path: str):
     kind, jobs, options = read_farm_file(path)
+    if jobs > 0:
+        require_submit_command(path)
     import dask_jobqueue
     try:
         cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**options)
@@ -264,16 +423,20 @@ def make_jobqueue_cluster(path: str):
 
 def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: int, workers: int,
                 cache: Path, retries: int = 2, scheduler: str | None = None, cluster_file: str | None = None,
-                fail_plan: dict | None = None, log=print) -> tuple[list[dict], list[str], dict]:
+                fail_plan: dict | None = None, log=print, worker_wait: float | None = None
+                ) -> tuple[list[dict], list[str], dict]:
     """Run every chunk (cached ones are taken as they are); returns (chunk raws in image order, failures with
-    image ids, timing)."""
+    image ids, timing). With a scheduler or a farm file, no chunk is submitted before a worker has connected,
+    which it waits for at most `worker_wait` seconds (default worker_wait_seconds()): then a FarmError."""
+    if (scheduler or cluster_file) and worker_wait is None:
+        worker_wait = worker_wait_seconds()
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
     build("core", rtl_sources(*CORE_SOURCES), params, sim, public=public_names())   # once, before the workers start
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:
-        key = chunk_key(config, params, c)
+        key = chunk_key(config, params, c, sim)
         specs.append({"images": c, "key": key, "cache": str(cache), "config": config, "params": params, "sim": sim,
                       "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
     cached = [s for s in specs if (cache / f"{s['key']}.json").is_file()]
@@ -286,6 +449,14 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     if todo:
         client, cluster = make_client(workers, scheduler, cluster_file)
         try:
+            if scheduler:      # workers that never come: a bounded wait, not forever
+                wait_for_first_worker(client, worker_wait, f"--scheduler {scheduler}",
+                                      f"start workers with `dask worker {scheduler}`, or ")
+            elif cluster_file:
+                kind = read_farm_file(cluster_file)[0]
+                wait_for_first_worker(client, worker_wait, f"--cluster {cluster_file}",
+                                      f"the jobs submitted with {submit_command(kind)} may be queued or have "
+                                      f"failed to start: see the {SCHEDULER_NAMES[kind]} queue; ")
             try:
                 from tqdm import tqdm
                 bar = tqdm(total=len(images), initial=sum(len(s["images"]) for s in cached), desc="images",
@@ -305,10 +476,14 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
                     bar.update(len(s["images"]))
             if bar:
                 bar.close()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        finally:   # a failure to close (a farm's cancel command failing) must not hide the run's outcome
+            for what in (client, cluster):
+                try:
+                    if what is not None:
+                        what.close()
+                except Exception as e:  # noqa: BLE001
+                    log(f"warning: closing the Dask {type(what).__name__}: {type(e).__name__}: {str(e)[:300]} "
+                        f"(check the farm's queue for jobs left behind)")
     wall = time.perf_counter() - t0
     ordered = [results[s["key"]] for s in specs if s["key"] in results]
     ran = [r for r in ordered if not r.get("cached")]

@@ -22,7 +22,7 @@ from accel_host.mapping import LayerShape, MappingError, mapping
 from . import inputs
 from .inputs import InputError
 from .core_ports import public_names
-from .runner import CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from .runner import CORE_SOURCES, ROOT, BuildError, RunError, rtl_sources, run
 
 
 def network_shapes(model, layers):
@@ -39,6 +39,7 @@ def network_shapes(model, layers):
 
 
 def main(argv=None) -> int:
+    from .farm import WORKER_WAIT_S, WORKER_WAIT_VAR  # noqa: PLC0415
     ap = argparse.ArgumentParser(prog="accel-network", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"))
@@ -62,7 +63,11 @@ def main(argv=None) -> int:
                     help="images per task (default or 0: spread evenly over the workers -- --workers, the scheduler's "
                          "connected worker threads or the farm file's jobs x worker threads per job -- in chunks of <= 32)")
     ap.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
-    ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py")
+    ap.add_argument("--cluster", default=None, help="farm file (YAML) for dask-jobqueue: see accel_tb/farm.py. "
+                    "Checked before anything is built, its scheduler's submit and cancel commands on PATH "
+                    f"(sbatch/scancel, bsub/bkill, qsub/qdel, condor_submit/condor_rm) included. The run waits at most {WORKER_WAIT_S} s for the first worker of the "
+                    f"submitted jobs (or of --scheduler) to connect, then fails (exit 1); {WORKER_WAIT_VAR}=seconds "
+                    "sets another wait")
     ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
     ap.add_argument("--cache", default=str(ROOT / "reports" / "chunks"), help="finished chunks (resume)")
     ap.add_argument("--no-cache", action="store_true", help="recompute every chunk")
@@ -70,6 +75,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         args.sim = inputs.check_sim(args.sim)
+        args.seed = inputs.check_seed(args.seed)
         inputs.check_array(args.rows, args.cols)
         # what needs no model first: loading the checkpoint imports torch (seconds)
         for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
@@ -78,10 +84,20 @@ def main(argv=None) -> int:
                 raise InputError(f"{flag} {value}: must be >= {least}")
         if args.cluster and args.scheduler:
             raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
-        if args.cluster and not Path(args.cluster).is_file():
-            raise InputError(f"--cluster {args.cluster}: file not found")
+        farm_threads = None
+        if args.cluster or args.scheduler:
+            from .farm import FarmError, farm_workers, probe_scheduler, require_submit_command, worker_wait_seconds
+            try:
+                worker_wait_seconds()
+            except FarmError as e:
+                raise InputError(str(e)) from None
+        if args.cluster:   # the whole farm file, and its submit command on PATH
+            try:
+                farm_threads = farm_workers(args.workers, None, args.cluster)
+                require_submit_command(args.cluster)
+            except FarmError as e:
+                raise InputError(f"--cluster {e}") from None
         if args.scheduler:
-            from .farm import FarmError, probe_scheduler  # noqa: PLC0415
             try:
                 probe_scheduler(args.scheduler)
             except FarmError as e:
@@ -123,14 +139,14 @@ def main(argv=None) -> int:
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:
-        return sharded(args, config, cfg, images, report_dir)
+        return sharded(args, config, cfg, images, report_dir, farm_threads)
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.network",
                      parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
                      seed=args.seed, expect_fail=True, public=public_names())
-    except RunError as e:
+    except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, BuildError) else 1
     ok = result["failed"] == 0
     written = report_dir / "network_report.json"
     if written.is_file():
@@ -143,7 +159,9 @@ def main(argv=None) -> int:
 
 
 
-def sharded(args, config, cfg, images, report_dir) -> int:
+def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
+    """The Dask run; `farm_threads`: what a farm file runs at once (farm_workers, reckoned before the checkpoint
+    was read)."""
     import json
     import shutil
 
@@ -151,7 +169,7 @@ def sharded(args, config, cfg, images, report_dir) -> int:
     from .network import build_report, print_report, write_report
     cache = Path(args.cache).resolve()
     try:   # a farm file or scheduler address that does not work is bad input: refused before the build
-        workers = farm_workers(args.workers, args.scheduler, args.cluster)
+        workers = farm_threads or farm_workers(args.workers, args.scheduler, args.cluster)
     except FarmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -165,7 +183,7 @@ def sharded(args, config, cfg, images, report_dir) -> int:
             fail_plan=json.loads(args.fail_plan) if args.fail_plan else None)
     except (FarmError, RunError, OSError) as e:   # RunError: the host's build (a simulator missing, bad RTL)
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, BuildError) else 1
     done = [i for r in raws for i in r["images"]]
     if not raws:
         print("\n".join(failures) or "no chunk finished")

@@ -9,6 +9,7 @@ equal to the vectorised ones for the positions it computed.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
@@ -45,11 +46,20 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     if args.checkpoint:
-        from .checkpoint import load_model
+        from .checkpoint import CheckpointError, load_model
         from .data import load_samples
-        from .extract import extract_layer
-        model, _ = load_model(args.checkpoint)
-        li = extract_layer(model, args.layer, load_samples()[0][:1])
+        from .extract import LayerError, extract_layer
+        try:
+            model, _ = load_model(args.checkpoint)
+            li = extract_layer(model, args.layer, load_samples()[0][:1])
+        except CheckpointError as e:   # missing, truncated, not a checkpoint: one line, as golden_py.export
+            # (torch's refusal of a pickle that would run code spans lines and colours: its first line, plain)
+            first = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines()[0].strip()
+            print(f"error: --checkpoint {first}", file=sys.stderr)
+            return 2
+        except LayerError as e:
+            print(f"error: --layer {args.layer}: {e}", file=sys.stderr)
+            return 2
         a, w = li.a_int[0], li.w_int
     else:
         from .model import VGG16Quant

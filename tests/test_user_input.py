@@ -247,12 +247,12 @@ def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path):
 @pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
 def test_network_without_the_simulator_says_how_to_get_one(tmp_path, extra):
     """iverilog not on PATH (make setup's Verilator in .tools/ is always found, so Icarus is the one that can be
-    missing): one line naming make setup and the other simulator, exit 1, no traceback -- single and sharded."""
+    missing): one line naming make setup and the other simulator, exit 2 (a build that cannot start), no traceback -- single and sharded."""
     env = {"PATH": str(tmp_path), "ACCEL_BUILD_DIR": str(tmp_path / "build"), "HOME": str(tmp_path)}
     r = subprocess.run([sys.executable, "-m", "accel_tb.network_cli", "--sim", "icarus", "--layers", "27",
                         "--report-dir", str(tmp_path / "r"), *extra], cwd=tmp_path, env=env, capture_output=True, text=True)
     err = [l for l in r.stderr.splitlines() if l.startswith("error:")]
-    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-1500:]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-1500:]
     assert len(err) == 1 and "iverilog not found on PATH: run `make setup`" in err[0] and "SIM=verilator" in err[0], err
 
 

@@ -1,0 +1,290 @@
+"""The sharded run's inputs and cache (accel_tb.farm): a chunk's cached result is keyed on the code and the
+simulator too; a binary or unreadable farm file, a farm whose submit command is not on PATH and a checkpoint
+that golden_py.bench_tiling cannot read are each one line with exit status 2, before anything is read or
+built; jobs that never start a worker fail after a stated wait instead of hanging."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accel_tb import farm
+from accel_tb.farm import FarmError
+
+ROOT = Path(__file__).resolve().parents[1]
+CKPT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
+SLURM = "cluster: slurm\njobs: 1\noptions:\n  cores: 1\n  memory: 1GB\n  walltime: '00:10:00'\n"
+
+
+def _cmd(*args, cwd=ROOT, env=None, timeout=None):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def one_line_error(r, *needles):
+    """Exit 2, one line on stderr starting with 'error:', no traceback, naming what is wrong."""
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    for n in needles:
+        assert n in err[0], err[0]
+    return err[0]
+
+
+def _path_without(*tools) -> str:
+    """This PATH less the folders that hold any of `tools` (with make setup's Verilator folder, which
+    accel_tb.runner adds to os.environ on import)."""
+    keep = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not any((Path(d) / t).exists() for t in tools)]
+    return os.pathsep.join(keep)
+
+
+# ------------------------------------------------------------------------------------------ the chunk key
+CONFIG = {"checkpoint": CKPT, "data_dir": None, "layers": [27, 29], "corrupt_layer": None, "dataflow": "auto",
+          "compare": False, "adapter": "accel"}
+PARAMS = {"ROWS": 8, "COLS": 8}
+
+
+def _copy_code(dest: Path) -> Path:
+    for pkg in farm.CODE_PACKAGES:
+        shutil.copytree(ROOT / pkg, dest / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def test_chunk_key_changes_with_the_simulator_name_and_version(monkeypatch):
+    verilator = farm.chunk_key(CONFIG, PARAMS, [0, 1], "verilator")
+    assert farm.chunk_key(CONFIG, PARAMS, [0, 1], "icarus") != verilator
+    # another version of the same simulator is another key
+    monkeypatch.setattr(farm, "sim_version", lambda sim: "verilator: Verilator 9.999 (not this one)")
+    assert farm.chunk_key(CONFIG, PARAMS, [0, 1], "verilator") != verilator
+
+
+def test_sim_version_is_the_tools_first_line_or_missing(monkeypatch, tmp_path):
+    tool = shutil.which("verilator")
+    if tool is None:
+        pytest.skip("verilator is not installed (make setup)")
+    out = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
+    first = next(line.strip() for line in out.splitlines() if line.strip())
+    farm.sim_version.cache_clear()
+    try:
+        assert farm.sim_version("verilator") == f"verilator: {first}"
+        monkeypatch.setenv("PATH", str(tmp_path))       # no simulator at all
+        farm.sim_version.cache_clear()
+        assert farm.sim_version("icarus") == "iverilog: missing; vvp: missing"
+        assert farm.sim_version("verilator") == "verilator: missing"
+    finally:
+        farm.sim_version.cache_clear()                 # the next caller sees this machine's tools again
+
+
+def test_code_hash_and_key_change_with_one_edited_line_of_the_checker(tmp_path):
+    same, edited, again = (_copy_code(tmp_path / n) for n in ("same", "edited", "again"))
+    checker = edited / "accel_tb" / "checker.py"
+    lines = checker.read_text().splitlines(keepends=True)
+    i = next(i for i, l in enumerate(lines) if l.strip().startswith("return "))
+    lines[i] = lines[i].replace("return ", "return  ", 1)     # one line, one byte: the same program to Python
+    checker.write_text("".join(lines))
+    assert farm.code_hash(same) == farm.code_hash(again)       # where the code lies does not matter, what it is does
+    assert farm.code_hash(edited) != farm.code_hash(same)
+    keys = {name: farm.chunk_key(CONFIG, PARAMS, [0], "verilator", code_root=root)
+            for name, root in (("same", same), ("edited", edited), ("again", again))}
+    assert keys["same"] == keys["again"] != keys["edited"]
+    # every *.py of the three packages counts, a new file too
+    (again / "golden_py" / "extra.py").write_text("")
+    assert farm.code_hash(tmp_path / "again" / ".." / "again") == farm.code_hash(again)   # cached per folder
+    farm._code_hash.cache_clear()
+    assert farm.code_hash(again) != farm.code_hash(same)
+    assert farm.code_hash() == farm.code_hash(ROOT)             # default: this checkout
+
+
+def test_chunk_key_is_stable_for_identical_inputs(tmp_path):
+    code = _copy_code(tmp_path / "code")
+    key = farm.chunk_key(CONFIG, PARAMS, [4, 5], "verilator", code_root=code)
+    assert farm.chunk_key(dict(CONFIG), dict(PARAMS), [4, 5], "verilator", code_root=code) == key
+    assert farm.chunk_key(CONFIG, PARAMS, [4, 6], "verilator", code_root=code) != key
+    # a fresh process (another string hash seed) computes the same key
+    prog = ("import json, sys; from accel_tb.farm import chunk_key; a = json.loads(sys.argv[1]); "
+            "print(chunk_key(a['config'], a['params'], [4, 5], 'verilator', code_root=a['code']))")
+    r = _cmd("-c", prog, json.dumps({"config": CONFIG, "params": PARAMS, "code": str(code)}),
+             env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert r.stdout.strip() == key
+
+
+# ------------------------------------------------------------------------------------------ the farm file
+def _network(tmp_path, *args, env=None, timeout=None):
+    return _cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), "--cache",
+                str(tmp_path / "c"), cwd=tmp_path, env=env, timeout=timeout)
+
+
+def test_a_binary_farm_file_is_one_line_before_the_checkpoint(tmp_path):
+    f = tmp_path / "farm.yaml"
+    f.write_bytes(b"\x00\xff\xfe\x01\x02binary\x80\x81")
+    one_line_error(_network(tmp_path, "--cluster", str(f), "--checkpoint", "nowhere.pt"),
+                   f"--cluster {f}: not a farm file (not UTF-8 text: byte 0xff at offset 1)")
+    assert not (tmp_path / "c").exists() and not (tmp_path / "build").exists()
+
+
+def test_a_folder_given_as_the_farm_file_is_one_line(tmp_path):
+    d = tmp_path / "farm.yaml"
+    d.mkdir()
+    one_line_error(_network(tmp_path, "--cluster", str(d), "--checkpoint", "nowhere.pt"),
+                   f"--cluster {d}: is a folder, not a farm file")
+
+
+def test_read_farm_file_reports_unreadable_files_in_one_line(tmp_path):
+    f = tmp_path / "farm.yaml"
+    f.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(FarmError, match=r"farm.yaml: not a farm file \(not UTF-8 text: byte 0xff at offset 0\)"):
+        farm.read_farm_file(str(f))
+    f.write_bytes(b"cluster: slurm\x00\n")          # UTF-8, but not YAML's characters
+    with pytest.raises(FarmError, match=r"farm.yaml: not a farm file \(ReaderError: "):
+        farm.read_farm_file(str(f))
+    with pytest.raises(FarmError, match=r"nowhere.yaml: file not found"):
+        farm.read_farm_file(str(tmp_path / "nowhere.yaml"))
+    with pytest.raises(FarmError, match=r": is a folder, not a farm file"):
+        farm.read_farm_file(str(tmp_path))
+    f.write_text(SLURM)
+    f.chmod(0)
+    try:
+        try:
+            f.read_bytes()
+        except PermissionError:
+            with pytest.raises(FarmError, match=r"farm.yaml: cannot read the farm file \(Permission denied\)"):
+                farm.read_farm_file(str(f))
+        else:
+            pass    # root reads it regardless: the permission case cannot be made here
+    finally:
+        f.chmod(0o600)
+
+
+# ------------------------------------------------------------------------------------------ the submit command
+@pytest.mark.parametrize("kind,submit,cancel", [("slurm", "sbatch", "scancel"), ("lsf", "bsub", "bkill"),
+                                                ("sge", "qsub", "qdel"), ("pbs", "qsub", "qdel"),
+                                                ("htcondor", "condor_submit", "condor_rm")])
+def test_submit_commands_are_dask_jobqueues(kind, submit, cancel, tmp_path, monkeypatch):
+    import dask_jobqueue
+    job = getattr(dask_jobqueue, farm.CLUSTERS[kind]).job_cls
+    assert (farm.submit_command(kind), farm.cancel_command(kind)) == (job.submit_command, job.cancel_command)
+    assert (farm.SUBMIT_COMMANDS[kind], farm.CANCEL_COMMANDS[kind]) == (submit, cancel)     # the fallback agrees
+    f = tmp_path / "farm.yaml"
+    f.write_text(f"cluster: {kind}\njobs: 2\noptions:\n  cores: 1\n  memory: 1GB\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(FarmError, match=f"cluster '{kind}' submits jobs with {submit}, which is not on PATH"):
+        farm.require_submit_command(str(f))
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / submit).write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / submit).chmod(0o755)
+    with pytest.raises(FarmError, match=f"cluster '{kind}' cancels jobs with {cancel}, which is not on PATH"):
+        farm.require_submit_command(str(f))
+    (tmp_path / "bin" / cancel).write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / cancel).chmod(0o755)
+    farm.require_submit_command(str(f))
+
+
+def test_a_slurm_farm_without_sbatch_is_refused_before_the_checkpoint_and_the_build(tmp_path):
+    f = tmp_path / "farm.yaml"
+    f.write_text(SLURM)
+    path = _path_without("sbatch")
+    assert shutil.which("sbatch", path=path) is None
+    env = {**os.environ, "PATH": path, "ACCEL_BUILD_DIR": str(tmp_path / "build")}
+    one_line_error(_network(tmp_path, "--cluster", str(f), "--checkpoint", "nowhere.pt", "--sim", "icarus", env=env),
+                   f"--cluster {f}: cluster 'slurm' submits jobs with sbatch, which is not on PATH "
+                   f"(is this a Slurm login node?)")
+    assert not (tmp_path / "build").exists() and not (tmp_path / "c").exists()
+
+
+# ------------------------------------------------------------------------------------------ the bounded wait
+def test_worker_wait_is_600_s_unless_the_environment_says_otherwise(tmp_path):
+    assert farm.WORKER_WAIT_S == 600 and farm.worker_wait_seconds({}) == 600
+    assert farm.worker_wait_seconds({"ACCEL_WORKER_WAIT_S": "2.5"}) == 2.5
+    for bad in ("0", "-3", "nan", "inf", "soon"):
+        with pytest.raises(FarmError, match=f"ACCEL_WORKER_WAIT_S={bad}: must be a positive number of seconds"):
+            farm.worker_wait_seconds({"ACCEL_WORKER_WAIT_S": bad})
+    f = tmp_path / "farm.yaml"
+    f.write_text(SLURM)
+    one_line_error(_network(tmp_path, "--cluster", str(f), "--checkpoint", "nowhere.pt",
+                            env={**os.environ, "ACCEL_WORKER_WAIT_S": "soon"}), "ACCEL_WORKER_WAIT_S=soon")
+
+
+def test_a_scheduler_without_workers_fails_after_the_wait():
+    """The function the run waits with: a scheduler no worker ever joins fails after the wait, in one line."""
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        with pytest.raises(FarmError) as e:
+            farm.wait_for_first_worker(client, 1.5, "--scheduler tcp://x:1", "start workers, or ")
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("--scheduler tcp://x:1: 0 Dask workers connected in 1.5 s of waiting")
+    assert "ACCEL_WORKER_WAIT_S=seconds, default 600" in msg
+
+
+def test_farm_jobs_that_never_start_a_worker_fail_after_the_stated_wait(tmp_path):
+    """A Slurm farm whose jobs are accepted but never run (a fake sbatch prints a job id, nothing starts):
+    after ACCEL_WORKER_WAIT_S seconds the run stops with one line naming the wait and the workers that
+    connected (none), exit status 1 -- a run-time failure found after the build, like a missing simulator;
+    exit status 2 is input refused before anything runs -- and the job is cancelled. The subprocess timeout
+    is a guard against the old endless wait, not a speed assertion."""
+    if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+        pytest.skip("Icarus Verilog is not installed (make setup); its build is the quick one")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    for name, out in (("sbatch", "Submitted batch job 4242"), ("scancel", "")):
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\necho "{out}"\n')
+        (bin_dir / name).chmod(0o755)
+    f = tmp_path / "farm.yaml"
+    f.write_text(SLURM)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{_path_without('sbatch', 'scancel')}",
+           "ACCEL_WORKER_WAIT_S": "3", "ACCEL_BUILD_DIR": str(tmp_path / "build")}
+    r = _network(tmp_path, "--cluster", str(f), "--sim", "icarus", "--layers", "27", "--images", "1",
+                 env=env, timeout=120)
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 1, (r.returncode, r.stdout[-800:], r.stderr[-1500:])
+    assert len(err) == 1 and "Traceback" not in r.stderr, r.stderr[-1500:]
+    assert err[0] == (f"error: --cluster {f}: 0 Dask workers connected in 3 s of waiting; no chunk ran (the jobs "
+                      f"submitted with sbatch may be queued or have failed to start: see the Slurm queue; wait longer "
+                      f"with ACCEL_WORKER_WAIT_S=seconds, default 600)")
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("sbatch ") and "scancel 4242" in calls       # submitted, then cancelled
+    assert not list((tmp_path / "c").glob("*.json"))                         # nothing cached
+
+
+# ------------------------------------------------------------------------------------------ bench_tiling
+def test_bench_tiling_missing_checkpoint_is_one_line():
+    one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", "missing.pt"),
+                   "--checkpoint missing.pt: checkpoint not found")
+
+
+def test_bench_tiling_truncated_checkpoint_is_one_line(tmp_path):
+    bad = tmp_path / "trunc.pt"
+    data = Path(CKPT).read_bytes()
+    for n in (5000, len(data) // 2):
+        bad.write_bytes(data[:n])
+        one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", str(bad)),
+                       f"--checkpoint {bad}: not a readable torch checkpoint")
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path):
+    """torch's refusal of a pickle that would run code spans several lines: bench_tiling keeps the first."""
+    import torch
+    marker = tmp_path / "ran"
+    torch.save({"state_dict": _Payload(str(marker))}, tmp_path / "evil.pt")
+    one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", str(tmp_path / "evil.pt")),
+                   "evil.pt: not a readable torch checkpoint (UnpicklingError")
+    assert not marker.exists()
+
+
+def test_bench_tiling_layer_that_is_not_a_conv_is_one_line():
+    one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", CKPT, "--layer", "28"),
+                   "--layer 28: features[28] is ReLU, not a QuantConv2d")
