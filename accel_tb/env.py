@@ -165,6 +165,9 @@ class Environment:
         if self.coverage is not None:
             self.coverage.layer(job, checker)
         if corrupt:
+            if corrupt not in checker.scoreboards:    # the commands refuse this before the build
+                raise ValueError(f"corrupt={corrupt}: no {corrupt} values are checked against the core in this run "
+                                 f"(checked: {', '.join(checker.scoreboards) or 'none'})")
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")
             job.meta["corrupted"] = where

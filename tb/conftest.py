@@ -65,8 +65,19 @@ def golden(request):
 
 
 # the long runs start first, so that parallel workers do not finish on them one by one
-SLOW_FIRST = ("tb/network/", "test_core_random_layers", "test_core_2bit_random_layers", "test_averaging")
+SLOW_FIRST = ("tb/network/", "test_core_vgg_layer27_64x64", "test_core_random_layers", "test_core_2bit_random_layers", "test_averaging")
 
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not any(s in item.nodeid for s in SLOW_FIRST))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """`pytest tb --golden DIR` prints the replay's summary, as accel-replay does."""
+    for reports in terminalreporter.stats.values():
+        for rep in reports:
+            for name, lines in getattr(rep, "user_properties", []) or []:
+                if name == "replay_summary" and getattr(rep, "when", "call") == "call":
+                    terminalreporter.write_sep("-", "replay of --golden")
+                    for line in lines:
+                        terminalreporter.write_line(line)

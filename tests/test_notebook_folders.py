@@ -151,3 +151,32 @@ def test_two_notebooks_output_names_in_one_folder_are_refused(tmp_path):
     (d / "out.txt").write_text((d / "psum_relu.txt").read_text())
     with pytest.raises(FormatError, match=r"name the outputs in two notebooks' styles"):
         read_folder(d)
+
+
+def test_unreadable_folder_or_file_is_one_line(tmp_path, monkeypatch, capsys):
+    """As root every file is readable, so the refusal is made to happen: listing the folder, then reading one
+    file, raise PermissionError; accel-run says so in one line, exit 2, before any build."""
+    from pathlib import Path
+
+    from accel_tb import cli
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    real_iterdir, real_read = Path.iterdir, Path.read_bytes
+
+    def no_listing(self):
+        if self == d:
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+    monkeypatch.setattr(Path, "iterdir", no_listing)
+    assert cli.main_run(["--golden", str(d), "--sim", "icarus"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --golden {d}: cannot list the folder (Permission denied)"]
+    monkeypatch.setattr(Path, "iterdir", real_iterdir)
+
+    def no_reading(self):
+        if self.name == "out.txt":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    assert cli.main_run(["--golden", str(d), "--sim", "icarus"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --golden {d / 'out.txt'}: cannot read (Permission denied)"]

@@ -52,6 +52,15 @@ def test_core_vgg_layer27_8x8(which, request, tmp_path):
     assert check_bound(rep["cycles_from_command"], bound, "layer 27") is None
 
 
+@pytest.mark.prefer("icarus")
+def test_core_vgg_layer27_64x64(sim, tmp_path):
+    """The top of the documented array range (`make SIM=icarus ROWS=64 COLS=64`): CREDITS = 2 * (64 + 64) + 8
+    = 264 needs a 9-bit credit counter, and the sequencer's 8-bit reserve once entered it as [8:0] -- Icarus
+    read the missing bit as X and the layer timed out with no output."""
+    result, rep = run_core(sim, {"layer": LAYER27}, rows=64, cols=64, tmp_path=tmp_path)
+    assert_layer27_counts(rep, 64)
+
+
 # one 16x16 model for every 16x16 test (one compile): random layers of three 16-channel tiles need ACC_W > 16,
 # output-stationary ones PSUM_W 24 (a PE holds a whole sum) and WGT_DEPTH 512 (9 x channels words per tile)
 PARAMS_16X16 = CoreConfig(rows=16, cols=16, psum_w=24, acc_w=24, wgt_depth=512).parameters()
@@ -138,11 +147,16 @@ def test_user_environment_cannot_override_the_run(sim, tmp_path, monkeypatch):
     assert os.environ["ACCEL_TB_CONFIG"] == str(bogus)   # restored for the caller
 
 
-def test_core_replay_user_vectors(sim, golden, tmp_path):
-    """`pytest tb --golden DIR`: replay a user's course-format folder (only this test sees DIR)."""
+def test_core_replay_user_vectors(sim, golden, tmp_path, request):
+    """`pytest tb --golden DIR`: replay a user's course-format folder (only this test sees DIR) through the
+    same checker as accel-replay; its summary lines (what was checked, not provided, not read) are printed
+    at the end of the session (tb/conftest.py)."""
     if not golden:
         pytest.skip("no --golden DIR given")
-    run_core(sim, {"golden": golden}, tmp_path=tmp_path)
+    result, rep = run_core(sim, {"golden": golden}, tmp_path=tmp_path, expect_fail=True)
+    request.node.user_properties.append(("replay_summary", [f"SUMMARY {rep.get('what', golden)}",
+                                                            *rep.get("summary", [])]))
+    assert result["failed"] == 0, "the replay found differences:\n" + "\n".join(rep.get("summary", []))
 
 
 # ------------------------------------------------------------------------------------------ 2-bit mode

@@ -135,3 +135,72 @@ def test_2bit_folder_replays_and_a_wrong_bit_fails(sim, tmp_path):
     flip_bit(folder / "out_otile1.txt", 3, col=2)
     result, rep = replay(sim, folder, tmp_path, expect_fail=True)
     assert rep["relu"]["mismatches"] == 1 and "oc tile 1" in rep["relu"]["reports"][0]
+
+
+# ------------------------------------------------------------------ folders as each seed notebook writes them
+def notebook_folder(notebook, folder, seed=3, **options):
+    import torch
+
+    from golden_py.notebook_folders import write_notebook_folder
+    from golden_py.tiling import tile_layer
+    g = torch.Generator().manual_seed(seed)
+    t = tile_layer(torch.randint(0, 16, (8, 4, 4), generator=g), torch.randint(-8, 8, (8, 8, 3, 3), generator=g))
+    return write_notebook_folder(notebook, t, folder, **options)
+
+
+def test_notebook_001_folder_without_out_relu_passes(sim, tmp_path):
+    """Its out.txt holds the raw sums: compared with the core's sum port, and the outputs after ReLU with
+    max(0, sum) -- formerly a false FAIL ('expected -22 got 0' under the ReLU label)."""
+    folder = notebook_folder("001", tmp_path / "nb", relu_file=False, twins=False)
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["sum"]["compared"] == 128 and rep["relu"]["compared"] == 128 and rep["psum"]["compared"] == 9 * 16 * 8
+    reading = [l for l in rep["summary"] if l.startswith("reading:")][0]
+    assert "holds negative values, so it holds the sums before ReLU" in reading and "max(0, sum)" in reading
+
+
+def test_notebook_001_folder_with_twins_passes_and_a_wrong_twin_fails(sim, tmp_path):
+    folder = notebook_folder("001", tmp_path / "nb")
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["folder_consistency"]["by_kind"]["twin files"] == 36 * 8 + 9 * 64 + 9 * 36 * 8 + 16 * 8
+    assert not [l for l in rep["summary"] if "not read" in l]
+    p = folder / "out_int_relu.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[3] = "9999, " + lines[3].split(",", 1)[1]
+    p.write_text("".join(lines))
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert result["failed"] == 1 and rep["folder_consistency"]["reports"][0].startswith(f"{p}:4 (field 7): file has 9999")
+
+
+def test_notebook_003_folder_passes_and_a_wrong_tap_psum_fails(sim, tmp_path):
+    folder = notebook_folder("003", tmp_path / "nb")
+    result, rep = replay(sim, folder, tmp_path)
+    assert rep["psum"]["compared"] == 9 * 16 * 8 and rep["sum"]["compared"] == 128 and rep["relu"]["compared"] == 128
+    reading = [l for l in rep["summary"] if l.startswith("reading:")][0]
+    assert "notebook 003 naming" in reading and "unpadded 4x4 input" in reading
+    lines = (folder / "psum_7.txt").read_text().splitlines(keepends=True)
+    lines[9] = ("1" if lines[9][0] == "0" else "0") + lines[9][1:]       # output position 9, column 7's MSB
+    (folder / "psum_7.txt").write_text("".join(lines))
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert rep["psum"]["mismatches"] == 1 and "kij=7" in rep["psum"]["reports"][0]
+    assert f"[{folder / 'psum_7.txt'}:10]" in rep["psum"]["reports"][0]
+
+
+def test_byoc_golden_checks_what_the_core_does_not_report(sim, tmp_path):
+    """accel-byoc --golden on a core that reports outputs only: every psum and sum of the folder is checked
+    against its own activation x weight files (formerly 'provided but not checked': a false PASS)."""
+    folder = export(tmp_path / "g")
+    report = tmp_path / "byoc.json"
+    ex = ROOT / "examples" / "skeleton_core"
+    cfg = {"adapter": str(ex / "adapter.py"), "golden": str(folder), "report": str(report)}
+    run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.layer_tests", sim=sim,
+        testcase="test_layer", config=cfg, includes=[])
+    rep = json.loads(report.read_text())
+    assert rep["folder_consistency"]["by_kind"] == {"sum": 128, "psum": 2592} and rep["relu"]["compared"] == 128
+    assert any(l.startswith("psum: not reported by the core (SkeletonCore reports outputs only); 2592 values checked")
+               for l in rep["summary"])
+    lineno = flip_bit(folder / "psum_kij4.txt", 7, col=5)       # a streamed position on this project's core
+    result = run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+                 sim=sim, testcase="test_layer", config=cfg, includes=[], expect_fail=True)
+    rep = json.loads(report.read_text())
+    assert result["failed"] == 1 and rep["folder_consistency"]["reports"][0].startswith(
+        f"{folder / 'psum_kij4.txt'}:{lineno} (col 5)")

@@ -1,0 +1,408 @@
+"""The bad-input table: what a user can get wrong, the command as the user types it, the exit status and a
+phrase of the line it prints. One list read by three readers: the README's table (tests/test_bad_inputs.py
+checks the two agree), the regression (the same test runs every row) and the sweep
+
+    python -m accel_tb.badinput [--only WORDS] [--no-sim]
+
+which runs every row in a scratch folder and prints, per row, its exit status and the first line it printed,
+then 'N passed, M failed' (a row passes when status and phrase are as listed). Exit status 0 when every row
+did, 1 otherwise. Rows marked `sim` run a short simulation (Icarus, layer 27); the others must refuse before
+anything is built, and the sweep asserts that no model was built for them.
+
+Exit status of every command: 0 pass, 1 a check failed, 2 bad input or a build that failed. Through make
+the status is make's own (2 whenever the command failed): make's last line says the command's ("Error 1" /
+"Error 2"), and so does the command's last line (FAIL ... / error: ...).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .runner import ROOT
+
+EXAMPLE = ROOT / "examples" / "skeleton_core"
+CKPT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
+
+
+@dataclass(frozen=True)
+class Case:
+    what: str                 # the README's "input" column
+    command: str              # as the user types it; {tmp} is the row's scratch folder
+    exit: int                 # the command's exit status
+    says: str                 # a phrase of the first line it prints about the problem
+    setup: str = ""           # the function below that prepares {tmp} (SETUPS)
+    env: tuple = ()           # ((NAME, value), ...) set for the command
+    sim: bool = False         # the row runs a (short) simulation
+
+    @property
+    def shown(self) -> str:
+        """The command as the README shows it."""
+        env = " ".join(f"{k}={v}" for k, v in self.env if k != "PATH")
+        return (env + " " if env else "") + self.command.replace("{tmp}/", "").replace("{root}/", "").replace(
+            str(ROOT) + "/", "")
+
+
+CASES = [
+    # ------------------------------------------------------------------ the layer and the array
+    Case("`--layer 0` (the signed image input)", "make LAYER=0", 2, "error: --layer 0: features[0]'s input is the signed"),
+    Case("a layer that is no conv", "make LAYER=28", 2, "error: --layer 28: features[28] is ReLU, not a QuantConv2d"),
+    Case("an image beyond the bundled samples", "make IMAGE=99", 2, "image index 99 out of range 0..15"),
+    Case("an array size outside 1..64", "make ROWS=0", 2, "error: --rows 0: the array size must be in 1..64"),
+    Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
+    Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
+         setup="truncated_checkpoint"),
+    Case("`--report` into a folder that does not exist", "accel-run --report {tmp}/no/such/r.json", 2,
+         "error: --report {tmp}/no/such/r.json: folder {tmp}/no/such does not exist"),
+    Case("`--corrupt psum` where no psums are checked", "make DATAFLOW=os CORRUPT=psum", 2,
+         "error: --corrupt psum: no psum values are checked against the core in this run (the output-stationary"),
+    Case("`WAVES` other than 0 or 1", "make SIM=icarus WAVES=yes", 2, "WAVES=yes: must be 0 or 1"),
+    Case("`COCOTB_RANDOM_SEED` that is not an integer", "make SIM=icarus", 2,
+         "error: COCOTB_RANDOM_SEED=abc: must be an integer", env=(("COCOTB_RANDOM_SEED", "abc"),)),
+    Case("the same, under pytest", "pytest {root}/tb/mac", 2, "error: COCOTB_RANDOM_SEED=abc: must be an integer",
+         env=(("COCOTB_RANDOM_SEED", "abc"),)),
+    Case("`SIM=icarus` without `iverilog` on PATH", "accel-run --sim icarus", 2,
+         "error: iverilog not found on PATH: run `make setup`", env=(("PATH", "{tmp}/bin"),), setup="python_only_path"),
+    # ------------------------------------------------------------------ course folders
+    Case("a malformed line in a course folder", "make GOLDEN={tmp}/g", 2,
+         "weight_itile0_otile0_kij3.txt:6: expected only 0/1 characters, found 'x'", setup="malformed_line"),
+    Case("a byte-order mark", "accel-replay {tmp}/g", 2, "kij2.txt:1: starts with a UTF-8 byte-order mark",
+         setup="bom"),
+    Case("a byte that is not UTF-8", "accel-replay {tmp}/g", 2, "out.txt:6: byte 0xe9 at column 4 is not UTF-8",
+         setup="non_utf8"),
+    Case("a folder with only activation and weight files", "accel-replay {tmp}/g", 2, "nothing to check against",
+         setup="no_outputs"),
+    Case("an incomplete psum set", "accel-replay {tmp}/g", 2, "psum files incomplete: psum_kij4.txt missing",
+         setup="psum_incomplete"),
+    Case("notebook 002's folder (one kernel position's matrix product)", "accel-replay {tmp}/g", 2,
+         "notebook 002's folder (activation.txt, one weight.txt, psum.txt) holds one kernel position's", setup="nb002"),
+    Case("two notebooks' output names in one folder", "accel-replay {tmp}/g", 2,
+         "name the outputs in two notebooks' styles", setup="two_namings"),
+    Case("layer options beside a folder", "make GOLDEN={tmp}/g IMAGES=2", 2,
+         "error: --images: not used with --golden", setup="folder"),
+    Case("`--checkpoint`, `--layer`, `--image`, `--data-dir` beside `--golden`", "accel-byoc --adapter "
+         "{tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --golden {tmp}/g --layer 3", 2,
+         "error: --layer: not used with --golden", setup="folder_and_example"),
+    Case("`pytest tb --golden` a folder that is not there", "pytest {root}/tb/core --golden {tmp}/nowhere", 2,
+         "nowhere: not a folder"),
+    # ------------------------------------------------------------------ your own core
+    Case("an adapter file that is not there", "accel-byoc --adapter {tmp}/missing.py --rtl 'x.v' --top core", 2,
+         "error: --adapter adapter {tmp}/missing.py: file not found"),
+    Case("`--top` that names no module", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' "
+         "--top nosuch", 2, "error: --top nosuch: no module of that name", setup="example"),
+    Case("a syntax error in the sources", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --sim icarus", 2, "error: --rtl: icarus cannot compile the sources",
+         setup="example_syntax_error"),
+    Case("a file list that leaves a module out", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/[a-l]*.v' '{tmp}/my_team/rtl/mac.v' '{tmp}/my_team/rtl/mac_array.v' "
+         "'{tmp}/my_team/rtl/mac_row.v' '{tmp}/my_team/rtl/[o-z]*.v' --top core --sim icarus", 2,
+         "module mac_tile is in none of the files", setup="example"),
+    Case("`--param` the top module does not have", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --param NOSUCH=3", 2,
+         "error: --param NOSUCH: the top module core has no such parameter", setup="example"),
+    Case("`--dataflow` for your own core", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --dataflow os", 2, "error: --dataflow os: accel-byoc runs your adapter's",
+         setup="example"),
+    Case("`--corrupt psum` on a core that reports outputs only", "make byoc-example CORRUPT=psum", 2,
+         "error: --corrupt psum: no psum values are checked against the core in this run (SkeletonCore reports"),
+    # ------------------------------------------------------------------ found by the checks (status 1)
+    Case("a negative run of the example core", "make byoc-example SIM=icarus CORRUPT=relu", 2,
+         "relu MISMATCH image", sim=True),
+    Case("a psum file wrong at a padded position, replayed on your core", "accel-byoc --adapter "
+         "{tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus --golden {tmp}/g", 1,
+         "psum_kij0.txt:8 (col 0): file has", setup="psum_wrong_padded", sim=True),
+    Case("`out_raw.txt` wrong, replayed on a core without a sum port", "accel-byoc --adapter "
+         "{tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus --golden {tmp}/g", 1,
+         "out_raw.txt:6 (col 0): file has", setup="out_raw_wrong", sim=True),
+    Case("a core whose outputs hold X", "accel-byoc --adapter {tmp}/my_team/x_adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --sim icarus", 1, "got X/Z value", setup="x_adapter", sim=True),
+    # ------------------------------------------------------------------ the whole network, export, evaluate
+    Case("`make network IMAGES=0`", "make network IMAGES=0", 2, "error: --images 0: at least 1 image"),
+    Case("`make network LAYERS=x`", "make network LAYERS=x", 2, "error: --layers x: expected a comma list"),
+    Case("`accel-network --first-image -1`", "accel-network --first-image -1", 2, "error: --first-image -1: must be >= 0"),
+    Case("a farm file that is not text", "accel-network --cluster {tmp}/farm.yaml", 2,
+         "error: --cluster {tmp}/farm.yaml: not a farm file (not UTF-8 text", setup="binary_farm_file"),
+    Case("a Slurm farm file on a host without Slurm", "accel-network --cluster {tmp}/farm.yaml", 2,
+         "submits jobs with sbatch, which is not on PATH", setup="slurm_farm_file", env=(("PATH", "{tmp}/bin"),)),
+    Case("`golden_py.export --out` a non-empty folder", "python -m golden_py.export --checkpoint " + str(CKPT) +
+         " --out {tmp}/g", 2, "folder is not empty; choose a new folder or pass --force", setup="folder"),
+    Case("`golden_py.evaluate --limit -5`", "python -m golden_py.evaluate --checkpoint " + str(CKPT) + " --limit -5",
+         2, "error: --limit -5: must be >= 0"),
+    Case("`golden_py.bench_tiling` on a missing checkpoint", "python -m golden_py.bench_tiling --checkpoint "
+         "{tmp}/x.pt", 2, "x.pt"),
+    Case("a crafted CIFAR-10 batch that runs code when unpickled", "python -m golden_py.evaluate --checkpoint " +
+         str(CKPT) + " --data-dir {tmp}/data", 2, "refused global", setup="crafted_batch"),
+]
+
+
+# ---------------------------------------------------------------------------------------------- set-ups
+def _export(tmp: Path) -> Path:
+    """Layer 27 of image 1 in the course format (notebook 000's naming), exported once per process."""
+    cache = Path(tempfile.gettempdir()) / f"accel-badinput-folder-{os.getpid()}"
+    if not (cache / "out.txt").is_file():
+        from golden_py import export  # noqa: PLC0415
+        shutil.rmtree(cache, ignore_errors=True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert export.main(["--checkpoint", str(CKPT), "--layer", "27", "--image", "1", "--out", str(cache)]) == 0
+    shutil.copytree(cache, tmp / "g")
+    return tmp / "g"
+
+
+def _flip(path: Path, data_index: int, col: int, bits: int = 16, cols: int = 8) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    idx = [i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")][data_index]
+    pos = (cols - 1 - col) * bits + bits - 1
+    body = lines[idx]
+    lines[idx] = body[:pos] + ("1" if body[pos] == "0" else "0") + body[pos + 1:]
+    path.write_text("".join(lines))
+
+
+def _edit_line(path: Path, index: int, fn) -> None:
+    lines = path.read_bytes().split(b"\n")
+    lines[index] = fn(lines[index])
+    path.write_bytes(b"\n".join(lines))
+
+
+def _example(tmp: Path) -> Path:
+    shutil.copytree(EXAMPLE, tmp / "my_team")
+    return tmp / "my_team"
+
+
+def setup_folder(tmp):
+    _export(tmp)
+
+
+def setup_example(tmp):
+    _example(tmp)
+
+
+def setup_folder_and_example(tmp):
+    _export(tmp)
+    _example(tmp)
+
+
+def setup_truncated_checkpoint(tmp):
+    (tmp / "trunc.pt").write_bytes(CKPT.read_bytes()[:5000])
+
+
+def setup_python_only_path(tmp):
+    (tmp / "bin").mkdir()
+    for tool in ("make",):
+        if shutil.which(tool):
+            (tmp / "bin" / tool).symlink_to(shutil.which(tool))
+
+
+def setup_malformed_line(tmp):
+    _edit_line(_export(tmp) / "weight_itile0_otile0_kij3.txt", 5, lambda s: b"0101x010" + s[8:])
+
+
+def setup_bom(tmp):
+    p = _export(tmp) / "weight_itile0_otile0_kij2.txt"
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+
+
+def setup_non_utf8(tmp):
+    _edit_line(_export(tmp) / "out.txt", 5, lambda s: s[:3] + b"\xe9" + s[4:])
+
+
+def setup_no_outputs(tmp):
+    g = _export(tmp)
+    for q in [*g.glob("psum_*.txt"), *g.glob("out*.txt")]:
+        q.unlink()
+
+
+def setup_psum_incomplete(tmp):
+    (_export(tmp) / "psum_kij4.txt").unlink()
+
+
+def _tile(seed: int = 0):
+    import torch  # noqa: PLC0415
+
+    from golden_py.tiling import tile_layer  # noqa: PLC0415
+    g = torch.Generator().manual_seed(seed)
+    return tile_layer(torch.randint(0, 16, (8, 4, 4), generator=g), torch.randint(-8, 8, (8, 8, 3, 3), generator=g))
+
+
+def setup_nb002(tmp):
+    from golden_py.notebook_folders import write_notebook_folder  # noqa: PLC0415
+    write_notebook_folder("002", _tile(), tmp / "g")
+
+
+def setup_two_namings(tmp):
+    from golden_py.notebook_folders import write_notebook_folder  # noqa: PLC0415
+    g = write_notebook_folder("003", _tile(), tmp / "g")
+    (g / "out.txt").write_text((g / "psum_relu.txt").read_text())
+
+
+def setup_example_syntax_error(tmp):
+    p = _example(tmp) / "rtl" / "sfu.v"
+    p.write_text(p.read_text().replace("endmodule", "endmodul"))
+
+
+def setup_psum_wrong_padded(tmp):
+    _example(tmp)
+    _flip(_export(tmp) / "psum_kij0.txt", 4, col=0)     # padded position 4 (row 0): never an output's input
+
+
+def setup_out_raw_wrong(tmp):
+    _example(tmp)
+    _flip(_export(tmp) / "out_raw.txt", 2, col=0)
+
+
+X_ADAPTER = '''"""The example adapter with one activation word written as X: the outputs it feeds hold X."""
+import importlib.util
+from pathlib import Path
+
+from cocotb.types import LogicArray
+
+_spec = importlib.util.spec_from_file_location("team_adapter", Path(__file__).with_name("adapter.py"))
+_mod = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_mod)
+
+
+class XInputCore(_mod.SkeletonCore):
+    async def load_activations(self, tile):
+        await super().load_activations(tile)
+        await self.step(LogicArray("X" * 32), CEN_xmem=0, WEN_xmem=0, A_xmem=7)   # padded position 7
+'''
+
+
+def setup_x_adapter(tmp):
+    (_example(tmp) / "x_adapter.py").write_text(X_ADAPTER)
+
+
+def setup_binary_farm_file(tmp):
+    (tmp / "farm.yaml").write_bytes(b"\x00\xff\xfe\x01cluster: slurm\n")
+
+
+def setup_slurm_farm_file(tmp):
+    (tmp / "farm.yaml").write_text("cluster: slurm\njobs: 2\noptions:\n  cores: 2\n  memory: 4GB\n")
+    setup_python_only_path(tmp)
+
+
+def setup_crafted_batch(tmp):
+    import pickle  # noqa: PLC0415
+    d = tmp / "data" / "cifar-10-batches-py"
+    d.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)]:
+        (d / name).write_bytes(b"")
+    with open(d / "test_batch", "wb") as f:
+        pickle.dump({b"data": _Payload(str(tmp / "pwned")), b"labels": [0]}, f, protocol=2)
+
+
+class _Payload:
+    """Runs Path.touch(marker) if unpickled (it never must be)."""
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+SETUPS = {name[len("setup_"):]: fn for name, fn in globals().items() if name.startswith("setup_")}
+
+
+# ---------------------------------------------------------------------------------------------- running
+PROGRAMS = {"accel-run": ["-m", "accel_tb.cli"], "accel-replay": ["-m", "accel_tb.cli", "--golden"],
+            "accel-byoc": ["-m", "accel_tb.cli_byoc"], "accel-network": ["-m", "accel_tb.network_cli"],
+            "pytest": ["-m", "pytest", "-q", "-p", "no:cacheprovider"], "python": []}
+
+
+def argv(case: Case, tmp: Path) -> list[str]:
+    words = shlex.split(case.command.replace("{tmp}", str(tmp)).replace("{root}", str(ROOT)))
+    prog, rest = words[0], words[1:]
+    if prog == "make":
+        return ["make", "--no-print-directory", "-C", str(ROOT), *rest]
+    return [sys.executable, *PROGRAMS[prog], *rest]
+
+
+_COCOTB_LOG = re.compile(r"^\s*[-.\d]+ns\s+[A-Z]+\s+\S+\s+(.*)$")
+
+
+def first_line(out: str) -> str:
+    """The first line a command printed about the outcome: an error line (its own, pytest's or make's), else
+    the first mismatch (a cocotb log line without its time and logger), else its verdict line, else make's
+    status line, else its last line."""
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    lines = [m.group(1) if (m := _COCOTB_LOG.match(line)) else line for line in lines]
+    for pick in (lambda s: s.startswith(("error:", "Exit: error:")) or (" *** " in s and s.endswith("Stop.")),
+                 lambda s: "MISMATCH" in s or "got X/Z" in s or s.startswith("ADAPTER STOPPED"),
+                 lambda s: s.startswith(("FAIL", "PASS")),
+                 lambda s: " *** " in s):
+        found = next((s for s in lines if pick(s)), None)
+        if found:
+            return found
+    return lines[-1] if lines else ""
+
+
+def readme_table() -> list[str]:
+    """The README's bad-input table, row for row from CASES."""
+    rows = ["| input | command | exit | what you see (first line) |", "|---|---|---|---|"]
+    for c in CASES:
+        says = c.says.replace("{tmp}/", "").replace("|", "\\|")
+        rows.append(f"| {c.what} | `{c.shown}` | {c.exit} | `{says}` |")
+    return rows
+
+
+def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
+    """Run one row in `tmp`; returns (exit status, first line, problems: how it differs from the row)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    if case.setup:
+        SETUPS[case.setup](tmp)
+    env = dict(os.environ)
+    for k in ("COCOTB_RANDOM_SEED", "WAVES", "SIM", "GOLDEN", "CHECKPOINT", "IMAGES"):
+        env.pop(k, None)
+    env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})
+    if not case.sim:
+        env["ACCEL_BUILD_DIR"] = str(tmp / "build")     # nothing may be built: checked below
+    r = subprocess.run(argv(case, tmp), cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
+    line = first_line(r.stderr + "\n" + r.stdout)
+    problems = []
+    if r.returncode != case.exit:
+        problems.append(f"exit {r.returncode}, expected {case.exit}")
+    says = case.says.replace("{tmp}", str(tmp))
+    if says not in line:
+        problems.append(f"first line does not say {says!r}")
+    if "Traceback" in r.stderr + r.stdout and not case.sim:
+        problems.append("printed a traceback")
+    if not case.sim and list((tmp / "build").rglob(".built")):
+        problems.append("built a model")
+    if case.setup == "crafted_batch" and (tmp / "pwned").exists():
+        problems.append("the crafted batch ran code")
+    return r.returncode, line.replace(str(tmp) + "/", ""), problems
+
+
+def main(argv_=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m accel_tb.badinput", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default="", help="rows whose input or command contains this text")
+    ap.add_argument("--no-sim", action="store_true", help="leave out the rows that simulate")
+    ap.add_argument("--readme", action="store_true", help="print the README's table of the rows and exit")
+    args = ap.parse_args(argv_)
+    if args.readme:
+        print("\n".join(readme_table()))
+        return 0
+    cases = [c for c in CASES if args.only.lower() in (c.what + c.command).lower() and not (args.no_sim and c.sim)]
+    ok = bad = 0
+    with tempfile.TemporaryDirectory(prefix="accel-badinput-") as root:
+        for n, case in enumerate(cases):
+            code, line, problems = run_case(case, Path(root) / f"case{n}")
+            print(f"{code}  {case.shown}\n   {line}")
+            for p in problems:
+                print(f"   DIFFERS: {p}")
+            ok, bad = ok + (not problems), bad + bool(problems)
+    print(f"{ok} passed, {bad} failed")
+    return 0 if bad == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
