@@ -57,7 +57,9 @@ def test_core_vgg_layer27_64x64(sim, tmp_path):
     """The top of the documented array range (`make SIM=icarus ROWS=64 COLS=64`): CREDITS = 2 * (64 + 64) + 8
     = 264 needs a 9-bit credit counter, and the sequencer's 8-bit reserve once entered it as [8:0] -- Icarus
     read the missing bit as X and the layer timed out with no output."""
-    result, rep = run_core(sim, {"layer": LAYER27}, rows=64, cols=64, tmp_path=tmp_path)
+    from accel_tb.inputs import layer_core_config      # the core the command builds for this layer and size
+    cfg = layer_core_config(LayerShape(8, 8, 4, 4), 64, 64)
+    result, rep = run_core(sim, {"layer": LAYER27}, params=cfg.parameters(), tmp_path=tmp_path)
     assert_layer27_counts(rep, 64)
 
 
