@@ -42,3 +42,19 @@ def fake_cifar():
                              b"labels": [int(v) for v in rng.integers(0, 10, n)]}, f, protocol=2)
         return d
     return make
+
+
+def _one_line_error(r, *needles):
+    """Exit 2, one line on stderr starting with 'error:', no traceback, naming what is wrong."""
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    for n in needles:
+        assert n in err[0], err[0]
+    return err[0]
+
+
+@pytest.fixture
+def one_line_error():
+    """The bad-input assertion of the command-line tests: a completed process's one-line error, exit 2."""
+    return _one_line_error

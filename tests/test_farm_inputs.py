@@ -25,16 +25,6 @@ def _cmd(*args, cwd=ROOT, env=None, timeout=None):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
 
 
-def one_line_error(r, *needles):
-    """Exit 2, one line on stderr starting with 'error:', no traceback, naming what is wrong."""
-    err = r.stderr.strip().splitlines()
-    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
-    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
-    for n in needles:
-        assert n in err[0], err[0]
-    return err[0]
-
-
 def _path_without(*tools) -> str:
     """This PATH less the folders that hold any of `tools` (with make setup's Verilator folder, which
     accel_tb.runner adds to os.environ on import)."""
@@ -120,7 +110,7 @@ def _network(tmp_path, *args, env=None, timeout=None):
                 str(tmp_path / "c"), cwd=tmp_path, env=env, timeout=timeout)
 
 
-def test_a_binary_farm_file_is_one_line_before_the_checkpoint(tmp_path):
+def test_a_binary_farm_file_is_one_line_before_the_checkpoint(tmp_path, one_line_error):
     f = tmp_path / "farm.yaml"
     f.write_bytes(b"\x00\xff\xfe\x01\x02binary\x80\x81")
     one_line_error(_network(tmp_path, "--cluster", str(f), "--checkpoint", "nowhere.pt"),
@@ -128,7 +118,7 @@ def test_a_binary_farm_file_is_one_line_before_the_checkpoint(tmp_path):
     assert not (tmp_path / "c").exists() and not (tmp_path / "build").exists()
 
 
-def test_a_folder_given_as_the_farm_file_is_one_line(tmp_path):
+def test_a_folder_given_as_the_farm_file_is_one_line(tmp_path, one_line_error):
     d = tmp_path / "farm.yaml"
     d.mkdir()
     one_line_error(_network(tmp_path, "--cluster", str(d), "--checkpoint", "nowhere.pt"),
@@ -185,7 +175,7 @@ def test_submit_commands_are_dask_jobqueues(kind, submit, cancel, tmp_path, monk
     farm.require_submit_command(str(f))
 
 
-def test_a_slurm_farm_without_sbatch_is_refused_before_the_checkpoint_and_the_build(tmp_path):
+def test_a_slurm_farm_without_sbatch_is_refused_before_the_checkpoint_and_the_build(tmp_path, one_line_error):
     f = tmp_path / "farm.yaml"
     f.write_text(SLURM)
     path = _path_without("sbatch")
@@ -198,7 +188,7 @@ def test_a_slurm_farm_without_sbatch_is_refused_before_the_checkpoint_and_the_bu
 
 
 # ------------------------------------------------------------------------------------------ the bounded wait
-def test_worker_wait_is_600_s_unless_the_environment_says_otherwise(tmp_path):
+def test_worker_wait_is_600_s_unless_the_environment_says_otherwise(tmp_path, one_line_error):
     assert farm.WORKER_WAIT_S == 600 and farm.worker_wait_seconds({}) == 600
     assert farm.worker_wait_seconds({"ACCEL_WORKER_WAIT_S": "2.5"}) == 2.5
     for bad in ("0", "-3", "nan", "inf", "soon"):
@@ -253,12 +243,12 @@ def test_farm_jobs_that_never_start_a_worker_fail_after_the_stated_wait(tmp_path
 
 
 # ------------------------------------------------------------------------------------------ bench_tiling
-def test_bench_tiling_missing_checkpoint_is_one_line():
+def test_bench_tiling_missing_checkpoint_is_one_line(one_line_error):
     one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", "missing.pt"),
                    "--checkpoint missing.pt: checkpoint not found")
 
 
-def test_bench_tiling_truncated_checkpoint_is_one_line(tmp_path):
+def test_bench_tiling_truncated_checkpoint_is_one_line(tmp_path, one_line_error):
     bad = tmp_path / "trunc.pt"
     data = Path(CKPT).read_bytes()
     for n in (5000, len(data) // 2):
@@ -275,7 +265,7 @@ class _Payload:
         return (Path.touch, (Path(self.marker),))
 
 
-def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path):
+def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path, one_line_error):
     """torch's refusal of a pickle that would run code spans several lines: bench_tiling keeps the first."""
     import torch
     marker = tmp_path / "ran"
@@ -285,6 +275,6 @@ def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path):
     assert not marker.exists()
 
 
-def test_bench_tiling_layer_that_is_not_a_conv_is_one_line():
+def test_bench_tiling_layer_that_is_not_a_conv_is_one_line(one_line_error):
     one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", CKPT, "--layer", "28"),
                    "--layer 28: features[28] is ReLU, not a QuantConv2d")

@@ -31,16 +31,6 @@ def _cmd(*args, cwd=ROOT):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True)
 
 
-def one_line_error(r, *needles):
-    """Exit 2, one line on stderr starting with 'error:', no traceback, naming what is wrong."""
-    err = r.stderr.strip().splitlines()
-    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
-    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
-    for n in needles:
-        assert n in err[0], err[0]
-    return err[0]
-
-
 # ------------------------------------------------------------------------------------------ reading folders
 def test_hand_written_folder_crlf_no_headers_weightk_names(tmp_path):
     t = _layer()
@@ -113,7 +103,7 @@ def test_folder_errors(tmp_path, case, msg):
 
 
 # ------------------------------------------------------------------------------------------ export --check
-def test_check_is_honest_about_what_it_compared(tmp_path):
+def test_check_is_honest_about_what_it_compared(tmp_path, one_line_error):
     r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "g"))
     assert r.returncode == 0, r.stderr
     r = _cmd("-m", "golden_py.export", "--check", str(tmp_path / "g"))
@@ -129,7 +119,7 @@ def test_check_is_honest_about_what_it_compared(tmp_path):
                    "psum_kij0.txt")
 
 
-def test_export_refuses_a_non_empty_folder_and_replaces_it_with_force(tmp_path):
+def test_export_refuses_a_non_empty_folder_and_replaces_it_with_force(tmp_path, one_line_error):
     out = tmp_path / "g"
     assert _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--rows", "4").returncode == 0
     assert (out / "activation_tile1.txt").is_file()
@@ -146,11 +136,11 @@ def test_export_refuses_a_non_empty_folder_and_replaces_it_with_force(tmp_path):
     (["--rows", "0"], ["--rows 0"]),
     (["--cols", "-1"], ["--cols -1"]),
 ])
-def test_export_bad_inputs(tmp_path, args, needles):
+def test_export_bad_inputs(tmp_path, args, needles, one_line_error):
     one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "g"), *args), *needles)
 
 
-def test_export_out_is_a_file_or_unwritable(tmp_path):
+def test_export_out_is_a_file_or_unwritable(tmp_path, one_line_error):
     f = tmp_path / "file"
     f.write_text("x")
     one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(f)), "not a folder")
@@ -181,13 +171,13 @@ def test_export_out_is_a_file_or_unwritable(tmp_path):
     # the image range is checked before the checkpoint is read (torch takes seconds to import)
     (["--image", "99", "--checkpoint", "missing.pt"], ["--image/--images", "image index 99 out of range"]),
 ])
-def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles):
+def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles, one_line_error):
     r = _cmd("-m", "accel_tb.cli", *args, cwd=tmp_path)
     one_line_error(r, *needles)
     assert not (tmp_path / "build").exists()
 
 
-def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
+def test_run_truncated_checkpoint_and_malformed_folder(tmp_path, one_line_error):
     bad = tmp_path / "trunc.pt"
     bad.write_bytes(Path(CKPT).read_bytes()[:5000])
     one_line_error(_cmd("-m", "accel_tb.cli", "--checkpoint", str(bad)), "trunc.pt: not a readable torch checkpoint")
@@ -219,11 +209,11 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path):
     (["--first-image", "99", "--checkpoint", "nowhere.pt"], ["--first-image/--images", "image index 99 out of range"]),
     (["--sim", "vcs"], ["--sim vcs: supported simulators are verilator and icarus"]),
 ])
-def test_network_bad_inputs(tmp_path, args, needles):
+def test_network_bad_inputs(tmp_path, args, needles, one_line_error):
     one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
 
 
-def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path):
+def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path, one_line_error):
     """A refused scheduler address fails on the first try (distributed's client would retry it for its whole
     timeout), before the checkpoint is read; a listening one passes the probe; other protocols go to distributed."""
     import socket
@@ -294,7 +284,7 @@ def test_crafted_training_state_is_refused_and_runs_nothing(tmp_path, fake_cifar
     assert rc == 2 and not marker.exists()
 
 
-def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model):
+def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model, one_line_error):
     from golden_py.checkpoint import save_inference
     fake_cifar(tmp_path / "data")
     r = _cmd("-m", "golden_py.evaluate", "--checkpoint", CKPT, "--data-dir", str(tmp_path / "data"), "--limit", "-5")
@@ -315,7 +305,7 @@ def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model):
     (lambda ck: ck.update(state_dict=[1, 2]), "state_dict"),
     (lambda ck: ck["state_dict"].update({"features.3.weight": "x"}), "features.3.weight"),
 ])
-def test_malformed_checkpoint_entries(tmp_path, mutate, needle):
+def test_malformed_checkpoint_entries(tmp_path, mutate, needle, one_line_error):
     ck = torch.load(CKPT, weights_only=True)
     mutate(ck)
     torch.save(ck, tmp_path / "bad.pt")
