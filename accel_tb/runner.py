@@ -65,7 +65,7 @@ def require_simulator(sim: str, step: str) -> None:
 
 
 def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
-    """Compile and elaborate the sources with the chosen simulator's front end only (a fraction of a second),
+    """Compile and elaborate the sources with the chosen simulator's front end only (no model is built),
     so that a user's top module, file list, syntax and parameters are judged before any build, each as one
     line: iverilog exits 0 on a parameter the top does not have, and Verilator finds modules by file name
     in the current folder, so both are asked explicitly."""
@@ -82,24 +82,31 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
             cmd = ["verilator", "--lint-only", "-Wno-fatal", "--timescale", "1ns/1ps", "--top-module", toplevel,
                    *incs, *(f"-G{k}={v}" for k, v in params.items()), *srcs]
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
-    text = (r.stdout + r.stderr).splitlines()
-    errors = [l.strip() for l in text if "error" in l.lower() and not l.strip().startswith("...")]
-    not_found = [l for l in text if "not found in" in l and "parameter" in l.lower()]
+    text = [line.strip() for line in (r.stdout + r.stderr).splitlines() if line.strip()]
     if sim == "verilator":
-        not_found = [l for l in errors if "Parameters from the command line were not found" in l]
+        not_found = [line for line in text if "Parameters from the command line were not found" in line]
+    else:   # iverilog only warns: "warning: parameter NOSUCH not found in core."
+        not_found = [line for line in text if "warning: parameter" in line and "not found in" in line]
     if not_found:
         names = not_found[0].split(":")[-1].strip() if sim == "verilator" else \
-            " ".join(l.split("parameter", 1)[1].split()[0] for l in not_found)
+            " ".join(line.split("parameter", 1)[1].split()[0] for line in not_found)
         raise BuildError(f"--param {names}: the top module {toplevel} has no such parameter")
-    if r.returncode != 0 or errors:
-        first = next((l for l in errors if toplevel in l and ("root module" in l or "top-module" in l)), None)
-        if first:
-            raise BuildError(f"--top {toplevel}: no module of that name in the sources ({first})")
-        first = errors[0] if errors else (text[0] if text else f"exit {r.returncode}")
-        missing = sorted({l.rsplit(":", 1)[-1].strip() for l in errors if "Unknown module type" in l})
-        hint = f"; module {', '.join(missing)} is in none of the files (is a file missing from --rtl?)" if missing else ""
-        raise BuildError(f"--rtl: {sim} cannot compile the sources: {first}"
-                         f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
+    # only the front end's own error lines (a warning about a signal named error_count is no error); an exit
+    # status of 0 beside error lines is not trusted (iverilog has been seen to exit 0 on a missing module)
+    errors = [line for line in text if line.startswith(("%Error", "error:")) or ": error:" in line
+              or "syntax error" in line]
+    if r.returncode == 0 and not errors:
+        return
+    first = next((line for line in errors if toplevel in line and ("root module" in line or "top-module" in line)),
+                 None)
+    if first:
+        raise BuildError(f"--top {toplevel}: no module of that name in the sources ({first})")
+    first = errors[0] if errors else (text[0] if text else f"exit {r.returncode}")
+    missing = sorted({line.rsplit(":", 1)[-1].strip().strip("'") for line in errors
+                      if "Unknown module type" in line or "Cannot find file containing module" in line})
+    hint = f"; module {', '.join(missing)} is in none of the files (is a file missing from --rtl?)" if missing else ""
+    raise BuildError(f"--rtl: {sim} cannot compile the sources: {first}"
+                     f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
 
 
 def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args) -> str:
