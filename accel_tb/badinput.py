@@ -61,6 +61,9 @@ CASES = [
     Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
     Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
          setup="truncated_checkpoint"),
+    Case("a checkpoint that runs code when unpickled", "accel-run --checkpoint {tmp}/evil.pt", 2,
+         "evil.pt: not a readable torch checkpoint (UnpicklingError: Weights only load failed",
+         setup="crafted_checkpoint"),
     Case("`--report` into a folder that does not exist", "accel-run --report {tmp}/no/such/r.json", 2,
          "error: --report {tmp}/no/such/r.json: folder {tmp}/no/such does not exist"),
     Case("`--corrupt psum` where no psums are checked", "make DATAFLOW=os CORRUPT=psum", 2,
@@ -192,6 +195,11 @@ def setup_folder_and_example(tmp):
 
 def setup_truncated_checkpoint(tmp):
     (tmp / "trunc.pt").write_bytes(CKPT.read_bytes()[:5000])
+
+
+def setup_crafted_checkpoint(tmp):
+    import torch  # noqa: PLC0415
+    torch.save({"arch": {}, "state_dict": _Payload(str(tmp / "pwned"))}, tmp / "evil.pt")
 
 
 def setup_python_only_path(tmp):
@@ -376,8 +384,8 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
         problems.append("printed a traceback")
     if not case.sim and list((tmp / "build").rglob(".built")):
         problems.append("built a model")
-    if case.setup == "crafted_batch" and (tmp / "pwned").exists():
-        problems.append("the crafted batch ran code")
+    if (tmp / "pwned").exists():
+        problems.append("the crafted file ran code")
     return r.returncode, line.replace(str(tmp) + "/", ""), problems
 
 

@@ -9,7 +9,6 @@ equal to the vectorised ones for the positions it computed.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 
@@ -53,9 +52,7 @@ def main(argv=None) -> int:
             model, _ = load_model(args.checkpoint)
             li = extract_layer(model, args.layer, load_samples()[0][:1])
         except CheckpointError as e:   # missing, truncated, not a checkpoint: one line, as golden_py.export
-            # (torch's refusal of a pickle that would run code spans lines and colours: its first line, plain)
-            first = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines()[0].strip()
-            print(f"error: --checkpoint {first}", file=sys.stderr)
+            print(f"error: --checkpoint {e}", file=sys.stderr)
             return 2
         except LayerError as e:
             print(f"error: --layer {args.layer}: {e}", file=sys.stderr)

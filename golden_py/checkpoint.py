@@ -1,6 +1,7 @@
 """Saving and loading the trained model, with errors that name the file and what is wrong with it."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -40,7 +41,10 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {e})") from e
+        # torch's refusal of a pickle that would run code spans many lines, with terminal colours: the
+        # message keeps its first line, plain, so that every command's error stays one line
+        first = (re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines() or [""])[0].strip()
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {first})") from e
     if isinstance(ck, dict) and "state_dict" in ck and "arch" not in ck:
         return from_course_checkpoint(ck, path)
     if not isinstance(ck, dict) or "state_dict" not in ck or "arch" not in ck:
