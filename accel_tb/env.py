@@ -144,8 +144,9 @@ class Environment:
     async def start(self):
         await self.adapter.start()
 
-    async def check(self, job: LayerJob, kinds=None, corrupt: str | None = None, log=None) -> Result:
-        """Run one job through the adapter, every reported value checked as it appears."""
+    def checker(self, job: LayerJob, kinds=None, log=None) -> LayerChecker:
+        """The job's checker, judging what this adapter reports: psums and sums where it has those ports
+        (output-stationary commands make no psums), outputs always."""
         a = self.adapter
         g = a.geometry
         if (job.rows, job.cols) != (tile_rows(g, job.a_bits), g.cols):
@@ -161,7 +162,12 @@ class Environment:
             elif streamed is not None and not any(streamed):
                 kinds = tuple(k for k in kinds if k != "psum")
                 reason = "the output-stationary dataflow makes no partial sums; its finished sums are checked"
-        checker = LayerChecker(job, log=log or self.log.error, streamed=streamed, kinds=kinds, unchecked_reason=reason)
+        return LayerChecker(job, log=log or self.log.error, streamed=streamed, kinds=kinds, unchecked_reason=reason)
+
+    async def check(self, job: LayerJob, kinds=None, corrupt: str | None = None, log=None) -> Result:
+        """Run one job through the adapter, every reported value checked as it appears."""
+        a = self.adapter
+        checker = self.checker(job, kinds, log)
         if self.coverage is not None:
             self.coverage.layer(job, checker)
         if corrupt:

@@ -11,6 +11,10 @@
   test_reset_mid_layer a layer cut off by a reset while it runs, then a clean layer (4-state checked)
   test_no_reset       negative: the core never reset must show X on its outputs (the 4-state check fires)
   test_invariant_fault negative: with a FAULT_INV build, the RTL assertion of that invariant must fire
+  test_command_stream  random streams of small layers sent back to back without waiting for outputs: WS and
+                      OS, 4-bit and 2-bit, switching from one command to the next; host writes tried while
+                      the sequencer reads (each must be refused); the output held when an output-stationary
+                      command starts (credit starvation) or paused at random; every value checked
   test_coverage_closure the checkpoint layers, then constrained-random layers (shapes, values, command
                       layouts, pauses) until every functional-coverage bin is hit; exports the coverage
 Configuration keys: adapter / adapter_options, layer (checkpoint, layer, images, data_dir) or golden (a
@@ -228,6 +232,73 @@ async def test_invariant_fault(dut):
     fired = adapter.fired_invariants()
     dut._log.info(f"RTL assertions fired: {fired}; the layer: {outcome or ['still running']}")
     write_report(cfg.get("report"), {"fired": fired, "checker_errors": checker.errors, "layer": outcome})
+
+
+@cocotb.test()
+async def test_command_stream(dut):
+    """Random command streams, issued back to back (accel_tb.own_core.AccelCore.run_stream): each stream is
+    `layers` random layers (one image, one chunk: side <= 4, at most two tiles each way), dataflow and
+    activation mode drawn per layer -- a stream that happened to draw no dataflow or mode switch gets its
+    last layer's flipped, so every stream has both. Output side per stream, in turn: held for `hold` cycles
+    from the first output-stationary command on (its credits run out), paused at random, free. The seed
+    is printed by cocotb and recorded in the report."""
+    cfg = load_config()
+    rng = seeded_random("command_stream")
+    adapter, env = await started(dut, cfg)
+    g = adapter.geometry
+    streams, hold = int(cfg.get("streams", 3)), int(cfg.get("hold", 400))
+    reports = []
+    for n in range(streams):
+        layers = int(cfg.get("layers", 5))
+        draws = [(rng.choice(("ws", "os")), rng.choice((g.a_bits, g.a_bits // 2))) for _ in range(layers)]
+        if len({d for d, _ in draws}) == 1:
+            draws[-1] = ("os" if draws[-1][0] == "ws" else "ws", draws[-1][1])
+        if len({a for _, a in draws}) == 1:
+            draws[-1] = (draws[-1][0], g.a_bits if draws[-1][1] != g.a_bits else g.a_bits // 2)
+        out = ("hold", "random:0.7", "none")[n % 3]
+        items, act_words, wgt_words = [], 0, 0
+        for k, (dataflow, a_bits) in enumerate(draws):
+            per_tile = g.rows * (g.a_bits // a_bits)
+            lo = os_min_channels(g, a_bits) if dataflow == "os" else 1
+            # held output: an output-stationary layer of 5-6 blocks per tile (at 8x8: 2 x 40-48 sums) outruns the
+            # credits (2 * (ROWS + COLS) + 8) while the output is held
+            big = out == "hold" and dataflow == "os"
+            for attempt in range(51):   # a layer that fits beside the stream's others (memories, one chunk)
+                # (an output-stationary layer takes 9 weight words per input channel and output tile, and 9
+                # activation words per channel and block: a few channels keep five layers in the memories;
+                # the last attempt is the smallest layer of its kind)
+                shape = (lo, g.cols + 1 if big else 1, 5 if big else 1) if attempt == 50 else (rng.randint(lo, lo + 3) if dataflow == "os" else rng.randint(1, 2 * per_tile),
+                         rng.randint(g.cols + 1, 2 * g.cols) if big else rng.randint(1, 2 * g.cols),
+                         rng.randint(5, 6) if big else rng.randint(1, 4))
+                job = random_job(rng, g, a_bits, shape=shape, name=f"stream {n} layer {k} ({a_bits}-bit {dataflow})")
+                job.meta["dataflow"] = dataflow
+                need = adapter.stream_words(job)
+                if need and act_words + need[0] <= adapter.cfg.act_depth and wgt_words + need[1] <= adapter.cfg.wgt_depth:
+                    break
+            else:
+                break                   # not even the smallest fits: the stream ends here
+            act_words, wgt_words = act_words + need[0], wgt_words + need[1]
+            items.append((job, env.checker(job)))
+        adapter.set_pauses(out="none" if out == "hold" else out)
+        for src in (adapter.act, adapter.wgt, adapter.cmd):
+            src.scramble = None          # the stream's own writes while busy are the only traffic on idle ports
+
+        async def hold_at_first_os():
+            while int(dut.u_seq.state.value) != 3:
+                await RisingEdge(dut.clk)
+            adapter.hold_output(hold)
+        holder = cocotb.start_soon(hold_at_first_os()) if out == "hold" else None
+        events = await adapter.run_stream(items, write_attempts=int(cfg.get("write_attempts", 20)),
+                                          extra_cycles=hold if out == "hold" else 0)
+        if holder is not None:
+            holder.cancel()
+        events.update(output=out, seed=cocotb.RANDOM_SEED, layers=[j.name for j, _ in items])
+        dut._log.info(f"stream {n}: {events}")
+        reports.append({"events": events, "layers": [ck.report() for _, ck in items]})
+        for job, ck in items:
+            dut._log.info(f"{job.name}: " + " | ".join(ck.summary_lines()))
+            ck.assert_clean()
+    write_report(cfg.get("report"), {"streams": reports})
 
 
 # constrained-random plan of the coverage closure: each entry (a_bits, layout (its key 'os': output-stationary),

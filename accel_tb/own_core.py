@@ -12,7 +12,7 @@ import itertools
 import dataclasses
 
 import cocotb
-from cocotb.triggers import Event, First, ReadOnly, RisingEdge, Timer
+from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
 from accel_host.mapping import LayerShape, WeightStationary, mapping
@@ -59,6 +59,7 @@ class AccelCore(CoreAdapter):
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
+        self.route: dict[int, tuple] = {}   # command id -> (mapping, sink), when several layers are in flight
         self.mapping: WeightStationary | None = None
         self.sink = None
         self.outputs_seen = 0
@@ -159,30 +160,32 @@ class AccelCore(CoreAdapter):
         if self._done is not None and self.outputs_seen >= self._target:
             self._done.set()
         iss = self.issued.get(t["id"])
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
         vals = self._lanes(t["data"], self.cfg.acc_w)
         if iss is None:
-            self.sink.unexpected("relu", f"output of unknown command id {t['id']} addr {t['addr']}", vals)
+            sink.unexpected("relu", f"output of unknown command id {t['id']} addr {t['addr']}", vals)
         else:
-            self.sink.output(iss.image, iss.oc_tile, self.mapping.out_position(iss, t["addr"]), vals)
+            sink.output(iss.image, iss.oc_tile, m.out_position(iss, t["addr"]), vals)
 
     def _on_acc(self, t):
         iss = self.issued.get(t["id"])
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
         vals = self._lanes(t["data"], self.cfg.acc_w)
         if iss is None:
-            self.sink.unexpected("sum", f"sum of unknown command id {t['id']} addr {t['addr']}", vals)
+            sink.unexpected("sum", f"sum of unknown command id {t['id']} addr {t['addr']}", vals)
         else:
-            self.sink.sum(iss.image, iss.oc_tile, self.mapping.out_position(iss, t["addr"]), vals)
+            sink.sum(iss.image, iss.oc_tile, m.out_position(iss, t["addr"]), vals)
 
     def _on_psum(self, t):
         iss = self.issued.get(t["id"])
         if iss is not None and iss.os:
             return      # an output-stationary command's vectors are finished sums: the acc port checks them
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
         vals = self._lanes(t["data"], self.cfg.psum_w)
         if iss is None:
-            self.sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
+            sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
         else:
-            self.sink.psum(iss.image, iss.oc_tile, iss.ic0 + t["ic"], t["kij"],
-                           self.mapping.psum_position(iss, t["nij"]), vals)
+            sink.psum(iss.image, iss.oc_tile, iss.ic0 + t["ic"], t["kij"], m.psum_position(iss, t["nij"]), vals)
 
     # ---------------------------------------------------------------------------------------- the layer
     async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4):
@@ -191,7 +194,7 @@ class AccelCore(CoreAdapter):
         self.sink = sink
         m = self.layer_mapping(job)
         self.mapping = m
-        self.issued = {}
+        self.issued, self.route = {}, {}
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
@@ -229,6 +232,94 @@ class AccelCore(CoreAdapter):
             await RisingEdge(self.dut.clk)
         if hasattr(sink, "rtl_checks"):
             sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), self.x_seen if self.four_state else None)
+
+    def stream_words(self, job) -> tuple[int, int] | None:
+        """(activation words, weight words) the job takes in a stream, or None when it is not one image, one
+        weight group and one chunk."""
+        m = self.layer_mapping(job)
+        if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
+            return None
+        acts = m.act_words(job.a_tiles[0], m.chunks()[0])
+        wgts = m.weight_words(job.w_tiles, m.groups[0])
+        return max([a + 1 for a, _ in acts], default=0), max([a + 1 for a, _ in wgts], default=0)
+
+    async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6) -> dict:
+        """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
+        image, one weight group and one chunk. Every job's words are written first, each at its own offsets
+        (the core takes host writes only while its sequencer is idle), then every command of every job is
+        sent without waiting for outputs -- dataflows and activation modes switching from one command to the
+        next -- and every value is placed by its command id into its own job's checker. write_attempts:
+        host writes tried, one cycle each, at cycles where the sequencer reads its memories, into a later
+        job's activation words with other data: each must be refused (act_wr_ready low), else it would land
+        and that job's values would differ. Returns the flow events seen (for the test's assertions)."""
+        d, c = self.dut, self.cfg
+        plan, act_off, wgt_off = [], 0, 0
+        for job, sink in items:
+            m = self.layer_mapping(job)
+            if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
+                raise ValueError(f"{job.name}: a stream takes one image, one weight group and one chunk per layer")
+            chunk = m.chunks()[0]
+            acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
+            wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
+            plan.append((job, sink, m, chunk, acts, act_off, wgt_off))
+            act_off = max([a + 1 for a, _ in acts], default=act_off)
+            wgt_off = max([a + 1 for a, _ in wgts], default=wgt_off)
+            if act_off > c.act_depth or wgt_off > c.wgt_depth:
+                raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
+                                 f"core holds {c.act_depth} and {c.wgt_depth}")
+            await self.wgt.send_all({"addr": a, "data": w} for a, w in wgts)
+            await self.act.send_all({"addr": a, "data": w} for a, w in acts)
+        self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
+        cmds, target, cid = [], self.outputs_seen, 0
+        for job, sink, m, chunk, _, ao, wo in plan:
+            pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
+            for cmd, iss in pairs:
+                cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo)
+                if iss is not None:
+                    self.issued[cmd.id], self.route[cmd.id] = iss, (m, sink)
+                    target += m.outputs(chunk) if cmd.emit else 0
+                cmds.append(cmd)
+            cid += len(pairs)
+        events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
+                  "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
+                  "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
+                  "os_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
+        later = [w for *_, acts, _, _ in plan[1:] for w in acts] or plan[0][4]
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
+        start = now_cycle()
+        await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)
+        budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
+        await self._wait_outputs(target, start, budget)
+        for _ in range(5):
+            await RisingEdge(d.clk)
+        watch.cancel()
+        d.act_wr_valid.value = 0
+        for _, sink, *_ in plan:
+            if hasattr(sink, "rtl_checks"):
+                sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), None)
+        return events
+
+    async def _stream_watch(self, events, write_attempts, words):
+        """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the
+        output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
+        the sequencer reads (one cycle each, at most every other cycle)."""
+        d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
+        rng = seeded_random("stream-writes")
+        trying = False
+        while True:
+            await FallingEdge(d.clk)
+            if trying:
+                d.act_wr_valid.value, trying = 0, False
+            state, reading = int(seq.state.value), int(d.issue.value)
+            if state in (3, 4) and not reading and int(d.credits_free.value) < rows:   # S_OS, S_FLUSH
+                events["os_credit_wait_cycles"] += 1
+            events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
+            if reading and events["write_attempts"] < write_attempts and rng.random() < 0.2:
+                addr, word = rng.choice(words)
+                d.act_wr_addr.value, d.act_wr_data.value = addr, word ^ ((1 << self.cfg.act_word_bits) - 1)
+                d.act_wr_valid.value, trying = 1, True
+                events["write_attempts"] += 1
+                events["writes_accepted_while_reading"] += int(d.act_wr_ready.value)
 
     async def _wait_outputs(self, target, start, budget):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
