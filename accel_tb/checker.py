@@ -123,7 +123,8 @@ class LayerChecker:
         self.scoreboards: dict[str, KeyedScoreboard] = {}
         for kind in self.kinds:
             label = "out" if kind == "relu" and not job.relu else kind
-            sb = KeyedScoreboard(label, self.describe_psum if kind == "psum" else self.describe_out, log=log,
+            describe = self.describe_psum if kind == "psum" else (lambda key, k=kind: self.describe_out(key, k))
+            sb = KeyedScoreboard(label, describe, log=log,
                                  max_reports=max_reports)
             self.scoreboards[kind] = sb
         self._expect()
@@ -231,7 +232,8 @@ class LayerChecker:
             s += f" [{v.psum_line(i, o, k, p)}]"
         return s
 
-    def describe_out(self, key) -> str:
+    def describe_out(self, key, kind: str = "relu") -> str:
+        """An output position; for a folder, the line of the file that gives this kind (sums or after ReLU)."""
         if key[0] == "?":
             return str(key[1])
         n, o, q = key
@@ -239,7 +241,7 @@ class LayerChecker:
         s = f"image {n} oc tile {o} ({self._channels(o)}) output nij={q} (y={y}, x={x})"
         v = self.job.folder
         if v is not None and v.out_files:
-            m = v.out_files.get(("relu", o))
+            m = v.out_files.get(("raw" if kind == "sum" else "relu", o))
             s += f" [{m.where(q)}]" if m is not None else ""
         return s
 
@@ -332,5 +334,5 @@ class LayerChecker:
         lane = min(3, len(sb.expected[key]) - 1)
         sb.expected[key] = list(sb.expected[key])
         sb.expected[key][lane] += 1
-        desc = self.describe_psum(key) if kind == "psum" else self.describe_out(key)
+        desc = self.describe_psum(key) if kind == "psum" else self.describe_out(key, kind)
         return f"{desc} col={lane}"

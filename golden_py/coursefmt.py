@@ -168,7 +168,7 @@ def _text_lines(path: Path) -> list[str]:
     if data.startswith(_BOM):
         raise FormatError(f"{path}:1: starts with a UTF-8 byte-order mark (BOM); save the file as plain text")
     lines = []
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+    for lineno, raw in enumerate(data.splitlines(), start=1):     # LF, CRLF or CR alone (old Mac editors)
         try:
             lines.append(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
@@ -187,32 +187,26 @@ def _data_lines(path: Path):
             yield lineno, line, raw
 
 
-def _join_words(path: Path, lineno: int, line: str, field_bits: int | None) -> str:
-    """A line written with a blank between words (the notebooks' "for visibility" option): every word must
-    be one field, so that the blanks cannot hide a field of the wrong width."""
-    words = line.split()
-    if len(words) == 1:
-        return line
-    size = field_bits or len(words[0])
-    bad = next((w for w in words if len(w) != size), None)
-    if bad is not None:
-        raise FormatError(f"{path}:{lineno}: words separated by blanks must each be one {size}-bit field, found "
-                          f"{bad!r}")
-    return "".join(words)
-
-
 def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | None = None) -> Matrix:
     """Read a course text file: '#' lines (headers) and blank lines are skipped, CRLF and trailing
     whitespace accepted, and a blank between words (one field each). field_bits None: inferred from the line
     length and `fields`."""
     rows: list[list[int]] = []
     linenos: list[int] = []
-    width = None
+    width = word = None
     for lineno, line, raw in _data_lines(path):
         bad = next((c for c in line if c not in "01" and not c.isspace()), None)
         if bad is not None:
             raise FormatError(f"{path}:{lineno}: expected only 0/1 characters, found {bad!r} in {raw.rstrip()[:40]!r}")
-        line = _join_words(path, lineno, line, field_bits)
+        words = line.split()
+        if len(words) > 1:   # a blank between words (the notebooks' "for visibility"): one width in the file
+            size = word or len(words[0])
+            odd = next((w for w in words if len(w) != size), None)
+            if odd is not None:
+                raise FormatError(f"{path}:{lineno}: words separated by blanks must all be {size} bits wide (as the "
+                                  f"file's first), found {odd!r}")
+            word = size
+            line = "".join(words)
         if width is None:
             width = len(line)
             if field_bits is None:
@@ -224,6 +218,8 @@ def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | 
                                   f"{field_bits}-bit fields")
         elif len(line) != width:
             raise FormatError(f"{path}:{lineno}: {len(line)} bits where earlier lines have {width}")
+        if word is not None and word % field_bits:
+            raise FormatError(f"{path}:{lineno}: words of {word} bits are not whole {field_bits}-bit fields")
         n = width // field_bits
         vals = [from_bits(line[j * field_bits:(j + 1) * field_bits], signed) for j in range(n)]
         rows.append(vals[::-1])
@@ -259,10 +255,9 @@ def read_decimal(path: Path, bounds: tuple[int, int] | None = None) -> Matrix:
 
 
 # Output-file readings: the course's notebooks disagree on names, so a folder is read by the files it holds.
-NAMING_000 = "notebook 000 naming: out_raw.txt = sums before ReLU, out.txt = after ReLU"
-NAMING_001 = "notebook 001 naming: out.txt = sums before ReLU, out_relu.txt = after ReLU"
-NAMING_003 = ("notebook 003 naming: psum.txt = sums before ReLU, psum_relu.txt = after ReLU, psum_{k}.txt = kernel "
-              "position k's psums at the output positions")
+NAMING_000 = "notebook 000 naming"        # out_raw.txt = sums before ReLU, out.txt = after ReLU
+NAMING_001 = "notebook 001 naming"        # out.txt = sums before ReLU, out_relu.txt = after ReLU
+NAMING_003 = "notebook 003 naming"        # psum.txt, psum_relu.txt, psum_{k}.txt at the output positions
 NAMING_002 = ("notebook 002's folder (activation.txt, one weight.txt, psum.txt) holds one kernel position's matrix "
               "product over a window of positions, not a 3x3 conv layer, so there is no layer to run through the "
               "core; write the layer as notebook 000, 001 or 003 does (or with python -m golden_py.export)")
@@ -296,6 +291,7 @@ class CourseVectors:
     psum_mask: torch.Tensor | None = None  # bool like psum: the entries the files give (None: all)
     psum_lines: dict | None = None        # (i, o, k) -> {padded position: line index} where not the identity
     relu_derived: bool = False            # `out` is max(0, out_raw): the folder gives no after-ReLU file
+    files: str = ""                       # which file holds what, as read
     notes: list | None = None             # how the folder was read, where it had to be decided
     twins: list | None = None             # [Twin]
 
@@ -339,7 +335,8 @@ class CourseVectors:
 
     def reading(self) -> str:
         """The summary's one line on how the folder was read and what was not."""
-        return "; ".join([self.naming, *(self.notes or [])]) + (
+        head = f"{self.naming}: {self.files}" if self.files else self.naming
+        return "; ".join([head, *(self.notes or [])]) + (
             f"; not read: {', '.join(self.ignored)}" if self.ignored else "")
 
 
@@ -356,6 +353,9 @@ class _Folder:
         self.folder = folder
         try:
             self.names = {q.name for q in folder.iterdir() if q.suffix == ".txt" and q.is_file()}
+            viz = folder / "viz"      # notebook 000 and golden_py.export write a decimal twin of each file there
+            self.names |= {f"viz/{q.name}" for q in viz.iterdir() if q.suffix == ".txt" and q.is_file()} \
+                if viz.is_dir() else set()
         except OSError as e:
             raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
         self.used: list[Path] = []
@@ -365,13 +365,17 @@ class _Folder:
         return name in self.names or _twin_name(name) in self.names
 
     def read(self, names: list[str], bounds: tuple[int, int], reader) -> Matrix | None:
-        """The first of `names` present (binary, else its decimal twin); every other one present is a twin."""
+        """The first of `names` present (binary, else its decimal twin); every other one present, and the viz/
+        twin of any, is a twin."""
         found: list[Matrix] = []
-        for name in names:
-            for path, binary in ((self.folder / name, True), (self.folder / _twin_name(name), False)):
-                if path.name in self.names:
-                    found.append(reader(path) if binary else read_decimal(path, bounds))
-                    self.used.append(path)
+        candidates = [(rel, binary) for name in names for rel, binary in ((name, True), (_twin_name(name), False))]
+        # viz/ twins are checked against the numbers a file gives, never read in its place
+        candidates += [(f"viz/viz_{name}", False) for name in names]
+        for rel, binary in candidates:
+            if rel in self.names and (found or not rel.startswith("viz/")):
+                path = self.folder / rel
+                found.append(reader(path) if binary else read_decimal(path, bounds))
+                self.used.append(path)
         for m in found[1:]:
             if m.values.shape != found[0].values.shape:
                 raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
@@ -476,27 +480,45 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                               f"expected {n_act} of {channels} as in {first.path.name}")
     single = n_ic == 1 and n_oc == 1
 
-    # ---- which notebook named the outputs
-    style003 = [n for n in NOTEBOOK_003_OUTPUTS if f.has(n)]
-    if style003:
-        other = sorted(n for n in f.names if n.startswith(("out", "psum_kij", "psum_itile")))
-        if other:
-            raise FormatError(f"{folder}: {style003[0]} and {other[0]} name the outputs in two notebooks' styles "
-                              f"(003: psum.txt, psum_relu.txt, psum_{{k}}.txt; 000/001: out*.txt, psum_kij*.txt); "
-                              f"keep one")
-        if not single:
-            raise FormatError(f"{folder}: notebook 003's names (psum.txt, ...) are for one tile; this folder has "
-                              f"{n_ic} activation tile(s) x {n_oc} output tile(s)")
-
     def out_reader(p):
         return read_matrix(p, None, True, fields=cols)
     out_bounds = (-(1 << 47), (1 << 47) - 1)
+    side = int(round(n_act ** 0.5))
+
+    # ---- which notebook named the outputs. psum.txt is notebook 003's sums before ReLU, or notebook 000's last
+    # cell: kernel position 0's psums at every padded position (as many lines as the activation file).
+    others = sorted(n for n in f.names if _OUTPUT_NAMES.fullmatch(n))
+    only_003 = [n for n in NOTEBOOK_003_OUTPUTS[1:] if f.has(n)]
+    psum_txt = f.read(["psum.txt"], out_bounds, out_reader) if f.has("psum.txt") and single else None
+    psum000 = None
+    if psum_txt is not None and not only_003:
+        if others:
+            psum000 = psum_txt
+        elif psum_txt.values.shape[0] == n_act and side * side == n_act and side >= 3:
+            as000 = _agreement(psum_txt.values, _tap0(acts, w, side - 2, padded=True))
+            as003 = max(_agreement(psum_txt.values, _tap0(acts, wl, side, padded=False, sums=True))
+                        for wl in (w, w.flip(2, 3)))
+            if as000 > as003:
+                psum000 = psum_txt
+                notes.append(f"psum.txt: {psum_txt.values.shape[0]} lines, as many as {first.path.name}: read as "
+                             f"notebook 000's kernel position 0 psums at every padded position ({as000} of "
+                             f"{psum_txt.values.numel()} values agree with the activation x weight files; as notebook "
+                             f"003's sums {as003})")
+    style003 = bool(only_003) or (psum_txt is not None and psum000 is None)
+    if style003:
+        if others:
+            raise FormatError(f"{folder}: {(only_003 or ['psum.txt'])[0]} and {others[0]} name the outputs in two "
+                              f"notebooks' styles (003: psum.txt, psum_relu.txt, psum_{{k}}.txt; 000/001: out*.txt, "
+                              f"psum_kij*.txt); keep one")
+        if not single:
+            raise FormatError(f"{folder}: notebook 003's names (psum.txt, ...) are for one tile; this folder has "
+                              f"{n_ic} activation tile(s) x {n_oc} output tile(s)")
 
     # ---- output-position files, by naming (each entry: kind -> per output tile, the names that hold it)
     outs: dict[str, list[Matrix] | None] = {}
     if style003:
         naming = NAMING_003
-        outs["raw"] = [f.read(["psum.txt"], out_bounds, out_reader)]
+        outs["raw"] = [psum_txt]
         outs["relu"] = [f.read(["psum_relu.txt"], out_bounds, out_reader)]
         taps = [f.read([f"psum_{k}.txt"], out_bounds, out_reader) for k in range(9)]
         if any(t is None for t in taps) and any(t is not None for t in taps):
@@ -529,11 +551,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     out_lines = next((ms[0].values.shape[0] for ms in outs.values() if ms), None)
     if out_lines is None and taps:
         out_lines = taps[0].values.shape[0]
-    side = int(round(n_act ** 0.5))
     if out_lines is not None and n_act == out_lines and side * side == n_act:
-        a_tiles = torch.zeros(n_ic, channels, (side + 2) ** 2, dtype=torch.long)
-        for i, m in enumerate(acts):
-            a_tiles[i].view(channels, side + 2, side + 2)[:, 1:-1, 1:-1] = m.values.T.reshape(channels, side, side)
+        a_tiles = _padded(acts, side)
         notes.append(f"{first.path.name}: {n_act} lines, as many as the output files: the unpadded {side}x{side} "
                      f"input (zero padding added)")
         p = (side + 2) ** 2
@@ -549,7 +568,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
             if m.values.shape[0] != hw:
                 raise FormatError(f"{m.path}: {m.values.shape[0]} lines, expected {hw} (one per output position)")
 
-    # ---- psums: psum_kij{k}.txt at every padded position, or notebook 003's psum_{k}.txt at the output ones
+    # ---- psums: psum_kij{k}.txt at every padded position, notebook 003's psum_{k}.txt at the output ones,
+    # notebook 000's psum.txt (kernel position 0) at every padded position
     psum, psum_files, psum_mask, psum_lines = None, {}, None, {}
     if taps:
         psum = torch.zeros(1, 1, cols, p, 9, dtype=torch.long)
@@ -582,8 +602,19 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                     raise FormatError(f"{m.path}: {m.values.shape[0]} lines, expected {p} (one per padded position)")
                 psum[i, o, :, :, k] = m.values.T
                 psum_files[(i, o, k)] = m
+    if psum000 is not None:
+        if psum000.values.shape[0] != p:
+            raise FormatError(f"{psum000.path}: {psum000.values.shape[0]} lines, expected {p} (notebook 000's psum.txt: "
+                              f"kernel position 0 at every padded position)")
+        if psum is not None:             # the same numbers as psum_kij0.txt
+            f.twins.append(Twin(psum000, psum_files[(0, 0, 0)]))
+        else:
+            psum = torch.zeros(1, 1, cols, p, 9, dtype=torch.long)
+            psum_mask = torch.zeros_like(psum, dtype=torch.bool)
+            psum[0, 0, :, :, 0], psum_mask[0, 0, :, :, 0] = psum000.values.T, True
+            psum_files[(0, 0, 0)] = psum000
 
-    # ---- notebook 003's weight lines: decided by which layout reproduces the folder's own sums
+    # ---- notebook 003's weight lines: the layout under which the folder's own files agree most
     if style003:
         w, note = _weights_003(a_tiles, w, side, outs, psum, psum_mask)
         notes.append(note)
@@ -592,23 +623,28 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     out = torch.stack([m.values.T for m in outs["relu"]]) if outs["relu"] else None
     out_files = {(kind, o): m for kind in ("raw", "relu") for o, m in enumerate(outs[kind] or [])}
 
-    # ---- out.txt alone (notebook 000's name): after ReLU, unless what it holds says otherwise
+    # ---- out.txt alone (notebook 000's name): after ReLU or sums before it, whichever the folder's own
+    # activation x weight files agree with most (a notebook 001 folder without out_relu.txt holds the sums)
     if naming == NAMING_000 and out is not None and out_raw is None:
-        names_ = ", ".join(m.path.name for m in outs["relu"])
-        if (out < 0).any():
+        from .tiling import compute_tiles  # noqa: PLC0415
+        t = compute_tiles(a_tiles, w, side, side)
+        raw = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
+        as_raw, as_relu = _agreement(out, raw), _agreement(out, raw.clamp(min=0))
+        names_ = _span([m.path.name for m in outs["relu"]])
+        negative = int((raw < 0).sum())
+        if as_raw > as_relu:
             out_raw, out = out, None
             out_files = {("raw", o): m for (_, o), m in out_files.items()}
-            notes.append(f"{names_} holds negative values, so it holds the sums before ReLU (notebook 001 without "
-                         f"out_relu.txt)")
+            notes.append(f"{names_} alone: read as the sums before ReLU (notebook 001 without out_relu.txt): "
+                         f"{as_raw} of its {raw.numel()} values agree with the activation x weight files so read, "
+                         f"{as_relu} as after ReLU")
+        elif negative:
+            notes.append(f"{names_} alone: read as after ReLU (notebook 000): {as_relu} of its {raw.numel()} values "
+                         f"agree with the activation x weight files so read, {as_raw} as the sums before ReLU "
+                         f"({negative} sums are negative)")
         else:
-            from .tiling import compute_tiles  # noqa: PLC0415
-            t = compute_tiles(a_tiles, w, side, side)
-            raw = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
-            negative = int((raw < 0).sum())
-            notes.append(f"{names_} holds no negative value: read as after ReLU (notebook 000); " + (
-                f"{negative} of the sums recomputed from the activation and weight files are negative" if negative
-                else "no sum recomputed from the activation and weight files is negative, so before and after "
-                     "ReLU are the same numbers here"))
+            notes.append(f"{names_} alone: read as after ReLU (notebook 000); no sum the activation and weight files "
+                         f"give is negative, so before and after ReLU are the same numbers here")
     relu_derived = False
     if out is None and out_raw is not None:
         out, relu_derived = out_raw.clamp(min=0), True
@@ -618,42 +654,88 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     if psum is None and out_raw is None and out is None:
         raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt, out_relu.txt, "
                           f"psum.txt or psum_relu.txt")
-    used_set = {q.name for q in f.used}
+    files = []
+    if out_raw is not None:
+        files.append(f"{_span([out_files[('raw', o)].path.name for o in range(n_oc)])} = sums before ReLU")
+    if out is not None and not relu_derived:
+        files.append(f"{_span([out_files[('relu', o)].path.name for o in range(n_oc)])} = after ReLU")
+    if taps:
+        files.append("psum_0..8.txt = kernel position k's psums at the output positions")
+    elif psum000 is not None and psum_mask is not None:
+        files.append("psum.txt = kernel position 0's psums at every padded position")
+    elif psum is not None:
+        files.append(f"{_span([psum_files[key].path.name for key in sorted(psum_files)])} = psums at every padded "
+                     f"position")
+    used_set = {str(q.relative_to(folder)) for q in f.used}
     ignored = sorted(n for n in f.names if n not in used_set)
     return CourseVectors(rows=rows, cols=cols, a_tiles=a_tiles, w_tiles=w, psum=psum, out_raw=out_raw, out=out,
                          folder=folder, naming=naming, psum_files=psum_files, out_files=out_files, used=f.used,
                          ignored=ignored, a_bits=a_bits, psum_mask=psum_mask, psum_lines=psum_lines or None,
-                         relu_derived=relu_derived, notes=notes, twins=f.twins)
+                         relu_derived=relu_derived, notes=notes, twins=f.twins, files=", ".join(files))
+
+
+# the names that hold outputs or psums in notebooks 000/001 (another .txt is only 'not read')
+_OUTPUT_NAMES = re.compile(r"(out(_raw|_relu)?(_otile\d+)?(_int)?|out_int_relu|psum_kij\d+(_int)?|"
+                           r"psum_itile\d+_otile\d+_kij\d+(_int)?)\.txt")
+
+
+def _span(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
+
+
+def _padded(acts: list[Matrix], side: int) -> torch.Tensor:
+    """Unpadded activation files (side x side lines) as padded tiles (n_ic, channels, (side+2)^2)."""
+    channels = acts[0].values.shape[1]
+    a = torch.zeros(len(acts), channels, (side + 2) ** 2, dtype=torch.long)
+    for i, m in enumerate(acts):
+        a[i].view(channels, side + 2, side + 2)[:, 1:-1, 1:-1] = m.values.T.reshape(channels, side, side)
+    return a
+
+
+def _tap0(acts, w, side, padded: bool, sums: bool = False) -> torch.Tensor:
+    """One tile's kernel position 0 psums at every padded position (padded activation files), or with sums
+    its sums before ReLU (unpadded files), as (lines, C) -- to judge which reading a psum.txt fits."""
+    from .tiling import compute_tiles  # noqa: PLC0415
+    a = torch.stack([m.values.T for m in acts]) if padded else _padded(acts, side)
+    t = compute_tiles(a, w, side, side)
+    return t.out_tile(0).T if sums else t.psum[0, 0, :, :, 0].T
 
 
 def _weights_003(a_tiles, w, side, outs, psum, psum_mask):
     """Notebook 003 writes weight line t as output channel C-1-t with input channel 0 first, the course's
-    layout reversed in both directions. Which layout the folder holds is decided by which one reproduces
-    its own sums (and per-position psums); the note says which."""
+    layout reversed in both directions. The folder is read in the layout under which its own sums (and
+    per-position psums) agree most with its activation x weight files, so that one wrong value is located
+    rather than turning the reading; the note says which, with the counts."""
     from .tiling import compute_tiles  # noqa: PLC0415
     layouts = {"003": w.flip(2, 3), "course": w}
 
-    def reproduces(wc):
+    def agree(wc):
         t = compute_tiles(a_tiles, wc, side, side)
         raw = t.out_tile(0)
-        if outs.get("raw") and not torch.equal(outs["raw"][0].values.T, raw):
-            return False
-        if outs.get("relu") and not torch.equal(outs["relu"][0].values.T, raw.clamp(min=0)):
-            return False
-        return psum is None or torch.equal(psum[psum_mask], t.psum[psum_mask])
-    ok = {name: reproduces(wc) for name, wc in layouts.items()}
-    if ok["003"] and not ok["course"]:
-        return layouts["003"], ("weights as notebook 003 writes them (line t = output channel C-1-t, input "
-                                "channel 0 first): that layout reproduces the folder's sums, the course's does not")
-    if ok["course"]:
-        return w, ("weights in the course's layout (line c = output channel c, row R-1 first): it reproduces the "
-                   "folder's sums" + (" (so does notebook 003's reversed layout here)" if ok["003"] else
-                                      ", notebook 003's reversed layout does not"))
-    return layouts["003"], ("neither weight layout reproduces the folder's sums: read as notebook 003 writes them "
-                            "(line t = output channel C-1-t, input channel 0 first)")
+        n = 0
+        if outs.get("raw"):
+            n += _agreement(outs["raw"][0].values.T, raw)
+        if outs.get("relu"):
+            n += _agreement(outs["relu"][0].values.T, raw.clamp(min=0))
+        if psum is not None:
+            n += int((psum[psum_mask] == t.psum[psum_mask]).sum())
+        return n
+    score = {name: agree(wc) for name, wc in layouts.items()}
+    total = sum(m.values.numel() for k in ("raw", "relu") for m in (outs.get(k) or [])) + (
+        int(psum_mask.sum()) if psum is not None else 0)
+    counts = f"{score['003']} of {total} values agree in notebook 003's layout, {score['course']} in the course's"
+    if score["course"] >= score["003"]:
+        return w, f"weights in the course's layout (line c = output channel c, row R-1 first): {counts}"
+    return layouts["003"], (f"weights as notebook 003 writes them (line t = output channel C-1-t, input channel 0 "
+                            f"first): {counts}")
 
 
 def _first_data_line(path: Path) -> str:
     for _, line, _ in _data_lines(path):
         return "".join(line.split())
     return ""
+
+
+def _agreement(got: torch.Tensor, expected: torch.Tensor) -> int:
+    """How many of a file's values a reading of the folder reproduces (0 when the shapes differ)."""
+    return int((got == expected).sum()) if got.shape == expected.shape else 0

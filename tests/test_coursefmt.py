@@ -53,8 +53,10 @@ def test_round_trip(tmp_path, ic, oc, side, rows, cols):
     assert torch.equal(v.psum, t.psum)
     assert torch.equal(v.out_raw, torch.stack([t.out_tile(o) for o in range(t.n_oc)]))
     rep = check_vectors(v)
+    values = t.a_tiles.numel() + t.w_tiles.numel() + t.psum.numel() + 2 * t.n_oc * cols * side * side
     assert rep.problems == [] and rep.compared == {"psum": t.psum.numel(), "sum": t.n_oc * cols * side * side,
-                                                   "relu": t.n_oc * cols * side * side}
+                                                   "relu": t.n_oc * cols * side * side, "twin files": values}
+    assert v.ignored == []                     # viz/ holds the decimal twin of every file, each checked
 
 
 def test_corrupted_expectation_is_detected(tmp_path):
@@ -65,8 +67,9 @@ def test_corrupted_expectation_is_detected(tmp_path):
     s = lines[3 + 2]
     lines[3 + 2] = s[:-2] + ("1" if s[-2] == "0" else "0") + "\n"   # col0 LSB of output nij 2
     p.write_text("".join(lines))
-    problems = check_vectors(read_folder(tmp_path)).problems
-    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path / 'out.txt'}:6 (col 0): file has")
+    problems = check_vectors(read_folder(tmp_path)).problems      # and its viz/ twin no longer agrees
+    assert len(problems) == 2 and problems[0].startswith(f"{tmp_path / 'out.txt'}:6 (col 0): file has")
+    assert problems[1].startswith(f"{tmp_path / 'viz' / 'viz_out.txt'}:6 (field 0): file has")
 
     q = tmp_path / "psum_kij3.txt"
     lines = q.read_text().splitlines(keepends=True)

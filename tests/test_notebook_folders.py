@@ -4,6 +4,8 @@ found by the folder's own consistency check (the check every replay path runs on
 report)."""
 from __future__ import annotations
 
+import shutil
+
 import torch
 import pytest
 
@@ -58,7 +60,8 @@ def test_notebook_001_without_out_relu_reads_out_txt_as_sums(tmp_path):
     assert torch.equal(v.out_raw[0], t.out_tile(0)) and v.relu_derived
     assert torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
     assert v.provided() == {"psum": True, "sum": True, "relu": False}
-    assert any("holds negative values, so it holds the sums before ReLU" in n for n in v.notes)
+    assert any("out.txt alone: read as the sums before ReLU (notebook 001 without out_relu.txt): 128 of its 128"
+               in n for n in v.notes), v.notes
     assert not check_vectors(v).problems
 
 
@@ -67,8 +70,9 @@ def test_out_txt_alone_without_negatives_says_how_it_was_read(tmp_path):
     d = write_notebook_folder("000", t, tmp_path / "nb", psums=False)
     (d / "out_raw.txt").unlink()
     v = read_folder(d)
-    assert v.out_raw is None and not v.relu_derived
-    assert any("holds no negative value: read as after ReLU" in n and "are negative" in n for n in v.notes)
+    assert v.out_raw is None and not v.relu_derived and v.ignored == ["viz/viz_out_raw.txt"]
+    assert any("out.txt alone: read as after ReLU (notebook 000): 128 of its 128 values agree" in n and
+               "sums are negative" in n for n in v.notes), v.notes
 
 
 def test_notebook_003_folder(tmp_path):
@@ -116,7 +120,7 @@ def test_blank_between_words_is_read_and_a_misplaced_blank_is_an_error(tmp_path)
     p.write_text("\n".join(l if l.startswith("#") else " ".join(l[i:i + 4] for i in range(0, len(l), 4)) for l in lines))
     assert torch.equal(read_folder(d).w_tiles, t.w_tiles)
     p.write_text("\n".join(l if l.startswith("#") else l[:6] + " " + l[6:] for l in lines))
-    with pytest.raises(FormatError, match=r"kij3.txt:4: words separated by blanks must each be one 4-bit field"):
+    with pytest.raises(FormatError, match=r"kij3.txt:4: words separated by blanks must all be 6 bits wide"):
         read_folder(d)
 
 
@@ -131,8 +135,9 @@ def test_single_tile_folder_with_multi_tile_names_is_read(tmp_path):
     v = read_folder(d)
     assert v.ignored == [] and torch.equal(v.psum, t.psum) and torch.equal(v.out_raw[0], t.out_tile(0))
     lineno = _flip_field(d / "psum_itile0_otile0_kij6.txt", 20, field=1)
-    problems = check_vectors(read_folder(d)).problems
-    assert len(problems) == 1 and problems[0].startswith(f"{d / 'psum_itile0_otile0_kij6.txt'}:{lineno} (col 1)")
+    problems = check_vectors(read_folder(d)).problems        # and its viz/ twin no longer agrees
+    assert len(problems) == 2 and problems[0].startswith(f"{d / 'psum_itile0_otile0_kij6.txt'}:{lineno} (col 1)")
+    assert problems[1].startswith(f"{d / 'viz' / 'viz_psum_kij6.txt'}:{lineno} (field 1)")
 
 
 def test_out_raw_beside_out_and_out_relu_is_checked_against_both(tmp_path):
@@ -180,3 +185,87 @@ def test_unreadable_folder_or_file_is_one_line(tmp_path, monkeypatch, capsys):
     assert cli.main_run(["--golden", str(d), "--sim", "icarus"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --golden {d / 'out.txt'}: cannot read (Permission denied)"]
+
+
+def test_one_wrong_value_is_located_whatever_reading_it_could_turn(tmp_path):
+    """A reading left open by the names (notebook 003's weight layout; out.txt alone) follows what most of
+    the folder's values agree with, so one wrong value is located instead of turning the reading."""
+    t = _layer(2)
+    d = write_notebook_folder("003", t, tmp_path / "nb")
+    write_notebook_folder("000", t, tmp_path / "std")
+    for k in range(9):                 # notebook 003's names, weights in the course's layout
+        (d / f"weight_itile0_otile0_kij{k}.txt").write_text((tmp_path / "std" / f"weight_itile0_otile0_kij{k}.txt").read_text())
+    lineno = _flip_field(d / "psum_relu.txt", 5, field=6, bits=16)
+    v = read_folder(d)
+    assert torch.equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
+    problems = check_vectors(v).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{d / 'psum_relu.txt'}:{lineno} (col 6)")
+    # an after-ReLU out.txt alone, one value made negative: still read as after ReLU, the value located
+    h = write_notebook_folder("000", t, tmp_path / "h", psums=False)
+    (h / "out_raw.txt").unlink()
+    shutil.rmtree(h / "viz")
+    lines = (h / "out.txt").read_text().splitlines(keepends=True)
+    lines[3 + 6] = lines[3 + 6][:16] + "1111111100111000" + lines[3 + 6][32:]   # column 6 of output 6: -200
+    (h / "out.txt").write_text("".join(lines))
+    v = read_folder(h)
+    assert v.out_raw is None and any("read as after ReLU (notebook 000): 127 of its 128" in n for n in v.notes)
+    problems = check_vectors(v).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{h / 'out.txt'}:10 (col 6): file has -200")
+
+
+def test_viz_twins_are_checked_and_unread_ones_listed(tmp_path):
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    p = d / "viz" / "viz_out_raw.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    first = lines[3].split()
+    lines[3] = " ".join([str(int(first[0]) + 1), *first[1:]]) + "\n"
+    p.write_text("".join(lines))
+    problems = check_vectors(read_folder(d)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{p}:4 (field 7): file has")
+    (d / "out_raw.txt").unlink()           # a viz/ twin is never read in place of its file
+    assert "viz/viz_out_raw.txt" in read_folder(d).ignored
+
+
+def test_notebook_000_psum_txt_is_kernel_position_0(tmp_path):
+    """Notebook 000's last cell writes psum.txt: kernel position 0's psums at every padded position. Beside
+    out files it is read as that (not as notebook 003's sums); alone, so is it, by what it holds."""
+    t = _layer(4)
+    d = write_notebook_folder("000", t, tmp_path / "nb", psums=False)
+    p0 = t.psum[0, 0, :, :, 0].T
+    (d / "psum.txt").write_text("#time0col7...#\n#time1col7...#\n#.....#\n" + "".join(
+        "".join(format(int(p0[i, 7 - j]) & 0xFFFF, "016b") for j in range(8)) + "\n" for i in range(p0.shape[0])))
+    v = read_folder(d)
+    assert v.naming.startswith("notebook 000") and v.ignored == []
+    assert int(v.psum_mask.sum()) == 36 * 8 and torch.equal(v.psum[0, 0, :, :, 0], t.psum[0, 0, :, :, 0])
+    assert not check_vectors(v).problems
+    for q in [*d.glob("out*.txt")]:
+        q.unlink()
+    v = read_folder(d)
+    assert int(v.psum_mask.sum()) == 36 * 8 and any("kernel position 0 psums" in n for n in v.notes)
+    assert not check_vectors(v).problems
+
+
+def test_a_file_named_like_output_but_not_one_is_only_not_read(tmp_path):
+    d = write_notebook_folder("003", _layer(), tmp_path / "nb")
+    (d / "output_log.txt").write_text("run 1: ok\n")
+    v = read_folder(d)
+    assert v.naming == NAMING_003 and v.ignored == ["output_log.txt"]
+
+
+def test_cr_only_line_ends_and_blanks_between_rows_of_a_2bit_file(tmp_path):
+    t = _layer()
+    d = write_notebook_folder("001", t, tmp_path / "nb", twins=False)
+    for q in d.glob("*.txt"):              # an old Mac editor: CR alone
+        q.write_bytes(q.read_bytes().replace(b"\n", b"\r"))
+    assert torch.equal(read_folder(d).w_tiles, t.w_tiles)
+    # a 2-bit activation line with a blank between rows (4 bits: two channels) reads as without blanks
+    from golden_py.coursefmt import write_layer
+    g = torch.Generator().manual_seed(5)
+    t2 = tile_layer(torch.randint(0, 4, (16, 3, 3), generator=g), torch.randint(-8, 8, (8, 16, 3, 3), generator=g), 16, 8)
+    e = tmp_path / "two"
+    write_layer(t2, e, a_bits=2)
+    a = e / "activation_tile0.txt"
+    a.write_text("".join(l if l.startswith("#") else " ".join(l.strip()[i:i + 4] for i in range(0, 32, 4)) + "\n"
+                         for l in a.read_text().splitlines(keepends=True)))
+    v = read_folder(e)
+    assert v.a_bits == 2 and torch.equal(v.a_tiles, t2.a_tiles)

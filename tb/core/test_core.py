@@ -155,7 +155,10 @@ def test_core_replay_user_vectors(sim, golden, tmp_path, request):
     at the end of the session (tb/conftest.py)."""
     if not golden:
         pytest.skip("no --golden DIR given")
-    result, rep = run_core(sim, {"golden": golden}, tmp_path=tmp_path, expect_fail=True)
+    from accel_tb.inputs import check_folder, layer_core_config   # the core accel-replay builds for the folder
+    v = check_folder(golden)
+    cfg = layer_core_config(LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side), v.rows, v.cols, v.a_bits)
+    result, rep = run_core(sim, {"golden": golden}, params=cfg.parameters(), tmp_path=tmp_path, expect_fail=True)
     request.node.user_properties.append(("replay_summary", [f"SUMMARY {rep.get('what', golden)}",
                                                             *rep.get("summary", [])]))
     assert result["failed"] == 0, "the replay found differences:\n" + "\n".join(rep.get("summary", []))

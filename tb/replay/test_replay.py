@@ -204,3 +204,21 @@ def test_byoc_golden_checks_what_the_core_does_not_report(sim, tmp_path):
     rep = json.loads(report.read_text())
     assert result["failed"] == 1 and rep["folder_consistency"]["reports"][0].startswith(
         f"{folder / 'psum_kij4.txt'}:{lineno} (col 5)")
+
+
+def test_a_wrong_sum_is_located_in_the_sums_file(sim, tmp_path):
+    """A sum mismatch names the file that gives the sums (notebook 001: out.txt), not the after-ReLU one."""
+    folder = notebook_folder("001", tmp_path / "nb", twins=False)
+    lineno = flip_bit(folder / "out.txt", 4, col=5)
+    result, rep = replay(sim, folder, tmp_path, expect_fail=True)
+    assert rep["sum"]["mismatches"] == 1 and f"[{folder / 'out.txt'}:{lineno}] col=5" in rep["sum"]["reports"][0]
+
+
+def test_pytest_golden_runs_a_folder_at_its_own_array_size(tmp_path):
+    """`pytest tb --golden DIR` builds the core the folder is tiled for, as accel-replay does (a 4x4 export)."""
+    folder = export(tmp_path / "g44", "--rows", "4", "--cols", "4")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(ROOT / "tb" / "core" / "test_core.py"), "-k", "replay_user", "--golden", str(folder),
+                        "--sim", "icarus"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout[-3000:]
+    assert "psum: 576/576 vectors" in r.stdout and "reading: notebook 000 naming" in r.stdout   # 2 x 2 tiles x 9 x 16
