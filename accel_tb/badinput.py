@@ -69,6 +69,7 @@ CASES = [
     Case("`--corrupt psum` where no psums are checked", "make DATAFLOW=os CORRUPT=psum", 2,
          "error: --corrupt psum: no psum values are checked against the core in this run (the output-stationary"),
     Case("`WAVES` other than 0 or 1", "make SIM=icarus WAVES=yes", 2, "WAVES=yes: must be 0 or 1"),
+    Case("the same with a number", "make SIM=icarus WAVES=2", 2, "WAVES=2: must be 0 or 1"),
     Case("`COCOTB_RANDOM_SEED` that is not an integer", "make SIM=icarus", 2,
          "error: COCOTB_RANDOM_SEED=abc: must be an integer", env=(("COCOTB_RANDOM_SEED", "abc"),)),
     Case("the same, under pytest", "pytest {root}/tb/mac", 2, "error: COCOTB_RANDOM_SEED=abc: must be an integer",
@@ -120,6 +121,9 @@ CASES = [
     # ------------------------------------------------------------------ found by the checks (status 1)
     Case("a negative run of the example core", "make byoc-example SIM=icarus CORRUPT=relu", 2,
          "relu MISMATCH image", sim=True),
+    Case("a course folder with one wrong output", "accel-replay {tmp}/g --sim icarus", 1,
+         "relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=2 (y=0, x=2) [{tmp}/g/out.txt:6] col=0",
+         setup="out_wrong", sim=True),
     Case("a psum file wrong at a padded position, replayed on your core", "accel-byoc --adapter "
          "{tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus --golden {tmp}/g", 1,
          "psum_kij0.txt:8 (col 0): file has", setup="psum_wrong_padded", sim=True),
@@ -259,6 +263,12 @@ def setup_example_syntax_error(tmp):
 def setup_psum_wrong_padded(tmp):
     _example(tmp)
     _flip(_export(tmp) / "psum_kij0.txt", 4, col=0)     # padded position 4 (row 0): never an output's input
+
+
+def setup_out_wrong(tmp):
+    g = _export(tmp)
+    shutil.rmtree(g / "viz")      # (its twin would be reported as well)
+    _flip(g / "out.txt", 2, col=0)
 
 
 def setup_out_raw_wrong(tmp):

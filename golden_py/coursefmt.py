@@ -364,25 +364,28 @@ class _Folder:
     def has(self, name: str) -> bool:
         return name in self.names or _twin_name(name) in self.names
 
-    def read(self, names: list[str], bounds: tuple[int, int], reader) -> Matrix | None:
-        """The first of `names` present (binary, else its decimal twin); every other one present, and the viz/
-        twin of any, is a twin."""
+    def read(self, names: list[str], bounds: tuple[int, int], reader, viz: bool = True) -> Matrix | None:
+        """The first of `names` present (binary, else its decimal twin); every other one present, and (viz) the
+        viz/ twin of any, is a twin."""
         found: list[Matrix] = []
         candidates = [(rel, binary) for name in names for rel, binary in ((name, True), (_twin_name(name), False))]
         # viz/ twins are checked against the numbers a file gives, never read in its place
-        candidates += [(f"viz/viz_{name}", False) for name in names]
+        candidates += [(f"viz/viz_{name}", False) for name in names] if viz else []
         for rel, binary in candidates:
             if rel in self.names and (found or not rel.startswith("viz/")):
                 path = self.folder / rel
                 found.append(reader(path) if binary else read_decimal(path, bounds))
                 self.used.append(path)
-        for m in found[1:]:
-            if m.values.shape != found[0].values.shape:
-                raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
-                                  f"{found[0].path.name} (the same numbers) has {found[0].values.shape[0]} of "
-                                  f"{found[0].values.shape[1]}")
-            self.twins.append(Twin(m, found[0]))
+        self.twins += [Twin(m, found[0]) for m in found[1:]]     # shapes judged once the folder is read
         return found[0] if found else None
+
+    def check_twins(self) -> None:
+        for tw in self.twins:
+            m, first = tw.twin, tw.primary
+            if m.values.shape != first.values.shape:
+                raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
+                                  f"{first.path.name} (the same numbers) has {first.values.shape[0]} of "
+                                  f"{first.values.shape[1]}")
 
 
 def _activation_names(f: _Folder) -> list[str]:
@@ -533,9 +536,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         def names(stem, o):
             return [out_name(stem, o, True), out_name(stem, o, False)] if single else [out_name(stem, o, False)]
         if relu_001:
-            # out.txt holds the raw sums; out_raw.txt, when there too, names them again: both are read
-            outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader) for o in range(n_oc)]
-            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader) for o in range(n_oc)]
+            # out.txt holds the raw sums; out_raw.txt, when there too, names them again: both are read. viz/
+            # twins are notebook 000's (its out.txt is after ReLU): under this naming they are not read
+            outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader, viz=False)
+                           for o in range(n_oc)]
+            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader, viz=False) for o in range(n_oc)]
         else:
             outs["raw"] = [f.read(names("out_raw", o), out_bounds, out_reader) for o in range(n_oc)]
             outs["relu"] = [f.read(names("out", o), out_bounds, out_reader) for o in range(n_oc)]
@@ -666,6 +671,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     elif psum is not None:
         files.append(f"{_span([psum_files[key].path.name for key in sorted(psum_files)])} = psums at every padded "
                      f"position")
+    f.check_twins()
     used_set = {str(q.relative_to(folder)) for q in f.used}
     ignored = sorted(n for n in f.names if n not in used_set)
     return CourseVectors(rows=rows, cols=cols, a_tiles=a_tiles, w_tiles=w, psum=psum, out_raw=out_raw, out=out,

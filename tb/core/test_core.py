@@ -377,3 +377,13 @@ def test_command_stream(sim, tmp_path):
     assert sum(e["cmd_queue_full_cycles"] for e in ev) > 0, ev
     for s in rep["streams"]:
         assert all(l["relu" if "relu" in l else "out"]["compared"] > 0 for l in s["layers"])
+
+
+def test_command_stream_catches_a_core_that_takes_writes_while_it_reads(sim, tmp_path):
+    """Negative: FAULT_INV=5 lets host writes in while the sequencer reads its memories; the stream's writes
+    tried then are accepted, land in a later layer's activations, and the stream test fails."""
+    params = CoreConfig().parameters() | {"FAULT_INV": 5}
+    result, rep = run_core(sim, {"streams": 1, "layers": 4, "write_attempts": 20}, testcase="test_command_stream",
+                           params=params, tmp_path=tmp_path, expect_fail=True)
+    ev = rep["streams"][0]["events"]
+    assert result["failed"] == 1 and ev["writes_accepted_while_reading"] > 0, ev
