@@ -62,8 +62,8 @@ run:
 
 network:
 	$(PY) -m accel_tb.network_cli --sim $(SIM) $(call opt,IMAGES,--images) $(call opt,ROWS,--rows) \
-	    $(call opt,COLS,--cols) $(call opt,CHECKPOINT,--checkpoint) $(if $(LAYERS),--layers $(LAYERS)) --workers $(WORKERS) \
-	    $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(DATAFLOW),--dataflow $(DATAFLOW)) \
+	    $(call opt,COLS,--cols) $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYERS,--layers) --workers $(WORKERS) \
+	    $(call opt,DATA_DIR,--data-dir) $(call opt,DATAFLOW,--dataflow) $(call opt,SEED,--seed) \
 	    $(if $(filter 1,$(COMPARE)),--compare)
 
 mutate:
@@ -80,8 +80,9 @@ smoke:
 
 define BYOC
 	@test -n "$(ADAPTER)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
-	$(PY) -m accel_tb.cli_byoc --sim $(SIM) --adapter '$(ADAPTER)' --rtl "$(RTL)" --top $(TOP) $(LAYER_OPTS) \
-	    $(foreach p,$(PARAM),--param $(p)) $(foreach d,$(INCLUDE),--include $(d)) $(call opt,DATAFLOW,--dataflow)
+	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) --rtl "$(RTL)" $(call opt,TOP,--top) \
+	    $(LAYER_OPTS) $(foreach p,$(PARAM),--param '$(p)') $(foreach d,$(INCLUDE),--include '$(d)') \
+	    $(call opt,DATAFLOW,--dataflow)
 endef
 
 byoc:

@@ -69,6 +69,7 @@ CASES = [
     Case("`--corrupt psum` where no psums are checked", "make DATAFLOW=os CORRUPT=psum", 2,
          "error: --corrupt psum: no psum values are checked against the core in this run (the output-stationary"),
     Case("`WAVES` other than 0 or 1", "make SIM=icarus WAVES=yes", 2, "WAVES=yes: must be 0 or 1"),
+    Case("the same for the network", "make network WORKERS=2 WAVES=yes", 2, "error: WAVES=yes: must be 0 or 1"),
     Case("the same with a number", "make SIM=icarus WAVES=2", 2, "WAVES=2: must be 0 or 1"),
     Case("`COCOTB_RANDOM_SEED` that is not an integer", "make SIM=icarus", 2,
          "error: COCOTB_RANDOM_SEED=abc: must be an integer", env=(("COCOTB_RANDOM_SEED", "abc"),)),
@@ -377,7 +378,10 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     if case.setup:
         SETUPS[case.setup](tmp)
     env = dict(os.environ)
-    for k in ("COCOTB_RANDOM_SEED", "WAVES", "SIM", "GOLDEN", "CHECKPOINT", "IMAGES"):
+    # the variables make and the commands read: the row's result must not depend on the caller's shell
+    for k in ("COCOTB_RANDOM_SEED", "WAVES", "SIM", "GOLDEN", "CHECKPOINT", "IMAGES", "IMAGE", "ROWS", "COLS", "LAYER",
+              "LAYERS", "SEED", "CORRUPT", "REPORT", "PARAM", "INCLUDE", "DATAFLOW", "TOP", "ADAPTER", "RTL",
+              "DATA_DIR", "WORKERS", "COMPARE", "JOBS", "ACCEL_TB_CONFIG", "ACCEL_WORKER_WAIT_S", "MAKEFLAGS"):
         env.pop(k, None)
     env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})
     if not case.sim:

@@ -76,6 +76,11 @@ def main(argv=None) -> int:
     try:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
+        from .runner import BuildError, waves_from_env  # noqa: PLC0415
+        try:      # WAVES reaches every simulation (and every worker) from the environment: judged here
+            waves_from_env()
+        except BuildError as e:
+            raise InputError(str(e)) from None
         inputs.check_array(args.rows, args.cols)
         # what needs no model first: loading the checkpoint imports torch (seconds)
         for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),

@@ -249,7 +249,7 @@ class AccelCore(CoreAdapter):
         (the core takes host writes only while its sequencer is idle), then every command of every job is
         sent without waiting for outputs -- dataflows and activation modes switching from one command to the
         next -- and every value is placed by its command id into its own job's checker. write_attempts:
-        host writes tried, one cycle each, at cycles where the sequencer reads its memories, into a later
+        host writes tried, one cycle each, at cycles where the sequencer reads its memories, into the last
         job's activation words with other data: each must be refused (act_wr_ready low), else it would land
         and that job's values would differ. Returns the flow events seen (for the test's assertions)."""
         d, c = self.dut, self.cfg
@@ -284,7 +284,7 @@ class AccelCore(CoreAdapter):
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
-        later = [w for *_, acts, _, _ in plan[1:] for w in acts] or plan[0][4]
+        later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
         watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
         start = now_cycle()
         await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)

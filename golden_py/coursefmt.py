@@ -142,7 +142,6 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
 
 
 # ---------------------------------------------------------------------------------------------- reading
-_BITS = re.compile(r"^[01]+$")
 _BOM = b"\xef\xbb\xbf"
 _DEC_SPLIT = re.compile(r"[,\s]+")
 
@@ -229,9 +228,10 @@ def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | 
     return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
 
 
-def read_decimal(path: Path, bounds: tuple[int, int] | None = None) -> Matrix:
+def read_decimal(path: Path, bounds: tuple[int, int] | None = None, fields: int | None = None) -> Matrix:
     """A decimal twin (notebook 001's *_int.txt): integers separated by commas and/or blanks, a trailing
-    comma allowed, the highest field first like the binary file; bounds (lo, hi) checks every value."""
+    comma allowed, the highest field first like the binary file; bounds (lo, hi) checks every value, fields
+    the count on every line."""
     rows: list[list[int]] = []
     linenos: list[int] = []
     for lineno, line, _ in _data_lines(path):
@@ -243,6 +243,8 @@ def read_decimal(path: Path, bounds: tuple[int, int] | None = None) -> Matrix:
             raise FormatError(f"{path}:{lineno}: expected decimal integers separated by commas, found {bad!r}") from None
         if rows and len(vals) != len(rows[0]):
             raise FormatError(f"{path}:{lineno}: {len(vals)} values where earlier lines have {len(rows[0])}")
+        if fields is not None and len(vals) != fields:
+            raise FormatError(f"{path}:{lineno}: {len(vals)} values, expected {fields}")
         if bounds is not None:
             bad = next((v for v in vals if not bounds[0] <= v <= bounds[1]), None)
             if bad is not None:
@@ -322,8 +324,10 @@ class CourseVectors:
                 "relu": self.out is not None and not self.relu_derived}
 
     def psum_line(self, i: int, o: int, k: int, p: int) -> str:
-        m = self.psum_files[(i, o, k)]
+        m = self.psum_files.get((i, o, k))
         lines = (self.psum_lines or {}).get((i, o, k))
+        if m is None or (lines is not None and p not in lines):
+            return "not in the folder"
         return m.where(lines[p] if lines is not None else p)
 
     def psum_where(self, i: int, o: int, k: int, p: int, col: int) -> str:
@@ -364,7 +368,8 @@ class _Folder:
     def has(self, name: str) -> bool:
         return name in self.names or _twin_name(name) in self.names
 
-    def read(self, names: list[str], bounds: tuple[int, int], reader, viz: bool = True) -> Matrix | None:
+    def read(self, names: list[str], bounds: tuple[int, int], reader, viz: bool = True,
+             fields: int | None = None) -> Matrix | None:
         """The first of `names` present (binary, else its decimal twin); every other one present, and (viz) the
         viz/ twin of any, is a twin."""
         found: list[Matrix] = []
@@ -374,7 +379,7 @@ class _Folder:
         for rel, binary in candidates:
             if rel in self.names and (found or not rel.startswith("viz/")):
                 path = self.folder / rel
-                found.append(reader(path) if binary else read_decimal(path, bounds))
+                found.append(reader(path) if binary else read_decimal(path, bounds, fields))
                 self.used.append(path)
         self.twins += [Twin(m, found[0]) for m in found[1:]]     # shapes judged once the folder is read
         return found[0] if found else None
@@ -467,11 +472,13 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                                       f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {w_names[0][0][0]}")
                 w[i, o, :, :, k] = m.values
     channels, cols = w.shape[3], w.shape[2]
-    acts = [f.read([n], (0, (1 << ACT_BITS) - 1), lambda p: read_matrix(p, None, False, fields=channels))
-            for n in a_names]
+    acts = [f.read([n], (0, (1 << ACT_BITS) - 1), lambda p: read_matrix(p, None, False, fields=channels),
+                   fields=channels) for n in a_names]
     first = acts[0]
-    a_bits = len(_first_data_line(first.path)) // channels if first.path.name in f.names and not \
-        first.path.name.endswith("_int.txt") else ACT_BITS
+    decimal_only = first.path.name.endswith("_int.txt")
+    a_bits = ACT_BITS if decimal_only else len(_first_data_line(first.path)) // channels
+    if decimal_only:    # decimal numbers do not say their width: the binary file would tell a 2-bit one
+        notes.append(f"{first.path.name}: activations in decimal only, read as {ACT_BITS}-bit (one channel per row)")
     if a_bits not in (ACT_BITS, ACT_BITS // 2):
         raise FormatError(f"{first.path}: lines of {a_bits * channels} bits for {channels} input channels (the weight "
                           f"lines' count) are not 4-bit or 2-bit activations")
@@ -492,7 +499,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     # cell: kernel position 0's psums at every padded position (as many lines as the activation file).
     others = sorted(n for n in f.names if _OUTPUT_NAMES.fullmatch(n))
     only_003 = [n for n in NOTEBOOK_003_OUTPUTS[1:] if f.has(n)]
-    psum_txt = f.read(["psum.txt"], out_bounds, out_reader) if f.has("psum.txt") and single else None
+    psum_txt = f.read(["psum.txt"], out_bounds, out_reader, fields=cols) if f.has("psum.txt") and single else None
     psum000 = None
     if psum_txt is not None and not only_003:
         if others:
@@ -522,8 +529,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     if style003:
         naming = NAMING_003
         outs["raw"] = [psum_txt]
-        outs["relu"] = [f.read(["psum_relu.txt"], out_bounds, out_reader)]
-        taps = [f.read([f"psum_{k}.txt"], out_bounds, out_reader) for k in range(9)]
+        outs["relu"] = [f.read(["psum_relu.txt"], out_bounds, out_reader, fields=cols)]
+        taps = [f.read([f"psum_{k}.txt"], out_bounds, out_reader, fields=cols) for k in range(9)]
         if any(t is None for t in taps) and any(t is not None for t in taps):
             missing = [f"psum_{k}.txt" for k, t in enumerate(taps) if t is None]
             raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing)} missing")
@@ -538,12 +545,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         if relu_001:
             # out.txt holds the raw sums; out_raw.txt, when there too, names them again: both are read. viz/
             # twins are notebook 000's (its out.txt is after ReLU): under this naming they are not read
-            outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader, viz=False)
+            outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader, viz=False, fields=cols)
                            for o in range(n_oc)]
-            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader, viz=False) for o in range(n_oc)]
+            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader, viz=False, fields=cols) for o in range(n_oc)]
         else:
-            outs["raw"] = [f.read(names("out_raw", o), out_bounds, out_reader) for o in range(n_oc)]
-            outs["relu"] = [f.read(names("out", o), out_bounds, out_reader) for o in range(n_oc)]
+            outs["raw"] = [f.read(names("out_raw", o), out_bounds, out_reader, fields=cols) for o in range(n_oc)]
+            outs["relu"] = [f.read(names("out", o), out_bounds, out_reader, fields=cols) for o in range(n_oc)]
     for kind, ms in outs.items():
         if all(m is None for m in ms):
             outs[kind] = None
@@ -602,7 +609,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                                   f"{' ...' if len(missing) > 4 else ''} missing ({len(present)} of {len(keys)} present)")
             psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
             for i, o, k in keys:
-                m = f.read(pnames(i, o, k), out_bounds, out_reader)
+                m = f.read(pnames(i, o, k), out_bounds, out_reader, fields=cols)
                 if m.values.shape[0] != p:
                     raise FormatError(f"{m.path}: {m.values.shape[0]} lines, expected {p} (one per padded position)")
                 psum[i, o, :, :, k] = m.values.T
@@ -640,9 +647,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         if as_raw > as_relu:
             out_raw, out = out, None
             out_files = {("raw", o): m for (_, o), m in out_files.items()}
+            named_000 = f.has("activation_tile0.txt") or any(n.startswith("viz/") for n in f.names)
             notes.append(f"{names_} alone: read as the sums before ReLU (notebook 001 without out_relu.txt): "
                          f"{as_raw} of its {raw.numel()} values agree with the activation x weight files so read, "
-                         f"{as_relu} as after ReLU")
+                         f"{as_relu} as after ReLU" + ("; NOTE: the folder's other names are notebook 000's, whose "
+                                                       "out.txt is after ReLU" if named_000 else ""))
         elif negative:
             notes.append(f"{names_} alone: read as after ReLU (notebook 000): {as_relu} of its {raw.numel()} values "
                          f"agree with the activation x weight files so read, {as_raw} as the sums before ReLU "

@@ -269,3 +269,46 @@ def test_cr_only_line_ends_and_blanks_between_rows_of_a_2bit_file(tmp_path):
                          for l in a.read_text().splitlines(keepends=True)))
     v = read_folder(e)
     assert v.a_bits == 2 and torch.equal(v.a_tiles, t2.a_tiles)
+
+
+def test_a_folder_that_gives_some_psums_only_judges_those_on_any_core(tmp_path):
+    """Notebook 003's psum_{k}.txt (output positions) and notebook 000's psum.txt (kernel position 0): on a
+    core that reports psums at every padded position (an adapter's default), the psums the folder does not
+    give are neither compared nor unexpected; the ones it gives are compared, a wrong one located."""
+    from accel_tb.checker import LayerChecker, job_from_folder
+    t = _layer(6)
+    for notebook in ("003", "000"):
+        d = write_notebook_folder(notebook, t, tmp_path / notebook, **({"psums": False} if notebook == "000" else {}))
+        if notebook == "000":              # its last cell: kernel position 0 at every padded position
+            p0 = t.psum[0, 0, :, :, 0].T
+            (d / "psum.txt").write_text("".join("".join(format(int(p0[i, 7 - j]) & 0xFFFF, "016b") for j in range(8))
+                                                + "\n" for i in range(p0.shape[0])))
+        v = read_folder(d)
+        job = job_from_folder(v)
+        for bad in (False, True):
+            ck = LayerChecker(job, log=lambda m: None, streamed=None, kinds=("psum", "relu"))
+            for k in range(9):
+                for p in range(36):
+                    vals = t.psum[0, 0, :, p, k].tolist()
+                    if bad and k == 0 and p == 7:
+                        vals[3] += 1
+                    ck.psum(0, 0, 0, k, p, vals)
+            sb = ck.scoreboards["psum"]
+            given = int(v.psum_mask[0, 0, 0].sum())
+            assert sb.compared == given * 8 and sb.unexpected == 0 and len(sb.missing) == 0
+            assert sb.mismatches == int(bad), sb.reports
+            if bad:
+                # padded position 7 = (1, 1): output position 5 in psum_0.txt (no headers), line 8 of psum.txt
+                where = f"{d / 'psum_0.txt'}:6" if notebook == "003" else f"{d / 'psum.txt'}:8"
+                assert f"[{where}]" in sb.reports[0], sb.reports
+
+
+def test_a_decimal_file_with_a_wrong_field_count_is_one_line(tmp_path):
+    d = write_notebook_folder("001", _layer(), tmp_path / "nb")
+    (d / "psum_kij0.txt").unlink()         # the decimal twin alone gives kernel position 0
+    p = d / "psum_kij0_int.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[3 + 2] = lines[3 + 2].split(",", 1)[1]       # 7 values on one line
+    p.write_text("".join(lines))
+    with pytest.raises(FormatError, match=r"psum_kij0_int.txt:6: 7 values"):
+        read_folder(d)

@@ -362,6 +362,10 @@ def test_rtl_assertion_can_fire(fault, names, extra, sim, tmp_path):
     assert set(names) <= set(rep["fired"]), rep
 
 
+# the streams are drawn from this pinned seed: the same streams, and the same flows hit, on every run
+STREAM_SEED = 2026
+
+
 @pytest.mark.prefer("verilator")
 def test_command_stream(sim, tmp_path):
     """Streams of layers back to back (accel_tb.layer_tests.test_command_stream): WS and OS, 4-bit and 2-bit
@@ -369,7 +373,7 @@ def test_command_stream(sim, tmp_path):
     first output-stationary command until its credits run out; every value checked (the cocotb test asserts
     each layer clean). Here: the flows the issue names were exercised, and no write landed while busy."""
     result, rep = run_core(sim, {"streams": 3, "layers": 5, "hold": 400, "write_attempts": 20},
-                           testcase="test_command_stream", tmp_path=tmp_path)
+                           testcase="test_command_stream", tmp_path=tmp_path, seed=STREAM_SEED)
     ev = [s["events"] for s in rep["streams"]]
     assert all(e["dataflow_switches"] > 0 and e["mode_switches"] > 0 for e in ev), ev
     assert sum(e["write_attempts"] for e in ev) > 0 and sum(e["writes_accepted_while_reading"] for e in ev) == 0, ev
@@ -384,6 +388,6 @@ def test_command_stream_catches_a_core_that_takes_writes_while_it_reads(sim, tmp
     tried then are accepted, land in a later layer's activations, and the stream test fails."""
     params = CoreConfig().parameters() | {"FAULT_INV": 5}
     result, rep = run_core(sim, {"streams": 1, "layers": 4, "write_attempts": 20}, testcase="test_command_stream",
-                           params=params, tmp_path=tmp_path, expect_fail=True)
+                           params=params, tmp_path=tmp_path, expect_fail=True, seed=STREAM_SEED)
     ev = rep["streams"][0]["events"]
     assert result["failed"] == 1 and ev["writes_accepted_while_reading"] > 0, ev
