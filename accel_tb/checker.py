@@ -98,12 +98,8 @@ def job_from_folder(v, relu: bool = True) -> LayerJob:
     job = LayerJob(f"golden vectors {v.folder}" + (f" ({v.a_bits}-bit activations)" if v.a_bits != 4 else ""),
                    v.channels, v.cols, v.n_ic * v.channels, v.n_oc * v.cols, side, side, v.a_tiles[None], v.w_tiles,
                    relu=relu, a_bits=v.a_bits, folder=v)
-    if v.psum is not None:
-        job.expected["psum"] = v.psum[None]
-    if v.out_raw is not None:
-        job.expected["sum"] = v.out_raw[None]
-    if v.out is not None:
-        job.expected["relu"] = v.out[None]
+    given = {"psum": v.psum, "sum": v.out_raw, "relu": v.out}
+    job.expected = {k: given[k][None] for k in v.expected_kinds}
     return job
 
 

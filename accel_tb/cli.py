@@ -81,18 +81,13 @@ def _check_corrupt(kind: str | None, checked: list[str], why: str) -> None:
                          f"choose one of {', '.join(checked)}")
 
 
-def _folder_kinds(v) -> list[str]:
-    return [k for k, given in (("psum", v.psum is not None), ("sum", v.out_raw is not None),
-                               ("relu", v.out is not None)) if given]
-
-
 def _layer_job_config(args, rows: int | None, cols: int | None):
     """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits, kinds the
     source provides)."""
     if args.golden:
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
-        return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits, _folder_kinds(v)
+        return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits, v.expected_kinds
     # what needs no model first: loading the checkpoint imports torch (seconds)
     data_dir = inputs.check_data_dir(args.data_dir)
     images = inputs.check_images(args.image, args.images, data_dir)

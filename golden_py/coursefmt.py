@@ -319,6 +319,12 @@ class CourseVectors:
         """Unpadded input side H (= W) implied by the number of padded positions."""
         return int(round(self.padded_positions ** 0.5)) - 2
 
+    @property
+    def expected_kinds(self) -> list[str]:
+        """The kinds a replay compares the core with: psum, sum, relu (derived from the sums when the folder
+        gives no after-ReLU file)."""
+        return [k for k, t in (("psum", self.psum), ("sum", self.out_raw), ("relu", self.out)) if t is not None]
+
     def provided(self) -> dict[str, bool]:
         return {"psum": self.psum is not None, "sum": self.out_raw is not None,
                 "relu": self.out is not None and not self.relu_derived}
