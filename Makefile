@@ -45,7 +45,8 @@ INCLUDE ?=
 
 # Each variable reaches the command as its option only when it is set, so that the command sees what the
 # user gave (and refuses what does not fit, e.g. IMAGES with GOLDEN); the commands' own defaults apply
-# otherwise. Values are quoted for the shell (a folder name with a blank is one argument). WAVES is 0 or 1: anything else stops here, before any build.
+# otherwise. Values are quoted for the shell (a folder name with a blank is one argument); RTL, PARAM and
+# INCLUDE are lists separated by blanks (each word one file pattern, NAME=VALUE or folder). WAVES is 0 or 1: anything else stops here, before any build.
 opt = $(if $($(1)),$(2) '$(subst ','\'',$($(1)))')
 WAVES_FLAG = $(if $(filter-out 0 1,$(WAVES)),$(error WAVES=$(WAVES): must be 0 or 1),$(if $(filter 1,$(WAVES)),--waves))
 LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(call opt,IMAGE,--image) \
@@ -80,7 +81,7 @@ smoke:
 
 define BYOC
 	@test -n "$(ADAPTER)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
-	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) --rtl "$(RTL)" $(call opt,TOP,--top) \
+	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) --rtl $(foreach r,$(RTL),'$(r)') $(call opt,TOP,--top) \
 	    $(LAYER_OPTS) $(foreach p,$(PARAM),--param '$(p)') $(foreach d,$(INCLUDE),--include '$(d)') \
 	    $(call opt,DATAFLOW,--dataflow)
 endef

@@ -112,6 +112,17 @@ class CoreAdapter:
                 self.cycles["last_output"] = now_cycle()
 
 
+def check_hooks(cls) -> None:
+    """An adapter implements start() and either run_layer() or the three hooks it drives; a missing one is
+    said before anything is built (the default raises NotImplementedError inside the simulation)."""
+    missing = [] if cls.start is not CoreAdapter.start else ["start()"]
+    if cls.run_layer is CoreAdapter.run_layer:
+        missing += [f"{h}()" for h in ("load_activations", "run_kernel", "outputs")
+                    if getattr(cls, h) is getattr(CoreAdapter, h)]
+    if missing:
+        raise AdapterError(f"adapter {cls.__name__}: {', '.join(missing)} not implemented (see accel_tb/adapter.py)")
+
+
 def load_adapter_class(spec: str):
     """'path/to/file.py:ClassName' or 'path/to/file.py' (its one CoreAdapter subclass) or 'module:Class'."""
     path, _, cls_name = spec.partition(":") if not spec.endswith(".py") else (spec, "", "")

@@ -28,6 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from golden_py.cliargs import ArgumentParser
+
 from .runner import ROOT
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
@@ -101,7 +103,17 @@ CASES = [
          "nowhere: not a folder"),
     # ------------------------------------------------------------------ your own core
     Case("an adapter file that is not there", "accel-byoc --adapter {tmp}/missing.py --rtl 'x.v' --top core", 2,
-         "error: --adapter adapter {tmp}/missing.py: file not found"),
+         "error: --adapter {tmp}/missing.py: file not found"),
+    Case("an adapter without its hooks", "accel-byoc --adapter {tmp}/my_team/bare.py --rtl '{tmp}/my_team/rtl/*.v' "
+         "--top core", 2, "error: --adapter Bare: start(), load_activations(), run_kernel(), outputs() not implemented",
+         setup="bare_adapter"),
+    Case("`--rtl` a folder", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl {tmp}/my_team/rtl --top core", 2,
+         "error: --rtl {tmp}/my_team/rtl: is a folder; give its files", setup="example"),
+    Case("an option that is not a number", "make SIM=icarus SEED=abc", 2,
+         "error: argument --seed: invalid int value: 'abc' (see accel-run --help)"),
+    Case("a folder that gives kernel position 0's psums only, on a core that reports outputs only",
+         "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --golden {tmp}/g", 2,
+         "error: --golden: nothing this core reports can be checked against the folder", setup="psum0_only"),
     Case("`--top` that names no module", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' "
          "--top nosuch", 2, "error: --top nosuch: no module of that name", setup="example"),
     Case("a syntax error in the sources", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
@@ -131,6 +143,9 @@ CASES = [
     Case("`out_raw.txt` wrong, replayed on a core without a sum port", "accel-byoc --adapter "
          "{tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus --golden {tmp}/g", 1,
          "out_raw.txt:6 (col 0): file has", setup="out_raw_wrong", sim=True),
+    Case("a core that never delivers its outputs", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --sim icarus", 1, "ADAPTER STOPPED: the layer did not end within",
+         setup="example_no_valid", sim=True),
     Case("a core whose outputs hold X", "accel-byoc --adapter {tmp}/my_team/x_adapter.py --rtl "
          "'{tmp}/my_team/rtl/*.v' --top core --sim icarus", 1, "got X/Z value", setup="x_adapter", sim=True),
     # ------------------------------------------------------------------ the whole network, export, evaluate
@@ -259,6 +274,25 @@ def setup_two_namings(tmp):
 def setup_example_syntax_error(tmp):
     p = _example(tmp) / "rtl" / "sfu.v"
     p.write_text(p.read_text().replace("endmodule", "endmodul"))
+
+
+def setup_bare_adapter(tmp):
+    (_example(tmp) / "bare.py").write_text("from accel_tb.adapter import CoreAdapter\n\n\nclass Bare(CoreAdapter):\n"
+                                           "    pass\n")
+
+
+def setup_psum0_only(tmp):
+    _example(tmp)
+    g = _export(tmp)
+    (g / "psum_kij0.txt").rename(g / "psum.txt")          # notebook 000's last cell: kernel position 0
+    for q in [*g.glob("psum_kij*.txt"), *g.glob("out*.txt")]:
+        q.unlink()
+    shutil.rmtree(g / "viz")
+
+
+def setup_example_no_valid(tmp):
+    p = _example(tmp) / "rtl" / "ofifo.v"
+    p.write_text(p.read_text().replace("assign o_valid = ~|empty;", "assign o_valid = 1'b0;"))
 
 
 def setup_psum_wrong_padded(tmp):
@@ -404,7 +438,7 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
 
 
 def main(argv_=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m accel_tb.badinput", description=__doc__,
+    ap = ArgumentParser(prog="python -m accel_tb.badinput", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="rows whose input or command contains this text")
     ap.add_argument("--no-sim", action="store_true", help="leave out the rows that simulate")

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from accel_host.mapping import LayerShape
+from golden_py.cliargs import ArgumentParser
 
 from . import inputs
 from .inputs import InputError
@@ -71,6 +72,13 @@ def _check_report(path: str | None) -> None:
         raise InputError(f"--report {path}: folder {p.parent} does not exist")
     if not os.access(p.parent, os.W_OK):
         raise InputError(f"--report {path}: folder {p.parent} is not writable")
+
+
+def _check_checked(checked: list[str], kinds: list[str], why: str) -> None:
+    """A run must compare something the core reports (else a core could pass having been checked on nothing)."""
+    if not checked:
+        raise InputError(f"--golden: nothing this core reports can be checked against the folder ({why}); the "
+                         f"folder gives {', '.join(kinds)} only")
 
 
 def _check_corrupt(kind: str | None, checked: list[str], why: str) -> None:
@@ -133,7 +141,7 @@ def _report_path(args) -> Path:
 
 
 def main_run(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="accel-run", description="One conv layer of a checkpoint (or a course folder) "
+    ap = ArgumentParser(prog="accel-run", description="One conv layer of a checkpoint (or a course folder) "
                                  "through rtl/core.v under cocotb, every psum, sum and output checked as it appears.")
     _common(ap)
     ap.add_argument("--rows", type=int, default=None, help="array rows (default 8, or the folder's)")
@@ -158,8 +166,10 @@ def main_run(argv=None) -> int:
         else:
             os_ = args.dataflow == "os"
         checked = [k for k in kinds if not (os_ and k == "psum")]
-        _check_corrupt(args.corrupt, checked, "the output-stationary dataflow makes no psums" if os_ and
-                       "psum" in kinds else "the folder does not give them" if args.golden else "")
+        why = ("the output-stationary dataflow makes no psums" if os_ and "psum" in kinds else
+               "the folder does not give them" if args.golden else "")
+        _check_checked(checked, kinds, why)
+        _check_corrupt(args.corrupt, checked, why)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -191,7 +201,7 @@ def main_replay(argv=None) -> int:
 
 
 def main_byoc(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="accel-byoc", description="Verify your own core: your RTL, your adapter "
+    ap = ArgumentParser(prog="accel-byoc", description="Verify your own core: your RTL, your adapter "
                                  "(see accel_tb/adapter.py), this environment's golden values and checks.")
     ap.add_argument("--adapter", required=True, help="adapter file: path/to/adapter.py[:ClassName]")
     ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted)")
@@ -211,14 +221,17 @@ def main_byoc(argv=None) -> int:
             raise InputError(f"--dataflow {args.dataflow}: accel-byoc runs your adapter's own flow; the dataflow "
                              f"is a choice of this project's core (accel-run --dataflow)")
         _layer_options(args)
-        from .adapter import AdapterError, load_adapter_class, tile_rows  # noqa: PLC0415 (imports cocotb)
+        from .adapter import AdapterError, check_hooks, load_adapter_class, tile_rows  # noqa: PLC0415
         try:
             cls = load_adapter_class(args.adapter)
+            check_hooks(cls)
         except AdapterError as e:
-            raise InputError(f"--adapter {e}") from None
+            raise InputError(f"--adapter {str(e).removeprefix('adapter module ').removeprefix('adapter ')}") from None
         g = cls.geometry
         sources = []
         for pattern in args.rtl:
+            if Path(pattern).is_dir():
+                raise InputError(f"--rtl {pattern}: is a folder; give its files (e.g. '{pattern.rstrip('/')}/*.v')")
             found = sorted(glob.glob(pattern))
             if not found:
                 raise InputError(f"--rtl {pattern}: no such file")
@@ -245,8 +258,10 @@ def main_byoc(argv=None) -> int:
         if g.max_side is not None and shape.height > g.max_side:
             raise InputError(f"layer {shape}: input side {shape.height} exceeds {cls.__name__}'s max_side={g.max_side}")
         checked = kinds if g.psum_monitor else [k for k in kinds if k == "relu"]
-        _check_corrupt(args.corrupt, checked, f"{cls.__name__} reports outputs only (Geometry.psum_monitor=False)"
-                       if not g.psum_monitor else "the folder does not give them")
+        why = (f"{cls.__name__} reports outputs only (Geometry.psum_monitor=False)" if not g.psum_monitor
+               else "the folder does not give them")
+        _check_checked(checked, kinds, why)
+        _check_corrupt(args.corrupt, checked, why)
         includes = [Path(d).resolve() for d in args.include]
         try:   # the user's sources, top and parameters, judged by the simulator's front end before the build
             elaborate(args.top, sources, params, sim, includes)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from cocotb.triggers import SimTimeoutError, with_timeout
 
 from .adapter import CoreAdapter, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
-from .sim import now_cycle
+from .sim import CLOCK_NS, now_cycle
 
 
 def make_adapter(dut, spec: str | None, options: dict | None = None) -> CoreAdapter:
@@ -91,6 +92,13 @@ def os_min_channels(geometry, a_bits: int) -> int:
     per channel step and needs at least 2 * ROWS - 1 of them (accel_host.mapping.os)."""
     lanes = geometry.a_bits // a_bits
     return lanes * -(-(2 * geometry.rows - 1) // 9)
+
+
+def adapter_cycle_budget(job: LayerJob) -> int:
+    """The cycles any core may take for a layer before its run is stopped as a finding: 100 per padded
+    position, kernel position and tile pair of every image (the course skeleton takes about 5), plus 10,000
+    for loading and draining."""
+    return 100 * job.images * job.n_ic * job.n_oc * 9 * job.padded_width * (job.height + 2) + 10_000
 
 
 @dataclass
@@ -177,15 +185,24 @@ class Environment:
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")
             job.meta["corrupted"] = where
+        budget = adapter_cycle_budget(job)
         try:
-            await a.run_layer(job, checker)
+            # a user's core that never delivers must end, as a finding: this project's core keeps its own,
+            # tighter budget (own_core), the bound here is for any adapter's flow
+            await with_timeout(a.run_layer(job, checker), budget * CLOCK_NS, "ns")
+        except SimTimeoutError:
+            checker.adapter_stopped(f"the layer did not end within {budget} cycles (100 per streamed position, "
+                                    f"kernel position and tile, plus 10,000): the core never delivered every output")
         except ValueError as e:
             if "non-0/1" not in str(e):
-                raise
-            # the adapter took int() of a signal holding X or Z: a finding about the core, not a crash
-            checker.adapter_stopped(f"the adapter read a signal holding X or Z at cycle {now_cycle()} ({e}); "
-                                    f"read outputs with accel_tb.helpers.unpack_lanes(signal.value, ...) to have "
-                                    f"each X/Z lane located")
+                checker.adapter_stopped(f"run_layer raised ValueError at cycle {now_cycle()}: {e}")
+            else:   # the adapter took int() of a signal holding X or Z: a finding about the core, not a crash
+                checker.adapter_stopped(f"the adapter read a signal holding X or Z at cycle {now_cycle()} ({e}); "
+                                        f"read outputs with accel_tb.helpers.unpack_lanes(signal.value, ...) to "
+                                        f"have each X/Z lane located")
+        except Exception as e:  # noqa: BLE001 -- a core that does not complete, a top without the adapter's
+            # pins, a parameter that breaks the adapter's widths: one finding in the summary, exit status 1
+            checker.adapter_stopped(f"run_layer raised {type(e).__name__} at cycle {now_cycle()}: {e}")
         stats = dict(getattr(a, "stats", {}) or {})
         stats.update({k: v for k, v in a.cycles.items() if v is not None})
         return Result(job, checker, stats)

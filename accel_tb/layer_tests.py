@@ -70,7 +70,12 @@ async def started(dut, cfg, **options):
 @cocotb.test()
 async def test_layer(dut):
     cfg = load_config()
-    adapter, env = await started(dut, cfg)
+    try:
+        adapter, env = await started(dut, cfg)
+    except Exception as e:   # the adapter against the user's top (a pin it lacks, a width): one line in the summary
+        why = f"adapter stopped: start() raised {type(e).__name__}: {e}"
+        write_report(cfg.get("report"), {"what": "the adapter's start()", "summary": [why], "adapter_stopped": why})
+        raise
     g = adapter.geometry
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
     job.meta["dataflow"] = cfg.get("dataflow", "ws")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, mapping
+from golden_py.cliargs import ArgumentParser
 
 from . import inputs
 from .inputs import InputError
@@ -40,7 +41,7 @@ def network_shapes(model, layers):
 
 def main(argv=None) -> int:
     from .farm import WORKER_WAIT_S, WORKER_WAIT_VAR  # noqa: PLC0415
-    ap = argparse.ArgumentParser(prog="accel-network", description=__doc__,
+    ap = ArgumentParser(prog="accel-network", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"))
     ap.add_argument("--images", type=int, default=1)

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from .tiling import tile_layer
+from .cliargs import ArgumentParser
 
 
 def seed_loop(a_tiles: torch.Tensor, w_tiles: torch.Tensor, kijs) -> torch.Tensor:
@@ -36,7 +37,7 @@ def seed_loop(a_tiles: torch.Tensor, w_tiles: torch.Tensor, kijs) -> torch.Tenso
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=None, help="take the layer's integers from this checkpoint "
                     "(default: random integers of the layer's shape)")
     ap.add_argument("--layer", type=int, default=3)

@@ -294,6 +294,7 @@ class CourseVectors:
     psum_lines: dict | None = None        # (i, o, k) -> {padded position: line index} where not the identity
     relu_derived: bool = False            # `out` is max(0, out_raw): the folder gives no after-ReLU file
     files: str = ""                       # which file holds what, as read
+    sums_derived: bool = False            # `out_raw` summed from a complete psum set: the folder gives no sums file
     notes: list | None = None             # how the folder was read, where it had to be decided
     twins: list | None = None             # [Twin]
 
@@ -326,7 +327,7 @@ class CourseVectors:
         return [k for k, t in (("psum", self.psum), ("sum", self.out_raw), ("relu", self.out)) if t is not None]
 
     def provided(self) -> dict[str, bool]:
-        return {"psum": self.psum is not None, "sum": self.out_raw is not None,
+        return {"psum": self.psum is not None, "sum": self.out_raw is not None and not self.sums_derived,
                 "relu": self.out is not None and not self.relu_derived}
 
     def psum_line(self, i: int, o: int, k: int, p: int) -> str:
@@ -385,15 +386,23 @@ class _Folder:
         for rel, binary in candidates:
             if rel in self.names and (found or not rel.startswith("viz/")):
                 path = self.folder / rel
-                found.append(reader(path) if binary else read_decimal(path, bounds, fields))
+                try:
+                    found.append(reader(path) if binary else read_decimal(path, bounds, fields))
+                except FormatError:
+                    if not rel.startswith("viz/"):
+                        raise
+                    continue     # a viz/ file laid out otherwise (one value per line, say): listed as not read
                 self.used.append(path)
         self.twins += [Twin(m, found[0]) for m in found[1:]]     # shapes judged once the folder is read
         return found[0] if found else None
 
     def check_twins(self) -> None:
-        for tw in self.twins:
+        for tw in list(self.twins):
             m, first = tw.twin, tw.primary
-            if m.values.shape != first.values.shape:
+            if m.values.shape != first.values.shape and m.path.parent.name == "viz":
+                self.twins.remove(tw)        # a viz/ file of another layout: not read, listed as such
+                self.used.remove(m.path)
+            elif m.values.shape != first.values.shape:
                 raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
                                   f"{first.path.name} (the same numbers) has {first.values.shape[0]} of "
                                   f"{first.values.shape[1]}")
@@ -651,7 +660,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         names_ = _span([m.path.name for m in outs["relu"]])
         negative = int((raw < 0).sum())
         if as_raw > as_relu:
-            out_raw, out = out, None
+            out_raw, out, naming = out, None, NAMING_001
             out_files = {("raw", o): m for (_, o), m in out_files.items()}
             named_000 = f.has("activation_tile0.txt") or any(n.startswith("viz/") for n in f.names)
             notes.append(f"{names_} alone: read as the sums before ReLU (notebook 001 without out_relu.txt): "
@@ -665,17 +674,35 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         else:
             notes.append(f"{names_} alone: read as after ReLU (notebook 000); no sum the activation and weight files "
                          f"give is negative, so before and after ReLU are the same numbers here")
+    # ---- no output file, but every psum an output needs: the sums are theirs (summed over the kernel positions
+    # and input-channel tiles), so that a core reporting outputs only is still checked against the folder
+    sums_derived = False
+    if out is None and out_raw is None and psum is not None:
+        need = torch.zeros(psum.shape[2:], dtype=torch.bool)                      # (C, P, 9)
+        pw = side + 2
+        for k in range(9):
+            for q in range(hw):
+                need[:, (q // side + k // 3) * pw + q % side + k % 3, k] = True
+        given = psum_mask if psum_mask is not None else torch.ones_like(psum, dtype=torch.bool)
+        if bool(given[:, :, need].all()):
+            idx = [[(q // side + k // 3) * pw + q % side + k % 3 for q in range(hw)] for k in range(9)]
+            out_raw = torch.stack([sum(psum[i, o][:, idx[k], k] for i in range(n_ic) for k in range(9))
+                                   for o in range(n_oc)])                        # (n_oc, C, HW)
+            sums_derived = True
+            notes.append("no output file: the sums before ReLU are the psum files' own (summed over the kernel "
+                         "positions and input tiles at each output position)")
     relu_derived = False
     if out is None and out_raw is not None:
         out, relu_derived = out_raw.clamp(min=0), True
         for o in range(n_oc):
-            out_files[("relu", o)] = out_files[("raw", o)]
-        notes.append("no after-ReLU file: the outputs after ReLU are checked against max(0, sum) of the sums file")
+            if ("raw", o) in out_files:
+                out_files[("relu", o)] = out_files[("raw", o)]
+        notes.append("no after-ReLU file: the outputs after ReLU are checked against max(0, sum) of the sums")
     if psum is None and out_raw is None and out is None:
         raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt, out_relu.txt, "
                           f"psum.txt or psum_relu.txt")
     files = []
-    if out_raw is not None:
+    if out_raw is not None and not sums_derived:
         files.append(f"{_span([out_files[('raw', o)].path.name for o in range(n_oc)])} = sums before ReLU")
     if out is not None and not relu_derived:
         files.append(f"{_span([out_files[('relu', o)].path.name for o in range(n_oc)])} = after ReLU")
@@ -692,7 +719,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     return CourseVectors(rows=rows, cols=cols, a_tiles=a_tiles, w_tiles=w, psum=psum, out_raw=out_raw, out=out,
                          folder=folder, naming=naming, psum_files=psum_files, out_files=out_files, used=f.used,
                          ignored=ignored, a_bits=a_bits, psum_mask=psum_mask, psum_lines=psum_lines or None,
-                         relu_derived=relu_derived, notes=notes, twins=f.twins, files=", ".join(files))
+                         relu_derived=relu_derived, notes=notes, twins=f.twins, files=", ".join(files),
+                         sums_derived=sums_derived)
 
 
 # the names that hold outputs or psums in notebooks 000/001 (another .txt is only 'not read')

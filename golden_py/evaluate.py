@@ -14,6 +14,7 @@ import torch
 from .checkpoint import CheckpointError, load_model
 from .data import DataError, ensure_downloaded, load_split
 from .model import normalize
+from .cliargs import ArgumentParser
 
 
 @torch.no_grad()
@@ -37,7 +38,7 @@ def accuracy(model, images_u8, labels) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
     ap.add_argument("--download", action="store_true",

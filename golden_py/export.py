@@ -24,6 +24,7 @@ from .coursefmt import ACT_BITS, CourseVectors, FormatError, read_folder, write_
 from .data import DataError, load_images
 from .extract import LayerError, extract_layer
 from .tiling import compute_tiles, tile_layer
+from .cliargs import ArgumentParser
 
 
 @dataclass
@@ -73,7 +74,7 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
     for kind, tensor, exp in (("sum", v.out_raw, oc_out), ("relu", v.out, oc_out.clamp(min=0))):
         if kind not in kinds:
             continue
-        if tensor is None or (kind == "relu" and v.relu_derived):
+        if tensor is None or (kind == "relu" and v.relu_derived) or (kind == "sum" and v.sums_derived):
             rep.not_provided.append(kind)
         else:
             fkind = "raw" if kind == "sum" else "relu"
@@ -108,7 +109,7 @@ def prepare_out(out: Path, force: bool) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint")
     ap.add_argument("--layer", type=int, default=27, help="index in model.features (default 27, the 8x8 layer)")
     ap.add_argument("--image", type=int, default=0)
