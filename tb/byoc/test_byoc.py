@@ -71,4 +71,4 @@ def test_user_command_from_outside_the_repository(tmp_path):
                                               for l in out)
     bad = subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", "--adapter", "missing.py", "--rtl", "rtl/*.v",
                           "--top", "core"], cwd=mine, capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.strip() == "error: --adapter adapter missing.py: file not found"
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --adapter missing.py: file not found"
