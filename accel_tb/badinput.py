@@ -162,6 +162,9 @@ CASES = [
          2, "error: --limit -5: must be >= 0"),
     Case("`golden_py.bench_tiling` on a missing checkpoint", "python -m golden_py.bench_tiling --checkpoint "
          "{tmp}/x.pt", 2, "x.pt"),
+    Case("`golden_py.bench_tiling` on a layer that is no conv", "python -m golden_py.bench_tiling "
+         "--layer 28", 2, "error: --layer 28: not a QuantConv2d of VGG16_quant"),
+    Case("the same with no repeats", "python -m golden_py.bench_tiling --repeat 0", 2, "error: --repeat 0: must be >= 1"),
     Case("a crafted CIFAR-10 batch that runs code when unpickled", "python -m golden_py.evaluate --checkpoint " +
          str(CKPT) + " --data-dir {tmp}/data", 2, "refused global", setup="crafted_batch"),
 ]

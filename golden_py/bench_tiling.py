@@ -45,6 +45,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed-kij", type=int, default=1, help="kernel positions the seed loop runs (1..9)")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
+    for flag, value, lo, hi in (("--repeat", args.repeat, 1, None), ("--seed-kij", args.seed_kij, 1, 9),
+                                ("--array", args.array, 1, 64)):
+        if value < lo or (hi is not None and value > hi):
+            print(f"error: {flag} {value}: must be " + (f"in {lo}..{hi}" if hi is not None else f">= {lo}"), file=sys.stderr)
+            return 2
     if args.checkpoint:
         from .checkpoint import CheckpointError, load_model
         from .data import load_samples
@@ -61,7 +66,13 @@ def main(argv=None) -> int:
         a, w = li.a_int[0], li.w_int
     else:
         from .model import VGG16Quant
-        conv = VGG16Quant().features[args.layer]
+        from .quant import QuantConv2d
+        features = VGG16Quant().features
+        convs = [i for i, m in enumerate(features) if isinstance(m, QuantConv2d)]
+        if args.layer not in convs:
+            print(f"error: --layer {args.layer}: not a QuantConv2d of VGG16_quant; choose one of {convs}", file=sys.stderr)
+            return 2
+        conv = features[args.layer]
         g = torch.Generator().manual_seed(0)
         side = {0: 32, 3: 32, 7: 16, 10: 16, 14: 8, 17: 8, 20: 8, 24: 4, 27: 4, 29: 4}.get(args.layer, 2)
         a = torch.randint(0, 16, (conv.in_channels, side, side), generator=g)
