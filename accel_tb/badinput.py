@@ -156,6 +156,14 @@ CASES = [
          "error: --cluster {tmp}/farm.yaml: not a farm file (not UTF-8 text", setup="binary_farm_file"),
     Case("a Slurm farm file on a host without Slurm", "accel-network --cluster {tmp}/farm.yaml", 2,
          "submits jobs with sbatch, which is not on PATH", setup="slurm_farm_file", env=(("PATH", "{tmp}/bin"),)),
+    Case("`--cache` that is a file", "accel-network --workers 2 --cache {tmp}/afile", 2,
+         "error: --cache {tmp}/afile: exists and is not a folder", setup="a_file"),
+    Case("`golden_py.export --check` with an export option", "python -m golden_py.export --check {tmp}/g "
+         "--psum-bits 4", 2, "error: --psum-bits: an export option, not used with --check", setup="folder"),
+    Case("`make mutate` of a module that is not there", "python -m accel_tb.mutation --modules bogus", 2,
+         "error: --modules bogus: not a module of rtl/"),
+    Case("`make coverage` into a file", "python -m accel_tb.coverage_cli --out {tmp}/afile", 2,
+         "error: --out {tmp}/afile: File exists", setup="a_file"),
     Case("`golden_py.export --out` a non-empty folder", "python -m golden_py.export --checkpoint " + str(CKPT) +
          " --out {tmp}/g", 2, "folder is not empty; choose a new folder or pass --force", setup="folder"),
     Case("`golden_py.evaluate --limit -5`", "python -m golden_py.evaluate --checkpoint " + str(CKPT) + " --limit -5",
@@ -201,6 +209,10 @@ def _edit_line(path: Path, index: int, fn) -> None:
 def _example(tmp: Path) -> Path:
     shutil.copytree(EXAMPLE, tmp / "my_team")
     return tmp / "my_team"
+
+
+def setup_a_file(tmp):
+    (tmp / "afile").write_text("not a folder\n")
 
 
 def setup_folder(tmp):

@@ -53,12 +53,17 @@ def table(merged: dict) -> tuple[list[str], int, int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "reports" / "coverage"))
     ap.add_argument("--sim", default="verilator", type=str.lower, choices=SIMULATORS)
     args = ap.parse_args(argv)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: --out {out}: {e.strerror}", file=sys.stderr)
+        return 2
     params = CoreConfig(acc_w=24).parameters()
     files = []
     for name, testcase, config in RUNS:

@@ -37,6 +37,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -159,6 +160,20 @@ def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root
         "simulator": [sim, sim_version(sim)],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+CHUNK_FILE = re.compile(r"[0-9a-f]{20}\.(json|run|attempts|tmp)")
+
+
+def clear_cache(cache: Path) -> int:
+    """--no-cache: remove what the farm wrote in the cache folder (chunk results, their run folders and attempt
+    counters), nothing else -- --cache may name a folder that holds other things too. Returns how many."""
+    gone = 0
+    for q in (cache.iterdir() if cache.is_dir() else []):
+        if CHUNK_FILE.fullmatch(q.name):
+            shutil.rmtree(q) if q.is_dir() else q.unlink()
+            gone += 1
+    return gone
 
 
 def drop_dask_malloc_trim(environ) -> None:

@@ -272,8 +272,23 @@ def child(m: Mutant, rtl_dir: Path) -> dict:
     return {"verdict": "survived", "by": ""}
 
 
+def _check_options(args) -> str | None:
+    """The options, judged before any simulation: one line naming the option, or None."""
+    for flag, value in (("--per-module", args.per_module), ("--jobs", args.jobs), ("--timeout", args.timeout)):
+        if value < 1:
+            return f"{flag} {value}: must be >= 1"
+    unknown = [m for m in args.modules.split(",") if m and m not in MODULES]
+    if unknown:
+        return f"--modules {unknown[0]}: not a module of rtl/ (choose from {', '.join(MODULES)})"
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: exists and is not a folder"
+    return None
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-module", type=int, default=24)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=1)
@@ -289,13 +304,24 @@ def main(argv=None) -> int:
         res = child(Mutant(**json.loads(args.child)), Path(args.rtl))
         print("MUTANT-RESULT " + json.dumps(res), flush=True)
         return 0
+    problem = _check_options(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     mutants = enumerate_mutants(args.per_module, args.seed)
     if args.modules:
         keep = set(args.modules.split(","))
         mutants = [m for m in mutants if m.module in keep]
     if args.only:
         keep = set(args.only.split(","))
+        unknown = sorted(keep - {m.id for m in mutants})
+        if unknown:
+            print(f"error: --only {unknown[0]}: no such mutant among those drawn (see --list)", file=sys.stderr)
+            return 2
         mutants = [m for m in mutants if m.id in keep]
+    if not mutants:   # a score over no mutant would read 100%
+        print("error: no mutant to run (see --list)", file=sys.stderr)
+        return 2
     if args.list:
         for m in mutants:
             print(f"{m.id:<28} {m.original}  ->  {m.mutated}")

@@ -131,6 +131,8 @@ def main(argv=None) -> int:
                 mapping(cfg, s, a_bits, "ws" if args.dataflow == "auto" else args.dataflow)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
+        if Path(args.cache).exists() and not Path(args.cache).is_dir():
+            raise InputError(f"--cache {args.cache}: exists and is not a folder")
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +173,7 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
     import json
     import shutil
 
-    from .farm import FarmError, default_chunk, farm_workers, run_sharded
+    from .farm import FarmError, clear_cache, default_chunk, farm_workers, run_sharded
     from .network import build_report, print_report, write_report
     cache = Path(args.cache).resolve()
     try:   # a farm file or scheduler address that does not work is bad input: refused before the build
@@ -181,8 +183,8 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
         return 2
     chunk = args.chunk or default_chunk(len(images), workers)
     try:
-        if args.no_cache and cache.exists():
-            shutil.rmtree(cache)
+        if args.no_cache:
+            clear_cache(cache)
         raws, failures, timing = run_sharded(
             {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
             workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,

@@ -108,7 +108,6 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
     unit = "row" if a_bits == ACT_BITS else "ch"
     out_dir = Path(out_dir)
     viz = out_dir / "viz"
-    viz.mkdir(parents=True, exist_ok=True)
     single = t.n_ic == 1 and t.n_oc == 1
     files: list[tuple[str, str, str, str]] = []   # (name, header, text, viz text)
     for i in range(t.n_ic):
@@ -134,6 +133,7 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
             name = out_name(stem, o, single)
             files.append((name, out_header(t.cols), _lines(m, psum_bits, True, name), _viz(m, 6)))
     written = []
+    viz.mkdir(parents=True, exist_ok=True)     # only once every file's text is built (a value that does not fit)
     for name, header, text, viz_text in files:
         (out_dir / name).write_text(header + text)
         (viz / f"viz_{name}").write_text(header + viz_text)

@@ -124,6 +124,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.check:
+            given = [f for f, v in (("--checkpoint", args.checkpoint), ("--out", args.out), ("--force", args.force),
+                                    ("--no-psums", args.no_psums), ("--data-dir", args.data_dir))
+                     if v] + [f"--{n.replace('_', '-')}" for n, d in (("layer", 27), ("image", 0), ("rows", 8),
+                                                                      ("cols", 8), ("psum_bits", 16))
+                              if getattr(args, n) != d]
+            if given:   # --check judges the folder as it is: an export option would be silently ignored
+                raise ValueError(f"{given[0]}: an export option, not used with --check (the folder says its own "
+                                 f"size, widths and files)")
             v = read_folder(args.check)
             rep = check_vectors(v)
             print(f"{args.check}: {v.n_ic} ic tile(s) of {v.channels} {v.a_bits}-bit channels x {v.n_oc} oc tile(s), "

@@ -278,3 +278,18 @@ def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path, o
 def test_bench_tiling_layer_that_is_not_a_conv_is_one_line(one_line_error):
     one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", CKPT, "--layer", "28"),
                    "--layer 28: features[28] is ReLU, not a QuantConv2d")
+
+
+def test_no_cache_clears_only_the_chunk_files(tmp_path):
+    """--no-cache empties the farm's own files from --cache, never the user's others (it removed the whole
+    folder, whatever --cache named)."""
+    from accel_tb.farm import clear_cache
+    (tmp_path / "thesis.txt").write_text("keep")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.bin").write_bytes(b"keep")
+    key = "0123456789abcdef0123"
+    (tmp_path / f"{key}.json").write_text("{}")
+    (tmp_path / f"{key}.attempts").write_text("1")
+    (tmp_path / f"{key}.run").mkdir()
+    assert clear_cache(tmp_path) == 3
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["sub", "thesis.txt"] and (tmp_path / "sub" / "data.bin").is_file()
