@@ -171,7 +171,6 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
     """The Dask run; `farm_threads`: what a farm file runs at once (farm_workers, reckoned before the checkpoint
     was read)."""
     import json
-    import shutil
 
     from .farm import FarmError, clear_cache, default_chunk, farm_workers, run_sharded
     from .network import build_report, print_report, write_report
