@@ -222,7 +222,7 @@ class AccelCore(CoreAdapter):
                     emitting = sum(1 for c, iss in pairs if iss is not None and c.emit)
                     target = self.outputs_seen + emitting * m.outputs(chunk)
                     start = now_cycle()
-                    await self.cmd.send_all({"data": c.pack()} for c in cmds)
+                    await self.send_commands(cmds)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     await self._wait_outputs(target, start, budget)
@@ -232,6 +232,12 @@ class AccelCore(CoreAdapter):
             await RisingEdge(self.dut.clk)
         if hasattr(sink, "rtl_checks"):
             sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), self.x_seen if self.four_state else None)
+
+    async def send_commands(self, cmds) -> None:
+        """Every command checked against the core before the first is sent (Command.check), then sent."""
+        for cmd in cmds:
+            cmd.check(self.cfg.rows)
+        await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)
 
     def stream_words(self, job) -> tuple[int, int] | None:
         """(activation words, weight words) the job takes in a stream, or None when it is not one image, one
@@ -287,7 +293,7 @@ class AccelCore(CoreAdapter):
         later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
         watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
         start = now_cycle()
-        await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)
+        await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
         await self._wait_outputs(target, start, budget)
         for _ in range(5):

@@ -273,4 +273,21 @@ module core #(
         end
     end
 `endif
+`ifdef FORMAL
+    // The same invariants as properties for `make formal` (formal/core.sby): inputs are free after reset (any
+    // command word, any write, any out_ready), so nothing is assumed of the host but reset in the first cycle.
+    reg f_past = 1'b0;
+    always @(posedge clk) f_past <= 1'b1;
+    always @(*) if (!f_past) assume(rst);
+    always @(*) begin
+        if (f_past && !rst) begin
+            assert(!(inflight > CREDITS[CW-1:0]));                    // 0 credits
+            assert(!of_overflow);                                     // 1 ofifo
+            assert(!(tag_in && !tag_ready));                          // 2 tag fifo
+            assert(!(sfu_out_valid && !out_in_ready));                // 3 out fifo
+            assert(!(of_valid && sfu_ready && !tag_valid));           // 4 tag
+            assert(!((act_we && act_ren) || (wgt_we && wgt_ren)));    // 5 sram
+        end
+    end
+`endif
 endmodule

@@ -65,6 +65,10 @@ module sequencer #(
     wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) ||
                             (cmd_data[`CMD_N_IC] == {`CMD_N_IC_W{1'b0}});
     wire        cmd_os    = cmd_data[`CMD_OS];
+    // an output-stationary command whose last block has more positions than the array has rows would reserve
+    // more credits at its flush than a block may hold (formal/core.sby found it): the core drops it like an
+    // empty command, and the host library refuses to send one (Command.check)
+    wire        cmd_unfit = cmd_os && (cmd_data[`CMD_OW] > ROWS[7:0]);
     reg  [7:0]  gap;
     wire        issue_ws  = (state == S_RUN) && (credits_free != 16'd0) && (gap == 8'd0);
     wire        preload_next = issue_ws && first_pos && !last_fold;
@@ -156,8 +160,8 @@ module sequencer #(
                     ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
                     t <= 16'd0; blk <= 8'd0;
                     t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
-                    // a command with nothing to stream is dropped
-                    state <= cmd_empty ? S_IDLE : (cmd_os ? S_OS : S_PRE);
+                    // a command with nothing to stream, or one that does not fit the array, is dropped
+                    state <= (cmd_empty || cmd_unfit) ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
                 S_PRE: state <= S_RUN;
                 S_RUN: if (issue_ws) begin

@@ -184,3 +184,15 @@ def test_auto_picks_the_faster_model():
         best = min((ws, os_), key=lambda m: m.model_cycles())
         assert type(mapping(cfg, shape, dataflow="auto")) is type(best)
     assert type(mapping(CoreConfig(), LayerShape(1, 8, 4, 4), dataflow="auto")) is WeightStationary   # OS can't
+
+
+def test_unfit_output_stationary_command_is_refused_before_it_is_sent():
+    """Command.check: an OS command whose last block has more positions than the array has rows would be
+    dropped by the core (formal/core.sby showed it over-reserving credits), so the host refuses it; every
+    command the OS mapper makes for a layer passes."""
+    from accel_host.mapping.ws import Command
+    ok = Command(act_base=0, act_stride=9, wgt_base=0, acc_base=0, pw=0, oh=2, ow=8, n_ic=1, os=1)
+    ok.check(8)
+    with pytest.raises(ValueError, match="ow=9 exceeds the array's 8 rows"):
+        Command(**{**ok.__dict__, "ow": 9}).check(8)
+    Command(**{**ok.__dict__, "ow": 9, "os": 0}).check(8)   # weight-stationary: ow is a row width

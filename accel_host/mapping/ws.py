@@ -53,6 +53,14 @@ class Command:
     def pack(self) -> int:
         return COMMAND.pack(**self.__dict__)
 
+    def check(self, rows: int) -> None:
+        """Refuse a command the core would drop: an output-stationary one whose last block has more positions
+        (ow) than the array has rows (its flush would reserve more credits than a block may hold: the
+        sequencer drops it, so no output would ever come)."""
+        if self.os and not self.ow <= rows:
+            raise ValueError(f"command {self.id}: output-stationary ow={self.ow} exceeds the array's {rows} rows "
+                             f"(the core drops such a command)")
+
     @classmethod
     def unpack(cls, word: int) -> "Command":
         return cls(**COMMAND.unpack(word))

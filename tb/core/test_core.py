@@ -327,6 +327,15 @@ def test_output_buffer_check_fails_on_a_wasted_buffer(tmp_path, name, marker, ol
         assert rep["peak"] == CoreConfig().out_depth and rep["inflight_peak"] < CoreConfig().credits
 
 
+def test_core_drops_unfit_os_command(sim, tmp_path):
+    """The sequencer drops an output-stationary command with ow > ROWS (the reliance formal/core.sby
+    found); the layer after it is checked value by value, no RTL assertion fired."""
+    result, rep = run_core(sim, {"layer": LAYER27}, testcase="test_unfit_command_dropped", tmp_path=tmp_path)
+    assert rep["unfit"] == {"issued": 0, "outputs": 0, "idle": True}
+    assert_layer27_counts(rep, 8)
+    assert rep["rtl_assertions"]["fired"] == []
+
+
 # ------------------------------------------------------------------------------------------ robustness
 def test_core_reset_mid_layer_then_clean_layer(tmp_path):
     """Icarus (4 states): a reset while a layer runs, then a clean layer; no X/Z on any output port from the
