@@ -142,3 +142,25 @@ def test_init_on_a_top_of_another_family_writes_a_python_skeleton(tmp_path, caps
 def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
     assert byoc_init.main(["--rtl", str(tmp_path / "none*.v"), "--top", "core"]) == 2
     assert capsys.readouterr().err.strip() == f"error: --rtl {tmp_path}/none*.v: no such file"
+
+
+def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check():
+    from accel_tb.skeleton import SkeletonAdapter
+    cfg = load_config(_write_example_rows(4))
+
+    class Mine(SkeletonAdapter):
+        config = cfg
+
+        async def load_weights(self):
+            pass
+
+    check_hooks(Mine)
+    assert Mine.geometry.rows == 4 and SkeletonAdapter.geometry.rows == 8
+
+
+def _write_example_rows(rows: int):
+    import tempfile
+    from pathlib import Path
+    p = Path(tempfile.mkdtemp()) / "s.toml"
+    p.write_text((EXAMPLE / "skeleton.toml").read_text().replace("rows = 8 ", f"rows = {rows} "))
+    return p
