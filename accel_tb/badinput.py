@@ -54,6 +54,9 @@ class Case:
             str(ROOT) + "/", "")
 
 
+# the user command on a configuration of the example core that the row's set-up spoils
+CONFIG_RUN = "accel-byoc --config {tmp}/my_team/bad.toml --rtl '{tmp}/my_team/rtl/*.v' --top core"
+
 CASES = [
     # ------------------------------------------------------------------ the layer and the array
     Case("`--layer 0` (the signed image input)", "make LAYER=0", 2, "error: --layer 0: features[0]'s input is the signed"),
@@ -130,7 +133,34 @@ CASES = [
          "'{tmp}/my_team/rtl/*.v' --top core --dataflow os", 2, "error: --dataflow os: accel-byoc runs your adapter's",
          setup="example"),
     Case("`--corrupt psum` on a core that reports outputs only", "make byoc-example CORRUPT=psum", 2,
-         "error: --corrupt psum: no psum values are checked against the core in this run (SkeletonCore reports"),
+         "error: --corrupt psum: no psum values are checked against the core in this run (skeleton.toml reports"),
+    # ------------------------------------------------------------------ a course-skeleton core's configuration
+    Case("`--adapter` and `--config` at once", "accel-byoc --adapter {tmp}/my_team/adapter.py --config "
+         "{tmp}/my_team/skeleton.toml --rtl '{tmp}/my_team/rtl/*.v' --top core", 2,
+         "error: --adapter {tmp}/my_team/adapter.py and --config {tmp}/my_team/skeleton.toml: give one of them",
+         setup="example"),
+    Case("a configuration that is not TOML", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: not valid "
+         "TOML: ", setup="config_not_toml"),
+    Case("a configuration key that does not exist", CONFIG_RUN, 2,
+         "error: --config {tmp}/my_team/bad.toml: flow.drian: unknown key", setup="config_unknown_key"),
+    Case("a configuration value of the wrong type", CONFIG_RUN, 2,
+         "error: --config {tmp}/my_team/bad.toml: geometry.rows: must be an integer, not '8'",
+         setup="config_wrong_type"),
+    Case("an instruction field outside the instruction", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "inst.fields.acc: bit 34 is outside the 34-bit instruction", setup="config_bit_out_of_range"),
+    Case("two instruction fields on one bit", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "inst.extra.relu: overlaps inst.fields.acc at bit 33", setup="config_overlap"),
+    Case("an instruction field wider than the instruction", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "inst.extra.mode.bits: 41 bits wide, wider than the 34-bit instruction", setup="config_too_wide"),
+    Case("a configuration without a required pin", CONFIG_RUN, 2,
+         "error: --config {tmp}/my_team/bad.toml: pins.inst: missing (required)", setup="config_no_inst_pin"),
+    Case("a flow the configuration adapter does not run yet", CONFIG_RUN, 2, "error: --config "
+         "{tmp}/my_team/bad.toml: flow.read_from: 'pmem': not supported by the config adapter yet",
+         setup="config_read_from_pmem"),
+    Case("a configured pin the top module lacks", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "pins.sfp_out: the top module core has no port 'sfp_out'", setup="config_no_such_port"),
+    Case("a configured geometry the ports disagree with", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "pins.D_xmem: D_xmem is 32 bits wide in core, the config gives 64", setup="config_rows_16"),
     # ------------------------------------------------------------------ found by the checks (status 1)
     Case("a negative run of the example core", "make byoc-example SIM=icarus CORRUPT=relu", 2,
          "relu MISMATCH image", sim=True),
@@ -291,6 +321,53 @@ def setup_example_syntax_error(tmp):
     p.write_text(p.read_text().replace("endmodule", "endmodul"))
 
 
+def _bad_config(tmp, old: str, new: str):
+    """my_team/bad.toml: the example's configuration with one text replaced (which must be there)."""
+    text = (_example(tmp) / "skeleton.toml").read_text()
+    assert old in text, old
+    (tmp / "my_team" / "bad.toml").write_text(text.replace(old, new, 1))
+
+
+def setup_config_not_toml(tmp):
+    _bad_config(tmp, "rows = 8 ", "rows = = 8 ")
+
+
+def setup_config_unknown_key(tmp):
+    _bad_config(tmp, 'drain = "valid"', 'drian = "valid"')
+
+
+def setup_config_wrong_type(tmp):
+    _bad_config(tmp, "rows = 8 ", 'rows = "8" ')
+
+
+def setup_config_bit_out_of_range(tmp):
+    _bad_config(tmp, "[reset]", "[inst.fields]\nacc = 34\n\n[reset]")
+
+
+def setup_config_overlap(tmp):
+    _bad_config(tmp, "[reset]", "[inst.extra.relu]\nbits = 33\nvalue = 1\n\n[reset]")
+
+
+def setup_config_too_wide(tmp):
+    _bad_config(tmp, "[reset]", "[inst.extra.mode]\nbits = \"40:0\"\nvalue = 0\n\n[reset]")
+
+
+def setup_config_no_inst_pin(tmp):
+    _bad_config(tmp, 'inst = "inst"\n', "")
+
+
+def setup_config_read_from_pmem(tmp):
+    _bad_config(tmp, 'output = "relu"', 'output = "relu"\nread_from = "pmem"')
+
+
+def setup_config_no_such_port(tmp):
+    _bad_config(tmp, 'sfp_out = "sfu_out"', 'sfp_out = "sfp_out"')
+
+
+def setup_config_rows_16(tmp):
+    _bad_config(tmp, "rows = 8 ", "rows = 16 ")
+
+
 def setup_bare_adapter(tmp):
     (_example(tmp) / "bare.py").write_text("from accel_tb.adapter import CoreAdapter\n\n\nclass Bare(CoreAdapter):\n"
                                            "    pass\n")
@@ -429,7 +506,7 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     env = dict(os.environ)
     # the variables make and the commands read: the row's result must not depend on the caller's shell
     for k in ("COCOTB_RANDOM_SEED", "WAVES", "SIM", "GOLDEN", "CHECKPOINT", "IMAGES", "IMAGE", "ROWS", "COLS", "LAYER",
-              "LAYERS", "SEED", "CORRUPT", "REPORT", "PARAM", "INCLUDE", "DATAFLOW", "TOP", "ADAPTER", "RTL",
+              "LAYERS", "SEED", "CORRUPT", "REPORT", "PARAM", "INCLUDE", "DATAFLOW", "TOP", "ADAPTER", "CONFIG", "RTL",
               "DATA_DIR", "WORKERS", "COMPARE", "JOBS", "ACCEL_TB_CONFIG", "ACCEL_WORKER_WAIT_S", "MAKEFLAGS"):
         env.pop(k, None)
     env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})

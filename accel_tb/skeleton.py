@@ -1,0 +1,215 @@
+"""The course-skeleton adapter: the course's Part 1 testbench sequence (core_tb.v) for any core of the
+skeleton family, every core-specific fact taken from a configuration (accel_tb.skeleton_config; the file
+format is docs/byoc_config.md):
+
+    accel-byoc --config skeleton.toml --rtl "rtl/*.v" --top core
+
+Per image: activations into xmem; per kernel position a reset (reset.per_kernel), the kernel into xmem at
+flow.weights_at, xmem -> L0, load into the PEs, activations xmem -> L0, execute, OFIFO -> pmem (polling the
+valid pin, or after a fixed wait); then per output the SFU accumulates its nine psums read from pmem and the
+adapter reports sfp_out, after ReLU or before it (flow.output).
+
+A team whose core departs from the sequence in one place subclasses it and overrides that hook:
+
+    from accel_tb.skeleton import SkeletonAdapter, load_config
+
+    class MyCore(SkeletonAdapter):
+        config = load_config(Path(__file__).with_name("skeleton.toml"))
+
+        async def load_weights(self):          # e.g. a core that latches the kernel in fewer cycles
+            ...
+
+Hooks, in the order the flow calls them: start, load_activations (write_xmem), run_kernel (kernel_reset,
+write_kernel, xmem_to_l0, load_weights, execute, drain), outputs (accumulate, read_output). Three flows of
+the issue are not run yet and their hooks raise: accumulation in the SFU during the run
+(accumulate_during_run), results read from pmem by address (read_pmem) and a wide PE bus readout
+(read_pe_bus).
+"""
+from __future__ import annotations
+
+from cocotb.triggers import FallingEdge, RisingEdge
+
+from .adapter import CoreAdapter, Geometry
+from .helpers import pack_lanes, unpack_lanes
+from .sim import drive, pulse_reset, start_clock
+from .skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config
+
+__all__ = ["SkeletonAdapter", "load_config", "NOT_YET"]
+
+NOT_YET = ("not supported by the config adapter yet: subclass SkeletonAdapter and override {hook}() "
+           "(docs/byoc_config.md)")
+
+
+class SkeletonAdapter(CoreAdapter):
+    """A course-skeleton core driven from a SkeletonConfig (class attribute `config`, or the `config`
+    option: a SkeletonConfig or its to_dict())."""
+
+    config: SkeletonConfig | None = None
+    geometry: Geometry = Geometry(rows=8, cols=8)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("config") is not None:   # a subclass naming its file: the geometry is the file's
+            cls.geometry = cls.config.geometry
+
+    def __init__(self, dut, config=None, **options):
+        super().__init__(dut, **options)
+        cfg = config if config is not None else type(self).config
+        if cfg is None:
+            raise ValueError(f"{type(self).__name__}: no configuration (set `config = load_config(...)`)")
+        self.cfg = SkeletonConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
+        self.geometry = self.cfg.geometry
+        self.pins = self.cfg.pins
+        self.clk = getattr(dut, self.pins["clk"])
+        self.output_kind = self.cfg.output
+        self.job = None
+        self._idle = {name: 1 for name in ACTIVE_LOW}
+
+    # ------------------------------------------------------------------------------------------ words
+    def word(self, readout: bool = False, **fields) -> int:
+        """The instruction word: the course fields given (active-low enables idle high, the rest 0) and the
+        extra fields whose `when` covers this phase."""
+        values = {**self._idle, **fields}
+        w = 0
+        for name, value in values.items():
+            lsb, n = self.cfg.fields[name]
+            if not 0 <= value < (1 << n):
+                raise ValueError(f"{name}={value} does not fit its {n} bit(s) in {self.cfg.name}")
+            w |= value << lsb
+        for e in self.cfg.extra:
+            if e.when == "always" or (e.when == "readout") == readout:
+                w |= e.value << e.lsb
+        return w
+
+    async def step(self, data=0, readout: bool = False, **fields):
+        """One clock cycle: the word (and D_xmem) driven on the falling edge, return after the rising edge."""
+        await FallingEdge(self.clk)
+        drive(self.dut, **{self.pins["inst"]: self.word(readout, **fields), self.pins["D_xmem"]: data})
+        await RisingEdge(self.clk)
+
+    async def reset(self, cycles: int):
+        await pulse_reset(self.dut, cycles=cycles, polarity=self.cfg.reset_active, signal=self.pins["reset"],
+                          clk=self.pins["clk"])
+
+    # ------------------------------------------------------------------------------------------ hooks
+    async def start(self):
+        drive(self.dut, **self.cfg.tie, **{self.pins["inst"]: self.word(), self.pins["D_xmem"]: 0})
+        start_clock(self.dut, clk=self.pins["clk"])
+        await self.reset(self.cfg.reset_cycles)
+
+    async def run_layer(self, job, sink):
+        """The base class's single-tile flow, the layer kept for its size (padded width, output count); the
+        outputs are reported as the kind the core shows (output_kind = flow.output: after or before ReLU)."""
+        self.job = job
+        if self.cfg.accumulate != "readout":
+            return await self.accumulate_during_run(job, sink)
+        return await super().run_layer(job, sink)
+
+    async def load_activations(self, tile):
+        """tile[r][p] -> xmem[p]: one word per padded position, row r in lane r."""
+        for p in range(len(tile[0])):
+            await self.write_xmem(p, [tile[r][p] for r in range(self.cfg.rows)])
+
+    async def write_xmem(self, addr: int, lanes):
+        await self.step(pack_lanes(lanes, self.cfg.bits), CEN_xmem=0, WEN_xmem=0, A_xmem=addr)
+
+    async def run_kernel(self, kij, weights):
+        """weights[c][r]: as in the course's weight_itile0_otile0_kij{kij}.txt, line c = column c."""
+        await self.kernel_reset()
+        await self.write_kernel(weights)
+        await self.xmem_to_l0(self.cfg.weights_at, self.cfg.cols)
+        await self.load_weights()
+        await self.step()
+        n = self.positions()
+        await self.xmem_to_l0(0, n)
+        await self.execute(n)
+        await self.drain(kij, n)
+
+    def positions(self) -> int:
+        """Padded positions of the layer running (xmem words of one activation tile)."""
+        job = self.job
+        return job.padded_width * (job.height + 2) if job is not None else self.cfg.positions
+
+    async def kernel_reset(self):
+        if self.cfg.reset_per_kernel:        # the course testbench resets before every kernel position
+            await self.reset(self.cfg.reset_per_kernel_cycles)
+
+    async def write_kernel(self, weights):
+        for c in range(self.cfg.cols):
+            await self.write_xmem(self.cfg.weights_at + c, weights[c])
+
+    async def xmem_to_l0(self, base: int, n: int):
+        """Read n xmem words from base; each reaches L0 one cycle after its read (registered Q)."""
+        for t in range(n + 1):
+            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), l0_wr=int(t > 0))
+
+    async def load_weights(self):
+        """Each row pops its weights; load stays up until the last column (2 cycles per tile) and the last
+        row (rows - 1 cycles of skew) have latched theirs."""
+        cols, rows = self.cfg.cols, self.cfg.rows
+        for t in range(2 * cols + rows + 1):
+            await self.step(l0_rd=int(t < cols), load=1)
+
+    async def execute(self, n: int):
+        for _ in range(n):
+            await self.step(l0_rd=1, execute=1)
+
+    async def drain(self, kij: int, n: int):
+        """OFIFO -> pmem[kij * n + position]: as the valid pin says a word is there, or after a fixed wait."""
+        base = kij * n
+        if self.cfg.drain == "count":
+            for _ in range(self.cfg.wait_after_execute()):
+                await self.step()
+            for moved in range(n):
+                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
+            return
+        valid = getattr(self.dut, self.pins["ofifo_valid"])
+        moved = 0
+        while moved < n:
+            if int(valid.value):
+                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
+                moved += 1
+            else:
+                await self.step()
+
+    async def outputs(self):
+        """Per output position, the SFU accumulates its nine psums read from pmem; returns what it shows."""
+        job = self.job
+        if self.cfg.read_from != "sfp_out":
+            return await (self.read_pmem() if self.cfg.read_from == "pmem" else self.read_pe_bus())
+        n = self.positions()
+        results = []
+        for o_nij in range(job.height * job.width):
+            await self.accumulate([k * n + job.padded_nij(o_nij, k) for k in range(9)])
+            results.append((o_nij, self.read_output()))
+        return results
+
+    async def accumulate(self, addrs):
+        """Read each address at t, accumulate the word read at t - 1, then one idle word."""
+        last = len(addrs) - 1
+        for t in range(len(addrs) + 1):
+            await self.step(CEN_pmem=0 if t <= last else 1, A_pmem=addrs[min(t, last)], acc=int(t > 0),
+                            readout=True)
+        await self.step(readout=True)
+
+    def read_output(self) -> list:
+        # the value itself, not int() of it: a lane holding X/Z is then reported where it appears
+        return unpack_lanes(getattr(self.dut, self.pins["sfp_out"]).value, self.cfg.cols, self.cfg.psum_bits,
+                            signed=True)
+
+    # ------------------------------------------------------------------------------------------ not yet
+    async def accumulate_during_run(self, job, sink):
+        raise NotImplementedError("flow.accumulate = 'run': " + NOT_YET.format(hook="accumulate_during_run"))
+
+    async def read_pmem(self):
+        raise NotImplementedError("flow.read_from = 'pmem': " + NOT_YET.format(hook="read_pmem"))
+
+    async def read_pe_bus(self):
+        raise NotImplementedError("flow.read_from = 'pe_bus': " + NOT_YET.format(hook="read_pe_bus"))
+
+
+def config_class(cfg: SkeletonConfig | dict) -> type:
+    """The adapter class of one configuration (what --config runs): its geometry the file's, its name the
+    file's, so that the summary names the file."""
+    cfg = SkeletonConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
+    return type(cfg.name, (SkeletonAdapter,), {"config": cfg, "__module__": __name__})

