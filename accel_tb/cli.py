@@ -239,7 +239,7 @@ def main_byoc(argv=None) -> int:
                              "configuration from your sources)")
         _layer_options(args)
         from .adapter import (OUTPUT_WORDS, AdapterError, check_hooks, load_adapter_class,  # noqa: PLC0415
-                              tile_rows)
+                              runs_output_tiles, tile_rows)
         if args.config:
             from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
             try:
@@ -247,6 +247,8 @@ def main_byoc(argv=None) -> int:
             except ConfigError as e:
                 raise InputError(f"--config {e}") from None
             g, name, out_kind = cfg.geometry, cfg.name, cfg.output
+            from .skeleton import config_class  # noqa: PLC0415 (imports cocotb: only with --config)
+            adapter_cls = config_class(cfg)
         else:
             try:
                 cls = load_adapter_class(args.adapter)
@@ -254,6 +256,7 @@ def main_byoc(argv=None) -> int:
             except AdapterError as e:
                 raise InputError(f"--adapter {str(e).removeprefix('adapter module ').removeprefix('adapter ')}") from None
             g, name, out_kind = cls.geometry, cls.__name__, getattr(cls, "output_kind", "relu")
+            adapter_cls = cls
         sources = []
         for pattern in args.rtl:
             if Path(pattern).is_dir():
@@ -279,9 +282,12 @@ def main_byoc(argv=None) -> int:
             per_tile = tile_rows(g, a_bits)
         except AdapterError as e:
             raise InputError(f"layer {shape}: {e}") from None
-        if not g.multi_tile and (shape.in_channels > per_tile or shape.out_channels > g.cols):
-            raise InputError(f"layer {shape} needs several tiles; {name} declares a single-tile "
+        if not g.multi_tile and shape.in_channels > per_tile:
+            raise InputError(f"layer {shape} needs several input-channel tiles; {name} declares a single-tile "
                              f"{g.rows}x{g.cols} core {declares}")
+        if shape.out_channels > g.cols and not runs_output_tiles(adapter_cls):
+            raise InputError(f"layer {shape} needs several output-channel tiles; {name} overrides run_layer and "
+                             f"declares a single-tile {g.rows}x{g.cols} core {declares}")
         if g.max_side is not None and shape.height > g.max_side:
             raise InputError(f"layer {shape}: input side {shape.height} exceeds {name}'s max_side={g.max_side}")
         checked = kinds if g.psum_monitor else [k for k in kinds if k == out_kind]

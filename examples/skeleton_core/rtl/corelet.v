@@ -4,6 +4,7 @@ module corelet #(
 ) (
     input                     clk,
     input                     reset,
+    input                     mode,      // 1: 2-bit activations (mac.v)
     input  [6:0]              inst,      // ofifo_rd, ififo_wr, ififo_rd, l0_rd, l0_wr, execute, load
     input                     acc,
     input  [bw*row-1:0]       l0_in,
@@ -26,7 +27,7 @@ module corelet #(
         .clk(clk), .reset(reset), .wr(inst[2]), .rd(inst[3]), .in(l0_in), .out(l0_out));
 
     mac_array #(.row(row), .col(col), .bw(bw), .psum_bw(psum_bw)) mac_array_instance (
-        .clk(clk), .reset(reset), .in_w(l0_out), .inst_w(inst_q), .in_n({psum_bw*col{1'b0}}),
+        .clk(clk), .reset(reset), .mode(mode), .in_w(l0_out), .inst_w(inst_q), .in_n({psum_bw*col{1'b0}}),
         .out_s(array_out), .valid(array_valid));
 
     ofifo #(.col(col), .psum_bw(psum_bw)) ofifo_instance (
