@@ -171,6 +171,11 @@ CASES = [
     Case("a 2-bit checkpoint on a core configured without a 2-bit mode", CONFIG_RUN + " --checkpoint "
          "{root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations: this core takes "
          "4-bit only (no 2-bit mode)", setup="config_no_mode"),
+    Case("`--dataflow os` on a configured core without an os pin", CONFIG_RUN + " --dataflow os", 2,
+         "error: --dataflow os: {tmp}/my_team/bad.toml names no os pin (pins.os)", setup="config_no_os_pin"),
+    Case("a 2-bit layer output-stationary on the example core", "make byoc-example DATAFLOW=os "
+         "CHECKPOINT={root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations run "
+         "weight-stationary only"),
     # ------------------------------------------------------------------ found by the checks (status 1)
     Case("a negative run of the example core", "make byoc-example SIM=icarus CORRUPT=relu", 2,
          "relu MISMATCH image", sim=True),
@@ -395,6 +400,17 @@ def setup_config_no_mode(tmp):
     bad = tmp / "my_team" / "bad.toml"       # and its [mode] values, which would name no select
     text = bad.read_text()
     bad.write_text(text[:text.index("[mode]")] + text[text.index("[inst]"):])
+
+
+def setup_config_no_os_pin(tmp):
+    _bad_config(tmp, 'os = "os"', "")
+    _bad_config_more(tmp, "[tie]\nos = 0\n")
+
+
+def _bad_config_more(tmp, text: str):
+    """Append to my_team/bad.toml (after _bad_config)."""
+    bad = tmp / "my_team" / "bad.toml"
+    bad.write_text(bad.read_text() + "\n" + text)
 
 
 def setup_bare_adapter(tmp):

@@ -32,6 +32,7 @@ ALIASES = {
     "ofifo_valid": ("ofifo_valid", "ofifo_v", "o_valid", "out_valid", "valid"),
     "sfp_out": ("sfp_out", "sfu_out", "sfpout", "sfuout", "sfp_o", "sfu_o", "sfp_data", "out"),
     "mode": ("mode", "act_mode", "mode_2bit", "two_bit"),     # the 2-bit mode's select (course Part 2)
+    "os": ("os", "os_mode", "output_stationary"),             # 1: output-stationary, 0: weight-stationary
 }
 PARAM_ALIASES = {"rows": ("row", "rows"), "cols": ("col", "cols"), "bits": ("bw", "bits", "bit_width"),
                  "psum_bits": ("psum_bw", "psum_bits", "psum_width")}
@@ -111,6 +112,9 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
     if "mode" in roles:
         undecided.append(f"[mode]: {roles['mode']} taken as the 2-bit mode's select, 0 for 4-bit layers and 1 for "
                          f"2-bit ones (row r = channels 2r low, 2r+1 high); give four_bit / two_bit if not")
+    if "os" in roles:
+        undecided.append(f"pins.os: {roles['os']} taken as the dataflow select (1 output-stationary, 0 weight-"
+                         f"stationary); flow.dataflow = \"ws\" written, --dataflow os switches it")
     driven = set(roles.values())
     ties = {n: 0 for n, p in ports.items() if p.direction == "input" and n not in driven}
     for n in ties:
@@ -129,6 +133,8 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
               "# [inst.fields] moves a course field (acc = 33, A_xmem = \"17:7\"); [inst.extra.NAME] adds one"]
     lines += ["", "[reset]", f"active = \"{'low' if low else 'high'}\"", "cycles = 3", "per_kernel = true"]
     lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', 'output = "relu"']
+    if "os" in roles:
+        lines += ['dataflow = "ws"']
     if ties:
         lines += ["", "[tie]                 # inputs the course sequence does not drive: their constant values"]
         lines += [f"{n} = 0" for n in ties]

@@ -26,7 +26,16 @@ execute, drain), outputs (accumulate, read_output).
 2-bit mode (course Part 2): the mode select carries mode.two_bit for the whole layer; each xmem activation
 word holds row r's lane = {channel 2r+1 (high), channel 2r (low)}; the kernel of one position is two words a
 column (weights_at + 2c: the channels 2r, weights_at + 2c + 1: the channels 2r+1), each PE keeping the first
-two values that reach it, so load stays up a column's worth of cycles longer. Three flows of
+two values that reach it, so load stays up a column's worth of cycles longer.
+
+Output-stationary (flow.dataflow = "os", or --dataflow os on a file that names pins.os; 4-bit layers):
+run_output_stationary. PE (r, c) sums output position base + r of output channel c: per image, output tile
+and block of `rows` positions a reset (clearing the sums), then per kernel position os_stream (activations
+through L0, lane r the input of position base + r channel after channel; weights through the IFIFO, lane c
+output channel c's; execute), then os_drain (load drains the sums south through the OFIFO, last row first,
+into pmem) and os_outputs (the SFU shows each sum after ReLU). That is the OFIFO readout; a core that shows
+every PE's sum on a wide bus, or recalls the sums from pmem by address, overrides os_drain / os_outputs
+(read_pe_bus, read_pmem). Three flows of
 the issue are not run yet and their hooks raise: accumulation in the SFU during the run
 (accumulate_during_run), results read from pmem by address (read_pmem) and a wide PE bus readout
 (read_pe_bus).
@@ -35,9 +44,9 @@ from __future__ import annotations
 
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from .adapter import CoreAdapter, Geometry, pair_lanes
+from .adapter import AdapterError, CoreAdapter, Geometry, pair_lanes
 from .helpers import pack_lanes, unpack_lanes
-from .sim import drive, pulse_reset, start_clock
+from .sim import drive, now_cycle, pulse_reset, start_clock
 from .skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config
 
 __all__ = ["SkeletonAdapter", "load_config", "NOT_YET"]
@@ -71,6 +80,7 @@ class SkeletonAdapter(CoreAdapter):
         self.job = None
         self._idle = {name: 1 for name in ACTIVE_LOW}
         self.mode = self.cfg.mode_four_bit     # the mode select's value (set_mode)
+        self.dataflow = options.get("dataflow") or self.cfg.dataflow   # --dataflow beats the file
 
     # ------------------------------------------------------------------------------------------ words
     def word(self, readout: bool = False, **fields) -> int:
@@ -104,6 +114,8 @@ class SkeletonAdapter(CoreAdapter):
     async def start(self):
         # the mode pin is driven from the start (4-bit until a layer says otherwise), never left Z
         mode_pin = {self.pins["mode"]: self.mode} if "mode" in self.pins else {}
+        if "os" in self.pins:
+            mode_pin[self.pins["os"]] = int(self.dataflow == "os")
         drive(self.dut, **self.cfg.tie, **mode_pin, **{self.pins["inst"]: self.word(), self.pins["D_xmem"]: 0})
         start_clock(self.dut, clk=self.pins["clk"])
         await self.reset(self.cfg.reset_cycles)
@@ -114,6 +126,8 @@ class SkeletonAdapter(CoreAdapter):
         self.job = job
         if self.cfg.accumulate != "readout":
             return await self.accumulate_during_run(job, sink)
+        if self.dataflow == "os":
+            return await self.run_output_stationary(job, sink)
         return await super().run_layer(job, sink)
 
     run_layer.output_tiles = True      # the base class's flow: output-channel tiles one after another
@@ -129,6 +143,62 @@ class SkeletonAdapter(CoreAdapter):
             await FallingEdge(self.clk)
             drive(self.dut, **{self.pins["mode"]: self.mode})
         await self.step()
+
+    # ------------------------------------------------------------------------------ output-stationary
+    async def run_output_stationary(self, job, sink):
+        if job.n_ic != 1 or job.a_bits != self.cfg.bits:
+            raise AdapterError(f"{self.cfg.name}: the output-stationary flow runs {self.cfg.bits}-bit layers of one "
+                               f"input-channel tile ({job.n_ic} tiles of {job.a_bits}-bit activations given)")
+        rows, hw = self.cfg.rows, job.height * job.width
+        report = sink.sum if self.output_kind == "sum" else sink.output
+        self.cycles["first_input"] = now_cycle()
+        for n in range(job.images):
+            a = job.a_tiles[n, 0].tolist()                      # a[ch][p]
+            for o in range(job.n_oc):
+                w = job.w_tiles[0, o].tolist()                  # w[c][ch][kij]
+                for base in range(0, hw, rows):
+                    await self.reset(self.cfg.reset_per_kernel_cycles)     # every PE's sum back to 0
+                    for kij in range(9):
+                        await self.os_stream(job, a, w, base, kij)
+                    await self.os_drain()
+                    for o_nij, values in await self.os_outputs(base, hw):
+                        report(n, o, o_nij, values)
+                        self.cycles["last_output"] = now_cycle()
+
+    run_output_stationary.output_tiles = True
+
+    async def os_stream(self, job, a, w, base, kij):
+        """One kernel position of a block: step i carries input channel i, row r the activation that output
+        position base + r takes from it (0 past the layer's last position), column c the weight of output
+        channel c; both through xmem (activations at 0, weights at weights_at) into L0 and the IFIFO."""
+        hw, steps = job.height * job.width, len(a)
+        for i in range(steps):
+            lanes = [a[i][job.padded_nij(base + r, kij)] if base + r < hw else 0 for r in range(self.cfg.rows)]
+            await self.write_xmem(i, lanes)
+            await self.write_xmem(self.cfg.weights_at + i, [w[c][i][kij] for c in range(self.cfg.cols)])
+        await self.xmem_to_l0(0, steps)
+        await self.xmem_to_l0(self.cfg.weights_at, steps, into="ififo_wr")
+        for _ in range(steps):     # L0 and the IFIFO popped together: row r and column c meet at PE (r, c)
+            await self.step(l0_rd=1, ififo_rd=1, execute=1)
+
+    async def os_drain(self):
+        """Once the last pair has reached the last PE: load drains the sums south, one row a cycle (the last
+        row's first) into the OFIFO, then OFIFO -> pmem[0 .. rows - 1]."""
+        for _ in range(self.cfg.wait_after_execute()):
+            await self.step()
+        for _ in range(self.cfg.rows):
+            await self.step(load=1)
+        await self.drain(0, self.cfg.rows)
+
+    async def os_outputs(self, base, hw):
+        """pmem[k] holds row rows - 1 - k's sums: the SFU accumulates that one word and shows it."""
+        results = []
+        for k in range(self.cfg.rows):
+            o_nij = base + self.cfg.rows - 1 - k
+            if o_nij < hw:
+                await self.accumulate([k])
+                results.append((o_nij, self.read_output()))
+        return results
 
     async def load_activations(self, tile):
         """tile[r][p] -> xmem[p]: one word per padded position, row r in lane r (2-bit layers: tile[ch][p],
@@ -172,10 +242,11 @@ class SkeletonAdapter(CoreAdapter):
             for j in range(k):
                 await self.write_xmem(self.cfg.weights_at + k * c + j, weights[c][j::k])
 
-    async def xmem_to_l0(self, base: int, n: int):
-        """Read n xmem words from base; each reaches L0 one cycle after its read (registered Q)."""
+    async def xmem_to_l0(self, base: int, n: int, into: str = "l0_wr"):
+        """Read n xmem words from base; each reaches L0 (or the IFIFO: into="ififo_wr") one cycle after its
+        read (registered Q)."""
         for t in range(n + 1):
-            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), l0_wr=int(t > 0))
+            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), **{into: int(t > 0)})
 
     async def load_weights(self):
         """Each row pops its weights; load stays up until the last column (k + 1 cycles per tile for k

@@ -30,8 +30,10 @@ ACTIVE_LOW = ("WEN_xmem", "CEN_xmem", "WEN_pmem", "CEN_pmem")
 
 # the top module's pins the flow touches (role -> default name); ofifo_valid only when draining by valid
 PIN_ROLES = ("clk", "reset", "inst", "D_xmem", "ofifo_valid", "sfp_out")
-# pins a core may have, used only when the file names them (no default name): mode selects 2-bit activations
-OPTIONAL_PINS = ("mode",)
+# pins a core may have, used only when the file names them (no default name): mode selects 2-bit activations,
+# os the output-stationary dataflow (1) or the weight-stationary one (0)
+OPTIONAL_PINS = ("mode", "os")
+DATAFLOWS = ("ws", "os")
 WHEN = ("always", "run", "readout")
 # the flows the issue lists that this adapter does not run yet: (key, supported value, the others)
 UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("pmem", "pe_bus"))}
@@ -47,7 +49,8 @@ SCHEMA = {   # section -> key -> (type(s), required); None: a table of free name
               "per_kernel_cycles": (int, False)},
     "mode": {"four_bit": (int, False), "two_bit": (int, False), "field": ((int, str), False)},
     "flow": {"weights_at": (int, False), "drain": (str, False), "drain_wait": (int, False),
-             "output": (str, False), "accumulate": (str, False), "read_from": (str, False)},
+             "output": (str, False), "accumulate": (str, False), "read_from": (str, False),
+             "dataflow": (str, False)},
 }
 REQUIRED_SECTIONS = ("geometry", "pins")
 EXTRA_KEYS = {"bits": ((int, str), True), "value": (int, True), "when": (str, False)}
@@ -91,6 +94,7 @@ class SkeletonConfig:
     mode_field: tuple | None = None       # (lsb, width) of the field, when the mode is one
     mode_four_bit: int = 0                # the select's value for 4-bit layers
     mode_two_bit: int = 1                 # for 2-bit layers: row r's lane = {channel 2r+1, channel 2r}
+    dataflow: str = "ws"                  # "os": output-stationary (accel_tb.skeleton: run_output_stationary)
 
     @property
     def two_bit(self) -> bool:
@@ -112,7 +116,8 @@ class SkeletonConfig:
     @property
     def geometry(self) -> Geometry:
         return Geometry(rows=self.rows, cols=self.cols, a_bits=self.bits, w_bits=self.bits,
-                        psum_bits=self.psum_bits, max_side=self.max_side, two_bit=self.two_bit)
+                        psum_bits=self.psum_bits, max_side=self.max_side, two_bit=self.two_bit,
+                        output_stationary=self.dataflow == "os" or "os" in self.pins)
 
     @property
     def positions(self) -> int:
@@ -262,10 +267,10 @@ def load_config(path) -> SkeletonConfig:
     cfg.reset_per_kernel = reset.get("per_kernel", True)
 
     flow = raw.get("flow", {})
-    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from"):
+    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from", "dataflow"):
         if key in flow:
             setattr(cfg, key, flow[key])
-    for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum"))):
+    for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
         if getattr(cfg, key) not in allowed:
             err(f"flow.{key}", f"{getattr(cfg, key)!r}: must be {' or '.join(repr(a) for a in allowed)}")
     for key, (supported, others) in UNSUPPORTED.items():
@@ -383,7 +388,7 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
         raise ConfigError(f"{cfg.path}: {key}: {msg}")
 
     widths = {"clk": 1, "reset": 1, "inst": cfg.inst_width, "D_xmem": cfg.rows * cfg.bits, "ofifo_valid": 1,
-              "sfp_out": cfg.cols * cfg.psum_bits, "mode": None}
+              "sfp_out": cfg.cols * cfg.psum_bits, "mode": None, "os": 1}
     why = {"inst": "inst.width", "D_xmem": "geometry.rows x geometry.bits",
            "sfp_out": "geometry.cols x geometry.psum_bits"}
     for role, name in used_pins(cfg).items():

@@ -25,7 +25,11 @@ def test_the_example_file_is_the_example_adapter():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     cfg = load_config(EXAMPLE / "skeleton.toml")
-    assert cfg.geometry == mod.SkeletonCore.geometry
+    # the file also names the os pin (its flow runs output-stationary on --dataflow os); the Python adapter
+    # runs the weight-stationary flow only
+    import dataclasses
+    assert dataclasses.replace(cfg.geometry, output_stationary=False) == mod.SkeletonCore.geometry
+    assert cfg.geometry.output_stationary and mod.SkeletonCore.geometry.two_bit
     assert cfg.weights_at == mod.WEIGHTS_AT and cfg.positions == mod.P
     # the same fields at the same bits: each field all ones, the others 0, packs to the file's position
     assert cfg.fields == COURSE_FIELDS and cfg.inst_width == 34
@@ -75,6 +79,7 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
     ("[mode]\nthree_bit = 1\n", "mode.three_bit: unknown key"),
     ("[tie]\nmode = 0\n", None),                      # a core whose mode input is tied: 4-bit only
     ("[flow]\nweights_at = 2040\n", None),            # 8 kernel words fit below 2048 ...
+    ("[flow]\ndataflow = \"is\"\n", "flow.dataflow: 'is': must be 'ws' or 'os'"),
 ])
 def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
     path = _write(tmp_path, BASE + extra)
@@ -138,6 +143,14 @@ def test_pair_lanes_is_the_course_packing():
         pair_lanes([1, 2, 3])
 
 
+def test_an_os_pin_or_flow_is_an_output_stationary_core(tmp_path):
+    both = load_config(_write(tmp_path, BASE + 'os = "os"\n'))
+    assert both.dataflow == "ws" and both.geometry.output_stationary
+    only = load_config(_write(tmp_path, BASE + '[flow]\ndataflow = "os"\n'))
+    assert only.dataflow == "os" and only.geometry.output_stationary and "os" not in only.pins
+    assert not load_config(_write(tmp_path, BASE)).geometry.output_stationary
+
+
 @needs_tool
 def test_a_mode_pin_checked_against_the_top(tmp_path):
     ports, _ = top_ports("core", SOURCES)
@@ -168,8 +181,8 @@ def test_ports_as_elaborated_agree_with_the_example(tool):
 def test_an_input_nobody_drives_and_a_tie_the_top_lacks(tmp_path):
     top = tmp_path / "wrap.v"
     top.write_text("module wrap(input clk, input reset, input [33:0] inst, input [31:0] D_xmem, input bypass,\n"
-                   "            input mode, output ofifo_valid, output [127:0] sfu_out);\n"
-                   "  core u(.clk(clk), .reset(reset), .mode(mode), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(ofifo_valid),\n"
+                   "            input mode, input os, output ofifo_valid, output [127:0] sfu_out);\n"
+                   "  core u(.clk(clk), .reset(reset), .mode(mode), .os(os), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(ofifo_valid),\n"
                    "         .sfu_out(sfu_out));\nendmodule\n")
     ports, _ = top_ports("wrap", [*SOURCES, top])
     cfg = load_config(EXAMPLE / "skeleton.toml")

@@ -40,6 +40,7 @@ class SkeletonCore(CoreAdapter):
         self.dut.inst.value = INST.pack()
         self.dut.D_xmem.value = 0
         self.dut.mode.value = 0
+        self.dut.os.value = 0                 # weight-stationary (skeleton.toml's --dataflow os runs the other)
         start_clock(self.dut)
         await pulse_reset(self.dut, cycles=3, polarity=1, signal="reset")
 

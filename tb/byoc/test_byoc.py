@@ -175,12 +175,53 @@ def test_2bit_pairs_the_wrong_way_round_fail(sim, tmp_path):
     assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile ")
 
 
+OS_TOML = (EXAMPLE / "skeleton.toml").read_text().replace('dataflow = "ws"', 'dataflow = "os"')
+
+
+def test_example_config_output_stationary_passes(sim, tmp_path):
+    """The example core with os = 1: every PE sums its own output, the sums leave through the OFIFO; both
+    images, every output checked."""
+    assert 'dataflow = "os"' in OS_TOML
+    result, rep = run_config(sim, tmp_path, OS_TOML)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 2 * 16 * 8 and rep["relu"]["mismatches"] == 0
+    assert rep["cycles"] < 2400        # not the weight-stationary flow (3,196 cycles for the two images)
+
+
+def test_example_config_output_stationary_fails_on_a_corrupted_expectation(sim, tmp_path):
+    result, rep = run_config(sim, tmp_path, OS_TOML, corrupt="relu", expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+    assert rep["relu"]["reports"][0].startswith(f"relu MISMATCH {rep['corrupted']}")
+
+
+# the drained sums taken in row order (the OFIFO delivers the last row's first): what a team gets wrong
+OS_ROWS_REVERSED = """from pathlib import Path
+from accel_tb.skeleton import SkeletonAdapter, load_config
+
+
+class RowsReversed(SkeletonAdapter):
+    config = load_config(Path(__file__).with_name("skeleton.toml"))
+
+    async def os_outputs(self, base, hw):
+        got = await super().os_outputs(base, hw)
+        return [(o_nij, values) for (o_nij, _), (_, values) in zip(got, reversed(got))]
+"""
+
+
+def test_output_stationary_rows_in_the_wrong_order_fail(sim, tmp_path):
+    """Negative: the drained block's sums matched to positions in the wrong order: located mismatches."""
+    (tmp_path / "skeleton.toml").write_text(OS_TOML)
+    (tmp_path / "reversed.py").write_text(OS_ROWS_REVERSED)
+    result, rep = run_config(sim, tmp_path, OS_TOML, expect_fail=True, adapter=tmp_path / "reversed.py")
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=")
+
+
 # a team's top in front of the example core: its own pin names, an active-low reset, a 35-bit instruction
 # whose bit 34 must be set while the outputs are read, and a version pin that must be tied to 1
 TEAM_TOP = """module team_core (input CLK, input rst_n, input [34:0] Inst, input [31:0] d_xmem, input l0_version,
                   output valid, output [127:0] sfp_out);
     wire [127:0] out;
-    core u (.clk(CLK), .reset(~rst_n), .mode(1'b0), .inst(Inst[33:0]), .D_xmem(d_xmem), .ofifo_valid(valid),
+    core u (.clk(CLK), .reset(~rst_n), .mode(1'b0), .os(1'b0), .inst(Inst[33:0]), .D_xmem(d_xmem), .ofifo_valid(valid),
            .sfu_out(out));
     assign sfp_out = (Inst[34] && l0_version) ? out : 128'd0;
 endmodule
