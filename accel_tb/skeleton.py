@@ -35,7 +35,7 @@ through L0, lane r the input of position base + r channel after channel; weights
 output channel c's; execute), then os_drain (load drains the sums south through the OFIFO, last row first,
 into pmem) and os_outputs (the SFU shows each sum after ReLU). That is the OFIFO readout; a core that shows
 every PE's sum on a wide bus, or recalls the sums from pmem by address, overrides os_drain / os_outputs
-(read_pe_bus, read_pmem). Three flows of
+(docs/byoc_config.md, "Readout kinds"; not run here). Three flows of
 the issue are not run yet and their hooks raise: accumulation in the SFU during the run
 (accumulate_during_run), results read from pmem by address (read_pmem) and a wide PE bus readout
 (read_pe_bus).
