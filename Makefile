@@ -15,6 +15,8 @@
 #   make byoc CONFIG=c.toml RTL="rtl/*.v"   the same for a course-skeleton core described by a file
 #                              (docs/byoc_config.md; `accel-byoc init` proposes one)
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core, skeleton.toml)
+#                              (CHECKPOINT=checkpoints/vgg16_a2w4.pt: its 2-bit mode, set by the layer's bits;
+#                              DATAFLOW=os: output-stationary, 4-bit layers)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
 #   make formal                the design's rules proven by a solver (SBY + Boolector): table in reports/formal/
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py

@@ -23,8 +23,16 @@ Minimal adapter (a single-tile course core; see examples/skeleton_core/adapter.p
 
 Reporting: `run_layer` gets a `sink` (the checker) and calls sink.output(image, oc_tile, o_nij, values) for
 every output word; cores with a psum port may also call sink.psum(...) and sink.sum(...). The default
-run_layer drives the four hooks above for every image and tile pair, reporting what outputs() returns.
+run_layer drives the four hooks above for every image and output-channel tile (one input-channel tile:
+each output tile is its own pass over the loaded activations), reporting what outputs() returns.
 Cores that sequence whole layers themselves override run_layer instead (this project's own core does).
+
+2-bit activations (Geometry(two_bit=True), the course's Part 2): a layer of a_bits = geometry.a_bits / 2
+has 2 * rows input channels per tile. The default flow first calls set_mode(a_bits) (once per layer, every
+layer, 4-bit ones too), then hands the hooks the layer's channels as they are: tile[ch][p] and
+weights[c][ch] with ch in 0 .. 2*rows - 1. Packing them is the core's business; in the course's packing
+row r carries channels 2r (low half of the lane) and 2r + 1 (high half): helpers.pair_lanes. The
+2a4w network's layer 27 (16 -> 16 on 4x4) is one input tile of 16 channels on 8 rows, two output tiles.
 """
 from __future__ import annotations
 
@@ -56,7 +64,7 @@ class Geometry:
     psum_bits: int = 16             # width of one output lane as the core reports it
     max_side: int | None = 4        # largest input height/width (H = W) it holds; None = any
     multi_tile: bool = False        # layers with more than rows input / cols output channels
-    two_bit: bool = False           # a 2-bit activation mode (2*rows input channels per tile)
+    two_bit: bool = False           # a 2-bit activation mode (2*rows input channels per tile; set_mode())
     output_stationary: bool = False
     psum_monitor: bool = False      # reports psums (sink.psum) besides outputs
 
@@ -98,36 +106,63 @@ class CoreAdapter:
     async def outputs(self):
         raise NotImplementedError("outputs(): accumulate, and return [(o_nij, values)] as the core emits them")
 
+    async def set_mode(self, a_bits):
+        raise NotImplementedError("set_mode(a_bits): select the core's 4-bit or 2-bit activation mode "
+                                  "(geometry.two_bit)")
+
     def streamed_psums(self, job):
         """Per kij, the padded positions whose psums this core reports (default: every position)."""
         return None
 
     # ---------------------------------------------------------------------------------------- default flow
     async def run_layer(self, job, sink):
-        """Single-tile flow of the course cores: per image and tile pair, load activations, run the nine
-        kernel positions, read the outputs. Multi-tile layers need a core that accumulates across input
-        tiles (geometry.multi_tile) and an adapter that overrides this method."""
-        if job.n_ic != 1 or job.n_oc != 1:
-            raise AdapterError(f"{type(self).__name__}: layer has {job.n_ic} x {job.n_oc} tiles; this adapter "
-                               f"runs single-tile layers ({self.geometry.rows} x {self.geometry.cols} channels)")
+        """Flow of the course cores: (set_mode,) then per image load the activations and, per output-channel
+        tile, run the nine kernel positions and read the outputs (an output tile needs nothing of the one
+        before it). Several input-channel tiles need a core that accumulates across them
+        (geometry.multi_tile) and an adapter that overrides this method. self.job is the layer running."""
+        if job.n_ic != 1:
+            raise AdapterError(f"{type(self).__name__}: layer has {job.n_ic} input-channel tiles; this adapter "
+                               f"runs one ({job.rows} input channels on {self.geometry.rows} rows)")
+        self.job = job
+        if self.geometry.two_bit:
+            await self.set_mode(job.a_bits)
         self.cycles["first_input"] = now_cycle()
+        report = sink.sum if self.output_kind == "sum" else sink.output
         for n in range(job.images):
             await self.load_activations(job.a_tiles[n, 0].tolist())
-            for kij in range(9):
-                await self.run_kernel(kij, job.w_tiles[0, 0, :, :, kij].tolist())
-            report = sink.sum if self.output_kind == "sum" else sink.output
-            for o_nij, values in await self.outputs():
-                report(n, 0, int(o_nij), [v if isinstance(v, str) else int(v) for v in values])
-                self.cycles["last_output"] = now_cycle()
+            for o in range(job.n_oc):
+                for kij in range(9):
+                    await self.run_kernel(kij, job.w_tiles[0, o, :, :, kij].tolist())
+                for o_nij, values in await self.outputs():
+                    report(n, o, int(o_nij), [v if isinstance(v, str) else int(v) for v in values])
+                    self.cycles["last_output"] = now_cycle()
+
+    run_layer.output_tiles = True   # runs layers of several output-channel tiles (runs_output_tiles)
+
+
+def runs_output_tiles(cls) -> bool:
+    """Whether an adapter class runs layers of more output channels than its columns: a multi-tile core, or
+    a flow that runs the output tiles one after another (the default run_layer, or one marked like it)."""
+    return cls.geometry.multi_tile or getattr(cls.run_layer, "output_tiles", False)
+
+
+def pair_lanes(channels, lane_bits: int = 4) -> list[int]:
+    """2-bit mode, the course's packing: 2R channel values -> R lanes, lane r = channel 2r in the low half
+    (bits lane_bits/2 - 1 .. 0) and channel 2r + 1 in the high half."""
+    half = lane_bits // 2
+    if len(channels) % 2:
+        raise ValueError(f"pair_lanes: {len(channels)} channels, not an even number")
+    return [int(channels[2 * r]) | int(channels[2 * r + 1]) << half for r in range(len(channels) // 2)]
 
 
 def check_hooks(cls) -> None:
-    """An adapter implements start() and either run_layer() or the three hooks it drives; a missing one is
-    said before anything is built (the default raises NotImplementedError inside the simulation)."""
+    """An adapter implements start() and either run_layer() or the hooks it drives (set_mode too when it
+    declares a 2-bit mode); a missing one is said before anything is built (the default raises
+    NotImplementedError inside the simulation)."""
     missing = [] if cls.start is not CoreAdapter.start else ["start()"]
-    if cls.run_layer is CoreAdapter.run_layer:
-        missing += [f"{h}()" for h in ("load_activations", "run_kernel", "outputs")
-                    if getattr(cls, h) is getattr(CoreAdapter, h)]
+    if getattr(cls.run_layer, "output_tiles", False):    # the default flow, or one that calls it
+        hooks = ("load_activations", "run_kernel", "outputs") + (("set_mode",) if cls.geometry.two_bit else ())
+        missing += [f"{h}()" for h in hooks if getattr(cls, h) is getattr(CoreAdapter, h)]
     if missing:
         raise AdapterError(f"adapter {cls.__name__}: {', '.join(missing)} not implemented (see accel_tb/adapter.py)")
 

@@ -161,6 +161,21 @@ CASES = [
          "pins.sfp_out: the top module core has no port 'sfp_out'", setup="config_no_such_port"),
     Case("a configured geometry the ports disagree with", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
          "pins.D_xmem: D_xmem is 32 bits wide in core, the config gives 64", setup="config_rows_16"),
+    Case("the 2-bit mode both a pin and an instruction field", CONFIG_RUN, 2, "error: --config "
+         "{tmp}/my_team/bad.toml: mode.field: the mode is already the pin pins.mode = 'mode'; give one of the two",
+         setup="config_mode_pin_and_field"),
+    Case("the same mode value for 2-bit and 4-bit layers", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "mode.two_bit: 0: the same value as mode.four_bit", setup="config_mode_same_values"),
+    Case("a mode value the mode pin cannot carry", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "mode.two_bit: 2 does not fit mode, a 1-bit input of core", setup="config_mode_too_wide"),
+    Case("a 2-bit checkpoint on a core configured without a 2-bit mode", CONFIG_RUN + " --checkpoint "
+         "{root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations: this core takes "
+         "4-bit only (no 2-bit mode)", setup="config_no_mode"),
+    Case("`--dataflow os` on a configured core without an os pin", CONFIG_RUN + " --dataflow os", 2,
+         "error: --dataflow os: {tmp}/my_team/bad.toml names no os pin (pins.os)", setup="config_no_os_pin"),
+    Case("a 2-bit layer output-stationary on the example core", "make byoc-example DATAFLOW=os "
+         "CHECKPOINT={root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations run "
+         "weight-stationary only"),
     # ------------------------------------------------------------------ found by the checks (status 1)
     Case("a negative run of the example core", "make byoc-example SIM=icarus CORRUPT=relu", 2,
          "relu MISMATCH image", sim=True),
@@ -366,6 +381,36 @@ def setup_config_no_such_port(tmp):
 
 def setup_config_rows_16(tmp):
     _bad_config(tmp, "rows = 8 ", "rows = 16 ")
+
+
+def setup_config_mode_pin_and_field(tmp):
+    _bad_config(tmp, "[mode]", "[mode]\nfield = 34")
+
+
+def setup_config_mode_same_values(tmp):
+    _bad_config(tmp, "two_bit = 1 ", "two_bit = 0 ")
+
+
+def setup_config_mode_too_wide(tmp):
+    _bad_config(tmp, "two_bit = 1 ", "two_bit = 2 ")
+
+
+def setup_config_no_mode(tmp):
+    _bad_config(tmp, 'mode = "mode"', "")
+    bad = tmp / "my_team" / "bad.toml"       # and its [mode] values, which would name no select
+    text = bad.read_text()
+    bad.write_text(text[:text.index("[mode]")] + text[text.index("[inst]"):])
+
+
+def setup_config_no_os_pin(tmp):
+    _bad_config(tmp, 'os = "os"', "")
+    _bad_config_more(tmp, "[tie]\nos = 0\n")
+
+
+def _bad_config_more(tmp, text: str):
+    """Append to my_team/bad.toml (after _bad_config)."""
+    bad = tmp / "my_team" / "bad.toml"
+    bad.write_text(bad.read_text() + "\n" + text)
 
 
 def setup_bare_adapter(tmp):

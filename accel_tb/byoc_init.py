@@ -31,6 +31,8 @@ ALIASES = {
     "D_xmem": ("d_xmem", "dxmem", "d_xmem_in", "xmem_d", "xmem_din", "data_xmem", "d_in"),
     "ofifo_valid": ("ofifo_valid", "ofifo_v", "o_valid", "out_valid", "valid"),
     "sfp_out": ("sfp_out", "sfu_out", "sfpout", "sfuout", "sfp_o", "sfu_o", "sfp_data", "out"),
+    "mode": ("mode", "act_mode", "mode_2bit", "two_bit"),     # the 2-bit mode's select (course Part 2)
+    "os": ("os", "os_mode", "output_stationary"),             # 1: output-stationary, 0: weight-stationary
 }
 PARAM_ALIASES = {"rows": ("row", "rows"), "cols": ("col", "cols"), "bits": ("bw", "bits", "bit_width"),
                  "psum_bits": ("psum_bw", "psum_bits", "psum_width")}
@@ -107,6 +109,12 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
     if drain == "count":
         undecided.append("pins.ofifo_valid: no valid pin found; drain = \"count\" written (a fixed wait, then one "
                          "OFIFO word per cycle)")
+    if "mode" in roles:
+        undecided.append(f"[mode]: {roles['mode']} taken as the 2-bit mode's select, 0 for 4-bit layers and 1 for "
+                         f"2-bit ones (row r = channels 2r low, 2r+1 high); give four_bit / two_bit if not")
+    if "os" in roles:
+        undecided.append(f"pins.os: {roles['os']} taken as the dataflow select (1 output-stationary, 0 weight-"
+                         f"stationary); flow.dataflow = \"ws\" written, --dataflow os switches it")
     driven = set(roles.values())
     ties = {n: 0 for n, p in ports.items() if p.direction == "input" and n not in driven}
     for n in ties:
@@ -118,10 +126,15 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
              "", "[geometry]", f"rows = {rows}", f"cols = {cols}", f"bits = {bits}", f"psum_bits = {psum_bits}",
              "max_side = 4          # largest input height/width (the course's 4x4)", "", "[pins]"]
     lines += [f'{role} = "{roles[role]}"' for role in ALIASES if role in roles]
+    if "mode" in roles:
+        lines += ["", "[mode]                # the mode select's value per layer (its activation bits)",
+                  "four_bit = 0", "two_bit = 1"]
     lines += ["", "[inst]", f"width = {inst_w}",
               "# [inst.fields] moves a course field (acc = 33, A_xmem = \"17:7\"); [inst.extra.NAME] adds one"]
     lines += ["", "[reset]", f"active = \"{'low' if low else 'high'}\"", "cycles = 3", "per_kernel = true"]
     lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', 'output = "relu"']
+    if "os" in roles:
+        lines += ['dataflow = "ws"']
     if ties:
         lines += ["", "[tie]                 # inputs the course sequence does not drive: their constant values"]
         lines += [f"{n} = 0" for n in ties]

@@ -219,7 +219,8 @@ def main_byoc(argv=None) -> int:
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter of the top "
                     "module (repeatable; a name the top does not have is refused; beats the configuration's "
                     "[params])")
-    ap.add_argument("--dataflow", default=None, help=argparse.SUPPRESS)   # this project's core only: refused
+    ap.add_argument("--dataflow", default=None, help="with --config, on a core whose file names pins.os: ws or os "
+                    "(default: the file's flow.dataflow); refused with --adapter (the adapter's own flow)")
     _common(ap)
     args = ap.parse_args(argv)
     args.rows_given = False
@@ -228,9 +229,10 @@ def main_byoc(argv=None) -> int:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
         _check_report(args.report)
-        if args.dataflow is not None:
+        if args.dataflow is not None and not args.config:
             raise InputError(f"--dataflow {args.dataflow}: accel-byoc runs your adapter's own flow; the dataflow "
-                             f"is a choice of this project's core (accel-run --dataflow)")
+                             f"is a choice of this project's core (accel-run --dataflow) or of a --config core with "
+                             f"an os pin")
         if args.adapter and args.config:
             raise InputError(f"--adapter {args.adapter} and --config {args.config}: give one of them (a Python "
                              f"adapter, or the configuration of a course-skeleton core), not both")
@@ -239,7 +241,7 @@ def main_byoc(argv=None) -> int:
                              "configuration from your sources)")
         _layer_options(args)
         from .adapter import (OUTPUT_WORDS, AdapterError, check_hooks, load_adapter_class,  # noqa: PLC0415
-                              tile_rows)
+                              runs_output_tiles, tile_rows)
         if args.config:
             from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
             try:
@@ -247,6 +249,15 @@ def main_byoc(argv=None) -> int:
             except ConfigError as e:
                 raise InputError(f"--config {e}") from None
             g, name, out_kind = cfg.geometry, cfg.name, cfg.output
+            from .skeleton import config_class  # noqa: PLC0415 (imports cocotb: only with --config)
+            adapter_cls = config_class(cfg)
+            if args.dataflow is not None:
+                if args.dataflow not in ("ws", "os"):
+                    raise InputError(f"--dataflow {args.dataflow}: must be ws or os")
+                if args.dataflow != cfg.dataflow and "os" not in cfg.pins:
+                    raise InputError(f"--dataflow {args.dataflow}: {cfg.path} names no os pin (pins.os) to switch its "
+                                     f"core's dataflow; it runs flow.dataflow = \"{cfg.dataflow}\" only")
+                cfg.dataflow = args.dataflow
         else:
             try:
                 cls = load_adapter_class(args.adapter)
@@ -254,6 +265,7 @@ def main_byoc(argv=None) -> int:
             except AdapterError as e:
                 raise InputError(f"--adapter {str(e).removeprefix('adapter module ').removeprefix('adapter ')}") from None
             g, name, out_kind = cls.geometry, cls.__name__, getattr(cls, "output_kind", "relu")
+            adapter_cls = cls
         sources = []
         for pattern in args.rtl:
             if Path(pattern).is_dir():
@@ -279,9 +291,15 @@ def main_byoc(argv=None) -> int:
             per_tile = tile_rows(g, a_bits)
         except AdapterError as e:
             raise InputError(f"layer {shape}: {e}") from None
-        if not g.multi_tile and (shape.in_channels > per_tile or shape.out_channels > g.cols):
-            raise InputError(f"layer {shape} needs several tiles; {name} declares a single-tile "
+        if cfg is not None and cfg.dataflow == "os" and a_bits != g.a_bits:
+            raise InputError(f"layer {shape}: {a_bits}-bit activations run weight-stationary only; the "
+                             f"output-stationary flow (dataflow os) takes {g.a_bits}-bit layers")
+        if not g.multi_tile and shape.in_channels > per_tile:
+            raise InputError(f"layer {shape} needs several input-channel tiles; {name} declares a single-tile "
                              f"{g.rows}x{g.cols} core {declares}")
+        if shape.out_channels > g.cols and not runs_output_tiles(adapter_cls):
+            raise InputError(f"layer {shape} needs several output-channel tiles; {name} overrides run_layer and "
+                             f"declares a single-tile {g.rows}x{g.cols} core {declares}")
         if g.max_side is not None and shape.height > g.max_side:
             raise InputError(f"layer {shape}: input side {shape.height} exceeds {name}'s max_side={g.max_side}")
         checked = kinds if g.psum_monitor else [k for k in kinds if k == out_kind]

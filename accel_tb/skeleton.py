@@ -19,8 +19,23 @@ A team whose core departs from the sequence in one place subclasses it and overr
         async def load_weights(self):          # e.g. a core that latches the kernel in fewer cycles
             ...
 
-Hooks, in the order the flow calls them: start, load_activations (write_xmem), run_kernel (kernel_reset,
-write_kernel, xmem_to_l0, load_weights, execute, drain), outputs (accumulate, read_output). Three flows of
+Hooks, in the order the flow calls them: start, set_mode (a core with a 2-bit mode: pins.mode or
+mode.field), load_activations (write_xmem), run_kernel (kernel_reset, write_kernel, xmem_to_l0, load_weights,
+execute, drain), outputs (accumulate, read_output).
+
+2-bit mode (course Part 2): the mode select carries mode.two_bit for the whole layer; each xmem activation
+word holds row r's lane = {channel 2r+1 (high), channel 2r (low)}; the kernel of one position is two words a
+column (weights_at + 2c: the channels 2r, weights_at + 2c + 1: the channels 2r+1), each PE keeping the first
+two values that reach it, so load stays up a column's worth of cycles longer.
+
+Output-stationary (flow.dataflow = "os", or --dataflow os on a file that names pins.os; 4-bit layers):
+run_output_stationary. PE (r, c) sums output position base + r of output channel c: per image, output tile
+and block of `rows` positions a reset (clearing the sums), then per kernel position os_stream (activations
+through L0, lane r the input of position base + r channel after channel; weights through the IFIFO, lane c
+output channel c's; execute), then os_drain (load drains the sums south through the OFIFO, last row first,
+into pmem) and os_outputs (the SFU shows each sum after ReLU). That is the OFIFO readout; a core that shows
+every PE's sum on a wide bus, or recalls the sums from pmem by address, overrides os_drain / os_outputs
+(docs/byoc_config.md, "Readout kinds"; not run here). Three flows of
 the issue are not run yet and their hooks raise: accumulation in the SFU during the run
 (accumulate_during_run), results read from pmem by address (read_pmem) and a wide PE bus readout
 (read_pe_bus).
@@ -29,9 +44,9 @@ from __future__ import annotations
 
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from .adapter import CoreAdapter, Geometry
+from .adapter import AdapterError, CoreAdapter, Geometry, pair_lanes
 from .helpers import pack_lanes, unpack_lanes
-from .sim import drive, pulse_reset, start_clock
+from .sim import drive, now_cycle, pulse_reset, start_clock
 from .skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config
 
 __all__ = ["SkeletonAdapter", "load_config", "NOT_YET"]
@@ -64,6 +79,8 @@ class SkeletonAdapter(CoreAdapter):
         self.output_kind = self.cfg.output
         self.job = None
         self._idle = {name: 1 for name in ACTIVE_LOW}
+        self.mode = self.cfg.mode_four_bit     # the mode select's value (set_mode)
+        self.dataflow = options.get("dataflow") or self.cfg.dataflow   # --dataflow beats the file
 
     # ------------------------------------------------------------------------------------------ words
     def word(self, readout: bool = False, **fields) -> int:
@@ -79,6 +96,8 @@ class SkeletonAdapter(CoreAdapter):
         for e in self.cfg.extra:
             if e.when == "always" or (e.when == "readout") == readout:
                 w |= e.value << e.lsb
+        if self.cfg.mode_field is not None:
+            w |= self.mode << self.cfg.mode_field[0]
         return w
 
     async def step(self, data=0, readout: bool = False, **fields):
@@ -93,7 +112,11 @@ class SkeletonAdapter(CoreAdapter):
 
     # ------------------------------------------------------------------------------------------ hooks
     async def start(self):
-        drive(self.dut, **self.cfg.tie, **{self.pins["inst"]: self.word(), self.pins["D_xmem"]: 0})
+        # the mode pin is driven from the start (4-bit until a layer says otherwise), never left Z
+        mode_pin = {self.pins["mode"]: self.mode} if "mode" in self.pins else {}
+        if "os" in self.pins:
+            mode_pin[self.pins["os"]] = int(self.dataflow == "os")
+        drive(self.dut, **self.cfg.tie, **mode_pin, **{self.pins["inst"]: self.word(), self.pins["D_xmem"]: 0})
         start_clock(self.dut, clk=self.pins["clk"])
         await self.reset(self.cfg.reset_cycles)
 
@@ -103,12 +126,86 @@ class SkeletonAdapter(CoreAdapter):
         self.job = job
         if self.cfg.accumulate != "readout":
             return await self.accumulate_during_run(job, sink)
+        if self.dataflow == "os":
+            return await self.run_output_stationary(job, sink)
         return await super().run_layer(job, sink)
 
+    run_layer.output_tiles = True      # the base class's flow: output-channel tiles one after another
+
+    @property
+    def two_bit_layer(self) -> bool:
+        return self.job is not None and self.job.a_bits * 2 == self.cfg.bits
+
+    async def set_mode(self, a_bits):
+        """The mode select (pin or instruction field) to the layer's value, held for the whole layer."""
+        self.mode = self.cfg.mode_value(a_bits)
+        if "mode" in self.pins:
+            await FallingEdge(self.clk)
+            drive(self.dut, **{self.pins["mode"]: self.mode})
+        await self.step()
+
+    # ------------------------------------------------------------------------------ output-stationary
+    async def run_output_stationary(self, job, sink):
+        if job.n_ic != 1 or job.a_bits != self.cfg.bits:
+            raise AdapterError(f"{self.cfg.name}: the output-stationary flow runs {self.cfg.bits}-bit layers of one "
+                               f"input-channel tile ({job.n_ic} tiles of {job.a_bits}-bit activations given)")
+        rows, hw = self.cfg.rows, job.height * job.width
+        report = sink.sum if self.output_kind == "sum" else sink.output
+        self.cycles["first_input"] = now_cycle()
+        for n in range(job.images):
+            a = job.a_tiles[n, 0].tolist()                      # a[ch][p]
+            for o in range(job.n_oc):
+                w = job.w_tiles[0, o].tolist()                  # w[c][ch][kij]
+                for base in range(0, hw, rows):
+                    await self.reset(self.cfg.reset_per_kernel_cycles)     # every PE's sum back to 0
+                    for kij in range(9):
+                        await self.os_stream(job, a, w, base, kij)
+                    await self.os_drain()
+                    for o_nij, values in await self.os_outputs(base, hw):
+                        report(n, o, o_nij, values)
+                        self.cycles["last_output"] = now_cycle()
+
+    run_output_stationary.output_tiles = True
+
+    async def os_stream(self, job, a, w, base, kij):
+        """One kernel position of a block: step i carries input channel i, row r the activation that output
+        position base + r takes from it (0 past the layer's last position), column c the weight of output
+        channel c; both through xmem (activations at 0, weights at weights_at) into L0 and the IFIFO."""
+        hw, steps = job.height * job.width, len(a)
+        for i in range(steps):
+            lanes = [a[i][job.padded_nij(base + r, kij)] if base + r < hw else 0 for r in range(self.cfg.rows)]
+            await self.write_xmem(i, lanes)
+            await self.write_xmem(self.cfg.weights_at + i, [w[c][i][kij] for c in range(self.cfg.cols)])
+        await self.xmem_to_l0(0, steps)
+        await self.xmem_to_l0(self.cfg.weights_at, steps, into="ififo_wr")
+        for _ in range(steps):     # L0 and the IFIFO popped together: row r and column c meet at PE (r, c)
+            await self.step(l0_rd=1, ififo_rd=1, execute=1)
+
+    async def os_drain(self):
+        """Once the last pair has reached the last PE: load drains the sums south, one row a cycle (the last
+        row's first) into the OFIFO, then OFIFO -> pmem[0 .. rows - 1]."""
+        for _ in range(self.cfg.wait_after_execute()):
+            await self.step()
+        for _ in range(self.cfg.rows):
+            await self.step(load=1)
+        await self.drain(0, self.cfg.rows)
+
+    async def os_outputs(self, base, hw):
+        """pmem[k] holds row rows - 1 - k's sums: the SFU accumulates that one word and shows it."""
+        results = []
+        for k in range(self.cfg.rows):
+            o_nij = base + self.cfg.rows - 1 - k
+            if o_nij < hw:
+                await self.accumulate([k])
+                results.append((o_nij, self.read_output()))
+        return results
+
     async def load_activations(self, tile):
-        """tile[r][p] -> xmem[p]: one word per padded position, row r in lane r."""
+        """tile[r][p] -> xmem[p]: one word per padded position, row r in lane r (2-bit layers: tile[ch][p],
+        channels 2r and 2r+1 paired in lane r, 2r low)."""
         for p in range(len(tile[0])):
-            await self.write_xmem(p, [tile[r][p] for r in range(self.cfg.rows)])
+            column = [tile[ch][p] for ch in range(len(tile))]
+            await self.write_xmem(p, pair_lanes(column, self.cfg.bits) if self.two_bit_layer else column)
 
     async def write_xmem(self, addr: int, lanes):
         await self.step(pack_lanes(lanes, self.cfg.bits), CEN_xmem=0, WEN_xmem=0, A_xmem=addr)
@@ -117,7 +214,7 @@ class SkeletonAdapter(CoreAdapter):
         """weights[c][r]: as in the course's weight_itile0_otile0_kij{kij}.txt, line c = column c."""
         await self.kernel_reset()
         await self.write_kernel(weights)
-        await self.xmem_to_l0(self.cfg.weights_at, self.cfg.cols)
+        await self.xmem_to_l0(self.cfg.weights_at, self.cfg.cols * self.weights_per_pe())
         await self.load_weights()
         await self.step()
         n = self.positions()
@@ -134,21 +231,29 @@ class SkeletonAdapter(CoreAdapter):
         if self.cfg.reset_per_kernel:        # the course testbench resets before every kernel position
             await self.reset(self.cfg.reset_per_kernel_cycles)
 
-    async def write_kernel(self, weights):
-        for c in range(self.cfg.cols):
-            await self.write_xmem(self.cfg.weights_at + c, weights[c])
+    def weights_per_pe(self) -> int:
+        return 2 if self.two_bit_layer else 1
 
-    async def xmem_to_l0(self, base: int, n: int):
-        """Read n xmem words from base; each reaches L0 one cycle after its read (registered Q)."""
+    async def write_kernel(self, weights):
+        """weights[c][r] -> xmem[weights_at + c]; 2-bit layers (weights[c][ch]): column c's channels 2r at
+        weights_at + 2c, its channels 2r + 1 at weights_at + 2c + 1 (a PE keeps the first two it sees)."""
+        k = self.weights_per_pe()
+        for c in range(self.cfg.cols):
+            for j in range(k):
+                await self.write_xmem(self.cfg.weights_at + k * c + j, weights[c][j::k])
+
+    async def xmem_to_l0(self, base: int, n: int, into: str = "l0_wr"):
+        """Read n xmem words from base; each reaches L0 (or the IFIFO: into="ififo_wr") one cycle after its
+        read (registered Q)."""
         for t in range(n + 1):
-            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), l0_wr=int(t > 0))
+            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), **{into: int(t > 0)})
 
     async def load_weights(self):
-        """Each row pops its weights; load stays up until the last column (2 cycles per tile) and the last
-        row (rows - 1 cycles of skew) have latched theirs."""
-        cols, rows = self.cfg.cols, self.cfg.rows
-        for t in range(2 * cols + rows + 1):
-            await self.step(l0_rd=int(t < cols), load=1)
+        """Each row pops its weights; load stays up until the last column (k + 1 cycles per tile for k
+        weights a PE: 2, or 3 in 2-bit mode) and the last row (rows - 1 cycles of skew) have latched theirs."""
+        cols, rows, k = self.cfg.cols, self.cfg.rows, self.weights_per_pe()
+        for t in range((k + 1) * cols + rows + 1):
+            await self.step(l0_rd=int(t < k * cols), load=1)
 
     async def execute(self, n: int):
         for _ in range(n):

@@ -30,6 +30,10 @@ ACTIVE_LOW = ("WEN_xmem", "CEN_xmem", "WEN_pmem", "CEN_pmem")
 
 # the top module's pins the flow touches (role -> default name); ofifo_valid only when draining by valid
 PIN_ROLES = ("clk", "reset", "inst", "D_xmem", "ofifo_valid", "sfp_out")
+# pins a core may have, used only when the file names them (no default name): mode selects 2-bit activations,
+# os the output-stationary dataflow (1) or the weight-stationary one (0)
+OPTIONAL_PINS = ("mode", "os")
+DATAFLOWS = ("ws", "os")
 WHEN = ("always", "run", "readout")
 # the flows the issue lists that this adapter does not run yet: (key, supported value, the others)
 UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("pmem", "pe_bus"))}
@@ -37,14 +41,16 @@ UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("p
 SCHEMA = {   # section -> key -> (type(s), required); None: a table of free names (checked where used)
     "geometry": {"rows": (int, True), "cols": (int, True), "bits": (int, False), "psum_bits": (int, False),
                  "max_side": (int, False)},
-    "pins": {r: (str, r in ("inst", "D_xmem", "sfp_out")) for r in PIN_ROLES},
+    "pins": {r: (str, r in ("inst", "D_xmem", "sfp_out")) for r in (*PIN_ROLES, *OPTIONAL_PINS)},
     "inst": {"width": (int, False), "fields": (dict, False), "extra": (dict, False)},
     "tie": None,
     "params": None,
     "reset": {"active": (str, False), "cycles": (int, False), "per_kernel": (bool, False),
               "per_kernel_cycles": (int, False)},
+    "mode": {"four_bit": (int, False), "two_bit": (int, False), "field": ((int, str), False)},
     "flow": {"weights_at": (int, False), "drain": (str, False), "drain_wait": (int, False),
-             "output": (str, False), "accumulate": (str, False), "read_from": (str, False)},
+             "output": (str, False), "accumulate": (str, False), "read_from": (str, False),
+             "dataflow": (str, False)},
 }
 REQUIRED_SECTIONS = ("geometry", "pins")
 EXTRA_KEYS = {"bits": ((int, str), True), "value": (int, True), "when": (str, False)}
@@ -84,6 +90,24 @@ class SkeletonConfig:
     output: str = "relu"
     accumulate: str = "readout"
     read_from: str = "sfp_out"
+    # the 2-bit activation mode (course Part 2), selected by pins["mode"] or by an instruction field
+    mode_field: tuple | None = None       # (lsb, width) of the field, when the mode is one
+    mode_four_bit: int = 0                # the select's value for 4-bit layers
+    mode_two_bit: int = 1                 # for 2-bit layers: row r's lane = {channel 2r+1, channel 2r}
+    dataflow: str = "ws"                  # "os": output-stationary (accel_tb.skeleton: run_output_stationary)
+
+    @property
+    def two_bit(self) -> bool:
+        """Whether the core has the 2-bit mode: a mode pin or a mode field is named."""
+        return "mode" in self.pins or self.mode_field is not None
+
+    def mode_value(self, a_bits: int) -> int:
+        return self.mode_two_bit if a_bits * 2 == self.bits else self.mode_four_bit
+
+    @property
+    def kernel_words(self) -> int:
+        """xmem words of one kernel position: one per column, two in 2-bit mode (channels 2r, then 2r+1)."""
+        return self.cols * (2 if self.two_bit else 1)
 
     @property
     def name(self) -> str:
@@ -92,7 +116,8 @@ class SkeletonConfig:
     @property
     def geometry(self) -> Geometry:
         return Geometry(rows=self.rows, cols=self.cols, a_bits=self.bits, w_bits=self.bits,
-                        psum_bits=self.psum_bits, max_side=self.max_side)
+                        psum_bits=self.psum_bits, max_side=self.max_side, two_bit=self.two_bit,
+                        output_stationary=self.dataflow == "os" or "os" in self.pins)
 
     @property
     def positions(self) -> int:
@@ -115,6 +140,8 @@ class SkeletonConfig:
         d = dict(d)
         d["fields"] = {k: tuple(v) for k, v in d["fields"].items()}
         d["extra"] = [Extra(**e) for e in d["extra"]]
+        if d.get("mode_field") is not None:
+            d["mode_field"] = tuple(d["mode_field"])
         return cls(**d)
 
 
@@ -222,7 +249,7 @@ def load_config(path) -> SkeletonConfig:
         err("geometry.bits", f"{cfg.bits}: the golden layers are 4-bit (activations and weights); only 4 is run")
 
     pins = raw["pins"]
-    cfg.pins = {r: pins.get(r, r) for r in PIN_ROLES}
+    cfg.pins = {r: pins.get(r, r) for r in PIN_ROLES} | {r: pins[r] for r in OPTIONAL_PINS if r in pins}
     for role, name in cfg.pins.items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name):
             err(f"pins.{role}", f"{name!r} is not a Verilog port name")
@@ -240,10 +267,10 @@ def load_config(path) -> SkeletonConfig:
     cfg.reset_per_kernel = reset.get("per_kernel", True)
 
     flow = raw.get("flow", {})
-    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from"):
+    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from", "dataflow"):
         if key in flow:
             setattr(cfg, key, flow[key])
-    for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum"))):
+    for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
         if getattr(cfg, key) not in allowed:
             err(f"flow.{key}", f"{getattr(cfg, key)!r}: must be {' or '.join(repr(a) for a in allowed)}")
     for key, (supported, others) in UNSUPPORTED.items():
@@ -293,9 +320,28 @@ def load_config(path) -> SkeletonConfig:
             err(f"{where}.when", f"{when!r}: must be one of {', '.join(map(repr, WHEN))}")
         extras.append(Extra(name, lsb, n, spec["value"], when))
     cfg.extra = extras
+    mode = raw.get("mode", {})
+    if "field" in mode:
+        if "mode" in pins:
+            err("mode.field", f"the mode is already the pin pins.mode = {pins['mode']!r}; give one of the two")
+        cfg.mode_field = parse_bits(mode["field"], cfg.inst_width, "mode.field", err)
+    elif mode and "mode" not in pins:
+        err("mode", "values of a mode select that is not named: give the pin (pins.mode = \"mode\") or the "
+                    "instruction field (mode.field = 34)")
+    for key in ("four_bit", "two_bit"):
+        if key in mode:
+            if mode[key] < 0:
+                err(f"mode.{key}", f"{mode[key]}: must be >= 0")
+            setattr(cfg, f"mode_{key}", mode[key])
+        n = cfg.mode_field[1] if cfg.mode_field else None
+        if n is not None and getattr(cfg, f"mode_{key}") >= 1 << n:
+            err(f"mode.{key}", f"{getattr(cfg, f'mode_{key}')} does not fit the {n}-bit mode.field")
+    if cfg.mode_two_bit == cfg.mode_four_bit:
+        err("mode.two_bit", f"{cfg.mode_two_bit}: the same value as mode.four_bit; the two modes need two values")
     owner: dict[int, str] = {}
+    mode_bits = [("mode.field", *cfg.mode_field)] if cfg.mode_field else []
     for label, lsb, n in [*((f"inst.fields.{k}", a, b) for k, (a, b) in fields.items()),
-                          *((f"inst.extra.{e.name}", e.lsb, e.width) for e in extras)]:
+                          *((f"inst.extra.{e.name}", e.lsb, e.width) for e in extras), *mode_bits]:
         for bit in range(lsb, lsb + n):
             if bit in owner:
                 err(label, f"overlaps {owner[bit]} at bit {bit}")
@@ -306,8 +352,10 @@ def load_config(path) -> SkeletonConfig:
     if cfg.weights_at < p:
         err("flow.weights_at", f"{cfg.weights_at}: below the {p} activation words at xmem 0..{p - 1} "
                                f"(geometry.max_side = {cfg.max_side})")
-    if cfg.weights_at + cfg.cols > (1 << a_x):
-        err("flow.weights_at", f"{cfg.weights_at} + {cfg.cols} kernel words do not fit the {a_x}-bit A_xmem")
+    if cfg.weights_at + cfg.kernel_words > (1 << a_x):
+        err("flow.weights_at", f"{cfg.weights_at} + {cfg.kernel_words} kernel words"
+                               + (" (two a column in 2-bit mode)" if cfg.two_bit else "")
+                               + f" do not fit the {a_x}-bit A_xmem")
     if 9 * p > (1 << a_p):
         err("inst.fields.A_pmem", f"{a_p} bits address {1 << a_p} words; the nine kernel positions' psums take {9 * p}")
 
@@ -340,7 +388,7 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
         raise ConfigError(f"{cfg.path}: {key}: {msg}")
 
     widths = {"clk": 1, "reset": 1, "inst": cfg.inst_width, "D_xmem": cfg.rows * cfg.bits, "ofifo_valid": 1,
-              "sfp_out": cfg.cols * cfg.psum_bits}
+              "sfp_out": cfg.cols * cfg.psum_bits, "mode": None, "os": 1}
     why = {"inst": "inst.width", "D_xmem": "geometry.rows x geometry.bits",
            "sfp_out": "geometry.cols x geometry.psum_bits"}
     for role, name in used_pins(cfg).items():
@@ -352,6 +400,12 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
         want = "output" if role in ("ofifo_valid", "sfp_out") else "input"
         if port.direction != want:
             err(f"pins.{role}", f"{name} is an {port.direction} of {top}; the flow needs an {want}")
+        if role == "mode":   # any width its two values fit
+            top_value = max(cfg.mode_two_bit, cfg.mode_four_bit)
+            if port.width is not None and top_value >= 1 << port.width:
+                key = "mode.two_bit" if cfg.mode_two_bit > cfg.mode_four_bit else "mode.four_bit"
+                err(key, f"{top_value} does not fit {name}, a {port.width}-bit input of {top}")
+            continue
         if port.width is not None and port.width != widths[role]:
             src = f" ({why[role]})" if role in why else ""
             err(f"pins.{role}", f"{name} is {port.width} bits wide in {top}, the config gives {widths[role]}{src}")

@@ -25,7 +25,11 @@ def test_the_example_file_is_the_example_adapter():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     cfg = load_config(EXAMPLE / "skeleton.toml")
-    assert cfg.geometry == mod.SkeletonCore.geometry
+    # the file also names the os pin (its flow runs output-stationary on --dataflow os); the Python adapter
+    # runs the weight-stationary flow only
+    import dataclasses
+    assert dataclasses.replace(cfg.geometry, output_stationary=False) == mod.SkeletonCore.geometry
+    assert cfg.geometry.output_stationary and mod.SkeletonCore.geometry.two_bit
     assert cfg.weights_at == mod.WEIGHTS_AT and cfg.positions == mod.P
     # the same fields at the same bits: each field all ones, the others 0, packs to the file's position
     assert cfg.fields == COURSE_FIELDS and cfg.inst_width == 34
@@ -63,16 +67,102 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
     ("[flow]\naccumulate = \"run\"\n", "flow.accumulate: 'run': not supported by the config adapter yet"),
     ("[tie]\nreset = 0\n", "tie.reset: is the reset pin"),
     ("[inst]\nwidth = 30\n", "inst.fields.A_pmem: the course position 30:20 is outside the 30-bit instruction"),
+    # the 2-bit mode's select: a pin or an instruction field, two distinct values that fit it
+    ("[mode]\ntwo_bit = 1\n", "mode: values of a mode select that is not named"),
+    ("[mode]\nfield = true\n", "mode.field: must be an integer or a string, not True"),
+    ("[mode]\nfield = 34\n", "mode.field: bit 34 is outside the 34-bit instruction"),
+    ("[mode]\nfield = 33\n", "mode.field: overlaps inst.fields.acc at bit 33"),
+    ("[inst]\nwidth = 35\n[mode]\nfield = 34\ntwo_bit = 2\n", "mode.two_bit: 2 does not fit the 1-bit mode.field"),
+    ("[inst]\nwidth = 36\n[mode]\nfield = \"35:34\"\nfour_bit = 2\ntwo_bit = 2\n",
+     "mode.two_bit: 2: the same value as mode.four_bit"),
+    ("[inst]\nwidth = 35\n[mode]\nfield = 34\nfour_bit = -1\n", "mode.four_bit: -1: must be >= 0"),
+    ("[mode]\nthree_bit = 1\n", "mode.three_bit: unknown key"),
+    ("[tie]\nmode = 0\n", None),                      # a core whose mode input is tied: 4-bit only
+    ("[flow]\nweights_at = 2040\n", None),            # 8 kernel words fit below 2048 ...
+    ("[flow]\ndataflow = \"is\"\n", "flow.dataflow: 'is': must be 'ws' or 'os'"),
 ])
 def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
     path = _write(tmp_path, BASE + extra)
     if says is None:
-        assert load_config(path).pins["sfp_out"] == "sfu_out"
+        cfg = load_config(path)
+        assert cfg.pins["sfp_out"] == "sfu_out" and not cfg.two_bit and not cfg.geometry.two_bit
         return
     with pytest.raises(ConfigError) as e:
         load_config(path)
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(f"{path}: ") and says in msg, msg
+
+
+@pytest.mark.parametrize("extra, says", [
+    ('mode = "mode"\n[flow]\nweights_at = 2040\n', "flow.weights_at: 2040 + 16 kernel words (two a column in 2-bit "
+                                                   "mode) do not fit the 11-bit A_xmem"),
+    ('mode = "mode"\n[tie]\nmode = 0\n', "tie.mode: is the mode pin (pins.mode)"),
+    ('mode = "mode"\n[mode]\nfield = 34\n', "mode.field: the mode is already the pin pins.mode = 'mode'"),
+])
+def test_a_bad_mode_is_one_line_naming_file_and_field(tmp_path, extra, says):
+    with pytest.raises(ConfigError) as e:
+        load_config(_write(tmp_path, BASE + extra))
+    msg = str(e.value)
+    assert "\n" not in msg and says in msg, msg
+
+
+def test_the_mode_pin_or_field_and_its_values(tmp_path):
+    """pins.mode or mode.field gives the core its 2-bit mode (geometry.two_bit, 2 * rows channels a tile);
+    a field's value enters every instruction word (the layer's mode), a pin's does not."""
+    from accel_tb.adapter import tile_rows
+    pin = load_config(_write(tmp_path, BASE + 'mode = "mode"\n'))
+    assert pin.two_bit and pin.geometry.two_bit and tile_rows(pin.geometry, 2) == 16 and pin.kernel_words == 16
+    assert (pin.mode_value(2), pin.mode_value(4)) == (1, 0) and pin.mode_field is None
+    field = load_config(_write(tmp_path, BASE + '[inst]\nwidth = 36\n[mode]\nfield = "35:34"\nfour_bit = 2\n'
+                                          'two_bit = 1\n'))
+    assert field.two_bit and field.mode_field == (34, 2) and (field.mode_value(2), field.mode_value(4)) == (1, 2)
+    assert SkeletonConfig.from_dict(field.to_dict()) == field
+    from accel_tb.skeleton import SkeletonAdapter
+
+    class Probe(SkeletonAdapter):       # word() without a simulator: no dut needed
+        def __init__(self, cfg):
+            self.cfg, self._idle, self.mode = cfg, {n: 1 for n in ("WEN_xmem", "CEN_xmem", "WEN_pmem", "CEN_pmem")}, 0
+
+    probe = Probe(field)
+    idle = probe.word()
+    probe.mode = field.mode_value(4)
+    assert probe.word() == idle | 2 << 34
+    probe.mode = field.mode_value(2)
+    assert probe.word() == idle | 1 << 34
+    with pytest.raises(ConfigError, match="tie.mode: is the mode pin"):
+        load_config(_write(tmp_path, BASE + 'mode = "mode"\n[tie]\nmode = 1\n'))
+
+
+def test_pair_lanes_is_the_course_packing():
+    """Row r's lane = {channel 2r+1, channel 2r}: the 2-bit activation line is bit for bit the 4-bit one."""
+    from accel_tb.adapter import pair_lanes
+    from accel_host.packing import pack_lanes
+    assert pair_lanes([1, 2, 3, 0]) == [0b1001, 0b0011]
+    assert pack_lanes(pair_lanes(list(range(4)) * 4), 4) == int("".join(f"{v:02b}" for v in reversed(range(4))) * 4, 2)
+    with pytest.raises(ValueError, match="3 channels"):
+        pair_lanes([1, 2, 3])
+
+
+def test_an_os_pin_or_flow_is_an_output_stationary_core(tmp_path):
+    both = load_config(_write(tmp_path, BASE + 'os = "os"\n'))
+    assert both.dataflow == "ws" and both.geometry.output_stationary
+    only = load_config(_write(tmp_path, BASE + '[flow]\ndataflow = "os"\n'))
+    assert only.dataflow == "os" and only.geometry.output_stationary and "os" not in only.pins
+    assert not load_config(_write(tmp_path, BASE)).geometry.output_stationary
+
+
+@needs_tool
+def test_a_mode_pin_checked_against_the_top(tmp_path):
+    ports, _ = top_ports("core", SOURCES)
+    assert ports["mode"].direction == "input" and ports["mode"].width == 1
+    cfg = load_config(EXAMPLE / "skeleton.toml")
+    check_ports(cfg, ports, "core")
+    cfg.mode_two_bit = 2
+    with pytest.raises(ConfigError, match=r"mode.two_bit: 2 does not fit mode, a 1-bit input of core"):
+        check_ports(cfg, ports, "core")
+    cfg.mode_two_bit, cfg.pins = 1, {**cfg.pins, "mode": "sfu_out"}
+    with pytest.raises(ConfigError, match=r"pins.mode: sfu_out is an output of core; the flow needs an input"):
+        check_ports(cfg, ports, "core")
 
 
 @needs_tool
@@ -90,21 +180,21 @@ def test_ports_as_elaborated_agree_with_the_example(tool):
 @needs_tool
 def test_an_input_nobody_drives_and_a_tie_the_top_lacks(tmp_path):
     top = tmp_path / "wrap.v"
-    top.write_text("module wrap(input clk, input reset, input [33:0] inst, input [31:0] D_xmem, input mode,\n"
-                   "            output ofifo_valid, output [127:0] sfu_out);\n"
-                   "  core u(.clk(clk), .reset(reset), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(ofifo_valid),\n"
+    top.write_text("module wrap(input clk, input reset, input [33:0] inst, input [31:0] D_xmem, input bypass,\n"
+                   "            input mode, input os, output ofifo_valid, output [127:0] sfu_out);\n"
+                   "  core u(.clk(clk), .reset(reset), .mode(mode), .os(os), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(ofifo_valid),\n"
                    "         .sfu_out(sfu_out));\nendmodule\n")
     ports, _ = top_ports("wrap", [*SOURCES, top])
     cfg = load_config(EXAMPLE / "skeleton.toml")
-    with pytest.raises(ConfigError, match=r": tie: input mode of wrap is neither a pin nor tied"):
+    with pytest.raises(ConfigError, match=r": tie: input bypass of wrap is neither a pin nor tied"):
         check_ports(cfg, ports, "wrap")
-    cfg.tie = {"mode": 0, "l0_version": 1}
+    cfg.tie = {"bypass": 0, "l0_version": 1}
     with pytest.raises(ConfigError, match=r"tie.l0_version: the top module wrap has no port 'l0_version'"):
         check_ports(cfg, ports, "wrap")
-    cfg.tie = {"mode": 2}
-    with pytest.raises(ConfigError, match=r"tie.mode: 2 does not fit the 1-bit port"):
+    cfg.tie = {"bypass": 2}
+    with pytest.raises(ConfigError, match=r"tie.bypass: 2 does not fit the 1-bit port"):
         check_ports(cfg, ports, "wrap")
-    cfg.tie = {"mode": 1}
+    cfg.tie = {"bypass": 1}
     check_ports(cfg, ports, "wrap")
 
 

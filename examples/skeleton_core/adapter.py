@@ -5,10 +5,17 @@ kernel position a reset, weights into xmem, xmem -> L0, load into the PEs, activ
 OFIFO -> pmem; at the end the SFU accumulates each output's nine psums from pmem and the adapter reports
 sfu_out. Golden values, checking and the summary are the environment's.
 
+2-bit layers (the 2a4w network; the core's mode pin = 1, course Part 2): the environment hands the hooks 16
+input channels for the 8 rows; row r's 4-bit lane carries channel 2r (bits 1:0) and 2r+1 (bits 3:2), and
+each PE keeps two weights, loaded as two kernel words a column (channels 2r, then channels 2r+1).
+
     accel-byoc --adapter adapter.py --rtl "rtl/*.v" --top core --images 2
+    accel-byoc --adapter adapter.py --rtl "rtl/*.v" --top core --checkpoint ../../checkpoints/vgg16_a2w4.pt
 """
 from accel_tb.adapter import CoreAdapter, Geometry
-from accel_tb.helpers import InstructionWord, pack_lanes, pulse_reset, start_clock, tick, unpack_lanes
+from accel_tb.helpers import (InstructionWord, drive, pack_lanes, pair_lanes, pulse_reset, start_clock, tick,
+                              unpack_lanes)
+from cocotb.triggers import FallingEdge
 
 ROWS, COLS, BW, PSUM_BW = 8, 8, 4, 16
 P = 36                  # padded positions of a 4x4 input (6 x 6)
@@ -22,7 +29,8 @@ INST = InstructionWord([("load", 1), ("execute", 1), ("l0_wr", 1), ("l0_rd", 1),
 
 
 class SkeletonCore(CoreAdapter):
-    geometry = Geometry(rows=ROWS, cols=COLS, a_bits=BW, w_bits=BW, psum_bits=PSUM_BW, max_side=4)
+    geometry = Geometry(rows=ROWS, cols=COLS, a_bits=BW, w_bits=BW, psum_bits=PSUM_BW, max_side=4, two_bit=True)
+    two_bit = False           # the layer running is 2-bit (set_mode)
 
     async def step(self, data=0, **fields):
         """One clock cycle: instruction fields (and D_xmem) driven on the falling edge."""
@@ -31,13 +39,24 @@ class SkeletonCore(CoreAdapter):
     async def start(self):
         self.dut.inst.value = INST.pack()
         self.dut.D_xmem.value = 0
+        self.dut.mode.value = 0
+        self.dut.os.value = 0                 # weight-stationary (skeleton.toml's --dataflow os runs the other)
         start_clock(self.dut)
         await pulse_reset(self.dut, cycles=3, polarity=1, signal="reset")
 
+    async def set_mode(self, a_bits):
+        """mode = 1 for a layer of 2-bit activations, held for the whole layer."""
+        self.two_bit = a_bits == BW // 2
+        await FallingEdge(self.dut.clk)
+        drive(self.dut, mode=int(self.two_bit))
+
     async def load_activations(self, tile):
-        """tile[r][p] -> xmem[p]: one word per padded position, row r at bits [4r+3:4r]."""
+        """tile[r][p] -> xmem[p]: one word per padded position, row r at bits [4r+3:4r] (2-bit: tile[ch][p],
+        channels 2r and 2r+1 paired in row r's lane, 2r low)."""
         for p in range(P):
-            await self.step(pack_lanes([tile[r][p] for r in range(ROWS)], BW), CEN_xmem=0, WEN_xmem=0, A_xmem=p)
+            column = [tile[ch][p] for ch in range(len(tile))]
+            lanes = pair_lanes(column, BW) if self.two_bit else column
+            await self.step(pack_lanes(lanes, BW), CEN_xmem=0, WEN_xmem=0, A_xmem=p)
 
     async def xmem_to_l0(self, base, n):
         """Read n xmem words from base; each reaches L0 one cycle after its read (registered Q)."""
@@ -47,13 +66,16 @@ class SkeletonCore(CoreAdapter):
     async def run_kernel(self, kij, weights):
         """weights[c][r]: as in the course's weight_itile0_otile0_kij{kij}.txt, line c = column c."""
         await pulse_reset(self.dut, cycles=1, polarity=1, signal="reset")   # the course resets per kernel
+        k = 2 if self.two_bit else 1          # weights a PE keeps; 2-bit: channel 2r's, then 2r+1's
         for c in range(COLS):
-            await self.step(pack_lanes(weights[c], BW), CEN_xmem=0, WEN_xmem=0, A_xmem=WEIGHTS_AT + c)
-        await self.xmem_to_l0(WEIGHTS_AT, COLS)
-        # each row pops its 8 weights; load must stay up until the last column (2 cycles per tile) and
-        # the last row (7 cycles of skew) have latched theirs
-        for t in range(2 * COLS + ROWS + 1):
-            await self.step(l0_rd=int(t < COLS), load=1)
+            for j in range(k):
+                await self.step(pack_lanes(weights[c][j::k], BW), CEN_xmem=0, WEN_xmem=0,
+                                A_xmem=WEIGHTS_AT + k * c + j)
+        await self.xmem_to_l0(WEIGHTS_AT, k * COLS)
+        # each row pops its k * 8 weights; load must stay up until the last column (k + 1 cycles per tile)
+        # and the last row (7 cycles of skew) have latched theirs
+        for t in range((k + 1) * COLS + ROWS + 1):
+            await self.step(l0_rd=int(t < k * COLS), load=1)
         await self.step()
         await self.xmem_to_l0(0, P)
         for _ in range(P):

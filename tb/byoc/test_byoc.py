@@ -14,11 +14,14 @@ from accel_tb.runner import ROOT, run
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 TWO_IMAGES = {"checkpoint": CHECKPOINT, "layer": 27, "images": [0, 1], "data_dir": None}
+# the 2a4w network's layer 27: 16 -> 16 on 4x4, 16 input channels on the 8 rows in 2-bit mode, two output tiles
+TWO_BIT = {"checkpoint": str(ROOT / "checkpoints" / "vgg16_a2w4.pt"), "layer": 27, "images": [0], "data_dir": None}
+TWO_BIT_WHAT = "vgg16_a2w4.pt features[27] (16->16, 2-bit activations on 4x4)"
 
 
-def run_skeleton(sim, tmp_path, params=None, corrupt=None, expect_fail=False):
+def run_skeleton(sim, tmp_path, params=None, corrupt=None, expect_fail=False, layer=TWO_IMAGES):
     report = tmp_path / "report.json"
-    config = {"adapter": str(EXAMPLE / "adapter.py"), "layer": TWO_IMAGES, "corrupt": corrupt,
+    config = {"adapter": str(EXAMPLE / "adapter.py"), "layer": layer, "corrupt": corrupt,
               "report": str(report)}
     result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
                  parameters=params or {}, sim=sim, testcase="test_layer", config=config, includes=[],
@@ -48,6 +51,13 @@ def test_skeleton_core_fails_without_relu(sim, tmp_path):
     assert first.startswith("relu MISMATCH image ") and "expected 0 got -" in first
 
 
+def test_skeleton_core_2bit_layer27(sim, tmp_path):
+    """The Python adapter in the core's 2-bit mode: 16 channels paired on 8 rows, both output tiles."""
+    result, rep = run_skeleton(sim, tmp_path, layer=TWO_BIT)
+    assert rep["what"].startswith(TWO_BIT_WHAT)
+    assert rep["relu"]["compared"] == 16 * 16 and rep["relu"]["mismatches"] == 0 and rep["relu"]["missing"] == 0
+
+
 def test_own_core_two_images_through_the_same_api(sim, tmp_path):
     report = tmp_path / "r.json"
     from accel_host.config import CoreConfig
@@ -75,8 +85,10 @@ def test_user_command_from_outside_the_repository(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- --config
-def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail=False):
-    """The example core through accel_tb.skeleton, configured by the example's file or by `toml`."""
+def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail=False, layer=TWO_IMAGES,
+               adapter=None):
+    """The example core through accel_tb.skeleton, configured by the example's file or by `toml` (adapter: a
+    SkeletonAdapter subclass's file instead, reading skeleton.toml beside it)."""
     from accel_tb.skeleton_config import load_config
     path = EXAMPLE / "skeleton.toml"
     if toml is not None:
@@ -84,8 +96,10 @@ def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail
         path.write_text(toml)
     cfg = load_config(path)
     report = tmp_path / "report.json"
-    config = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}, "layer": TWO_IMAGES,
+    config = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}, "layer": layer,
               "corrupt": corrupt, "report": str(report)}
+    if adapter is not None:
+        config = {**config, "adapter": str(adapter), "adapter_options": {}}
     result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
                  parameters={k: str(v) for k, v in cfg.params.items()}, sim=sim, testcase="test_layer",
                  config=config, includes=[], expect_fail=expect_fail)
@@ -124,12 +138,91 @@ def test_config_of_sums_before_relu_drained_by_count(sim, tmp_path):
     assert result["failed"] == 0 and rep["sum"]["compared"] == 2 * 16 * 8 and rep["sum"]["mismatches"] == 0
 
 
+def test_example_config_2bit_passes(sim, tmp_path):
+    """The 2a4w network's layer 27 through the configuration: the mode pin follows the layer's activation
+    bits, every output of both output tiles compared."""
+    result, rep = run_config(sim, tmp_path, layer=TWO_BIT)
+    assert result["failed"] == 0 and rep["what"].startswith(TWO_BIT_WHAT)
+    assert rep["relu"]["compared"] == 16 * 16 and rep["relu"]["mismatches"] == 0 and rep["relu"]["missing"] == 0
+
+
+def test_example_config_2bit_fails_on_a_corrupted_expectation(sim, tmp_path):
+    result, rep = run_config(sim, tmp_path, corrupt="relu", expect_fail=True, layer=TWO_BIT)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+    assert rep["relu"]["reports"][0].startswith(f"relu MISMATCH {rep['corrupted']}")
+
+
+# the pairing turned around (channel 2r+1 in the low half of row r's lane): what a team gets wrong
+SWAPPED_PAIRS = """from pathlib import Path
+from accel_tb.skeleton import SkeletonAdapter, load_config
+
+
+class SwappedPairs(SkeletonAdapter):
+    config = load_config(Path(__file__).with_name("skeleton.toml"))
+
+    async def load_activations(self, tile):
+        await super().load_activations([tile[ch ^ 1] for ch in range(len(tile))])
+"""
+
+
+def test_2bit_pairs_the_wrong_way_round_fail(sim, tmp_path):
+    """Negative: channel 2r+1 paired low (the core multiplies the low half by channel 2r's weight): the outputs
+    differ and the first is located."""
+    shutil.copy(EXAMPLE / "skeleton.toml", tmp_path / "skeleton.toml")
+    (tmp_path / "swapped.py").write_text(SWAPPED_PAIRS)
+    result, rep = run_config(sim, tmp_path, expect_fail=True, layer=TWO_BIT, adapter=tmp_path / "swapped.py")
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile ")
+
+
+OS_TOML = (EXAMPLE / "skeleton.toml").read_text().replace('dataflow = "ws"', 'dataflow = "os"')
+
+
+def test_example_config_output_stationary_passes(sim, tmp_path):
+    """The example core with os = 1: every PE sums its own output, the sums leave through the OFIFO; both
+    images, every output checked."""
+    assert 'dataflow = "os"' in OS_TOML
+    result, rep = run_config(sim, tmp_path, OS_TOML)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 2 * 16 * 8 and rep["relu"]["mismatches"] == 0
+    assert rep["cycles"] < 2400        # not the weight-stationary flow (3,196 cycles for the two images)
+
+
+def test_example_config_output_stationary_fails_on_a_corrupted_expectation(sim, tmp_path):
+    result, rep = run_config(sim, tmp_path, OS_TOML, corrupt="relu", expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 1
+    assert rep["relu"]["reports"][0].startswith(f"relu MISMATCH {rep['corrupted']}")
+
+
+# the drained sums taken in row order (the OFIFO delivers the last row's first): what a team gets wrong
+OS_ROWS_REVERSED = """from pathlib import Path
+from accel_tb.skeleton import SkeletonAdapter, load_config
+
+
+class RowsReversed(SkeletonAdapter):
+    config = load_config(Path(__file__).with_name("skeleton.toml"))
+
+    async def os_outputs(self, base, hw):
+        got = await super().os_outputs(base, hw)
+        return [(o_nij, values) for (o_nij, _), (_, values) in zip(got, reversed(got))]
+"""
+
+
+def test_output_stationary_rows_in_the_wrong_order_fail(sim, tmp_path):
+    """Negative: the drained block's sums matched to positions in the wrong order: located mismatches."""
+    (tmp_path / "skeleton.toml").write_text(OS_TOML)
+    (tmp_path / "reversed.py").write_text(OS_ROWS_REVERSED)
+    result, rep = run_config(sim, tmp_path, OS_TOML, expect_fail=True, adapter=tmp_path / "reversed.py")
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=")
+
+
 # a team's top in front of the example core: its own pin names, an active-low reset, a 35-bit instruction
 # whose bit 34 must be set while the outputs are read, and a version pin that must be tied to 1
 TEAM_TOP = """module team_core (input CLK, input rst_n, input [34:0] Inst, input [31:0] d_xmem, input l0_version,
                   output valid, output [127:0] sfp_out);
     wire [127:0] out;
-    core u (.clk(CLK), .reset(~rst_n), .inst(Inst[33:0]), .D_xmem(d_xmem), .ofifo_valid(valid), .sfu_out(out));
+    core u (.clk(CLK), .reset(~rst_n), .mode(1'b0), .os(1'b0), .inst(Inst[33:0]), .D_xmem(d_xmem), .ofifo_valid(valid),
+           .sfu_out(out));
     assign sfp_out = (Inst[34] && l0_version) ? out : 128'd0;
 endmodule
 """

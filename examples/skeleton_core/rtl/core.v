@@ -8,6 +8,12 @@
 // xmem holds activations (and, at 1024+, the kernel), pmem the psums of every kernel position; the SFU
 // accumulates what pmem reads back and applies ReLU (RELU_EN = 0 removes it: a fault for negative tests).
 // Memories: CEN/WEN active low, read data one cycle after the read.
+// mode = 1: 2-bit activations (course Part 2): each row's 4-bit xmem lane holds two 2-bit activations,
+// input channel 2r in bits [1:0] (low) and 2r+1 in bits [3:2] (high); each PE keeps two weights, loaded as
+// two kernel words per column (channel 2r's, then 2r+1's). mode = 0: 4-bit, one activation and weight per PE.
+// os = 1: output-stationary (4-bit only): PE (r, c) sums the output of row r's position and column c's
+// channel; activations come through L0 (one position a row), weights through the IFIFO (one output channel
+// a column, ififo_wr / ififo_rd), and load drains the sums through the OFIFO (pmem, then the SFU's ReLU).
 module core #(
     parameter row     = 8,
     parameter col     = 8,
@@ -17,6 +23,8 @@ module core #(
 ) (
     input                      clk,
     input                      reset,
+    input                      mode,
+    input                      os,
     input  [33:0]              inst,
     input  [bw*row-1:0]        D_xmem,
     output                     ofifo_valid,
@@ -39,6 +47,6 @@ module core #(
         .CLK(clk), .D(ofifo_out), .Q(pmem_q), .CEN(CEN_pmem), .WEN(WEN_pmem), .A(A_pmem));
 
     corelet #(.row(row), .col(col), .bw(bw), .psum_bw(psum_bw), .RELU_EN(RELU_EN)) corelet_insts (
-        .clk(clk), .reset(reset), .inst(inst[6:0]), .acc(acc), .l0_in(xmem_q), .ofifo_out(ofifo_out),
-        .ofifo_valid(ofifo_valid), .sfu_in(pmem_q), .sfu_out(sfu_out));
+        .clk(clk), .reset(reset), .mode(mode), .os(os), .inst(inst[6:0]), .acc(acc), .l0_in(xmem_q),
+        .ofifo_out(ofifo_out), .ofifo_valid(ofifo_valid), .sfu_in(pmem_q), .sfu_out(sfu_out));
 endmodule

@@ -3,6 +3,9 @@
 module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, parameter psum_bw = 16) (
     input                       clk,
     input                       reset,
+    input                       mode,
+    input                       os,
+    input                       drain,
     input  [bw*row-1:0]         in_w,
     input  [1:0]                inst_w,
     input  [psum_bw*col-1:0]    in_n,
@@ -27,7 +30,8 @@ module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, param
     generate
         for (i = 1; i < row + 1; i = i + 1) begin : row_num
             mac_row #(.bw(bw), .psum_bw(psum_bw), .col(col)) mac_row_instance (
-                .clk(clk), .reset(reset), .in_w(in_w[bw*i-1:bw*(i-1)]),
+                .clk(clk), .reset(reset), .mode(mode), .os(os), .drain(drain),
+                .in_w(in_w[bw*i-1:bw*(i-1)]),
                 .inst_w(inst_w_temp[2*i-1:2*(i-1)]),
                 .in_n(temp[psum_bw*col*i-1:psum_bw*col*(i-1)]), .out_s(temp[psum_bw*col*(i+1)-1:psum_bw*col*i]),
                 .valid(valid_temp[col*i-1:col*(i-1)]));
