@@ -15,7 +15,11 @@ coverage: runs that a test pins to Icarus add nothing. Under --sim verilator a t
   OUT/codecov.txt     the table printed
 Kinds (Verilator's pages): line (v_line), branch (v_branch: both come from --coverage-line), toggle (every
 bit's 0->1 and 1->0), expr (the terms of an expression). A point is covered when its count is at least 1.
-Only files under rtl/ are counted (a test's own RTL copy under a temporary folder is not the design).
+Points are the source's: Verilator keeps one copy of a module per parametrization (fifo__W10_D28, ...), and
+the table counts a source point once, covered when any copy hit it (verilator_coverage's own summary, in the
+last line, counts every copy). A toggle point is a bit of a signal: the widest model tested decides how many
+bits a signal has. Only files under rtl/ are counted (a test's own RTL copy in a temporary folder is not the
+design).
 
 Waivers (--waivers, TOML): [[waiver]] tables of file (rtl/x.v), kind, line (line/branch/expr) or signal (toggle:
 a name waives all its bits, name[3] one bit), and reason. A waiver that matches no point of a file this run
@@ -26,8 +30,10 @@ covered nor waived (not the default until the coverage targets are reached). Exi
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -77,6 +83,18 @@ def _fields(key: str) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _relative(file: str, root: Path) -> str:
+    # once per file name: the merged data of a regression has millions of points on a dozen files
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return file
+
+
 def parse_dat(text: str, source: str = "coverage data", root: Path = ROOT) -> list[Point]:
     """The points of a Verilator coverage file, duplicates (instances, runs) summed; raises CodecovError
     naming the file and line of a line that is not coverage data."""
@@ -96,12 +114,7 @@ def parse_dat(text: str, source: str = "coverage data", root: Path = ROOT) -> li
         except (KeyError, ValueError):
             raise CodecovError(f"{source}:{n}: coverage point without a file (f) and line (l): {line[:60]!r}") \
                 from None
-        path = Path(file)
-        if path.is_absolute():
-            try:
-                file = path.resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                pass
+        file = _relative(file, root)
         kind = PAGE_KIND.get(page.split("/", 1)[0], page.split("/", 1)[0] or "?")
         # the page names the module (a parametrized copy of it too): the point is the source's, not the copy's
         k = (file, lineno, column, kind, f.get("o", ""))
@@ -263,7 +276,9 @@ def gap_lists(uncovered: list[Point], root: Path = ROOT) -> tuple[list[dict], li
     and as signals (toggle points grouped by signal: the bits and directions never seen)."""
     by_line: dict[tuple, list[Point]] = {}
     by_signal: dict[tuple, list[Point]] = {}
-    for p in uncovered:
+    # bits in numeric order (q[2] before q[10]), as a reader looks for them
+    natural = [(p, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]) for p in uncovered]
+    for p, _ in sorted(natural, key=lambda pk: (pk[0].file, pk[0].line, pk[1])):
         if p.kind == "toggle":
             by_signal.setdefault((p.file, p.line, p.signal.split("[", 1)[0]), []).append(p)
         else:
@@ -329,7 +344,8 @@ def report(out: Path, waivers_path: Path, gaps: int, fail_on_gap: bool, pytest_i
     rtl_dat = out / "rtl.dat"
     with open(merged) as src, open(rtl_dat, "w") as dst:
         for line in src:
-            if not line.startswith("C ") or rtl_points(parse_dat(line, str(merged))):
+            file = line.split("\x01f\x02", 1)[1].split("\x01", 1)[0] if "\x01f\x02" in line else None
+            if not line.startswith("C ") or (file and _relative(file, ROOT).startswith("rtl/")):
                 dst.write(line)
     shutil.rmtree(out / "annotated", ignore_errors=True)
     r = _verilator_coverage("--annotate", str(out / "annotated"), "--annotate-min", "1", str(rtl_dat))

@@ -246,3 +246,12 @@ def test_verilator_coverage_run_writes_its_own_file_with_hits_and_gaps(tmp_path,
     assert pts[(3, "line", "elsif")] >= 1            # the reset
     assert pts[(1, "toggle", "sel:0->1")] == 0       # sel never rose: toggle coverage is on too
     assert pts[(1, "toggle", "a[3]:0->1")] >= 1
+
+
+def test_a_selection_of_no_test_is_one_line(tmp_path, one_line_error):
+    """pytest's exit 5 (nothing collected) is bad input, not an empty report; no simulation runs."""
+    r = subprocess.run([sys.executable, "-m", "accel_tb.codecov", "--out", str(tmp_path / "out"), "--jobs", "0",
+                        "-k", "no_test_has_this_name", "--pytest-args", "tb/fifo"],
+                       cwd=ROOT, capture_output=True, text=True)
+    one_line_error(r, "tb/fifo -k 'no_test_has_this_name' selects no test")
+    assert not list((tmp_path / "out" / "dat").glob("*.dat"))
