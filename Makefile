@@ -19,6 +19,8 @@
 #                              DATAFLOW=os: output-stationary, 4-bit layers)
 #   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
 #   make formal                the design's rules proven by a solver (SBY + Boolector): table in reports/formal/
+#   make codecov               Verilator code coverage of rtl/ (line, branch, toggle, expr) over the testbenches
+#                              forced onto Verilator: per-file table, gaps, annotated sources (reports/codecov/)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?=
@@ -62,7 +64,7 @@ LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(cal
 # `make` exits 2 whenever a command fails; the command's own status is in make's last line ("Error 1": a
 # check failed, "Error 2": bad input or a failed build), and its last printed line says which (FAIL / error:)
 
-.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal setup clean
+.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal codecov setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
@@ -110,6 +112,11 @@ coverage:
 
 formal:
 	$(PY) -m accel_tb.formal $(call opt,ONLY,--only)
+
+# every simulation of tb/ on Verilator (SIM does not apply: Icarus has no code coverage); the gaps are
+# reported, not failed on, until the targets are reached (python -m accel_tb.codecov --fail-on-gap)
+codecov:
+	$(PY) -m accel_tb.codecov --jobs $(JOBS)
 
 lint:
 	$(PY) -m pytest -q tb/lint

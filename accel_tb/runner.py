@@ -6,6 +6,9 @@
 - The run's configuration travels as one JSON file named by ACCEL_TB_CONFIG, set for that run only: the
   user's environment cannot override it (cocotb's runner lets os.environ win over extra_env).
 - A run in which no cocotb test executed is a failure, never a pass.
+- ACCEL_CODECOV=<folder> (opt-in, `make codecov`): Verilator models are built with code coverage (their own
+  build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
+  to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +29,10 @@ INCLUDE = RTL / "include"
 BUILD = Path(os.environ.get("ACCEL_BUILD_DIR", ROOT / "build"))
 CONFIG_VAR = "ACCEL_TB_CONFIG"
 SIMULATORS = ("verilator", "icarus")
+CODECOV_VAR = "ACCEL_CODECOV"
+# Verilator's code coverage: statement/branch lines, every bit's 0->1 and 1->0 toggles, and the terms of
+# expressions (--coverage-expr: Verilator 5.052 has it, and the core builds and runs with it)
+CODECOV_ARGS = ("--coverage-line", "--coverage-toggle", "--coverage-expr")
 
 CORE_SOURCES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu",
                 "sequencer", "core"]
@@ -109,16 +117,31 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
                      f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
 
 
-def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args) -> str:
+def codecov_dir() -> Path | None:
+    """The folder ACCEL_CODECOV names (created), or None when code coverage is off (unset or empty)."""
+    value = os.environ.get(CODECOV_VAR, "")
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:   # a file of that name, or no permission: set-up, said in one line like a build's
+        raise BuildError(f"{CODECOV_VAR}={value}: cannot be a folder ({e.strerror})") from None
+    return path.resolve()
+
+
+def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args,
+         codecov: bool = False) -> str:
     """Build folder name: readable parameters plus a hash of everything the model depends on, file contents
-    included (a changed header or source gets a new model, never a stale one)."""
+    included (a changed header or source gets a new model, never a stale one). The coverage flags are in
+    build_args (so in the hash); the readable suffix says which folders are coverage models."""
     h = hashlib.sha1(json.dumps([sorted(parameters.items()), list(build_args)], default=str).encode())
     for f in [*sources, *sorted(p for d in includes for p in Path(d).glob("*.vh"))]:
         h.update(str(f).encode())
         h.update(Path(f).read_bytes())
     h = h.hexdigest()[:10]
     readable = "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))[:60]
-    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}"
+    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}{'-codecov' if codecov else ''}"
 
 
 @contextmanager
@@ -132,8 +155,10 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _verilator_args(waves: bool, quick_compile: bool) -> list[str]:
+def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False) -> list[str]:
     args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+    if codecov:
+        args += CODECOV_ARGS
     if waves:
         args += ["--trace-fst", "--trace-structs"]
     if quick_compile:
@@ -190,7 +215,8 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     # models that every signal is public in are the tests' (short runs), and the regression sets
     # ACCEL_QUICK_COMPILE for all of its models; the network runs outside it get the full -O2
     quick = public == "all" or os.environ.get("ACCEL_QUICK_COMPILE") == "1"
-    build_args = _verilator_args(waves, quick) if sim == "verilator" else []
+    codecov = sim == "verilator" and codecov_dir() is not None
+    build_args = _verilator_args(waves, quick, codecov) if sim == "verilator" else []
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise BuildError(f"RTL source not found: {', '.join(missing)}")
@@ -202,7 +228,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         if not vlt.is_file() or vlt.read_text() != text:
             vlt.write_text(text)
         sources = [*sources, vlt]
-    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args)
+    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args, codecov)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
@@ -259,6 +285,13 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
                                                             "test_*.py *_tests.py network.py")}
     if seed is not None:
         env["COCOTB_RANDOM_SEED"] = str(seed)
+    # code coverage: the model writes its counts when the simulation ends (cocotb's verilator.cpp calls
+    # VerilatedCov::write(), which takes this plusarg); one file per run, named uniquely (a uuid, not a counter)
+    # so that parallel pytest workers and processes never write the same file
+    plusargs = []
+    cov = codecov_dir() if sim == "verilator" else None
+    if cov is not None:
+        plusargs.append(f"+verilator+coverage+file+{cov / f'{toplevel}-{run_dir.name}-{uuid.uuid4().hex[:12]}.dat'}")
     # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment
     saved = {k: os.environ.pop(k) for k in (CONFIG_VAR, "COCOTB_RANDOM_SEED") if k in os.environ and k in env}
     # cocotb's runner lets WAVES in the environment override its `waves` argument (and stops on a value it
@@ -273,7 +306,8 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
         try:
             runner.test(hdl_toplevel=toplevel, test_module=test_module, testcase=testcase, build_dir=build_dir,
                         test_dir=run_dir, extra_env=env, waves=waves, parameters=dict(parameters or {}),
-                        timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog")
+                        timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog",
+                        plusargs=plusargs)
         except SystemExit as e:   # the runner exits under pytest when a test failed; the counts decide below
             if not results.is_file():
                 raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "
