@@ -62,13 +62,14 @@ class Mutant:
 def _code_lines(text: str):
     """(line number, line) of the lines open to mutation: outside the simulation checks (`ifndef SYNTHESIS)
     and the formal properties (`ifdef FORMAL), not skipped."""
-    in_sim = False
+    depth = 0   # nesting of `ifdef/`ifndef inside a skipped block (the FORMAL block holds one of its own)
     for n, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(("`ifndef SYNTHESIS", "`ifdef FORMAL")):
-            in_sim = True
-        if in_sim:
-            if line.strip().startswith("`endif"):
-                in_sim = False
+        t = line.strip()
+        if depth == 0 and t.startswith(("`ifndef SYNTHESIS", "`ifdef FORMAL")):
+            depth = 1
+            continue
+        if depth:
+            depth += t.startswith(("`ifdef", "`ifndef")) - t.startswith("`endif")
             continue
         code = line.split("//")[0]
         if code.strip() and not SKIP_LINE.search(line):
@@ -325,7 +326,7 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
 
 def _check_options(args) -> str | None:
     """The options, judged before any simulation: one line naming the option, or None."""
-    for flag, value in (("--sample", args.sample or 1), ("--jobs", args.jobs), ("--timeout", args.timeout),
+    for flag, value in (("--sample", args.sample), ("--jobs", args.jobs), ("--timeout", args.timeout),
                         ("--equiv-timeout", args.equiv_timeout)):
         if value < 1:
             return f"{flag} {value}: must be >= 1"

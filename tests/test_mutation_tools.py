@@ -1,0 +1,59 @@
+"""make mutate's parts that decide the figures: which lines are sites, how mutants are drawn, how the score
+is counted, and the solver that alone may call a mutant equivalent."""
+import pytest
+
+from accel_tb import mutation
+from accel_tb.mutation import Mutant, allocation, candidates, report
+
+
+def _site(module, original_part, mutated_part=""):
+    for n, op, o, new in candidates()[module]:
+        if original_part in o and mutated_part in new:
+            return Mutant(f"{module}:{n}:{op}:t", module, n, op, o, new)
+    raise AssertionError(f"no site in {module} with {original_part!r} -> {mutated_part!r}")
+
+
+def test_functional_lines_beside_the_fault_knobs_are_sites():
+    """The knobs sit on lines of their own: the credits, host-write slot, output-FIFO room, issue gating and the
+    PE's sum (lines that once carried a knob and were skipped whole) are mutation sites now."""
+    for module, part in [("core", "credits_left ="), ("core", "host_idle ="), ("core", "out_room ="),
+                         ("sequencer", "issue_ok  ="), ("pe", "acc       <= valid_in ? sum_k")]:
+        _site(module, part)
+    lines = {o for n, op, o, new in candidates()["core"]}
+    assert not any("FAULT_INV" in o for o in lines) and not any("assert(" in o for o in lines)
+
+
+def test_sampling_is_proportional_to_sites():
+    sites = {"a": 300, "b": 100, "c": 3, "d": 0}
+    alloc = allocation(sites, 40)
+    assert sum(alloc.values()) == 40 and alloc["d"] == 0 and alloc["c"] >= 1
+    assert alloc["a"] == pytest.approx(3 * alloc["b"], abs=2)
+    assert allocation(sites, None) == sites and allocation(sites, 10_000) == sites
+
+
+def test_score_counts_test_kills_only():
+    rs = [{"module": "fifo", "verdict": v} for v in ["killed"] * 6 + ["survived"] * 2 + ["lint"] * 5 +
+          ["invalid"] * 3 + ["equivalent"] * 4]
+    lines, summary = report(rs)
+    assert summary["score"] == 75.0 and summary["lint"] == 5 and summary["invalid"] == 3
+    assert "lint" in lines[0] and "killed + timeout + survived" in lines[-1]
+
+
+@pytest.mark.slow
+def test_equivalence_is_decided_by_the_solver(tmp_path):
+    """A mutant the solver proves equivalent (the sign extension's guard, whose branches agree when ACC_W equals
+    PSUM_W) is 'equivalent'; a real change (ReLU's zero made all ones) is not: it stays a survivor, with the
+    solver's trace of the difference."""
+    from accel_tb.mutation_equiv import decide
+    same = decide(_site("sfu", "if (ACC_W > PSUM_W)", "ACC_W >= PSUM_W"), tmp_path, 300)
+    assert same["verdict"] == "equivalent" and "proven" in same["equiv"], same
+    diff = decide(_site("sfu", "relu_sum1[c*ACC_W", "{ACC_W{1'b1}}"), tmp_path, 300)
+    assert diff["verdict"] == "survived" and diff["equiv"].startswith("not equivalent") and diff["trace"], diff
+    assert (tmp_path / "equiv").is_dir() and any((tmp_path / "equiv").glob("*.vcd"))
+
+
+def test_mutation_options_are_one_line_errors(capsys):
+    assert mutation.main(["--sample", "0"]) == 2
+    assert mutation.main(["--equiv-timeout", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("error: --") for e in err)
