@@ -172,7 +172,7 @@ def load_waivers(path: Path, root: Path = ROOT) -> list[Waiver]:
         if kind not in KINDS:
             raise CodecovError(f"{where}: kind: must be one of {', '.join(KINDS)} (got {kind!r})")
         wanted = {"file", "kind", "reason", "signal" if kind == "toggle" else "line"}
-        extra = sorted(set(e) - wanted)
+        extra = sorted(set(e) - wanted - ({"source"} if kind != "toggle" else set()))
         if extra:
             raise CodecovError(f"{where}: {extra[0]}: not a field of a {kind} waiver "
                                f"(fields: {', '.join(sorted(wanted))})")
@@ -195,6 +195,14 @@ def load_waivers(path: Path, root: Path = ROOT) -> list[Waiver]:
             if isinstance(line, bool) or not isinstance(line, int) or not 1 <= line <= n_lines:
                 raise CodecovError(f"{where}: line: must be a line of {file} (1..{n_lines}), got {line!r}")
             w.line = line
+            # source: text the line must hold, so that a waiver whose line moved under an RTL edit is refused
+            # instead of waiving whatever now sits there
+            src = e.get("source")
+            if src is not None:
+                text = (root / file).read_text().splitlines()[line - 1]
+                if not isinstance(src, str) or not src.strip() or src.strip() not in text:
+                    raise CodecovError(f"{where}: source: line {line} of {file} does not read {src!r} "
+                                       f"(the RTL moved: point the waiver at the line that does)")
         out.append(w)
     return out
 

@@ -255,3 +255,18 @@ def test_a_selection_of_no_test_is_one_line(tmp_path, one_line_error):
                        cwd=ROOT, capture_output=True, text=True)
     one_line_error(r, "tb/fifo -k 'no_test_has_this_name' selects no test")
     assert not list((tmp_path / "out" / "dat").glob("*.dat"))
+
+
+def test_waiver_whose_line_moved_is_refused(tmp_path):
+    """A waiver's `source` must be on its line: after an RTL edit moves the code, the waiver is refused (one line
+    naming the file and field) instead of waiving whatever now sits there; the shipped waivers all hold."""
+    from accel_tb.codecov import CodecovError, load_waivers
+    (tmp_path / "rtl").mkdir()
+    (tmp_path / "rtl" / "x.v").write_text("module x;\n  assign a = b;\nendmodule\n")
+    w = tmp_path / "w.toml"
+    w.write_text('[[waiver]]\nfile = "rtl/x.v"\nkind = "line"\nline = 2\nsource = "assign a"\nreason = "r"\n')
+    assert load_waivers(w, root=tmp_path)[0].line == 2
+    w.write_text('[[waiver]]\nfile = "rtl/x.v"\nkind = "line"\nline = 1\nsource = "assign a"\nreason = "r"\n')
+    with pytest.raises(CodecovError, match=r"waiver 1: source: line 1 of rtl/x.v does not read 'assign a'"):
+        load_waivers(w, root=tmp_path)
+    assert len(load_waivers(ROOT / "docs" / "codecov_waivers.toml")) >= 1
