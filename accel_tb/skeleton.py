@@ -135,8 +135,9 @@ class SkeletonAdapter(CoreAdapter):
             if not 0 <= value < (1 << n):
                 raise ValueError(f"{name}={value} does not fit its {n} bit(s) in {self.cfg.name}")
             w |= value << lsb
+        after_acc = readout == "after_acc"      # the idle words after the last acc (a one-word ReLU pulse)
         for e in self.cfg.extra:
-            if e.when == "always" or (e.when == "readout") == readout:
+            if {"always": True, "run": not readout, "readout": bool(readout), "after_acc": after_acc}[e.when]:
                 w |= e.value << e.lsb
         if self.cfg.mode_field is not None:
             w |= self.mode << self.cfg.mode_field[0]
@@ -363,7 +364,7 @@ class SkeletonAdapter(CoreAdapter):
             await self.step(CEN_pmem=0 if t <= last else 1, A_pmem=addrs[min(t, last)], acc=int(t > 0),
                             readout=True)
         for _ in range(1 + self.cfg.readout_wait):
-            await self.step(readout=True)
+            await self.step(readout="after_acc")
         self._sampled = await self.sample("sfp_out")
 
     def read_output(self) -> list:

@@ -34,7 +34,7 @@ PIN_ROLES = ("clk", "reset", "inst", "D_xmem", "ofifo_valid", "sfp_out")
 # os the output-stationary dataflow (1) or the weight-stationary one (0)
 OPTIONAL_PINS = ("mode", "os")
 DATAFLOWS = ("ws", "os")
-WHEN = ("always", "run", "readout")
+WHEN = ("always", "run", "readout", "after_acc")
 # the flows the issue lists that this adapter does not run yet: (key, supported value, the others)
 UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("pmem", "pe_bus"))}
 
