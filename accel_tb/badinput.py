@@ -171,6 +171,16 @@ CASES = [
     Case("a 2-bit checkpoint on a core configured without a 2-bit mode", CONFIG_RUN + " --checkpoint "
          "{root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations: this core takes "
          "4-bit only (no 2-bit mode)", setup="config_no_mode"),
+    Case("an OFIFO read latency out of range", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "flow.ofifo_latency: 9: must be 0..8", setup="config_ofifo_latency"),
+    Case("a per-output reset length without the per-output reset", CONFIG_RUN, 2, "error: --config "
+         "{tmp}/my_team/bad.toml: reset.per_output_cycles: only used with per_output = true",
+         setup="config_per_output_cycles"),
+    Case("a valid pin given as a range of a bus", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "pins.ofifo_valid: 'sigs[4:3]' is not a Verilog port name (a bit of a bus: \"name[4]\")",
+         setup="config_valid_range"),
+    Case("a valid pin bit the bus does not have", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "pins.ofifo_valid: bit 200 of sfu_out, a 128-bit output of core (bits 127:0)", setup="config_valid_bit"),
     Case("`--dataflow os` on a configured core without an os pin", CONFIG_RUN + " --dataflow os", 2,
          "error: --dataflow os: {tmp}/my_team/bad.toml names no os pin (pins.os)", setup="config_no_os_pin"),
     Case("a 2-bit layer output-stationary on the example core", "make byoc-example DATAFLOW=os "
@@ -400,6 +410,22 @@ def setup_config_no_mode(tmp):
     bad = tmp / "my_team" / "bad.toml"       # and its [mode] values, which would name no select
     text = bad.read_text()
     bad.write_text(text[:text.index("[mode]")] + text[text.index("[inst]"):])
+
+
+def setup_config_ofifo_latency(tmp):
+    _bad_config(tmp, "ofifo_latency = 0 ", "ofifo_latency = 9 ")
+
+
+def setup_config_per_output_cycles(tmp):
+    _bad_config(tmp, "per_output = true ", "per_output = false\nper_output_cycles = 2 ")
+
+
+def setup_config_valid_range(tmp):
+    _bad_config(tmp, 'ofifo_valid = "ofifo_valid"', 'ofifo_valid = "sigs[4:3]"')
+
+
+def setup_config_valid_bit(tmp):
+    _bad_config(tmp, 'ofifo_valid = "ofifo_valid"', 'ofifo_valid = "sfu_out[200]"')
 
 
 def setup_config_no_os_pin(tmp):

@@ -14,6 +14,7 @@ Exit status: 0 written (undecided points printed), 2 bad input (one line).
 from __future__ import annotations
 
 import glob
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -61,9 +62,29 @@ def _param(params: dict, key: str):
     return next((lower[a] for a in PARAM_ALIASES[key] if isinstance(lower.get(a), int)), None)
 
 
-def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> tuple[str, list[str], list[str]]:
+def ofifo_latency(sources) -> tuple[int | None, str]:
+    """The OFIFO's read latency as its source shows it, with the reason: 1 when a module named *ofifo*
+    registers its read (`rd_en <= rd;`, the course ofifo.v), 0 when it has one and uses rd as it comes, None
+    when no source defines an OFIFO module (a hint read from the text: the ports cannot tell)."""
+    for src in sources:
+        try:
+            text = Path(src).read_text(errors="replace")
+        except OSError:
+            continue
+        for m in re.finditer(r"\bmodule\s+(\w*ofifo\w*)\b(.*?)\bendmodule\b", text, re.S | re.I):
+            body = re.sub(r"//[^\n]*|/\*.*?\*/", "", m.group(2), flags=re.S)
+            reg = re.search(r"(\w+)\s*<=\s*(rd|i_rd|rd_in|ofifo_rd)\s*;", body)
+            if reg:
+                return 1, f"{Path(src).name}: module {m.group(1)} registers its read ({reg.group(0)})"
+            return 0, f"{Path(src).name}: module {m.group(1)} pops on rd itself (no registered read found)"
+    return None, "no module named *ofifo* in the sources"
+
+
+def propose(top: str, ports: dict, params: dict, given: dict | None = None,
+            sources=()) -> tuple[str, list[str], list[str]]:
     """(TOML text, what was decided from the design, what could not be decided) for a skeleton-family top;
-    params: the top's parameter values as elaborated, given: the --param values (written under [params])."""
+    params: the top's parameter values as elaborated, given: the --param values (written under [params]);
+    sources: read only for the OFIFO's read latency (a hint the ports cannot give)."""
     roles = match_roles(ports)
     decided, undecided = [], []
     width = {r: ports[n].width for r, n in roles.items()}
@@ -120,7 +141,19 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
     for n in ties:
         undecided.append(f"tie.{n}: an input the skeleton does not drive ({ports[n].width} bit"
                          f"{'s' if ports[n].width != 1 else ''}); tied to 0: give its value")
-    undecided.append("flow.output = \"relu\" assumed (sfp_out after ReLU; \"sum\" if it shows the raw sum)")
+    lat, why = ofifo_latency(sources)
+    if lat is None:
+        lat = 1
+        undecided.append(f"flow.ofifo_latency = 1 assumed ({why}): the OFIFO pops a cycle after ofifo_rd, as the "
+                         f"course ofifo.v (registered rd_en); 0 if it pops on ofifo_rd's own edge. Wrong: the "
+                         f"first output (nij=0) already mismatches")
+    else:
+        decided.append(f"flow.ofifo_latency = {lat} from {why}")
+    undecided.append("reset.per_output = true written (core_tb.v resets before every output; an SFU cleared only "
+                     "by reset needs it). Missing where needed: nij=0 right, nij=1 wrong")
+    undecided.append("flow.output = \"relu\" assumed (sfp_out after ReLU, sampled once the idle word after the "
+                     "last acc has registered; \"sum\" if it shows the raw sum; flow.readout_wait = N if the "
+                     "ReLU takes N more idle words)")
 
     lines = [f"# {top}: a course-skeleton core, proposed by accel-byoc init from its ports (docs/byoc_config.md)",
              "", "[geometry]", f"rows = {rows}", f"cols = {cols}", f"bits = {bits}", f"psum_bits = {psum_bits}",
@@ -131,8 +164,10 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None) -> t
                   "four_bit = 0", "two_bit = 1"]
     lines += ["", "[inst]", f"width = {inst_w}",
               "# [inst.fields] moves a course field (acc = 33, A_xmem = \"17:7\"); [inst.extra.NAME] adds one"]
-    lines += ["", "[reset]", f"active = \"{'low' if low else 'high'}\"", "cycles = 3", "per_kernel = true"]
-    lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', 'output = "relu"']
+    lines += ["", "[reset]", f"active = \"{'low' if low else 'high'}\"", "cycles = 3", "per_kernel = true",
+              "per_output = true"]
+    lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', f"ofifo_latency = {lat}", 'output = "relu"',
+              "readout_wait = 0"]
     if "os" in roles:
         lines += ['dataflow = "ws"']
     if ties:
@@ -236,7 +271,7 @@ def main(argv=None) -> int:
         print(f"{args.top} is not of the course-skeleton family (no pin for {', '.join(missing)}); wrote a Python "
               f"adapter skeleton with its {len(ports)} ports: {out}")
         return 0
-    text, decided, undecided = propose(args.top, ports, values, params)
+    text, decided, undecided = propose(args.top, ports, values, params, sources)
     out.write_text(text)
     print(f"wrote {out}")
     for line in decided:

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from cocotb.triggers import SimTimeoutError, with_timeout
 
-from .adapter import OUTPUT_WORDS, CoreAdapter, load_adapter_class, tile_rows
+from .adapter import OUTPUT_WORDS, AdapterError, CoreAdapter, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
 from .sim import CLOCK_NS, now_cycle
 
@@ -201,8 +201,14 @@ class Environment:
             # tighter budget (own_core), the bound here is for any adapter's flow
             await with_timeout(a.run_layer(job, checker), budget * CLOCK_NS, "ns")
         except SimTimeoutError:
+            waiting = getattr(a, "waiting", None)   # an adapter that says what it waits on (accel_tb.skeleton)
             checker.adapter_stopped(f"the layer did not end within {budget} cycles (100 per streamed position, "
-                                    f"kernel position and tile, plus 10,000): the core never delivered every output")
+                                    f"kernel position and tile, plus 10,000): the core never delivered every output"
+                                    + (f"; the adapter was in {waiting}" if waiting else ""))
+        except AdapterError as e:
+            # a located finding about a pin (X/Z where the flow polls it) is its own line, cycle included
+            checker.adapter_stopped(str(e) if str(e).startswith("pins.")
+                                    else f"run_layer raised AdapterError at cycle {now_cycle()}: {e}")
         except ValueError as e:
             if "non-0/1" not in str(e):
                 checker.adapter_stopped(f"run_layer raised ValueError at cycle {now_cycle()}: {e}")

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -72,6 +73,9 @@ def require_simulator(sim: str, step: str) -> None:
                        f"or choose the other simulator with SIM={other} / --sim {other}")
 
 
+ICARUS_NOT_FOUND = re.compile(r"warning: parameter (?P<name>\S+) not found in (?P<scope>\S+?)\.?$")
+
+
 def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
     """Compile and elaborate the sources with the chosen simulator's front end only (no model is built),
     so that a user's top module, file list, syntax and parameters are judged before any build, each as one
@@ -93,11 +97,14 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
     text = [line.strip() for line in (r.stdout + r.stderr).splitlines() if line.strip()]
     if sim == "verilator":
         not_found = [line for line in text if "Parameters from the command line were not found" in line]
-    else:   # iverilog only warns: "warning: parameter NOSUCH not found in core."
-        not_found = [line for line in text if "warning: parameter" in line and "not found in" in line]
+    else:   # iverilog only warns: "warning: parameter NOSUCH not found in core." -- and as much about any
+        # submodule instance whose override names a parameter that module lacks ("... not found in
+        # core.u.mac."), which is the design's own business: only the top's, and only for a parameter passed
+        not_found = [line for line in text if (m := ICARUS_NOT_FOUND.search(line)) and m["scope"] == toplevel
+                     and m["name"] in params]
     if not_found:
         names = not_found[0].split(":")[-1].strip() if sim == "verilator" else \
-            " ".join(line.split("parameter", 1)[1].split()[0] for line in not_found)
+            " ".join(ICARUS_NOT_FOUND.search(line)["name"] for line in not_found)
         raise BuildError(f"--param {names}: the top module {toplevel} has no such parameter")
     # only the front end's own error lines (a warning about a signal named error_count is no error); an exit
     # status of 0 beside error lines is not trusted (iverilog has been seen to exit 0 on a missing module)

@@ -42,12 +42,12 @@ the issue are not run yet and their hooks raise: accumulation in the SFU during 
 """
 from __future__ import annotations
 
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge, NextTimeStep, ReadOnly, RisingEdge
 
 from .adapter import AdapterError, CoreAdapter, Geometry, pair_lanes
 from .helpers import pack_lanes, unpack_lanes
 from .sim import drive, now_cycle, pulse_reset, start_clock
-from .skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config
+from .skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config, used_pins
 
 __all__ = ["SkeletonAdapter", "load_config", "NOT_YET"]
 
@@ -75,12 +75,54 @@ class SkeletonAdapter(CoreAdapter):
         self.cfg = SkeletonConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
         self.geometry = self.cfg.geometry
         self.pins = self.cfg.pins
-        self.clk = getattr(dut, self.pins["clk"])
+        self.clk = self.handle("clk")
         self.output_kind = self.cfg.output
         self.job = None
         self._idle = {name: 1 for name in ACTIVE_LOW}
         self.mode = self.cfg.mode_four_bit     # the mode select's value (set_mode)
         self.dataflow = options.get("dataflow") or self.cfg.dataflow   # --dataflow beats the file
+        self.waiting = None        # what the flow waits on now (named when the layer's cycle budget runs out)
+        self._sampled = None       # sfp_out as sampled by accumulate() (read_output returns it)
+
+    # ------------------------------------------------------------------------------------------ pins
+    def handle(self, role: str):
+        """The top's port of a pin role; a port the top lacks is one line naming the configuration key."""
+        name = self.pins[role].split("[")[0]
+        try:
+            return getattr(self.dut, name)
+        except AttributeError:
+            raise AdapterError(f"{self.cfg.name}: pins.{role} = {self.pins[role]!r}: the top "
+                               f"{getattr(self.dut, '_name', '')} has no port {name!r}") from None
+
+    async def sample(self, role: str, what: str = "value"):
+        """A pin's value once the rising edge just passed has settled (ReadOnly: what that edge registered),
+        then on to the next time step (inputs may be driven again). A 1-bit pin (ofifo_valid, or a bit of a
+        bus: "bus[4]") returns an int and X/Z there is one line naming the pin, key and cycle; a bus returns
+        its LogicArray."""
+        await ReadOnly()
+        spec = self.pins[role]
+        value = self.handle(role).value
+        await NextTimeStep()
+        if "[" not in spec and len(value) > 1:
+            return value
+        if "[" in spec:
+            bit = int(spec[:-1].split("[")[1])
+            rng = list(value.range) if hasattr(value, "range") else list(range(len(value) - 1, -1, -1))
+            if bit not in rng:
+                raise AdapterError(f"pins.{role} `{spec}`: the port has bits {rng[0]}..{rng[-1]}, not {bit}")
+            ch = str(value)[rng.index(bit)]
+        else:
+            ch = str(value)[-1]
+        if ch in "01":
+            return int(ch)
+        why = {"z": "the top does not drive it", "x": "undefined (an unreset register, or two drivers)"}
+        raise AdapterError(f"pins.{role} `{spec}` is {ch.upper()} at cycle {now_cycle()}: "
+                           f"{why.get(ch.lower(), 'not a 0 or 1')}" + (f" ({what})" if what != "value" else ""))
+
+    def check_pins(self):
+        """Every pin the configuration's flow uses is a port of the top (the pins not checked before the build)."""
+        for role in used_pins(self.cfg):
+            self.handle(role)
 
     # ------------------------------------------------------------------------------------------ words
     def word(self, readout: bool = False, **fields) -> int:
@@ -93,8 +135,9 @@ class SkeletonAdapter(CoreAdapter):
             if not 0 <= value < (1 << n):
                 raise ValueError(f"{name}={value} does not fit its {n} bit(s) in {self.cfg.name}")
             w |= value << lsb
+        after_acc = readout == "after_acc"      # the idle words after the last acc (a one-word ReLU pulse)
         for e in self.cfg.extra:
-            if e.when == "always" or (e.when == "readout") == readout:
+            if {"always": True, "run": not readout, "readout": bool(readout), "after_acc": after_acc}[e.when]:
                 w |= e.value << e.lsb
         if self.cfg.mode_field is not None:
             w |= self.mode << self.cfg.mode_field[0]
@@ -106,19 +149,24 @@ class SkeletonAdapter(CoreAdapter):
         drive(self.dut, **{self.pins["inst"]: self.word(readout, **fields), self.pins["D_xmem"]: data})
         await RisingEdge(self.clk)
 
-    async def reset(self, cycles: int):
+    async def reset(self, cycles: int, readout: bool = False):
+        """Reset for `cycles` edges, the idle word driven with it (the word before may write a memory)."""
+        await FallingEdge(self.clk)        # driven with the words (and never from a read-only phase)
+        drive(self.dut, **{self.pins["inst"]: self.word(readout), self.pins["D_xmem"]: 0})
         await pulse_reset(self.dut, cycles=cycles, polarity=self.cfg.reset_active, signal=self.pins["reset"],
                           clk=self.pins["clk"])
 
     # ------------------------------------------------------------------------------------------ hooks
     async def start(self):
+        self.check_pins()
         # the mode pin is driven from the start (4-bit until a layer says otherwise), never left Z
         mode_pin = {self.pins["mode"]: self.mode} if "mode" in self.pins else {}
         if "os" in self.pins:
             mode_pin[self.pins["os"]] = int(self.dataflow == "os")
         drive(self.dut, **self.cfg.tie, **mode_pin, **{self.pins["inst"]: self.word(), self.pins["D_xmem"]: 0})
         start_clock(self.dut, clk=self.pins["clk"])
-        await self.reset(self.cfg.reset_cycles)
+        await pulse_reset(self.dut, cycles=self.cfg.reset_cycles, polarity=self.cfg.reset_active,
+                          signal=self.pins["reset"], clk=self.pins["clk"])
 
     async def run_layer(self, job, sink):
         """The base class's single-tile flow, the layer kept for its size (padded width, output count); the
@@ -205,6 +253,8 @@ class SkeletonAdapter(CoreAdapter):
         channels 2r and 2r+1 paired in lane r, 2r low)."""
         for p in range(len(tile[0])):
             column = [tile[ch][p] for ch in range(len(tile))]
+            if self.two_bit_layer and self.cfg.even_channel == "high":    # channel 2r in the lane's high half
+                column = [column[ch ^ 1] for ch in range(len(column))]
             await self.write_xmem(p, pair_lanes(column, self.cfg.bits) if self.two_bit_layer else column)
 
     async def write_xmem(self, addr: int, lanes):
@@ -260,22 +310,36 @@ class SkeletonAdapter(CoreAdapter):
             await self.step(l0_rd=1, execute=1)
 
     async def drain(self, kij: int, n: int):
-        """OFIFO -> pmem[kij * n + position]: as the valid pin says a word is there, or after a fixed wait."""
-        base = kij * n
+        """OFIFO -> pmem[kij * n + position]: as the valid pin says a word is there, or after a fixed wait.
+        flow.ofifo_latency = L: the OFIFO pops L cycles after ofifo_rd (the course ofifo.v registers rd), so
+        each pmem write comes L words after its read; with drain = "valid" a read is issued only when the valid
+        pin, settled after the last edge, is high and no read is still on its way (one word every L + 1
+        cycles); with drain = "count" the reads run back to back as core_tb.v's do (rd leads the writes)."""
+        base, lat = kij * n, self.cfg.ofifo_latency
         if self.cfg.drain == "count":
             for _ in range(self.cfg.wait_after_execute()):
                 await self.step()
-            for moved in range(n):
-                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
+            for t in range(n + lat):
+                pm = dict(CEN_pmem=0, WEN_pmem=0, A_pmem=base + t - lat) if t >= lat else {}
+                await self.step(ofifo_rd=int(t < n), **pm)
             return
-        valid = getattr(self.dut, self.pins["ofifo_valid"])
-        moved = 0
+        moved, since = 0, now_cycle()
         while moved < n:
-            if int(valid.value):
-                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
+            self.waiting = (f"drain (kernel position {kij}): {moved} of {n} words moved to pmem, waiting since "
+                            f"cycle {since} for pins.ofifo_valid `{self.pins['ofifo_valid']}` to go high")
+            if await self.sample("ofifo_valid"):
+                if lat == 0:
+                    await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
+                else:
+                    await self.step(ofifo_rd=1)
+                    for _ in range(lat - 1):
+                        await self.step()
+                    await self.step(CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)
                 moved += 1
+                since = now_cycle()
             else:
                 await self.step()
+        self.waiting = None
 
     async def outputs(self):
         """Per output position, the SFU accumulates its nine psums read from pmem; returns what it shows."""
@@ -290,17 +354,25 @@ class SkeletonAdapter(CoreAdapter):
         return results
 
     async def accumulate(self, addrs):
-        """Read each address at t, accumulate the word read at t - 1, then one idle word."""
+        """(reset.per_output: a reset first.) Read each address at t, accumulate the word read at t - 1, then
+        one idle word and flow.readout_wait more; sfp_out is sampled once the last idle word's rising edge has
+        settled: it shows what that edge registered (a ReLU the SFU applies on the word after the last acc)."""
+        if self.cfg.reset_per_output:      # an SFU whose accumulator only reset clears (core_tb.v resets here)
+            await self.reset(self.cfg.reset_per_output_cycles, readout=True)
         last = len(addrs) - 1
         for t in range(len(addrs) + 1):
             await self.step(CEN_pmem=0 if t <= last else 1, A_pmem=addrs[min(t, last)], acc=int(t > 0),
                             readout=True)
-        await self.step(readout=True)
+        for _ in range(1 + self.cfg.readout_wait):
+            await self.step(readout="after_acc")
+        self._sampled = await self.sample("sfp_out")
 
     def read_output(self) -> list:
         # the value itself, not int() of it: a lane holding X/Z is then reported where it appears
-        return unpack_lanes(getattr(self.dut, self.pins["sfp_out"]).value, self.cfg.cols, self.cfg.psum_bits,
-                            signed=True)
+        value, self._sampled = self._sampled, None
+        if value is None:      # an accumulate() of a subclass that did not sample: the pin as it is now
+            value = self.handle("sfp_out").value
+        return unpack_lanes(value, self.cfg.cols, self.cfg.psum_bits, signed=True)
 
     # ------------------------------------------------------------------------------------------ not yet
     async def accumulate_during_run(self, job, sink):

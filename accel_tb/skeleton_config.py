@@ -34,7 +34,7 @@ PIN_ROLES = ("clk", "reset", "inst", "D_xmem", "ofifo_valid", "sfp_out")
 # os the output-stationary dataflow (1) or the weight-stationary one (0)
 OPTIONAL_PINS = ("mode", "os")
 DATAFLOWS = ("ws", "os")
-WHEN = ("always", "run", "readout")
+WHEN = ("always", "run", "readout", "after_acc")
 # the flows the issue lists that this adapter does not run yet: (key, supported value, the others)
 UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("pmem", "pe_bus"))}
 
@@ -46,11 +46,12 @@ SCHEMA = {   # section -> key -> (type(s), required); None: a table of free name
     "tie": None,
     "params": None,
     "reset": {"active": (str, False), "cycles": (int, False), "per_kernel": (bool, False),
-              "per_kernel_cycles": (int, False)},
-    "mode": {"four_bit": (int, False), "two_bit": (int, False), "field": ((int, str), False)},
+              "per_kernel_cycles": (int, False), "per_output": (bool, False), "per_output_cycles": (int, False)},
+    "mode": {"four_bit": (int, False), "two_bit": (int, False), "field": ((int, str), False),
+             "even_channel": (str, False)},
     "flow": {"weights_at": (int, False), "drain": (str, False), "drain_wait": (int, False),
              "output": (str, False), "accumulate": (str, False), "read_from": (str, False),
-             "dataflow": (str, False)},
+             "dataflow": (str, False), "ofifo_latency": (int, False), "readout_wait": (int, False)},
 }
 REQUIRED_SECTIONS = ("geometry", "pins")
 EXTRA_KEYS = {"bits": ((int, str), True), "value": (int, True), "when": (str, False)}
@@ -84,9 +85,13 @@ class SkeletonConfig:
     reset_cycles: int = 3
     reset_per_kernel: bool = True
     reset_per_kernel_cycles: int = 1
+    reset_per_output: bool = True         # a reset before every output's accumulation (core_tb.v; an SFU cleared only by it)
+    reset_per_output_cycles: int = 1
     weights_at: int = 1024
     drain: str = "valid"
     drain_wait: int | None = None
+    ofifo_latency: int = 1                # cycles from ofifo_rd to the OFIFO's pop (the course ofifo.v registers rd: 1)
+    readout_wait: int = 0                 # idle words after the one that follows the last acc, before sampling
     output: str = "relu"
     accumulate: str = "readout"
     read_from: str = "sfp_out"
@@ -94,6 +99,7 @@ class SkeletonConfig:
     mode_field: tuple | None = None       # (lsb, width) of the field, when the mode is one
     mode_four_bit: int = 0                # the select's value for 4-bit layers
     mode_two_bit: int = 1                 # for 2-bit layers: row r's lane = {channel 2r+1, channel 2r}
+    even_channel: str = "low"             # 2-bit lane order: channel 2r in the lane's low half ("high": [3:2])
     dataflow: str = "ws"                  # "os": output-stationary (accel_tb.skeleton: run_output_stationary)
 
     @property
@@ -251,23 +257,32 @@ def load_config(path) -> SkeletonConfig:
     pins = raw["pins"]
     cfg.pins = {r: pins.get(r, r) for r in PIN_ROLES} | {r: pins[r] for r in OPTIONAL_PINS if r in pins}
     for role, name in cfg.pins.items():
+        if role == "ofifo_valid" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*\[\s*\d+\s*\]", name):
+            cfg.pins[role] = re.sub(r"\s+", "", name)       # one bit of a status bus: "l0_ofifo_signals[4]"
+            continue
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name):
-            err(f"pins.{role}", f"{name!r} is not a Verilog port name")
+            err(f"pins.{role}", f"{name!r} is not a Verilog port name"
+                                + (" (a bit of a bus: \"name[4]\")" if role == "ofifo_valid" else ""))
 
     reset = raw.get("reset", {})
     if "active" in reset:
         if reset["active"] not in ("high", "low"):
             err("reset.active", f"{reset['active']!r}: must be \"high\" or \"low\"")
         cfg.reset_active = int(reset["active"] == "high")
-    for key, attr, lo in (("cycles", "reset_cycles", 1), ("per_kernel_cycles", "reset_per_kernel_cycles", 1)):
+    for key, attr, lo in (("cycles", "reset_cycles", 1), ("per_kernel_cycles", "reset_per_kernel_cycles", 1),
+                          ("per_output_cycles", "reset_per_output_cycles", 1)):
         if key in reset:
             if reset[key] < lo:
                 err(f"reset.{key}", f"{reset[key]}: must be >= {lo}")
             setattr(cfg, attr, reset[key])
     cfg.reset_per_kernel = reset.get("per_kernel", True)
+    cfg.reset_per_output = reset.get("per_output", True)
+    if "per_output_cycles" in reset and not cfg.reset_per_output:
+        err("reset.per_output_cycles", "only used with per_output = true")
 
     flow = raw.get("flow", {})
-    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from", "dataflow"):
+    for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from", "dataflow",
+                "ofifo_latency", "readout_wait"):
         if key in flow:
             setattr(cfg, key, flow[key])
     for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
@@ -284,6 +299,9 @@ def load_config(path) -> SkeletonConfig:
         err("flow.drain_wait", "only used with drain = \"count\" (drain = \"valid\" polls the valid pin)")
     if cfg.drain_wait is not None and cfg.drain_wait < 0:
         err("flow.drain_wait", f"{cfg.drain_wait}: must be >= 0")
+    for key, hi in (("ofifo_latency", 8), ("readout_wait", 64)):
+        if not 0 <= getattr(cfg, key) <= hi:
+            err(f"flow.{key}", f"{getattr(cfg, key)}: must be 0..{hi}")
     if cfg.drain == "count" and "ofifo_valid" in pins:
         err("pins.ofifo_valid", "not read with drain = \"count\" (leave it out, or drain = \"valid\")")
 
@@ -328,6 +346,11 @@ def load_config(path) -> SkeletonConfig:
     elif mode and "mode" not in pins:
         err("mode", "values of a mode select that is not named: give the pin (pins.mode = \"mode\") or the "
                     "instruction field (mode.field = 34)")
+    if "even_channel" in mode:
+        if mode["even_channel"] not in ("low", "high"):
+            err("mode.even_channel", f"{mode['even_channel']!r}: must be \"low\" (channel 2r in the lane's low half, "
+                                     f"bits 1:0) or \"high\" (bits 3:2)")
+        cfg.even_channel = mode["even_channel"]
     for key in ("four_bit", "two_bit"):
         if key in mode:
             if mode[key] < 0:
@@ -392,6 +415,10 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
     why = {"inst": "inst.width", "D_xmem": "geometry.rows x geometry.bits",
            "sfp_out": "geometry.cols x geometry.psum_bits"}
     for role, name in used_pins(cfg).items():
+        bit = None
+        if "[" in name:                       # pins.ofifo_valid = "bus[4]": one bit of an output bus
+            name, bit = name[:-1].split("[")
+            bit = int(bit)
         port = ports.get(name)
         if port is None:
             near = [p for p in ports if p.lower() == name.lower()]
@@ -406,6 +433,10 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
                 key = "mode.two_bit" if cfg.mode_two_bit > cfg.mode_four_bit else "mode.four_bit"
                 err(key, f"{top_value} does not fit {name}, a {port.width}-bit input of {top}")
             continue
+        if bit is not None:
+            if port.width is not None and bit >= port.width:
+                err(f"pins.{role}", f"bit {bit} of {name}, a {port.width}-bit output of {top} (bits {port.width - 1}:0)")
+            continue
         if port.width is not None and port.width != widths[role]:
             src = f" ({why[role]})" if role in why else ""
             err(f"pins.{role}", f"{name} is {port.width} bits wide in {top}, the config gives {widths[role]}{src}")
@@ -417,7 +448,7 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
             err(f"tie.{name}", f"{name} is an {port.direction} of {top}; only inputs are tied")
         if port.width is not None and not 0 <= value < (1 << port.width):
             err(f"tie.{name}", f"{value} does not fit the {port.width}-bit port")
-    driven = set(used_pins(cfg).values()) | set(cfg.tie)
+    driven = {n.split("[")[0] for n in used_pins(cfg).values()} | set(cfg.tie)
     floating = [n for n, p in ports.items() if p.direction == "input" and n not in driven]
     if floating:
         # an input nobody drives is Z in the simulation: the run could only fail, and far from the cause

@@ -80,6 +80,16 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
     ("[tie]\nmode = 0\n", None),                      # a core whose mode input is tied: 4-bit only
     ("[flow]\nweights_at = 2040\n", None),            # 8 kernel words fit below 2048 ...
     ("[flow]\ndataflow = \"is\"\n", "flow.dataflow: 'is': must be 'ws' or 'os'"),
+    # the course testbench's steps: the OFIFO's read latency, a reset per output, the readout's idle words
+    ("[flow]\nofifo_latency = 9\n", "flow.ofifo_latency: 9: must be 0..8"),
+    ("[flow]\nofifo_latency = -1\n", "flow.ofifo_latency: -1: must be 0..8"),
+    ("[flow]\nofifo_latency = true\n", "flow.ofifo_latency: must be an integer, not True"),
+    ("[flow]\nreadout_wait = -1\n", "flow.readout_wait: -1: must be 0..64"),
+    ("[reset]\nper_output = 1\n", "reset.per_output: must be true or false, not 1"),
+    ("[reset]\nper_output_cycles = 0\n", "reset.per_output_cycles: 0: must be >= 1"),
+    ("[reset]\nper_output = false\nper_output_cycles = 2\n", "reset.per_output_cycles: only used with per_output = true"),
+    ("ofifo_valid = \"sigs[4:3]\"\n", "pins.ofifo_valid: 'sigs[4:3]' is not a Verilog port name (a bit of a bus"),
+    ("[flow]\nofifo_latency = 0\nreadout_wait = 2\n[reset]\nper_output = false\n", None),
 ])
 def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
     path = _write(tmp_path, BASE + extra)
@@ -98,6 +108,7 @@ def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
                                                    "mode) do not fit the 11-bit A_xmem"),
     ('mode = "mode"\n[tie]\nmode = 0\n', "tie.mode: is the mode pin (pins.mode)"),
     ('mode = "mode"\n[mode]\nfield = 34\n', "mode.field: the mode is already the pin pins.mode = 'mode'"),
+    ('mode = "mode"\n[mode]\neven_channel = "first"\n', "mode.even_channel: 'first': must be \"low\""),
 ])
 def test_a_bad_mode_is_one_line_naming_file_and_field(tmp_path, extra, says):
     with pytest.raises(ConfigError) as e:
@@ -254,3 +265,60 @@ def _write_example_rows(rows: int):
     p = Path(tempfile.mkdtemp()) / "s.toml"
     p.write_text((EXAMPLE / "skeleton.toml").read_text().replace("rows = 8 ", f"rows = {rows} "))
     return p
+
+
+def test_the_course_steps_default_as_core_tb_does(tmp_path):
+    """Without a word about them, a file gets the course testbench's steps: ofifo_rd a cycle before the pmem
+    writes (the course ofifo.v registers rd), a reset before every output; the example says its own."""
+    cfg = load_config(_write(tmp_path, BASE))
+    assert cfg.ofifo_latency == 1 and cfg.reset_per_output and cfg.reset_per_output_cycles == 1
+    assert cfg.readout_wait == 0 and cfg.even_channel == "low"
+    example = load_config(EXAMPLE / "skeleton.toml")
+    assert example.ofifo_latency == 0 and example.reset_per_output
+    bus = load_config(_write(tmp_path, BASE + 'ofifo_valid = "sigs[ 4 ]"\n'))
+    assert bus.pins["ofifo_valid"] == "sigs[4]"
+    assert SkeletonConfig.from_dict(bus.to_dict()) == bus
+
+
+def test_a_valid_bit_of_a_bus_checked_against_the_top(tmp_path):
+    from accel_tb.portdesc import Port
+    cfg = load_config(_write(tmp_path, BASE + 'ofifo_valid = "sigs[4]"\n'))
+    ports = {n: Port(n, d, w) for n, d, w in (("clk", "input", 1), ("reset", "input", 1), ("inst", "input", 34),
+                                               ("D_xmem", "input", 32), ("sigs", "output", 5),
+                                               ("sfu_out", "output", 128))}
+    check_ports(cfg, ports, "core")
+    ports["sigs"] = Port("sigs", "output", 4)
+    with pytest.raises(ConfigError, match=r"pins.ofifo_valid: bit 4 of sigs, a 4-bit output of core \(bits 3:0\)"):
+        check_ports(cfg, ports, "core")
+    del ports["sigs"]
+    with pytest.raises(ConfigError, match=r"pins.ofifo_valid: the top module core has no port 'sigs'"):
+        check_ports(cfg, ports, "core")
+
+
+def test_init_reads_the_ofifo_read_latency_from_the_source(tmp_path):
+    from accel_tb.byoc_init import ofifo_latency
+    assert ofifo_latency(SOURCES)[0] == 0          # the example's OFIFO pops on rd's own edge
+    course = tmp_path / "ofifo.v"
+    course.write_text("module ofifo(input clk, input rd, output o_valid);\n  reg rd_en;\n"
+                      "  always @(posedge clk) rd_en <= rd;   // read out at the same time\nendmodule\n")
+    lat, why = ofifo_latency([course])
+    assert lat == 1 and "registers its read (rd_en <= rd;)" in why
+    none = tmp_path / "x.v"
+    none.write_text("module x; endmodule\n")
+    assert ofifo_latency([none]) == (None, "no module named *ofifo* in the sources")
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
+def test_elaborate_ignores_a_submodule_override_it_lacks(tmp_path):
+    """Regression: Icarus warns `parameter B not found in top.u.` for a submodule instance's own override; that
+    is the design's business, not a bad --param (it was reported as `--param B ...` with no --param given).
+    Only a parameter passed to the top and missing there is refused, by its name alone."""
+    from accel_tb.runner import BuildError, elaborate
+    src = tmp_path / "d.v"
+    src.write_text("module sub #(parameter A = 1) (input x);\nendmodule\n"
+                   "module top #(parameter P = 1) (input x);\n  sub #(.B(2)) u (.x(x));\nendmodule\n")
+    elaborate("top", [src], {}, "icarus")
+    elaborate("top", [src], {"P": "2"}, "icarus")
+    with pytest.raises(BuildError) as e:
+        elaborate("top", [src], {"P": "2", "NOSUCH": "3"}, "icarus")
+    assert str(e.value) == "--param NOSUCH: the top module top has no such parameter"

@@ -269,3 +269,157 @@ def test_team_top_from_init_to_pass_and_a_wrong_phase_fails(tmp_path):
     r = _byoc(mine, "--config", "wrong.toml", *run_args)
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr
     assert "relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=" in r.stdout and " got 0" in r.stdout
+
+
+# ------------------------------------------------------------------- the course testbench's own steps
+# Variants of the example core made here from its RTL (no public code): the course ofifo.v's registered read
+# (the OFIFO pops a cycle after ofifo_rd), an SFU that only reset clears and that applies ReLU on the idle
+# word after the last acc (registered), and optionally one more output register (ReLU seen a word later).
+ONE_IMAGE = {**TWO_IMAGES, "images": [0]}
+
+
+def course_variant(tmp_path, out_reg=False, top=None):
+    rtl = tmp_path / "rtl"
+    shutil.copytree(EXAMPLE / "rtl", rtl)
+    ofifo = (rtl / "ofifo.v").read_text()
+    ofifo = ofifo.replace("    genvar i;", "    reg rd_en;\n    always @(posedge clk) rd_en <= reset ? 1'b0 : rd;\n"
+                          "    genvar i;", 1).replace("if (rd && o_valid)", "if (rd_en && o_valid)")
+    sfu = (rtl / "sfu.v").read_text()
+    old = "else if (acc)  psum_q <= (acc_q ? psum_q : {psum_bw{1'b0}}) + x;"
+    new = ("else if (acc)  psum_q <= psum_q + x;\n                else if (RELU_EN != 0 && psum_q[psum_bw-1]) "
+           "psum_q <= {psum_bw{1'b0}};")
+    out = ("assign out[psum_bw*(i+1)-1:psum_bw*i] = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : "
+           "psum_q;")
+    assert old in sfu and out in sfu and "if (rd_en && o_valid)" in ofifo
+    sfu = sfu.replace(old, new).replace(out, (
+        "reg [psum_bw-1:0] out_q;\n            always @(posedge clk) out_q <= psum_q;\n"
+        "            assign out[psum_bw*(i+1)-1:psum_bw*i] = out_q;") if out_reg else
+        "assign out[psum_bw*(i+1)-1:psum_bw*i] = psum_q;")
+    (rtl / "ofifo.v").write_text(ofifo)
+    (rtl / "sfu.v").write_text(sfu)
+    if top:
+        (rtl / "top.v").write_text(top)
+    return sorted(rtl.glob("*.v"))
+
+
+COURSE_TOML = (EXAMPLE / "skeleton.toml").read_text().replace("ofifo_latency = 0", "ofifo_latency = 1")
+
+
+def run_variant(sim, tmp_path, toml, sources, params=None, expect_fail=False, top="core", layer=ONE_IMAGE):
+    from accel_tb.skeleton_config import load_config
+    path = tmp_path / "v.toml"
+    path.write_text(toml)
+    cfg = load_config(path)
+    report = tmp_path / "report.json"
+    config = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}, "layer": layer,
+              "report": str(report)}
+    result = run(toplevel=top, sources=sources, test_module="accel_tb.layer_tests",
+                 parameters={**{k: str(v) for k, v in cfg.params.items()}, **(params or {})}, sim=sim,
+                 testcase="test_layer", config=config, includes=[], expect_fail=expect_fail)
+    return result, json.loads(report.read_text())
+
+
+def test_course_ofifo_and_sfu_pass_with_the_course_steps(sim, tmp_path):
+    """The registered OFIFO read (ofifo_latency = 1) and the SFU cleared only by reset (per_output), its ReLU
+    registered on the idle word: every output checked after ReLU."""
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, course_variant(tmp_path))
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+
+
+def test_course_ofifo_with_latency_0_fails_at_the_first_output(sim, tmp_path):
+    """Negative: the pmem writes in ofifo_rd's own cycle take each word one address off: nij=0 is wrong."""
+    toml = COURSE_TOML.replace("ofifo_latency = 1", "ofifo_latency = 0")
+    result, rep = run_variant(sim, tmp_path, toml, course_variant(tmp_path), expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert " output nij=0 (y=0, x=0) " in rep["relu"]["reports"][0]
+
+
+def test_sfu_cleared_only_by_reset_fails_without_per_output(sim, tmp_path):
+    """Negative: without the reset before each output, the SFU adds onto the last one: nij=0 right, later wrong."""
+    toml = COURSE_TOML.replace("per_output = true", "per_output = false")
+    result, rep = run_variant(sim, tmp_path, toml, course_variant(tmp_path), expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert " output nij=0 " not in rep["relu"]["reports"][0]
+
+
+def test_relu_registered_on_the_idle_word_is_checked(sim, tmp_path):
+    """Negative: the same SFU without its ReLU (RELU_EN=0): the raw sums are sampled and refused, so the ReLU
+    above was really checked (before the sampling fix these cores showed raw sums)."""
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, course_variant(tmp_path), params={"RELU_EN": "0"},
+                              expect_fail=True)
+    assert result["failed"] == 1 and "expected 0 got -" in rep["relu"]["reports"][0]
+
+
+def test_readout_wait_for_an_sfu_output_register(sim, tmp_path):
+    """One more register after the ReLU: readout_wait = 1 passes, 0 samples the sum before ReLU and fails."""
+    src = course_variant(tmp_path, out_reg=True)
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML.replace("readout_wait = 0", "readout_wait = 1"), src)
+    assert result["failed"] == 0 and rep["relu"]["mismatches"] == 0 and rep["relu"]["compared"] == 16 * 8
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, src, expect_fail=True)
+    assert result["failed"] == 1 and "expected 0 got -" in rep["relu"]["reports"][0]
+
+
+# the valid a bit of a status bus, and the valid port itself left undriven (Z) or stuck low
+STATUS_TOP = """module vtop (input clk, input reset, input mode, input os, input [33:0] inst, input [31:0] D_xmem,
+             output ofifo_valid, output stuck, output [4:0] sigs, output [127:0] sfu_out);
+    wire v;
+    core u (.clk(clk), .reset(reset), .mode(mode), .os(os), .inst(inst), .D_xmem(D_xmem), .ofifo_valid(v),
+            .sfu_out(sfu_out));
+    assign sigs = {v, 4'b0000};
+    assign stuck = 1'b0;
+endmodule
+"""
+
+
+def test_valid_as_a_bit_of_a_bus_and_an_undriven_valid_named(sim, tmp_path):
+    src = course_variant(tmp_path, top=STATUS_TOP)
+    toml = COURSE_TOML.replace('ofifo_valid = "ofifo_valid"', 'ofifo_valid = "sigs[4]"')
+    result, rep = run_variant(sim, tmp_path, toml, src, top="vtop")
+    assert result["failed"] == 0 and rep["relu"]["mismatches"] == 0 and rep["relu"]["compared"] == 16 * 8
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, src, top="vtop", expect_fail=True)
+    why = rep["adapter_stopped"] if "adapter_stopped" in rep else " ".join(rep["summary"])
+    assert "pins.ofifo_valid `ofifo_valid` is Z at cycle " in why and "the top does not drive it" in why, why
+    assert "Cannot convert" not in why
+
+
+def test_a_valid_stuck_low_times_out_naming_the_drain(sim, tmp_path):
+    src = course_variant(tmp_path, top=STATUS_TOP)
+    toml = COURSE_TOML.replace('ofifo_valid = "ofifo_valid"', 'ofifo_valid = "stuck"')
+    result, rep = run_variant(sim, tmp_path, toml, src, top="vtop", expect_fail=True)
+    text = " ".join(rep["summary"])
+    assert "the layer did not end within" in text
+    assert "the adapter was in drain (kernel position 0): 0 of 36 words moved to pmem" in text
+    assert "for pins.ofifo_valid `stuck` to go high" in text
+
+
+# a port declared outside the port list: Icarus takes it, Verilator's description refuses it
+LOOSE_PORT_TOP = """module ltop (clk, reset, mode, os, inst, D_xmem, ofifo_valid, sfu_out);
+    input clk, reset, mode, os;
+    input [33:0] inst;
+    input [31:0] D_xmem;
+    output ofifo_valid;
+    output [127:0] sfu_out;
+    output l0_valid;
+    core u (.clk(clk), .reset(reset), .mode(mode), .os(os), .inst(inst), .D_xmem(D_xmem),
+            .ofifo_valid(ofifo_valid), .sfu_out(sfu_out));
+endmodule
+"""
+
+
+def test_ports_not_described_still_run_and_a_missing_pin_is_one_line(tmp_path):
+    """--sim icarus on a top Verilator cannot describe: one note, the run goes on and passes; a pin the top
+    lacks is then one line naming pins.ROLE from start(), exit 1, no traceback in the summary."""
+    mine = tmp_path / "team"
+    mine.mkdir()
+    course_variant(mine, top=LOOSE_PORT_TOP)
+    toml = COURSE_TOML.replace("RELU_EN = 1", "")       # ltop has no parameters
+    (mine / "c.toml").write_text(toml)
+    args = ("--rtl", "rtl/*.v", "--top", "ltop", "--sim", "icarus", "--images", "1")
+    r = _byoc(mine, "--config", "c.toml", *args)
+    assert "ports of ltop not checked before the build (verilator --json-only" in r.stderr or not shutil.which(
+        "verilator"), r.stderr
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("PASS"), r.stdout[-3000:] + r.stderr
+    (mine / "bad.toml").write_text(toml.replace('ofifo_valid = "ofifo_valid"', 'ofifo_valid = "valid_o"'))
+    r = _byoc(mine, "--config", "bad.toml", *args)
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr
+    assert "pins.ofifo_valid = 'valid_o': the top ltop has no port 'valid_o'" in r.stdout, r.stdout[-3000:]
