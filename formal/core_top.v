@@ -3,7 +3,7 @@
 `include "fields.vh"
 module core_top #(
     parameter integer ROWS = 2, parameter integer COLS = 2, parameter integer CREDITS = 4,
-    parameter integer FAULT_INV = 0
+    parameter integer FAULT_INV = 0, parameter integer OUT_DEPTH = 3
 ) (
     input wire clk, rst, act_wr_valid, wgt_wr_valid, cmd_valid, out_ready,
     input wire [15:0] act_wr_addr, wgt_wr_addr,
@@ -13,7 +13,7 @@ module core_top #(
 );
     /* verilator lint_off PINCONNECTEMPTY */
     core #(.ROWS(ROWS), .COLS(COLS), .CREDITS(CREDITS), .FAULT_INV(FAULT_INV), .ACT_DEPTH(16), .WGT_DEPTH(16),
-           .ACC_DEPTH(16), .CMD_DEPTH(2), .OUT_DEPTH(3), .PSUM_W(4), .ACC_W(4)) u_core (
+           .ACC_DEPTH(16), .CMD_DEPTH(2), .OUT_DEPTH(OUT_DEPTH), .PSUM_W(4), .ACC_W(4)) u_core (
         .clk(clk), .rst(rst), .act_wr_valid(act_wr_valid), .act_wr_ready(), .act_wr_addr(act_wr_addr),
         .act_wr_data(act_wr_data), .wgt_wr_valid(wgt_wr_valid), .wgt_wr_ready(), .wgt_wr_addr(wgt_wr_addr),
         .wgt_wr_data(wgt_wr_data), .cmd_valid(cmd_valid), .cmd_ready(), .cmd_data(cmd_data), .out_valid(),
