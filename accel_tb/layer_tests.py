@@ -26,6 +26,7 @@ report (JSON path), trials.
 from __future__ import annotations
 
 import itertools
+import os
 
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
@@ -335,7 +336,10 @@ async def test_command_stream(dut):
                                           extra_cycles=hold if held else 0)
         if holder is not None:
             holder.cancel()
-        events.update(output=out, seed=cocotb.RANDOM_SEED, layers=[j.name for j, _ in items])
+        # cocotb 2's RANDOM_SEED inside a test is derived from COCOTB_RANDOM_SEED and the test's name: the run's
+        # COCOTB_RANDOM_SEED (when given) is what replays the streams
+        events.update(output=out, seed=cocotb.RANDOM_SEED, cocotb_random_seed=os.environ.get("COCOTB_RANDOM_SEED"),
+                      layers=[j.name for j, _ in items])
         dut._log.info(f"stream {n}: {events}")
         reports.append({"events": events, "layers": [ck.report() for _, ck in items]})
         write_report(cfg.get("report"), {"streams": reports})       # before the verdict: negatives read it
