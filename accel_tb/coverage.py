@@ -223,7 +223,8 @@ class CoreCoverage:
         seq = dut.u_seq
         rows = self.adapter.geometry.rows
         sig = {n: h for n, h in (("rst", dut.rst), ("state", seq.state), ("last_os", seq.last_os),
-                                 ("credits_free", dut.credits_free), ("space", dut.out_space_ok),
+                                 ("credit_ok", dut.credit_ok), ("credits_free", dut.credits_free),
+                                 ("space", dut.out_space_ok),
                                  ("of_valid", dut.of_valid), ("q_valid", dut.q_valid), ("q_ready", dut.q_ready),
                                  ("cmd_valid", dut.cmd_valid), ("cmd_ready", dut.cmd_ready),
                                  ("out_valid", dut.out_valid), ("out_ready", dut.out_ready),
@@ -249,7 +250,7 @@ class CoreCoverage:
             # credit stall: WS issues a token per credit; OS reserves ROWS credits at a block's release (its
             # first step, from the second block on) and at the flush (sequencer.v: releases, room)
             if state == S_RUN:
-                stalled = v["credits_free"] == 0
+                stalled = not v["credit_ok"]        # credits_free != 0 (core.v)
             elif state == S_OS:
                 stalled = v["credits_free"] < rows and int(seq.releases.value)
             else:
