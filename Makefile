@@ -17,7 +17,7 @@
 #   make byoc-example          the same for examples/skeleton_core (a course-skeleton core, skeleton.toml)
 #                              (CHECKPOINT=checkpoints/vgg16_a2w4.pt: its 2-bit mode, set by the layer's bits;
 #                              DATAFLOW=os: output-stationary, 4-bit layers)
-#   make coverage              functional coverage merged over its runs, as a table (reports/coverage/)
+#   make coverage              functional coverage merged over its runs, as a table with each bin's first hit (reports/coverage/)
 #   make formal                the design's rules proven by a solver (SBY + Boolector): table in reports/formal/
 #   make codecov               Verilator code coverage of rtl/ (line, branch, toggle, expr) over the testbenches
 #                              forced onto Verilator: per-file table, gaps, annotated sources (reports/codecov/)

@@ -10,17 +10,30 @@ Coverpoints (all bins must be hit; `make coverage` prints them):
   core.sum.*        sums by sign and by their share of the proven accumulator bound (at least half of it)
   core.relu.*       what ReLU received: negative, zero, positive
   core.flow.*       per cycle: output back-pressure while valid, an emit stalled by the output FIFO, a full
-                    command FIFO, a credit stall, back-to-back commands
+                    command FIFO, a credit stall (either dataflow), back-to-back commands (either dataflow)
+  core.cross.*      the dataflow the sequencer is in (that of the command it runs or ran last) crossed with: the
+                    output held, a credit stall, a back-to-back command, a dataflow switch, a mode switch, a
+                    second or later tile of one command, a host write attempted while the sequencer is busy;
+                    and a back-to-back command that switches the dataflow or the mode, by its dataflow.
+                    These are closed by the random command streams (STREAM_CLOSED), not by the closure's plan
 The adapter of this project's core calls `command()` for every command; the checker's observers feed psums,
-sums and outputs; `watch()` samples the flow bins from the core's internal signals every cycle.
+sums and outputs; `watch()` samples the flow and cross bins from the core's signals every cycle (what the
+core did, not what a test meant to do). Every bin's first hit (the cycle) is kept: `export()` writes it
+beside the database, and `make coverage` names the run that hit each bin first.
 """
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
 from accel_host.config import sum_bound
+from accel_host.fields import COMMAND
+
+from .sim import now_cycle
 
 TILE_BINS = ["1", "2", "3+"]
 
@@ -118,6 +131,54 @@ def sample_flow(event):
     pass
 
 
+CROSS_EVENTS = ["output held", "credit stall", "back-to-back command", "dataflow switch", "mode switch",
+                "multi-tile", "host write while busy"]
+DATAFLOWS = ["ws", "os"]
+# closed by the random command streams (test_command_stream in make coverage's RUNS), not by the closure's plan
+STREAM_CLOSED = ("core.cross.",)
+
+
+@CoverPoint("core.cross.dataflow", xf=lambda d, e: d, bins=DATAFLOWS)
+@CoverPoint("core.cross.event", xf=lambda d, e: e, bins=CROSS_EVENTS)
+@CoverCross("core.cross.dataflow_x_event", items=["core.cross.dataflow", "core.cross.event"])
+def sample_cross(dataflow, event):
+    pass
+
+
+@CoverPoint("core.cross.b2b_dataflow", xf=lambda d, s: d, bins=DATAFLOWS)
+@CoverPoint("core.cross.b2b_switch", xf=lambda d, s: s, bins=["dataflow switch", "mode switch"])
+@CoverCross("core.cross.b2b_dataflow_x_switch", items=["core.cross.b2b_dataflow", "core.cross.b2b_switch"])
+def sample_b2b_switch(dataflow, switch):
+    """A command accepted back to back (it waited behind the previous one) that switches the dataflow or the
+    mode; dataflow: the new command's."""
+
+
+S_IDLE, S_RUN, S_OS, S_FLUSH = 0, 2, 3, 4    # rtl/sequencer.v
+CMD_OS_BIT, CMD_A2_BIT = COMMAND.lsb["os"], COMMAND.lsb["a2"]
+
+# first hit of every bin in this process (one run per simulator process): 'coverpoint: bin' -> cycle
+FIRST_HIT: dict[str, int] = {}
+
+
+def _track_first_hits():
+    """A callback on every bin that records the cycle of its first hit (cocotb-coverage calls a bin's callback
+    on each hit; after the first it returns at once)."""
+    for name, item in coverage_db.items():
+        if not isinstance(item, (CoverPoint, CoverCross)) or not hasattr(item, "detailed_coverage"):
+            continue
+        labels = getattr(item, "_labels_bins", None) if getattr(item, "_bins_labels", None) else None
+        for raw in list(item._hits):
+            key = f"{name}: {labels[raw] if labels else raw}"
+
+            def hit(key=key):
+                if key not in FIRST_HIT:
+                    FIRST_HIT[key] = now_cycle()
+            item.add_bins_callback(hit, raw)
+
+
+_track_first_hits()
+
+
 class CoreCoverage:
     """Connects the samplers to an adapter of this project's core and to the checkers of its layers."""
 
@@ -156,34 +217,82 @@ class CoreCoverage:
         pass
 
     async def watch(self, dut):
-        """Per cycle, from the core's internal signals (the flow bins)."""
+        """Per cycle, from the core's signals (the flow and cross bins), read in the read-only phase before
+        the clock edge: what the core does this cycle."""
         edge = RisingEdge(dut.clk)
-        sig = {n: h for n, h in (("state", dut.u_seq.state), ("credit_ok", dut.credit_ok), ("issue", dut.issue),
-                                 ("space", dut.out_space_ok), ("of_valid", dut.of_valid), ("q_valid", dut.q_valid),
+        seq = dut.u_seq
+        rows = self.adapter.geometry.rows
+        sig = {n: h for n, h in (("rst", dut.rst), ("state", seq.state), ("last_os", seq.last_os),
+                                 ("credit_ok", dut.credit_ok), ("credits_free", dut.credits_free),
+                                 ("space", dut.out_space_ok),
+                                 ("of_valid", dut.of_valid), ("q_valid", dut.q_valid), ("q_ready", dut.q_ready),
                                  ("cmd_valid", dut.cmd_valid), ("cmd_ready", dut.cmd_ready),
-                                 ("out_valid", dut.out_valid), ("out_ready", dut.out_ready))}
-        prev_state = 0
+                                 ("out_valid", dut.out_valid), ("out_ready", dut.out_ready),
+                                 ("act_wr_valid", dut.act_wr_valid), ("wgt_wr_valid", dut.wgt_wr_valid))}
+        level = dict.fromkeys(("output held", "credit stall", "multi-tile", "host write while busy"), False)
+        behind = False      # the command at the head of the queue waited while the sequencer ran another
+        seen_cmd = False    # a command was accepted since reset (the sequencer's last_os and a2 hold it)
         while True:
             await ReadOnly()
             v = {n: int(h.value) for n, h in sig.items()}
+            if v["rst"]:
+                behind = seen_cmd = False
+                await edge
+                continue
+            df = "os" if v["last_os"] else "ws"
+            state = v["state"]
             if v["out_valid"] and not v["out_ready"]:
                 sample_flow("output back-pressure while valid")
             if v["of_valid"] and not v["space"]:
                 sample_flow("emit stalled by the output FIFO")
             if v["cmd_valid"] and not v["cmd_ready"]:
                 sample_flow("command FIFO full")
-            if v["state"] == 2 and not v["credit_ok"]:
+            # credit stall: WS issues a token per credit; OS reserves ROWS credits at a block's release (its
+            # first step, from the second block on) and at the flush (sequencer.v: releases, room)
+            if state == S_RUN:
+                stalled = not v["credit_ok"]        # credits_free != 0 (core.v)
+            elif state == S_OS:
+                stalled = v["credits_free"] < rows and int(seq.releases.value)
+            else:
+                stalled = state == S_FLUSH and v["credits_free"] < rows
+            if stalled:
                 sample_flow("credit stall")
-            if prev_state == 2 and v["state"] == 0 and v["q_valid"]:
-                sample_flow("back-to-back commands")
-            prev_state = v["state"]
+            # a second or later tile of one command: WS input-channel tile ic, OS block blk of ROWS positions
+            multi = (state == S_RUN and int(seq.ic.value) != 0) or (state == S_OS and int(seq.blk.value) != 0)
+            now = {"output held": bool(v["out_valid"] and not v["out_ready"]), "credit stall": bool(stalled),
+                   "multi-tile": multi,
+                   "host write while busy": bool((v["act_wr_valid"] or v["wgt_wr_valid"]) and state != S_IDLE)}
+            for event, on in now.items():   # a level counted once, at its first cycle
+                if on and not level[event]:
+                    sample_cross(df, event)
+                level[event] = on
+            if v["q_valid"] and v["q_ready"]:          # the sequencer accepts the head of the queue
+                word = int(dut.q_data.value)
+                new_df = "os" if word >> CMD_OS_BIT & 1 else "ws"
+                switches = []
+                if seen_cmd and new_df != df:
+                    switches.append("dataflow switch")
+                if seen_cmd and (word >> CMD_A2_BIT & 1) != int(seq.a2.value):
+                    switches.append("mode switch")
+                for sw in switches:
+                    sample_cross(new_df, sw)
+                    if behind:
+                        sample_b2b_switch(new_df, sw)
+                if behind:
+                    sample_flow("back-to-back commands")
+                    sample_cross(new_df, "back-to-back command")
+                behind, seen_cmd = False, True
+            elif v["q_valid"] and state != S_IDLE:
+                behind = True
             await edge
 
 
-def holes() -> list[str]:
-    """Every bin not hit yet, as 'coverpoint: bin'."""
+def holes(only=None, skip=()) -> list[str]:
+    """Every bin not hit yet, as 'coverpoint: bin'; only / skip: coverpoint name prefixes to keep / leave out."""
     out = []
     for name, item in coverage_db.items():
+        if (only and not name.startswith(tuple(only))) or (skip and name.startswith(tuple(skip))):
+            continue
         if isinstance(item, (CoverPoint, CoverCross)) and hasattr(item, "detailed_coverage"):
             for b, hits in item.detailed_coverage.items():
                 if hits < item.at_least:
@@ -197,6 +306,18 @@ def table() -> list[str]:
         if isinstance(item, (CoverPoint, CoverCross)):
             lines.append(f"{name:<32} {item.size:>5} {item.coverage:>5} {item.cover_percentage:>8.1f}%")
     return lines
+
+
+def first_hit_path(coverage_yml) -> Path:
+    """Where export() writes the first-hit map beside a run's coverage database."""
+    p = Path(coverage_yml)
+    return p.with_name(p.stem + ".first_hit.json")
+
+
+def export(coverage_yml):
+    """The run's database (YAML) and, beside it, the cycle of every bin's first hit in this run."""
+    coverage_db.export_to_yaml(str(coverage_yml))
+    first_hit_path(coverage_yml).write_text(json.dumps(FIRST_HIT, indent=1))
 
 
 def start_watch(dut, cov: CoreCoverage):

@@ -281,6 +281,8 @@ class AccelCore(CoreAdapter):
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo)
+                if self.on_command:      # the coverage model's command fields (as run_layer does)
+                    self.on_command(cmd)
                 if iss is not None:
                     self.issued[cmd.id], self.route[cmd.id] = iss, (m, sink)
                     target += m.outputs(chunk) if cmd.emit else 0
