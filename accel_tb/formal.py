@@ -60,7 +60,7 @@ TASKS = [
     Task("core.sby", "f1_credits", "fault", "inv 0 credits", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=1"),
     Task("core.sby", "f1_ofifo", "fault", "inv 1 ofifo", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=1"),
     Task("core.sby", "f1_tagfifo", "fault", "inv 2 tag fifo", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=1"),
-    Task("core.sby", "f3_outfifo", "fault", "inv 3 out fifo", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=3"),
+    Task("core.sby", "f3_outfifo", "fault", "inv 3 out fifo", "2x1, CREDITS 4, out FIFO 1, FAULT_INV=3"),
     Task("core.sby", "f4_tag", "fault", "inv 4 tag", f"{SMALL}, FAULT_INV=4"),
     Task("core.sby", "f5_sram", "fault", "inv 5 sram", f"{SMALL}, FAULT_INV=5"),
 ]
