@@ -175,6 +175,35 @@ def test_2bit_pairs_the_wrong_way_round_fail(sim, tmp_path):
     assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile ")
 
 
+
+# A variant of the example core made here (no public code) whose PE pairs its FIRST load word with the HIGH
+# activation (bits 3:2) and the second with the low one, as some teams' mac_tile.v do (b_q1 <= first word).
+# The sum over a row's two channels is the same whichever way a pair is named, so mode.even_channel alone
+# says it: "high" puts channel 2r in bits 3:2, next to its weight, the first kernel word of the column.
+def first_word_high_variant(tmp_path):
+    rtl = tmp_path / "rtl"
+    shutil.copytree(EXAMPLE / "rtl", rtl)
+    tile = (rtl / "mac_tile.v").read_text()
+    old = ".mode(mode), .a(a_q), .b(b_q), .b1(b1_q),"
+    assert old in tile
+    (rtl / "mac_tile.v").write_text(tile.replace(old, ".mode(mode), .a(a_q), .b(mode ? b1_q : b_q), .b1(b_q),"))
+    return sorted(rtl.glob("*.v"))
+
+
+def test_2bit_first_kernel_word_paired_high_needs_even_channel_high(sim, tmp_path):
+    """The first-word-high variant passes with mode.even_channel = "high"; with the default ("low") every
+    channel is multiplied by its pair's weight and the first wrong output is located."""
+    src = first_word_high_variant(tmp_path)
+    toml = (EXAMPLE / "skeleton.toml").read_text()
+    high = toml.replace("two_bit = 1 ", 'two_bit = 1\neven_channel = "high"\n', 1)
+    assert 'even_channel = "high"' in high
+    result, rep = run_variant(sim, tmp_path, high, src, layer=TWO_BIT)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 16 and rep["relu"]["mismatches"] == 0
+    result, rep = run_variant(sim, tmp_path, toml, src, layer=TWO_BIT, expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    assert rep["relu"]["reports"][0].startswith("relu MISMATCH image 0 oc tile 0 (channels 0-7) output nij=")
+
+
 OS_TOML = (EXAMPLE / "skeleton.toml").read_text().replace('dataflow = "ws"', 'dataflow = "os"')
 
 
