@@ -86,6 +86,8 @@ class CoreAdapter:
     # what outputs() returns: "relu", the outputs after ReLU (the course cores), or "sum", the sums before
     # it (a core whose output port shows the raw sum); the checker compares them as that kind
     output_kind: str = "relu"
+    # Verilog parameters of the top that the core must be built with ({"nij_len": 36}); --param beats them
+    params: dict = {}
 
     def __init__(self, dut, **options):
         self.dut = dut
@@ -153,6 +155,14 @@ def pair_lanes(channels, lane_bits: int = 4) -> list[int]:
     if len(channels) % 2:
         raise ValueError(f"pair_lanes: {len(channels)} channels, not an even number")
     return [int(channels[2 * r]) | int(channels[2 * r + 1]) << half for r in range(len(channels) // 2)]
+
+
+def build_params(cls) -> dict:
+    """The Verilog parameters an adapter class asks its core to be built with: the [params] of its
+    configuration (a SkeletonAdapter subclass naming one, or what --config runs), then its `params`;
+    accel-byoc's --param beats both. Values as strings (the runner's form)."""
+    cfg_params = getattr(getattr(cls, "config", None), "params", None) or {}
+    return {k: str(v) for k, v in {**cfg_params, **cls.params}.items()}
 
 
 def check_hooks(cls) -> None:

@@ -218,7 +218,7 @@ def main_byoc(argv=None) -> int:
     ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter of the top "
                     "module (repeatable; a name the top does not have is refused; beats the configuration's "
-                    "[params])")
+                    "[params] and an adapter's `params`)")
     ap.add_argument("--dataflow", default=None, help="with --config, on a core whose file names pins.os: ws or os "
                     "(default: the file's flow.dataflow); refused with --adapter (the adapter's own flow)")
     _common(ap)
@@ -240,8 +240,8 @@ def main_byoc(argv=None) -> int:
             raise InputError("--adapter FILE.py or --config FILE.toml: give one (`accel-byoc init` proposes a "
                              "configuration from your sources)")
         _layer_options(args)
-        from .adapter import (OUTPUT_WORDS, AdapterError, check_hooks, load_adapter_class,  # noqa: PLC0415
-                              runs_output_tiles, tile_rows)
+        from .adapter import (OUTPUT_WORDS, AdapterError, build_params, check_hooks,  # noqa: PLC0415
+                              load_adapter_class, runs_output_tiles, tile_rows)
         if args.config:
             from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
             try:
@@ -274,7 +274,7 @@ def main_byoc(argv=None) -> int:
             if not found:
                 raise InputError(f"--rtl {pattern}: no such file")
             sources += [Path(f).resolve() for f in found]
-        params = {k: str(v) for k, v in cfg.params.items()} if cfg else {}
+        params = build_params(adapter_cls)   # the file's [params], or the adapter's (a subclass's config too)
         for p in args.param:
             name_, eq, value = p.partition("=")
             if not eq or not name_.isidentifier() or not value:

@@ -322,3 +322,35 @@ def test_elaborate_ignores_a_submodule_override_it_lacks(tmp_path):
     with pytest.raises(BuildError) as e:
         elaborate("top", [src], {"P": "2", "NOSUCH": "3"}, "icarus")
     assert str(e.value) == "--param NOSUCH: the top module top has no such parameter"
+
+
+def test_an_adapter_declares_the_parameters_its_core_is_built_with():
+    """A Python adapter's core may need a parameter set (a public core's `nij_len` defaults to 3 in its top):
+    the class's `params`, or the [params] of the configuration a SkeletonAdapter subclass names, are what
+    --config's [params] are for a file (they were dropped with --adapter: only --param reached the build)."""
+    from dataclasses import replace
+
+    from accel_tb.adapter import CoreAdapter, build_params
+    from accel_tb.skeleton import SkeletonAdapter
+
+    class Plain(CoreAdapter):
+        params = {"nij_len": 36}
+
+    class Sub(SkeletonAdapter):
+        config = replace(load_config(EXAMPLE / "skeleton.toml"), params={"A": 0, "B": "4'b1010"})
+        params = {"A": 1}
+
+    assert build_params(CoreAdapter) == {} and build_params(Plain) == {"nij_len": "36"}
+    assert build_params(Sub) == {"A": "1", "B": "4'b1010"}
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
+def test_an_adapter_s_parameters_reach_the_build(tmp_path, capsys):
+    from accel_tb.cli import main_byoc
+    f = tmp_path / "a.py"
+    f.write_text("from dataclasses import replace\nfrom accel_tb.skeleton import SkeletonAdapter, load_config\n"
+                 "class Mine(SkeletonAdapter):\n"
+                 f"    config = replace(load_config({str(EXAMPLE / 'skeleton.toml')!r}), params={{'NOSUCH': 1}})\n")
+    rc = main_byoc(["--adapter", str(f), "--rtl", *map(str, SOURCES), "--top", "core", "--sim", "icarus"])
+    assert rc == 2
+    assert "--param NOSUCH: the top module core has no such parameter" in capsys.readouterr().err
