@@ -183,7 +183,7 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
 
 
 def table(verdicts: list[Verdict]) -> list[str]:
-    rows = [f"{'task':<14} {'method':<10} {'property':<50} {'configuration':<42} {'result':<22} {'s':>6}"]
+    rows = [f"{'task':<14} {'method':<10} {'property':<50} {'configuration':<52} {'result':<22} {'s':>6}"]
     for v in verdicts:
         method = {"prove": "k-induct", "bmc": f"bmc {v.depth}", "fault": f"fault {v.depth}"}[v.method]
         if v.method == "fault":
@@ -191,7 +191,7 @@ def table(verdicts: list[Verdict]) -> list[str]:
         else:
             result = {"PASS": "proven" if v.method == "prove" else f"holds {v.depth} cycles"}.get(
                 v.status, f"WRONG: {v.status} {v.failed}".strip()) if v.ok else f"WRONG: {v.status} {v.failed}".strip()
-        rows.append(f"{v.task:<14} {method:<10} {v.prop[:50]:<50} {v.config[:42]:<42} {result:<22} {v.seconds:>6.1f}")
+        rows.append(f"{v.task:<14} {method:<10} {v.prop[:50]:<50} {v.config[:52]:<52} {result:<22} {v.seconds:>6.1f}")
     return rows
 
 

@@ -295,7 +295,7 @@ def test_core_output_buffer_fills(sim, tmp_path):
 
 @pytest.mark.parametrize("name,marker,old,new", [
     # an SFU that keeps room for three results instead of two: one output FIFO entry never used
-    ("conservative_sfu", "wire             out_space_ok", "32'd2", "32'd3"),
+    ("conservative_sfu", "wire             out_room =", "32'd2", "32'd3"),
     # credits counted up instead of down: the 6-bit count wraps to 0 at 24 tokens in flight, not at 40
     ("credits_wrap", "CREDITS[CW-1:0] - inflight", "- inflight", "+ inflight"),
 ], ids=["conservative_sfu", "credits_wrap"])
