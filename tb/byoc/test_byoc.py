@@ -532,8 +532,7 @@ def test_x_on_an_output_is_a_located_mismatch_with_its_cycle(tmp_path):
     assert re.fullmatch(r"relu MISMATCH image 0 oc tile 0 \(channels 0-7\) output nij=\d+ \(y=\d, x=\d\) col=\d: "
                         r"expected -?\d+ got X/Z value [X01Z]*X[X01Z]* read at cycle \d+", first), first
     assert "adapter_stopped" not in rep and rep["relu"]["missing"] == 0
-    from accel_tb.badinput import X_ADAPTER as base
-    result, rep = run_team_adapter("icarus", tmp_path, "x_int_adapter.py", base + INT_X_ADAPTER, expect_fail=True,
+    result, rep = run_team_adapter("icarus", tmp_path, "x_int_adapter.py", X_ADAPTER + INT_X_ADAPTER, expect_fail=True,
                                    cls="IntOfX")
     assert re.fullmatch(r"the adapter read a signal holding X or Z at cycle \d+ \(.*non-0/1.*\); read outputs with "
                         r"accel_tb.helpers.unpack_lanes\(signal.value, ...\) to have each X/Z lane located",
