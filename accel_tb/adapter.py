@@ -24,8 +24,21 @@ Minimal adapter (a single-tile course core; see examples/skeleton_core/adapter.p
 Reporting: `run_layer` gets a `sink` (the checker) and calls sink.output(image, oc_tile, o_nij, values) for
 every output word; cores with a psum port may also call sink.psum(...) and sink.sum(...). The default
 run_layer drives the four hooks above for every image and output-channel tile (one input-channel tile:
-each output tile is its own pass over the loaded activations), reporting what outputs() returns.
-Cores that sequence whole layers themselves override run_layer instead (this project's own core does).
+each output tile is its own pass over the loaded activations), reporting what outputs() returns (a lane
+read as X/Z with helpers.unpack_lanes is a mismatch naming the value, the position and the cycle it was
+read at). Cores that sequence whole layers themselves override
+run_layer instead (this project's own core does).
+
+The layer, for the hooks: before any hook runs, the default flow sets `self.layer` (LayerFacts: height,
+width, positions = padded positions (H+2)*(W+2), outputs = H*W, padded_width, and `padded[o_nij][kij]`,
+the padded position that output o_nij reads at kernel position kij, as a table) and `self.job` (the whole
+LayerJob). An adapter reads its loop bounds and addresses from them instead of hard-coding a 4x4 layer.
+
+Psums and sums from the hooks (a core with a psum port, Geometry(psum_monitor=True)): inside run_kernel,
+`self.report_psum(p, values)` reports the psum of padded position p at the kernel position running;
+inside outputs(), `self.report_sum(o_nij, values)` the sum before ReLU. The image, output tile and kernel
+position are the flow's. `reports` (class attribute) names the kinds the adapter reports when it is not
+all three: e.g. reports = ("psum", "relu") for a psum port and an output port without a sum port.
 
 2-bit activations (Geometry(two_bit=True), the course's Part 2): a layer of a_bits = geometry.a_bits / 2
 has 2 * rows input channels per tile. The default flow first calls set_mode(a_bits) (once per layer, every
@@ -56,17 +69,76 @@ class AdapterError(RuntimeError):
 
 @dataclass(frozen=True)
 class Geometry:
-    """What the core is and can do."""
+    """What the core is and can do. Every entry point (accel-byoc, pytest --golden, make, Environment.check)
+    refuses a layer that does not fit it (fit_problem): more input channels than a tile without multi_tile,
+    a side over max_side, an expected value outside psum_bits."""
     rows: int                       # input channels per tile (array rows)
     cols: int                       # output channels per tile (array columns)
     a_bits: int = 4                 # unsigned activation bits
     w_bits: int = 4                 # signed weight bits
-    psum_bits: int = 16             # width of one output lane as the core reports it
+    psum_bits: int = 16             # width of one signed output/psum lane as the core reports it: a layer whose
+    #                                 expected values do not fit it is refused (fit_problem)
     max_side: int | None = 4        # largest input height/width (H = W) it holds; None = any
     multi_tile: bool = False        # layers with more than rows input / cols output channels
     two_bit: bool = False           # a 2-bit activation mode (2*rows input channels per tile; set_mode())
-    output_stationary: bool = False
-    psum_monitor: bool = False      # reports psums (sink.psum) besides outputs
+    output_stationary: bool = False  # the core can run output-stationary: on a run of dataflow "os" it makes no
+    #                                  psums, so none are expected of it (Environment.checker)
+    psum_monitor: bool = False      # reports psums (sink.psum / report_psum) and sums besides outputs
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """What the hooks need to know of the running layer (self.layer in the default flow)."""
+    height: int
+    width: int
+    in_channels: int
+    out_channels: int
+    a_bits: int
+    padded_width: int               # W + 2
+    positions: int                  # padded positions, (H + 2) * (W + 2): the activation words of a tile
+    outputs: int                    # output positions, H * W
+    padded: tuple                   # padded[o_nij][kij]: the padded position output o_nij reads at kernel position kij
+
+
+def layer_facts(job) -> LayerFacts:
+    pw = job.width + 2
+    padded = tuple(tuple((o // job.width + k // 3) * pw + o % job.width + k % 3 for k in range(9))
+                   for o in range(job.height * job.width))
+    return LayerFacts(job.height, job.width, job.in_channels, job.out_channels, job.a_bits, pw,
+                      pw * (job.height + 2), job.height * job.width, padded)
+
+
+def fit_problem(adapter_cls, job_or_shape, a_bits: int | None = None, name: str | None = None,
+                declares: str = "(Geometry.multi_tile=False)"):
+    """Why a layer does not fit a core (None when it does). adapter_cls: an adapter class or instance;
+    job_or_shape: a LayerJob (its expected values are checked against psum_bits too) or anything with
+    in_channels, out_channels and height (a_bits given, else its a_bits)."""
+    g = adapter_cls.geometry
+    name = name or getattr(adapter_cls, "__name__", type(adapter_cls).__name__)
+    shape = job_or_shape
+    what = getattr(shape, "name", None) or str(shape)
+    try:
+        per_tile = tile_rows(g, a_bits or shape.a_bits)
+    except AdapterError as e:
+        return f"layer {what}: {e}"
+    if not g.multi_tile and shape.in_channels > per_tile:
+        return (f"layer {what} needs several input-channel tiles; {name} declares a single-tile {g.rows}x{g.cols} "
+                f"core {declares}")
+    cls = adapter_cls if isinstance(adapter_cls, type) else type(adapter_cls)
+    if shape.out_channels > g.cols and not (g.multi_tile or getattr(cls.run_layer, "output_tiles", False)):
+        return (f"layer {what} needs several output-channel tiles; {name} overrides run_layer and declares a "
+                f"single-tile {g.rows}x{g.cols} core {declares}")
+    if g.max_side is not None and shape.height > g.max_side:
+        return f"layer {what}: input side {shape.height} exceeds {name}'s max_side={g.max_side}"
+    expected = getattr(shape, "expected", None) or {}
+    lo, hi = -(1 << (g.psum_bits - 1)), (1 << (g.psum_bits - 1)) - 1
+    for kind in ("psum", "sum", "relu"):
+        e = expected.get(kind)
+        if e is not None and e.numel() and (int(e.min()) < lo or int(e.max()) > hi):
+            v = int(e.min()) if int(e.min()) < lo else int(e.max())
+            return (f"layer {what}: an expected {kind} value ({v}) does not fit {name}'s psum_bits={g.psum_bits} "
+                    f"({lo} .. {hi})")
+    return None
 
 
 def tile_rows(g: Geometry, a_bits: int) -> int:
@@ -83,6 +155,9 @@ class CoreAdapter:
     """Base class of core adapters. `self.dut` is the cocotb handle of the core's top level."""
 
     geometry: Geometry = Geometry(rows=8, cols=8)
+    # the kinds this adapter reports, when not what psum_monitor implies (psum, sum, relu with it; output_kind
+    # without it): e.g. ("psum", "relu"), a psum port and an output port after ReLU, no sum port
+    reports: tuple | None = None
     # what outputs() returns: "relu", the outputs after ReLU (the course cores), or "sum", the sums before
     # it (a core whose output port shows the raw sum); the checker compares them as that kind
     output_kind: str = "relu"
@@ -94,6 +169,25 @@ class CoreAdapter:
         self.options = options
         self.log = dut._log
         self.cycles = {}            # filled by run_layer: first_input, first_command, last_output
+        self.layer: LayerFacts | None = None    # the running layer (default flow), for the hooks
+        self._at = None             # (sink, image, oc_tile, kij) while the default flow runs
+
+    # ---------------------------------------------------------------------------------------- reporting
+    def report_psum(self, p: int, values) -> None:
+        """From run_kernel (default flow): the psums of padded position p at the kernel position running."""
+        sink, n, o, kij = self._where("report_psum")
+        sink.psum(n, o, 0, kij, int(p), _values(values), f"cycle {now_cycle()}")
+
+    def report_sum(self, o_nij: int, values) -> None:
+        """From outputs() (default flow): the sum before ReLU of output position o_nij."""
+        sink, n, o, _ = self._where("report_sum")
+        sink.sum(n, o, int(o_nij), _values(values), f"cycle {now_cycle()}")
+
+    def _where(self, what):
+        if self._at is None:
+            raise AdapterError(f"{what}() is for the hooks of the default run_layer; an adapter that overrides "
+                               f"run_layer reports with sink.psum / sink.sum")
+        return self._at
 
     # ---------------------------------------------------------------------------------------- hooks
     async def start(self):
@@ -125,21 +219,33 @@ class CoreAdapter:
         if job.n_ic != 1:
             raise AdapterError(f"{type(self).__name__}: layer has {job.n_ic} input-channel tiles; this adapter "
                                f"runs one ({job.rows} input channels on {self.geometry.rows} rows)")
-        self.job = job
+        self.job, self.layer = job, layer_facts(job)
         if self.geometry.two_bit:
             await self.set_mode(job.a_bits)
         self.cycles["first_input"] = now_cycle()
         report = sink.sum if self.output_kind == "sum" else sink.output
-        for n in range(job.images):
-            await self.load_activations(job.a_tiles[n, 0].tolist())
-            for o in range(job.n_oc):
-                for kij in range(9):
-                    await self.run_kernel(kij, job.w_tiles[0, o, :, :, kij].tolist())
-                for o_nij, values in await self.outputs():
-                    report(n, o, int(o_nij), [v if isinstance(v, str) else int(v) for v in values])
-                    self.cycles["last_output"] = now_cycle()
+        try:
+            for n in range(job.images):
+                self._at = (sink, n, 0, None)
+                await self.load_activations(job.a_tiles[n, 0].tolist())
+                for o in range(job.n_oc):
+                    for kij in range(9):
+                        self._at = (sink, n, o, kij)
+                        await self.run_kernel(kij, job.w_tiles[0, o, :, :, kij].tolist())
+                    self._at = (sink, n, o, None)
+                    for o_nij, values in await self.outputs():
+                        # an X/Z lane (helpers.Unknown) keeps the cycle it was read at
+                        report(n, o, int(o_nij), _values(values))
+                        self.cycles["last_output"] = now_cycle()
+        finally:
+            self._at = None
 
     run_layer.output_tiles = True   # runs layers of several output-channel tiles (runs_output_tiles)
+
+
+def _values(values) -> list:
+    """Lanes as reported: ints, or strings (helpers.Unknown) for lanes that held X or Z."""
+    return [v if isinstance(v, str) else int(v) for v in values]
 
 
 def runs_output_tiles(cls) -> bool:

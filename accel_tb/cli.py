@@ -241,7 +241,7 @@ def main_byoc(argv=None) -> int:
                              "configuration from your sources)")
         _layer_options(args)
         from .adapter import (OUTPUT_WORDS, AdapterError, build_params, check_hooks,  # noqa: PLC0415
-                              load_adapter_class, runs_output_tiles, tile_rows)
+                              fit_problem, load_adapter_class, tile_rows)
         if args.config:
             from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
             try:
@@ -288,20 +288,17 @@ def main_byoc(argv=None) -> int:
         if (rows, cols) != (g.rows, g.cols):
             raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, {name}'s core is {g.rows}x{g.cols}")
         try:
-            per_tile = tile_rows(g, a_bits)
+            tile_rows(g, a_bits)
         except AdapterError as e:
             raise InputError(f"layer {shape}: {e}") from None
         if cfg is not None and cfg.dataflow == "os" and a_bits != g.a_bits:
             raise InputError(f"layer {shape}: {a_bits}-bit activations run weight-stationary only; the "
                              f"output-stationary flow (dataflow os) takes {g.a_bits}-bit layers")
-        if not g.multi_tile and shape.in_channels > per_tile:
-            raise InputError(f"layer {shape} needs several input-channel tiles; {name} declares a single-tile "
-                             f"{g.rows}x{g.cols} core {declares}")
-        if shape.out_channels > g.cols and not runs_output_tiles(adapter_cls):
-            raise InputError(f"layer {shape} needs several output-channel tiles; {name} overrides run_layer and "
-                             f"declares a single-tile {g.rows}x{g.cols} core {declares}")
-        if g.max_side is not None and shape.height > g.max_side:
-            raise InputError(f"layer {shape}: input side {shape.height} exceeds {name}'s max_side={g.max_side}")
+        # the same fit checks run in the environment (Environment.check) for every entry point; here they
+        # are said before anything is built
+        problem = fit_problem(adapter_cls, shape, a_bits=a_bits, name=name, declares=declares)
+        if problem:
+            raise InputError(problem)
         checked = kinds if g.psum_monitor else [k for k in kinds if k == out_kind]
         why = (f"{name} reports {OUTPUT_WORDS[out_kind]} only"
                + ("" if cfg else " (Geometry.psum_monitor=False)") if not g.psum_monitor

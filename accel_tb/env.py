@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from cocotb.triggers import SimTimeoutError, with_timeout
 
-from .adapter import OUTPUT_WORDS, AdapterError, CoreAdapter, load_adapter_class, tile_rows
+from .adapter import OUTPUT_WORDS, AdapterError, CoreAdapter, fit_problem, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
 from .sim import CLOCK_NS, now_cycle
 
@@ -172,12 +172,18 @@ class Environment:
                              f"{g.rows}x{g.cols} ({tile_rows(g, job.a_bits)} input channels per tile)")
         reason = "not monitored in this run"
         streamed = a.streamed_psums(job)
+        # a core that declares an output-stationary dataflow makes no psums on a run of that dataflow
+        os_run = g.output_stationary and job.meta.get("dataflow") == "os" and streamed is None
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
             kinds = ("psum", "sum", "relu") if monitored else (output_kind(a),)
-            if not g.psum_monitor:
+            declared = getattr(a, "reports", None)
+            if declared:            # an adapter that reports some of the kinds (e.g. a psum port, no sum port)
+                kinds = tuple(declared)
+                reason = f"{type(a).__name__} reports {', '.join(declared)} only (its `reports`)"
+            elif not g.psum_monitor:
                 reason = f"{type(a).__name__} reports {OUTPUT_WORDS[output_kind(a)]} only"
-            elif streamed is not None and not any(streamed):
+            if "psum" in kinds and (os_run or (streamed is not None and not any(streamed))):
                 kinds = tuple(k for k in kinds if k != "psum")
                 reason = "the output-stationary dataflow makes no partial sums; its finished sums are checked"
         return LayerChecker(job, log=log or self.log.error, streamed=streamed, kinds=kinds, unchecked_reason=reason)
@@ -195,6 +201,10 @@ class Environment:
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")
             job.meta["corrupted"] = where
+        problem = fit_problem(a, job)
+        if problem:     # every entry point (accel-byoc, pytest --golden, make, this API): one line, nothing run
+            checker.adapter_stopped(f"the layer does not fit the core: {problem}")
+            return Result(job, checker, {})
         budget = adapter_cycle_budget(job)
         try:
             # a user's core that never delivers must end, as a finding: this project's core keeps its own,

@@ -1,7 +1,9 @@
 """What core adapters need to talk to a course-style core (see accel_tb.adapter and examples/skeleton_core):
 
 - tick(dut, **pins):           drive pins on the falling edge, return after the rising edge that samples them
-- RegisteredInputs:            the same, one cycle later (testbenches that pass every field through a flop)
+- RegisteredInputs:            the same, one cycle later (testbenches that pass every field through a flop);
+                               RegisteredInputs(dut, direct=("reset",)) drives the pins named there at once
+                               (a reset or mode pin that does not go through the testbench's flop)
 - pulse_reset(dut, cycles, polarity): reset of either polarity
 - start_clock(dut):            100 MHz clock on dut.clk (in the simulator, not in Python)
 - InstructionWord:             named fields packed into one instruction word, LSB first, with defaults
@@ -10,6 +12,15 @@
                                unpack_lanes(dut.sig.value, ...) returns a lane that holds X or Z as Unknown
                                (never equal to a number: the checker reports it as a located mismatch)
 - now_cycle():                 the current clock cycle (for cycle counts in the summary)
+
+When to sample an output (both simulators; tb/adapter_api/test_helpers_timing.py): tick() returns in the
+time step of the rising edge, before that edge's register updates are visible. A read right after
+`await tick(dut, **pins)` therefore sees what the core drove during the cycle in which `pins` were applied:
+a combinational output of those pins, and a registered output as the edges *before* this one left it.
+What the rising edge itself registered (the flop that sampled `pins`) is seen after the next tick(), or
+in the same time step after `await ReadOnly()` (read only: drive nothing until the next falling edge, which
+tick() awaits first). An adapter that reads a registered output right after the tick() whose pins produce
+it reads the previous cycle's value: one cycle early.
 """
 from __future__ import annotations
 
@@ -28,7 +39,14 @@ __all__ = ["tick", "RegisteredInputs", "pulse_reset", "start_clock", "Instructio
 
 class Unknown(str):
     """A lane that held X or Z (its bits as the simulator showed them, e.g. 'XXXX' or 'X01Z'): a string, so
-    it is never equal to an expected number and the checker reports it as a mismatch at its position."""
+    it is never equal to an expected number and the checker reports it as a mismatch at its position, with
+    the cycle it was read at (`cycle`)."""
+    cycle: int | None = None
+
+    def __new__(cls, bits: str, cycle: int | None = None):
+        u = super().__new__(cls, bits)
+        u.cycle = cycle
+        return u
 
 
 def unpack_lanes(word, n: int, width: int, signed: bool) -> list:
@@ -40,10 +58,14 @@ def unpack_lanes(word, n: int, width: int, signed: bool) -> list:
     if all(c in "01" for c in bits):
         return _unpack_int(int(bits, 2), n, width, signed)
     bits = bits.rjust(n * width, "0")
+    try:
+        cycle = now_cycle()
+    except Exception:   # noqa: BLE001 -- outside a simulation (a value given as a string)
+        cycle = None
     out = []
     for i in range(n):
         lane = bits[len(bits) - (i + 1) * width:len(bits) - i * width]
-        out.append(Unknown(lane) if any(c not in "01" for c in lane) else _unpack_int(int(lane, 2), 1, width, signed)[0])
+        out.append(Unknown(lane, cycle) if any(c not in "01" for c in lane) else _unpack_int(int(lane, 2), 1, width, signed)[0])
     return out
 
 
@@ -61,15 +83,19 @@ class InstructionWord(Layout):
 
 class RegisteredInputs:
     """Pins as a course testbench drives them through a flop (`inst_q <= inst_w` at every posedge): the
-    values given to tick() reach the pins one cycle later."""
+    values given to tick() reach the pins one cycle later. Pins named in `direct` (e.g. a reset or a mode pin
+    the testbench drives without its flop) are driven in the tick() that names them, with no delay; the
+    others keep their one-cycle delay, so one tick() may mix both."""
 
-    def __init__(self, dut, clk: str = "clk", **initial):
+    def __init__(self, dut, clk: str = "clk", direct=(), **initial):
         self.dut, self.clk = dut, getattr(dut, clk)
-        self.pending = dict(initial)
+        self.direct = frozenset([direct] if isinstance(direct, str) else direct)
+        self.pending = {k: v for k, v in initial.items() if k not in self.direct}
         drive(dut, **initial)
 
     async def tick(self, **pins):
         await FallingEdge(self.clk)
-        drive(self.dut, **self.pending)
-        self.pending = pins
+        now = {k: v for k, v in pins.items() if k in self.direct}
+        drive(self.dut, **self.pending, **now)
+        self.pending = {k: v for k, v in pins.items() if k not in self.direct}
         await RisingEdge(self.clk)

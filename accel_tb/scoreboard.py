@@ -54,7 +54,10 @@ class KeyedScoreboard:
             if e != g:
                 self.mismatches += 1
                 ok = False
-                shown = f"X/Z value {g}" if isinstance(g, str) else g   # a lane that held X or Z
+                shown = g
+                if isinstance(g, str):       # a lane that held X or Z (helpers.Unknown: with the cycle read)
+                    cycle = getattr(g, "cycle", None)
+                    shown = f"X/Z value {g}" + (f" read at cycle {cycle}" if cycle is not None else "")
                 self._report(f"{self.name} MISMATCH {self.describe(key)} {self.lane_name}={lane}: "
                              f"expected {e} got {shown}{at}")
         if len(exp) != len(got):

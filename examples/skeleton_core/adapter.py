@@ -18,7 +18,7 @@ from accel_tb.helpers import (InstructionWord, drive, pack_lanes, pair_lanes, pu
 from cocotb.triggers import FallingEdge
 
 ROWS, COLS, BW, PSUM_BW = 8, 8, 4, 16
-P = 36                  # padded positions of a 4x4 input (6 x 6)
+P = 36                  # padded positions of the largest layer it holds (4x4 -> 6 x 6); a layer's own: self.layer
 WEIGHTS_AT = 1024       # xmem address of the kernel (activations start at 0)
 
 # inst[33:0] of core.v, LSB first; memory enables are active low, so they idle high
@@ -53,7 +53,7 @@ class SkeletonCore(CoreAdapter):
     async def load_activations(self, tile):
         """tile[r][p] -> xmem[p]: one word per padded position, row r at bits [4r+3:4r] (2-bit: tile[ch][p],
         channels 2r and 2r+1 paired in row r's lane, 2r low)."""
-        for p in range(P):
+        for p in range(self.layer.positions):
             column = [tile[ch][p] for ch in range(len(tile))]
             lanes = pair_lanes(column, BW) if self.two_bit else column
             await self.step(pack_lanes(lanes, BW), CEN_xmem=0, WEN_xmem=0, A_xmem=p)
@@ -77,13 +77,14 @@ class SkeletonCore(CoreAdapter):
         for t in range((k + 1) * COLS + ROWS + 1):
             await self.step(l0_rd=int(t < k * COLS), load=1)
         await self.step()
-        await self.xmem_to_l0(0, P)
-        for _ in range(P):
+        n = self.layer.positions              # the running layer's padded positions (36 for 4x4)
+        await self.xmem_to_l0(0, n)
+        for _ in range(n):
             await self.step(l0_rd=1, execute=1)
         moved = 0
-        while moved < P:                      # OFIFO -> pmem[kij*36 + nij] as columns line up
+        while moved < n:                      # OFIFO -> pmem[kij*n + nij] as columns line up
             if int(self.dut.ofifo_valid.value):
-                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=kij * P + moved)
+                await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=kij * n + moved)
                 moved += 1
             else:
                 await self.step()
@@ -91,11 +92,14 @@ class SkeletonCore(CoreAdapter):
     async def outputs(self):
         """Per output position, the SFU accumulates its nine psums read from pmem, then shows ReLU(sum)."""
         results = []
-        for o_nij in range(16):
-            y, x = divmod(o_nij, 4)
-            addrs = [k * P + (y + k // 3) * 6 + x + k % 3 for k in range(9)]
+        n = self.layer.positions
+        for o_nij in range(self.layer.outputs):
+            # the nine psums of o_nij: kernel position k's slot, at the padded position o_nij reads there
+            addrs = [k * n + self.layer.padded[o_nij][k] for k in range(9)]
             for t in range(10):               # read at t, accumulate the word read at t-1
                 await self.step(CEN_pmem=0 if t < 9 else 1, A_pmem=addrs[min(t, 8)], acc=int(t > 0))
+            # the SFU registers the last accumulate at the edge that ends t = 9; a read right after a step() shows
+            # the cycle that step drove, before its edge (accel_tb/helpers.py): one idle step, then sfu_out
             await self.step()
             # the value itself, not int() of it: a lane holding X/Z is then reported where it appears
             results.append((o_nij, unpack_lanes(self.dut.sfu_out.value, COLS, PSUM_BW, signed=True)))

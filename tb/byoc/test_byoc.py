@@ -3,6 +3,7 @@ project's core through the same API, and the user command run from a folder outs
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -452,3 +453,87 @@ def test_ports_not_described_still_run_and_a_missing_pin_is_one_line(tmp_path):
     r = _byoc(mine, "--config", "bad.toml", *args)
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr
     assert "pins.ofifo_valid = 'valid_o': the top ltop has no port 'valid_o'" in r.stdout, r.stdout[-3000:]
+
+
+# ---------------------------------------------------------------------------- the adapter API's hooks
+# Adapters written here, next to a copy of the example's adapter.py: each imports it and changes one thing.
+_IMPORT_EXAMPLE = '''import importlib.util
+from pathlib import Path
+import dataclasses
+
+from accel_tb.helpers import unpack_lanes
+
+_spec = importlib.util.spec_from_file_location("team_adapter", Path(__file__).with_name("adapter.py"))
+_mod = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_mod)
+'''
+# a psum port seen from the hooks: the OFIFO word written into pmem, reported with report_psum (hook flow,
+# no run_layer of its own); the core has no sum port, so it declares the kinds it reports
+PSUM_ADAPTER = _IMPORT_EXAMPLE + '''
+
+class PsumCore(_mod.SkeletonCore):
+    geometry = dataclasses.replace(_mod.SkeletonCore.geometry, psum_monitor=True)
+    reports = ("psum", "relu")
+
+    async def step(self, data=0, **fields):
+        await super().step(data, **fields)
+        if fields.get("ofifo_rd") and fields.get("CEN_pmem") == 0:
+            # read right after the step: the word pmem took at that step's edge (helpers: when to sample)
+            self.report_psum(fields["A_pmem"] % self.layer.positions,
+                             unpack_lanes(self.dut.ofifo_out.value, 8, 16, signed=True))
+'''
+# an adapter that takes int() of a signal holding X (the X-writing adapter of the bad-input table underneath)
+INT_X_ADAPTER = '''
+
+class IntOfX(XInputCore):
+    async def outputs(self):
+        n, results = self.layer.positions, []
+        for o_nij in range(self.layer.outputs):
+            addrs = [k * n + self.layer.padded[o_nij][k] for k in range(9)]
+            for t in range(10):
+                await self.step(CEN_pmem=0 if t < 9 else 1, A_pmem=addrs[min(t, 8)], acc=int(t > 0))
+            await self.step()
+            word = int(self.dut.sfu_out.value)          # the naive read: a ValueError on X
+            results.append((o_nij, _mod.unpack_lanes(word, 8, 16, signed=True)))
+        return results
+'''
+
+
+def run_team_adapter(sim, tmp_path, name, text, corrupt=None, expect_fail=False, layer=ONE_IMAGE, cls=""):
+    mine = tmp_path / f"my_team_{name.removesuffix('.py')}_{corrupt}"
+    shutil.copytree(EXAMPLE, mine)
+    (mine / name).write_text(text)
+    report = tmp_path / "report.json"
+    config = {"adapter": str(mine / name) + (f":{cls}" if cls else ""), "layer": layer, "corrupt": corrupt, "report": str(report)}
+    result = run(toplevel="core", sources=sorted((mine / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+                 sim=sim, testcase="test_layer", config=config, includes=[], expect_fail=expect_fail)
+    return result, json.loads(report.read_text())
+
+
+def test_psums_reported_from_the_hooks(sim, tmp_path):
+    """A hook-based adapter reports psums (report_psum) besides outputs: every psum checked, and a corrupted
+    psum expectation fails located at its kernel and padded position."""
+    result, rep = run_team_adapter(sim, tmp_path, "psum_adapter.py", PSUM_ADAPTER)
+    assert rep["psum"]["compared"] == 9 * 36 * 8 and rep["psum"]["mismatches"] == 0 and rep["psum"]["missing"] == 0
+    assert rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+    assert rep["not_checked"] == {"sum": "PsumCore reports psum, relu only (its `reports`)"}
+    result, rep = run_team_adapter(sim, tmp_path, "psum_adapter.py", PSUM_ADAPTER, corrupt="psum", expect_fail=True)
+    assert result["failed"] == 1 and rep["psum"]["mismatches"] == 1
+    assert rep["psum"]["reports"][0].startswith(f"psum MISMATCH {rep['corrupted']}") and " at cycle " in rep["psum"]["reports"][0]
+
+
+@pytest.mark.prefer("icarus")
+def test_x_on_an_output_is_a_located_mismatch_with_its_cycle(tmp_path):
+    """Icarus (4 states): one activation word written as X; the outputs it feeds are mismatches naming the
+    value X/Z, the output position, the lane and the cycle, never a traceback."""
+    from accel_tb.badinput import X_ADAPTER
+    result, rep = run_team_adapter("icarus", tmp_path, "x_adapter.py", X_ADAPTER, expect_fail=True)
+    first = rep["relu"]["reports"][0]
+    assert re.fullmatch(r"relu MISMATCH image 0 oc tile 0 \(channels 0-7\) output nij=\d+ \(y=\d, x=\d\) col=\d: "
+                        r"expected -?\d+ got X/Z value [X01Z]*X[X01Z]* read at cycle \d+", first), first
+    assert "adapter_stopped" not in rep and rep["relu"]["missing"] == 0
+    result, rep = run_team_adapter("icarus", tmp_path, "x_int_adapter.py", X_ADAPTER + INT_X_ADAPTER, expect_fail=True,
+                                   cls="IntOfX")
+    assert re.fullmatch(r"the adapter read a signal holding X or Z at cycle \d+ \(.*non-0/1.*\); read outputs with "
+                        r"accel_tb.helpers.unpack_lanes\(signal.value, ...\) to have each X/Z lane located",
+                        rep["adapter_stopped"]), rep["adapter_stopped"]

@@ -1,0 +1,102 @@
+"""The adapter API without a simulation: the layer's facts handed to the hooks, the fit checks in the
+environment (every entry point), the kinds an adapter declares it reports, and Geometry.output_stationary /
+psum_bits read. (The simulations: tb/adapter_api for tick() timing and RegisteredInputs, tb/byoc for the
+example core with X outputs and psums reported from the hooks.)"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+
+import pytest
+
+from accel_tb.adapter import CoreAdapter, Geometry, fit_problem, layer_facts, load_adapter_class
+from accel_tb.env import Environment, random_job
+from accel_tb.runner import ROOT
+
+EXAMPLE = ROOT / "examples" / "skeleton_core" / "adapter.py"
+
+
+class _Dut:
+    _log = logging.getLogger("fake_dut")
+
+
+def _job(geometry, ic, oc, side, extreme=None):
+    return random_job(random.Random(1), geometry, shape=(ic, oc, side), relu=True, extreme=extreme)
+
+
+@pytest.mark.parametrize("side", [4, 2, 3])
+def test_layer_facts_are_the_layers(side):
+    g = Geometry(rows=8, cols=8)
+    job = _job(g, 8, 8, side)
+    f = layer_facts(job)
+    assert (f.height, f.width, f.padded_width) == (side, side, side + 2)
+    assert f.positions == (side + 2) ** 2 == job.a_tiles.shape[-1]
+    assert f.outputs == side * side
+    assert f.padded == tuple(tuple(job.padded_nij(o, k) for k in range(9)) for o in range(side * side))
+    if side == 4:       # what the example used to hard-code: 36 positions, 16 outputs, (y + k//3)*6 + x + k%3
+        assert f.padded[5] == tuple((1 + k // 3) * 6 + 1 + k % 3 for k in range(9))
+
+
+def _env(cls):
+    return Environment(_Dut(), cls(_Dut()))
+
+
+def _refused(cls, job) -> str:
+    res = asyncio.run(_env(cls).check(job))
+    assert res.checker.stopped, "a layer that does not fit must be refused"
+    return res.checker.stopped
+
+
+def test_fit_checks_run_in_the_environment():
+    """Environment.check (pytest --golden, make, the API, accel-byoc alike) refuses what does not fit, one line."""
+    cls = load_adapter_class(str(EXAMPLE))
+    g = cls.geometry
+    assert fit_problem(cls, _job(g, 8, 16, 4)) is None                     # fits: one input tile, two output tiles
+    why = _refused(cls, _job(g, 8, 8, 5))
+    assert why.startswith("the layer does not fit the core: layer random 8->8 on 5x5: input side 5 exceeds "
+                          "SkeletonCore's max_side=4")
+    assert "needs several input-channel tiles; SkeletonCore declares a single-tile 8x8" in _refused(cls, _job(g, 9, 8, 4))
+
+    class OneTile(cls):                     # a run_layer of its own, not marked as running output tiles
+        async def run_layer(self, job, sink):
+            pass
+    assert "needs several output-channel tiles; OneTile overrides run_layer" in _refused(OneTile, _job(g, 8, 9, 4))
+
+    class Narrow(cls):                      # psum_bits read: sums of up to 7 * 15 * 72 do not fit 8 bits
+        geometry = dataclasses.replace(g, psum_bits=8)
+    assert "does not fit Narrow's psum_bits=8 (-128 .. 127)" in _refused(Narrow, _job(g, 8, 8, 4, extreme="pos"))
+    assert fit_problem(cls, _job(g, 8, 8, 4, extreme="pos")) is None       # 16 bits hold them
+
+
+def test_the_kinds_checked_follow_reports_and_output_stationary():
+    cls = load_adapter_class(str(EXAMPLE))
+    g = cls.geometry
+    job = _job(g, 8, 8, 4)
+    assert _env(cls).checker(job).kinds == ["relu"]
+
+    class PsumPort(cls):
+        geometry = dataclasses.replace(g, psum_monitor=True)
+        reports = ("psum", "relu")
+    ch = _env(PsumPort).checker(job)
+    assert ch.kinds == ["psum", "relu"] and ch.not_monitored == ["sum"]
+    assert "PsumPort reports psum, relu only" in ch.unchecked_reason
+
+    class Full(cls):
+        geometry = dataclasses.replace(g, psum_monitor=True, output_stationary=True)
+    assert _env(Full).checker(job).kinds == ["psum", "sum", "relu"]
+    job.meta["dataflow"] = "os"             # an output-stationary run of a core that declares it: no psums
+    ch = _env(Full).checker(job)
+    assert ch.kinds == ["sum", "relu"] and "makes no partial sums" in ch.unchecked_reason
+
+    class NotOs(Full):
+        geometry = dataclasses.replace(Full.geometry, output_stationary=False)
+    assert _env(NotOs).checker(job).kinds == ["psum", "sum", "relu"]
+
+
+def test_report_psum_outside_the_default_flow_is_an_adapter_error():
+    from accel_tb.adapter import AdapterError
+    a = CoreAdapter(_Dut())
+    with pytest.raises(AdapterError, match="report_psum\\(\\) is for the hooks of the default run_layer"):
+        a.report_psum(0, [0] * 8)
