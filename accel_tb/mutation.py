@@ -17,8 +17,8 @@ that many mutants with --seed, shared among the modules in proportion to their s
 Each mutant runs the regression's tests, all under Icarus, cheapest first, with COCOTB_RANDOM_SEED = --seed:
 the module's block test, layer 27 (4-bit, every output port checked for X/Z), the 2a4w layer 27 (2-bit),
 layer 27 output-stationary (both modes), the output buffer filled under back-pressure, random layers with
-crossed pauses, random layers alternating WS and OS, the coverage closure, and layers 24, 27, 29 on the
-network configuration. It stops at the first failure, or runs them all with --matrix (the kill matrix: every
+crossed pauses, random layers alternating WS and OS, the coverage closure, layers 24, 27, 29 on the
+network configuration, and the command streams (seed 2026). It stops at the first failure, or runs them all with --matrix (the kill matrix: every
 test that kills it). Verdicts: killed (a test failed), timeout (no result after --timeout s: the regression
 hangs too), lint (the tests pass, Verilator -Wall as tb/lint complains), invalid (does not elaborate),
 equivalent (a solver proved it equivalent at the core's ports: accel_tb.mutation_equiv), survived (the rest,
@@ -245,6 +245,10 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
                                   config={"layers": [], "max_trials": 27})),
         ("network config", dict(core, parameters=net_cfg.parameters(), testcase="test_layer_sequence",
                                 config={"sequence": [layer(ck4, 24), layer(ck4, 27), layer(ck4, 29)]})),
+        # the regression's command streams (tb/core test_command_stream, its pinned seed): back-to-back commands
+        # of both dataflows and modes, writes tried while busy, the output held until the credits run out
+        ("command streams", dict(core, parameters=base, testcase="test_command_stream", seed=2026,
+                                 config={"streams": 3, "layers": 5, "hold": 400, "write_attempts": 20})),
     ]
     return steps
 
