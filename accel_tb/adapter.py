@@ -124,8 +124,7 @@ def fit_problem(adapter_cls, job_or_shape, a_bits: int | None = None, name: str 
     if not g.multi_tile and shape.in_channels > per_tile:
         return (f"layer {what} needs several input-channel tiles; {name} declares a single-tile {g.rows}x{g.cols} "
                 f"core {declares}")
-    cls = adapter_cls if isinstance(adapter_cls, type) else type(adapter_cls)
-    if shape.out_channels > g.cols and not (g.multi_tile or getattr(cls.run_layer, "output_tiles", False)):
+    if shape.out_channels > g.cols and not runs_output_tiles(adapter_cls):
         return (f"layer {what} needs several output-channel tiles; {name} overrides run_layer and declares a "
                 f"single-tile {g.rows}x{g.cols} core {declares}")
     if g.max_side is not None and shape.height > g.max_side:
@@ -248,10 +247,12 @@ def _values(values) -> list:
     return [v if isinstance(v, str) else int(v) for v in values]
 
 
-def runs_output_tiles(cls) -> bool:
-    """Whether an adapter class runs layers of more output channels than its columns: a multi-tile core, or
-    a flow that runs the output tiles one after another (the default run_layer, or one marked like it)."""
-    return cls.geometry.multi_tile or getattr(cls.run_layer, "output_tiles", False)
+def runs_output_tiles(adapter) -> bool:
+    """Whether an adapter (class or instance: an instance may set its own geometry) runs layers of more output
+    channels than its columns: a multi-tile core, or a flow that runs the output tiles one after another (the
+    default run_layer, or one marked like it)."""
+    cls = adapter if isinstance(adapter, type) else type(adapter)
+    return adapter.geometry.multi_tile or getattr(cls.run_layer, "output_tiles", False)
 
 
 def pair_lanes(channels, lane_bits: int = 4) -> list[int]:

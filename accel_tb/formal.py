@@ -48,6 +48,11 @@ class Task:
     prop: str           # what is checked
     config: str         # on which configuration
 
+    @property
+    def id(self) -> str:
+        """The name --only takes: the task's own for core.sby, prefixed by its file's stem otherwise."""
+        return self.name if self.sby == "core.sby" else f"{Path(self.sby).stem}_{self.name}"
+
 
 TASKS = [
     *(Task("fifo.sby", f"d{d}", "prove", "fifo: count, pointers, order, no loss/overflow", f"fifo DEPTH {d}")
@@ -163,7 +168,7 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
         log, status = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "TIMEOUT"
     seconds = time.monotonic() - start
     (out / f"{Path(t.sby).stem}_{t.name}.log").write_text(log)
-    v = Verdict(t.name if t.sby == "core.sby" else f"{Path(t.sby).stem}_{t.name}", t.method, t.prop, t.config,
+    v = Verdict(t.id, t.method, t.prop, t.config,
                 _depth(t.sby, t.name, t.method), status, False, round(seconds, 1))
     fail = re.search(r"failed assertion \S+ at (\w+\.v):(\d+)", log)
     if fail:
@@ -187,7 +192,7 @@ def table(verdicts: list[Verdict]) -> list[str]:
     for v in verdicts:
         method = {"prove": "k-induct", "bmc": f"bmc {v.depth}", "fault": f"fault {v.depth}"}[v.method]
         if v.method == "fault":
-            result = (f"fails as it must" if v.ok else f"WRONG: {v.status} {v.failed or ''}".strip())
+            result = ("fails as it must" if v.ok else f"WRONG: {v.status} {v.failed or ''}".strip())
         else:
             result = {"PASS": "proven" if v.method == "prove" else f"holds {v.depth} cycles"}.get(
                 v.status, f"WRONG: {v.status} {v.failed}".strip()) if v.ok else f"WRONG: {v.status} {v.failed}".strip()
@@ -202,7 +207,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=3600, help="seconds per task before it counts as TIMEOUT")
     ap.add_argument("--list", action="store_true", help="print the tasks and exit")
     args = ap.parse_args(argv)
-    names = {(t.name if t.sby == "core.sby" else f"{Path(t.sby).stem}_{t.name}"): t for t in TASKS}
+    names = {t.id: t for t in TASKS}
     if args.list:
         for n, t in names.items():
             print(f"{n:<14} {t.method:<6} {t.prop} [{t.config}]")

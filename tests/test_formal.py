@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 
 def _task(name):
-    return next(t for t in formal.TASKS if (t.name if t.sby == "core.sby" else f"{t.sby[:-4]}_{t.name}") == name)
+    return next(t for t in formal.TASKS if t.id == name)
 
 
 def test_fifo_properties_are_proven(tmp_path):
