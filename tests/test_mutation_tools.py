@@ -47,6 +47,8 @@ def test_equivalence_is_decided_by_the_solver(tmp_path):
     from accel_tb.mutation_equiv import decide
     same = decide(_site("sfu", "if (ACC_W > PSUM_W)", "ACC_W >= PSUM_W"), tmp_path, 300)
     assert same["verdict"] == "equivalent" and "proven" in same["equiv"], same
+    # proven where the guard's two sides are equal too (there the mutant takes the other branch)
+    assert "and at sfu alone" in same["equiv"] and "ACC_W=4" in same["equiv"], same
     diff = decide(_site("sfu", "relu_sum1[c*ACC_W", "{ACC_W{1'b1}}"), tmp_path, 300)
     assert diff["verdict"] == "survived" and diff["equiv"].startswith("not equivalent") and diff["trace"], diff
     assert (tmp_path / "equiv").is_dir() and any((tmp_path / "equiv").glob("*.vcd"))
@@ -57,3 +59,20 @@ def test_mutation_options_are_one_line_errors(capsys):
     assert mutation.main(["--equiv-timeout", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(e.startswith("error: --") for e in err)
+
+
+def test_every_parameter_guard_is_proven_at_its_boundary():
+    """A generate guard on parameters (not a loop index) must have its boundary in GUARD_BOUNDARIES, so that a
+    mutated comparison is proven equivalent where it flips, not only where both pick the same branch."""
+    import re
+
+    from accel_tb.mutation_equiv import EQUIV_PARAMS, GUARD_BOUNDARIES, RTL, param_sets
+    found = set()
+    for f in sorted(RTL.glob("*.v")):
+        loops = set(re.findall(r"for\s*\(\s*(\w+)\s*=", f.read_text()))
+        for cond in re.findall(r"if\s*\((.*?)\)\s*begin\s*:\s*g_", f.read_text()):
+            if not set(re.findall(r"[A-Za-z_]\w*", cond)) & loops:
+                found.add((f.stem, cond.strip()))
+    assert found == set(GUARD_BOUNDARIES), found ^ set(GUARD_BOUNDARIES)
+    for (module, _), boundary in GUARD_BOUNDARIES.items():
+        assert module in EQUIV_PARAMS and len(param_sets(module)) >= 2 and param_sets(module)[-1] != EQUIV_PARAMS[module]

@@ -227,6 +227,8 @@ def test_core_os_layer27(which, a_bits, request, tmp_path):
     n_oc = 1 if a_bits == 4 else 2
     assert rep["sum"]["compared"] == rep["relu"]["compared"] == n_oc * 16 * 8
     assert "psum" not in rep and rep["not_checked"] == OS_NOT_CHECKED
+    # the psum port's vectors are the finished sums, each compared with its position's sum
+    assert rep["os_psum"]["compared"] == n_oc * 16 * 8 and rep["os_psum"]["mismatches"] == 0
     ic = 8 if a_bits == 4 else 16
     bound = OutputStationary(CoreConfig(), LayerShape(ic, 8 * n_oc, 4, 4), a_bits=a_bits).model_cycles()
     assert check_bound(rep["cycles_from_command"], bound, "OS layer 27") is None
@@ -302,29 +304,54 @@ def test_core_output_buffer_fills(sim, tmp_path):
 def test_output_buffer_check_fails_on_a_wasted_buffer(tmp_path, name, marker, old, new):
     """Negative: a core that leaves buffer space unused computes everything right (and fast enough without
     back-pressure); only the output-buffer test notices."""
-    import shutil
-
-    from accel_tb.mutation import Mutant, apply
-    rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
-    shutil.rmtree(rtl, ignore_errors=True)
-    shutil.copytree(ROOT / "rtl", rtl)
-    lines = (rtl / "core.v").read_text().splitlines()
-    n = next(i for i, l in enumerate(lines, 1) if marker in l)
-    code = lines[n - 1].split("//")[0].strip()
-    assert old in code
-    apply(Mutant("neg", "core", n, "const", code, code.replace(old, new)), rtl)
-    report = tmp_path / "r.json"
-    result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
-                 test_module="accel_tb.layer_tests", parameters=CoreConfig().parameters(), sim="icarus",
-                 testcase="test_output_buffer_fills", expect_fail=True,
-                 config={"adapter": "accel", "layer": LAYER29, "report": str(report)})
-    rep = json.loads(report.read_text())
+    result, rep = run_patched(tmp_path, name, "core", marker, old, new, "test_output_buffer_fills", {"layer": LAYER29})
     assert result["failed"] == 1
     assert rep["relu"]["mismatches"] == 0 and rep["relu"]["compared"] == 512 * 16    # functionally clean
     if name == "conservative_sfu":
         assert rep["peak"] == CoreConfig().out_depth - 1 and rep["inflight_peak"] == CoreConfig().credits
     else:
         assert rep["peak"] == CoreConfig().out_depth and rep["inflight_peak"] < CoreConfig().credits
+
+
+def run_patched(tmp_path, name, module, marker, old, new, testcase, config, sim="icarus"):
+    """A core whose rtl/<module>.v has `old` replaced by `new` on the line holding `marker` (asserted present,
+    so an RTL edit that moves the text fails here rather than testing the unpatched core); Icarus; expected to
+    fail. Returns (result, report)."""
+    import shutil
+
+    from accel_tb.mutation import Mutant, apply
+    rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
+    shutil.rmtree(rtl, ignore_errors=True)
+    shutil.copytree(ROOT / "rtl", rtl)
+    lines = (rtl / f"{module}.v").read_text().splitlines()
+    n = next(i for i, l in enumerate(lines, 1) if marker in l)
+    code = lines[n - 1].split("//")[0].strip()
+    assert old in code
+    apply(Mutant("neg", module, n, "const", code, code.replace(old, new)), rtl)
+    report = tmp_path / "r.json"
+    result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
+                 test_module="accel_tb.layer_tests", parameters=CoreConfig().parameters(), sim=sim,
+                 testcase=testcase, expect_fail=True, config={"adapter": "accel", **config, "report": str(report)})
+    return result, json.loads(report.read_text())
+
+
+def test_busy_check_fails_on_a_core_idle_while_a_command_waits(tmp_path):
+    """Negative of the busy check (accel_tb.own_core): a core whose busy ignores a queued command while nothing
+    is in flight (the mutant that survived every test before the check) computes every value right, and the
+    layer fails on busy alone."""
+    result, rep = run_patched(tmp_path, "busy_q", "core", "assign busy", "q_valid ||", "q_valid &&",
+                              "test_layer", {"layer": LAYER27})
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 0 and rep["relu"]["compared"] == 128
+    assert any(f.startswith("busy low") for f in rep["rtl_assertions"]["fired"]), rep["rtl_assertions"]
+
+
+def test_os_psum_check_fails_on_a_wrong_row_tag(tmp_path):
+    """Negative of the output-stationary psum-port check: finished sums tagged with a wrong row (nij) while
+    every sum and output is right; the layer fails on the psum port's tags alone."""
+    result, rep = run_patched(tmp_path, "os_nij", "sequencer", "assign tag[`TAG_NIJ]", "{8'd0, pend_r}",
+                              "{8'd1, pend_r}", "test_layer", {"layer": LAYER27, "dataflow": "os"})
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] == 0 and rep["sum"]["mismatches"] == 0
+    assert rep["os_psum"]["unexpected"] == 16 and rep["os_psum"]["compared"] == 0, rep["os_psum"]
 
 
 def test_core_drops_unfit_os_command(sim, tmp_path):

@@ -15,7 +15,7 @@ from accel_tb.sim import param, seeded_random, signed, start
 class PEModel:
     def __init__(self, col, w_w, a_w):
         self.col, self.w_w, self.h = col, w_w, a_w // 2
-        self.w = [(0, 0), (0, 0)]      # per buffer: (low, high)
+        self.w = [None, None]          # per buffer: (low, high); no reset value: undefined until loaded
         self.payload = None            # no reset value: undefined until the first load
         self.acc, self.has_block, self.up, self.up_v = 0, 0, 0, 0
 
@@ -30,9 +30,12 @@ class PEModel:
             total = (0 if first else self.acc) + self.product(a, lo, hi, mode)
             p_out = north
         else:
-            lo, hi = self.w[wsel]
-            total = signed(p_in, p_w) + self.product(a, lo, hi, mode)
-            p_out = signed(total, p_w)
+            if self.w[wsel] is None:    # a bank never loaded: the psum is undefined (not compared)
+                total = p_out = None
+            else:
+                lo, hi = self.w[wsel]
+                total = signed(p_in, p_w) + self.product(a, lo, hi, mode)
+                p_out = signed(total, p_w)
         if wl:
             mine = wl_data >> (self.col * 2 * self.w_w)
             self.w[1 - wsel] = (signed(mine, self.w_w), signed(mine >> self.w_w, self.w_w))
