@@ -42,9 +42,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .blocks import BLOCKS, MODULES   # the inventory of rtl/ blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"
-MODULES = ["mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu", "sequencer", "core"]
 SKIP_LINE = re.compile(r"^\s*(//|input\b|output\b|parameter\b|localparam\b|module\b|endmodule\b|`|genvar\b|"
                        r"\$display)|FAULT|STUCK|FOLD_GAP|drop_toggle|\bgap\b")
 
@@ -191,17 +192,6 @@ def apply(m: Mutant, rtl_dir: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------- the ladder
-BLOCK_TESTS = {   # module -> (toplevel, sources, tb folder, test module, cocotb test, parameters)
-    "mac": ("mac", ["mac"], "mac", "test_mac", None, {"PSUM_W": 16}),
-    "pe": ("pe", ["mac", "pe"], "pe", "test_pe", None, {"COLS": 8, "COL": 7}),
-    "mac_array": ("mac_array", ["mac", "pe", "mac_array"], "mac_array", "test_mac_array", None, {"ROWS": 4, "COLS": 8}),
-    "l0_skew": ("l0_skew", ["l0_skew"], "l0_skew", "test_l0_skew", None, {"LANES": 8, "W": 9}),
-    "fifo": ("fifo", ["fifo"], "fifo", "test_fifo", None, {"WIDTH": 16, "DEPTH": 3}),
-    "ofifo": ("ofifo", ["fifo", "ofifo"], "ofifo", "test_ofifo", None, {"COLS": 8, "DEPTH": 64}),
-    "sram_sp": ("sram_sp", ["sram_sp"], "sram", "test_sram", "test_sram_sp_random", {"WIDTH": 32, "DEPTH": 64}),
-    "sram_1r1w": ("sram_1r1w", ["sram_1r1w"], "sram", "test_sram", "test_sram_1r1w_random", {"WIDTH": 128, "DEPTH": 16}),
-    "sfu": ("sfu", ["sram_1r1w", "sfu"], "sfu", "test_sfu", None, {"COLS": 8, "ACC_W": 16, "DEPTH": 64}),
-}
 
 
 def ladder(rtl_dir: Path, module: str) -> list[tuple]:
@@ -221,11 +211,11 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
     net_cfg = for_network([LayerShape(256, 8, 4, 4), LayerShape(8, 8, 4, 4), LayerShape(8, 512, 4, 4),
                            LayerShape(512, 512, 2, 2), LayerShape(64, 64, 32, 32)])
     steps = [("lint", None)]       # tb/lint: verilator -Wall silent on the module and on the core
-    if module in BLOCK_TESTS:
-        top, names, folder, mod, testcase, params = BLOCK_TESTS[module]
-        steps.append(("block", dict(toplevel=top, sources=src(names), test_module=mod, sim="icarus", parameters=params,
-                                    testcase=testcase, includes=[rtl_dir / "include"],
-                                    tb_dir=str(ROOT / "tb" / folder))))
+    blk = BLOCKS[module]
+    if blk.test_module:
+        steps.append(("block", dict(toplevel=blk.name, sources=src([*blk.uses, blk.name]), test_module=blk.test_module,
+                                    sim="icarus", parameters=blk.test_params, testcase=blk.testcase,
+                                    includes=[rtl_dir / "include"], tb_dir=str(ROOT / "tb" / blk.tb))))
     base = CoreConfig().parameters()
     steps += [
         # Icarus models X: this first core step also checks every output port for X/Z from reset on

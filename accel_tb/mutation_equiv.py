@@ -23,16 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .blocks import BLOCKS
+
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"
-EQUIV_PARAMS = {
-    "mac": {}, "pe": {"COLS": 2, "COL": 1}, "mac_array": {"ROWS": 2, "COLS": 2}, "l0_skew": {"LANES": 3, "W": 4},
-    "fifo": {"WIDTH": 4, "DEPTH": 3}, "ofifo": {"COLS": 2, "PSUM_W": 4, "DEPTH": 3},
-    "sram_sp": {"WIDTH": 4, "DEPTH": 4}, "sram_1r1w": {"WIDTH": 4, "DEPTH": 4},
-    "sfu": {"COLS": 2, "PSUM_W": 4, "ACC_W": 6, "DEPTH": 4}, "sequencer": {"ROWS": 2},
-    "core": {"ROWS": 2, "COLS": 2, "CREDITS": 4, "ACT_DEPTH": 16, "WGT_DEPTH": 16, "ACC_DEPTH": 16, "CMD_DEPTH": 2,
-             "OUT_DEPTH": 3, "PSUM_W": 8, "ACC_W": 8},
-}
+EQUIV_PARAMS = {name: b.equiv_params for name, b in BLOCKS.items()}   # accel_tb.blocks: per module
 # A generate guard on parameters (`if (ACC_W > PSUM_W) begin : g_`) picks its branch at elaboration: at the
 # parameters above a mutated guard (> -> >=) may pick the same branch as the original and prove equal there
 # only. Each such guard's boundary (the parameters where the two sides are equal) is a second set, and a

@@ -1,0 +1,23 @@
+"""The inventory of rtl/ blocks (accel_tb.blocks) agrees with the tree, and the tools read it."""
+from accel_tb import blocks
+
+
+def test_every_rtl_module_is_in_the_inventory():
+    assert blocks.problems() == []
+
+
+def test_a_module_in_no_entry_is_reported(tmp_path, monkeypatch):
+    """Negative: a new rtl/*.v without an entry is named."""
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    for b in blocks.BLOCKS.values():
+        (rtl / f"{b.name}.v").write_text("")
+    (rtl / "dma.v").write_text("module dma; endmodule\n")
+    monkeypatch.setattr(blocks, "RTL", rtl)
+    assert [p for p in blocks.problems() if "dma" in p] == ["rtl/dma.v: module in no entry of accel_tb.blocks.BLOCKS"]
+
+
+def test_the_tools_read_the_inventory():
+    from accel_tb import mutation, mutation_equiv, runner
+    assert mutation.MODULES == blocks.MODULES and set(mutation_equiv.EQUIV_PARAMS) == set(blocks.BLOCKS)
+    assert runner.CORE_SOURCES == blocks.CORE_SOURCES and set(blocks.CORE_SOURCES) == set(blocks.MODULES)
