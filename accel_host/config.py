@@ -61,7 +61,7 @@ class CoreConfig:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def with_(self, **changes) -> "CoreConfig":
+    def with_(self, **changes) -> CoreConfig:
         return replace(self, **changes)
 
 

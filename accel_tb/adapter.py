@@ -57,7 +57,6 @@ from pathlib import Path
 
 from .sim import now_cycle
 
-
 # what an adapter's outputs() returns, as the summary words it: the outputs after ReLU (every course core),
 # or the sums before it
 OUTPUT_WORDS = {"relu": "outputs", "sum": "sums before ReLU"}

@@ -240,8 +240,15 @@ def main_byoc(argv=None) -> int:
             raise InputError("--adapter FILE.py or --config FILE.toml: give one (`accel-byoc init` proposes a "
                              "configuration from your sources)")
         _layer_options(args)
-        from .adapter import (OUTPUT_WORDS, AdapterError, build_params, check_hooks,  # noqa: PLC0415
-                              fit_problem, load_adapter_class, tile_rows)
+        from .adapter import (  # noqa: PLC0415
+            OUTPUT_WORDS,
+            AdapterError,
+            build_params,
+            check_hooks,
+            fit_problem,
+            load_adapter_class,
+            tile_rows,
+        )
         if args.config:
             from .skeleton_config import ConfigError, load_config  # noqa: PLC0415
             try:

@@ -39,9 +39,10 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from .runner import CODECOV_VAR, ROOT, ensure_tools_on_path
 
@@ -83,7 +84,7 @@ def _fields(key: str) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _relative(file: str, root: Path) -> str:
     # once per file name: the merged data of a regression has millions of points on a dozen files
     path = Path(file)

@@ -94,7 +94,7 @@ def _file_hash(paths) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_hash(root: Path) -> str:
     h = hashlib.sha256()
     files = sorted((p.relative_to(root).as_posix(), p) for pkg in CODE_PACKAGES for p in (root / pkg).rglob("*.py")
@@ -130,7 +130,7 @@ def _first_line(cmd: list[str]) -> str:
 VERSION_FLAGS = {"verilator": "--version", "iverilog": "-V", "vvp": "-V"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sim_version(sim: str) -> str:
     """The simulator's version: the first line of `verilator --version`, of `iverilog -V` and `vvp -V` for
     Icarus ("missing" for a tool not on PATH). Computed once per process and simulator."""

@@ -249,7 +249,7 @@ async def test_unfit_command_dropped(dut):
     is dropped by the sequencer (its flush would over-reserve credits: formal/core.sby found it): sent past
     the host library's check, nothing is issued, no output comes, no RTL assertion fires, and a layer sent
     next is right value by value."""
-    from accel_host.mapping.ws import Command   # noqa: PLC0415
+    from accel_host.mapping.ws import Command  # noqa: PLC0415
     cfg = load_config()
     adapter, env = await started(dut, cfg)
     g = adapter.geometry

@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .blocks import BLOCKS, MODULES   # the inventory of rtl/ blocks
+from .blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"

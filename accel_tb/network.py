@@ -266,7 +266,7 @@ def print_report(log, rep):
         if compare:
             d = r["dataflows"]
 
-            def f(df, k):
+            def f(df, k, d=d):
                 v = d.get(df, {}).get(k)
                 return f"{v:>9.0f}" if v is not None else f"{'-':>9}"
             ws, os_ = d.get("ws", {}).get("cycles"), d.get("os", {}).get("cycles")

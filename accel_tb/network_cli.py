@@ -21,14 +21,15 @@ from accel_host.mapping import LayerShape, MappingError, mapping
 from golden_py.cliargs import ArgumentParser
 
 from . import inputs
-from .inputs import InputError
 from .core_ports import public_names
+from .inputs import InputError
 from .runner import CORE_SOURCES, ROOT, BuildError, RunError, rtl_sources, run
 
 
 def network_shapes(model, layers):
     """LayerShape of every conv that runs on the core (input side from the max-pools before it)."""
     import torch.nn as nn  # noqa: PLC0415
+
     from golden_py.quant import QuantConv2d
     side, shapes = 32, {}
     for i, m in enumerate(model.features):

@@ -7,9 +7,8 @@ valid/ready boundary: activation writes, weight writes, commands, and the output
 """
 from __future__ import annotations
 
-import itertools
-
 import dataclasses
+import itertools
 
 import cocotb
 from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge

@@ -6,8 +6,8 @@ so a checker that saw nothing cannot pass.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Callable, Hashable
 
 
 @dataclass

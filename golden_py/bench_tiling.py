@@ -15,8 +15,8 @@ import time
 import torch
 import torch.nn as nn
 
-from .tiling import tile_layer
 from .cliargs import ArgumentParser
+from .tiling import tile_layer
 
 
 def seed_loop(a_tiles: torch.Tensor, w_tiles: torch.Tensor, kijs) -> torch.Tensor:

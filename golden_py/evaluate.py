@@ -12,9 +12,9 @@ import sys
 import torch
 
 from .checkpoint import CheckpointError, load_model
+from .cliargs import ArgumentParser
 from .data import DataError, ensure_downloaded, load_split
 from .model import normalize
-from .cliargs import ArgumentParser
 
 
 @torch.no_grad()

@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_model
+from .cliargs import ArgumentParser
 from .coursefmt import ACT_BITS, CourseVectors, FormatError, read_folder, write_layer
 from .data import DataError, load_images
 from .extract import LayerError, extract_layer
 from .tiling import compute_tiles, tile_layer
-from .cliargs import ArgumentParser
 
 
 @dataclass

@@ -32,8 +32,8 @@ import torch.nn as nn
 
 from .averaging import WeightAverage
 from .checkpoint import CheckpointError, load_model, save_inference
-from .distill import distillation_loss, frozen_teacher
 from .data import TEST_FILES, TRAIN_FILES, DataError, augment, ensure_downloaded, load_split, resolve_data_dir
+from .distill import distillation_loss, frozen_teacher
 from .evaluate import accuracy
 from .model import VGG16Quant, normalize
 from .quant import QuantConv2d

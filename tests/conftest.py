@@ -8,7 +8,6 @@ from golden_py.checkpoint import save_inference
 from golden_py.model import VGG16Quant
 
 
-
 @pytest.fixture(scope="session")
 def random_model():
     """A VGG16_quant with random weights but realistic BN statistics (a few train-mode passes)."""

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,8 +8,6 @@ import torch
 from golden_py.coursefmt import FormatError, read_folder, write_layer
 from golden_py.export import check_vectors
 from golden_py.tiling import tile_layer
-
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 

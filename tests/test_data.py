@@ -1,12 +1,11 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from golden_py.data import DataError, augment, check_indices, load_images, load_samples, load_split, resolve_data_dir
-
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -6,8 +8,6 @@ from golden_py.data import load_samples
 from golden_py.extract import LayerError, extract_layer, int_conv, integrity_errors
 from golden_py.model import VGG16Quant
 from golden_py.quant import QuantConv2d
-
-from pathlib import Path
 
 COMMITTED = Path(__file__).resolve().parents[1] / "checkpoints" / "vgg16_a4w4.pt"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import shutil
 
-import torch
 import pytest
+import torch
 
 from golden_py.coursefmt import NAMING_001, NAMING_003, FormatError, read_folder
 from golden_py.export import check_vectors

@@ -146,8 +146,8 @@ def test_the_mode_pin_or_field_and_its_values(tmp_path):
 
 def test_pair_lanes_is_the_course_packing():
     """Row r's lane = {channel 2r+1, channel 2r}: the 2-bit activation line is bit for bit the 4-bit one."""
-    from accel_tb.adapter import pair_lanes
     from accel_host.packing import pack_lanes
+    from accel_tb.adapter import pair_lanes
     assert pair_lanes([1, 2, 3, 0]) == [0b1001, 0b0011]
     assert pack_lanes(pair_lanes(list(range(4)) * 4), 4) == int("".join(f"{v:02b}" for v in reversed(range(4))) * 4, 2)
     with pytest.raises(ValueError, match="3 channels"):

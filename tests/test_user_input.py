@@ -217,6 +217,7 @@ def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path, one
     """A refused scheduler address fails on the first try (distributed's client would retry it for its whole
     timeout), before the checkpoint is read; a listening one passes the probe; other protocols go to distributed."""
     import socket
+
     from accel_tb.farm import FarmError, probe_scheduler
     with socket.socket() as s:                     # a port that was just free: nothing listens there now
         s.bind(("127.0.0.1", 0))

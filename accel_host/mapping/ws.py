@@ -62,7 +62,7 @@ class Command:
                              f"(the core drops such a command)")
 
     @classmethod
-    def unpack(cls, word: int) -> "Command":
+    def unpack(cls, word: int) -> Command:
         return cls(**COMMAND.unpack(word))
 
     @property

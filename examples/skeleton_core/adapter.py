@@ -12,10 +12,19 @@ each PE keeps two weights, loaded as two kernel words a column (channels 2r, the
     accel-byoc --adapter adapter.py --rtl "rtl/*.v" --top core --images 2
     accel-byoc --adapter adapter.py --rtl "rtl/*.v" --top core --checkpoint ../../checkpoints/vgg16_a2w4.pt
 """
-from accel_tb.adapter import CoreAdapter, Geometry
-from accel_tb.helpers import (InstructionWord, drive, pack_lanes, pair_lanes, pulse_reset, start_clock, tick,
-                              unpack_lanes)
 from cocotb.triggers import FallingEdge
+
+from accel_tb.adapter import CoreAdapter, Geometry
+from accel_tb.helpers import (
+    InstructionWord,
+    drive,
+    pack_lanes,
+    pair_lanes,
+    pulse_reset,
+    start_clock,
+    tick,
+    unpack_lanes,
+)
 
 ROWS, COLS, BW, PSUM_BW = 8, 8, 4, 16
 P = 36                  # padded positions of the largest layer it holds (4x4 -> 6 x 6); a layer's own: self.layer

@@ -57,7 +57,7 @@ def test_core_vgg_layer27_64x64(sim, tmp_path):
     """The top of the documented array range (`make SIM=icarus ROWS=64 COLS=64`): CREDITS = 2 * (64 + 64) + 8
     = 264 needs a 9-bit credit counter, and the sequencer's 8-bit reserve once entered it as [8:0] -- Icarus
     read the missing bit as X and the layer timed out with no output."""
-    from accel_tb.inputs import layer_core_config      # the core the command builds for this layer and size
+    from accel_tb.inputs import layer_core_config  # the core the command builds for this layer and size
     cfg = layer_core_config(LayerShape(8, 8, 4, 4), 64, 64)
     result, rep = run_core(sim, {"layer": LAYER27}, params=cfg.parameters(), tmp_path=tmp_path)
     assert_layer27_counts(rep, 64)
@@ -155,7 +155,7 @@ def test_core_replay_user_vectors(sim, golden, tmp_path, request):
     at the end of the session (tb/conftest.py)."""
     if not golden:
         pytest.skip("no --golden DIR given")
-    from accel_tb.inputs import check_folder, layer_core_config   # the core accel-replay builds for the folder
+    from accel_tb.inputs import check_folder, layer_core_config  # the core accel-replay builds for the folder
     v = check_folder(golden)
     cfg = layer_core_config(LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side), v.rows, v.cols, v.a_bits)
     result, rep = run_core(sim, {"golden": golden}, params=cfg.parameters(), tmp_path=tmp_path, expect_fail=True)

@@ -126,7 +126,8 @@ def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, wor
     for n in range(1, 300, 7):
         for w in (1, 2, 3, 64):
             c = default_chunk(n, w)
-            rounds = -(-(-(-n // w)) // CHUNK_MOST)     # the fewest rounds chunks of 32 allow
+            per_worker = -(-n // w)
+            rounds = -(-per_worker // CHUNK_MOST)     # the fewest rounds chunks of 32 allow
             assert 1 <= c <= CHUNK_MOST and -(-n // c) <= w * rounds, (n, w, c)
 
 
