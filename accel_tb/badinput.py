@@ -1,8 +1,10 @@
 """The bad-input table: what a user can get wrong, the command as the user types it, the exit status and a
-phrase of the line it prints. One list read by three readers: the README's table (tests/test_bad_inputs.py
-checks the two agree), the regression (the same test runs every row) and the sweep
+phrase of the line it prints. One list read by three readers: the table in docs/bad_input.md
+(tests/test_bad_inputs.py checks the two agree; `--table` prints it, `--write` puts it there), the regression
+(the same test runs every row) and the sweep
 
     python -m accel_tb.badinput [--only WORDS] [--no-sim]
+    python -m accel_tb.badinput --table | --write
 
 which runs every row in a scratch folder and prints, per row, its exit status and the first line it printed,
 then 'N passed, M failed' (a row passes when status and phrase are as listed). Exit status 0 when every row
@@ -34,11 +36,12 @@ from .runner import ROOT
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 CKPT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
+DOC = ROOT / "docs" / "bad_input.md"      # the page that holds the table
 
 
 @dataclass(frozen=True)
 class Case:
-    what: str                 # the README's "input" column
+    what: str                 # the table's "input" column (docs/bad_input.md)
     command: str              # as the user types it; {tmp} is the row's scratch folder
     exit: int                 # the command's exit status
     says: str                 # a phrase of the first line it prints about the problem
@@ -48,7 +51,7 @@ class Case:
 
     @property
     def shown(self) -> str:
-        """The command as the README shows it."""
+        """The command as the table in docs/bad_input.md shows it."""
         env = " ".join(f"{k}={v}" for k, v in self.env if k != "PATH")
         return (env + " " if env else "") + self.command.replace("{tmp}/", "").replace("{root}/", "").replace(
             str(ROOT) + "/", "")
@@ -560,13 +563,29 @@ def first_line(out: str) -> str:
     return lines[-1] if lines else ""
 
 
-def readme_table() -> list[str]:
-    """The README's bad-input table, row for row from CASES."""
+def doc_table() -> list[str]:
+    """The bad-input table of docs/bad_input.md, row for row from CASES."""
     rows = ["| input | command | exit | what you see (first line) |", "|---|---|---|---|"]
     for c in CASES:
         says = c.says.replace("{tmp}/", "").replace("|", "\\|")
         rows.append(f"| {c.what} | `{c.shown}` | {c.exit} | `{says}` |")
     return rows
+
+
+def table_in(lines: list[str]) -> tuple[int, int]:
+    """Where the bad-input table sits in a page's lines: (first line, line after its last row)."""
+    start = lines.index(doc_table()[0])
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return start, end
+
+
+def write_doc_table(path: Path = DOC) -> None:
+    """Replace the table in `path` (docs/bad_input.md) with the one CASES make."""
+    lines = path.read_text().splitlines()
+    start, end = table_in(lines)
+    path.write_text("\n".join(lines[:start] + doc_table() + lines[end:]) + "\n")
 
 
 def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
@@ -605,10 +624,16 @@ def main(argv_=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="rows whose input or command contains this text")
     ap.add_argument("--no-sim", action="store_true", help="leave out the rows that simulate")
-    ap.add_argument("--readme", action="store_true", help="print the README's table of the rows and exit")
+    ap.add_argument("--table", action="store_true",
+                    help="print the table of the rows (docs/bad_input.md holds it) and exit")
+    ap.add_argument("--write", action="store_true", help="write the table of the rows into docs/bad_input.md and exit")
     args = ap.parse_args(argv_)
-    if args.readme:
-        print("\n".join(readme_table()))
+    if args.table:
+        print("\n".join(doc_table()))
+        return 0
+    if args.write:
+        write_doc_table()
+        print(f"wrote the table of {len(CASES)} rows into {DOC.relative_to(ROOT)}")
         return 0
     cases = [c for c in CASES if args.only.lower() in (c.what + c.command).lower() and not (args.no_sim and c.sim)]
     ok = bad = 0

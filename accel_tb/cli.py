@@ -44,7 +44,8 @@ def _common(ap: argparse.ArgumentParser):
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder to take images from")
     ap.add_argument("--golden", default=None, help="course-format folder to replay instead of a checkpoint layer "
                     "(the five options above are then refused)")
-    ap.add_argument("--waves", action="store_true", help="write an FST waveform in the run folder")
+    ap.add_argument("--waves", action="store_true", help="write an FST waveform under build/<top>/: Verilator's "
+                    "dump.fst in the run's folder (<model>/runs/<run>/), Icarus's <top>.fst in the model's folder")
     ap.add_argument("--seed", type=int, default=None, help="COCOTB_RANDOM_SEED (or that variable, an integer)")
     ap.add_argument("--corrupt", choices=CORRUPT_KINDS, default=None,
                     help="negative test: corrupt one expected value of this kind (the run must FAIL)")

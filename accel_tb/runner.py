@@ -2,7 +2,9 @@
 
 - One build folder per (toplevel, simulator, parameters, sources); a file lock makes parallel pytest
   workers (pytest-xdist) build each model once and share it.
-- Each run gets its own folder under the build (results, waves), so runs on one model can overlap.
+- Each run gets its own folder under the build (results; Verilator's waves, dump.fst), so runs on one model
+  can overlap. Icarus writes its waves (<toplevel>.fst) into the model's build folder, where cocotb's dump
+  module names them: the next run of that model with waves overwrites them.
 - The run's configuration travels as one JSON file named by ACCEL_TB_CONFIG, set for that run only: the
   user's environment cannot override it (cocotb's runner lets os.environ win over extra_env).
 - A run in which no cocotb test executed is a failure, never a pass.
@@ -207,7 +209,7 @@ def _public_config(toplevel: str, names) -> str:
     testbench drives and reads, the parameters it reads back, a status signal. Measured on the whole-network
     run: with every signal public (the default), Verilator recomputes all logic that reads a public wire
     whenever the testbench could have written one, i.e. on every evaluation (the 'ico' region took 23% of the
-    run under perf); the README's simulation-speed table has the measured effect."""
+    run under perf); docs/network.md's simulation-speed table has the measured effect."""
     lines = ["`verilator_config"]
     lines += [f'public_flat_rw -module "{toplevel}" -var "{n}"' for n in names]
     return "\n".join(lines) + "\n"

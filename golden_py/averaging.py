@@ -4,7 +4,7 @@ Floating-point entries (weights, the quantizers' alphas, BN affine parameters an
 are averaged; integer entries (BN's num_batches_tracked) take the latest snapshot's value. The BN running
 statistics are averaged rather than recomputed by a fresh pass: SWA here runs at a low constant learning
 rate from an already trained model, so the snapshots are close and their statistics nearly agree. On
-stage 7's model (README, Checkpoint) a recomputation (one train-mode pass over the augmented training
+stage 7's model (docs/golden.md, Checkpoint) a recomputation (one train-mode pass over the augmented training
 images, cumulative statistics) scored 87.85% on the test set against 87.97% with averaged statistics.
 """
 from __future__ import annotations

@@ -28,8 +28,8 @@ module core #(
     parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
     parameter integer FAULT_BIT = -1,
     parameter integer FOLD_GAP  = 0,    // fault injection (tests only): see sequencer.v
-    parameter integer FAULT_INV = 0     // fault injection (tests only): break invariant FAULT_INV (1..6) of the
-                                        // simulation checks below, to show that each can fire
+    parameter integer FAULT_INV = 0     // fault injection (tests only): 1, 3, 4 or 5 breaks invariants of the
+                                        // simulation checks below (see its uses), to show that each can fire
 ) (
     input  wire                      clk,
     input  wire                      rst,

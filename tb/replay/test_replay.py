@@ -62,11 +62,12 @@ def flip_bit(path, data_index, col, bits=16, cols=8):
 
 
 def test_minimal_course_folder_passes(sim, tmp_path):
-    """The README's hand-written folder (layer 27, image 0): its summary lines are the README's, word for word."""
+    """The hand-written folder of docs/replay.md (layer 27, image 0): its summary lines are the page's, word for
+    word."""
     folder = minimal_course_folder(export(tmp_path / "full", image=0), tmp_path / "min")
     result, rep = replay(sim, folder, tmp_path)
-    readme = (ROOT / "README.md").read_text()
-    block = readme[readme.index("A hand-written folder with an activation file"):]
+    page = (ROOT / "docs" / "replay.md").read_text()
+    block = page[page.index("A hand-written folder with an activation file"):]
     block = block[block.index("```\n") + 4:block.index("\n```", block.index("```\n") + 4)].splitlines()
     assert block and all(line in rep["summary"] for line in block), (block, rep["summary"])
     assert rep["not_provided"] == ["psum", "sum"]
