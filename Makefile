@@ -36,6 +36,7 @@ WAVES  ?= 0
 DATAFLOW ?=
 COMPARE ?= 0
 JOBS   ?= auto
+PYTEST_ARGS ?=
 PY     ?= python3
 CHECKPOINT ?=
 SEED   ?=
@@ -82,7 +83,7 @@ mutate:
 
 # each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
 test:
-	$(PY) -m pytest -q -n $(JOBS) --dist worksteal tests tb
+	$(PY) -m pytest -q -n $(JOBS) --dist worksteal $(PYTEST_ARGS) tests tb
 
 smoke:
 	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \
