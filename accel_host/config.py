@@ -83,7 +83,7 @@ def for_network(shapes, rows: int = 8, cols: int = 8, a_w: int = 4, w_w: int = 4
     layer's sum bound, PSUM_W from one tile's bound -- or, with output_stationary, from the widest whole sum,
     since each PE then keeps an entire output (the output-stationary activation layout, 9x larger, is
     chunked by its mapping within the same memories)."""
-    from .mapping.ws import ceil_div  # noqa: PLC0415 (mapping imports config)
+    from .mapping.base import ceil_div  # noqa: PLC0415 (mapping imports config)
 
     def pow2(n):
         return 1 << max(1, (n - 1).bit_length())

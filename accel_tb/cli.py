@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from accel_host.mapping import LayerShape
+from accel_host.mapping import DATAFLOWS, LayerShape, choices, names
 from golden_py.cliargs import ArgumentParser
 
 from . import inputs
@@ -148,7 +148,7 @@ def main_run(argv=None) -> int:
     _common(ap)
     ap.add_argument("--rows", type=int, default=None, help="array rows (default 8, or the folder's)")
     ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
-    ap.add_argument("--dataflow", default="ws", choices=("ws", "os", "auto"),
+    ap.add_argument("--dataflow", default=names()[0], choices=choices(),
                     help="weight-stationary (default), output-stationary, or the faster by the cycle model")
     args = ap.parse_args(argv)
     try:
@@ -164,11 +164,11 @@ def main_run(argv=None) -> int:
         cfg = inputs.layer_core_config(shape, rows, cols, a_bits, args.dataflow)
         if args.dataflow == "auto":
             from accel_host.mapping import mapping  # noqa: PLC0415
-            os_ = mapping(cfg, shape, a_bits, "auto").name == "os"
+            chosen = mapping(cfg, shape, a_bits, "auto").name
         else:
-            os_ = args.dataflow == "os"
-        checked = [k for k in kinds if not (os_ and k == "psum")]
-        why = ("the output-stationary dataflow makes no psums" if os_ and "psum" in kinds else
+            chosen = args.dataflow
+        checked = [k for k in kinds if not (k == "psum" and not DATAFLOWS[chosen].makes_psums)]
+        why = (f"the {DATAFLOWS[chosen].title} dataflow makes no psums" if "psum" in kinds and "psum" not in checked else
                "the folder does not give them" if args.golden else "")
         _check_checked(checked, kinds, why)
         _check_corrupt(args.corrupt, checked, why)
@@ -260,8 +260,8 @@ def main_byoc(argv=None) -> int:
             from .skeleton import config_class  # noqa: PLC0415 (imports cocotb: only with --config)
             adapter_cls = config_class(cfg)
             if args.dataflow is not None:
-                if args.dataflow not in ("ws", "os"):
-                    raise InputError(f"--dataflow {args.dataflow}: must be ws or os")
+                if args.dataflow not in DATAFLOWS:
+                    raise InputError(f"--dataflow {args.dataflow}: must be {' or '.join(DATAFLOWS)}")
                 if args.dataflow != cfg.dataflow and "os" not in cfg.pins:
                     raise InputError(f"--dataflow {args.dataflow}: {cfg.path} names no os pin (pins.os) to switch its "
                                      f"core's dataflow; it runs flow.dataflow = \"{cfg.dataflow}\" only")

@@ -32,6 +32,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
 from accel_host.config import sum_bound
 from accel_host.fields import COMMAND
+from accel_host.mapping import names, of_command
 
 from .sim import now_cycle
 
@@ -67,9 +68,10 @@ def sample_layer(job):
 @CoverPoint("core.cmd.relu", xf=lambda c, prev: c.relu, bins=[0, 1])
 @CoverPoint("core.cmd.a2", xf=lambda c, prev: c.a2, bins=[0, 1])
 @CoverPoint("core.cmd.mode_switch", xf=lambda c, prev: prev is not None and prev.a2 != c.a2, bins=[True])
-@CoverPoint("core.cmd.dataflow", xf=lambda c, prev: "os" if c.os else "ws", bins=["ws", "os"])
+@CoverPoint("core.cmd.dataflow", xf=lambda c, prev: of_command(c.os).name, bins=names())
 @CoverCross("core.cmd.dataflow_x_a2", items=["core.cmd.dataflow", "core.cmd.a2"])
-@CoverPoint("core.cmd.dataflow_switch", xf=lambda c, prev: _switch(prev, c), bins=["ws -> os", "os -> ws"])
+@CoverPoint("core.cmd.dataflow_switch", xf=lambda c, prev: _switch(prev, c),
+            bins=[f"{a} -> {b}" for a in names() for b in names() if a != b])
 @CoverPoint("core.cmd.os_blocks", xf=lambda c, prev: _os_blocks(c), bins=["1", "2", "3+"])
 def sample_command(cmd, prev):
     pass
@@ -79,7 +81,7 @@ def _switch(prev, c):
     """'ws -> os' / 'os -> ws' when consecutive commands change the dataflow (the core must drain first)."""
     if prev is None or prev.os == c.os:
         return None
-    return "ws -> os" if c.os else "os -> ws"
+    return f"{of_command(prev.os).name} -> {of_command(c.os).name}"
 
 
 def _os_blocks(c):
@@ -133,7 +135,7 @@ def sample_flow(event):
 
 CROSS_EVENTS = ["output held", "credit stall", "back-to-back command", "dataflow switch", "mode switch",
                 "multi-tile", "host write while busy"]
-DATAFLOWS = ["ws", "os"]
+DATAFLOWS = names()       # the registered dataflows (accel_host.mapping)
 # closed by the random command streams (test_command_stream in make coverage's RUNS), not by the closure's plan
 STREAM_CLOSED = ("core.cross.",)
 
@@ -239,7 +241,7 @@ class CoreCoverage:
                 behind = seen_cmd = False
                 await edge
                 continue
-            df = "os" if v["last_os"] else "ws"
+            df = of_command(v["last_os"]).name
             state = v["state"]
             if v["out_valid"] and not v["out_ready"]:
                 sample_flow("output back-pressure while valid")
@@ -268,7 +270,7 @@ class CoreCoverage:
                 level[event] = on
             if v["q_valid"] and v["q_ready"]:          # the sequencer accepts the head of the queue
                 word = int(dut.q_data.value)
-                new_df = "os" if word >> CMD_OS_BIT & 1 else "ws"
+                new_df = of_command(word >> CMD_OS_BIT & 1).name
                 switches = []
                 if seen_cmd and new_df != df:
                     switches.append("dataflow switch")

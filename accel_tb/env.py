@@ -12,6 +12,8 @@ from pathlib import Path
 import torch
 from cocotb.triggers import SimTimeoutError, with_timeout
 
+from accel_host.mapping import DATAFLOWS
+
 from .adapter import OUTPUT_WORDS, AdapterError, CoreAdapter, fit_problem, load_adapter_class, tile_rows
 from .checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
 from .sim import CLOCK_NS, now_cycle
@@ -97,11 +99,10 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
     return job_from_ints(f"{name} {ic}->{oc} on {side}x{side}", a, w, rows, cols, relu=relu, a_bits=a_bits)
 
 
-def os_min_channels(geometry, a_bits: int) -> int:
-    """The fewest input channels an output-stationary layer may have on this array: a block runs 9 steps
-    per channel step and needs at least 2 * ROWS - 1 of them (accel_host.mapping.os)."""
-    lanes = geometry.a_bits // a_bits
-    return lanes * -(-(2 * geometry.rows - 1) // 9)
+def min_channels(geometry, a_bits: int, dataflow: str) -> int:
+    """The fewest input channels a layer of `dataflow` may have on this array (accel_host.mapping's registry:
+    output-stationary needs 2 * ROWS - 1 steps per block)."""
+    return DATAFLOWS[dataflow].min_channels(geometry.rows, geometry.a_bits, a_bits)
 
 
 def adapter_cycle_budget(job: LayerJob) -> int:
@@ -173,7 +174,8 @@ class Environment:
         reason = "not monitored in this run"
         streamed = a.streamed_psums(job)
         # a core that declares an output-stationary dataflow makes no psums on a run of that dataflow
-        os_run = g.output_stationary and job.meta.get("dataflow") == "os" and streamed is None
+        df = DATAFLOWS.get(job.meta.get("dataflow", "ws"))
+        os_run = g.output_stationary and df is not None and not df.makes_psums and streamed is None
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
             kinds = ("psum", "sum", "relu") if monitored else (output_kind(a),)

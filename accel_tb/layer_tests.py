@@ -31,8 +31,10 @@ import os
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
+from accel_host.mapping import names, other
+
 from .checker import LayerChecker
-from .env import Environment, checkpoint_job, folder_job, make_adapter, os_min_channels, random_job, write_report
+from .env import Environment, checkpoint_job, folder_job, make_adapter, min_channels, random_job, write_report
 from .ports import PAUSE_KINDS
 from .runner import load_config
 from .sim import seeded_random
@@ -111,9 +113,9 @@ async def test_random_layers(dut):
         a_bits = cfg.get("a_bits") or g.a_bits
         dataflow = cfg.get("dataflow", "ws")
         if dataflow == "alternate":
-            dataflow = ("ws", "os")[t % 2]
+            dataflow = names()[t % len(names())]
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
-                         min_ic=os_min_channels(g, a_bits) if dataflow == "os" else 1)
+                         min_ic=min_channels(g, a_bits, dataflow))
         job.meta["dataflow"] = dataflow
         res = await env.check(job)
         line = " | ".join(res.summary_lines())
@@ -249,7 +251,7 @@ async def test_unfit_command_dropped(dut):
     is dropped by the sequencer (its flush would over-reserve credits: formal/core.sby found it): sent past
     the host library's check, nothing is issued, no output comes, no RTL assertion fires, and a layer sent
     next is right value by value."""
-    from accel_host.mapping.ws import Command  # noqa: PLC0415
+    from accel_host.mapping import Command  # noqa: PLC0415
     cfg = load_config()
     adapter, env = await started(dut, cfg)
     g = adapter.geometry
@@ -291,16 +293,16 @@ async def test_command_stream(dut):
     reports = []
     for n in range(streams):
         layers = int(cfg.get("layers", 5))
-        draws = [(rng.choice(("ws", "os")), rng.choice((g.a_bits, g.a_bits // 2))) for _ in range(layers)]
+        draws = [(rng.choice(names()), rng.choice((g.a_bits, g.a_bits // 2))) for _ in range(layers)]
         if len({d for d, _ in draws}) == 1:
-            draws[-1] = ("os" if draws[-1][0] == "ws" else "ws", draws[-1][1])
+            draws[-1] = (other(draws[-1][0]), draws[-1][1])
         if len({a for _, a in draws}) == 1:
             draws[-1] = (draws[-1][0], g.a_bits if draws[-1][1] != g.a_bits else g.a_bits // 2)
         out = outputs[n % len(outputs)]
         items, act_words, wgt_words = [], 0, 0
         for k, (dataflow, a_bits) in enumerate(draws):
             per_tile = g.rows * (g.a_bits // a_bits)
-            lo = os_min_channels(g, a_bits) if dataflow == "os" else 1
+            lo = min_channels(g, a_bits, dataflow)
             # held output: an output-stationary layer of 5-6 blocks per tile (at 8x8: 2 x 40-48 sums) outruns the
             # credits (2 * (ROWS + COLS) + 8) while the output is held
             big = out in ("hold", "hold-all") and dataflow == "os"
@@ -376,7 +378,7 @@ CLOSURE_PLAN = [
 
 @cocotb.test()
 async def test_coverage_closure(dut):
-    from accel_host.mapping.ws import Layout
+    from accel_host.mapping import Layout
 
     from .coverage import STREAM_CLOSED, CoreCoverage, holes, start_watch, table
     cfg = load_config()

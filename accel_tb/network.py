@@ -19,6 +19,7 @@ import cocotb
 import torch
 
 from accel_host.cycles import check_bound
+from accel_host.mapping import names
 
 from .adapter import tile_rows
 from .checker import LayerChecker, job_from_ints
@@ -123,7 +124,7 @@ async def test_network(dut):
             if cfg.get("compare"):
                 # the dataflow not chosen runs the same layer first (checked the same way), for its cycles
                 chosen = adapter.layer_mapping(job).name
-                for other in (d for d in ("ws", "os") if d != chosen):
+                for other in (d for d in names() if d != chosen):
                     other_job = job_in_dataflow(job, other)
                     try:
                         adapter.layer_mapping(other_job)

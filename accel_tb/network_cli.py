@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from accel_host.config import ConfigError, for_network
-from accel_host.mapping import LayerShape, MappingError, mapping
+from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from golden_py.cliargs import ArgumentParser
 
 from . import inputs
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     ap.add_argument("--report-dir", default=str(ROOT / "reports"))
     ap.add_argument("--corrupt-layer", type=int, default=None, help="negative test: corrupt a weight there")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--dataflow", default="auto", choices=("auto", "ws", "os"),
+    ap.add_argument("--dataflow", default="auto", choices=choices(),
                     help="per layer the faster by the cycle model (default), or one forced for every layer")
     ap.add_argument("--compare", action="store_true", help="also run every layer in the other dataflow and "
                     "report both measured cycle counts")
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
             cfg = for_network(shapes.values(), args.rows, args.cols)
             a_bits = model.a_bit
             for s in shapes.values():
-                mapping(cfg, s, a_bits, "ws" if args.dataflow == "auto" else args.dataflow)
+                mapping(cfg, s, a_bits, names()[0] if args.dataflow == "auto" else args.dataflow)
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
         if Path(args.cache).exists() and not Path(args.cache).is_dir():

@@ -15,8 +15,7 @@ from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Tim
 
 from accel_host.config import CoreConfig
 from accel_host.fields import COMMAND
-from accel_host.mapping import LayerShape, WeightStationary, mapping
-from accel_host.mapping.ws import Issued, Layout
+from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
 from accel_host.packing import unpack_lanes
 
 from .adapter import CoreAdapter, Geometry
@@ -239,7 +238,7 @@ class AccelCore(CoreAdapter):
         m = self.layer_mapping(job)
         self.mapping = m
         self.issued, self.route = {}, {}
-        if m.name == "os" and self.monitor_psums:
+        if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
             sink.expect_finished_sums()
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
@@ -321,7 +320,7 @@ class AccelCore(CoreAdapter):
             acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
             wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
             plan.append((job, sink, m, chunk, acts, act_off, wgt_off))
-            if m.name == "os" and self.monitor_psums:
+            if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
                 sink.expect_finished_sums()
             act_off = max([a + 1 for a, _ in acts], default=act_off)
             wgt_off = max([a + 1 for a, _ in wgts], default=wgt_off)

@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from accel_host.mapping import names
+
 from .adapter import Geometry
 
 
@@ -33,7 +35,7 @@ PIN_ROLES = ("clk", "reset", "inst", "D_xmem", "ofifo_valid", "sfp_out")
 # pins a core may have, used only when the file names them (no default name): mode selects 2-bit activations,
 # os the output-stationary dataflow (1) or the weight-stationary one (0)
 OPTIONAL_PINS = ("mode", "os")
-DATAFLOWS = ("ws", "os")
+DATAFLOWS = tuple(names())      # the registered dataflows (accel_host.mapping)
 WHEN = ("always", "run", "readout", "after_acc")
 # the flows the issue lists that this adapter does not run yet: (key, supported value, the others)
 UNSUPPORTED = {"accumulate": ("readout", ("run",)), "read_from": ("sfp_out", ("pmem", "pe_bus"))}

@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from accel_host.config import ConfigError, CoreConfig, for_network
-from accel_host.mapping import LayerShape, MappingError, WeightStationary
-from accel_host.mapping.ws import Command, Issued
+from accel_host.mapping import Command, Issued, LayerShape, MappingError, WeightStationary
 from accel_host.packing import pack_lanes, pack_rows, unpack_lanes
 from accel_tb.checker import LayerChecker, job_from_ints
 from accel_tb.scoreboard import KeyedScoreboard
@@ -190,7 +189,7 @@ def test_unfit_output_stationary_command_is_refused_before_it_is_sent():
     """Command.check: an OS command whose last block has more positions than the array has rows would be
     dropped by the core (formal/core.sby showed it over-reserving credits), so the host refuses it; every
     command the OS mapper makes for a layer passes."""
-    from accel_host.mapping.ws import Command
+    from accel_host.mapping import Command
     ok = Command(act_base=0, act_stride=9, wgt_base=0, acc_base=0, pw=0, oh=2, ow=8, n_ic=1, os=1)
     ok.check(8)
     with pytest.raises(ValueError, match="ow=9 exceeds the array's 8 rows"):

@@ -4,26 +4,25 @@ A mapping says which memory words to write, which commands to issue, and how to 
 reports (command id, tile, position) back into the layer's own coordinates. It computes no expected
 values: those come from golden_py.
 """
-from .base import LayerShape, MappingError
+from .base import Command, Issued, LayerShape, Layout, MappingError, ceil_div
+from .dataflow import DATAFLOWS, Dataflow, choices, names, of_command, ordered, other
 from .os import OutputStationary
-from .ws import WeightStationary, ceil_div
+from .ws import WeightStationary
 
-__all__ = ["LayerShape", "MappingError", "WeightStationary", "OutputStationary", "ceil_div", "DATAFLOWS", "mapping"]
-
-DATAFLOWS = {"ws": WeightStationary, "os": OutputStationary}
+__all__ = ["LayerShape", "MappingError", "Command", "Issued", "Layout", "WeightStationary", "OutputStationary",
+           "ceil_div", "DATAFLOWS", "Dataflow", "choices", "names", "of_command", "ordered", "other", "mapping"]
 
 
 def mapping(cfg, shape, a_bits=4, dataflow="ws", layout=None):
     """The mapping of a layer in a dataflow: 'ws', 'os', or 'auto' (the one the cycle models say is faster
     among those that fit)."""
-    from .ws import Layout
     layout = layout or Layout()
     if dataflow != "auto":
-        return DATAFLOWS[dataflow](cfg, shape, a_bits, layout)
+        return DATAFLOWS[dataflow].mapping(cfg, shape, a_bits, layout)
     options = []
-    for cls in (WeightStationary, OutputStationary):
+    for df in ordered():
         try:
-            options.append(cls(cfg, shape, a_bits, layout))
+            options.append(df.mapping(cfg, shape, a_bits, layout))
         except MappingError:
             pass
     if not options:

@@ -1,7 +1,10 @@
-"""What every dataflow shares: the layer's shape and the mapping error."""
+"""What every dataflow shares: the layer's shape, the mapping error, the command the core takes, what a
+command id stands for, and the layout variants the random tests draw."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..fields import COMMAND
 
 
 class MappingError(ValueError):
@@ -22,3 +25,70 @@ class LayerShape:
 
     def __str__(self) -> str:
         return f"{self.in_channels}->{self.out_channels} on {self.height}x{self.width}"
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class Command:
+    act_base: int
+    act_stride: int
+    wgt_base: int
+    acc_base: int
+    pw: int
+    oh: int
+    ow: int
+    n_ic: int
+    relu: int = 1
+    clear: int = 1
+    emit: int = 1
+    id: int = 0
+    a2: int = 0
+    os: int = 0
+
+    def pack(self) -> int:
+        return COMMAND.pack(**self.__dict__)
+
+    def check(self, rows: int) -> None:
+        """Refuse a command the core would drop: an output-stationary one whose last block has more positions
+        (ow) than the array has rows (its flush would reserve more credits than a block may hold: the
+        sequencer drops it, so no output would ever come)."""
+        if self.os and not self.ow <= rows:
+            raise ValueError(f"command {self.id}: output-stationary ow={self.ow} exceeds the array's {rows} rows "
+                             f"(the core drops such a command)")
+
+    @classmethod
+    def unpack(cls, word: int) -> Command:
+        return cls(**COMMAND.unpack(word))
+
+    @property
+    def tokens(self) -> int:
+        return self.n_ic * 9 * self.oh * self.ow
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a command id stands for: image, output-channel tile, the chunk's first output row and, for a
+    command that covers part of a chain, its first input-channel tile."""
+    image: int
+    oc_tile: int
+    y0: int                 # WS: the chunk's first output row; OS: the chunk's first output position
+    ic0: int = 0
+    os: bool = False        # an output-stationary command: its psum-port vectors are finished sums
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a mapping puts things, beyond the defaults the network uses (offsets 0, one command per tile):
+    the random tests draw these to exercise every command field.
+
+    act/wgt/acc_offset: the first activation, weight and accumulator word used; split_ic: one command per
+    input-channel tile, chained (the first clears the sums, the last emits them); empty_command: an extra
+    command with nothing to stream (the sequencer drops it) before each chunk's commands."""
+    act_offset: int = 0
+    wgt_offset: int = 0
+    acc_offset: int = 0
+    split_ic: bool = False
+    empty_command: bool = False

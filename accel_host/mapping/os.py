@@ -24,8 +24,8 @@ from ..config import CoreConfig, sum_bound
 from ..cycles import os_chunk_cycles
 from ..fields import COMMAND
 from ..packing import pack_rows
-from .base import LayerShape, MappingError
-from .ws import Command, Issued, Layout, ceil_div
+from .base import Command, Issued, LayerShape, Layout, MappingError, ceil_div
+from .dataflow import Dataflow, register
 
 
 @dataclass
@@ -177,3 +177,14 @@ class OutputStationary:
         blocks not overlapped (fill, T steps, drain)."""
         r, c = self.cfg.rows, self.cfg.cols
         return self.n_oc * self.blocks * (self.T + 2 * r + c - 2)
+
+
+def min_channels(rows: int, a_w: int, a_bits: int) -> int:
+    """A block runs 9 steps per channel step and needs at least 2 * ROWS - 1 of them (the drain of a block
+    overlaps the next): the fewest input channels of an output-stationary layer (with 2-bit activations, a
+    whole number of channel pairs: every layer with at least this many fits)."""
+    return (a_w // a_bits) * ceil_div(2 * rows - 1, 9)
+
+
+OS = register(Dataflow("os", "output-stationary", OutputStationary, os_bit=1, makes_psums=False,
+                       min_channels=min_channels))

@@ -26,74 +26,8 @@ from ..config import CoreConfig, sum_bound
 from ..cycles import ws_chunk_cycles
 from ..fields import COMMAND
 from ..packing import pack_rows
-from .base import LayerShape, MappingError
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-@dataclass(frozen=True)
-class Command:
-    act_base: int
-    act_stride: int
-    wgt_base: int
-    acc_base: int
-    pw: int
-    oh: int
-    ow: int
-    n_ic: int
-    relu: int = 1
-    clear: int = 1
-    emit: int = 1
-    id: int = 0
-    a2: int = 0
-    os: int = 0
-
-    def pack(self) -> int:
-        return COMMAND.pack(**self.__dict__)
-
-    def check(self, rows: int) -> None:
-        """Refuse a command the core would drop: an output-stationary one whose last block has more positions
-        (ow) than the array has rows (its flush would reserve more credits than a block may hold: the
-        sequencer drops it, so no output would ever come)."""
-        if self.os and not self.ow <= rows:
-            raise ValueError(f"command {self.id}: output-stationary ow={self.ow} exceeds the array's {rows} rows "
-                             f"(the core drops such a command)")
-
-    @classmethod
-    def unpack(cls, word: int) -> Command:
-        return cls(**COMMAND.unpack(word))
-
-    @property
-    def tokens(self) -> int:
-        return self.n_ic * 9 * self.oh * self.ow
-
-
-@dataclass(frozen=True)
-class Issued:
-    """What a command id stands for: image, output-channel tile, the chunk's first output row and, for a
-    command that covers part of a chain, its first input-channel tile."""
-    image: int
-    oc_tile: int
-    y0: int                 # WS: the chunk's first output row; OS: the chunk's first output position
-    ic0: int = 0
-    os: bool = False        # an output-stationary command: its psum-port vectors are finished sums
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where a mapping puts things, beyond the defaults the network uses (offsets 0, one command per tile):
-    the random tests draw these to exercise every command field.
-
-    act/wgt/acc_offset: the first activation, weight and accumulator word used; split_ic: one command per
-    input-channel tile, chained (the first clears the sums, the last emits them); empty_command: an extra
-    command with nothing to stream (the sequencer drops it) before each chunk's commands."""
-    act_offset: int = 0
-    wgt_offset: int = 0
-    acc_offset: int = 0
-    split_ic: bool = False
-    empty_command: bool = False
+from .base import Command, Issued, LayerShape, Layout, MappingError, ceil_div
+from .dataflow import Dataflow, register
 
 
 @dataclass
@@ -247,3 +181,6 @@ class WeightStationary:
         """SCALE-Sim's weight-stationary estimate: 2R + C + T - 2 per fold, folds not overlapped."""
         r, c = self.cfg.rows, self.cfg.cols
         return sum(self.n_ic * self.n_oc * 9 * (2 * r + c + rows * self.shape.width - 2) for _, rows in self.chunks())
+
+
+WS = register(Dataflow("ws", "weight-stationary", WeightStationary, os_bit=0, makes_psums=True))
