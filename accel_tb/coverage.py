@@ -30,10 +30,11 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
-from accel_host.config import sum_bound
+from accel_host.config import CoreConfig, sum_bound
 from accel_host.fields import COMMAND
 from accel_host.mapping import names, of_command
 
+from .core_ports import rtl_states
 from .sim import now_cycle
 
 TILE_BINS = ["1", "2", "3+"]
@@ -48,13 +49,17 @@ def position_class(y, x, h, w):
     return "corner" if on_y and on_x else "edge" if on_y or on_x else "interior"
 
 
+# the signed weight's extremes at the core's W_W (4: -8, -7, 7): the most negative, its neighbour, the largest
+W_EXTREMES = [-(1 << (CoreConfig().w_w - 1)), -(1 << (CoreConfig().w_w - 1)) + 1, (1 << (CoreConfig().w_w - 1)) - 1]
+
+
 @CoverPoint("core.layer.ic_tiles", xf=lambda j: _tiles(j.n_ic), bins=TILE_BINS)
 @CoverPoint("core.layer.oc_tiles", xf=lambda j: _tiles(j.n_oc), bins=TILE_BINS)
 @CoverPoint("core.layer.a_bits", xf=lambda j: j.a_bits, bins=[2, 4])
 @CoverPoint("core.layer.act_extremes", xf=lambda j: (int(j.a_tiles.min()) == 0, int(j.a_tiles.max()) == (1 << j.a_bits) - 1),
             bins=[(True, True)], bins_labels=["zero and max present"])
-@CoverPoint("core.layer.weight_extremes", xf=lambda j: sorted({-8, -7, 7} & set(j.w_tiles.unique().tolist())),
-            rel=lambda got, want: want in got, bins=[-8, -7, 7], inj=False)
+@CoverPoint("core.layer.weight_extremes", xf=lambda j: sorted(set(W_EXTREMES) & set(j.w_tiles.unique().tolist())),
+            rel=lambda got, want: want in got, bins=W_EXTREMES, inj=False)
 def sample_layer(job):
     pass
 
@@ -155,7 +160,7 @@ def sample_b2b_switch(dataflow, switch):
     mode; dataflow: the new command's."""
 
 
-S_IDLE, S_RUN, S_OS, S_FLUSH = 0, 2, 3, 4    # rtl/sequencer.v
+S_IDLE, S_RUN, S_OS, S_FLUSH = (rtl_states()[s] for s in ("S_IDLE", "S_RUN", "S_OS", "S_FLUSH"))
 CMD_OS_BIT, CMD_A2_BIT = COMMAND.lsb["os"], COMMAND.lsb["a2"]
 
 # first hit of every bin in this process (one run per simulator process): 'coverpoint: bin' -> cycle

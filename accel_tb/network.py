@@ -18,6 +18,7 @@ from pathlib import Path
 import cocotb
 import torch
 
+from accel_host.config import CoreConfig
 from accel_host.cycles import check_bound
 from accel_host.mapping import names
 
@@ -74,8 +75,9 @@ def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=
 def corrupt_weight_tile(job) -> None:
     """Negative test: one weight of oc tile 0, ic tile 0, kij 4 -- PE (row 2, column 5) -- gets its sign bit
     flipped after the expectation was computed, so the layer's output channel 5 goes wrong."""
-    u = (int(job.w_tiles[0, 0, 5, 2, 4]) & 15) ^ 8
-    job.w_tiles[0, 0, 5, 2, 4] = u - 16 if u >= 8 else u
+    w_w = CoreConfig().w_w
+    u = (int(job.w_tiles[0, 0, 5, 2, 4]) & ((1 << w_w) - 1)) ^ (1 << (w_w - 1))     # the sign bit flipped
+    job.w_tiles[0, 0, 5, 2, 4] = u - (1 << w_w) if u >= 1 << (w_w - 1) else u
 
 
 @cocotb.test()

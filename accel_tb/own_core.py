@@ -19,7 +19,7 @@ from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStat
 from accel_host.packing import unpack_lanes
 
 from .adapter import CoreAdapter, Geometry
-from .core_ports import OUTPUTS
+from .core_ports import OUTPUTS, rtl_states
 from .ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from .sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -369,12 +369,13 @@ class AccelCore(CoreAdapter):
         d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
         rng = seeded_random("stream-writes")
         trying = False
+        waiting = (rtl_states()["S_OS"], rtl_states()["S_FLUSH"])   # where an OS command waits for credits
         while True:
             await FallingEdge(d.clk)
             if trying:
                 d.act_wr_valid.value, trying = 0, False
             state, reading = int(seq.state.value), int(d.issue.value)
-            if state in (3, 4) and not reading and int(d.credits_free.value) < rows:   # S_OS, S_FLUSH
+            if state in waiting and not reading and int(d.credits_free.value) < rows:
                 events["os_credit_wait_cycles"] += 1
             events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
             if reading and events["write_attempts"] < write_attempts and rng.random() < 0.2:

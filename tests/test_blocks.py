@@ -21,3 +21,14 @@ def test_the_tools_read_the_inventory():
     from accel_tb import mutation, mutation_equiv, runner
     assert mutation.MODULES == blocks.MODULES and set(mutation_equiv.EQUIV_PARAMS) == set(blocks.BLOCKS)
     assert runner.CORE_SOURCES == blocks.CORE_SOURCES and set(blocks.CORE_SOURCES) == set(blocks.MODULES)
+
+
+def test_the_sequencer_state_encoding_is_read_from_the_rtl():
+    """The tests that watch the sequencer's state take its encoding from rtl/sequencer.v, not a copy."""
+    import pytest
+
+    from accel_tb.core_ports import rtl_states
+    st = rtl_states("sequencer")
+    assert {"S_IDLE", "S_PRE", "S_RUN", "S_OS", "S_FLUSH"} <= set(st) and len(set(st.values())) == len(st)
+    with pytest.raises(ValueError, match="no S_"):
+        rtl_states("mac")       # negative: a module without states says so
