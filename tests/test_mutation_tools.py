@@ -3,7 +3,8 @@ is counted, and the solver that alone may call a mutant equivalent."""
 import pytest
 
 from accel_tb import mutation
-from accel_tb.mutation import Mutant, allocation, candidates, report
+from accel_tb.mutant import Mutant
+from accel_tb.mutation import allocation, candidates, report
 
 
 def _site(module, original_part, mutated_part=""):

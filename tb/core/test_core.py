@@ -319,7 +319,7 @@ def run_patched(tmp_path, name, module, marker, old, new, testcase, config, sim=
     fail. Returns (result, report)."""
     import shutil
 
-    from accel_tb.mutation import Mutant, apply
+    from accel_tb.mutant import Mutant, apply
     rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
     shutil.rmtree(rtl, ignore_errors=True)
     shutil.copytree(ROOT / "rtl", rtl)
