@@ -40,7 +40,12 @@ class LayerJob:
     a_bits: int = 4
     expected: dict = field(default_factory=dict)   # kind -> tensor, or absent when not provided
     folder: object = None            # golden_py.coursefmt.CourseVectors when replaying a folder
-    meta: dict = field(default_factory=dict)
+    # how the job is run (not what it computes): the dataflow ('auto': the faster by the cycle models), the
+    # mapping's layout variant (accel_host.mapping.Layout; None: the default), and, in a negative test, the
+    # expectation that was corrupted on purpose
+    dataflow: str = "ws"
+    layout: object = None
+    corrupted: str | None = None
 
     @property
     def images(self) -> int:
@@ -76,14 +81,14 @@ def _outputs(t: TiledLayer) -> torch.Tensor:
 
 
 def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int, cols: int, relu: bool = True,
-                  a_bits: int = 4, psums: bool = True, meta: dict | None = None) -> LayerJob:
+                  a_bits: int = 4, psums: bool = True) -> LayerJob:
     """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3); expected values computed by
     golden_py's tiling reference (psums only when asked: the whole network does not monitor them)."""
     n, ic, h, w = a_int.shape
     oc = w_int.shape[0]
     a_t = torch.stack([tile_activations(a_int[i].long(), rows) for i in range(n)])
     w_t = tile_weights(w_int.long(), rows, cols)
-    job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits, meta=dict(meta or {}))
+    job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits)
     tiles = [job.tiles(i) for i in range(n)]
     raw = torch.stack([_outputs(t) for t in tiles])                    # (N, n_oc, C, HW)
     job.expected = {"sum": raw, "relu": raw.clamp(min=0) if relu else raw}

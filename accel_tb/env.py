@@ -63,8 +63,7 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({conv.in_channels}->{conv.out_channels}{mode} "
             f"on {li.a_int.shape[2]}x{li.a_int.shape[3]}), image{'s' if len(spec['images']) > 1 else ''} "
             + ", ".join(f"{i} (label {int(y)})" for i, y in zip(spec["images"], labels)))
-    return job_from_ints(desc, li.a_int, li.w_int, rows, cols, relu=relu, a_bits=conv.a_bit, psums=psums,
-                         meta={"labels": [int(y) for y in labels]})
+    return job_from_ints(desc, li.a_int, li.w_int, rows, cols, relu=relu, a_bits=conv.a_bit, psums=psums)
 
 
 def folder_job(path: str) -> LayerJob:
@@ -174,7 +173,7 @@ class Environment:
         reason = "not monitored in this run"
         streamed = a.streamed_psums(job)
         # a core that declares an output-stationary dataflow makes no psums on a run of that dataflow
-        df = DATAFLOWS.get(job.meta.get("dataflow", "ws"))
+        df = DATAFLOWS.get(job.dataflow)
         os_run = g.output_stationary and df is not None and not df.makes_psums and streamed is None
         if kinds is None:
             monitored = g.psum_monitor and getattr(a, "monitor_psums", True)
@@ -202,7 +201,7 @@ class Environment:
                                  f"(checked: {', '.join(checker.scoreboards) or 'none'})")
             where = checker.corrupt_one(corrupt)
             self.log.warning(f"NEGATIVE TEST: corrupted expectation at {where}")
-            job.meta["corrupted"] = where
+            job.corrupted = where
         problem = fit_problem(a, job)
         if problem:     # every entry point (accel-byoc, pytest --golden, make, this API): one line, nothing run
             checker.adapter_stopped(f"the layer does not fit the core: {problem}")

@@ -84,13 +84,13 @@ async def test_layer(dut):
         raise
     g = adapter.geometry
     job = folder_job(cfg["golden"]) if cfg.get("golden") else checkpoint_job(cfg["layer"], g)
-    job.meta["dataflow"] = cfg.get("dataflow", "ws")
-    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array ({job.meta['dataflow']})")
+    job.dataflow = cfg.get("dataflow", "ws")
+    dut._log.info(f"running {job.name} on a {g.rows}x{g.cols} array ({job.dataflow})")
     res = await env.check(job, corrupt=cfg.get("corrupt"))
     export_coverage(cfg)
     _log_lines(dut, ["SUMMARY " + job.name, *res.summary_lines()])
     rep = res.report()
-    rep["corrupted"] = job.meta.get("corrupted")
+    rep["corrupted"] = job.corrupted
     write_report(cfg.get("report"), rep)
     res.checker.assert_clean()
 
@@ -116,7 +116,7 @@ async def test_random_layers(dut):
             dataflow = names()[t % len(names())]
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
                          min_ic=min_channels(g, a_bits, dataflow))
-        job.meta["dataflow"] = dataflow
+        job.dataflow = dataflow
         res = await env.check(job)
         line = " | ".join(res.summary_lines())
         dut._log.info(f"{job.name}: {line}")
@@ -137,9 +137,9 @@ async def test_layer_sequence(dut):
             await adapter.reset()
             dut._log.info("reset between layers")
         job = checkpoint_job(spec, g)
-        job.meta["dataflow"] = spec.get("dataflow", cfg.get("dataflow", "ws"))
+        job.dataflow = spec.get("dataflow", cfg.get("dataflow", "ws"))
         res = await env.check(job)
-        _log_lines(dut, [f"SUMMARY {n}: {job.name} ({job.meta['dataflow']})", *res.summary_lines()])
+        _log_lines(dut, [f"SUMMARY {n}: {job.name} ({job.dataflow})", *res.summary_lines()])
         reports.append(res.report())
         res.checker.assert_clean()
     export_coverage(cfg)
@@ -314,7 +314,7 @@ async def test_command_stream(dut):
                          rng.randint(g.cols + 1, 2 * g.cols) if big else rng.randint(1, 2 * g.cols),
                          rng.randint(5, 6) if big else rng.randint(1, 4))
                 job = random_job(rng, g, a_bits, shape=shape, name=f"stream {n} layer {k} ({a_bits}-bit {dataflow})")
-                job.meta["dataflow"] = dataflow
+                job.dataflow = dataflow
                 need = adapter.stream_words(job)
                 if need and act_words + need[0] <= adapter.cfg.act_depth and wgt_words + need[1] <= adapter.cfg.wgt_depth:
                     break
@@ -419,8 +419,8 @@ async def test_coverage_closure(dut):
         job = random_job(rng, g, a_bits, max_side=5, extreme=extreme, shape=shape,
                          name=f"closure {trial} ({a_bits}-bit, {'os' if lay.get('os') else layout}, in {ins}, "
                               f"out {outs}, extreme {extreme})")
-        job.meta["layout"] = layout
-        job.meta["dataflow"] = "os" if lay.get("os") else "ws"
+        job.layout = layout
+        job.dataflow = "os" if lay.get("os") else "ws"
         res = await env.check(job)
         dut._log.info(f"{job.name}: " + " | ".join(res.summary_lines()))
         res.checker.assert_clean()

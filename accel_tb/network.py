@@ -9,7 +9,7 @@ report only, as the farm's chunks write it), array (for the report).
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import json
 import time
@@ -53,10 +53,8 @@ class CollectingChecker(LayerChecker):
 
 
 def job_in_dataflow(job, dataflow):
-    """The same job in another dataflow (a shallow copy with its own meta)."""
-    other = copy.copy(job)
-    other.meta = {**job.meta, "dataflow": dataflow}
-    return other
+    """The same job in another dataflow (a shallow copy)."""
+    return dataclasses.replace(job, dataflow=dataflow)
 
 
 def _compared(rows) -> bool:
@@ -116,7 +114,7 @@ async def test_network(dut):
             relu = bool(nxt) and isinstance(nxt[0], torch.nn.ReLU)
             job = job_from_ints(f"features[{step.index}]", a_int, step.w_int, tile_rows(g, step.conv.a_bit), g.cols,
                                 relu=relu, a_bits=step.conv.a_bit, psums=False)
-            job.meta["dataflow"] = cfg.get("dataflow", "auto")
+            job.dataflow = cfg.get("dataflow", "auto")
             checker = CollectingChecker(job, log=dut._log.error, max_reports=3)
             if step.index == cfg.get("corrupt_layer"):
                 corrupt_weight_tile(job)

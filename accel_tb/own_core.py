@@ -174,9 +174,8 @@ class AccelCore(CoreAdapter):
                                  itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
 
     def layer_mapping(self, job):
-        """The job's mapping: job.meta['dataflow'] 'ws' (default), 'os', or 'auto' (the faster by the model)."""
-        return mapping(self.cfg, self._shape(job), job.a_bits, job.meta.get("dataflow", "ws"),
-                       job.meta.get("layout", Layout()))
+        """The job's mapping: job.dataflow 'ws' (default), 'os', or 'auto' (the faster by the model)."""
+        return mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
 
     def streamed_psums(self, job):
         return self.layer_mapping(job).streamed_positions()

@@ -86,7 +86,7 @@ def test_the_kinds_checked_follow_reports_and_output_stationary():
     class Full(cls):
         geometry = dataclasses.replace(g, psum_monitor=True, output_stationary=True)
     assert _env(Full).checker(job).kinds == ["psum", "sum", "relu"]
-    job.meta["dataflow"] = "os"             # an output-stationary run of a core that declares it: no psums
+    job.dataflow = "os"             # an output-stationary run of a core that declares it: no psums
     ch = _env(Full).checker(job)
     assert ch.kinds == ["sum", "relu"] and "makes no partial sums" in ch.unchecked_reason
 
