@@ -60,6 +60,7 @@ class AccelCore(CoreAdapter):
         self.issued: dict[int, Issued] = {}
         self.route: dict[int, tuple] = {}   # command id -> (mapping, sink), when several layers are in flight
         self.mapping: WeightStationary | None = None
+        self._mapped = None             # (job, its run fields, its mapping): layer_mapping's one entry
         self.sink = None
         self.outputs_seen = 0
         self._done, self._target = None, 0
@@ -174,8 +175,13 @@ class AccelCore(CoreAdapter):
                                  itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
 
     def layer_mapping(self, job):
-        """The job's mapping: job.dataflow 'ws' (default), 'os', or 'auto' (the faster by the model)."""
-        return mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
+        """The job's mapping: job.dataflow 'ws' (default), 'os', or 'auto' (the faster by the model). Mapped
+        once per job (the checker's streamed positions and the run ask for it in turn)."""
+        key = (job.dataflow, job.layout, job.a_bits)
+        if self._mapped is None or self._mapped[0] is not job or self._mapped[1] != key:
+            self._mapped = (job, key, mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow,
+                                              job.layout or Layout()))
+        return self._mapped[2]
 
     def streamed_psums(self, job):
         return self.layer_mapping(job).streamed_positions()
