@@ -24,7 +24,7 @@ class Field:
     doc: str
 
 
-class Layout:
+class WordLayout:
     """An ordered set of fields packed LSB first into one word."""
 
     def __init__(self, prefix: str, fields: list[Field], doc: str):
@@ -64,7 +64,7 @@ class Layout:
         return "\n".join(lines) + "\n"
 
 
-COMMAND = Layout("CMD", [
+COMMAND = WordLayout("CMD", [
     Field("act_base", 16, "activation SRAM word of input-channel tile 0, padded row 0, column 0"),
     Field("act_stride", 16, "words between consecutive input-channel tiles"),
     Field("wgt_base", 16, "weight SRAM word of fold 0; fold f = ic*9 + kij uses word wgt_base + f"),
@@ -81,7 +81,7 @@ COMMAND = Layout("CMD", [
     Field("os", 1, "output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
-TAG = Layout("TAG", [
+TAG = WordLayout("TAG", [
     Field("acc_addr", 16, "accumulator address of the token's output position"),
     Field("nij", 16, "padded input position streamed"),
     Field("kij", 4, "kernel position 3*ki + kj"),

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from accel_host.fields import Field, Layout
+from accel_host.fields import Field, WordLayout
 from accel_host.packing import pack_lanes
 from accel_host.packing import unpack_lanes as _unpack_int
 
@@ -69,7 +69,7 @@ def unpack_lanes(word, n: int, width: int, signed: bool) -> list:
     return out
 
 
-class InstructionWord(Layout):
+class InstructionWord(WordLayout):
     """InstructionWord([("load", 1), ("execute", 1), ...], defaults={"CEN_xmem": 1}) -- fields LSB first;
     pack(**fields) fills the rest from defaults (e.g. active-low enables held high)."""
 

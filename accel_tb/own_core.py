@@ -278,7 +278,6 @@ class AccelCore(CoreAdapter):
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     await self._wait_outputs(target, start, budget)
                     st["compute_cycles"][n] += st["last_output"] - self.cmd.first_cycle
-        self.next_id = cid
         for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
             await RisingEdge(self.dut.clk)
         await ReadOnly()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .extract import int_conv, to_int
-from .model import VGG16Quant, normalize
+from .extract import to_int
+from .model import VGG16Quant
 from .quant import QuantConv2d, act_levels, quantize_act, quantize_weight, weight_levels
 
 
@@ -72,30 +72,3 @@ def segments(model: VGG16Quant, int_layers: list[int] | None = None) -> list:
                 host.modules.append(m)
                 host.indices.append(i)
     return steps
-
-
-@dataclass
-class LayerRecord:
-    index: int
-    a_int: torch.Tensor     # (N, IC, H, W) what the layer received
-    out_int: torch.Tensor   # (N, OC, H, W) what it produced
-
-
-@torch.no_grad()
-def run_chain(model: VGG16Quant, images_u8: torch.Tensor, conv_fn=None, int_layers=None):
-    """Golden integer chain: returns (logits, [LayerRecord per integer layer]).
-
-    conv_fn(step, a_int) -> out_int replaces the integer conv (default: golden int_conv)."""
-    model.eval()
-    x = normalize(images_u8)
-    records = []
-    for step in segments(model, int_layers):
-        if isinstance(step, HostStep):
-            x = step(x)
-            continue
-        a_int = step.quantize_input(x)
-        out_int = conv_fn(step, a_int) if conv_fn else int_conv(a_int, step.w_int)
-        records.append(LayerRecord(step.index, a_int, out_int))
-        x = step.dequantize_output(out_int)
-    logits = model.classifier(torch.flatten(x, 1))
-    return logits, records

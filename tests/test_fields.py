@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from accel_host import fields
-from accel_host.fields import COMMAND, TAG, Field, Layout, header_text
+from accel_host.fields import COMMAND, TAG, Field, WordLayout, header_text
 from accel_tb.runner import INCLUDE, RTL
 
 
@@ -66,7 +66,7 @@ def test_moving_one_field_on_one_side_is_caught(tmp_path, monkeypatch):
     swapped = list(COMMAND.fields)
     i, j = [k for k, f in enumerate(swapped) if f.name in ("pw", "oh")]
     swapped[i], swapped[j] = swapped[j], swapped[i]
-    moved = Layout("CMD", swapped, COMMAND.doc)
+    moved = WordLayout("CMD", swapped, COMMAND.doc)
     monkeypatch.setattr(fields, "COMMAND", moved)
     monkeypatch.setattr(fields, "LAYOUTS", [moved, TAG])
     assert fields.main(["--check"]) == 1
@@ -85,6 +85,6 @@ def test_rtl_slices_only_through_the_header():
 
 def test_layout_errors():
     with pytest.raises(ValueError, match="defined twice"):
-        Layout("X", [Field("a", 1, ""), Field("a", 2, "")], "")
+        WordLayout("X", [Field("a", 1, ""), Field("a", 2, "")], "")
     with pytest.raises(ValueError, match="unknown field"):
         COMMAND.pack(nope=1)

@@ -80,10 +80,6 @@ class OutputStationary:
         self.groups = [list(range(g, min(self.n_oc, g + per_group))) for g in range(0, self.n_oc, per_group)]
 
     # ------------------------------------------------------------------------------------------ helpers
-    def _channel(self, tiles, ch):
-        """Channel ch of tiled inputs (..., n_ic, ic_per_tile, ...) as the job carries them."""
-        return tiles[ch // self.ic_per_tile], ch % self.ic_per_tile
-
     def chunks(self) -> list[tuple[int, int]]:
         """(first block, blocks) of each chunk."""
         return [(b0, min(self.chunk_blocks, self.blocks - b0)) for b0 in range(0, self.blocks, self.chunk_blocks)]
@@ -146,9 +142,6 @@ class OutputStationary:
                           n_ic=self.steps, relu=int(relu), id=(first_id + j) & 0xFFFF, a2=int(self.lanes == 2), os=1)
             out.append((cmd, Issued(image, o, positions[0], os=True)))
         return out
-
-    def commands(self, group, chunk, first_id, relu):
-        return [c for c, _ in self.issue(group, chunk, first_id, relu, 0)]
 
     # ------------------------------------------------------------------------------------------ keys
     def out_position(self, issued: Issued, acc_addr: int) -> int:

@@ -109,11 +109,6 @@ class WeightStationary:
         part = a[:, :, y0:y0 + rows + 2, :].transpose(0, 2, 3, 1).reshape(-1, self.ic_per_tile)
         return list(enumerate(pack_rows(part, self.a_bits), start=self.layout.act_offset))
 
-    def commands(self, group: list[int], chunk, first_id: int, relu: bool) -> list[Command]:
-        """The chunk's commands, ids from first_id on: one per output-channel tile (or, with split_ic, one per
-        input-channel tile of each, chained by clear/emit), after the empty commands with empty_command."""
-        return [c for c, _ in self.issue(group, chunk, first_id, relu, image=0)]
-
     def outputs(self, chunk) -> int:
         """Output vectors each emitting command of a chunk sends."""
         return chunk[1] * self.shape.width
