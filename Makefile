@@ -21,6 +21,8 @@
 #   make formal                the design's rules proven by a solver (SBY + Boolector): table in reports/formal/
 #   make codecov               Verilator code coverage of rtl/ (line, branch, toggle, expr) over the testbenches
 #                              forced onto Verilator: per-file table, gaps, annotated sources (reports/codecov/)
+#   make synth [SIZES=8x8]     what the design costs: generic Yosys cells and an ECP5 flow (LUT/FF/DSP/BRAM,
+#                              fmax after nextpnr), reports/synth/synth.json (docs/synth.md)
 #   make fields                regenerate rtl/include/fields.vh from accel_host/fields.py
 SIM    ?= verilator
 ROWS   ?=

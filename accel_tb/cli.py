@@ -261,7 +261,7 @@ def main_byoc(argv=None) -> int:
             adapter_cls = config_class(cfg)
             if args.dataflow is not None:
                 if args.dataflow not in DATAFLOWS:
-                    raise InputError(f"--dataflow {args.dataflow}: must be {' or '.join(DATAFLOWS)}")
+                    raise InputError(f"--dataflow {args.dataflow}: must be {' or '.join(names())}")
                 if args.dataflow != cfg.dataflow and "os" not in cfg.pins:
                     raise InputError(f"--dataflow {args.dataflow}: {cfg.path} names no os pin (pins.os) to switch its "
                                      f"core's dataflow; it runs flow.dataflow = \"{cfg.dataflow}\" only")

@@ -39,10 +39,9 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from .runner import CODECOV_VAR, ROOT, ensure_tools_on_path
 

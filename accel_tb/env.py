@@ -101,6 +101,8 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
 def min_channels(geometry, a_bits: int, dataflow: str) -> int:
     """The fewest input channels a layer of `dataflow` may have on this array (accel_host.mapping's registry:
     output-stationary needs 2 * ROWS - 1 steps per block)."""
+    if dataflow not in DATAFLOWS:       # 'auto': the mapping picks one that fits; weight-stationary takes any
+        return 1
     return DATAFLOWS[dataflow].min_channels(geometry.rows, geometry.a_bits, a_bits)
 
 

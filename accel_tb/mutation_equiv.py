@@ -40,11 +40,13 @@ GUARD_BOUNDARIES = {
 SEARCH_DEPTH = 25
 
 
-def param_sets(module: str) -> list[dict]:
-    """The parameter sets a mutant of `module` must be proven equivalent at: EQUIV_PARAMS, then each of the
-    module's guard boundaries."""
+def param_sets(module: str, line: str | None = None) -> list[dict]:
+    """The parameter sets a mutant of `module` (on source line `line`) must be proven equivalent at:
+    EQUIV_PARAMS, then the boundary of the guard on that line (every guard of the module when no line is given;
+    a mutant elsewhere does not pay for the boundary's larger design)."""
     base = EQUIV_PARAMS[module]
-    return [base] + [base | b for (mod, _), b in GUARD_BOUNDARIES.items() if mod == module]
+    return [base] + [base | b for (mod, guard), b in GUARD_BOUNDARIES.items()
+                     if mod == module and (line is None or guard in line)]
 
 
 def _read(side: str, top: str, params: dict) -> str:
@@ -66,7 +68,7 @@ def decide(m, out: Path, timeout: int) -> dict:
         shutil.copytree(RTL, work / "gate")
         apply(m, work / "gate")
         proven = []
-        for params in param_sets(m.module):
+        for params in param_sets(m.module, m.original):
             config = f"{m.module} alone, " + (", ".join(f"{k}={v}" for k, v in params.items()) or
                                               "its default parameters")
             load = _read("gold", m.module, params) + _read("gate", m.module, params) + \

@@ -111,7 +111,7 @@ class AccelCore(CoreAdapter):
     def _on_cmd(self, t):
         """A command taken (cmd_valid && cmd_ready): its outputs are due, and from the next cycle on (the
         command queue holds it) busy must be high."""
-        n = self.cmd_outputs.get(COMMAND.unpack(t["data"])["id"], 0)
+        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)   # popped: ids repeat from layer to layer
         self.owed += n
         if n:
             cocotb.start_soon(self._busy_after_command())
@@ -154,6 +154,7 @@ class AccelCore(CoreAdapter):
         """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
         cancels are no longer due."""
         self.owed = self.outputs_seen
+        self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then
         await pulse_reset(self.dut, cycles=3)
 
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):

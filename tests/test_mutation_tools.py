@@ -1,5 +1,7 @@
 """make mutate's parts that decide the figures: which lines are sites, how mutants are drawn, how the score
 is counted, and the solver that alone may call a mutant equivalent."""
+import math
+
 import pytest
 
 from accel_tb import mutation
@@ -75,5 +77,10 @@ def test_every_parameter_guard_is_proven_at_its_boundary():
             if not set(re.findall(r"[A-Za-z_]\w*", cond)) & loops:
                 found.add((f.stem, cond.strip()))
     assert found == set(GUARD_BOUNDARIES), found ^ set(GUARD_BOUNDARIES)
-    for (module, _), boundary in GUARD_BOUNDARIES.items():
-        assert module in EQUIV_PARAMS and len(param_sets(module)) >= 2 and param_sets(module)[-1] != EQUIV_PARAMS[module]
+    for (module, guard), boundary in GUARD_BOUNDARIES.items():
+        assert module in EQUIV_PARAMS and param_sets(module, f"if ({guard}) begin")[-1] != EQUIV_PARAMS[module]
+        assert param_sets(module, "assign x = y;") == [EQUIV_PARAMS[module]]   # other lines: no boundary
+    # each boundary makes the guard's two sides equal (where a mutated > -> >= flips the branch)
+    sfu = param_sets("sfu", "if (ACC_W > PSUM_W) begin")[-1]
+    core = param_sets("core", "if (CW > 8) begin")[-1]
+    assert sfu["ACC_W"] == sfu["PSUM_W"] and math.ceil(math.log2(core["CREDITS"] + 1)) == 8
