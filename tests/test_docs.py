@@ -332,6 +332,15 @@ def fig_mutation(load: Loader) -> Figures:
     return figs
 
 
+def fig_synth(load: Loader) -> Figures:
+    src = "docs/synth_report.json"
+    r8 = next(r for r in load(src)["sizes"] if r["size"] == "8x8")
+    e, g = r8["ecp5"], r8["generic"]
+    return [(f"**{e['fmax_mhz']} MHz**", f"{src} 8x8 ecp5.fmax_mhz"), (f"{e['lut4']:,} LUT4", f"{src} 8x8 ecp5.lut4"),
+            (f"{e['ff']:,} flip-flops", f"{src} 8x8 ecp5.ff"), (f"{e['dsp']} MULT18X18D", f"{src} 8x8 ecp5.dsp"),
+            (f"{e['bram']} DP16KD", f"{src} 8x8 ecp5.bram"), (f"{g['latches']} latches", f"{src} 8x8 generic.latches")]
+
+
 @dataclass
 class Row:
     figures: Callable[[Loader], Figures] | None = None      # the figures a committed report holds
@@ -378,6 +387,9 @@ RESULTS: dict[str, Row] = {
         not_backed="the merged run of `make coverage` writes reports/, which is not committed"),
     "code coverage of `rtl/` (Verilator)": Row(
         not_backed="`make codecov` writes reports/codecov/, which is not committed"),
+    "design cost, 8×8 core on an ECP5 (LFE5U-85F)": Row(
+        fig_synth, ("tests/test_synth.py::test_core_synthesizes_without_latches_or_multiple_drivers",),
+        "16x16's 517 multipliers against the device's 156: docs/synth.md"),
     "formal proofs (SymbiYosys + Boolector)": Row(
         checked_by=("tests/test_formal.py::test_fifo_properties_are_proven",
                     "tests/test_formal.py::test_core_sram_invariant_proven_and_its_fault_build_fails_it"),
