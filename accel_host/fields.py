@@ -91,6 +91,8 @@ TAG = WordLayout("TAG", [
     Field("relu", 1, "the emitted sum is ReLU'd"),
     Field("id", 16, "command id"),
 ], "tag of each token: sequencer -> tag FIFO -> SFU and the psum_* observation port")
+# the kij that marks a finished output-stationary sum on the tag (rtl/sequencer.v: all ones of the field)
+KIJ_FINISHED = (1 << TAG.widths["kij"]) - 1
 
 LAYOUTS = [COMMAND, TAG]
 

@@ -14,7 +14,7 @@ import cocotb
 from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
-from accel_host.fields import COMMAND
+from accel_host.fields import COMMAND, KIJ_FINISHED
 from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
 from accel_host.packing import unpack_lanes
 
@@ -130,7 +130,8 @@ class AccelCore(CoreAdapter):
     def _busy_check(self, when: str):
         if self.owed > self.outputs_seen and str(self.dut.busy.value) == "0" and len(self.busy_faults) < 20:
             self.busy_faults.append(f"busy low at cycle {now_cycle()} ({when}) with {self.owed - self.outputs_seen} "
-                                    f"outputs due (owed {self.owed}, seen {self.outputs_seen}, last output {self.stats.get('last_output')})")
+                                    f"outputs due (owed {self.owed}, seen {self.outputs_seen}, last output "
+                                    f"{self.stats.get('last_output')})")
 
     # ---------------------------------------------------------------------------------------- RTL checks
     INVARIANTS = ("credits", "ofifo overflow", "tag fifo overflow", "out fifo overflow", "tag for every psum",
@@ -225,9 +226,9 @@ class AccelCore(CoreAdapter):
             # an output-stationary command's vectors are finished sums, one per position: kij 15, ic the block
             # and nij the row of its position (rtl/sequencer.v); placed by both and compared with the sum
             rows = self.cfg.rows
-            if t["kij"] != 15 or t["nij"] >= rows:
+            if t["kij"] != KIJ_FINISHED or t["nij"] >= rows:
                 sink.unexpected("os_psum", f"output-stationary vector of command {t['id']} tagged kij={t['kij']} "
-                                f"nij={t['nij']} (a finished sum has kij 15 and nij < {rows})", vals)
+                                f"nij={t['nij']} (a finished sum has kij {KIJ_FINISHED} and nij < {rows})", vals)
             else:
                 sink.finished_sum(iss.image, iss.oc_tile, m.out_position(iss, t["ic"] * rows + t["nij"]), vals)
             return

@@ -336,10 +336,10 @@ def fig_codecov(load: Loader) -> Figures:
     src = "docs/codecov_report.json"
     t = load(src)["totals"]
 
-    def pct(k, with_waived=False):
-        n = t[k]["covered"] + t[k]["waived"] + t[k]["uncovered"]
-        return 100 * (t[k]["covered"] + (t[k]["waived"] if with_waived else 0)) / n
     total = {k: t[k]["covered"] + t[k]["waived"] + t[k]["uncovered"] for k in t}
+
+    def pct(k, with_waived=False):
+        return 100 * (t[k]["covered"] + (t[k]["waived"] if with_waived else 0)) / total[k]
     return [(f"line {pct('line', True):.0f}% ({t['line']['waived']} of {total['line']} points waived)", f"{src} totals.line"),
             (f"branch {pct('branch'):.1f}% ({t['branch']['uncovered']} of {total['branch']} left", f"{src} totals.branch"),
             (f"toggle {pct('toggle'):.1f}%", f"{src} totals.toggle"),

@@ -88,3 +88,14 @@ def test_layout_errors():
         WordLayout("X", [Field("a", 1, ""), Field("a", 2, "")], "")
     with pytest.raises(ValueError, match="unknown field"):
         COMMAND.pack(nope=1)
+
+
+def test_the_finished_sum_kij_is_the_sequencers():
+    """The Python side's marker of a finished output-stationary sum is the one rtl/sequencer.v puts on its tags."""
+    import re
+
+    from accel_host.fields import KIJ_FINISHED
+    from accel_tb.runner import RTL
+    m = re.search(r"tag\[`TAG_KIJ\]\s*=\s*pushing \? (\d+)'h([0-9A-Fa-f]+)", (RTL / "sequencer.v").read_text())
+    assert m, "rtl/sequencer.v: the OS tag's kij assignment moved; point this test at it"
+    assert int(m.group(2), 16) == KIJ_FINISHED and int(m.group(1)) == TAG.widths["kij"]
