@@ -50,7 +50,8 @@ def position_class(y, x, h, w):
 
 
 # the signed weight's extremes at the core's W_W (4: -8, -7, 7): the most negative, its neighbour, the largest
-W_EXTREMES = [-(1 << (CoreConfig().w_w - 1)), -(1 << (CoreConfig().w_w - 1)) + 1, (1 << (CoreConfig().w_w - 1)) - 1]
+_W_TOP = 1 << (CoreConfig().w_w - 1)
+W_EXTREMES = [-_W_TOP, -_W_TOP + 1, _W_TOP - 1]
 
 
 @CoverPoint("core.layer.ic_tiles", xf=lambda j: _tiles(j.n_ic), bins=TILE_BINS)

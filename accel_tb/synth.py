@@ -155,10 +155,11 @@ def main(argv=None) -> int:
             work = out / f"{r}x{c}"
             work.mkdir(parents=True, exist_ok=True)
             print(f"{r}x{c}: generic synthesis ...", flush=True)
-            g = generic(work / "generic", _params(r, c))
+            params = _params(r, c)
+            g = generic(work / "generic", params)
             print(f"{r}x{c}: ECP5 synthesis{'' if args.no_pnr else ' and place and route'} ...", flush=True)
-            e = ecp5(work / "ecp5", _params(r, c), args.seed, args.freq, not args.no_pnr)
-            rows.append({"size": f"{r}x{c}", "params": _params(r, c), "generic": g, "ecp5": e})
+            e = ecp5(work / "ecp5", params, args.seed, args.freq, not args.no_pnr)
+            rows.append({"size": f"{r}x{c}", "params": params, "generic": g, "ecp5": e})
             for what, res in (("generic", g), ("ecp5", e)):
                 if "error" in res:
                     print(f"{r}x{c} {what}: Yosys failed: {res['error']}")
