@@ -230,7 +230,7 @@ class CoreCoverage:
         edge = RisingEdge(dut.clk)
         seq = dut.u_seq
         rows = self.adapter.geometry.rows
-        sig = {n: h for n, h in (("rst", dut.rst), ("state", seq.state), ("last_os", seq.last_os),
+        sig = {n: h for n, h in (("rst", dut.rst), ("state", seq.state),
                                  ("credit_ok", dut.credit_ok), ("credits_free", dut.credits_free),
                                  ("space", dut.out_space_ok),
                                  ("of_valid", dut.of_valid), ("q_valid", dut.q_valid), ("q_ready", dut.q_ready),
@@ -239,7 +239,8 @@ class CoreCoverage:
                                  ("act_wr_valid", dut.act_wr_valid), ("wgt_wr_valid", dut.wgt_wr_valid))}
         level = dict.fromkeys(("output held", "credit stall", "multi-tile", "host write while busy"), False)
         behind = False      # the command at the head of the queue waited while the sequencer ran another
-        seen_cmd = False    # a command was accepted since reset (the sequencer's last_os and a2 hold it)
+        seen_cmd = False    # a command was accepted since reset (the sequencer's last_os and a2 hold it; they are
+        #                     not reset, so they are read only after one)
         while True:
             await ReadOnly()
             v = {n: int(h.value) for n, h in sig.items()}
@@ -247,7 +248,7 @@ class CoreCoverage:
                 behind = seen_cmd = False
                 await edge
                 continue
-            df = of_command(v["last_os"]).name
+            df = of_command(int(seq.last_os.value)).name if seen_cmd else None    # no command, no dataflow
             state = v["state"]
             if v["out_valid"] and not v["out_ready"]:
                 sample_flow("output back-pressure while valid")
@@ -271,7 +272,7 @@ class CoreCoverage:
                    "multi-tile": multi,
                    "host write while busy": bool((v["act_wr_valid"] or v["wgt_wr_valid"]) and state != S_IDLE)}
             for event, on in now.items():   # a level counted once, at its first cycle
-                if on and not level[event]:
+                if on and not level[event] and df:
                     sample_cross(df, event)
                 level[event] = on
             if v["q_valid"] and v["q_ready"]:          # the sequencer accepts the head of the queue

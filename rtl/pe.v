@@ -69,16 +69,16 @@ module pe #(
     mac #(.A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W)) u_mac (
         .a(a_in), .w0(w_lo), .w1(w_hi), .mode(mode_in), .psum_in(addend), .psum_out(sum));
 
-    // reset: the flags that make a token act (valid, weight load, dataflow) and the output-stationary sum
-    // state. Data is not reset: the weight banks (a command loads its bank before its first token reads
-    // it), the mode (read with a valid token only) and first (read only with os); mutation testing found
-    // those reset values unobservable, and a reset that nothing reads only costs area
+    // reset: the flags that make a token act (valid, weight load) and the output-stationary sum state.
+    // Not reset: data (the weight banks: a command loads its bank before its first token reads it; the mode,
+    // read with a valid token only; first, read with os only) and the flags that only qualify a valid or
+    // loading token (bank select, dataflow), which follow the sequencer's reset state within the array's
+    // depth in cycles of reset. Mutation testing found every one of those reset values unobservable, and a
+    // reset that nothing reads only costs area.
     always @(posedge clk) begin
         if (rst) begin
             valid_out <= 1'b0;
             wl_out    <= 1'b0;
-            wsel_out  <= 1'b0;
-            os_out    <= 1'b0;
             acc       <= {PSUM_W{1'b0}};
             has_block <= 1'b0;
             up_out    <= {PSUM_W{1'b0}};
@@ -86,8 +86,6 @@ module pe #(
         end else begin
             valid_out <= valid_in;
             wl_out    <= wl_in;
-            wsel_out  <= wsel_in;
-            os_out    <= os_in;
             // a block start hands a finished sum to the chain; with no block held (the first block, or right
             // after a flush) the chain keeps moving, so back-to-back starts never overwrite a climbing sum
             if (os_in && first_in && has_block) begin
@@ -106,6 +104,8 @@ module pe #(
             end
         end
         a_out     <= a_in;
+        wsel_out  <= wsel_in;
+        os_out    <= os_in;
         mode_out  <= mode_in;
         first_out <= first_in;
         if (wl_in) wl_data_out <= wl_data_in;

@@ -51,7 +51,8 @@ module sequencer #(
     reg [7:0]  pw, oh, ow, ox, oy;
     reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
-    reg        relu, clr, emit, wsel, a2, last_os;
+    reg        relu, clr, emit, wsel, a2;
+    reg        last_os;   // not reset: read only while not drained, so after a command since reset set it
     reg [15:0] id;
 
     // ---- weight-stationary
@@ -109,21 +110,22 @@ module sequencer #(
     assign tag[`TAG_RELU]     = pushing ? pend_relu : relu;
     assign tag[`TAG_ID]       = pushing ? pend_id : id;
 
-    // a token's mode and block-start flag are data: not reset (read only with tok_valid or tok_os, which are)
+    // not reset: a token's mode and block-start flag are data (read only with tok_valid or tok_os); its
+    // weight-load and dataflow flags follow the reset state one cycle later; mutation testing found each
+    // of those reset values unobservable
     always @(posedge clk) begin
         tok_a2    <= a2;
         tok_first <= (issue_os && t == 16'd0) || flush;
+        tok_wl    <= (state == S_PRE) || preload_next;
+        tok_os    <= issue_os || flush;
     end
 
     always @(posedge clk) begin
         if (rst) begin
             state     <= S_IDLE;
             wsel      <= 1'b0;
-            last_os   <= 1'b0;
             tok_valid <= 1'b0;
-            tok_wl    <= 1'b0;
             tok_wsel  <= 1'b0;
-            tok_os    <= 1'b0;
             tok_rows  <= ROWS[7:0];
             gap       <= 8'd0;
             pend_n    <= 8'd0;
@@ -131,9 +133,7 @@ module sequencer #(
         end else begin
             if (gap != 8'd0) gap <= gap - 8'd1;
             tok_valid <= issue_ws || issue_os;
-            tok_wl    <= (state == S_PRE) || preload_next;
             tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
-            tok_os    <= issue_os || flush;
             tok_rows  <= (state == S_OS && blk == oh - 8'd1) ? last_rows : ROWS[7:0];
             if (pushing) pend_r <= pend_r + 8'd1;
             if ((issue_os && releases) || flush) begin
