@@ -71,17 +71,17 @@ LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(cal
 .PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal codecov synth setup clean
 
 run:
-	$(PY) -m accel_tb.cli --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
+	$(PY) -m accel_tb.cli.run --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
 	    $(call opt,DATAFLOW,--dataflow)
 
 network:
-	$(PY) -m accel_tb.network_cli --sim $(SIM) $(call opt,IMAGES,--images) $(call opt,ROWS,--rows) \
+	$(PY) -m accel_tb.cli.network --sim $(SIM) $(call opt,IMAGES,--images) $(call opt,ROWS,--rows) \
 	    $(call opt,COLS,--cols) $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYERS,--layers) --workers $(WORKERS) \
 	    $(call opt,DATA_DIR,--data-dir) $(call opt,DATAFLOW,--dataflow) $(call opt,SEED,--seed) \
 	    $(if $(filter 1,$(COMPARE)),--compare)
 
 mutate:
-	$(PY) -m accel_tb.mutation
+	$(PY) -m accel_tb.quality.mutation
 
 # each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
 test:
@@ -94,7 +94,7 @@ smoke:
 
 define BYOC
 	@test -n "$(ADAPTER)$(CONFIG)" -a -n "$(RTL)" || { echo 'usage: make byoc ADAPTER=path/adapter.py (or CONFIG=path/skeleton.toml) RTL="path/*.v" TOP=core [IMAGES=2]' >&2; exit 2; }
-	$(PY) -m accel_tb.cli_byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) $(call opt,CONFIG,--config) --rtl $(foreach r,$(RTL),'$(r)') $(call opt,TOP,--top) \
+	$(PY) -m accel_tb.cli.byoc --sim $(SIM) $(call opt,ADAPTER,--adapter) $(call opt,CONFIG,--config) --rtl $(foreach r,$(RTL),'$(r)') $(call opt,TOP,--top) \
 	    $(LAYER_OPTS) $(foreach p,$(PARAM),--param '$(p)') $(foreach d,$(INCLUDE),--include '$(d)') \
 	    $(call opt,DATAFLOW,--dataflow)
 endef
@@ -112,18 +112,18 @@ byoc-example:
 	$(BYOC)
 
 coverage:
-	$(PY) -m accel_tb.coverage_cli --sim $(SIM)
+	$(PY) -m accel_tb.quality.coverage_runs --sim $(SIM)
 
 synth:
-	$(PY) -m accel_tb.synth $(call opt,SIZES,--sizes)
+	$(PY) -m accel_tb.quality.synth $(call opt,SIZES,--sizes)
 
 formal:
-	$(PY) -m accel_tb.formal $(call opt,ONLY,--only)
+	$(PY) -m accel_tb.quality.formal $(call opt,ONLY,--only)
 
 # every simulation of tb/ on Verilator (SIM does not apply: Icarus has no code coverage); the gaps are
-# reported, not failed on, until the targets are reached (python -m accel_tb.codecov --fail-on-gap)
+# reported, not failed on, until the targets are reached (python -m accel_tb.quality.codecov --fail-on-gap)
 codecov:
-	$(PY) -m accel_tb.codecov --jobs $(JOBS)
+	$(PY) -m accel_tb.quality.codecov --jobs $(JOBS)
 
 lint:
 	$(PY) -m pytest -q tb/lint

@@ -1,7 +1,7 @@
 """The core-adapter API: how any accelerator core runs under this environment's checks.
 
 An adapter knows one core's pins and protocol and nothing about golden values. It declares the core's
-geometry and capabilities and implements a few async hooks; the environment (accel_tb.env) builds the
+geometry and capabilities and implements a few async hooks; the environment (accel_tb.env.environment) builds the
 layer (from a checkpoint or a course folder), checks every value the adapter reports, counts what is
 missing, duplicated or unexpected, and prints the summary.
 
@@ -55,7 +55,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sim import now_cycle
+from accel_tb.vip.sim import now_cycle
 
 # what an adapter's outputs() returns, as the summary words it: the outputs after ReLU (every course core),
 # or the sums before it

@@ -28,10 +28,8 @@ from cocotb.triggers import FallingEdge, RisingEdge
 
 from accel_host.fields import Field, WordLayout
 from accel_host.packing import pack_lanes
-from accel_host.packing import unpack_lanes as _unpack_int
-
-from .adapter import pair_lanes
-from .sim import drive, now_cycle, pulse_reset, start_clock, tick
+from accel_tb.adapter import pair_lanes
+from accel_tb.vip.sim import drive, lanes, now_cycle, pulse_reset, start_clock, tick
 
 __all__ = ["tick", "RegisteredInputs", "pulse_reset", "start_clock", "InstructionWord", "pack_lanes",
            "unpack_lanes", "Unknown", "now_cycle", "drive", "pair_lanes"]
@@ -51,22 +49,15 @@ class Unknown(str):
 
 def unpack_lanes(word, n: int, width: int, signed: bool) -> list:
     """Lane i of a word at bits [i*width +: width]. `word` is an int or a signal's value as cocotb reads it
-    (`dut.sfu_out.value`): lanes holding X or Z come back as Unknown, the others as ints."""
-    if isinstance(word, int):
-        return _unpack_int(word, n, width, signed)
-    bits = str(word).upper()
-    if all(c in "01" for c in bits):
-        return _unpack_int(int(bits, 2), n, width, signed)
-    bits = bits.rjust(n * width, "0")
+    (`dut.sfu_out.value`): lanes holding X or Z come back as Unknown (with the cycle), the others as ints."""
+    return lanes(word, n, width, signed, unknown=lambda bits: Unknown(bits, _cycle_or_none()))
+
+
+def _cycle_or_none():
     try:
-        cycle = now_cycle()
+        return now_cycle()
     except Exception:   # noqa: BLE001 -- outside a simulation (a value given as a string)
-        cycle = None
-    out = []
-    for i in range(n):
-        lane = bits[len(bits) - (i + 1) * width:len(bits) - i * width]
-        out.append(Unknown(lane, cycle) if any(c not in "01" for c in lane) else _unpack_int(int(lane, 2), 1, width, signed)[0])
-    return out
+        return None
 
 
 class InstructionWord(WordLayout):

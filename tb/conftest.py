@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from accel_tb.runner import ensure_tools_on_path
+from accel_tb.design.runner import ensure_tools_on_path
 
 ensure_tools_on_path()
 # the regression's models run short layers: compile them all quickly (-O1), the whole-network ones too
@@ -27,14 +27,14 @@ def pytest_configure(config):
     sim = config.getoption("--sim") or os.environ.get("SIM")
     config.forced_sim = None
     if sim:
-        from accel_tb.inputs import InputError, check_sim
+        from accel_tb.cli.inputs import InputError, check_sim
         try:
             config.forced_sim = check_sim(sim)
         except InputError as e:
             pytest.exit(f"error: {e}", returncode=2)
     # what the environment hands every run is judged once, here, not by a traceback in each simulation
-    from accel_tb.inputs import InputError, check_seed
-    from accel_tb.runner import BuildError, waves_from_env
+    from accel_tb.cli.inputs import InputError, check_seed
+    from accel_tb.design.runner import BuildError, waves_from_env
     try:
         check_seed(None)
         waves_from_env()
@@ -43,7 +43,7 @@ def pytest_configure(config):
     golden = config.getoption("--golden")
     config.golden = None
     if golden:
-        from accel_tb.inputs import InputError, check_folder
+        from accel_tb.cli.inputs import InputError, check_folder
         try:
             check_folder(golden)
         except InputError as e:

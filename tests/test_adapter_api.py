@@ -12,8 +12,8 @@ import random
 import pytest
 
 from accel_tb.adapter import CoreAdapter, Geometry, fit_problem, layer_facts, load_adapter_class
-from accel_tb.env import Environment, random_job
-from accel_tb.runner import ROOT
+from accel_tb.design.runner import ROOT
+from accel_tb.env.environment import Environment, random_job
 
 EXAMPLE = ROOT / "examples" / "skeleton_core" / "adapter.py"
 

@@ -1,4 +1,4 @@
-"""The bad-input table (accel_tb.badinput.CASES): every row run as the user types it, and the table in
+"""The bad-input table (accel_tb.cli.badinput.CASES): every row run as the user types it, and the table in
 docs/bad_input.md is that list, row for row. A row passes when the command exits as listed, its first line
 about the outcome says what the row says, it printed no traceback, and (for the rows that do not simulate)
 nothing was built."""
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from accel_tb.badinput import CASES, DOC, doc_table, run_case, table_in, write_doc_table
+from accel_tb.cli.badinput import CASES, DOC, doc_table, run_case, table_in, write_doc_table
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{n:02d}-{c.what[:40]}" for n, c in enumerate(CASES)])
@@ -19,7 +19,7 @@ def test_doc_table_is_the_list():
     lines = DOC.read_text().splitlines()
     start, end = table_in(lines)
     assert lines[start:end] == doc_table(), \
-        "docs/bad_input.md's table differs from accel_tb.badinput.CASES: python -m accel_tb.badinput --write"
+        "docs/bad_input.md's table differs from accel_tb.cli.badinput.CASES: python -m accel_tb.cli.badinput --write"
 
 
 def test_write_puts_the_list_in_place_of_a_stale_table(tmp_path):

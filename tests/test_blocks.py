@@ -1,5 +1,5 @@
-"""The inventory of rtl/ blocks (accel_tb.blocks) agrees with the tree, and the tools read it."""
-from accel_tb import blocks
+"""The inventory of rtl/ blocks (accel_tb.design.blocks) agrees with the tree, and the tools read it."""
+from accel_tb.design import blocks
 
 
 def test_every_rtl_module_is_in_the_inventory():
@@ -14,11 +14,12 @@ def test_a_module_in_no_entry_is_reported(tmp_path, monkeypatch):
         (rtl / f"{b.name}.v").write_text("")
     (rtl / "dma.v").write_text("module dma; endmodule\n")
     monkeypatch.setattr(blocks, "RTL", rtl)
-    assert [p for p in blocks.problems() if "dma" in p] == ["rtl/dma.v: module in no entry of accel_tb.blocks.BLOCKS"]
+    assert [p for p in blocks.problems() if "dma" in p] == ["rtl/dma.v: module in no entry of accel_tb.design.blocks.BLOCKS"]
 
 
 def test_the_tools_read_the_inventory():
-    from accel_tb import mutation, mutation_equiv, runner
+    from accel_tb.design import runner
+    from accel_tb.quality import mutation, mutation_equiv
     assert mutation.MODULES == blocks.MODULES and set(mutation_equiv.EQUIV_PARAMS) == set(blocks.BLOCKS)
     assert runner.CORE_SOURCES == blocks.CORE_SOURCES and set(blocks.CORE_SOURCES) == set(blocks.MODULES)
 
@@ -27,7 +28,7 @@ def test_the_sequencer_state_encoding_is_read_from_the_rtl():
     """The tests that watch the sequencer's state take its encoding from rtl/sequencer.v, not a copy."""
     import pytest
 
-    from accel_tb.core_ports import rtl_states
+    from accel_tb.design.core_ports import rtl_states
     st = rtl_states("sequencer")
     assert {"S_IDLE", "S_PRE", "S_RUN", "S_OS", "S_FLUSH"} <= set(st) and len(set(st.values())) == len(st)
     with pytest.raises(ValueError, match="no S_"):

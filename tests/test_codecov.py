@@ -1,5 +1,5 @@
-"""`make codecov` (accel_tb.codecov): the coverage-data parser, the waivers, the command's report and exit
-statuses, and one real Verilator coverage build (accel_tb.runner with ACCEL_CODECOV)."""
+"""`make codecov` (accel_tb.quality.codecov): the coverage-data parser, the waivers, the command's report and exit
+statuses, and one real Verilator coverage build (accel_tb.design.runner with ACCEL_CODECOV)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ import textwrap
 
 import pytest
 
-from accel_tb import runner
-from accel_tb.codecov import CodecovError, classify, load_waivers, parse_dat, rtl_points
-from accel_tb.runner import ROOT
+from accel_tb.design import runner
+from accel_tb.design.runner import ROOT
+from accel_tb.quality.codecov import CodecovError, classify, load_waivers, parse_dat, rtl_points
 
 FIFO = ROOT / "rtl" / "fifo.v"
 
@@ -122,7 +122,7 @@ def _codecov(tmp_path, *args, dat=TINY):
     (out / "dat").mkdir(parents=True, exist_ok=True)
     if dat is not None:
         (out / "dat" / "run1.dat").write_text(dat)
-    return subprocess.run([sys.executable, "-m", "accel_tb.codecov", "--no-run", "--out", str(out), *args],
+    return subprocess.run([sys.executable, "-m", "accel_tb.quality.codecov", "--no-run", "--out", str(out), *args],
                           cwd=ROOT, capture_output=True, text=True), out
 
 
@@ -250,7 +250,7 @@ def test_verilator_coverage_run_writes_its_own_file_with_hits_and_gaps(tmp_path,
 
 def test_a_selection_of_no_test_is_one_line(tmp_path, one_line_error):
     """pytest's exit 5 (nothing collected) is bad input, not an empty report; no simulation runs."""
-    r = subprocess.run([sys.executable, "-m", "accel_tb.codecov", "--out", str(tmp_path / "out"), "--jobs", "0",
+    r = subprocess.run([sys.executable, "-m", "accel_tb.quality.codecov", "--out", str(tmp_path / "out"), "--jobs", "0",
                         "-k", "no_test_has_this_name", "--pytest-args", "tb/fifo"],
                        cwd=ROOT, capture_output=True, text=True)
     one_line_error(r, "tb/fifo -k 'no_test_has_this_name' selects no test")
@@ -260,7 +260,7 @@ def test_a_selection_of_no_test_is_one_line(tmp_path, one_line_error):
 def test_waiver_whose_line_moved_is_refused(tmp_path):
     """A waiver's `source` must be on its line: after an RTL edit moves the code, the waiver is refused (one line
     naming the file and field) instead of waiving whatever now sits there; the shipped waivers all hold."""
-    from accel_tb.codecov import CodecovError, load_waivers
+    from accel_tb.quality.codecov import CodecovError, load_waivers
     (tmp_path / "rtl").mkdir()
     (tmp_path / "rtl" / "x.v").write_text("module x;\n  assign a = b;\nendmodule\n")
     w = tmp_path / "w.toml"

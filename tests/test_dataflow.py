@@ -38,8 +38,9 @@ def test_min_channels_follow_the_output_stationary_rule():
 
 
 def test_readers_take_the_registry(capsys):
-    from accel_tb import coverage, skeleton_config
-    from accel_tb.cli import main_run
+    from accel_tb.cli.run import main_run
+    from accel_tb.env import skeleton_config
+    from accel_tb.quality import coverage
     assert coverage.DATAFLOWS == names() and skeleton_config.DATAFLOWS == tuple(names())
     with pytest.raises(SystemExit):
         main_run(["--help"])

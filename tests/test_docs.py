@@ -158,8 +158,8 @@ RUN = [
     "accel-run --help",
     "accel-byoc --help",
     "accel-network --help",
-    "python -m accel_tb.badinput --table",
-    "python -m accel_tb.formal --list",
+    "python -m accel_tb.cli.badinput --table",
+    "python -m accel_tb.quality.formal --list",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The sharded run's inputs and cache (accel_tb.farm): a chunk's cached result is keyed on the code and the
+"""The sharded run's inputs and cache (accel_tb.network.farm): a chunk's cached result is keyed on the code and the
 simulator too; a binary or unreadable farm file, a farm whose submit command is not on PATH and a checkpoint
 that golden_py.bench_tiling cannot read are each one line with exit status 2, before anything is read or
 built; jobs that never start a worker fail after a stated wait instead of hanging."""
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from accel_tb import farm
-from accel_tb.farm import FarmError
+from accel_tb.network import farm
+from accel_tb.network.farm import FarmError
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
@@ -27,7 +27,7 @@ def _cmd(*args, cwd=ROOT, env=None, timeout=None):
 
 def _path_without(*tools) -> str:
     """This PATH less the folders that hold any of `tools` (with make setup's Verilator folder, which
-    accel_tb.runner adds to os.environ on import)."""
+    accel_tb.design.runner adds to os.environ on import)."""
     keep = [d for d in os.environ.get("PATH", "").split(os.pathsep)
             if d and not any((Path(d) / t).exists() for t in tools)]
     return os.pathsep.join(keep)
@@ -72,7 +72,7 @@ def test_sim_version_is_the_tools_first_line_or_missing(monkeypatch, tmp_path):
 
 def test_code_hash_and_key_change_with_one_edited_line_of_the_checker(tmp_path):
     same, edited, again = (_copy_code(tmp_path / n) for n in ("same", "edited", "again"))
-    checker = edited / "accel_tb" / "checker.py"
+    checker = edited / "accel_tb" / "env" / "checker.py"
     lines = checker.read_text().splitlines(keepends=True)
     i = next(i for i, l in enumerate(lines) if l.strip().startswith("return "))
     lines[i] = lines[i].replace("return ", "return  ", 1)     # one line, one byte: the same program to Python
@@ -96,7 +96,7 @@ def test_chunk_key_is_stable_for_identical_inputs(tmp_path):
     assert farm.chunk_key(dict(CONFIG), dict(PARAMS), [4, 5], "verilator", code_root=code) == key
     assert farm.chunk_key(CONFIG, PARAMS, [4, 6], "verilator", code_root=code) != key
     # a fresh process (another string hash seed) computes the same key
-    prog = ("import json, sys; from accel_tb.farm import chunk_key; a = json.loads(sys.argv[1]); "
+    prog = ("import json, sys; from accel_tb.network.farm import chunk_key; a = json.loads(sys.argv[1]); "
             "print(chunk_key(a['config'], a['params'], [4, 5], 'verilator', code_root=a['code']))")
     r = _cmd("-c", prog, json.dumps({"config": CONFIG, "params": PARAMS, "code": str(code)}),
              env={**os.environ, "PYTHONHASHSEED": "12345"})
@@ -106,7 +106,7 @@ def test_chunk_key_is_stable_for_identical_inputs(tmp_path):
 
 # ------------------------------------------------------------------------------------------ the farm file
 def _network(tmp_path, *args, env=None, timeout=None):
-    return _cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), "--cache",
+    return _cmd("-m", "accel_tb.cli.network", *args, "--report-dir", str(tmp_path / "r"), "--cache",
                 str(tmp_path / "c"), cwd=tmp_path, env=env, timeout=timeout)
 
 
@@ -283,7 +283,7 @@ def test_bench_tiling_layer_that_is_not_a_conv_is_one_line(one_line_error):
 def test_no_cache_clears_only_the_chunk_files(tmp_path):
     """--no-cache empties the farm's own files from --cache, never the user's others (it removed the whole
     folder, whatever --cache named)."""
-    from accel_tb.farm import clear_cache
+    from accel_tb.network.farm import clear_cache
     (tmp_path / "thesis.txt").write_text("keep")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "data.bin").write_bytes(b"keep")

@@ -10,7 +10,7 @@ import pytest
 
 from accel_host import fields
 from accel_host.fields import COMMAND, TAG, Field, WordLayout, header_text
-from accel_tb.runner import INCLUDE, RTL
+from accel_tb.design.runner import INCLUDE, RTL
 
 
 def test_committed_header_is_generated_from_the_python_table():
@@ -95,7 +95,7 @@ def test_the_finished_sum_kij_is_the_sequencers():
     import re
 
     from accel_host.fields import KIJ_FINISHED
-    from accel_tb.runner import RTL
+    from accel_tb.design.runner import RTL
     m = re.search(r"tag\[`TAG_KIJ\]\s*=\s*pushing \? (\d+)'h([0-9A-Fa-f]+)", (RTL / "sequencer.v").read_text())
     assert m, "rtl/sequencer.v: the OS tag's kij assignment moved; point this test at it"
     assert int(m.group(2), 16) == KIJ_FINISHED and int(m.group(1)) == TAG.widths["kij"]

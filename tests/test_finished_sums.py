@@ -1,9 +1,9 @@
-"""The output-stationary psum port's finished sums (accel_tb.checker expect_finished_sums / finished_sum): compared
+"""The output-stationary psum port's finished sums (accel_tb.env.checker expect_finished_sums / finished_sum): compared
 with the sums, or with the outputs through ReLU when only outputs are given, and said to be unchecked (tags
 only) when neither is; a wrong value or a wrong tag fails."""
 import torch
 
-from accel_tb.checker import LayerChecker, job_from_ints
+from accel_tb.env.checker import LayerChecker, job_from_ints
 
 
 def _job(drop=()):

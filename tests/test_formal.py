@@ -1,11 +1,11 @@
-"""make formal (accel_tb.formal): the solver proves what the RTL's FORMAL blocks claim, finds the broken
+"""make formal (accel_tb.quality.formal): the solver proves what the RTL's FORMAL blocks claim, finds the broken
 invariant of each fault build, and the runner's verdicts can say no."""
 import re
 import shutil
 
 import pytest
 
-from accel_tb import formal
+from accel_tb.quality import formal
 
 pytestmark = pytest.mark.slow
 

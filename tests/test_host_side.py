@@ -6,8 +6,8 @@ import torch
 from accel_host.config import ConfigError, CoreConfig, for_network
 from accel_host.mapping import Command, Issued, LayerShape, MappingError, WeightStationary
 from accel_host.packing import pack_lanes, pack_rows, unpack_lanes
-from accel_tb.checker import LayerChecker, job_from_ints
-from accel_tb.scoreboard import KeyedScoreboard
+from accel_tb.env.checker import LayerChecker, job_from_ints
+from accel_tb.vip.scoreboard import KeyedScoreboard
 from golden_py.extract import int_conv
 
 

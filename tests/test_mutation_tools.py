@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from accel_tb import mutation
-from accel_tb.mutant import Mutant
-from accel_tb.mutation import allocation, candidates, report
+from accel_tb.quality import mutation
+from accel_tb.quality.mutant import Mutant
+from accel_tb.quality.mutation import allocation, candidates, report
 
 
 def _site(module, original_part, mutated_part=""):
@@ -47,7 +47,7 @@ def test_equivalence_is_decided_by_the_solver(tmp_path):
     """A mutant the solver proves equivalent (the sign extension's guard, whose branches agree when ACC_W equals
     PSUM_W) is 'equivalent'; a real change (ReLU's zero made all ones) is not: it stays a survivor, with the
     solver's trace of the difference."""
-    from accel_tb.mutation_equiv import decide
+    from accel_tb.quality.mutation_equiv import decide
     same = decide(_site("sfu", "if (ACC_W > PSUM_W)", "ACC_W >= PSUM_W"), tmp_path, 300)
     assert same["verdict"] == "equivalent" and "proven" in same["equiv"], same
     # proven where the guard's two sides are equal too (there the mutant takes the other branch)
@@ -69,7 +69,7 @@ def test_every_parameter_guard_is_proven_at_its_boundary():
     mutated comparison is proven equivalent where it flips, not only where both pick the same branch."""
     import re
 
-    from accel_tb.mutation_equiv import EQUIV_PARAMS, GUARD_BOUNDARIES, RTL, param_sets
+    from accel_tb.quality.mutation_equiv import EQUIV_PARAMS, GUARD_BOUNDARIES, RTL, param_sets
     found = set()
     for f in sorted(RTL.glob("*.v")):
         loops = set(re.findall(r"for\s*\(\s*(\w+)\s*=", f.read_text()))

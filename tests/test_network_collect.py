@@ -1,11 +1,11 @@
-"""accel_tb.network.CollectingChecker: the outputs a core reported, as the layer tensor the host carries on."""
+"""accel_tb.cocotb_tests.network.CollectingChecker: the outputs a core reported, as the layer tensor the host carries on."""
 import random
 import types
 
 import torch
 
-from accel_tb.checker import LayerChecker
-from accel_tb.network import CollectingChecker
+from accel_tb.cocotb_tests.network import CollectingChecker
+from accel_tb.env.checker import LayerChecker
 
 
 def test_collected_outputs_form_the_layer_tensor(monkeypatch):

@@ -163,7 +163,7 @@ def test_unreadable_folder_or_file_is_one_line(tmp_path, monkeypatch, capsys):
     file, raise PermissionError; accel-run says so in one line, exit 2, before any build."""
     from pathlib import Path
 
-    from accel_tb import cli
+    from accel_tb.cli import run as cli
     d = write_notebook_folder("000", _layer(), tmp_path / "nb")
     real_iterdir, real_read = Path.iterdir, Path.read_bytes
 
@@ -275,7 +275,7 @@ def test_a_folder_that_gives_some_psums_only_judges_those_on_any_core(tmp_path):
     """Notebook 003's psum_{k}.txt (output positions) and notebook 000's psum.txt (kernel position 0): on a
     core that reports psums at every padded position (an adapter's default), the psums the folder does not
     give are neither compared nor unexpected; the ones it gives are compared, a wrong one located."""
-    from accel_tb.checker import LayerChecker, job_from_folder
+    from accel_tb.env.checker import LayerChecker, job_from_folder
     t = _layer(6)
     for notebook in ("003", "000"):
         d = write_notebook_folder(notebook, t, tmp_path / notebook, **({"psums": False} if notebook == "000" else {}))

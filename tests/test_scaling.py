@@ -1,4 +1,4 @@
-"""accel_tb.scaling: the two-process throughput probe behind the `--workers 2` figures."""
+"""accel_tb.network.scaling: the two-process throughput probe behind the `--workers 2` figures."""
 from __future__ import annotations
 
 import json
@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-import accel_tb.scaling as scaling
-from accel_tb.scaling import ScalingError, farm_ratio, main, pair_ratio
+import accel_tb.network.scaling as scaling
+from accel_tb.network.scaling import ScalingError, farm_ratio, main, pair_ratio
 
 
 def test_pair_ratio_is_two_alone_over_pair_of_medians():
@@ -114,5 +114,5 @@ def test_a_failing_simulation_is_a_one_line_error(tmp_path, monkeypatch, capsys)
 
 def test_network_cmd_passes_the_data_folder_only_when_given():
     cmd = scaling.network_cmd(3, "/data", "--report-dir", "r")
-    assert cmd[1:] == ["-m", "accel_tb.network_cli", "--images", "3", "--report-dir", "r", "--data-dir", "/data"]
+    assert cmd[1:] == ["-m", "accel_tb.cli.network", "--images", "3", "--report-dir", "r", "--data-dir", "/data"]
     assert "--data-dir" not in scaling.network_cmd(3, None)

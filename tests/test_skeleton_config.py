@@ -1,4 +1,4 @@
-"""The course-skeleton configuration (accel_tb.skeleton_config) and `accel-byoc init` without a simulation:
+"""The course-skeleton configuration (accel_tb.env.skeleton_config) and `accel-byoc init` without a simulation:
 the example's file read as the example's adapter hard-codes it, problems of a file one line naming the file
 and the field, the file checked against the elaborated top's ports, init's proposal and its Python fallback.
 (The bad-input table runs the command on the common problems; the simulations are in tb/byoc.)"""
@@ -8,11 +8,11 @@ import shutil
 
 import pytest
 
-from accel_tb import byoc_init
 from accel_tb.adapter import check_hooks, load_adapter_class
-from accel_tb.portdesc import tools, top_ports
-from accel_tb.runner import ROOT
-from accel_tb.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonConfig, check_ports, load_config
+from accel_tb.cli import byoc_init
+from accel_tb.design.portdesc import tools, top_ports
+from accel_tb.design.runner import ROOT
+from accel_tb.env.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonConfig, check_ports, load_config
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 SOURCES = sorted((EXAMPLE / "rtl").glob("*.v"))
@@ -128,7 +128,7 @@ def test_the_mode_pin_or_field_and_its_values(tmp_path):
                                           'two_bit = 1\n'))
     assert field.two_bit and field.mode_field == (34, 2) and (field.mode_value(2), field.mode_value(4)) == (1, 2)
     assert SkeletonConfig.from_dict(field.to_dict()) == field
-    from accel_tb.skeleton import SkeletonAdapter
+    from accel_tb.env.skeleton import SkeletonAdapter
 
     class Probe(SkeletonAdapter):       # word() without a simulator: no dut needed
         def __init__(self, cfg):
@@ -246,7 +246,7 @@ def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
 
 
 def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check():
-    from accel_tb.skeleton import SkeletonAdapter
+    from accel_tb.env.skeleton import SkeletonAdapter
     cfg = load_config(_write_example_rows(4))
 
     class Mine(SkeletonAdapter):
@@ -281,7 +281,7 @@ def test_the_course_steps_default_as_core_tb_does(tmp_path):
 
 
 def test_a_valid_bit_of_a_bus_checked_against_the_top(tmp_path):
-    from accel_tb.portdesc import Port
+    from accel_tb.design.portdesc import Port
     cfg = load_config(_write(tmp_path, BASE + 'ofifo_valid = "sigs[4]"\n'))
     ports = {n: Port(n, d, w) for n, d, w in (("clk", "input", 1), ("reset", "input", 1), ("inst", "input", 34),
                                                ("D_xmem", "input", 32), ("sigs", "output", 5),
@@ -296,7 +296,7 @@ def test_a_valid_bit_of_a_bus_checked_against_the_top(tmp_path):
 
 
 def test_init_reads_the_ofifo_read_latency_from_the_source(tmp_path):
-    from accel_tb.byoc_init import ofifo_latency
+    from accel_tb.cli.byoc_init import ofifo_latency
     assert ofifo_latency(SOURCES)[0] == 0          # the example's OFIFO pops on rd's own edge
     course = tmp_path / "ofifo.v"
     course.write_text("module ofifo(input clk, input rd, output o_valid);\n  reg rd_en;\n"
@@ -313,7 +313,7 @@ def test_elaborate_ignores_a_submodule_override_it_lacks(tmp_path):
     """Regression: Icarus warns `parameter B not found in top.u.` for a submodule instance's own override; that
     is the design's business, not a bad --param (it was reported as `--param B ...` with no --param given).
     Only a parameter passed to the top and missing there is refused, by its name alone."""
-    from accel_tb.runner import BuildError, elaborate
+    from accel_tb.design.runner import BuildError, elaborate
     src = tmp_path / "d.v"
     src.write_text("module sub #(parameter A = 1) (input x);\nendmodule\n"
                    "module top #(parameter P = 1) (input x);\n  sub #(.B(2)) u (.x(x));\nendmodule\n")
@@ -331,7 +331,7 @@ def test_an_adapter_declares_the_parameters_its_core_is_built_with():
     from dataclasses import replace
 
     from accel_tb.adapter import CoreAdapter, build_params
-    from accel_tb.skeleton import SkeletonAdapter
+    from accel_tb.env.skeleton import SkeletonAdapter
 
     class Plain(CoreAdapter):
         params = {"nij_len": 36}
@@ -346,9 +346,9 @@ def test_an_adapter_declares_the_parameters_its_core_is_built_with():
 
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
 def test_an_adapter_s_parameters_reach_the_build(tmp_path, capsys):
-    from accel_tb.cli import main_byoc
+    from accel_tb.cli.run import main_byoc
     f = tmp_path / "a.py"
-    f.write_text("from dataclasses import replace\nfrom accel_tb.skeleton import SkeletonAdapter, load_config\n"
+    f.write_text("from dataclasses import replace\nfrom accel_tb.env.skeleton import SkeletonAdapter, load_config\n"
                  "class Mine(SkeletonAdapter):\n"
                  f"    config = replace(load_config({str(EXAMPLE / 'skeleton.toml')!r}), params={{'NOSUCH': 1}})\n")
     rc = main_byoc(["--adapter", str(f), "--rtl", *map(str, SOURCES), "--top", "core", "--sim", "icarus"])

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from accel_tb.runner import ROOT
+from accel_tb.design.runner import ROOT
 
 
 def _ruff(*args, cwd=ROOT):

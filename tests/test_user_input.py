@@ -172,7 +172,7 @@ def test_export_out_is_a_file_or_unwritable(tmp_path, one_line_error):
     (["--image", "99", "--checkpoint", "missing.pt"], ["--image/--images", "image index 99 out of range"]),
 ])
 def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles, one_line_error):
-    r = _cmd("-m", "accel_tb.cli", *args, cwd=tmp_path)
+    r = _cmd("-m", "accel_tb.cli.run", *args, cwd=tmp_path)
     one_line_error(r, *needles)
     assert not (tmp_path / "build").exists()
 
@@ -180,14 +180,14 @@ def test_run_bad_inputs_fail_before_any_build(tmp_path, args, needles, one_line_
 def test_run_truncated_checkpoint_and_malformed_folder(tmp_path, one_line_error):
     bad = tmp_path / "trunc.pt"
     bad.write_bytes(Path(CKPT).read_bytes()[:5000])
-    one_line_error(_cmd("-m", "accel_tb.cli", "--checkpoint", str(bad)), "trunc.pt: not a readable torch checkpoint")
+    one_line_error(_cmd("-m", "accel_tb.cli.run", "--checkpoint", str(bad)), "trunc.pt: not a readable torch checkpoint")
     g = tmp_path / "g"
     assert _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(g)).returncode == 0
     p = g / "weight_itile0_otile0_kij3.txt"
     lines = p.read_text().splitlines(keepends=True)
     lines[5] = "0101x010" + lines[5][8:]
     p.write_text("".join(lines))
-    one_line_error(_cmd("-m", "accel_tb.cli", "--golden", str(g)), "weight_itile0_otile0_kij3.txt:6", "'x'")
+    one_line_error(_cmd("-m", "accel_tb.cli.run", "--golden", str(g)), "weight_itile0_otile0_kij3.txt:6", "'x'")
 
 
 @pytest.mark.parametrize("args,needles", [
@@ -210,7 +210,7 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path, one_line_error)
     (["--sim", "vcs"], ["--sim vcs: supported simulators are verilator and icarus"]),
 ])
 def test_network_bad_inputs(tmp_path, args, needles, one_line_error):
-    one_line_error(_cmd("-m", "accel_tb.network_cli", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
+    one_line_error(_cmd("-m", "accel_tb.cli.network", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)
 
 
 def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path, one_line_error):
@@ -218,11 +218,11 @@ def test_a_dead_scheduler_is_refused_at_once_before_the_checkpoint(tmp_path, one
     timeout), before the checkpoint is read; a listening one passes the probe; other protocols go to distributed."""
     import socket
 
-    from accel_tb.farm import FarmError, probe_scheduler
+    from accel_tb.network.farm import FarmError, probe_scheduler
     with socket.socket() as s:                     # a port that was just free: nothing listens there now
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    one_line_error(_cmd("-m", "accel_tb.network_cli", "--scheduler", f"127.0.0.1:{port}", "--checkpoint", "nowhere.pt",
+    one_line_error(_cmd("-m", "accel_tb.cli.network", "--scheduler", f"127.0.0.1:{port}", "--checkpoint", "nowhere.pt",
                         "--report-dir", str(tmp_path / "r"), cwd=tmp_path),
                    f"--scheduler 127.0.0.1:{port}: cannot connect", "ConnectionRefusedError")
     with pytest.raises(FarmError, match="cannot connect"):
@@ -240,7 +240,7 @@ def test_network_without_the_simulator_says_how_to_get_one(tmp_path, extra):
     """iverilog not on PATH (make setup's Verilator in .tools/ is always found, so Icarus is the one that can be
     missing): one line naming make setup and the other simulator, exit 2 (a build that cannot start), no traceback -- single and sharded."""
     env = {"PATH": str(tmp_path), "ACCEL_BUILD_DIR": str(tmp_path / "build"), "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "accel_tb.network_cli", "--sim", "icarus", "--layers", "27",
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli.network", "--sim", "icarus", "--layers", "27",
                         "--report-dir", str(tmp_path / "r"), *extra], cwd=tmp_path, env=env, capture_output=True, text=True)
     err = [l for l in r.stderr.splitlines() if l.startswith("error:")]
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-1500:]

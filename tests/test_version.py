@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-from accel_tb.runner import ROOT
+from accel_tb.design.runner import ROOT
 
 try:
     import tomllib

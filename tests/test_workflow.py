@@ -2,7 +2,7 @@
 the two CIs cannot drift apart."""
 import yaml
 
-from accel_tb.runner import ROOT
+from accel_tb.design.runner import ROOT
 
 
 def test_workflow_runs_the_ci_commands():

@@ -8,8 +8,8 @@ import cocotb
 import pytest
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
+from accel_tb.design.runner import run
 from accel_tb.helpers import RegisteredInputs, start_clock, tick
-from accel_tb.runner import run
 
 HERE = Path(__file__).parent
 

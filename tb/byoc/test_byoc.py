@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from accel_tb.runner import ROOT, run
+from accel_tb.design.runner import ROOT, run
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
@@ -24,7 +24,7 @@ def run_skeleton(sim, tmp_path, params=None, corrupt=None, expect_fail=False, la
     report = tmp_path / "report.json"
     config = {"adapter": str(EXAMPLE / "adapter.py"), "layer": layer, "corrupt": corrupt,
               "report": str(report)}
-    result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.cocotb_tests.layer_tests",
                  parameters=params or {}, sim=sim, testcase="test_layer", config=config, includes=[],
                  expect_fail=expect_fail)
     return result, json.loads(report.read_text())
@@ -62,8 +62,8 @@ def test_skeleton_core_2bit_layer27(sim, tmp_path):
 def test_own_core_two_images_through_the_same_api(sim, tmp_path):
     report = tmp_path / "r.json"
     from accel_host.config import CoreConfig
-    from accel_tb.runner import CORE_SOURCES, rtl_sources
-    run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+    from accel_tb.design.runner import CORE_SOURCES, rtl_sources
+    run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
         parameters=CoreConfig().parameters(), sim=sim, testcase="test_layer",
         config={"adapter": "accel", "layer": TWO_IMAGES, "report": str(report)})
     rep = json.loads(report.read_text())
@@ -74,13 +74,13 @@ def test_user_command_from_outside_the_repository(tmp_path):
     """An adapter and RTL that live outside the repository, run with the user command from their folder."""
     mine = tmp_path / "my_team"
     shutil.copytree(EXAMPLE, mine)
-    r = subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", "--adapter", "adapter.py", "--rtl", "rtl/*.v",
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli.byoc", "--adapter", "adapter.py", "--rtl", "rtl/*.v",
                         "--top", "core", "--images", "2", "--sim", "icarus"], cwd=mine, capture_output=True, text=True)
     out = r.stdout.strip().splitlines()
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert out[-1].startswith("PASS") and any(l.startswith("relu: 32/32 vectors, 256 values compared, 0 mismatches")
                                               for l in out)
-    bad = subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", "--adapter", "missing.py", "--rtl", "rtl/*.v",
+    bad = subprocess.run([sys.executable, "-m", "accel_tb.cli.byoc", "--adapter", "missing.py", "--rtl", "rtl/*.v",
                           "--top", "core"], cwd=mine, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --adapter missing.py: file not found"
 
@@ -88,9 +88,9 @@ def test_user_command_from_outside_the_repository(tmp_path):
 # ---------------------------------------------------------------------------------------------- --config
 def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail=False, layer=TWO_IMAGES,
                adapter=None):
-    """The example core through accel_tb.skeleton, configured by the example's file or by `toml` (adapter: a
+    """The example core through accel_tb.env.skeleton, configured by the example's file or by `toml` (adapter: a
     SkeletonAdapter subclass's file instead, reading skeleton.toml beside it)."""
-    from accel_tb.skeleton_config import load_config
+    from accel_tb.env.skeleton_config import load_config
     path = EXAMPLE / "skeleton.toml"
     if toml is not None:
         path = tmp_path / "skeleton.toml"
@@ -101,7 +101,7 @@ def run_config(sim, tmp_path, toml: str | None = None, corrupt=None, expect_fail
               "corrupt": corrupt, "report": str(report)}
     if adapter is not None:
         config = {**config, "adapter": str(adapter), "adapter_options": {}}
-    result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=sorted((EXAMPLE / "rtl").glob("*.v")), test_module="accel_tb.cocotb_tests.layer_tests",
                  parameters={k: str(v) for k, v in cfg.params.items()}, sim=sim, testcase="test_layer",
                  config=config, includes=[], expect_fail=expect_fail)
     return result, json.loads(report.read_text())
@@ -155,7 +155,7 @@ def test_example_config_2bit_fails_on_a_corrupted_expectation(sim, tmp_path):
 
 # the pairing turned around (channel 2r+1 in the low half of row r's lane): what a team gets wrong
 SWAPPED_PAIRS = """from pathlib import Path
-from accel_tb.skeleton import SkeletonAdapter, load_config
+from accel_tb.env.skeleton import SkeletonAdapter, load_config
 
 
 class SwappedPairs(SkeletonAdapter):
@@ -225,7 +225,7 @@ def test_example_config_output_stationary_fails_on_a_corrupted_expectation(sim, 
 
 # the drained sums taken in row order (the OFIFO delivers the last row's first): what a team gets wrong
 OS_ROWS_REVERSED = """from pathlib import Path
-from accel_tb.skeleton import SkeletonAdapter, load_config
+from accel_tb.env.skeleton import SkeletonAdapter, load_config
 
 
 class RowsReversed(SkeletonAdapter):
@@ -259,7 +259,7 @@ endmodule
 
 
 def _byoc(cwd, *args):
-    return subprocess.run([sys.executable, "-m", "accel_tb.cli_byoc", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "accel_tb.cli.byoc", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def test_init_round_trip_on_the_example_core(tmp_path):
@@ -336,14 +336,14 @@ COURSE_TOML = (EXAMPLE / "skeleton.toml").read_text().replace("ofifo_latency = 0
 
 
 def run_variant(sim, tmp_path, toml, sources, params=None, expect_fail=False, top="core", layer=ONE_IMAGE):
-    from accel_tb.skeleton_config import load_config
+    from accel_tb.env.skeleton_config import load_config
     path = tmp_path / "v.toml"
     path.write_text(toml)
     cfg = load_config(path)
     report = tmp_path / "report.json"
     config = {"adapter": "skeleton", "adapter_options": {"config": cfg.to_dict()}, "layer": layer,
               "report": str(report)}
-    result = run(toplevel=top, sources=sources, test_module="accel_tb.layer_tests",
+    result = run(toplevel=top, sources=sources, test_module="accel_tb.cocotb_tests.layer_tests",
                  parameters={**{k: str(v) for k, v in cfg.params.items()}, **(params or {})}, sim=sim,
                  testcase="test_layer", config=config, includes=[], expect_fail=expect_fail)
     return result, json.loads(report.read_text())
@@ -505,7 +505,7 @@ def run_team_adapter(sim, tmp_path, name, text, corrupt=None, expect_fail=False,
     (mine / name).write_text(text)
     report = tmp_path / "report.json"
     config = {"adapter": str(mine / name) + (f":{cls}" if cls else ""), "layer": layer, "corrupt": corrupt, "report": str(report)}
-    result = run(toplevel="core", sources=sorted((mine / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=sorted((mine / "rtl").glob("*.v")), test_module="accel_tb.cocotb_tests.layer_tests",
                  sim=sim, testcase="test_layer", config=config, includes=[], expect_fail=expect_fail)
     return result, json.loads(report.read_text())
 
@@ -526,7 +526,7 @@ def test_psums_reported_from_the_hooks(sim, tmp_path):
 def test_x_on_an_output_is_a_located_mismatch_with_its_cycle(tmp_path):
     """Icarus (4 states): one activation word written as X; the outputs it feeds are mismatches naming the
     value X/Z, the output position, the lane and the cycle, never a traceback."""
-    from accel_tb.badinput import X_ADAPTER
+    from accel_tb.cli.badinput import X_ADAPTER
     result, rep = run_team_adapter("icarus", tmp_path, "x_adapter.py", X_ADAPTER, expect_fail=True)
     first = rep["relu"]["reports"][0]
     assert re.fullmatch(r"relu MISMATCH image 0 oc tile 0 \(channels 0-7\) output nij=\d+ \(y=\d, x=\d\) col=\d: "

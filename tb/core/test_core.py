@@ -1,6 +1,6 @@
-"""Core-level tests of rtl/core.v through its adapter (accel_tb.own_core) and the layer checker.
+"""Core-level tests of rtl/core.v through its adapter (accel_tb.env.own_core) and the layer checker.
 
-The cocotb tests live in accel_tb.layer_tests; these pytest functions configure and run them, and each
+The cocotb tests live in accel_tb.cocotb_tests.layer_tests; these pytest functions configure and run them, and each
 negative test asserts that the run FAILS where it must.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from accel_host.config import CoreConfig
 from accel_host.cycles import check_bound
 from accel_host.mapping import LayerShape, OutputStationary, WeightStationary
-from accel_tb.runner import BUILD, CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, RunError, rtl_sources, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 LAYER27 = {"checkpoint": CHECKPOINT, "layer": 27, "images": [0], "data_dir": None}
@@ -27,7 +27,7 @@ def run_core(sim, config, rows=8, cols=8, testcase="test_layer", params=None, tm
     """Run a layer test on the core; returns (result, report dict)."""
     report = tmp_path / f"report-{testcase}.json"
     config = {"adapter": "accel", **config, "report": str(report)}
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
                  parameters=params or CoreConfig(rows=rows, cols=cols).parameters(), sim=sim, testcase=testcase,
                  config=config, expect_fail=expect_fail, **kw)
     rep = json.loads(report.read_text()) if report.is_file() else {}
@@ -57,7 +57,7 @@ def test_core_vgg_layer27_64x64(sim, tmp_path):
     """The top of the documented array range (`make SIM=icarus ROWS=64 COLS=64`): CREDITS = 2 * (64 + 64) + 8
     = 264 needs a 9-bit credit counter, and the sequencer's 8-bit reserve once entered it as [8:0] -- Icarus
     read the missing bit as X and the layer timed out with no output."""
-    from accel_tb.inputs import layer_core_config  # the core the command builds for this layer and size
+    from accel_tb.cli.inputs import layer_core_config  # the core the command builds for this layer and size
     cfg = layer_core_config(LayerShape(8, 8, 4, 4), 64, 64)
     result, rep = run_core(sim, {"layer": LAYER27}, params=cfg.parameters(), tmp_path=tmp_path)
     assert_layer27_counts(rep, 64)
@@ -129,7 +129,7 @@ def test_run_with_no_test_is_an_error(sim, tmp_path):
 def test_missing_simulator_is_one_line_with_the_way_out(sim, tmp_path, monkeypatch):
     """No simulator on PATH: a RunError naming the tool, `make setup` and the other simulator, before any
     build (cocotb's runner alone says only 'executable not found')."""
-    import accel_tb.runner as runner
+    import accel_tb.design.runner as runner
     monkeypatch.setattr(runner, "BUILD", tmp_path / "build")   # an unbuilt model: the build step is reached
     monkeypatch.setenv("PATH", str(tmp_path))                  # an empty PATH: no simulator at all
     other = "icarus" if sim == "verilator" else "verilator"
@@ -155,7 +155,7 @@ def test_core_replay_user_vectors(sim, golden, tmp_path, request):
     at the end of the session (tb/conftest.py)."""
     if not golden:
         pytest.skip("no --golden DIR given")
-    from accel_tb.inputs import check_folder, layer_core_config  # the core accel-replay builds for the folder
+    from accel_tb.cli.inputs import check_folder, layer_core_config  # the core accel-replay builds for the folder
     v = check_folder(golden)
     cfg = layer_core_config(LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side), v.rows, v.cols, v.a_bits)
     result, rep = run_core(sim, {"golden": golden}, params=cfg.parameters(), tmp_path=tmp_path, expect_fail=True)
@@ -319,7 +319,7 @@ def run_patched(tmp_path, name, module, marker, old, new, testcase, config, sim=
     fail. Returns (result, report)."""
     import shutil
 
-    from accel_tb.mutant import Mutant, apply
+    from accel_tb.quality.mutant import Mutant, apply
     rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
     shutil.rmtree(rtl, ignore_errors=True)
     shutil.copytree(ROOT / "rtl", rtl)
@@ -330,13 +330,13 @@ def run_patched(tmp_path, name, module, marker, old, new, testcase, config, sim=
     apply(Mutant("neg", module, n, "const", code, code.replace(old, new)), rtl)
     report = tmp_path / "r.json"
     result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
-                 test_module="accel_tb.layer_tests", parameters=CoreConfig().parameters(), sim=sim,
+                 test_module="accel_tb.cocotb_tests.layer_tests", parameters=CoreConfig().parameters(), sim=sim,
                  testcase=testcase, expect_fail=True, config={"adapter": "accel", **config, "report": str(report)})
     return result, json.loads(report.read_text())
 
 
 def test_busy_check_fails_on_a_core_idle_while_a_command_waits(tmp_path):
-    """Negative of the busy check (accel_tb.own_core): a core whose busy ignores a queued command while nothing
+    """Negative of the busy check (accel_tb.env.own_core): a core whose busy ignores a queued command while nothing
     is in flight (the mutant that survived every test before the check) computes every value right, and the
     layer fails on busy alone."""
     result, rep = run_patched(tmp_path, "busy_q", "core", "assign busy", "q_valid ||", "q_valid &&",
@@ -404,7 +404,7 @@ STREAM_SEED = 2026
 
 @pytest.mark.prefer("verilator")
 def test_command_stream(sim, tmp_path):
-    """Streams of layers back to back (accel_tb.layer_tests.test_command_stream): WS and OS, 4-bit and 2-bit
+    """Streams of layers back to back (accel_tb.cocotb_tests.layer_tests.test_command_stream): WS and OS, 4-bit and 2-bit
     switching from one command to the next, host writes tried while the sequencer reads, the output held at the
     first output-stationary command until its credits run out; every value checked (the cocotb test asserts
     each layer clean). Here: the flows the issue names were exercised, and no write landed while busy."""

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from accel_tb.blocks import MODULES as BLOCKS
-from accel_tb.runner import INCLUDE, RTL
+from accel_tb.design.blocks import MODULES as BLOCKS
+from accel_tb.design.runner import INCLUDE, RTL
 
 MODULES = [m for m in BLOCKS if m != "core"]     # the core: its parameter sets below
 # 1x1 and 32x32 toward the edges of the documented 1..64 range (64x64 lints in 60 s: tb/core simulates it)

@@ -5,8 +5,8 @@ mode 1: every (2-bit low, 2-bit high activation, low weight, high weight) combin
 import cocotb
 import pytest
 
-from accel_tb.runner import rtl_sources, run
-from accel_tb.sim import param, seeded_random, settle, signed
+from accel_tb.design.runner import rtl_sources, run
+from accel_tb.vip.sim import param, seeded_random, settle, signed
 
 
 @cocotb.test()

@@ -8,8 +8,8 @@ import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
 from accel_host.packing import pack_lanes
-from accel_tb.runner import rtl_sources, run
-from accel_tb.sim import lanes, param, seeded_random, start
+from accel_tb.design.runner import rtl_sources, run
+from accel_tb.vip.sim import lanes, param, seeded_random, start
 
 
 @cocotb.test()

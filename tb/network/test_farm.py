@@ -1,4 +1,4 @@
-"""The sharded network run (accel_tb.farm, Dask): equal to one process over the same images, resumable,
+"""The sharded network run (accel_tb.network.farm, Dask): equal to one process over the same images, resumable,
 retrying crashed chunks, reporting the ones that never finish, and failing on a mismatch with its location."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accel_tb.network_cli import main as network
+from accel_tb.cli.network import main as network
 
 LAYERS = ["--layers", "27,29"]       # small layers: the mechanism, not the network, is under test here
 
@@ -99,7 +99,7 @@ def test_sharded_run_fails_on_a_corrupted_weight_naming_the_layer(sim, tmp_path)
 def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
     """A Slurm farm file becomes a dask-jobqueue cluster whose job script starts Dask workers (no job is
     submitted: scaling to 0 jobs)."""
-    from accel_tb.farm import FarmError, make_jobqueue_cluster
+    from accel_tb.network.farm import FarmError, make_jobqueue_cluster
     f = tmp_path / "farm.yaml"
     f.write_text("cluster: slurm\njobs: 0\noptions:\n  cores: 1\n  memory: 2GB\n  walltime: '01:00:00'\n  queue: eda\n")
     cluster = make_jobqueue_cluster(str(f))
@@ -121,7 +121,7 @@ def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
 def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, workers, chunk):
     """100 images on 2 workers: 4 chunks of 25, two per worker (chunks of 8 made 13: 7 for one worker, 6 for
     the other, and paid the simulator's start-up 13 times)."""
-    from accel_tb.farm import CHUNK_MOST, default_chunk
+    from accel_tb.network.farm import CHUNK_MOST, default_chunk
     assert default_chunk(images, workers) == chunk
     for n in range(1, 300, 7):
         for w in (1, 2, 3, 64):
@@ -139,7 +139,7 @@ def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
     from dask.distributed import LocalCluster
     from distributed.deploy.utils import nprocesses_nthreads
 
-    from accel_tb.farm import FarmError, farm_workers
+    from accel_tb.network.farm import FarmError, farm_workers
     f = tmp_path / "farm.yaml"
     f.write_text("cluster: lsf\njobs: 16\noptions:\n  cores: 4\n  processes: 2\n  memory: 4GB\n  queue: eda\n"
                  "  walltime: '04:00'\n  job_extra_directives: ['-R rusage[mem=4096]']\n")   # real LSF options pass
@@ -197,7 +197,7 @@ def test_simulators_do_not_inherit_dasks_malloc_trim():
     the simulations); a value the user set is left alone."""
     import dask
 
-    from accel_tb.farm import drop_dask_malloc_trim
+    from accel_tb.network.farm import drop_dask_malloc_trim
     dasks = dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"]
     env = {"MALLOC_TRIM_THRESHOLD_": str(dasks), "OMP_NUM_THREADS": "1"}
     drop_dask_malloc_trim(env)
@@ -210,7 +210,7 @@ def test_simulators_do_not_inherit_dasks_malloc_trim():
 def test_docs_farm_file_example_is_valid(tmp_path):
     """The farm file of docs/network.md passes the checks and spreads the chunks over its 16 jobs x 4
     simulators."""
-    from accel_tb.farm import farm_workers
+    from accel_tb.network.farm import farm_workers
     text = (Path(__file__).resolve().parents[2] / "docs" / "network.md").read_text()
     block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     f = tmp_path / "farm.yaml"

@@ -1,11 +1,11 @@
-"""The whole network on the simulated core (accel_tb.network), and its negative test."""
+"""The whole network on the simulated core (accel_tb.cocotb_tests.network), and its negative test."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from accel_tb.network_cli import main as network
+from accel_tb.cli.network import main as network
 
 
 @pytest.mark.prefer("verilator")
@@ -39,7 +39,7 @@ def test_network_2bit_squeeze_block(sim, tmp_path):
     """The 2a4w network with the squeeze block and the next 512-channel layer on the core in the 2-bit mode
     (256 -> 16, 16 -> 16, 16 -> 512, 512 -> 512 on 2x2; the rest on the host), bit-exact and agreeing.
     `make network CHECKPOINT=checkpoints/vgg16_a2w4.pt` runs every layer."""
-    from accel_tb.runner import ROOT
+    from accel_tb.design.runner import ROOT
     assert network(["--sim", sim, "--images", "1", "--checkpoint", str(ROOT / "checkpoints" / "vgg16_a2w4.pt"),
                     "--layers", "24,27,30,34", "--report-dir", str(tmp_path)]) == 0
     rep = json.loads((tmp_path / "network_report.json").read_text())

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from accel_host.config import CoreConfig
-from accel_tb.runner import CORE_SOURCES, ROOT, rtl_sources, run
+from accel_tb.design.runner import CORE_SOURCES, ROOT, rtl_sources, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 
@@ -26,7 +26,7 @@ def export(folder, *extra, image=1):
 
 def replay(sim, folder, tmp_path, expect_fail=False):
     report = tmp_path / f"report-{folder.name}.json"
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
                  parameters=CoreConfig().parameters(), sim=sim, testcase="test_layer",
                  config={"adapter": "accel", "golden": str(folder), "report": str(report)}, expect_fail=expect_fail)
     return result, json.loads(report.read_text())
@@ -121,7 +121,7 @@ def test_export_variants_pass(variant, sim, tmp_path):
 def test_replay_command_line(tmp_path):
     """`accel-replay DIR` (what `make GOLDEN=DIR` runs) prints the summary and PASS; exit 0."""
     folder = minimal_course_folder(export(tmp_path / "full"), tmp_path / "min")
-    r = subprocess.run([sys.executable, "-m", "accel_tb.cli", "--golden", str(folder), "--sim", "icarus"],
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli.run", "--golden", str(folder), "--sim", "icarus"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     tail = r.stdout.strip().splitlines()
@@ -199,7 +199,7 @@ def test_byoc_golden_checks_what_the_core_does_not_report(sim, tmp_path):
     report = tmp_path / "byoc.json"
     ex = ROOT / "examples" / "skeleton_core"
     cfg = {"adapter": str(ex / "adapter.py"), "golden": str(folder), "report": str(report)}
-    run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.layer_tests", sim=sim,
+    run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.cocotb_tests.layer_tests", sim=sim,
         testcase="test_layer", config=cfg, includes=[])
     rep = json.loads(report.read_text())
     by_kind = rep["folder_consistency"]["by_kind"]
@@ -209,7 +209,7 @@ def test_byoc_golden_checks_what_the_core_does_not_report(sim, tmp_path):
     assert any(l.startswith("psum: not reported by the core (SkeletonCore reports outputs only); 2592 values checked")
                for l in rep["summary"])
     lineno = flip_bit(folder / "psum_kij4.txt", 7, col=5)       # a streamed position on this project's core
-    result = run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.layer_tests",
+    result = run(toplevel="core", sources=sorted((ex / "rtl").glob("*.v")), test_module="accel_tb.cocotb_tests.layer_tests",
                  sim=sim, testcase="test_layer", config=cfg, includes=[], expect_fail=True)
     rep = json.loads(report.read_text())
     assert result["failed"] == 1 and rep["folder_consistency"]["reports"][0].startswith(

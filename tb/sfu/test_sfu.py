@@ -6,8 +6,8 @@ import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
 from accel_host.packing import pack_lanes, unpack_lanes
-from accel_tb.runner import rtl_sources, run
-from accel_tb.sim import param, seeded_random, signed, start
+from accel_tb.design.runner import rtl_sources, run
+from accel_tb.vip.sim import param, seeded_random, signed, start
 
 
 @cocotb.test()

@@ -4,8 +4,8 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from accel_tb.runner import rtl_sources, run
-from accel_tb.sim import param, seeded_random, start
+from accel_tb.design.runner import rtl_sources, run
+from accel_tb.vip.sim import param, seeded_random, start
 
 
 @cocotb.test()

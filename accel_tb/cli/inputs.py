@@ -1,0 +1,150 @@
+"""Validation of what users give the commands, in the host process before any build: a bad input is one
+line naming the option or file, and exit status 2 (a real RTL mismatch is exit status 1)."""
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+from accel_host.config import ConfigError, CoreConfig, for_network
+from accel_host.mapping import LayerShape, MappingError, mapping
+
+
+class InputError(ValueError):
+    pass
+
+
+def check_sim(sim: str | None, flag: str = "--sim") -> str:
+    """The simulator's name, lower case (Verilator when none is given); runner.SIMULATORS is the one list."""
+    from accel_tb.design.runner import SIMULATORS  # noqa: PLC0415
+    name = (sim or SIMULATORS[0]).lower()
+    if name not in SIMULATORS:
+        raise InputError(f"{flag} {sim}: supported simulators are {' and '.join(SIMULATORS)}")
+    return name
+
+
+def check_seed(seed: int | None) -> int | None:
+    """The random seed: --seed, else COCOTB_RANDOM_SEED from the environment, which must be an integer (cocotb
+    would stop with a traceback inside the simulator)."""
+    import os  # noqa: PLC0415
+    if seed is not None:
+        return seed
+    env = os.environ.get("COCOTB_RANDOM_SEED")
+    if env is None or env == "":
+        return None
+    try:
+        return int(env)
+    except ValueError:
+        raise InputError(f"COCOTB_RANDOM_SEED={env}: must be an integer (or unset it; --seed N sets it)") from None
+
+
+def check_array(rows: int, cols: int) -> None:
+    for name, v in (("--rows", rows), ("--cols", cols)):
+        if not 1 <= v <= 64:
+            raise InputError(f"{name} {v}: the array size must be in 1..64")
+
+
+def load_checkpoint(path: str):
+    from golden_py.checkpoint import CheckpointError, load_model  # noqa: PLC0415
+    try:
+        model, meta = load_model(path)
+    except CheckpointError as e:
+        raise InputError(f"--checkpoint {e}") from None
+    return model
+
+
+def check_layer(model, layer: int):
+    """The conv at features[layer], which must take unsigned integer input (every QuantConv2d but the first)."""
+    from golden_py.quant import QuantConv2d  # noqa: PLC0415
+    convs = [i for i, m in enumerate(model.features) if isinstance(m, QuantConv2d)]
+    if layer == 0:
+        raise InputError("--layer 0: features[0]'s input is the signed normalised image; the core takes unsigned "
+                         f"activations. Layers with unsigned input: {convs[1:]}")
+    if layer not in convs:
+        what = type(model.features[layer]).__name__ if 0 <= layer < len(model.features) else "out of range"
+        raise InputError(f"--layer {layer}: features[{layer}] is {what}, not a QuantConv2d; choose one of {convs[1:]}")
+    return model.features[layer]
+
+
+def check_images(first: int, count: int, data_dir: str | None, first_flag: str = "--image") -> list[int]:
+    """The image indices first..first+count-1, checked against the folder (or the bundled samples) without
+    torch, so that a bad range is refused at once; first_flag is the command's name for the first index."""
+    from golden_py.data import DataError, check_indices  # noqa: PLC0415
+    if count < 1:
+        raise InputError(f"--images {count}: at least 1 image")
+    if first < 0:
+        raise InputError(f"{first_flag} {first}: must be >= 0")
+    idx = list(range(first, first + count))
+    try:
+        check_indices(idx[-1:], data_dir or None)
+    except DataError as e:
+        raise InputError(f"{first_flag}/--images: {e}") from None
+    return idx
+
+
+def check_data_dir(data_dir: str | None) -> str | None:
+    if not data_dir:
+        return None
+    from golden_py.data import DataError, resolve_data_dir  # noqa: PLC0415
+    try:
+        return str(resolve_data_dir(data_dir))
+    except DataError as e:
+        raise InputError(f"--data-dir {e}") from None
+
+
+def check_folder(path: str, rows: int | None = None, cols: int | None = None):
+    from golden_py.coursefmt import FormatError, read_folder  # noqa: PLC0415
+    try:
+        v = read_folder(path)
+    except FormatError as e:
+        raise InputError(f"--golden {e}") from None
+    except OSError as e:
+        raise InputError(f"--golden {path}: cannot read ({e.strerror or e})") from None
+    if rows is not None and (v.rows, v.cols) != (rows, cols):
+        raise InputError(f"--golden {path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
+                         f"(leave out --rows/--cols to use the folder's size)")
+    return v
+
+
+def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4, dataflow: str = "ws") -> CoreConfig:
+    """The default core (the README's numbers) when the layer fits it, else one sized for the layer."""
+    try:
+        cfg = CoreConfig(rows=rows, cols=cols)
+        mapping(cfg, shape, a_bits, dataflow)
+        return cfg
+    except MappingError:
+        pass
+    try:
+        cfg = for_network([shape], rows, cols, cmd_depth=4)
+        mapping(cfg, shape, a_bits, dataflow)
+        return cfg
+    except (MappingError, ConfigError) as e:
+        raise InputError(f"layer {shape} cannot run on a {rows}x{cols} core: {e}") from None
+
+
+def absolute(path: str | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
+
+
+def design_files(rtl: list[str], include: list[str], param: list[str], params: dict | None = None
+                 ) -> tuple[list[Path], dict]:
+    """A user's design as accel-byoc and accel-byoc init take it: the --rtl patterns' files (a folder or a
+    pattern matching nothing refused), the --include folders, and --param NAME=VALUE on top of `params`."""
+    sources = []
+    for pattern in rtl:
+        if Path(pattern).is_dir():
+            raise InputError(f"--rtl {pattern}: is a folder; give its files (e.g. '{pattern.rstrip('/')}/*.v')")
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise InputError(f"--rtl {pattern}: no such file")
+        sources += [Path(f).resolve() for f in found]
+    params = dict(params or {})
+    for p in param:
+        name, eq, value = p.partition("=")
+        if not eq or not name.isidentifier() or not value:
+            raise InputError(f"--param {p}: expected NAME=VALUE")
+        params[name] = value
+    for d in include:
+        if not Path(d).is_dir():
+            raise InputError(f"--include {d}: not a folder")
+    return sources, params
+

