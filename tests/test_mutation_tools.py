@@ -53,7 +53,7 @@ def test_equivalence_is_decided_by_the_solver(tmp_path):
     # proven where the guard's two sides are equal too (there the mutant takes the other branch)
     assert "and at sfu alone" in same["equiv"] and "ACC_W=4" in same["equiv"], same
     diff = decide(_site("sfu", "relu_sum1[c*ACC_W", "{ACC_W{1'b1}}"), tmp_path, 300)
-    assert diff["verdict"] == "survived" and diff["equiv"].startswith("not equivalent") and diff["trace"], diff
+    assert diff["verdict"] == "survived" and "port difference" in diff["equiv"] and diff["trace"], diff
     assert (tmp_path / "equiv").is_dir() and any((tmp_path / "equiv").glob("*.vcd"))
 
 

@@ -161,7 +161,6 @@ def sample_b2b_switch(dataflow, switch):
 
 
 S_IDLE, S_RUN, S_OS, S_FLUSH = (rtl_states()[s] for s in ("S_IDLE", "S_RUN", "S_OS", "S_FLUSH"))
-CMD_OS_BIT, CMD_A2_BIT = COMMAND.lsb["os"], COMMAND.lsb["a2"]
 
 # first hit of every bin in this process (one run per simulator process): 'coverpoint: bin' -> cycle
 FIRST_HIT: dict[str, int] = {}
@@ -275,12 +274,12 @@ class CoreCoverage:
                     sample_cross(df, event)
                 level[event] = on
             if v["q_valid"] and v["q_ready"]:          # the sequencer accepts the head of the queue
-                word = int(dut.q_data.value)
-                new_df = of_command(word >> CMD_OS_BIT & 1).name
+                fields = COMMAND.unpack(int(dut.q_data.value))     # each field at its own width
+                new_df = of_command(fields["os"]).name
                 switches = []
                 if seen_cmd and new_df != df:
                     switches.append("dataflow switch")
-                if seen_cmd and (word >> CMD_A2_BIT & 1) != int(seq.a2.value):
+                if seen_cmd and fields["a2"] != int(seq.a2.value):
                     switches.append("mode switch")
                 for sw in switches:
                     sample_cross(new_df, sw)

@@ -9,8 +9,11 @@ view (`SYNTHESIS defined):
    over matched state, from any state: equivalent in every context the module is used in. Proven -> verdict
    'equivalent', with the parameters it was proven at.
 2. otherwise a search for a difference at the module's ports: a miter (`miter -equiv -ignore_gold_x`), reset
-   held in the first cycle when the module has one, inputs free, `sat -seq DEPTH`. A counterexample is written
-   as a VCD and the mutant stays 'survived' with it; none within DEPTH cycles -> still 'survived' (neither
+   held in the first cycle when the module has one, inputs free, `sat -seq DEPTH`. The two copies' power-up
+   states are free apart: a register that reset does not set may start differently in each, so a difference
+   found may come from that alone (the verdict's text says so; a proof with more time decides those).
+   Constraining both to zero (`-set-init-zero`) made the search time out where it had found a real difference
+   in 2.5 s. A counterexample is written as a VCD and the mutant stays 'survived' with it; none within DEPTH cycles -> still 'survived' (neither
    proven equal nor shown different), said so. A difference at the module's ports may still be invisible at
    the core's (a data port beside a low valid): such a mutant is a survivor until a test catches it.
 """
@@ -97,9 +100,9 @@ def _search(m, work: Path, out: Path, load: str, log: str, config: str, timeout:
     # only their folder, so the trace is written there and copied out)
     if (work / "diff.vcd").is_file() and "Dumping SAT model" in log2:
         shutil.copy(work / "diff.vcd", vcd)
-        return {"verdict": "survived", "equiv": "not equivalent: the solver found a port difference "
-                f"within {SEARCH_DEPTH} cycles of reset ({config})", "trace": str(vcd.relative_to(ROOT))
-                if vcd.is_relative_to(ROOT) else str(vcd)}
+        return {"verdict": "survived", "equiv": "not proven: the solver found a port difference within "
+                f"{SEARCH_DEPTH} cycles of reset ({config}; power-up states free in each copy)",
+                "trace": str(vcd.relative_to(ROOT)) if vcd.is_relative_to(ROOT) else str(vcd)}
     why = (f"{unproven.group(1)} signals unproven" if unproven else log.strip().splitlines()[-1][:120]
            if log.strip() else "no proof")
     if rc2 == -1:

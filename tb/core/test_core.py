@@ -34,10 +34,12 @@ def run_core(sim, config, rows=8, cols=8, testcase="test_layer", params=None, tm
     return result, rep
 
 
-def assert_layer27_counts(rep, cols):
-    # 9 kij x 16 streamed positions x COLS lanes; 16 outputs x COLS lanes
-    assert rep["psum"]["compared"] == 9 * 16 * cols and rep["psum"]["mismatches"] == 0
-    assert rep["sum"]["compared"] == 16 * cols and rep["relu"]["compared"] == 16 * cols
+def assert_layer27_counts(rep, cols, rows=8):
+    # 9 kij x 16 streamed positions x the lanes of every column tile, per row tile; 16 outputs x those lanes
+    # (layer 27: 8 channels in, 8 out; an array under 8x8 tiles it)
+    lanes, row_tiles = -(-8 // cols) * cols, -(-8 // rows)
+    assert rep["psum"]["compared"] == 9 * 16 * lanes * row_tiles and rep["psum"]["mismatches"] == 0
+    assert rep["sum"]["compared"] == 16 * lanes and rep["relu"]["compared"] == 16 * lanes
     assert all(rep[k]["missing"] == rep[k]["duplicates"] == rep[k]["unexpected"] == 0 for k in ("psum", "sum", "relu"))
 
 
@@ -61,6 +63,15 @@ def test_core_vgg_layer27_64x64(sim, tmp_path):
     cfg = layer_core_config(LayerShape(8, 8, 4, 4), 64, 64)
     result, rep = run_core(sim, {"layer": LAYER27}, params=cfg.parameters(), tmp_path=tmp_path)
     assert_layer27_counts(rep, 64)
+
+
+@pytest.mark.parametrize("rows,cols", [(4, 4)], ids=["4x4"])
+def test_core_vgg_layer27_small_array(rows, cols, sim, tmp_path):
+    """Layer 27 on an array smaller than the layer (`make ROWS=4 COLS=4`): its 8 channels in and out in tiles."""
+    from accel_tb.cli.inputs import layer_core_config
+    cfg = layer_core_config(LayerShape(8, 8, 4, 4), rows, cols)
+    result, rep = run_core(sim, {"layer": LAYER27}, params=cfg.parameters(), tmp_path=tmp_path)
+    assert_layer27_counts(rep, cols, rows)
 
 
 # one 16x16 model for every 16x16 test (one compile): random layers of three 16-channel tiles need ACC_W > 16,

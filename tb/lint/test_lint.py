@@ -11,7 +11,7 @@ from accel_tb.design.runner import INCLUDE, RTL
 MODULES = [m for m in BLOCKS if m != "core"]     # the core: its parameter sets below
 # 1x1 and 32x32 toward the edges of the documented 1..64 range (64x64 lints in 60 s: tb/core simulates it)
 CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"], ["-GROWS=32", "-GCOLS=32"],
-               ["-GROWS=1", "-GCOLS=1"],
+               ["-GROWS=1", "-GCOLS=1"], ["-GROWS=4", "-GCOLS=4"],
                ["-GFAULT_ROW=5", "-GFAULT_COL=6", "-GFAULT_BIT=2"]]
 SOURCES = sorted(str(p) for p in RTL.glob("*.v"))
 
