@@ -87,6 +87,8 @@ CASES = [
     # ------------------------------------------------------------------ course folders
     Case("a malformed line in a course folder", "make GOLDEN={tmp}/g", 2,
          "weight_itile0_otile0_kij3.txt:6: expected only 0/1 characters, found 'x'", setup="malformed_line"),
+    Case("`accel-replay` without a folder", "accel-replay --sim icarus", 2,
+         "error: accel-replay DIR: give the course folder to replay"),
     Case("a byte-order mark", "accel-replay {tmp}/g", 2, "kij2.txt:1: starts with a UTF-8 byte-order mark",
          setup="bom"),
     Case("a byte that is not UTF-8", "accel-replay {tmp}/g", 2, "out.txt:6: byte 0xe9 at column 4 is not UTF-8",
@@ -530,7 +532,7 @@ SETUPS = {name[len("setup_"):]: fn for name, fn in globals().items() if name.sta
 
 
 # ---------------------------------------------------------------------------------------------- running
-PROGRAMS = {"accel-run": ["-m", "accel_tb.cli.run"], "accel-replay": ["-m", "accel_tb.cli.run", "--golden"],
+PROGRAMS = {"accel-run": ["-m", "accel_tb.cli.run"], "accel-replay": ["-m", "accel_tb.cli.replay"],
             "accel-byoc": ["-m", "accel_tb.cli.byoc"], "accel-network": ["-m", "accel_tb.cli.network"],
             "pytest": ["-m", "pytest", "-q", "-p", "no:cacheprovider"], "python": []}
 

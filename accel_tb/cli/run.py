@@ -140,9 +140,14 @@ def _report_path(args) -> Path:
     return Path(tempfile.mkdtemp(prefix="accel-report-")) / "report.json"
 
 
-def main_run(argv=None) -> int:
-    ap = ArgumentParser(prog="accel-run", description="One conv layer of a checkpoint (or a course folder) "
-                                 "through rtl/core.v under cocotb, every psum, sum and output checked as it appears.")
+def main_run(argv=None, prog: str = "accel-run") -> int:
+    replay = prog == "accel-replay"
+    ap = ArgumentParser(prog=prog, usage="accel-replay DIR [options] (the options of accel-run)" if replay else None,
+                        description="Replay a course-format folder (DIR: its activation, weight, psum and output "
+                                    "files) through rtl/core.v under cocotb, every psum, sum and output checked as "
+                                    "it appears: accel-run --golden DIR." if replay else
+                                    "One conv layer of a checkpoint (or a course folder) through rtl/core.v under "
+                                    "cocotb, every psum, sum and output checked as it appears.")
     _common(ap)
     ap.add_argument("--rows", type=int, default=None, help="array rows (default 8, or the folder's)")
     ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
@@ -194,10 +199,15 @@ def _simulate(run_args: dict, report: Path, label: str) -> int:
 
 
 def main_replay(argv=None) -> int:
+    """accel-replay DIR [options]: accel-run --golden DIR. Without a folder it refuses (it never falls back to a
+    checkpoint layer: a replay that checked something else than the folder would pass on the wrong input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-"):
         argv = ["--golden", argv[0], *argv[1:]]
-    return main_run(argv)
+    elif not {"-h", "--help", "--golden"} & set(argv):
+        print("error: accel-replay DIR: give the course folder to replay", file=sys.stderr)
+        return 2
+    return main_run(argv, prog="accel-replay")
 
 
 def main_byoc(argv=None) -> int:
