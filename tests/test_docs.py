@@ -596,3 +596,47 @@ def test_a_changed_mutation_table_fails(tmp_path):
 if __name__ == "__main__":
     for line in figure_problems(README.read_text())[1]:
         print(line)
+
+
+# ------------------------------------------------------------------ module paths named in the docs
+MODULE_REF = re.compile(r"\baccel_tb(?:\.[A-Za-z_]\w*)+")
+RUN_MODULE = re.compile(r"python3? -m (accel_tb(?:\.\w+)+)")
+
+
+def stale_module_refs(texts: dict[str, str]) -> list[str]:
+    """Every dotted accel_tb name the texts mention resolves (a module, or a name in one), and every
+    `python -m accel_tb.X` runs X as a command (it has a __main__ block): a package moved or renamed leaves
+    none of them behind."""
+    import importlib
+    out = []
+    for where, text in texts.items():
+        for ref in sorted(set(MODULE_REF.findall(text))):
+            parts, obj = ref.split("."), None
+            for i in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:i]))
+                except ImportError:
+                    continue
+                for name in parts[i:]:
+                    obj = getattr(obj, name, None)
+                break
+            if obj is None:
+                out.append(f"{where}: {ref} does not resolve")
+        for mod in sorted(set(RUN_MODULE.findall(text))):
+            spec = importlib.util.find_spec(mod)
+            if spec is None or not spec.origin or "__name__ == \"__main__\"" not in Path(spec.origin).read_text():
+                out.append(f"{where}: python -m {mod} is not a command")
+    return out
+
+
+def test_module_paths_in_the_docs_resolve():
+    texts = {p.relative_to(ROOT).as_posix(): p.read_text() for p in [*pages(), ROOT / "Makefile"]}
+    assert stale_module_refs(texts) == []
+
+
+def test_a_stale_module_path_is_found():
+    """Negative: a module that moved, a name that is not there, and a module without a command."""
+    assert stale_module_refs({"x.md": "run `python -m accel_tb.mutation`; see accel_tb.vip.sim.nothing_here; "
+                                      "python -m accel_tb.vip.sim"}) == [
+        "x.md: accel_tb.mutation does not resolve", "x.md: accel_tb.vip.sim.nothing_here does not resolve",
+        "x.md: python -m accel_tb.mutation is not a command", "x.md: python -m accel_tb.vip.sim is not a command"]
