@@ -640,3 +640,42 @@ def test_a_stale_module_path_is_found():
                                       "python -m accel_tb.vip.sim"}) == [
         "x.md: accel_tb.mutation does not resolve", "x.md: accel_tb.vip.sim.nothing_here does not resolve",
         "x.md: python -m accel_tb.mutation is not a command", "x.md: python -m accel_tb.vip.sim is not a command"]
+
+
+# ------------------------------------------------------------------ docs/network.md's per-layer table
+def network_table_problems(text: str, r8: dict, r16: dict) -> list[str]:
+    """Each layer row of docs/network.md's 8x8 | 16x16 table against the two reports: the 8x8 cycles, ideal
+    cycles, utilization and SCALE-Sim estimate, and the 16x16 dataflow, cycles, WS and OS cycles."""
+    rows = {int(m.group(1)): m.group(0) for m in re.finditer(r"^ +(\d+) +\d+->\d+@\d+x\d+ .*\|.*$", text, re.M)}
+    out = []
+    if set(rows) != {x["index"] for x in r8["layers"]}:
+        return [f"docs/network.md: table layers {sorted(rows)} are not the report's"]
+    by16 = {x["index"]: x for x in r16["layers"]}
+    for l8 in r8["layers"]:
+        left, right = rows[l8["index"]].split("|")
+        l16 = by16[l8["index"]]
+        want_left = [f"{l8['macs_per_image']}", f"{l8['compute_cycles']:.0f}", f"{l8['ideal_cycles']:.0f}",
+                     pct(l8["utilization"]), f"{l8['scalesim_cycles']}", pct(l8["utilization_with_loads"])]
+        want_right = [l16["dataflow"], f"{l16['compute_cycles']:.0f}", pct(l16["utilization"]),
+                      f"{l16['dataflows']['ws']['cycles']:.0f}", f"{l16['dataflows']['os']['cycles']:.0f}"]
+        for side, want in ((left.split(), want_left), (right.split(), want_right)):
+            out += [f"docs/network.md layer {l8['index']}: {w} not in its row" for w in want if w not in side]
+    return out
+
+
+def test_network_table_matches_the_reports():
+    text = (DOCS / "network.md").read_text()
+    r8, r16 = (json.loads((DOCS / f).read_text()) for f in ("network_report_8img.json",
+                                                             "network_report_16x16_8img.json"))
+    assert network_table_problems(text, r8, r16) == []
+
+
+def test_a_changed_network_table_figure_is_found():
+    """Negative: one cycle count of the table changed by one."""
+    text = (DOCS / "network.md").read_text()
+    r8, r16 = (json.loads((DOCS / f).read_text()) for f in ("network_report_8img.json",
+                                                             "network_report_16x16_8img.json"))
+    l27 = next(x for x in r8["layers"] if x["index"] == 27)
+    row = next(line for line in text.splitlines() if re.match(r"^ +27 ", line))
+    bad = text.replace(row, row.replace(f" {l27['compute_cycles']:.0f} ", f" {l27['compute_cycles'] + 1:.0f} ", 1))
+    assert network_table_problems(bad, r8, r16) == [f"docs/network.md layer 27: {l27['compute_cycles']:.0f} not in its row"]
