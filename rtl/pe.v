@@ -72,9 +72,9 @@ module pe #(
     // reset: the flags that make a token act (valid, weight load) and the output-stationary sum state.
     // Not reset: data (the weight banks: a command loads its bank before its first token reads it; the mode,
     // read with a valid token only; first, read with os only) and the flags that only qualify a valid or
-    // loading token (bank select, dataflow), which follow the sequencer's reset state within the array's
-    // depth in cycles of reset. Mutation testing found every one of those reset values unobservable, and a
-    // reset that nothing reads only costs area.
+    // loading token (bank select, dataflow): they travel in lockstep with the reset valid and weight-load
+    // bits, so an unknown one rides only in a bubble, where it reaches data alone. Mutation testing found
+    // every one of those reset values unobservable, and a reset that nothing reads only costs area.
     always @(posedge clk) begin
         if (rst) begin
             valid_out <= 1'b0;

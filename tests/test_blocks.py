@@ -17,6 +17,13 @@ def test_a_module_in_no_entry_is_reported(tmp_path, monkeypatch):
     assert [p for p in blocks.problems() if "dma" in p] == ["rtl/dma.v: module in no entry of accel_tb.design.blocks.BLOCKS"]
 
 
+def test_a_block_outside_the_core_needs_its_own_test(monkeypatch):
+    """Negative: an entry the core does not use, without a block test of its own, is named."""
+    extra = blocks.Block("delay_line", (), "core", "")
+    monkeypatch.setitem(blocks.BLOCKS, "delay_line", extra)
+    assert "delay_line: not part of the core and no test_module of its own: nothing simulates it" in blocks.problems()
+
+
 def test_the_tools_read_the_inventory():
     from accel_tb.design import runner
     from accel_tb.quality import mutation, mutation_equiv

@@ -600,7 +600,7 @@ if __name__ == "__main__":
 
 # ------------------------------------------------------------------ module paths named in the docs
 MODULE_REF = re.compile(r"\baccel_tb(?:\.[A-Za-z_]\w*)+")
-RUN_MODULE = re.compile(r"python3? -m (accel_tb(?:\.\w+)+)")
+RUN_MODULE = re.compile(r"(?:python3?|\$\(PY\)) -m (accel_tb(?:\.\w+)+)")
 
 
 def stale_module_refs(texts: dict[str, str]) -> list[str]:
@@ -630,7 +630,9 @@ def stale_module_refs(texts: dict[str, str]) -> list[str]:
 
 
 def test_module_paths_in_the_docs_resolve():
-    texts = {p.relative_to(ROOT).as_posix(): p.read_text() for p in [*pages(), ROOT / "Makefile"]}
+    files = [*pages(), ROOT / "Makefile", *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
+             *sorted((ROOT / "examples").rglob("*.md")), *sorted((ROOT / "examples").rglob("*.toml"))]
+    texts = {p.relative_to(ROOT).as_posix(): p.read_text() for p in files}
     assert stale_module_refs(texts) == []
 
 

@@ -82,7 +82,9 @@ def test_floors():
 
 
 # accel_tb's parts, lowest first: a module imports only from its own part or the ones before it (deferred imports
-# inside functions included), so that each part can be read knowing only the parts below it
+# inside functions included), so that each part can be read knowing only the parts below it. Not seen here: what
+# a module runs by name (test_module="accel_tb.cocotb_tests.layer_tests" in quality/ and network/, `-m
+# accel_tb.cli.network` in network/scaling.py): those are run-time uses of a part above, not imports
 ACCEL_TB_FLOORS = ("design", "vip", "adapter", "helpers", "env", "quality", "network", "cocotb_tests", "cli")
 
 

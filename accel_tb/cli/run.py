@@ -153,7 +153,16 @@ def main_run(argv=None, prog: str = "accel-run") -> int:
     ap.add_argument("--cols", type=int, default=None, help="array columns (default 8, or the folder's)")
     ap.add_argument("--dataflow", default=names()[0], choices=choices(),
                     help="weight-stationary (default), output-stationary, or the faster by the cycle model")
+    if replay:
+        ap.add_argument("folder", nargs="?", default=None, help="the course-format folder to replay")
     args = ap.parse_args(argv)
+    if replay:
+        # one folder, given once: never a checkpoint layer instead of it, never one folder in place of another
+        if args.folder is not None and args.golden is not None:
+            ap.error(f"{args.folder} and --golden {args.golden}: give the folder once")
+        if args.folder is None and args.golden is None:
+            ap.error("DIR: give the course folder to replay")
+        args.golden = args.golden if args.folder is None else args.folder
     try:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
@@ -201,13 +210,7 @@ def _simulate(run_args: dict, report: Path, label: str) -> int:
 def main_replay(argv=None) -> int:
     """accel-replay DIR [options]: accel-run --golden DIR. Without a folder it refuses (it never falls back to a
     checkpoint layer: a replay that checked something else than the folder would pass on the wrong input)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and not argv[0].startswith("-"):
-        argv = ["--golden", argv[0], *argv[1:]]
-    elif not {"-h", "--help", "--golden"} & set(argv):
-        print("error: accel-replay DIR: give the course folder to replay", file=sys.stderr)
-        return 2
-    return main_run(argv, prog="accel-replay")
+    return main_run(list(sys.argv[1:] if argv is None else argv), prog="accel-replay")
 
 
 def main_byoc(argv=None) -> int:
