@@ -140,9 +140,9 @@ def _report_path(args) -> Path:
     return Path(tempfile.mkdtemp(prefix="accel-report-")) / "report.json"
 
 
-def main_run(argv=None, prog: str = "accel-run") -> int:
-    replay = prog == "accel-replay"
-    ap = ArgumentParser(prog=prog, usage="accel-replay DIR [options] (the options of accel-run)" if replay else None,
+def main_run(argv=None, replay: bool = False) -> int:
+    """accel-run; with replay, accel-replay: the course folder is its argument (or --golden), never optional."""
+    ap = ArgumentParser(prog="accel-replay" if replay else "accel-run", usage="accel-replay DIR [options] (the options of accel-run)" if replay else None,
                         description="Replay a course-format folder (DIR: its activation, weight, psum and output "
                                     "files) through rtl/core.v under cocotb, every psum, sum and output checked as "
                                     "it appears: accel-run --golden DIR." if replay else
@@ -210,7 +210,7 @@ def _simulate(run_args: dict, report: Path, label: str) -> int:
 def main_replay(argv=None) -> int:
     """accel-replay DIR [options]: accel-run --golden DIR. Without a folder it refuses (it never falls back to a
     checkpoint layer: a replay that checked something else than the folder would pass on the wrong input)."""
-    return main_run(list(sys.argv[1:] if argv is None else argv), prog="accel-replay")
+    return main_run(list(sys.argv[1:] if argv is None else argv), replay=True)
 
 
 def main_byoc(argv=None) -> int:
