@@ -19,4 +19,9 @@ module core_top #(
         .wgt_wr_data(wgt_wr_data), .cmd_valid(cmd_valid), .cmd_ready(), .cmd_data(cmd_data), .out_valid(),
         .out_ready(out_ready), .out_data(), .out_addr(), .out_id(), .psum_valid(), .psum_data(), .psum_kij(),
         .psum_nij(), .psum_ic(), .psum_id(), .acc_valid(), .acc_data(), .acc_addr(), .acc_id(), .busy());
+`ifdef CORE_INV
+    // the auxiliary invariants of the unbounded proofs: inputs besides clk and rst are driven from the core's
+    // registers by core_inv_2x2.ys after flattening
+    core_inv #(.ROWS(ROWS), .COLS(COLS), .CREDITS(CREDITS)) u_inv (.clk(clk), .rst(rst));
+`endif
 endmodule

@@ -40,6 +40,15 @@ def test_core_sram_invariant_proven_and_its_fault_build_fails_it(tmp_path):
     assert re.search(r"\$var .* act_wr_valid", (tmp_path / "core_f5_sram.vcd").read_text())
 
 
+def test_auxiliary_invariants_fail_on_a_core_that_drops_tags(tmp_path):
+    """Negative of formal/core_inv.v, the auxiliary invariants of `make formal`'s prove_counts (their proof
+    takes over a minute: `make formal` runs it): on the FAULT_INV=4 build, which loses every other tag, the
+    bookkeeping credits == tags held + tags to push breaks, found from reset with a trace."""
+    v = formal.run_task(_task("f4_counts"), tmp_path, 900, build=tmp_path / "build")
+    assert v.status == "FAIL" and v.ok and "core_inv.v:" in v.failed and "aux credits tags" in v.failed, v
+    assert re.search(r"\$var .* inflight", (tmp_path / "core_f4_counts.vcd").read_text())
+
+
 def test_fault_verdict_requires_the_named_invariant(tmp_path):
     """Negative of the fault check: a counterexample that breaks another invariant than the task names is not
     'fails as it must'."""

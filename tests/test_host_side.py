@@ -190,8 +190,29 @@ def test_unfit_output_stationary_command_is_refused_before_it_is_sent():
     dropped by the core (formal/core.sby showed it over-reserving credits), so the host refuses it; every
     command the OS mapper makes for a layer passes."""
     from accel_host.mapping import Command
-    ok = Command(act_base=0, act_stride=9, wgt_base=0, acc_base=0, pw=0, oh=2, ow=8, n_ic=1, os=1)
+    ok = Command(act_base=0, act_stride=9, wgt_base=0, acc_base=0, pw=0, oh=2, ow=8, n_ic=2, os=1)
     ok.check(8)
     with pytest.raises(ValueError, match="ow=9 exceeds the array's 8 rows"):
         Command(**{**ok.__dict__, "ow": 9}).check(8)
     Command(**{**ok.__dict__, "ow": 9, "os": 0}).check(8)   # weight-stationary: ow is a row width
+    Command(**{**ok.__dict__, "ow": 9, "n_ic": 0}).check(8)  # empty: the core drops it, nothing to refuse
+
+
+def test_short_output_stationary_blocks_are_refused_before_they_are_sent():
+    """Command.check: OS blocks of fewer than 2 * ROWS - 1 steps (9 * n_ic) let the next release meet a sum
+    climbing the drain chain; the host refuses them at the array sizes where that can happen, and every
+    channel count the OS mapper accepts (min_channels) passes."""
+    from accel_host.mapping import Command
+    from accel_host.mapping.os import min_channels
+    base = Command(act_base=0, act_stride=9, wgt_base=0, acc_base=0, pw=0, oh=2, ow=1, n_ic=1, os=1)
+    base.check(4)                                               # 9 steps >= 2 * 4 - 1
+    base.check(5)                                               # 9 >= 9
+    with pytest.raises(ValueError, match=r"n_ic=1 gives blocks of 9 steps, fewer than the 11"):
+        base.check(6)
+    with pytest.raises(ValueError, match=r"n_ic=3 gives blocks of 27 steps, fewer than the 31"):
+        Command(**{**base.__dict__, "n_ic": 3}).check(16)
+    Command(**{**base.__dict__, "n_ic": 3, "os": 0}).check(16)  # weight-stationary: no drain chain
+    for rows in (2, 4, 8, 16, 32, 64):
+        for a_w, a_bits in ((4, 4), (4, 2)):
+            steps = min_channels(rows, a_w, a_bits) // (a_w // a_bits)     # channel steps per kernel position
+            Command(**{**base.__dict__, "n_ic": steps}).check(rows)

@@ -52,12 +52,24 @@ class Command:
         return COMMAND.pack(**self.__dict__)
 
     def check(self, rows: int) -> None:
-        """Refuse a command the core would drop: an output-stationary one whose last block has more positions
-        (ow) than the array has rows (its flush would reserve more credits than a block may hold: the
-        sequencer drops it, so no output would ever come)."""
-        if self.os and not self.ow <= rows:
+        """Refuse a command the core would drop or get wrong, output-stationary ones only:
+        - its last block has more positions (ow) than the array has rows: the flush would reserve more credits
+          than a block may hold, so the sequencer drops it and no output would ever come;
+        - its blocks are shorter than 2 * ROWS - 1 steps (9 * n_ic): a sum handed to the drain chain at row
+          r + j reaches row r 2j cycles later (pe.v), so with blocks that short the next release (or flush),
+          delayed by a credit wait, can meet a climbing sum and overwrite it; the core relies on it (the
+          mapper's min_channels never makes one) and the formal proofs' 2x2 core (2 * 2 - 1 <= 9) cannot
+          reach it, so the host library enforces it.
+        An empty command (oh, ow or n_ic zero: the sequencer drops it) passes."""
+        if not self.os or 0 in (self.oh, self.ow, self.n_ic):
+            return
+        if not self.ow <= rows:
             raise ValueError(f"command {self.id}: output-stationary ow={self.ow} exceeds the array's {rows} rows "
                              f"(the core drops such a command)")
+        if 9 * self.n_ic < 2 * rows - 1:
+            raise ValueError(f"command {self.id}: output-stationary n_ic={self.n_ic} gives blocks of {9 * self.n_ic} "
+                             f"steps, fewer than the {2 * rows - 1} (2 * ROWS - 1) the drain chain of {rows} rows "
+                             f"needs (a finished sum could be lost)")
 
     @classmethod
     def unpack(cls, word: int) -> Command:

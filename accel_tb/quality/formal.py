@@ -61,6 +61,8 @@ TASKS = [
     Task("ofifo.sby", "cols2", "prove", "ofifo: every column's fifo properties, popped together", "2 columns, DEPTH 3"),
     Task("core.sby", "prove_sram", "prove", "inv 5 sram: no host write while the sequencer reads", SMALL),
     Task("core.sby", "prove_outfifo", "prove", "inv 3 out fifo: no push into a full output FIFO", SMALL),
+    Task("core.sby", "prove_counts", "prove", "inv 0 credits, 1 ofifo, 2 tag fifo, 4 tag (with formal/core_inv.v)",
+         SMALL),
     Task("core.sby", "bmc", "bmc", "all six invariants", SMALL),
     Task("core.sby", "bmc8", "bmc", "all six invariants", "8x8, CREDITS 40, out FIFO 3, cmd FIFO 2"),
     Task("core.sby", "f1_credits", "fault", "inv 0 credits", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=1"),
@@ -68,6 +70,7 @@ TASKS = [
     Task("core.sby", "f1_tagfifo", "fault", "inv 2 tag fifo", "2x2, CREDITS 4, out FIFO 1, FAULT_INV=1"),
     Task("core.sby", "f3_outfifo", "fault", "inv 3 out fifo", "2x1, CREDITS 4, out FIFO 1, FAULT_INV=3"),
     Task("core.sby", "f4_tag", "fault", "inv 4 tag", f"{SMALL}, FAULT_INV=4"),
+    Task("core.sby", "f4_counts", "fault", "aux credits tags", f"{SMALL}, FAULT_INV=4, core asserts off"),
     Task("core.sby", "f5_sram", "fault", "inv 5 sram", f"{SMALL}, FAULT_INV=5"),
 ]
 
@@ -129,11 +132,13 @@ def _depth(sby: str, task: str, method: str) -> int:
     return 20 if method != "prove" else 0
 
 
-def _invariant_of(line_no: int, rtl: Path = RTL) -> str:
-    """The invariant whose assertion is on core.v's line line_no (its `// inv N name` comment)."""
-    lines = (rtl / "core.v").read_text().splitlines()
-    m = re.search(r"//\s*(inv \d+ [\w ]+)$", lines[line_no - 1]) if 0 < line_no <= len(lines) else None
-    return m.group(1).strip() if m else f"core.v:{line_no}"
+def _invariant_of(line_no: int, rtl: Path = RTL, file: str = "core.v") -> str:
+    """The property whose assertion is on line line_no of `file` (core.v: its `// inv N name` comment;
+    core_inv.v, the auxiliary invariants: its `// aux name` comment)."""
+    path = rtl / file
+    lines = path.read_text().splitlines() if path.is_file() else []
+    m = re.search(r"//\s*((?:inv \d+|aux) [\w ]+)$", lines[line_no - 1]) if 0 < line_no <= len(lines) else None
+    return m.group(1).strip() if m else f"{file}:{line_no}"
 
 
 def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BUILD) -> Verdict:
@@ -166,8 +171,8 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
     fail = re.search(r"failed assertion \S+ at (\w+\.v):(\d+)", log)
     if fail:
         v.failed = f"{fail.group(1)}:{fail.group(2)}"
-        if fail.group(1) == "core.v":
-            v.failed += f" ({_invariant_of(int(fail.group(2)), work)})"   # the copy the solver read
+        if fail.group(1) in ("core.v", "core_inv.v"):
+            v.failed += f" ({_invariant_of(int(fail.group(2)), work, fail.group(1))})"   # the copy the solver read
     vcd = work / f"{Path(t.sby).stem}_{t.name}" / "engine_0" / "trace.vcd"
     if vcd.is_file():
         dest = out / f"{Path(t.sby).stem}_{t.name}.vcd"
