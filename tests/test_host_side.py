@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from accel_host.config import ConfigError, CoreConfig, for_network
-from accel_host.mapping import Command, Issued, LayerShape, MappingError, WeightStationary
+from accel_host.mapping import Command, Issued, LayerShape, Layout, MappingError, WeightStationary
 from accel_host.packing import pack_lanes, pack_rows, unpack_lanes
 from accel_tb.env.checker import LayerChecker, job_from_ints
 from accel_tb.vip.scoreboard import KeyedScoreboard
@@ -136,24 +136,31 @@ def _os_array_model(m, job):
                                     lo, hi = a[r] & 3, a[r] >> 2
                                     acc[r, c] += lo * w[2 * c] + hi * w[2 * c + 1]
                     for r in range(rows):
-                        out[(issued.oc_tile, m.out_position(issued, b * cfg.rows + r))] = acc[r].tolist()
+                        pos = m.out_position(issued, cmd.acc_base + b * cfg.rows + r)   # the SFU's address
+                        assert m.finished_position(issued, b, r) == pos                # the psum port's tag
+                        out[(issued.oc_tile, pos)] = acc[r].tolist()
     return out
 
 
+@pytest.mark.parametrize("offsets", [(0, 0, 0), (7, 5, 3)], ids=["no_offsets", "offsets"])
 @pytest.mark.parametrize("a_bits,ic,oc,side", [(4, 3, 10, 5), (4, 20, 8, 3), (2, 5, 9, 4), (2, 33, 3, 2)])
-def test_os_mapping_computes_the_conv(a_bits, ic, oc, side):
+def test_os_mapping_computes_the_conv(a_bits, ic, oc, side, offsets):
     """The OS words and commands, run through a plain-Python model of the array, give the integer conv of
-    the layer at every position and output channel (partial last blocks, several oc tiles and chunks)."""
+    the layer at every position and output channel (partial last blocks, several oc tiles and chunks), with
+    the layout's activation, weight and accumulator offsets too."""
     from accel_host.mapping import OutputStationary
     g = torch.Generator().manual_seed(ic * 100 + oc)
     a = torch.randint(0, 1 << a_bits, (1, ic, side, side), generator=g)
     w = torch.randint(-8, 8, (oc, ic, 3, 3), generator=g)
     lanes = 4 // a_bits
     t = 9 * -(-ic // lanes)                                 # steps per block
-    cfg = CoreConfig(act_depth=2 * t, wgt_depth=512)        # ACT_DEPTH for two blocks: several chunks
+    act_off, wgt_off, acc_off = offsets
+    cfg = CoreConfig(act_depth=act_off + 2 * t, wgt_depth=512)   # ACT_DEPTH for two blocks: several chunks
     rows = cfg.rows * lanes
     job = job_from_ints("os", a, w, rows, cfg.cols, relu=True, a_bits=a_bits)
-    m = OutputStationary(cfg, LayerShape(ic, oc, side, side), a_bits=a_bits)
+    m = OutputStationary(cfg, LayerShape(ic, oc, side, side), a_bits=a_bits,
+                         layout=Layout(act_offset=act_off, wgt_offset=wgt_off, acc_offset=acc_off))
+    assert m.chunk_blocks == min(2, m.blocks)
     got = _os_array_model(m, job)
     ref = int_conv(a, w)[0]                                 # (oc, side, side)
     assert len(got) == m.n_oc * side * side
@@ -171,6 +178,12 @@ def test_os_mapping_rejects_what_does_not_fit():
         OutputStationary(CoreConfig(acc_w=24), LayerShape(64, 8, 4, 4))
     with pytest.raises(MappingError, match="WGT_DEPTH=256"):            # 9*32 steps per tile
         OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(32, 8, 4, 4))
+    with pytest.raises(MappingError, match=r"WGT_DEPTH=256 \(from offset 200\)"):   # 9*8 words from 200
+        OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(wgt_offset=200))
+    with pytest.raises(MappingError, match=r"ACC_DEPTH=256 \(from offsets 0, 250\)"):   # 8 sums from 250
+        OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(acc_offset=250))
+    with pytest.raises(MappingError, match="offsets only"):
+        OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(split_ic=True))
     with pytest.raises(ConfigError, match="acc_w=16 < psum_w=24"):
         CoreConfig(psum_w=24)
 

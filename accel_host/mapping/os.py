@@ -12,7 +12,8 @@ the weight-stationary layout, the price of one read per step).
 Weights: for output-channel tile o, step t at word o_in_group*T + t: column c's {high, low} weight at
 [c*2*W_W +: 2*W_W] (high only used with 2-bit activations).
 Commands: one per output-channel tile and chunk of blocks (oh = blocks, ow = positions in the last block,
-n_ic = steps per kernel position); the accumulator address of position p is p - the chunk's first position.
+n_ic = steps per kernel position); the accumulator address of position p is the layout's acc_offset + p - the
+chunk's first position. The layout's act/wgt offsets move the words (and act_base/wgt_base) likewise.
 """
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ class OutputStationary:
 
     def __post_init__(self):
         cfg, s = self.cfg, self.shape
-        if self.layout != Layout():
-            raise MappingError("the output-stationary mapping takes no layout variants")
+        lay = self.layout
+        if lay.split_ic or lay.empty_command:
+            raise MappingError("the output-stationary mapping takes the layout's offsets only (no split_ic, "
+                               "no empty_command)")
         if min(s.in_channels, s.out_channels, s.height, s.width) < 1:
             raise MappingError(f"layer {s}: every dimension must be at least 1")
         if self.a_bits not in (cfg.a_w, cfg.a_w // 2):
@@ -68,14 +71,18 @@ class OutputStationary:
                                f"PSUM_W={cfg.psum_w} is too narrow (needs {bound.bit_length() + 1})")
         if bound >= 1 << (cfg.acc_w - 1):
             raise MappingError(f"layer {s}: sums may reach {bound}, ACC_W={cfg.acc_w} is too narrow")
-        cb = min(self.blocks, cfg.act_depth // self.T, cfg.acc_depth // cfg.rows, 255)
+        cb = min(self.blocks, (cfg.act_depth - lay.act_offset) // self.T, (cfg.acc_depth - lay.acc_offset) // cfg.rows,
+                 255)
         if cb < 1:
             raise MappingError(f"layer {s}: one block needs {self.T} activation words and {cfg.rows} accumulator "
-                               f"words; ACT_DEPTH={cfg.act_depth}, ACC_DEPTH={cfg.acc_depth}")
+                               f"words; ACT_DEPTH={cfg.act_depth}, ACC_DEPTH={cfg.acc_depth}"
+                               + (f" (from offsets {lay.act_offset}, {lay.acc_offset})"
+                                  if lay.act_offset or lay.acc_offset else ""))
         self.chunk_blocks = cb
-        per_group = cfg.wgt_depth // self.T
+        per_group = (cfg.wgt_depth - lay.wgt_offset) // self.T
         if per_group < 1:
-            raise MappingError(f"layer {s}: one output-channel tile needs {self.T} weight words, WGT_DEPTH={cfg.wgt_depth}")
+            raise MappingError(f"layer {s}: one output-channel tile needs {self.T} weight words, WGT_DEPTH={cfg.wgt_depth}"
+                               + (f" (from offset {lay.wgt_offset})" if lay.wgt_offset else ""))
         per_group = min(self.n_oc, per_group)
         self.groups = [list(range(g, min(self.n_oc, g + per_group))) for g in range(0, self.n_oc, per_group)]
 
@@ -112,7 +119,7 @@ class OutputStationary:
                 vals[ok] = a[ch[ok]][:, oy + ky, ox + kx]
                 vals[:, ~valid] = 0
                 words[:, :, k, :] += (vals.reshape(self.steps, nb, cfg.rows).transpose(1, 0, 2) << (j * self.a_bits))
-        return list(enumerate(pack_rows(words.reshape(-1, cfg.rows), cfg.a_w)))
+        return list(enumerate(pack_rows(words.reshape(-1, cfg.rows), cfg.a_w), start=self.layout.act_offset))
 
     def weight_words(self, w_tiles, group: list[int]) -> list[tuple[int, int]]:
         """w_tiles (n_ic, n_oc, C, ic_per_tile, 9) -> each tile's step words; column c's low weight at lane
@@ -129,7 +136,7 @@ class OutputStationary:
                 ok = ch < w.shape[2]
                 lanes[ok, :, :, lane] = w[o][:, ch[ok], :].transpose(1, 2, 0)
             words = pack_rows(lanes.reshape(self.T, cols * 2), cfg.w_w)
-            out += [(j * self.T + t, word) for t, word in enumerate(words)]
+            out += [(self.layout.wgt_offset + j * self.T + t, word) for t, word in enumerate(words)]
         return out
 
     def issue(self, group: list[int], chunk, first_id: int, relu: bool, image: int):
@@ -138,14 +145,22 @@ class OutputStationary:
         last = len(positions) - (nb - 1) * self.cfg.rows
         out = []
         for j, o in enumerate(group):
-            cmd = Command(act_base=0, act_stride=self.T, wgt_base=j * self.T, acc_base=0, pw=0, oh=nb, ow=last,
+            lay = self.layout
+            cmd = Command(act_base=lay.act_offset, act_stride=self.T, wgt_base=lay.wgt_offset + j * self.T,
+                          acc_base=lay.acc_offset, pw=0, oh=nb, ow=last,
                           n_ic=self.steps, relu=int(relu), id=(first_id + j) & 0xFFFF, a2=int(self.lanes == 2), os=1)
             out.append((cmd, Issued(image, o, positions[0], os=True)))
         return out
 
     # ------------------------------------------------------------------------------------------ keys
     def out_position(self, issued: Issued, acc_addr: int) -> int:
-        return issued.y0 + acc_addr
+        """The layer's output position of a sum at accumulator address acc_addr (the output port's)."""
+        return issued.y0 + acc_addr - self.layout.acc_offset
+
+    def finished_position(self, issued: Issued, block: int, row: int) -> int:
+        """The layer's output position of a finished sum on the psum port, tagged with its block (ic) and row
+        (nij) within the command: independent of acc_base."""
+        return issued.y0 + block * self.cfg.rows + row
 
     def psum_position(self, issued: Issued, nij: int) -> int:
         raise MappingError("an output-stationary command reports finished sums, not psums")

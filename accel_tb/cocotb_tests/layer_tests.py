@@ -375,11 +375,13 @@ CLOSURE_PLAN = [
     (2, {}, ("none", "none"), "pos", ("2tiles", None, 3)),
     (2, {"split_ic": True}, ("none", "random:0.9"), "neg", ("2tiles", "3tiles", 4)),
     (4, {}, ("none", "random:0.9"), None, (None, "3tiles", 5)),
-    # output-stationary (layout key 'os'): 1, 2 and 3+ blocks of ROWS positions, both modes, between WS layers
-    (4, {"os": True}, ("random", "bursty"), "pos", ("2tiles", None, 2)),
+    # output-stationary (layout key 'os'): 1, 2 and 3+ blocks of ROWS positions, both modes, between WS layers, with
+    # and without offsets (the accumulator offset reaches the sequencer's pend_base)
+    (4, {"os": True, "act_offset": True, "wgt_offset": True, "acc_offset": True}, ("random", "bursty"), "pos",
+     ("2tiles", None, 2)),
     (4, {}, ("none", "none"), None, ("2tiles", None, 3)),
     (2, {"os": True}, ("none", "random:0.9"), None, ("2tiles", "2tiles", 3)),
-    (4, {"os": True}, ("bursty", "random"), "neg", ("2tiles", "3tiles", 5)),
+    (4, {"os": True, "acc_offset": True}, ("bursty", "random"), "neg", ("2tiles", "3tiles", 5)),
 ]
 
 
@@ -423,7 +425,7 @@ async def test_coverage_closure(dut):
                         split_ic=bool(lay.get("split_ic")), empty_command=bool(lay.get("empty_command")))
         adapter.set_pauses(act=ins, wgt=ins, cmd=ins, out=outs)
         job = random_job(rng, g, a_bits, max_side=5, extreme=extreme, shape=shape,
-                         name=f"closure {trial} ({a_bits}-bit, {'os' if lay.get('os') else layout}, in {ins}, "
+                         name=f"closure {trial} ({a_bits}-bit, {'os ' if lay.get('os') else ''}{layout}, in {ins}, "
                               f"out {outs}, extreme {extreme})")
         job.layout = layout
         job.dataflow = "os" if lay.get("os") else "ws"

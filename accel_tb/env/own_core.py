@@ -229,7 +229,7 @@ class AccelCore(CoreAdapter):
                 sink.unexpected("os_psum", f"output-stationary vector of command {t['id']} tagged kij={t['kij']} "
                                 f"nij={t['nij']} (a finished sum has kij {KIJ_FINISHED} and nij < {rows})", vals)
             else:
-                sink.finished_sum(iss.image, iss.oc_tile, m.out_position(iss, t["ic"] * rows + t["nij"]), vals)
+                sink.finished_sum(iss.image, iss.oc_tile, m.finished_position(iss, t["ic"], t["nij"]), vals)
             return
         if iss is None:
             sink.unexpected("psum", f"psum of unknown command id {t['id']}", vals)
