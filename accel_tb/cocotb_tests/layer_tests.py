@@ -122,7 +122,7 @@ async def test_random_layers(dut):
         if dataflow == "alternate":
             dataflow = names()[t % len(names())]
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
-                         min_ic=min_channels(g, a_bits, dataflow))
+                         min_ic=min_channels(g, a_bits, dataflow), rect=cfg.get("adapter") in (None, "", "accel"))
         job.dataflow = dataflow
         res = await env.check(job)
         line = " | ".join(res.summary_lines())

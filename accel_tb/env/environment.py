@@ -72,19 +72,23 @@ def folder_job(path: str) -> LayerJob:
 
 def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max_side: int = 5,
                relu: bool | None = None, name: str = "random", extreme: str | None = None,
-               shape: tuple | None = None, min_ic: int = 1) -> LayerJob:
+               shape: tuple | None = None, min_ic: int = 1, rect: bool = False) -> LayerJob:
     """A random layer of at least min_ic input channels; extreme "pos" / "neg" makes every activation
     maximal and output channel 0's weights all 7 / all -8, so its sums reach 7/8 / all of the proven
-    accumulator bound."""
+    accumulator bound. rect: height and width drawn apart (a core of our own takes any; the course
+    skeleton's adapters take square layers), so that positions per layer -- and an output-stationary
+    layer's last block -- take every count, not only squares."""
     a_bits = a_bits or geometry.a_bits
     rows, cols, w_bits = tile_rows(geometry, a_bits), geometry.cols, geometry.w_bits
     ic = rng.randint(min_ic, max(min_ic, max_tiles * rows + 3))
     oc = rng.randint(1, max_tiles * cols + 3)
     side = rng.randint(1, max_side)
+    width = rng.randint(1, max_side) if rect else side
     if shape:
         ic, oc, side = shape
+        width = side
     g = torch.Generator().manual_seed(rng.getrandbits(32))
-    a = torch.randint(0, 1 << a_bits, (1, ic, side, side), generator=g)
+    a = torch.randint(0, 1 << a_bits, (1, ic, side, width), generator=g)
     # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound
     if rng.random() < 0.25:
         a[:, : max(1, ic // 2)] = (1 << a_bits) - 1
@@ -94,7 +98,7 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
         a[:] = (1 << a_bits) - 1
         w[0] = wmax if extreme == "pos" else -wmax - 1
     relu = bool(rng.getrandbits(1)) if relu is None else relu
-    return job_from_ints(f"{name} {ic}->{oc} on {side}x{side}", a, w, rows, cols, relu=relu, a_bits=a_bits)
+    return job_from_ints(f"{name} {ic}->{oc} on {side}x{width}", a, w, rows, cols, relu=relu, a_bits=a_bits)
 
 
 def min_channels(geometry, a_bits: int, dataflow: str) -> int:

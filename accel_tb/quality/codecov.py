@@ -22,7 +22,8 @@ bits a signal has. Only files under rtl/ are counted (a test's own RTL copy in a
 design).
 
 Waivers (--waivers, TOML): [[waiver]] tables of file (rtl/x.v), kind, line (line/branch/expr) or signal (toggle:
-a name waives all its bits, name[3] one bit), and reason. A waiver that matches no point of a file this run
+a name waives all its bits, name[3] one bit, name[15:10] bits 10..15; a generate scope's index may be [*]), and
+reason. A waiver that matches no point of a file this run
 simulated is stale: one line, exit 2, as is a malformed file. --fail-on-gap exits 1 when a point is neither
 covered nor waived (not the default until the coverage targets are reached). Exit 1 also when a test failed.
 --no-run reports from the .dat files already in OUT/dat (no simulation).
@@ -133,6 +134,25 @@ def rtl_points(points: list[Point]) -> list[Point]:
     return [p for p in points if p.file.startswith("rtl/") and p.kind in KINDS]
 
 
+_BIT_RANGE = re.compile(r"^(.+)\[(\d+):(\d+)\]$")
+
+
+def _signal_regex(pattern: str) -> str:
+    # a generate scope's index may be [*]: any index
+    return re.escape(pattern).replace(re.escape("[*]"), r"\[\d+\]")
+
+
+def signal_matches(pattern: str, signal: str) -> bool:
+    """A toggle waiver's signal against a point's bit ('count[1]', 'g_row[0].g_col[3].p_i[8]', 'uv_i'):
+    'name' waives every bit of name, 'name[3]' one bit, 'name[15:10]' bits 10..15; a scope index may be [*]
+    (any generate index): 'g_row[0].g_col[*].p_i[23:8]'."""
+    m = _BIT_RANGE.match(pattern)
+    if m:
+        bit = re.fullmatch(_signal_regex(m.group(1)) + r"\[(\d+)\]", signal)
+        return bool(bit) and int(m.group(3)) <= int(bit.group(1)) <= int(m.group(2))
+    return re.fullmatch(_signal_regex(pattern) + r"(\[\d+\])*", signal) is not None
+
+
 @dataclass
 class Waiver:
     index: int
@@ -147,7 +167,7 @@ class Waiver:
         if p.file != self.file or p.kind != self.kind:
             return False
         if self.kind == "toggle":
-            return p.signal == self.signal or p.signal.startswith(self.signal + "[")
+            return signal_matches(self.signal, p.signal)
         return p.line == self.line
 
     def __str__(self):
@@ -196,6 +216,9 @@ def load_waivers(path: Path, root: Path = ROOT) -> list[Waiver]:
             if not isinstance(e["signal"], str) or not e["signal"].strip():
                 raise CodecovError(f"{where}: signal: must be a signal name")
             w.signal = e["signal"].strip()
+            m = _BIT_RANGE.match(w.signal)
+            if m and int(m.group(2)) < int(m.group(3)):
+                raise CodecovError(f"{where}: signal: {w.signal!r}: a bit range is [high:low]")
         else:
             line = e["line"]
             n_lines = len((root / file).read_text().splitlines())
