@@ -13,6 +13,8 @@
   test_invariant_fault negative: with a FAULT_INV build, the RTL assertion of that invariant must fire
   test_unfit_command_dropped an output-stationary command with ow > ROWS is dropped (nothing issued, no
                       output), then a layer is right
+  test_flush_waits_for_credits directed: an output-stationary flush waits for credits (output held), then
+                      every value is right
   test_command_stream  random streams of small layers sent back to back without waiting for outputs: WS and
                       OS, 4-bit and 2-bit, switching from one command to the next; host writes tried while
                       the sequencer reads (each must be refused); the output held when an output-stationary
@@ -278,6 +280,38 @@ async def test_unfit_command_dropped(dut):
     write_report(cfg.get("report"), rep)
     assert issued == 0 and outputs == 0 and idle, f"the unfit command ran: {rep['unfit']}"
     res.checker.assert_clean()
+
+
+@cocotb.test()
+async def test_flush_waits_for_credits(dut):
+    """Directed: the flush of an output-stationary command's last block waits for credits (rtl/sequencer.v
+    S_FLUSH without room), then releases its sums, every value checked. The output is held from the start, so
+    the SFU stops once the output FIFO is full; then a layer of 2 commands x 9 positions (9 + 9 credits) and a
+    layer of 4 full blocks (4 x 8 positions: 3 releases of ROWS, then a flush of ROWS) bring the credits in
+    flight to 18 + 3 * 8 minus the few sums the output FIFO took -- above CREDITS - ROWS (32 on 8x8) after the
+    last release, so the flush cannot reserve its ROWS: without the wait the credits would overflow. The
+    shapes are chosen for the 8x8 core (CREDITS 40)."""
+    cfg = load_config()
+    adapter, env = await started(dut, cfg, label="flush-wait")
+    g = adapter.geometry
+    rng = seeded_random("flush_wait")
+    lo = min_channels(g, g.a_bits, "os")
+    items = []
+    for name, shape in (("2 tiles x 9 positions", (lo, g.cols + 1, 3)), ("4 full blocks", (lo, g.cols, 4, g.rows))):
+        job = random_job(rng, g, g.a_bits, shape=shape, name=f"flush-wait {name}")
+        job.dataflow = "os"
+        items.append((job, env.checker(job)))
+    hold = int(cfg.get("hold", 1500))
+    adapter.set_pauses(out="none")
+    adapter.hold_output(hold)
+    events = await adapter.run_stream(items, extra_cycles=hold)
+    events.update(layers=[j.name for j, _ in items])
+    dut._log.info(f"flush wait: {events}")
+    write_report(cfg.get("report"), {"events": events, "layers": [ck.report() for _, ck in items]})
+    for job, ck in items:
+        dut._log.info(f"{job.name}: " + " | ".join(ck.summary_lines()))
+        ck.assert_clean()
+    assert events["os_flush_credit_wait_cycles"] > 0, f"the flush never waited for credits: {events}"
 
 
 @cocotb.test()

@@ -84,9 +84,9 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
     oc = rng.randint(1, max_tiles * cols + 3)
     side = rng.randint(1, max_side)
     width = rng.randint(1, max_side) if rect else side
-    if shape:
-        ic, oc, side = shape
-        width = side
+    if shape:                      # (ic, oc, side) or (ic, oc, height, width)
+        ic, oc, side = shape[:3]
+        width = shape[3] if len(shape) > 3 else side
     g = torch.Generator().manual_seed(rng.getrandbits(32))
     a = torch.randint(0, 1 << a_bits, (1, ic, side, width), generator=g)
     # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound

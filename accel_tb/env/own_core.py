@@ -351,7 +351,7 @@ class AccelCore(CoreAdapter):
         events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
-                  "os_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
+                  "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
         later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
         watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
         start = now_cycle()
@@ -375,6 +375,7 @@ class AccelCore(CoreAdapter):
         rng = seeded_random("stream-writes")
         trying = False
         waiting = (rtl_states()["S_OS"], rtl_states()["S_FLUSH"])   # where an OS command waits for credits
+        last_state = None
         while True:
             await FallingEdge(d.clk)
             if trying:
@@ -382,6 +383,9 @@ class AccelCore(CoreAdapter):
             state, reading = int(seq.state.value), int(d.issue.value)
             if state in waiting and not reading and int(d.credits_free.value) < rows:
                 events["os_credit_wait_cycles"] += 1
+            # the flush of a command's last block waiting (S_FLUSH for another cycle), apart from a release (S_OS)
+            events["os_flush_credit_wait_cycles"] += int(state == last_state == waiting[1])
+            last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
             if reading and events["write_attempts"] < write_attempts and rng.random() < 0.2:
                 addr, word = rng.choice(words)

@@ -430,6 +430,15 @@ def test_command_stream(sim, tmp_path):
         assert all(l["relu" if "relu" in l else "out"]["compared"] > 0 for l in s["layers"])
 
 
+def test_os_flush_waits_for_credits(sim, tmp_path):
+    """The flush of an output-stationary command's last block waits for credits while the output is held
+    (accel_tb.cocotb_tests.layer_tests.test_flush_waits_for_credits: the sequencer's S_FLUSH without room, the
+    one branch the random streams did not reach), then its sums arrive right; every value checked."""
+    result, rep = run_core(sim, {"hold": 1500}, testcase="test_flush_waits_for_credits", tmp_path=tmp_path)
+    ev = rep["events"]
+    assert ev["os_flush_credit_wait_cycles"] > 0 and all(l["relu"]["compared"] > 0 for l in rep["layers"]), ev
+
+
 def test_command_stream_catches_a_core_that_takes_writes_while_it_reads(sim, tmp_path):
     """Negative: FAULT_INV=5 lets host writes in while the sequencer reads its memories; the stream's writes
     tried then are accepted, land in a later layer's activations, and the stream test fails."""
