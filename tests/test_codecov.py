@@ -86,6 +86,23 @@ def test_waivers_split_covered_waived_and_uncovered(tmp_path):
     assert sorted((p.line, p.kind) for p in c["uncovered"]) == [(15, "toggle"), (28, "expr"), (41, "branch")]
 
 
+def test_toggle_waiver_bit_ranges_and_scope_wildcards():
+    """A toggle waiver names a signal, one bit, a bit range or a wildcard generate scope, and nothing more: the
+    negatives are the bits just outside a range, other scopes and other signals."""
+    from accel_tb.quality.codecov import signal_matches
+    assert signal_matches("addr", "addr[3]") and signal_matches("addr", "addr") and not signal_matches("addr", "addr2[3]")
+    assert signal_matches("addr[3]", "addr[3]") and not signal_matches("addr[3]", "addr[4]")
+    assert signal_matches("addr[15:10]", "addr[10]") and signal_matches("addr[15:10]", "addr[15]")
+    assert not signal_matches("addr[15:10]", "addr[9]") and not signal_matches("addr[15:10]", "addr[16]")
+    assert not signal_matches("addr[15:10]", "addr")
+    p = "g_row[0].g_col[*].p_i[23:8]"
+    assert signal_matches(p, "g_row[0].g_col[7].p_i[8]") and signal_matches(p, "g_row[0].g_col[12].p_i[23]")
+    assert not signal_matches(p, "g_row[1].g_col[7].p_i[8]") and not signal_matches(p, "g_row[0].g_col[7].p_i[7]")
+    assert not signal_matches(p, "g_row[0].g_col[7].a_i[8]")
+    assert signal_matches("g_row[15].g_col[*].uv_i", "g_row[15].g_col[3].uv_i")
+    assert not signal_matches("g_row[15].g_col[*].uv_i", "g_row[14].g_col[3].uv_i")
+
+
 @pytest.mark.parametrize("entry", [
     'kind = "branch"\nline = 29',               # a line with no branch point
     'kind = "toggle"\nsignal = "counter"',      # names no signal (count is not counter)
@@ -112,6 +129,8 @@ MALFORMED = [
     ('[[waiver]]\nfile = "rtl/fifo.v"\nkind = "toggle"\nline = 2\nsignal = "count"\nreason = "r"\n',
      "waiver 1: line: not a field of a toggle waiver"),
     ('[[waiver]]\nfile = "rtl/fifo.v"\nkind = "line"\nline = 28\nreason = " "\n', "waiver 1: reason: must say why"),
+    ('[[waiver]]\nfile = "rtl/fifo.v"\nkind = "toggle"\nsignal = "count[1:3]"\nreason = "r"\n',
+     "waiver 1: signal: 'count[1:3]': a bit range is [high:low]"),
     ('[[waiver]\nfile = 1\n', "not TOML"),
     ('[[waivers]]\nfile = "rtl/fifo.v"\n', "unknown table 'waivers'"),
 ]
