@@ -123,9 +123,15 @@ async def test_random_layers(dut):
         dataflow = cfg.get("dataflow", "ws")
         if dataflow == "alternate":
             dataflow = names()[t % len(names())]
+        own = cfg.get("adapter") in (None, "", "accel")
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
-                         min_ic=min_channels(g, a_bits, dataflow), rect=cfg.get("adapter") in (None, "", "accel"))
+                         min_ic=min_channels(g, a_bits, dataflow), rect=own)
         job.dataflow = dataflow
+        if own and rng.random() < 0.5:   # every other layer placed at drawn memory offsets (either dataflow)
+            from accel_host.mapping import Layout  # noqa: PLC0415
+            job.layout = Layout(act_offset=rng.randint(0, 63), wgt_offset=rng.randint(0, 31),
+                                acc_offset=rng.randint(0, 63))
+            job.name += f" at offsets {job.layout.act_offset}/{job.layout.wgt_offset}/{job.layout.acc_offset}"
         res = await env.check(job)
         line = " | ".join(res.summary_lines())
         dut._log.info(f"{job.name}: {line}")

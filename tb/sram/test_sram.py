@@ -41,7 +41,9 @@ async def test_sram_1r1w_random(dut):
     reads = collisions = 0
     for cycle in range(3000):
         ren, we = int(rng.random() < 0.7), int(rng.random() < 0.6)
-        raddr, waddr = rng.randrange(min(depth, 16)), rng.randrange(min(depth, 16))
+        # every other cycle the whole depth (each address bit toggles), else the first 16 words (collisions)
+        span = depth if rng.random() < 0.5 else min(depth, 16)
+        raddr, waddr = rng.randrange(span), rng.randrange(span)
         data = rng.getrandbits(width)
         dut.ren.value, dut.raddr.value, dut.we.value, dut.waddr.value, dut.wdata.value = ren, raddr, we, waddr, data
         await RisingEdge(dut.clk)
