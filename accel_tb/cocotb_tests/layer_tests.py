@@ -125,7 +125,7 @@ async def test_random_layers(dut):
             dataflow = names()[t % len(names())]
         own = cfg.get("adapter") in (None, "", "accel")
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
-                         min_ic=min_channels(g, a_bits, dataflow), rect=own)
+                         min_ic=min_channels(g, a_bits, dataflow), rect=own, max_side=int(cfg.get("max_side", 5)))
         job.dataflow = dataflow
         if own and rng.random() < 0.5:   # every other layer placed at drawn memory offsets (either dataflow)
             from accel_host.mapping import Layout  # noqa: PLC0415

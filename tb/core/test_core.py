@@ -250,9 +250,11 @@ def test_core_os_layer27(which, a_bits, request, tmp_path):
 def test_core_os_random_layers(sim, params, tmp_path):
     """Random output-stationary layers (partial blocks, several output-channel tiles and chunks, 4-bit),
     every crossing of pause kinds on the inputs and the output. An OS tile keeps 9 x channels weight words:
-    up to 35 channels on 16x16 need WGT_DEPTH 512."""
-    result, rep = run_core(sim, {"trials": 9, "dataflow": "os"}, testcase="test_random_layers", params=params,
-                           tmp_path=tmp_path)
+    up to 35 channels on 16x16 need WGT_DEPTH 512. Sides up to 7 on 16x16, so that blocks fill rows 8-15 too
+    (up to 49 positions: several blocks of 16)."""
+    side = 7 if params["ROWS"] == 16 else 5
+    result, rep = run_core(sim, {"trials": 9, "dataflow": "os", "max_side": side}, testcase="test_random_layers",
+                           params=params, tmp_path=tmp_path)
     assert len(rep["trials"]) == 9 and all(t["sum"]["compared"] > 0 and "psum" not in t for t in rep["trials"])
 
 
