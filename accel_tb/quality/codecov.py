@@ -2,6 +2,7 @@
 
     python -m accel_tb.quality.codecov [--out reports/codecov] [--jobs auto] [-k EXPR] [--pytest-args "tb/core"]
                                [--waivers docs/codecov_waivers.toml] [--gaps 40] [--fail-on-gap] [--no-run]
+                               [--seed 1]
 
 Runs the regression's testbenches (pytest tb) with every simulation forced onto Verilator (--sim verilator,
 the suite's own switch) and ACCEL_CODECOV set, so that each model is built with line, branch, toggle and
@@ -25,8 +26,10 @@ Waivers (--waivers, TOML): [[waiver]] tables of file (rtl/x.v), kind, line (line
 a name waives all its bits, name[3] one bit, name[15:10] bits 10..15; a generate scope's index may be [*]), and
 reason. A waiver that matches no point of a file this run
 simulated is stale: one line, exit 2, as is a malformed file. --fail-on-gap exits 1 when a point is neither
-covered nor waived (not the default until the coverage targets are reached). Exit 1 also when a test failed.
---no-run reports from the .dat files already in OUT/dat (no simulation).
+covered nor waived (`make codecov` passes it: every point is covered or waived). Exit 1 also when a test failed.
+--no-run reports from the .dat files already in OUT/dat (no simulation). --seed (default 1) is the
+COCOTB_RANDOM_SEED of every simulation that does not pin its own: the random layers draw the same layers on every
+run, so the figure and its waivers reproduce (another seed may leave other bits untoggled).
 """
 from __future__ import annotations
 
@@ -347,8 +350,10 @@ def _verilator_coverage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["verilator_coverage", *args], capture_output=True, text=True)
 
 
-def run_pytest(dat_dir: Path, jobs: str, selection: list[str], k: str | None) -> int:
-    """The regression's tests, every simulation on Verilator with code coverage into dat_dir."""
+def run_pytest(dat_dir: Path, jobs: str, selection: list[str], k: str | None, seed: int | None = None) -> int:
+    """The regression's tests, every simulation on Verilator with code coverage into dat_dir; seed: the
+    COCOTB_RANDOM_SEED of every simulation that does not pin its own (the random layers' draws, so that the
+    figure and its waivers reproduce)."""
     cmd = [sys.executable, "-m", "pytest", "-q", "--sim", "verilator", "-n", jobs]
     if jobs != "0":
         cmd += ["--dist", "worksteal"]
@@ -356,7 +361,10 @@ def run_pytest(dat_dir: Path, jobs: str, selection: list[str], k: str | None) ->
     cmd += ["-k", kexpr, *selection]
     # absolute: some tests run their simulation from a folder of their own
     env = {**os.environ, CODECOV_VAR: str(dat_dir.resolve())}
-    print(f"codecov: {shlex.join(cmd[1:])}  ({CODECOV_VAR}={dat_dir})", flush=True)
+    if seed is not None:
+        env["COCOTB_RANDOM_SEED"] = str(seed)
+    print(f"codecov: {shlex.join(cmd[1:])}  ({CODECOV_VAR}={dat_dir}"
+          + (f", COCOTB_RANDOM_SEED={seed}" if seed is not None else "") + ")", flush=True)
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
@@ -442,6 +450,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gaps", type=int, default=40, help="uncovered lines and signals listed (all in the JSON)")
     ap.add_argument("--fail-on-gap", action="store_true", help="exit 1 when a point is neither covered nor waived")
     ap.add_argument("--no-run", action="store_true", help="report from the .dat files already in OUT/dat")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="COCOTB_RANDOM_SEED of the simulations that do not pin their own (default 1: the published "
+                         "figure and its waivers are this seed's)")
     args = ap.parse_args(argv)
     if args.gaps < 0:
         ap.error(f"--gaps {args.gaps}: must be 0 or more")
@@ -464,12 +475,12 @@ def main(argv=None) -> int:
         (out / "dat").mkdir(parents=True, exist_ok=True)
         # the waivers are judged before any simulation: a malformed file should not cost a regression
         load_waivers(Path(args.waivers))
-        info: dict = {"selection": selection, "k": args.k}
+        info: dict = {"selection": selection, "k": args.k, "seed": args.seed}
         if not args.no_run:
             for old in (out / "dat").glob("*.dat"):   # a previous run's counts are not this run's
                 old.unlink()
             start = time.monotonic()
-            info["exit"] = run_pytest(out / "dat", args.jobs, selection, args.k)
+            info["exit"] = run_pytest(out / "dat", args.jobs, selection, args.k, args.seed)
             info["seconds"] = round(time.monotonic() - start, 1)
             if info["exit"] not in (0, 1):
                 what = "selects no test" if info["exit"] == 5 else f"could not run (pytest exit {info['exit']})"
