@@ -28,8 +28,9 @@ module core_inv #(
     input wire [$clog2(CREDITS+1)-1:0]      tag_count,
     // PE (r, c) at bit r*COLS + c
     input wire [ROWS*COLS-1:0] pe_v, pe_os, pe_first, pe_hb, pe_up,
-    // row r's skew stages (r of them), lane r stage s at bit r*(r-1)/2 + s; bits of the token: valid, first, os
-    input wire [ROWS*(ROWS-1)/2-1:0] sk_v, sk_first, sk_os,
+    // row r's skew stages (r of them), lane r stage s at bit r*(r-1)/2 + s; bits of the token: first, os (the
+    // weight-stationary count follows row 0, which has no skew stage)
+    input wire [ROWS*(ROWS-1)/2-1:0] sk_first, sk_os,
     // the sequencer
     input wire        tok_valid, tok_os, tok_first,
     input wire [2:0]  state,

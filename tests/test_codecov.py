@@ -101,6 +101,13 @@ def test_toggle_waiver_bit_ranges_and_scope_wildcards():
     assert not signal_matches(p, "g_row[0].g_col[7].a_i[8]")
     assert signal_matches("g_row[15].g_col[*].uv_i", "g_row[15].g_col[3].uv_i")
     assert not signal_matches("g_row[15].g_col[*].uv_i", "g_row[14].g_col[3].uv_i")
+    assert signal_matches("g_tok[8:15].payload[7:4]", "g_tok[8].payload[4]")
+    assert signal_matches("g_tok[8:15].payload[7:4]", "g_tok[15].payload[7]")
+    assert not signal_matches("g_tok[8:15].payload[7:4]", "g_tok[7].payload[4]")
+    assert not signal_matches("g_tok[8:15].payload[7:4]", "g_tok[16].payload[4]")
+    assert not signal_matches("g_tok[8:15].payload[7:4]", "g_tok[9].payload[8]")
+    assert signal_matches("g_row[15].g_col[1:2].uv_i", "g_row[15].g_col[2].uv_i")
+    assert not signal_matches("g_row[15].g_col[1:2].uv_i", "g_row[15].g_col[3].uv_i")
 
 
 @pytest.mark.parametrize("entry", [

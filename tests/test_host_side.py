@@ -182,6 +182,9 @@ def test_os_mapping_rejects_what_does_not_fit():
         OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(wgt_offset=200))
     with pytest.raises(MappingError, match=r"ACC_DEPTH=256 \(from offsets 0, 250\)"):   # 8 sums from 250
         OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(acc_offset=250))
+    with pytest.raises(MappingError, match=r"ACT_DEPTH=256, ACC_DEPTH=256 \(from offsets 250, 0\)"):  # 18 words
+        OutputStationary(CoreConfig(psum_w=24, acc_w=24, act_depth=256), LayerShape(2, 8, 4, 4),
+                         layout=Layout(act_offset=250))
     with pytest.raises(MappingError, match="offsets only"):
         OutputStationary(CoreConfig(psum_w=24, acc_w=24), LayerShape(8, 8, 4, 4), layout=Layout(split_ic=True))
     with pytest.raises(ConfigError, match="acc_w=16 < psum_w=24"):
@@ -224,6 +227,9 @@ def test_short_output_stationary_blocks_are_refused_before_they_are_sent():
         base.check(6)
     with pytest.raises(ValueError, match=r"n_ic=3 gives blocks of 27 steps, fewer than the 31"):
         Command(**{**base.__dict__, "n_ic": 3}).check(16)
+    with pytest.raises(ValueError, match=r"n_ic=2 gives blocks of 18 steps, fewer than the 19"):   # 2*10-2: collides
+        Command(**{**base.__dict__, "n_ic": 2}).check(10)
+    Command(**{**base.__dict__, "n_ic": 3}).check(10)           # 27 >= 19
     Command(**{**base.__dict__, "n_ic": 3, "os": 0}).check(16)  # weight-stationary: no drain chain
     for rows in (2, 4, 8, 16, 32, 64):
         for a_w, a_bits in ((4, 4), (4, 2)):

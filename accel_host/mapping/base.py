@@ -56,7 +56,8 @@ class Command:
         - its last block has more positions (ow) than the array has rows: the flush would reserve more credits
           than a block may hold, so the sequencer drops it and no output would ever come;
         - its blocks are shorter than 2 * ROWS - 1 steps (9 * n_ic): a sum handed to the drain chain at row
-          r + j reaches row r 2j cycles later (pe.v), so with blocks that short the next release (or flush),
+          r + j reaches row r's input j cycles later, 2j after the same release token passed row r (pe.v: tokens are
+          skewed a cycle per row), so with blocks that short the next release (or flush),
           delayed by a credit wait, can meet a climbing sum and overwrite it; the core relies on it (the
           mapper's min_channels never makes one) and the formal proofs' 2x2 core (2 * 2 - 1 <= 9) cannot
           reach it, so the host library enforces it.

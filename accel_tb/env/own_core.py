@@ -383,7 +383,8 @@ class AccelCore(CoreAdapter):
             state, reading = int(seq.state.value), int(d.issue.value)
             if state in waiting and not reading and int(d.credits_free.value) < rows:
                 events["os_credit_wait_cycles"] += 1
-            # the flush of a command's last block waiting (S_FLUSH for another cycle), apart from a release (S_OS)
+            # the flush of a command's last block waiting (S_FLUSH for another cycle): the part of the credit waits
+            # above that is the flush's, not a release's (S_OS)
             events["os_flush_credit_wait_cycles"] += int(state == last_state == waiting[1])
             last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))

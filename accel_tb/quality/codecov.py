@@ -23,8 +23,8 @@ bits a signal has. Only files under rtl/ are counted (a test's own RTL copy in a
 design).
 
 Waivers (--waivers, TOML): [[waiver]] tables of file (rtl/x.v), kind, line (line/branch/expr) or signal (toggle:
-a name waives all its bits, name[3] one bit, name[15:10] bits 10..15; a generate scope's index may be [*]), and
-reason. A waiver that matches no point of a file this run
+a name waives all its bits, name[3] one bit, name[15:10] bits 10..15; a generate scope's index may be [*] or
+a range [8:15]), and reason. A waiver that matches no point of a file this run
 simulated is stale: one line, exit 2, as is a malformed file. --fail-on-gap exits 1 when a point is neither
 covered nor waived (`make codecov` passes it: every point is covered or waived). Exit 1 also when a test failed.
 --no-run reports from the .dat files already in OUT/dat (no simulation). --seed (default 1) is the
@@ -141,16 +141,30 @@ _BIT_RANGE = re.compile(r"^(.+)\[(\d+):(\d+)\]$")
 
 
 def _signal_regex(pattern: str) -> str:
-    # a generate scope's index may be [*]: any index
-    return re.escape(pattern).replace(re.escape("[*]"), r"\[\d+\]")
+    """A waiver's signal as a regex: a generate scope's index may be [*] (any) or [a:b] (a..b); the dots of a
+    hierarchical name separate scopes."""
+    parts = []
+    for part in pattern.split("."):
+        out, pos = [], 0
+        for m in re.finditer(r"\[(\*|(\d+):(\d+))\]", part):
+            out.append(re.escape(part[pos:m.start()]))
+            if m.group(1) == "*":
+                out.append(r"\[\d+\]")
+            else:
+                lo, hi = sorted((int(m.group(2)), int(m.group(3))))
+                out.append(r"\[(?:" + "|".join(str(i) for i in range(lo, hi + 1)) + r")\]")
+            pos = m.end()
+        out.append(re.escape(part[pos:]))
+        parts.append("".join(out))
+    return r"\.".join(parts)
 
 
 def signal_matches(pattern: str, signal: str) -> bool:
     """A toggle waiver's signal against a point's bit ('count[1]', 'g_row[0].g_col[3].p_i[8]', 'uv_i'):
     'name' waives every bit of name, 'name[3]' one bit, 'name[15:10]' bits 10..15; a scope index may be [*]
-    (any generate index): 'g_row[0].g_col[*].p_i[23:8]'."""
+    (any generate index) or [a:b] (indices a..b): 'g_row[0].g_col[*].p_i[23:8]', 'g_tok[8:15].payload[7:4]'."""
     m = _BIT_RANGE.match(pattern)
-    if m:
+    if m and "." not in pattern[pattern.rindex("["):]:
         bit = re.fullmatch(_signal_regex(m.group(1)) + r"\[(\d+)\]", signal)
         return bool(bit) and int(m.group(3)) <= int(bit.group(1)) <= int(m.group(2))
     return re.fullmatch(_signal_regex(pattern) + r"(\[\d+\])*", signal) is not None
