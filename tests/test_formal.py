@@ -42,7 +42,7 @@ def test_core_sram_invariant_proven_and_its_fault_build_fails_it(tmp_path):
 
 def test_auxiliary_invariants_fail_on_a_core_that_drops_tags(tmp_path):
     """Negative of formal/core_inv.v, the auxiliary invariants of `make formal`'s prove_counts (their proof
-    takes over a minute: `make formal` runs it): on the FAULT_INV=4 build, which loses every other tag, the
+    takes about a minute: `make formal` runs it): on the FAULT_INV=4 build, which loses every other tag, the
     bookkeeping credits == tags held + tags to push breaks, found from reset with a trace."""
     v = formal.run_task(_task("f4_counts"), tmp_path, 900, build=tmp_path / "build")
     assert v.status == "FAIL" and v.ok and "core_inv.v:" in v.failed and "aux credits tags" in v.failed, v

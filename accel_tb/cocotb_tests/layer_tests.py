@@ -33,13 +33,14 @@ import os
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from accel_host.mapping import names, other
+from accel_host.mapping import Layout, names, other
 from accel_tb.design.runner import load_config
 from accel_tb.env.checker import LayerChecker
 from accel_tb.env.environment import (
     Environment,
     checkpoint_job,
     folder_job,
+    is_own_core,
     make_adapter,
     min_channels,
     random_job,
@@ -123,12 +124,11 @@ async def test_random_layers(dut):
         dataflow = cfg.get("dataflow", "ws")
         if dataflow == "alternate":
             dataflow = names()[t % len(names())]
-        own = cfg.get("adapter") in (None, "", "accel")
+        own = is_own_core(cfg.get("adapter"))
         job = random_job(rng, g, a_bits, name=f"trial {t} ({a_bits}-bit {dataflow}, in {ins}, out {outs})",
                          min_ic=min_channels(g, a_bits, dataflow), rect=own, max_side=int(cfg.get("max_side", 5)))
         job.dataflow = dataflow
         if own and rng.random() < 0.5:   # every other layer placed at drawn memory offsets (either dataflow)
-            from accel_host.mapping import Layout  # noqa: PLC0415
             job.layout = Layout(act_offset=rng.randint(0, 63), wgt_offset=rng.randint(0, 31),
                                 acc_offset=rng.randint(0, 63))
             job.name += f" at offsets {job.layout.act_offset}/{job.layout.wgt_offset}/{job.layout.acc_offset}"
@@ -427,7 +427,6 @@ CLOSURE_PLAN = [
 
 @cocotb.test()
 async def test_coverage_closure(dut):
-    from accel_host.mapping import Layout
     from accel_tb.quality.coverage import STREAM_CLOSED, CoreCoverage, holes, start_watch, table
     cfg = load_config()
     adapter = make_adapter(dut, cfg.get("adapter"), {"label": "coverage", **(cfg.get("adapter_options") or {})})

@@ -18,10 +18,15 @@ from accel_tb.env.checker import LayerChecker, LayerJob, job_from_folder, job_fr
 from accel_tb.vip.sim import CLOCK_NS, now_cycle
 
 
+def is_own_core(spec: str | None) -> bool:
+    """Whether an adapter spec (make_adapter's) names this project's core."""
+    return not spec or spec == "accel"
+
+
 def make_adapter(dut, spec: str | None, options: dict | None = None) -> CoreAdapter:
     """spec None / 'accel': this project's core; 'skeleton': accel_tb.env.skeleton configured by the option
     'config' (a SkeletonConfig.to_dict()); else a user adapter 'file.py[:Class]'."""
-    if not spec or spec == "accel":
+    if is_own_core(spec):
         from accel_tb.env.own_core import AccelCore  # noqa: PLC0415 (only this core needs its host library)
         return AccelCore(dut, **(options or {}))
     if spec == "skeleton":   # accel-byoc --config: the course-skeleton adapter, its configuration in the options

@@ -159,15 +159,24 @@ def _signal_regex(pattern: str) -> str:
     return r"\.".join(parts)
 
 
+@functools.cache
+def _compiled(pattern: str) -> tuple[re.Pattern, int | None, int | None]:
+    # once per waiver: classify() asks every waiver of a file about each of its toggle points (~10^6 calls)
+    m = _BIT_RANGE.match(pattern)
+    if m:
+        return re.compile(_signal_regex(m.group(1)) + r"\[(\d+)\]"), int(m.group(3)), int(m.group(2))
+    return re.compile(_signal_regex(pattern) + r"(?:\[\d+\])*"), None, None
+
+
 def signal_matches(pattern: str, signal: str) -> bool:
     """A toggle waiver's signal against a point's bit ('count[1]', 'g_row[0].g_col[3].p_i[8]', 'uv_i'):
     'name' waives every bit of name, 'name[3]' one bit, 'name[15:10]' bits 10..15; a scope index may be [*]
     (any generate index) or [a:b] (indices a..b): 'g_row[0].g_col[*].p_i[23:8]', 'g_tok[8:15].payload[7:4]'."""
-    m = _BIT_RANGE.match(pattern)
-    if m and "." not in pattern[pattern.rindex("["):]:
-        bit = re.fullmatch(_signal_regex(m.group(1)) + r"\[(\d+)\]", signal)
-        return bool(bit) and int(m.group(3)) <= int(bit.group(1)) <= int(m.group(2))
-    return re.fullmatch(_signal_regex(pattern) + r"(\[\d+\])*", signal) is not None
+    regex, lo, hi = _compiled(pattern)
+    m = regex.fullmatch(signal)
+    if m is None or lo is None:
+        return m is not None
+    return lo <= int(m.group(1)) <= hi
 
 
 @dataclass

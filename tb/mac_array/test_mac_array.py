@@ -104,7 +104,7 @@ async def test_array_output_stationary(dut):
         if b == 3:   # a flush, then (one cycle later, as the sequencer does) the next command's first block
             steps += [(None, 0, 1, 0, None), (None, 0, 0, 0, None)]
         mode = rng.randrange(2)
-        n = rng.randint(2 * rows - 1, 2 * rows + 6)      # the host guarantees >= 2*ROWS - 1 steps a block (Command.check)
+        n = rng.randint(2 * rows - 1, 2 * rows + 6)  # the host ensures >= 2*ROWS - 1 steps a block (Command.check)
         sums = [[0] * cols for _ in range(rows)]
         for t in range(n):
             acts = [rng.randrange(1 << a_w) for _ in range(rows)]
