@@ -12,8 +12,6 @@ import pytest
 from accel_tb.design.runner import ensure_tools_on_path
 
 ensure_tools_on_path()
-# the regression's models run short layers: compile them all quickly (-O1), the whole-network ones too
-os.environ.setdefault("ACCEL_QUICK_COMPILE", "1")
 # the workers share the cores: the simulators' golden model keeps torch to one thread each
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     try:
         result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.network",
                      parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
-                     seed=args.seed, expect_fail=True, public=public_names())
+                     seed=args.seed, expect_fail=True, public=public_names(), long_run=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, BuildError) else 1

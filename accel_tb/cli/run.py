@@ -21,7 +21,8 @@ from pathlib import Path
 from accel_host.mapping import DATAFLOWS, LayerShape, choices, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError, design_files
-from accel_tb.design.runner import CORE_SOURCES, ROOT, BuildError, RunError, elaborate, rtl_sources, run
+from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.runner import ROOT, BuildError, RunError, elaborate, run
 from golden_py.cliargs import ArgumentParser
 
 DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "vgg16_a4w4.pt"
@@ -189,7 +190,7 @@ def main_run(argv=None, replay: bool = False) -> int:
         return 2
     report = _report_path(args)
     config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report), "dataflow": args.dataflow}
-    return _simulate(dict(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    return _simulate(dict(**own_core_run(),
                           parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config,
                           waves=args.waves, seed=seed, expect_fail=True), report, f"{sim}, {rows}x{cols}")
 

@@ -213,7 +213,7 @@ def run_chunk(spec: dict) -> dict:
     try:
         res = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.network",
                   parameters=spec["params"], sim=spec["sim"], testcase="test_network", config=config,
-                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}", public=public_names())
+                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}", public=public_names(), long_run=True)
     except (RunError, AssertionError) as e:
         raise FarmError(f"images {spec['images']}: the simulation did not complete: {e}") from None
     rep_path = report_dir / "network_report.json"
@@ -447,7 +447,7 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         worker_wait = worker_wait_seconds()
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
-    build("core", rtl_sources(*CORE_SOURCES), params, sim, public=public_names())   # once, before the workers start
+    build("core", rtl_sources(*CORE_SOURCES), params, sim, public=public_names(), long_run=True)   # once, before the workers start
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:

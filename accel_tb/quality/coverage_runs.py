@@ -23,7 +23,8 @@ from pathlib import Path
 import yaml
 
 from accel_host.config import CoreConfig
-from accel_tb.design.runner import CORE_SOURCES, ROOT, SIMULATORS, RunError, rtl_sources, run
+from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.runner import ROOT, SIMULATORS, RunError, run
 from accel_tb.quality.coverage import TABLE_HEAD, first_hit_path, table_row
 
 CK4, CK2 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
@@ -110,8 +111,7 @@ def main(argv=None) -> int:
         path.unlink(missing_ok=True)
         first_hit_path(path).unlink(missing_ok=True)
         try:
-            run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
-                parameters=params, sim=args.sim, testcase=testcase, seed=seed,
+            run(**own_core_run(), parameters=params, sim=args.sim, testcase=testcase, seed=seed,
                 config={"adapter": "accel", **config, "coverage": str(path)})
         except (RunError, AssertionError) as e:
             print(f"error: coverage run '{name}' failed: {e}", file=sys.stderr)

@@ -62,8 +62,8 @@ def test_skeleton_core_2bit_layer27(sim, tmp_path):
 def test_own_core_two_images_through_the_same_api(sim, tmp_path):
     report = tmp_path / "r.json"
     from accel_host.config import CoreConfig
-    from accel_tb.design.runner import CORE_SOURCES, rtl_sources
-    run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    from accel_tb.design.core_ports import own_core_run
+    run(**own_core_run(),
         parameters=CoreConfig().parameters(), sim=sim, testcase="test_layer",
         config={"adapter": "accel", "layer": TWO_IMAGES, "report": str(report)})
     rep = json.loads(report.read_text())

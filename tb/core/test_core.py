@@ -13,7 +13,8 @@ import pytest
 from accel_host.config import CoreConfig
 from accel_host.cycles import check_bound
 from accel_host.mapping import LayerShape, OutputStationary, WeightStationary
-from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, RunError, rtl_sources, run
+from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, RunError, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 LAYER27 = {"checkpoint": CHECKPOINT, "layer": 27, "images": [0], "data_dir": None}
@@ -27,7 +28,7 @@ def run_core(sim, config, rows=8, cols=8, testcase="test_layer", params=None, tm
     """Run a layer test on the core; returns (result, report dict)."""
     report = tmp_path / f"report-{testcase}.json"
     config = {"adapter": "accel", **config, "report": str(report)}
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    result = run(**own_core_run(),
                  parameters=params or CoreConfig(rows=rows, cols=cols).parameters(), sim=sim, testcase=testcase,
                  config=config, expect_fail=expect_fail, **kw)
     rep = json.loads(report.read_text()) if report.is_file() else {}

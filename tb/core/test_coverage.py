@@ -8,7 +8,8 @@ import json
 import yaml
 
 from accel_host.config import CoreConfig
-from accel_tb.design.runner import CORE_SOURCES, ROOT, rtl_sources, run
+from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.runner import ROOT, run
 from accel_tb.quality.coverage_runs import STREAM, STREAM_SEED, merge_first_hits, table
 
 CK4, CK2 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
@@ -16,7 +17,7 @@ CK4, CK2 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), str(ROOT / "checkpoints"
 
 def closure(sim, tmp_path, **config):
     report, cov = tmp_path / "r.json", tmp_path / "coverage.yml"
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    result = run(**own_core_run(),
                  parameters=CoreConfig(acc_w=24).parameters(), sim=sim, testcase="test_coverage_closure",
                  config={"adapter": "accel", "coverage": str(cov), "report": str(report), **config},
                  expect_fail=True)
@@ -51,7 +52,7 @@ def test_coverage_holes_fail_the_closure(sim, tmp_path):
 def stream(sim, tmp_path, **config):
     """The command-stream test with coverage and the closure check of the cross bins (accel_tb.cocotb_tests.layer_tests)."""
     report, cov = tmp_path / "r.json", tmp_path / "stream.yml"
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    result = run(**own_core_run(),
                  parameters=CoreConfig(acc_w=24).parameters(), sim=sim, testcase="test_command_stream",
                  config={"adapter": "accel", **STREAM, **config, "coverage": str(cov), "report": str(report)},
                  seed=STREAM_SEED, expect_fail=True)

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from accel_host.config import CoreConfig
-from accel_tb.design.runner import CORE_SOURCES, ROOT, rtl_sources, run
+from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.runner import ROOT, run
 
 CHECKPOINT = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
 
@@ -26,7 +27,7 @@ def export(folder, *extra, image=1):
 
 def replay(sim, folder, tmp_path, expect_fail=False):
     report = tmp_path / f"report-{folder.name}.json"
-    result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.layer_tests",
+    result = run(**own_core_run(),
                  parameters=CoreConfig().parameters(), sim=sim, testcase="test_layer",
                  config={"adapter": "accel", "golden": str(folder), "report": str(report)}, expect_fail=expect_fail)
     return result, json.loads(report.read_text())
