@@ -57,6 +57,21 @@ def test_expectations_equal_int_conv():
     assert len(ch.scoreboards["psum"].expected) == 2 * 2 * 9 * 9    # n_oc x n_ic x kij x streamed positions
 
 
+@pytest.mark.parametrize("rows,cols,ic,oc,n", [(8, 8, 11, 10, 2), (16, 4, 3, 9, 1), (2, 2, 5, 7, 3)])
+def test_outputs_without_psums_equal_the_tiled_reference(rows, cols, ic, oc, n):
+    """The whole network asks for no psums and gets its sums from one convolution (job_from_ints' fast path):
+    the same values, padded channels zero, as the sums of the tiled psums -- at extreme values too."""
+    g = torch.Generator().manual_seed(rows * 100 + ic)
+    a = torch.randint(0, 16, (n, ic, 5, 3), generator=g)
+    w = torch.randint(-8, 8, (oc, ic, 3, 3), generator=g)
+    a[0, :, 0, 0], w[0] = 15, -8        # the largest magnitudes in one corner
+    fast, tiled = (job_from_ints("t", a, w, rows, cols, psums=p) for p in (False, True))
+    assert "psum" not in fast.expected and "psum" in tiled.expected
+    for kind in ("sum", "relu"):
+        assert fast.expected[kind].shape == tiled.expected[kind].shape
+        assert torch.equal(fast.expected[kind], tiled.expected[kind])
+
+
 def test_mapper_rejects_what_does_not_fit():
     with pytest.raises(MappingError, match="ACC_W=16 is too narrow"):
         WeightStationary(CoreConfig(), LayerShape(64, 8, 8, 8))

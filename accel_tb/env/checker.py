@@ -88,12 +88,29 @@ def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int
     a_t = torch.stack([tile_activations(a_int[i].long(), rows) for i in range(n)])
     w_t = tile_weights(w_int.long(), rows, cols)
     job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits)
-    tiles = [job.tiles(i) for i in range(n)]
-    raw = torch.stack([_outputs(t) for t in tiles])                    # (N, n_oc, C, HW)
-    job.expected = {"sum": raw, "relu": raw.clamp(min=0) if relu else raw}
     if psums:
-        job.expected["psum"] = torch.stack([t.psum for t in tiles])    # (N, n_ic, n_oc, C, P, 9)
+        tiles = [job.tiles(i) for i in range(n)]
+        raw = torch.stack([_outputs(t) for t in tiles])                    # (N, n_oc, C, HW)
+        job.expected = {"psum": torch.stack([t.psum for t in tiles])}      # (N, n_ic, n_oc, C, P, 9)
+    else:
+        raw = _conv_outputs(a_int, w_int, cols)
+        job.expected = {}
+    job.expected.update({"sum": raw, "relu": raw.clamp(min=0) if relu else raw})
     return job
+
+
+def _conv_outputs(a_int: torch.Tensor, w_int: torch.Tensor, cols: int) -> torch.Tensor:
+    """(N, n_oc, C, HW) accumulated outputs straight from a 3x3 convolution (padding 1), zero rows for padded
+    channels: without psums to check, the per-kij psum tensor that the tiled reference sums (einsum over every
+    tile, position and kij) is not needed; 0.9 s of golden work per image over the whole network becomes
+    about a tenth of that. float64 is exact here, as in compute_tiles (|sum| << 2^53)."""
+    n, _, h, w = a_int.shape
+    oc = w_int.shape[0]
+    out = torch.nn.functional.conv2d(a_int.double(), w_int.double(), padding=1).round().long()   # (N, OC, H, W)
+    n_oc = -(-oc // cols)
+    raw = torch.zeros(n, n_oc * cols, h * w, dtype=torch.long)
+    raw[:, :oc] = out.reshape(n, oc, h * w)
+    return raw.reshape(n, n_oc, cols, h * w)
 
 
 def job_from_folder(v, relu: bool = True) -> LayerJob:
