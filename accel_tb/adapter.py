@@ -55,6 +55,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from accel_tb.vip.sim import now_cycle
 
 # what an adapter's outputs() returns, as the summary words it: the outputs after ReLU (every course core),
@@ -132,7 +134,8 @@ def fit_problem(adapter_cls, job_or_shape, a_bits: int | None = None, name: str 
     lo, hi = -(1 << (g.psum_bits - 1)), (1 << (g.psum_bits - 1)) - 1
     for kind in ("psum", "sum", "relu"):
         e = expected.get(kind)
-        if e is not None and e.numel() and (int(e.min()) < lo or int(e.max()) > hi):
+        e = None if e is None else np.asarray(e)       # a tensor, or a stored job's array
+        if e is not None and e.size and (int(e.min()) < lo or int(e.max()) > hi):
             v = int(e.min()) if int(e.min()) < lo else int(e.max())
             return (f"layer {what}: an expected {kind} value ({v}) does not fit {name}'s psum_bits={g.psum_bits} "
                     f"({lo} .. {hi})")

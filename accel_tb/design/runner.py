@@ -235,8 +235,11 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
-    forced = os.environ.get("ACCEL_QUICK_COMPILE")
-    quick = forced == "1" if forced in ("0", "1") else not long_run
+    forced = os.environ.get("ACCEL_QUICK_COMPILE") or None
+    if forced not in (None, "0", "1"):
+        raise BuildError(f"ACCEL_QUICK_COMPILE={forced}: must be 0 or 1 (or unset: quick for layer tests, -O2 for "
+                         f"whole-network runs)")
+    quick = forced == "1" if forced else not long_run
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, quick, codecov) if sim == "verilator" else []

@@ -14,11 +14,16 @@ and weight files instead, and named file:line when they contradict them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 
 from accel_tb.vip.scoreboard import KeyedScoreboard
-from golden_py.tiling import TiledLayer, compute_tiles, tile_activations, tile_weights
+
+if TYPE_CHECKING:     # torch and golden_py are imported where a job is computed: a simulation that reads a
+    import torch  # stored job (accel_tb.env.golden_store) imports neither
+
+    from golden_py.tiling import TiledLayer
 
 KINDS = ("psum", "sum", "relu")
 
@@ -34,7 +39,7 @@ class LayerJob:
     height: int
     width: int
     a_tiles: torch.Tensor            # (N, n_ic, R, P) activations per image, input-channel tile, padded position
-    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9)
+    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9); either numpy arrays (a stored job) or tensors
     relu: bool = True
     a_bits: int = 4
     expected: dict = field(default_factory=dict)   # kind -> tensor, or absent when not provided
@@ -67,6 +72,7 @@ class LayerJob:
         return self.in_channels * self.out_channels * 9 * self.height * self.width
 
     def tiles(self, image: int) -> TiledLayer:
+        from golden_py.tiling import compute_tiles  # noqa: PLC0415
         return compute_tiles(self.a_tiles[image], self.w_tiles, self.height, self.width,
                              in_channels=self.in_channels, out_channels=self.out_channels)
 
@@ -76,6 +82,7 @@ class LayerJob:
 
 
 def _outputs(t: TiledLayer) -> torch.Tensor:
+    import torch  # noqa: PLC0415
     return torch.stack([t.out_tile(o) for o in range(t.n_oc)])        # (n_oc, C, HW)
 
 
@@ -83,6 +90,9 @@ def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int
                   a_bits: int = 4, psums: bool = True) -> LayerJob:
     """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3); expected values computed by
     golden_py's tiling reference (psums only when asked: the whole network does not monitor them)."""
+    import torch  # noqa: PLC0415
+
+    from golden_py.tiling import tile_activations, tile_weights  # noqa: PLC0415
     n, ic, h, w = a_int.shape
     oc = w_int.shape[0]
     a_t = torch.stack([tile_activations(a_int[i].long(), rows) for i in range(n)])
@@ -104,6 +114,7 @@ def _conv_outputs(a_int: torch.Tensor, w_int: torch.Tensor, cols: int) -> torch.
     channels: without psums to check, the per-kij psum tensor that the tiled reference sums (einsum over every
     tile, position and kij) is not needed; 0.9 s of golden work per image over the whole network becomes
     about a tenth of that. float64 is exact here, as in compute_tiles (|sum| << 2^53)."""
+    import torch  # noqa: PLC0415
     n, _, h, w = a_int.shape
     oc = w_int.shape[0]
     out = torch.nn.functional.conv2d(a_int.double(), w_int.double(), padding=1).round().long()   # (N, OC, H, W)
@@ -170,7 +181,7 @@ class LayerChecker:
     def _by_position(self, e) -> dict:
         """(N, n_oc, C, HW) expected outputs -> {(image, oc_tile, output position): the C lanes}."""
         j = self.job
-        flat = e.permute(0, 1, 3, 2).reshape(-1, j.cols).tolist()
+        flat = np.asarray(e).transpose(0, 1, 3, 2).reshape(-1, j.cols).tolist()
         keys = [(n, o, q) for n in range(j.images) for o in range(j.n_oc) for q in range(j.height * j.width)]
         return dict(zip(keys, flat))
 
@@ -182,6 +193,8 @@ class LayerChecker:
         v = self.job.folder
         if v is None:
             return None
+        import torch  # noqa: PLC0415
+
         from golden_py.export import check_vectors  # noqa: PLC0415 (golden_py.export imports the CLI's deps)
         kinds = [k for k in ("sum", "relu") if k not in self.scoreboards]
         mask = None

@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from cocotb.triggers import SimTimeoutError, with_timeout
 
 from accel_host.mapping import DATAFLOWS
@@ -52,7 +51,20 @@ def layer_relu(model, index: int) -> bool:
 
 
 def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
-    """spec: checkpoint, layer, images (indices), data_dir (None: the bundled samples)."""
+    """spec: checkpoint, layer, images (indices), data_dir (None: the bundled samples). Computed by golden_py
+    the first time, then read from accel_tb.env.golden_store (no torch) while nothing it depends on changes."""
+    from accel_tb.env import golden_store  # noqa: PLC0415
+    name = golden_store.key(spec, geometry, psums)
+    job = golden_store.load(name) if name else None
+    if job is None:
+        job = computed_checkpoint_job(spec, geometry, psums)
+        if name:
+            golden_store.save(name, job, spec["images"])
+    return job
+
+
+def computed_checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
+    """The job of a checkpoint layer, computed by golden_py (torch)."""
     from golden_py.checkpoint import load_model  # noqa: PLC0415
     from golden_py.data import load_images
     from golden_py.extract import extract_layer
@@ -92,6 +104,7 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
     if shape:                      # (ic, oc, side) or (ic, oc, height, width)
         ic, oc, side = shape[:3]
         width = shape[3] if len(shape) > 3 else side
+    import torch  # noqa: PLC0415 (only a job computed here needs it: accel_tb.env.golden_store)
     g = torch.Generator().manual_seed(rng.getrandbits(32))
     a = torch.randint(0, 1 << a_bits, (1, ic, side, width), generator=g)
     # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound

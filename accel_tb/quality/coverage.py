@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 import cocotb
+import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
@@ -58,7 +59,7 @@ W_EXTREMES = [-_W_TOP, -_W_TOP + 1, _W_TOP - 1]
 @CoverPoint("core.layer.a_bits", xf=lambda j: j.a_bits, bins=[2, 4])
 @CoverPoint("core.layer.act_extremes", xf=lambda j: (int(j.a_tiles.min()) == 0, int(j.a_tiles.max()) == (1 << j.a_bits) - 1),
             bins=[(True, True)], bins_labels=["zero and max present"])
-@CoverPoint("core.layer.weight_extremes", xf=lambda j: sorted(set(W_EXTREMES) & set(j.w_tiles.unique().tolist())),
+@CoverPoint("core.layer.weight_extremes", xf=lambda j: sorted(set(W_EXTREMES) & set(np.unique(np.asarray(j.w_tiles)).tolist())),
             rel=lambda got, want: want in got, bins=W_EXTREMES, inj=False)
 def sample_layer(job):
     pass

@@ -1,0 +1,100 @@
+"""accel_tb.env.golden_store: a checkpoint layer's job stored once, read back without torch, never stale."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from accel_tb.adapter import Geometry
+from accel_tb.env import environment, golden_store
+from golden_py import data
+
+ROOT = golden_store.ROOT
+CK4 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt")
+SPEC = {"checkpoint": CK4, "layer": 27, "images": [0, 1], "data_dir": None}
+G8 = Geometry(rows=8, cols=8, psum_bits=16, multi_tile=True, psum_monitor=True)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACCEL_BUILD_DIR", str(tmp_path))
+    return tmp_path / "golden"
+
+
+def same(a, b):
+    assert [getattr(a, k) for k in golden_store.META] == [getattr(b, k) for k in golden_store.META]
+    assert np.array_equal(np.asarray(a.a_tiles), np.asarray(b.a_tiles))
+    assert np.array_equal(np.asarray(a.w_tiles), np.asarray(b.w_tiles))
+    assert sorted(a.expected) == sorted(b.expected)
+    for k in a.expected:
+        assert np.array_equal(np.asarray(a.expected[k]), np.asarray(b.expected[k])), k
+
+
+def test_the_stored_job_is_the_computed_one(store):
+    computed = environment.computed_checkpoint_job(SPEC, G8)
+    first = environment.checkpoint_job(SPEC, G8)            # computes and stores
+    assert len(list(store.glob("*.npz"))) == 1
+    again = environment.checkpoint_job(SPEC, G8)            # reads it back
+    assert isinstance(again.a_tiles, np.ndarray) and not isinstance(first.a_tiles, np.ndarray)
+    same(computed, first)
+    same(computed, again)
+    assert sorted(again.expected) == ["psum", "relu", "sum"]
+
+
+def test_reading_a_stored_job_imports_no_torch(store):
+    environment.checkpoint_job(SPEC, G8)
+    code = ("import sys; from accel_tb.adapter import Geometry; from accel_tb.env import environment; "
+            f"job = environment.checkpoint_job({SPEC!r}, Geometry(rows=8, cols=8, psum_bits=16, multi_tile=True, "
+            "psum_monitor=True)); print(type(job.a_tiles).__name__, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={"ACCEL_BUILD_DIR": str(store.parent), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ndarray", "False"]
+
+
+def test_everything_the_job_depends_on_is_in_its_name(tmp_path, monkeypatch):
+    base = golden_store.key(SPEC, G8, True)
+    assert golden_store.key(SPEC, G8, True) == base
+    changed = [golden_store.key({**SPEC, "layer": 24}, G8, True), golden_store.key({**SPEC, "images": [0]}, G8, True),
+               golden_store.key(SPEC, Geometry(rows=4, cols=8, psum_bits=16, multi_tile=True), True),
+               golden_store.key(SPEC, G8, False)]
+    ck = tmp_path / "copy.pt"
+    shutil.copy(CK4, ck)
+    assert golden_store.key({**SPEC, "checkpoint": str(ck)}, G8, True) == base     # the bytes, not the path
+    with ck.open("ab") as f:
+        f.write(b"\0")
+    changed.append(golden_store.key({**SPEC, "checkpoint": str(ck)}, G8, True))
+    src = tmp_path / "golden_code.py"
+    src.write_text("x = 1\n")
+    monkeypatch.setattr(golden_store, "SOURCES", (*golden_store.SOURCES, src))
+    with_src = golden_store.key(SPEC, G8, True)
+    src.write_text("x = 2\n")                                # the golden model's code changed
+    changed += [with_src, golden_store.key(SPEC, G8, True)]
+    assert len({base, *changed}) == len(changed) + 1
+    # a user's image folder is never stored
+    assert golden_store.key({**SPEC, "data_dir": str(tmp_path)}, G8, True) is None
+
+
+def test_the_bundled_samples_file_is_golden_pys():
+    assert golden_store.SAMPLES.name == data.SAMPLES_FILE and golden_store.SAMPLES.is_file()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "header"])
+def test_a_damaged_entry_is_computed_again_and_replaced(damage, store):
+    environment.checkpoint_job(SPEC, G8)
+    path = next(store.glob("*.npz"))
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+    else:       # the header says one image; the arrays hold two
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: np.array(z[k]) for k in z.files}
+        arrays["meta"] = np.array(str(arrays["meta"]).replace('"images": [0, 1]', '"images": [0]'))
+        with path.open("wb") as f:
+            np.savez(f, **arrays)
+    assert golden_store.load(path.stem) is None
+    job = environment.checkpoint_job(SPEC, G8)
+    same(environment.computed_checkpoint_job(SPEC, G8), job)
+    assert golden_store.load(path.stem) is not None
