@@ -73,6 +73,8 @@ def test_everything_the_job_depends_on_is_in_its_name(tmp_path, monkeypatch):
     with_src = golden_store.key(SPEC, G8, True)
     src.write_text("x = 2\n")                                # the golden model's code changed
     changed += [with_src, golden_store.key(SPEC, G8, True)]
+    monkeypatch.setattr(golden_store.importlib.metadata, "version", lambda name: "0.0-another")
+    changed.append(golden_store.key(SPEC, G8, True))     # another torch
     assert len({base, *changed}) == len(changed) + 1
     # a user's image folder is never stored
     assert golden_store.key({**SPEC, "data_dir": str(tmp_path)}, G8, True) is None

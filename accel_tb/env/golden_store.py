@@ -4,17 +4,19 @@ golden model: importing torch is about two thirds of a short core simulation (1.
 measured with py-spy), and the regression runs layer 27 of image 0 in dozens of them.
 
 What makes an entry (its file name is a SHA-256 over all of it): the checkpoint file's bytes, the layer, the
-image indices, the geometry the job was tiled for, whether psums were asked, and the source text of the code
-that computes a job (golden_py, the checker, the environment and the adapter module's tiling rule). An image
-folder of the user's (`data_dir`) is never stored: only the bundled samples, whose file is hashed too. A file
-that cannot be read back whole, or whose arrays disagree with its own header, is computed again and replaced.
-Files are numpy .npz read with allow_pickle=False (nothing in them is unpickled); each is written under a
-temporary name and renamed, so parallel simulations never see half of one.
+image indices, the geometry the job was tiled for, whether psums were asked, the source text of the code
+that computes a job (golden_py, the checker, the environment and the adapter module's tiling rule) and the
+installed torch's version. An image folder of the user's (`data_dir`) is never stored: only the bundled
+samples, whose file is hashed too. A file that cannot be read back whole, or whose arrays disagree with its
+own header, is computed again and replaced. Files are numpy .npz read with allow_pickle=False (nothing in them
+is unpickled); each is written under a temporary name and renamed, so parallel simulations never see half of
+one. `make clean` removes them with the rest of build/.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -51,7 +53,8 @@ def key(spec: dict, geometry, psums: bool) -> str | None:
     geo = dataclasses.asdict(geometry) if dataclasses.is_dataclass(geometry) else repr(geometry)
     parts = {"version": VERSION, "checkpoint": _file_digest(spec["checkpoint"]), "layer": int(spec["layer"]),
              "images": [int(i) for i in spec["images"]], "samples": _file_digest(SAMPLES),
-             "geometry": geo, "psums": bool(psums), "code": [_file_digest(p) for p in SOURCES]}
+             "geometry": geo, "psums": bool(psums), "code": [_file_digest(p) for p in SOURCES],
+             "torch": importlib.metadata.version("torch")}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
