@@ -32,7 +32,7 @@ run_layer instead (this project's own core does).
 The layer, for the hooks: before any hook runs, the default flow sets `self.layer` (LayerFacts: height,
 width, positions = padded positions (H+2)*(W+2), outputs = H*W, padded_width, and `padded[o_nij][kij]`,
 the padded position that output o_nij reads at kernel position kij, as a table) and `self.job` (the whole
-LayerJob). An adapter reads its loop bounds and addresses from them instead of hard-coding a 4x4 layer.
+LayerJob; its activations, weights and expected values are numpy int64 arrays). An adapter reads its loop bounds and addresses from them instead of hard-coding a 4x4 layer.
 
 Psums and sums from the hooks (a core with a psum port, Geometry(psum_monitor=True)): inside run_kernel,
 `self.report_psum(p, values)` reports the psum of padded position p at the kernel position running;

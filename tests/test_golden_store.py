@@ -38,7 +38,8 @@ def test_the_stored_job_is_the_computed_one(store):
     first = environment.checkpoint_job(SPEC, G8)            # computes and stores
     assert len(list(store.glob("*.npz"))) == 1
     again = environment.checkpoint_job(SPEC, G8)            # reads it back
-    assert isinstance(again.a_tiles, np.ndarray) and not isinstance(first.a_tiles, np.ndarray)
+    # cold or warm, the job's arrays are numpy (what the checker and the adapters see)
+    assert all(isinstance(j.a_tiles, np.ndarray) and isinstance(j.expected["relu"], np.ndarray) for j in (first, again))
     same(computed, first)
     same(computed, again)
     assert sorted(again.expected) == ["psum", "relu", "sum"]
@@ -84,19 +85,59 @@ def test_the_bundled_samples_file_is_golden_pys():
     assert golden_store.SAMPLES.name == data.SAMPLES_FILE and golden_store.SAMPLES.is_file()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "header"])
+def rewrite(path, change):
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: np.array(z[k]) for k in z.files}
+    change(arrays)
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+
+
+def one_more(arrays, kind, index):
+    arrays[kind][index] += 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "header", "relu", "sum", "psum", "weight"])
 def test_a_damaged_entry_is_computed_again_and_replaced(damage, store):
+    """A file cut short, a header that disagrees with its arrays, or one value changed (an output, a sum, a
+    psum: each against the stored activations and weights; a weight: against every expected value)."""
     environment.checkpoint_job(SPEC, G8)
     path = next(store.glob("*.npz"))
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:1000])
-    else:       # the header says one image; the arrays hold two
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: np.array(z[k]) for k in z.files}
-        arrays["meta"] = np.array(str(arrays["meta"]).replace('"images": [0, 1]', '"images": [0]'))
-        with path.open("wb") as f:
-            np.savez(f, **arrays)
-    assert golden_store.load(path.stem) is None
+    elif damage == "header":    # the header says one image; the arrays hold two
+        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"images": [0, 1]', '"images": [0]'))))
+    elif damage == "weight":
+        rewrite(path, lambda a: one_more(a, "w_tiles", (0, 0, 5, 2, 4)))
+    else:
+        at = {"relu": (1, 0, 3, 5), "sum": (1, 0, 3, 5), "psum": (1, 0, 0, 3, 7, 4)}[damage]
+        rewrite(path, lambda a: one_more(a, damage, at))
+    assert golden_store.load(path.stem, "vgg16_a4w4.pt") is None
     job = environment.checkpoint_job(SPEC, G8)
     same(environment.computed_checkpoint_job(SPEC, G8), job)
-    assert golden_store.load(path.stem) is not None
+    assert golden_store.load(path.stem, "vgg16_a4w4.pt") is not None
+
+
+def test_the_job_is_named_after_the_checkpoint_file_this_run_gives(store, tmp_path):
+    environment.checkpoint_job(SPEC, G8)
+    mine = tmp_path / "my_model.pt"
+    shutil.copy(CK4, mine)
+    job = environment.checkpoint_job({**SPEC, "checkpoint": str(mine)}, G8)     # the same entry (same bytes)
+    assert len(list(store.glob("*.npz"))) == 1
+    assert job.name.startswith("my_model.pt features[27] (8->8 on 4x4)"), job.name
+
+
+def test_nothing_is_stored_when_a_hashed_file_changes_while_the_job_is_computed(store, tmp_path, monkeypatch):
+    src = tmp_path / "golden_code.py"
+    src.write_text("x = 1\n")
+    monkeypatch.setattr(golden_store, "SOURCES", (*golden_store.SOURCES, src))
+    real = environment.computed_checkpoint_job
+
+    def edited_meanwhile(*a, **k):
+        src.write_text("x = 2\n")
+        return real(*a, **k)
+    monkeypatch.setattr(environment, "computed_checkpoint_job", edited_meanwhile)
+    environment.checkpoint_job(SPEC, G8)
+    assert not list(store.glob("*.npz"))
+    environment.checkpoint_job(SPEC, G8)        # nothing changes this time: stored
+    assert len(list(store.glob("*.npz"))) == 1

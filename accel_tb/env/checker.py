@@ -38,8 +38,10 @@ class LayerJob:
     out_channels: int
     height: int
     width: int
+    # golden_py's tensors where a job is computed; numpy arrays once it runs (as_arrays: the checker and the
+    # adapters see numpy) and in a stored job (accel_tb.env.golden_store)
     a_tiles: torch.Tensor            # (N, n_ic, R, P) activations per image, input-channel tile, padded position
-    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9); either numpy arrays (a stored job) or tensors
+    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9)
     relu: bool = True
     a_bits: int = 4
     expected: dict = field(default_factory=dict)   # kind -> tensor, or absent when not provided
@@ -70,6 +72,13 @@ class LayerJob:
     @property
     def macs(self) -> int:
         return self.in_channels * self.out_channels * 9 * self.height * self.width
+
+    def as_arrays(self) -> LayerJob:
+        """The job with numpy arrays (int64) for its activations, weights and expected values, whatever made
+        it (golden_py's tensors, or a stored job): what the checker and every adapter see (self.job)."""
+        self.a_tiles, self.w_tiles = np.asarray(self.a_tiles), np.asarray(self.w_tiles)
+        self.expected = {k: np.asarray(v) for k, v in self.expected.items()}
+        return self
 
     def tiles(self, image: int) -> TiledLayer:
         from golden_py.tiling import compute_tiles  # noqa: PLC0415

@@ -55,11 +55,14 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     the first time, then read from accel_tb.env.golden_store (no torch) while nothing it depends on changes."""
     from accel_tb.env import golden_store  # noqa: PLC0415
     name = golden_store.key(spec, geometry, psums)
-    job = golden_store.load(name) if name else None
+    label = Path(spec["checkpoint"]).name       # the job's name starts with it: the file as the user named it
+    job = golden_store.load(name, label) if name else None
     if job is None:
-        job = computed_checkpoint_job(spec, geometry, psums)
-        if name:
-            golden_store.save(name, job, spec["images"])
+        job = computed_checkpoint_job(spec, geometry, psums).as_arrays()
+        # stored only if nothing it hashes changed while it was computed (a checkpoint rewritten by a training
+        # run, a source edited during a regression): else the job of the new files would take the old name
+        if name and golden_store.key(spec, geometry, psums) == name:
+            golden_store.save(name, job, spec["images"], label)
     return job
 
 
@@ -187,7 +190,8 @@ class Environment:
 
     def checker(self, job: LayerJob, kinds=None, log=None) -> LayerChecker:
         """The job's checker, judging what this adapter reports: psums and sums where it has those ports
-        (output-stationary commands make no psums), outputs always."""
+        (output-stationary commands make no psums), outputs always. The job's arrays become numpy (as_arrays)."""
+        job.as_arrays()
         a = self.adapter
         g = a.geometry
         if (job.rows, job.cols) != (tile_rows(g, job.a_bits), g.cols):

@@ -7,8 +7,9 @@ What makes an entry (its file name is a SHA-256 over all of it): the checkpoint 
 image indices, the geometry the job was tiled for, whether psums were asked, the source text of the code
 that computes a job (golden_py, the checker, the environment and the adapter module's tiling rule) and the
 installed torch's version. An image folder of the user's (`data_dir`) is never stored: only the bundled
-samples, whose file is hashed too. A file that cannot be read back whole, or whose arrays disagree with its
-own header, is computed again and replaced. Files are numpy .npz read with allow_pickle=False (nothing in them
+samples, whose file is hashed too. A file that cannot be read back whole, whose arrays disagree with its own
+header, or whose expected values disagree with its own activations and weights (verify) is computed again and
+replaced. The name a job carries (its first word the checkpoint file) is the one this run gives the file. Files are numpy .npz read with allow_pickle=False (nothing in them
 is unpickled); each is written under a temporary name and renamed, so parallel simulations never see half of
 one. `make clean` removes them with the rest of build/.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import tempfile
@@ -28,11 +30,15 @@ import numpy as np
 from accel_tb.env.checker import KINDS, LayerJob
 
 ROOT = Path(__file__).resolve().parents[2]
+ENV = Path(__file__).resolve().parent
+# golden_py as Python imports it (an installed copy may not be the one beside this file), found without
+# importing it (it imports torch)
+GOLDEN_PY = Path(importlib.util.find_spec("golden_py").submodule_search_locations[0])
 # the code whose text decides what a job holds: a change to any of it makes every stored job stale
-SOURCES = (*sorted((ROOT / "golden_py").glob("*.py")), ROOT / "accel_tb" / "env" / "checker.py",
-           ROOT / "accel_tb" / "env" / "environment.py", ROOT / "accel_tb" / "adapter.py", Path(__file__))
-SAMPLES = ROOT / "golden_py" / "samples" / "cifar10_test_samples.npz"    # golden_py.data.SAMPLES_FILE
-META = ("name", "rows", "cols", "in_channels", "out_channels", "height", "width", "relu", "a_bits")
+SOURCES = (*sorted(GOLDEN_PY.glob("*.py")), ENV / "checker.py", ENV / "environment.py", ENV.parent / "adapter.py",
+           Path(__file__))
+SAMPLES = GOLDEN_PY / "samples" / "cifar10_test_samples.npz"    # golden_py.data.SAMPLES_FILE
+META = ("rows", "cols", "in_channels", "out_channels", "height", "width", "relu", "a_bits")
 VERSION = 1
 
 
@@ -58,8 +64,9 @@ def key(spec: dict, geometry, psums: bool) -> str | None:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def load(name: str) -> LayerJob | None:
-    """The stored job, with numpy arrays in place of tensors; None when there is none or it does not hold."""
+def load(name: str, label: str) -> LayerJob | None:
+    """The stored job, with numpy arrays, its name starting with `label` (the checkpoint file as this run names
+    it); None when there is none or it does not hold together (verify)."""
     path = store_dir() / f"{name}.npz"
     if not path.is_file():
         return None
@@ -67,26 +74,60 @@ def load(name: str) -> LayerJob | None:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             arrays = {k: np.array(z[k]) for k in z.files if k != "meta"}
-        job = LayerJob(**{k: meta[k] for k in META}, a_tiles=arrays.pop("a_tiles"), w_tiles=arrays.pop("w_tiles"))
+        fields = {k: meta[k] for k in META} | {"name": label + meta["name"]}
+        job = LayerJob(**fields, a_tiles=arrays.pop("a_tiles"), w_tiles=arrays.pop("w_tiles"))
         job.expected = {k: arrays[k] for k in KINDS if k in arrays}
-        if set(job.expected) != set(meta["expected"]) or job.a_tiles.shape[0] != len(meta["images"]):
+        if set(job.expected) != set(meta["expected"]) or verify(job, len(meta["images"])):
             return None
         return job
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 
 
-def save(name: str, job: LayerJob, images) -> None:
-    """Store a job (tensors or arrays); a failure to write is no failure of the run (the next one computes)."""
+def verify(job: LayerJob, images: int) -> str | None:
+    """What does not hold in a stored job, or None: every array's shape against the header, and every expected
+    value against the stored activations and weights (psums recomputed from them, sums from the psums, outputs
+    from the sums), so that an entry whose values were changed by hand or by a fault is computed again. The
+    activations and weights themselves, as extracted from the checkpoint, are taken as stored."""
+    r, c, h, w = job.rows, job.cols, job.height, job.width
+    n_ic, n_oc, p = -(-job.in_channels // r), -(-job.out_channels // c), (h + 2) * (w + 2)
+    want = {"a_tiles": (images, n_ic, r, p), "w_tiles": (n_ic, n_oc, c, r, 9), "psum": (images, n_ic, n_oc, c, p, 9),
+            "sum": (images, n_oc, c, h * w), "relu": (images, n_oc, c, h * w)}
+    arrays = {"a_tiles": job.a_tiles, "w_tiles": job.w_tiles, **job.expected}
+    for k, a in arrays.items():
+        if a.shape != want[k] or a.dtype.kind not in "iu":
+            return f"{k}: shape {a.shape} {a.dtype}, expected {want[k]} integers"
+    # the tiled reference of golden_py.tiling.compute_tiles, in numpy (float64 exact: |psum| << 2^53)
+    psum = np.rint(np.einsum("iocrk,nirp->niocpk", job.w_tiles.astype(np.float64),
+                             job.a_tiles.astype(np.float64))).astype(np.int64)
+    if "psum" in job.expected and not np.array_equal(psum, job.expected["psum"]):
+        return "psum: differs from the stored activations and weights"
+    q = np.arange(h * w)
+    kij = np.arange(9)
+    reads = (q[:, None] // w + kij[None, :] // 3) * (w + 2) + q[:, None] % w + kij[None, :] % 3   # (HW, 9)
+    out = psum[:, :, :, :, reads, kij].sum(axis=(1, 5))                      # (N, n_oc, C, HW)
+    if "sum" in job.expected and not np.array_equal(out, job.expected["sum"]):
+        return "sum: differs from the stored activations and weights"
+    if "relu" in job.expected and not np.array_equal(np.maximum(out, 0) if job.relu else out, job.expected["relu"]):
+        return "relu: differs from the stored sums"
+    return None
+
+
+def save(name: str, job: LayerJob, images, label: str) -> None:
+    """Store a job (its name without `label`, the checkpoint file's name as this run gave it); a failure to
+    write is no failure of the run (the next one computes it again)."""
     d = store_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
-        meta = {k: getattr(job, k) for k in META} | {"expected": sorted(job.expected), "images": list(images)}
+        meta = {k: getattr(job, k) for k in META} | {"name": job.name.removeprefix(label),
+                                                      "expected": sorted(job.expected),
+                                                      "images": [int(i) for i in images]}
         arrays = {"a_tiles": np.asarray(job.a_tiles), "w_tiles": np.asarray(job.w_tiles),
                   **{k: np.asarray(v) for k, v in job.expected.items()}}
         fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz", dir=d)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+        os.chmod(tmp, 0o644)        # mkstemp's 0600 would hide it from another user of a shared build folder
         os.replace(tmp, d / f"{name}.npz")
-    except OSError:
+    except (OSError, TypeError, ValueError):
         pass
