@@ -43,3 +43,33 @@ def test_a_compile_level_other_than_0_or_1_stops_before_a_build(value, monkeypat
     with pytest.raises(runner.BuildError, match=f"ACCEL_QUICK_COMPILE={value}: must be 0 or 1"):
         runner.build("core", runner.rtl_sources(*runner.CORE_SOURCES), sim="verilator")
     assert list(tmp_path.iterdir()) == []
+
+
+def _ports(text: str, module: str) -> list[str]:
+    head = re.search(rf"module {module} #\((.*?)^\) \((.*?)^\);", text, re.M | re.S)
+    return re.findall(r"^\s*(?:input|output)\s+wire\s+(?:\[[^\]]+\]\s+)?(\w+)", head[2], re.M), \
+        re.findall(r"^\s*parameter\s+integer\s+(\w+)", head[1], re.M)
+
+
+def test_the_self_clocked_top_is_the_core_with_its_clock_inside():
+    """The whole-network top (core_ports.CLOCKED_TOP) has every port of rtl/core.v but clk, every parameter
+    passed down, the clock made inside at the testbench's period, and the core's assertion flags at its top."""
+    from accel_tb.vip.sim import CLOCK_NS
+    text = core_ports.clocked_top_text()
+    core_port_names, core_params = _ports((core_ports.RTL / "core.v").read_text(), "core")
+    top_ports, top_params = _ports(text, core_ports.CLOCKED_TOP)
+    assert "clk" in core_port_names and top_ports == [p for p in core_port_names if p != "clk"]
+    assert top_params == core_params and len(core_params) > 10
+    assert all(f".{p}({p})" in text for p in core_params) and "u (.*);" in text
+    assert f"always #{core_ports.HALF_PERIOD_NS} clk = ~clk;" in text and 2 * core_ports.HALF_PERIOD_NS == CLOCK_NS
+    assert "assert_fired = u.assert_fired;" in text
+    run = core_ports.network_run()
+    assert run["toplevel"] == core_ports.CLOCKED_TOP and run["timing"] and run["long_run"]
+    assert run["sources"][-1].read_text() == text
+
+
+def test_a_core_header_the_generator_cannot_read_is_one_error(tmp_path, monkeypatch):
+    (tmp_path / "core.v").write_text("module core (input wire rst);\nendmodule\n")
+    monkeypatch.setattr(core_ports, "RTL", tmp_path)
+    with pytest.raises(ValueError, match="rtl/core.v: its header"):
+        core_ports.clocked_top_text()

@@ -20,8 +20,8 @@ from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError
-from accel_tb.design.core_ports import public_names
-from accel_tb.design.runner import CORE_SOURCES, ROOT, BuildError, RunError, rtl_sources, run
+from accel_tb.design.core_ports import network_run
+from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
 
@@ -150,14 +150,13 @@ def main(argv=None) -> int:
     config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
               "dataflow": args.dataflow, "compare": args.compare,
-              "report_dir": str(report_dir)}
+              "report_dir": str(report_dir), "self_clocked": True}     # the top network_run() builds
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:
         return sharded(args, config, cfg, images, report_dir, farm_threads)
     try:
-        result = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.network",
-                     parameters=cfg.parameters(), sim=args.sim, testcase="test_network", config=config,
-                     seed=args.seed, expect_fail=True, public=public_names(), long_run=True)
+        result = run(**network_run(), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
+                     sim=args.sim, testcase="test_network", config=config, seed=args.seed, expect_fail=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, BuildError) else 1

@@ -41,7 +41,7 @@ class AccelCore(CoreAdapter):
     pause generators)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, four_state=False, scramble=None, **options):
+                 label="core", flip_mode=False, four_state=False, scramble=None, self_clocked=False, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -53,6 +53,7 @@ class AccelCore(CoreAdapter):
         self.scramble = scramble if scramble is not None else any(k != "none" for k in self.pause_kinds.values())
         self.monitor_psums = monitor_psums
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
+        self.self_clocked = self_clocked
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
@@ -75,7 +76,8 @@ class AccelCore(CoreAdapter):
         for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_data", "wgt_wr_addr",
                     "wgt_wr_data", "cmd_data", "out_ready"):
             getattr(d, sig).value = 0
-        start_clock(d)
+        if not self.self_clocked:       # a top that makes its own clock (core_ports.CLOCKED_TOP) needs none
+            start_clock(d)
         await pulse_reset(d, cycles=3)
         k = self.pause_kinds
         junk = self.rng if self.scramble else None

@@ -45,7 +45,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from accel_tb.design.core_ports import public_names
+from accel_tb.design.core_ports import network_run
 from accel_tb.design.runner import CORE_SOURCES, INCLUDE, ROOT, TOOLS, RunError, build, rtl_sources, run
 
 CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
@@ -211,9 +211,9 @@ def run_chunk(spec: dict) -> dict:
         os.environ.setdefault(var, "1")
     drop_dask_malloc_trim(os.environ)
     try:
-        res = run(toplevel="core", sources=rtl_sources(*CORE_SOURCES), test_module="accel_tb.cocotb_tests.network",
-                  parameters=spec["params"], sim=spec["sim"], testcase="test_network", config=config,
-                  expect_fail=True, run_name=f"chunk-{spec['images'][0]}", public=public_names(), long_run=True)
+        res = run(**network_run(), test_module="accel_tb.cocotb_tests.network", parameters=spec["params"],
+                  sim=spec["sim"], testcase="test_network", config=config, expect_fail=True,
+                  run_name=f"chunk-{spec['images'][0]}")
     except (RunError, AssertionError) as e:
         raise FarmError(f"images {spec['images']}: the simulation did not complete: {e}") from None
     rep_path = report_dir / "network_report.json"
@@ -447,7 +447,7 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         worker_wait = worker_wait_seconds()
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
-    build("core", rtl_sources(*CORE_SOURCES), params, sim, public=public_names(), long_run=True)   # once, before the workers start
+    build(**network_run(), parameters=params, sim=sim)   # once, before the workers start
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:

@@ -68,13 +68,18 @@ class ValidReadySource(BusDriver):
         self.payload = payload
         self.pause = pause
         self.scramble = scramble
-        self.widths = {k: len(getattr(self.bus, k)) for k in payload}
+        self._handles = {k: getattr(self.bus, k) for k in payload}
+        self.widths = {k: len(h) for k, h in self._handles.items()}
         self.accepted = 0
         self.first_cycle = self.last_cycle = None
         self.edge = RisingEdge(clock)
         self.bus.valid.value = 0
 
-    async def _driver_send(self, transaction: dict, sync: bool = True) -> None:
+    async def _driver_send(self, transaction: dict, sync: bool = True, hold: bool = False) -> None:
+        """One transfer. hold: leave valid high after it (send_all, when another item follows at once): a
+        source that lowered valid and raised it again in the same step for the next item did two writes the
+        simulator never saw. Only without a scramble RNG, whose draws (shared with the pause generators)
+        stay exactly as they were."""
         bus = self.bus
         if self.pause is not None:
             while next(self.pause):
@@ -82,7 +87,7 @@ class ValidReadySource(BusDriver):
                 self._idle_payload()
                 await self.edge
         for k, v in transaction.items():
-            getattr(bus, k).value = v
+            self._handles[k].value = v
         bus.valid.value = 1
         while True:
             await ReadOnly()
@@ -90,10 +95,12 @@ class ValidReadySource(BusDriver):
             await self.edge
             if ready:
                 break
-        bus.valid.value = 0
-        self._idle_payload()
+        if not (hold and self.scramble is None):
+            bus.valid.value = 0
+            self._idle_payload()
         self.accepted += 1
-        self.last_cycle = now_cycle()
+        if not hold:
+            self.last_cycle = now_cycle()
 
     def _idle_payload(self):
         if self.scramble is not None:
@@ -101,13 +108,20 @@ class ValidReadySource(BusDriver):
                 getattr(self.bus, k).value = self.scramble.getrandbits(w)
 
     async def send_all(self, items) -> int:
-        """Send every item; returns how many. `first_cycle` = the clock edge that took the first of them."""
+        """Send every item; returns how many. `first_cycle` / `last_cycle` = the clock edges that took the first
+        and the last of them. Valid stays high from one item to the next unless a pause lowers it."""
         n = 0
-        for item in items:
-            await self._driver_send(item)
+        items = iter(items)
+        item = next(items, None)
+        while item is not None:
+            following = next(items, None)
+            await self._driver_send(item, hold=following is not None)
             if n == 0:
-                self.first_cycle = self.last_cycle
+                self.first_cycle = now_cycle()
             n += 1
+            item = following
+        if n:
+            self.last_cycle = now_cycle()
         return n
 
 
