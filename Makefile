@@ -152,3 +152,4 @@ setup:
 
 clean:
 	rm -rf build golden reports .pytest_cache
+	-git worktree prune 2>/dev/null    # the speed benchmark's base trees lived in build/speed

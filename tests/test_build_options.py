@@ -73,3 +73,14 @@ def test_a_core_header_the_generator_cannot_read_is_one_error(tmp_path, monkeypa
     monkeypatch.setattr(core_ports, "RTL", tmp_path)
     with pytest.raises(ValueError, match="rtl/core.v: its header"):
         core_ports.clocked_top_text()
+
+
+def test_a_parameter_the_generator_would_not_pass_down_is_one_error(tmp_path, monkeypatch):
+    """A core.v parameter not written 'parameter integer NAME = ...' on a line of its own would reach the top
+    but not the core inside it: refused, not generated."""
+    text = (core_ports.RTL / "core.v").read_text()
+    assert core_ports.clocked_top_text()        # the real header reads
+    (tmp_path / "core.v").write_text(text.replace("parameter integer COLS      = 8,", "parameter COLS = 8,", 1))
+    monkeypatch.setattr(core_ports, "RTL", tmp_path)
+    with pytest.raises(ValueError, match="every parameter must read 'parameter integer NAME"):
+        core_ports.clocked_top_text()

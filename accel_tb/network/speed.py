@@ -41,7 +41,7 @@ def resolve(base: str) -> str:
     """The full hash of a commit of this repository, or SpeedError."""
     if shutil.which("git") is None or git("rev-parse", "--git-dir").returncode != 0:
         raise SpeedError(f"{ROOT} is not a git checkout: --base needs the repository's history")
-    r = git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    r = git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
     if r.returncode != 0 or not r.stdout.strip():
         raise SpeedError(f"--base {base}: not a commit of this repository")
     return r.stdout.strip()
@@ -55,7 +55,8 @@ def worktree(sha: str) -> Path:
         git("worktree", "prune")
         r = git("worktree", "add", "--detach", "--force", str(path), sha)
         if r.returncode != 0:
-            raise SpeedError(f"--base {sha[:12]}: git worktree add failed: {r.stderr.strip().splitlines()[-1:]}")
+            why = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SpeedError(f"--base {sha[:12]}: git worktree add failed: {why}")
     return path
 
 

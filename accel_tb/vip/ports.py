@@ -110,16 +110,22 @@ class ValidReadySource(BusDriver):
     async def send_all(self, items) -> int:
         """Send every item; returns how many. `first_cycle` / `last_cycle` = the clock edges that took the first
         and the last of them. Valid stays high from one item to the next unless a pause lowers it."""
-        n = 0
+        n, end = 0, object()
         items = iter(items)
-        item = next(items, None)
-        while item is not None:
-            following = next(items, None)
-            await self._driver_send(item, hold=following is not None)
-            if n == 0:
-                self.first_cycle = now_cycle()
-            n += 1
-            item = following
+        try:
+            item = next(items, end)
+            while item is not end:
+                following = next(items, end)
+                await self._driver_send(item, hold=following is not end)
+                if n == 0:
+                    self.first_cycle = now_cycle()
+                n += 1
+                item = following
+        except BaseException:
+            # an item that could not be made (or a cancelled send) must not leave valid held on a word the
+            # sink already took: it would take it again at every ready edge
+            self.bus.valid.value = 0     # (no idle payload: its RNG draws stay those of before)
+            raise
         if n:
             self.last_cycle = now_cycle()
         return n
