@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
               "dataflow": args.dataflow, "compare": args.compare,
-              "report_dir": str(report_dir), "self_clocked": True}     # the top network_run() builds
+              "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:
         return sharded(args, config, cfg, images, report_dir, farm_threads)

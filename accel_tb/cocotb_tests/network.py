@@ -5,8 +5,7 @@ bit-exactly against golden_py on the same input as it appears.
 
 cocotb test `test_network`; configuration keys: checkpoint, images (indices), data_dir, layers (None: all),
 corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, plot (False: the JSON
-report only, as the farm's chunks write it), array (for the report), self_clocked (the top makes its own
-clock: accel_tb.design.core_ports.CLOCKED_TOP).
+report only, as the farm's chunks write it), array (for the report).
 """
 from __future__ import annotations
 
@@ -82,8 +81,7 @@ async def test_network(dut):
     model, meta = load_model(cfg["checkpoint"])
     images, labels = load_images(cfg["images"], cfg.get("data_dir") or None)
     n_img = len(cfg["images"])
-    adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network",
-                                                     "self_clocked": bool(cfg.get("self_clocked"))})
+    adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network"})
     env = Environment(dut, adapter)
     await env.start()
     g = adapter.geometry

@@ -18,7 +18,7 @@ from accel_host.fields import COMMAND, KIJ_FINISHED
 from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
 from accel_host.packing import unpack_lanes
 from accel_tb.adapter import CoreAdapter, Geometry
-from accel_tb.design.core_ports import OUTPUTS, rtl_states
+from accel_tb.design.core_ports import CLOCKED_TOP, OUTPUTS, rtl_states
 from accel_tb.vip.ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from accel_tb.vip.sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -41,7 +41,7 @@ class AccelCore(CoreAdapter):
     pause generators)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, four_state=False, scramble=None, self_clocked=False, **options):
+                 label="core", flip_mode=False, four_state=False, scramble=None, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -53,7 +53,7 @@ class AccelCore(CoreAdapter):
         self.scramble = scramble if scramble is not None else any(k != "none" for k in self.pause_kinds.values())
         self.monitor_psums = monitor_psums
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
-        self.self_clocked = self_clocked
+        self.self_clocked = dut._name == CLOCKED_TOP   # the whole-network top makes its own clock
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
@@ -76,7 +76,7 @@ class AccelCore(CoreAdapter):
         for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_data", "wgt_wr_addr",
                     "wgt_wr_data", "cmd_data", "out_ready"):
             getattr(d, sig).value = 0
-        if not self.self_clocked:       # a top that makes its own clock (core_ports.CLOCKED_TOP) needs none
+        if not self.self_clocked:
             start_clock(d)
         await pulse_reset(d, cycles=3)
         k = self.pause_kinds

@@ -105,7 +105,7 @@ class ValidReadySource(BusDriver):
     def _idle_payload(self):
         if self.scramble is not None:
             for k, w in self.widths.items():
-                getattr(self.bus, k).value = self.scramble.getrandbits(w)
+                self._handles[k].value = self.scramble.getrandbits(w)
 
     async def send_all(self, items) -> int:
         """Send every item; returns how many. `first_cycle` / `last_cycle` = the clock edges that took the first
