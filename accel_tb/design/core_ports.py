@@ -1,6 +1,5 @@
 """The accelerator core's top-level names the testbench touches, and the RTL constants it reads (no cocotb
 import: the CLIs use it to build)."""
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -66,7 +65,7 @@ def own_core_run() -> dict:
 # cycles, same results; docs/network.md). Generated from rtl/core.v's own header, so it cannot drift from it.
 CLOCKED_TOP = "core_clk"
 HALF_PERIOD_NS = 5      # accel_tb.vip.sim.CLOCK_NS / 2: cycles are counted from the simulation time
-# Its rising edges fall at 10k+5 ns (the GPI clock's at 10k): now_cycle() reads k at a rising edge either way,
+# Its rising edges come at 10k+5 ns (the GPI clock's at 10k): now_cycle() reads k at a rising edge either way,
 # but k+1 at the falling edge after it (10k+10 ns); the network path samples nothing at falling edges.
 
 
@@ -103,16 +102,9 @@ def clocked_top_text() -> str:
 
 
 def clocked_top_source() -> Path:
-    """CLOCKED_TOP's file in the build folder, rewritten only when its text changes (the model's hash)."""
-    from accel_tb.design.runner import BUILD  # noqa: PLC0415
-    path = BUILD / CLOCKED_TOP / f"{CLOCKED_TOP}.v"
-    text = clocked_top_text()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_text() != text:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    return path
+    """CLOCKED_TOP's file in the build folder (runner.generated_file)."""
+    from accel_tb.design.runner import BUILD, generated_file  # noqa: PLC0415
+    return generated_file(BUILD / CLOCKED_TOP / f"{CLOCKED_TOP}.v", clocked_top_text())
 
 
 def network_run() -> dict:

@@ -212,6 +212,17 @@ def _visible(public, codecov: bool):
     return "all" if codecov else public
 
 
+def generated_file(path: Path, text: str) -> Path:
+    """A source the build generates (a configuration file, a top), written only when its text changes (its
+    contents are in the model's hash) and under another name first, so that a parallel worker never reads half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text() != text:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return path
+
+
 def _public_config(toplevel: str, names) -> str:
     """A Verilator configuration file that makes only `names` of the top module public: its ports the
     testbench drives and reads, the parameters it reads back, a status signal. Measured on the whole-network
@@ -252,11 +263,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     if sim == "verilator" and public != "all":
         # named public signals: the configuration file is a source (its text enters the build hash)
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
-        vlt.parent.mkdir(parents=True, exist_ok=True)
-        text = _public_config(toplevel, public)
-        if not vlt.is_file() or vlt.read_text() != text:
-            vlt.write_text(text)
-        sources = [*sources, vlt]
+        sources = [*sources, generated_file(vlt, _public_config(toplevel, public))]
     build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args, codecov)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
