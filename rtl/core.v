@@ -1,6 +1,7 @@
 // Accelerator core: SRAMs, sequencer, L0 skew, systolic MAC array, OFIFO, SFU and output FIFO.
 //
-//   act_wr/wgt_wr --> [act SRAM] [wgt SRAM]     (host writes are accepted while the sequencer is idle)
+//   act_wr/wgt_wr --> [act SRAM] [MAC array's weight banks]   (host writes are accepted while the
+//                                                              sequencer is idle)
 //   cmd --> [cmd FIFO] --> [sequencer] --reads--> SRAMs --> [L0 skew] --> [MAC array] --> [OFIFO]
 //                             |  tag per token --> [tag FIFO] ----------------------------.   |
 //                             '-- credits: tokens in flight <= CREDITS                    v   v
@@ -67,8 +68,7 @@ module core #(
 );
     localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
     localparam integer TAG_W   = `TAG_W;
-    localparam integer TOK_W   = A_W + 6 + COLS * 2 * W_W;
-    localparam integer WW      = ROWS * COLS * W_W;     // one half of a weight word
+    localparam integer TOK_W   = A_W + 6;
     localparam integer CW      = $clog2(CREDITS + 1);
 
     // ---- commands and sequencer
@@ -96,7 +96,8 @@ module core #(
     wire [15:0]      act_raddr, wgt_raddr;   // high bits beyond the depths: see the port comment
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
-    wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first;
+    wire             drained;           // nothing in flight, no preload on its way down the weight banks
+    wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, wgt_os;
     wire [7:0]       tok_rows;
     generate
         if (CW > 8) begin : g_reserve_wide
@@ -107,52 +108,49 @@ module core #(
     endgenerate
     sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
-        .credits_free(credits_free), .drained(inflight == {CW{1'b0}}), .act_ren(act_ren), .act_raddr(act_raddr),
-        .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
+        .credits_free(credits_free), .drained(drained), .act_ren(act_ren), .act_raddr(act_raddr),
+        .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .wgt_os(wgt_os), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
         .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
         .tok_first(tok_first), .tok_rows(tok_rows), .idle(seq_idle));
 
-    // ---- memories: the host writes only while the sequencer is idle and no command waits
-    wire host_idle = seq_idle && !q_valid;
+    // ---- memories: the host writes only while the sequencer is idle, no command waits and no weight-bank
+    // preload is still on its way (mac_array.v)
+    wire preloading;
+    assign drained = (inflight == {CW{1'b0}}) && !preloading;
+    wire host_idle = seq_idle && !q_valid && !preloading;
     wire host_slot = host_idle || (FAULT_INV == 5);
     assign act_wr_ready = host_slot;
     assign wgt_wr_ready = host_slot;
     wire [ROWS*A_W-1:0]      act_rdata;
-    wire [2*WW-1:0]          wgt_rdata;
     wire act_we = act_wr_valid && host_slot;
     wire wgt_we = wgt_wr_valid && host_slot;
     sram_sp #(.WIDTH(ROWS*A_W), .DEPTH(ACT_DEPTH)) u_act_sram (
         .clk(clk), .en(act_ren || act_we), .we(act_we),
         .addr(act_we ? act_wr_addr[$clog2(ACT_DEPTH)-1:0] : act_raddr[$clog2(ACT_DEPTH)-1:0]),
         .wdata(act_wr_data), .rdata(act_rdata));
-    sram_sp #(.WIDTH(2*WW), .DEPTH(WGT_DEPTH)) u_wgt_sram (
-        .clk(clk), .en(wgt_ren || wgt_we), .we(wgt_we),
-        .addr(wgt_we ? wgt_wr_addr[$clog2(WGT_DEPTH)-1:0] : wgt_raddr[$clog2(WGT_DEPTH)-1:0]),
-        .wdata(wgt_wr_data), .rdata(wgt_rdata));
+    // the weight memory lives in the array, one bank per anti-diagonal (mac_array.v): a weight-stationary
+    // preload reaches each PE with its weight-load token, an output-stationary step reads every bank at once
+    wire wgt_step = wgt_ren && wgt_os;
+    wire wgt_pre  = wgt_ren && !wgt_os;
+    /* verilator lint_off UNUSEDSIGNAL */
+    // two accesses of one single-port memory in a cycle (invariant 5; read by the checks below only)
+    wire sram_clash = (act_we && act_ren) || (wgt_we && (wgt_ren || preloading)) || (wgt_step && preloading);
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- token per row -> L0 skew -> array
-    // A weight word holds a whole tile of either mode: PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W]
-    // (the only one used with 4-bit activations), its high weight at WW + the same offset. Row r's payload
-    // interleaves them per PE: {high, low} of PE c at [c*2*W_W +: 2*W_W].
     wire [ROWS*TOK_W-1:0] tok_lanes, tok_skewed;
     wire [ROWS*A_W-1:0]        arr_a;
     wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_o, arr_f, arr_l;
-    wire [ROWS*COLS*2*W_W-1:0] arr_d;
-    genvar r, c;
+    genvar r;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_tok
-            wire [COLS*2*W_W-1:0] payload;
-            for (c = 0; c < COLS; c = c + 1) begin : g_pe
-                assign payload[c*2*W_W +: 2*W_W] = {wgt_rdata[WW + (r*COLS+c)*W_W +: W_W],
-                                                    wgt_rdata[(r*COLS+c)*W_W +: W_W]};
-            end
             // output-stationary: a row past the last block's positions gets no valid token, so it holds no
             // sum and drains nothing (one tag per position)
             wire row_valid = tok_valid && (!tok_os || {24'd0, tok_rows} > r);
             assign tok_lanes[r*TOK_W +: TOK_W] = {
-                payload, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, row_valid,
+                tok_wl, tok_wsel, tok_a2, tok_os, tok_first, row_valid,
                 row_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
-            assign {arr_d[r*COLS*2*W_W +: COLS*2*W_W], arr_l[r], arr_s[r], arr_m[r], arr_o[r], arr_f[r], arr_v[r],
+            assign {arr_l[r], arr_s[r], arr_m[r], arr_o[r], arr_f[r], arr_v[r],
                     arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
@@ -160,16 +158,20 @@ module core #(
 
     // output-stationary: a step's weight word holds column c's {high, low} weight at [c*2*W_W +: 2*W_W]; it
     // enters the top of the array skewed like the activations (column c c cycles late), zero otherwise
-    wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_rdata[COLS*2*W_W-1:0] : {COLS*2*W_W{1'b0}};
+    wire [COLS*2*W_W-1:0] wgt_north;
+    wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_north : {COLS*2*W_W{1'b0}};
     wire [COLS*2*W_W-1:0] north_skewed;
     l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_in), .out(north_skewed));
 
     wire [COLS*PSUM_W-1:0] p_south, p_north;
     wire [COLS-1:0]        v_south, v_north;
-    mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W),
+    mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W), .WGT_DEPTH(WGT_DEPTH),
                 .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
-        .clk(clk), .rst(rst), .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
-        .os_west(arr_o), .first_west(arr_f), .w_north(north_skewed), .wl_west(arr_l), .wl_data_west(arr_d),
+        .clk(clk), .rst(rst), .wgt_we(wgt_we), .wgt_waddr(wgt_wr_addr[$clog2(WGT_DEPTH)-1:0]),
+        .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_step(wgt_step), .wgt_raddr(wgt_raddr[$clog2(WGT_DEPTH)-1:0]),
+        .wgt_north(wgt_north), .preloading(preloading),
+        .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
+        .os_west(arr_o), .first_west(arr_f), .w_north(north_skewed), .wl_west(arr_l),
         .p_south(p_south), .valid_south(v_south), .p_north(p_north), .valid_north(v_north));
 
     // the OFIFO takes psums from the bottom (WS) or finished sums from the top (OS); the sequencer drains the
@@ -260,11 +262,12 @@ module core #(
     //   2 tag fifo:  no push into a full tag FIFO
     //   3 out fifo:  no push into a full output FIFO (the SFU emits only with room for two)
     //   4 tag:       a tag for every OFIFO vector the SFU takes
-    //   5 sram:      no host write in a cycle the sequencer reads the same single-port SRAM
+    //   5 sram:      one access per single-port SRAM and cycle: no host write while the sequencer or a
+    //                preload reads one, no output-stationary read of the weight banks while a preload does
     localparam integer N_INV = 6;
     reg  [N_INV-1:0] assert_fired;
     wire [N_INV-1:0] violation = {
-        (act_we && act_ren) || (wgt_we && wgt_ren),
+        sram_clash,
         of_valid && sfu_ready && !tag_valid,
         sfu_out_valid && !out_in_ready,
         tag_in && !tag_ready,
@@ -299,7 +302,7 @@ module core #(
             if (F_CHECK[2]) assert(!(tag_in && !tag_ready));                          // inv 2 tag fifo
             if (F_CHECK[3]) assert(!(sfu_out_valid && !out_in_ready));                // inv 3 out fifo
             if (F_CHECK[4]) assert(!(of_valid && sfu_ready && !tag_valid));           // inv 4 tag
-            if (F_CHECK[5]) assert(!((act_we && act_ren) || (wgt_we && wgt_ren)));    // inv 5 sram
+            if (F_CHECK[5]) assert(!(sram_clash));                                     // inv 5 sram
         end
     end
 `endif

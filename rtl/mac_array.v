@@ -3,18 +3,40 @@
 // at zero on the north edge and leave on the south edge, column c one cycle after column c-1.
 // Every link is its own wire (a generate-local net): Icarus is orders of magnitude slower when PEs are
 // wired through slices of one wide vector.
+//
+// The weight memory is here too, one single-port bank per anti-diagonal d = r + c: a weight word holds a
+// whole tile, PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W] (the only one used with 4-bit
+// activations) and its high weight at ROWS*COLS*W_W + the same offset; a write stores each PE's pair in its
+// diagonal's bank (every bank, one address). Weight-stationary: a preload (wgt_pre) reads bank 0 in the cycle
+// before its weight-load token enters row 0; that token reaches PE (r, c) r + c cycles later (the L0 skew
+// delays row r by r cycles, each PE one more), so the read address passes down the banks a cycle per bank
+// and bank d's data goes straight to the PEs of diagonal d in the cycle their token is there. No weight
+// waits in a register for its PE: a row's whole payload used to ride through the skew and east through
+// every PE (about 3,600 of the 8x8 core's 9,573 flip-flops, docs/synth.md). Output-stationary: a step
+// (wgt_step) reads every bank at once and wgt_north carries the word's low COLS*2*W_W bits the cycle after.
+// The banks sit in this module, not in the core, because each PE reads a slice of its own bank's data: a
+// ROWS*COLS*2*W_W-bit port sliced per PE is what Icarus is slow on.
 module mac_array #(
     parameter integer ROWS       = 8,
     parameter integer COLS       = 8,
     parameter integer A_W        = 4,
     parameter integer W_W        = 4,
     parameter integer PSUM_W     = 16,
+    parameter integer WGT_DEPTH  = 256,
     parameter integer FAULT_ROW  = 0,
     parameter integer FAULT_COL  = 0,
     parameter integer FAULT_BIT  = -1
 ) (
     input  wire                      clk,
     input  wire                      rst,
+    input  wire                      wgt_we,         // host write of a weight word
+    input  wire [$clog2(WGT_DEPTH)-1:0] wgt_waddr,
+    input  wire [2*ROWS*COLS*W_W-1:0] wgt_wdata,
+    input  wire                      wgt_pre,        // a preload: bank 0 reads wgt_raddr now, bank d d cycles later
+    input  wire                      wgt_step,       // an output-stationary step: every bank reads wgt_raddr now
+    input  wire [$clog2(WGT_DEPTH)-1:0] wgt_raddr,
+    output wire [COLS*2*W_W-1:0]     wgt_north,      // the step's word's low COLS*2*W_W bits, the cycle after
+    output wire                      preloading,     // a preload still has banks to read
     input  wire [ROWS*A_W-1:0]       a_west,
     input  wire [ROWS-1:0]           valid_west,
     input  wire [ROWS-1:0]           wsel_west,
@@ -23,21 +45,61 @@ module mac_array #(
     input  wire [ROWS-1:0]           first_west,
     input  wire [COLS*2*W_W-1:0]     w_north,        // output-stationary: column c's step weights {hi, lo}
     input  wire [ROWS-1:0]           wl_west,
-    input  wire [ROWS*COLS*2*W_W-1:0] wl_data_west,  // row r's payload at [r*COLS*2*W_W +: COLS*2*W_W]
     output wire [COLS*PSUM_W-1:0]    p_south,
     output wire [COLS-1:0]           valid_south,
     output wire [COLS*PSUM_W-1:0]    p_north,        // output-stationary: finished sums leaving the top
     output wire [COLS-1:0]           valid_north
 );
-    genvar r, c;
+    localparam integer WA = $clog2(WGT_DEPTH);
+    localparam integer WW = ROWS * COLS * W_W;   // one half of a weight word
+    localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
+    wire [ND-1:0] pre_queued;   // bank d (d > 0) reads a preload bank 0 read d cycles ago
+    genvar r, c, d, k;
     generate
+        for (d = 0; d < ND; d = d + 1) begin : g_bank
+            localparam integer RLO = (d > COLS - 1) ? d - (COLS - 1) : 0;   // the diagonal's first row
+            localparam integer RHI = (d < ROWS - 1) ? d : ROWS - 1;         // and its last
+            localparam integer N   = RHI - RLO + 1;                         // its PEs
+            wire          pre_en;
+            wire [WA-1:0] pre_addr;
+            if (d == 0) begin : g_head
+                assign pre_en   = wgt_pre;
+                assign pre_addr = wgt_raddr;
+            end else begin : g_down
+                reg          en_q;
+                reg [WA-1:0] addr_q;    // not reset: read only with en_q
+                always @(posedge clk) begin
+                    en_q   <= rst ? 1'b0 : g_bank[d-1].pre_en;
+                    addr_q <= g_bank[d-1].pre_addr;
+                end
+                assign pre_en   = en_q;
+                assign pre_addr = addr_q;
+            end
+            assign pre_queued[d] = (d > 0) && pre_en;
+            wire [N*2*W_W-1:0] wdata, rdata;   // PE (RLO+k, d-RLO-k)'s {high, low} at [k*2*W_W +: 2*W_W]
+            for (k = 0; k < N; k = k + 1) begin : g_pe
+                localparam integer I = (RLO + k) * COLS + (d - RLO - k);   // the PE, flattened
+                assign wdata[k*2*W_W +: 2*W_W] = {wgt_wdata[WW + I*W_W +: W_W], wgt_wdata[I*W_W +: W_W]};
+                if (I*W_W < COLS*2*W_W) begin : g_north_lo
+                    assign wgt_north[I*W_W +: W_W] = rdata[k*2*W_W +: W_W];
+                end
+                if (WW + I*W_W < COLS*2*W_W) begin : g_north_hi     // a single-row array only
+                    assign wgt_north[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
+                end
+            end
+            sram_sp #(.WIDTH(N*2*W_W), .DEPTH(WGT_DEPTH)) u_bank (
+                .clk(clk), .en(pre_en || wgt_step || wgt_we), .we(wgt_we),
+                .addr(wgt_we ? wgt_waddr : (wgt_step ? wgt_raddr : pre_addr)),
+                .wdata(wdata), .rdata(rdata));
+        end
+    // bank 0's read is the sequencer's own (it is not idle then): the reads still to come keep the host out
+    assign preloading = pre_queued != {ND{1'b0}};
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 // the east outputs of the last column go nowhere
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire [A_W-1:0]           a_i, a_o;
                 wire                     v_i, v_o, s_i, s_o, m_i, m_o, o_i, o_o, f_i, f_o, l_i, l_o;
-                wire [COLS*2*W_W-1:0]    d_i, d_o;
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire signed [PSUM_W-1:0] p_i, p_o, u_i, u_o;
                 wire                     uv_i, uv_o;
@@ -49,7 +111,6 @@ module mac_array #(
                     assign o_i = os_west[r];
                     assign f_i = first_west[r];
                     assign l_i = wl_west[r];
-                    assign d_i = wl_data_west[r*COLS*2*W_W +: COLS*2*W_W];
                 end else begin : g_link
                     assign a_i = g_row[r].g_col[c-1].a_o;
                     assign v_i = g_row[r].g_col[c-1].v_o;
@@ -58,7 +119,6 @@ module mac_array #(
                     assign o_i = g_row[r].g_col[c-1].o_o;
                     assign f_i = g_row[r].g_col[c-1].f_o;
                     assign l_i = g_row[r].g_col[c-1].l_o;
-                    assign d_i = g_row[r].g_col[c-1].d_o;
                 end
                 // the top row's north input: zero for weight-stationary tokens, the step weights otherwise
                 if (r == 0) begin : g_north
@@ -76,14 +136,14 @@ module mac_array #(
                     assign uv_i = g_row[r+1].g_col[c].uv_o;
                 end
                 pe #(
-                    .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W), .COLS(COLS), .COL(c),
+                    .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W),
                     .STUCK_BIT((r == FAULT_ROW && c == FAULT_COL) ? FAULT_BIT : -1)
                 ) u_pe (
                     .clk(clk), .rst(rst),
                     .a_in(a_i), .valid_in(v_i), .wsel_in(s_i), .mode_in(m_i), .os_in(o_i), .first_in(f_i),
-                    .wl_in(l_i), .wl_data_in(d_i),
+                    .wl_in(l_i), .wl_w_in(g_bank[r+c].rdata[((r + c > COLS - 1) ? COLS - 1 - c : r)*2*W_W +: 2*W_W]),
                     .a_out(a_o), .valid_out(v_o), .wsel_out(s_o), .mode_out(m_o), .os_out(o_o), .first_out(f_o),
-                    .wl_out(l_o), .wl_data_out(d_o),
+                    .wl_out(l_o),
                     .p_in(p_i), .p_out(p_o), .up_in(u_i), .up_v_in(uv_i), .up_out(u_o), .up_v_out(uv_o)
                 );
                 if (r == ROWS - 1) begin : g_south

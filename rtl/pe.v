@@ -2,11 +2,12 @@
 // two weights each, or output-stationary with a stationary sum.
 //
 // A token moves east one PE per cycle: activation, its valid bit, wsel (the buffer its fold uses), the
-// activation mode, and an optional weight-load payload for the whole row. The PE loads its slice of the
-// payload (its low and high weight) into the buffer NOT selected by the token, so the next fold's weights
-// can ride on the current fold's tokens: every token of the previous fold has already passed this PE,
-// and none of the next fold has arrived yet, even though the array is skewed. The payload moves east
-// only with a load (wl): between loads its registers hold still. Psums move south one PE per cycle.
+// activation mode, and a weight-load flag (wl). With wl the PE loads its own two weights (wl_w_in: {high,
+// low}, read for this PE from its anti-diagonal's weight bank in the very cycle the token arrives, see
+// core.v) into the buffer NOT selected by the token, so the next fold's weights ride on the current fold's
+// tokens: every token of the previous fold has already passed this PE, and none of the next fold has
+// arrived yet, even though the array is skewed. No weight travels between PEs. Psums move south one PE per
+// cycle.
 //
 // mode 0: one A_W-bit activation times the low weight. mode 1: the activation word carries two
 // (A_W/2)-bit activations (input channels 2r and 2r+1), each times its own weight (low, high).
@@ -22,8 +23,6 @@ module pe #(
     parameter integer A_W       = 4,
     parameter integer W_W       = 4,
     parameter integer PSUM_W    = 16,
-    parameter integer COLS      = 8,
-    parameter integer COL       = 0,    // which slice of the row payload belongs to this PE
     parameter integer STUCK_BIT = -1    // fault injection: >= 0 forces that bit of the adder's result to 1
 ) (
     input  wire                     clk,
@@ -35,7 +34,7 @@ module pe #(
     input  wire                     os_in,
     input  wire                     first_in,
     input  wire                     wl_in,
-    input  wire [COLS*2*W_W-1:0]    wl_data_in,   // PE c's {high, low} weight at [c*2*W_W +: 2*W_W]
+    input  wire [2*W_W-1:0]         wl_w_in,      // {high, low}: this PE's weights, read with wl_in only
     output reg  [A_W-1:0]           a_out,
     output reg                      valid_out,
     output reg                      wsel_out,
@@ -43,7 +42,6 @@ module pe #(
     output reg                      os_out,
     output reg                      first_out,
     output reg                      wl_out,
-    output reg  [COLS*2*W_W-1:0]    wl_data_out,
     input  wire signed [PSUM_W-1:0] p_in,
     output reg  signed [PSUM_W-1:0] p_out,
     input  wire signed [PSUM_W-1:0] up_in,        // output-stationary drain chain, from the PE below
@@ -59,7 +57,6 @@ module pe #(
     wire        [2*W_W-1:0]  w_north = p_in[2*W_W-1:0];
     wire signed [W_W-1:0]    w_lo = os_in ? w_north[W_W-1:0] : (wsel_in ? w1_lo : w0_lo);
     wire signed [W_W-1:0]    w_hi = os_in ? w_north[2*W_W-1:W_W] : (wsel_in ? w1_hi : w0_hi);
-    wire        [2*W_W-1:0]  mine = wl_data_in[COL*2*W_W +: 2*W_W];
     // one MAC for both: WS adds to the psum from the north, OS to its own sum (0 at a block's first step)
     wire signed [PSUM_W-1:0] addend = !os_in ? p_in : (first_in ? {PSUM_W{1'b0}} : acc);
     wire signed [PSUM_W-1:0] sum;
@@ -108,10 +105,9 @@ module pe #(
         os_out    <= os_in;
         mode_out  <= mode_in;
         first_out <= first_in;
-        if (wl_in) wl_data_out <= wl_data_in;
         if (wl_in) begin
-            if (wsel_in) {w0_hi, w0_lo} <= mine;
-            else         {w1_hi, w1_lo} <= mine;
+            if (wsel_in) {w0_hi, w0_lo} <= wl_w_in;
+            else         {w1_hi, w1_lo} <= wl_w_in;
         end
         // WS: the psum moves south; OS: the step's weights move south in its low bits
         p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : sum_k;

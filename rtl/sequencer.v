@@ -32,6 +32,7 @@ module sequencer #(
     output wire [15:0]      act_raddr,
     output wire             wgt_ren,
     output wire [15:0]      wgt_raddr,
+    output wire             wgt_os,       // the read is an output-stationary step's (every weight bank at once)
     output wire             tag_push,     // a tag goes into the tag FIFO this cycle
     output wire [7:0]       reserve,      // credits reserved this cycle (vectors that will reach the OFIFO)
     output wire [`TAG_W-1:0] tag,         // fields TAG_* of fields.vh
@@ -93,6 +94,7 @@ module sequencer #(
     assign act_ren   = issue_ws || issue_os;
     assign act_raddr = (state == S_OS) ? act_base + {8'd0, blk} * act_stride + t : tile_base + nij;
     assign wgt_ren   = (state == S_PRE) || preload_next || issue_os;
+    assign wgt_os    = issue_os;
     assign wgt_raddr = (state == S_OS) ? wgt_base + t
                      : (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
     assign tag_push  = issue_ws || pushing;

@@ -31,8 +31,8 @@ class Block:
 
 BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("mac", (), "mac", "test_mac", None, {"PSUM_W": 16}, {}),
-    Block("pe", ("mac",), "pe", "test_pe", None, {"COLS": 8, "COL": 7}, {"COLS": 2, "COL": 1}),
-    Block("mac_array", ("mac", "pe"), "mac_array", "test_mac_array", None, {"ROWS": 4, "COLS": 8},
+    Block("pe", ("mac",), "pe", "test_pe", None, {}, {}),
+    Block("mac_array", ("mac", "pe", "sram_sp"), "mac_array", "test_mac_array", None, {"ROWS": 4, "COLS": 8},
           {"ROWS": 2, "COLS": 2}),
     Block("l0_skew", (), "l0_skew", "test_l0_skew", None, {"LANES": 8, "W": 9}, {"LANES": 3, "W": 4}),
     Block("fifo", (), "fifo", "test_fifo", None, {"WIDTH": 16, "DEPTH": 3}, {"WIDTH": 4, "DEPTH": 3}),
@@ -45,7 +45,7 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("sfu", ("sram_1r1w",), "sfu", "test_sfu", None, {"COLS": 8, "ACC_W": 16, "DEPTH": 64},
           {"COLS": 2, "PSUM_W": 4, "ACC_W": 6, "DEPTH": 4}),
     Block("sequencer", (), "core", equiv_params={"ROWS": 2}),
-    Block("core", ("mac", "pe", "mac_array", "l0_skew", "fifo", "ofifo", "sram_sp", "sram_1r1w", "sfu", "sequencer"),
+    Block("core", ("mac", "pe", "sram_sp", "mac_array", "l0_skew", "fifo", "ofifo", "sram_1r1w", "sfu", "sequencer"),
           "core", equiv_params={"ROWS": 2, "COLS": 2, "CREDITS": 4, "ACT_DEPTH": 16, "WGT_DEPTH": 16,
                                 "ACC_DEPTH": 16, "CMD_DEPTH": 2, "OUT_DEPTH": 3, "PSUM_W": 8, "ACC_W": 8}),
 ]}

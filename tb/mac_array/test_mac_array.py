@@ -1,7 +1,9 @@
-"""MAC array: Python plays the L0 (row skew) and loads weights through the token path; every psum that
-leaves the south edge is checked against the dot product of its column's weights and the activations,
-including folds that switch weight buffers back to back, folds of a single token, and folds that switch
-between 4-bit activations and pairs of 2-bit activations (low and high weight per PE)."""
+"""MAC array: Python plays the L0 (row skew) and the sequencer's reads: weight tiles are written into the
+array's weight banks, and each weight-load token is preceded by a preload read of its tile, which reaches every
+PE through its anti-diagonal's bank; every psum that leaves the south edge is checked against the dot product
+of its column's weights and the activations, including folds that switch weight buffers back to back, folds
+of a single token, and folds that switch between 4-bit activations and pairs of 2-bit activations (low and
+high weight per PE). The output-stationary test reads each step's weights from the banks too (wgt_north)."""
 
 import cocotb
 import pytest
@@ -9,7 +11,24 @@ from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
 from accel_host.packing import pack_lanes
 from accel_tb.design.runner import rtl_sources, run
-from accel_tb.vip.sim import lanes, param, seeded_random, start
+from accel_tb.vip.sim import drive, lanes, param, seeded_random, start
+
+IDLE = dict(a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
+            wgt_we=0, wgt_waddr=0, wgt_wdata=0, wgt_pre=0, wgt_step=0, wgt_raddr=0)
+
+
+def tile_word(w, rows, cols, w_w):
+    """A weight word: PE (r, c)'s low weight at lane r*cols+c, its high weight rows*cols lanes above."""
+    return pack_lanes([w[r][c][0] for r in range(rows) for c in range(cols)] +
+                      [w[r][c][1] for r in range(rows) for c in range(cols)], w_w)
+
+
+async def write_words(dut, words):
+    """Host writes, one word per cycle, at addresses 0, 1, ..."""
+    for addr, word in enumerate(words):
+        drive(dut, wgt_we=1, wgt_waddr=addr, wgt_wdata=word)
+        await RisingEdge(dut.clk)
+    drive(dut, wgt_we=0)
 
 
 @cocotb.test()
@@ -31,26 +50,28 @@ async def test_array_folds(dut):
         w = [[(rng.randint(*wr), rng.randint(*wr)) for _ in range(cols)] for _ in range(rows)]   # (low, high)
         acts = [[rng.randrange(1 << a_w) for _ in range(rows)] for _ in range(n)]
         folds.append((w, acts, mode))
-    tokens = []   # per cycle: (acts or None, valid, wsel, mode, wl, weights or None)
+    tokens = []   # per cycle: (acts or None, valid, wsel, mode, wl, tile address or None)
     wsel = 0
-    tokens.append((None, 0, 1 - wsel, 0, 1, folds[0][0]))
+    tokens.append((None, 0, 0, 0, 0, None))               # idle: the cycle of the first preload read
+    tokens.append((None, 0, 1 - wsel, 0, 1, 0))
     expected = []  # per valid token, in order: list of cols psums
     for f, (w, acts, mode) in enumerate(folds):
         for i, a in enumerate(acts):
-            load = folds[f + 1][0] if (i == 0 and f + 1 < len(folds)) else None
+            load = f + 1 if (i == 0 and f + 1 < len(folds)) else None
             tokens.append((a, 1, wsel, mode, int(load is not None), load))
             expected.append([sum(product(a[r], *w[r][c], mode) for r in range(rows)) for c in range(cols)])
             if rng.random() < 0.2:
                 tokens.append((None, 0, wsel, mode, 0, None))   # bubble inside a fold
         wsel ^= 1
 
-    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
-                wl_data_west=0)
-    # L0 in Python: row r sees token t at cycle t + r
+    await start(dut, **IDLE)
+    await write_words(dut, [tile_word(w, rows, cols, w_w) for w, _, _ in folds])
+    # L0 in Python: row r sees token t at cycle t + r; a loading token's tile is read the cycle before row 0
+    # sees it (bank d, d cycles later, for the PEs of diagonal d)
     total = len(tokens) + rows + cols + 4
     got_cols = [[] for _ in range(cols)]
     for cycle in range(total):
-        a_vec, v_vec, s_vec, m_vec, l_vec, d_vec = [], [], [], [], [], []
+        a_vec, v_vec, s_vec, m_vec, l_vec = [], [], [], [], []
         for r in range(rows):
             t = cycle - r
             acts, valid, ws, mode, wl, wts = tokens[t] if 0 <= t < len(tokens) else (None, 0, 0, 0, 0, None)
@@ -59,14 +80,14 @@ async def test_array_folds(dut):
             s_vec.append(ws)
             m_vec.append(mode)
             l_vec.append(wl)
-            # row payload: PE c's low weight at lane 2c, its high weight at lane 2c+1
-            d_vec.append(pack_lanes([x for pair in wts[r] for x in pair], w_w) if wts else 0)
+        nxt = tokens[cycle + 1] if cycle + 1 < len(tokens) else None
+        dut.wgt_pre.value = int(nxt is not None and nxt[5] is not None)
+        dut.wgt_raddr.value = nxt[5] if nxt is not None and nxt[5] is not None else 0
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
         dut.wsel_west.value = pack_lanes(s_vec, 1)
         dut.wl_west.value = pack_lanes(l_vec, 1)
         dut.mode_west.value = pack_lanes(m_vec, 1)
-        dut.wl_data_west.value = pack_lanes(d_vec, cols * 2 * w_w)
         await RisingEdge(dut.clk)
         await ReadOnly()
         vs = lanes(dut.valid_south.value, cols, 1)
@@ -120,10 +141,22 @@ async def test_array_output_stationary(dut):
         for c in range(cols):
             expected[c] += [sums[r][c] for r in range(rows)]
     steps.append((None, 0, 1, 0, None))                   # the flush
-    await start(dut, a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
-                wl_data_west=0)
+    await start(dut, **IDLE)
+    # every valid step's word (column c's {high, low} at lanes 2c, 2c+1) in the banks, read back the cycle
+    # before the step enters row 0 (wgt_step); the north edge gets wgt_north skewed by column, as the core does
+    addr = {t: i for i, t in enumerate(t for t in range(len(steps)) if steps[t][1])}
+    await write_words(dut, [pack_lanes([x for wc in steps[t][4] for x in wc] + [0] * (2 * rows * cols - 2 * cols), w_w)
+                            for t in addr])
+    drive(dut, wgt_step=int(0 in addr), wgt_raddr=addr.get(0, 0))     # step 0's read
+    await RisingEdge(dut.clk)
+    await ReadOnly()
+    await Timer(1, unit="ns")
+    north = {}    # cycle -> the word wgt_north shows in it
     got = [[] for _ in range(cols)]
     for cycle in range(len(steps) + 3 * rows + cols + 8):
+        north[cycle] = int(dut.wgt_north.value)
+        dut.wgt_step.value = int(cycle + 1 in addr)
+        dut.wgt_raddr.value = addr.get(cycle + 1, 0)
         a_vec, v_vec, f_vec, m_vec, o_vec, w_vec = [], [], [], [], [], []
         for r in range(rows):
             t = cycle - r
@@ -135,8 +168,8 @@ async def test_array_output_stationary(dut):
             o_vec.append(int(0 <= t < len(steps)))
         for c in range(cols):
             t = cycle - c
-            wts = steps[t][4] if 0 <= t < len(steps) and steps[t][1] else None
-            w_vec += list(wts[c]) if wts else [0, 0]
+            word = north[t] if 0 <= t < len(steps) and steps[t][1] else 0
+            w_vec += [(word >> (2 * c * w_w)) & ((1 << w_w) - 1), (word >> ((2 * c + 1) * w_w)) & ((1 << w_w) - 1)]
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
         dut.first_west.value = pack_lanes(f_vec, 1)
@@ -159,5 +192,5 @@ async def test_array_output_stationary(dut):
 
 @pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8)])
 def test_mac_array(rows, cols, sim):
-    run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "mac_array"), test_module="test_mac_array",
+    run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "sram_sp", "mac_array"), test_module="test_mac_array",
         parameters={"ROWS": rows, "COLS": cols}, sim=sim)

@@ -13,16 +13,15 @@ from accel_tb.vip.sim import param, seeded_random, signed, start
 
 
 class PEModel:
-    def __init__(self, col, w_w, a_w):
-        self.col, self.w_w, self.h = col, w_w, a_w // 2
+    def __init__(self, w_w, a_w):
+        self.w_w, self.h = w_w, a_w // 2
         self.w = [None, None]          # per buffer: (low, high); no reset value: undefined until loaded
-        self.payload = None            # no reset value: undefined until the first load
         self.acc, self.has_block, self.up, self.up_v = 0, 0, 0, 0
 
     def product(self, a, lo, hi, mode):
         return (a & ((1 << self.h) - 1)) * lo + (a >> self.h) * hi if mode else a * lo
 
-    def step(self, a, valid, wsel, mode, os, first, wl, wl_data, p_in, up_in, up_v_in, p_w):
+    def step(self, a, valid, wsel, mode, os, first, wl, wl_w, p_in, up_in, up_v_in, p_w):
         """Outputs registered at this edge, from the inputs before it."""
         if os:
             north = p_in & ((1 << (2 * self.w_w)) - 1)
@@ -36,10 +35,8 @@ class PEModel:
                 lo, hi = self.w[wsel]
                 total = signed(p_in, p_w) + self.product(a, lo, hi, mode)
                 p_out = signed(total, p_w)
-        if wl:
-            mine = wl_data >> (self.col * 2 * self.w_w)
-            self.w[1 - wsel] = (signed(mine, self.w_w), signed(mine >> self.w_w, self.w_w))
-            self.payload = wl_data      # the payload register moves only with a load
+        if wl:      # wl_w_in is driven with random bits on every cycle: only a load may take it
+            self.w[1 - wsel] = (signed(wl_w, self.w_w), signed(wl_w >> self.w_w, self.w_w))
         if os and first and self.has_block:
             self.up, self.up_v = self.acc, 1
         else:
@@ -49,27 +46,27 @@ class PEModel:
         elif os and valid:
             self.acc, self.has_block = signed(total, p_w), 1
         return {"a_out": a, "valid_out": valid, "wsel_out": wsel, "mode_out": mode, "os_out": os, "first_out": first,
-                "wl_out": wl, "wl_data_out": self.payload, "p_out": p_out, "up_out": self.up, "up_v_out": self.up_v}
+                "wl_out": wl, "p_out": p_out, "up_out": self.up, "up_v_out": self.up_v}
 
 
 @cocotb.test()
 async def test_pe_random(dut):
-    cols, col, w_w, a_w, p_w = (param(dut, n) for n in ("COLS", "COL", "W_W", "A_W", "PSUM_W"))
+    w_w, a_w, p_w = (param(dut, n) for n in ("W_W", "A_W", "PSUM_W"))
     rng = seeded_random("pe")
-    model = PEModel(col, w_w, a_w)
-    await start(dut, a_in=0, valid_in=0, wsel_in=0, mode_in=0, os_in=0, first_in=0, wl_in=0, wl_data_in=0, p_in=0,
+    model = PEModel(w_w, a_w)
+    await start(dut, a_in=0, valid_in=0, wsel_in=0, mode_in=0, os_in=0, first_in=0, wl_in=0, wl_w_in=0, p_in=0,
                 up_in=0, up_v_in=0)
     for cycle in range(4000):
         phase = cycle // 1000      # WS 4-bit, WS mixed modes, OS, OS and WS mixed
         os = int(phase == 2 or (phase == 3 and rng.random() < 0.5))
         ins = dict(a=rng.randrange(1 << a_w), valid=rng.randrange(2), wsel=rng.randrange(2),
                    mode=int(phase >= 1 and rng.random() < 0.5), os=os, first=int(os and rng.random() < 0.1),
-                   wl=int(rng.random() < 0.2), wl_data=rng.getrandbits(cols * 2 * w_w),
+                   wl=int(rng.random() < 0.2), wl_w=rng.getrandbits(2 * w_w),
                    p_in=rng.randint(-1000, 1000) if not os else rng.getrandbits(2 * w_w),
                    up_in=rng.randint(-2000, 2000), up_v_in=rng.randrange(2), p_w=p_w)
         dut.a_in.value, dut.valid_in.value, dut.wsel_in.value = ins["a"], ins["valid"], ins["wsel"]
         dut.mode_in.value, dut.os_in.value, dut.first_in.value = ins["mode"], ins["os"], ins["first"]
-        dut.wl_in.value, dut.wl_data_in.value = ins["wl"], ins["wl_data"]
+        dut.wl_in.value, dut.wl_w_in.value = ins["wl"], ins["wl_w"]
         dut.p_in.value = ins["p_in"] & ((1 << p_w) - 1)
         dut.up_in.value, dut.up_v_in.value = ins["up_in"] & ((1 << p_w) - 1), ins["up_v_in"]
         exp = model.step(**ins)
@@ -85,7 +82,7 @@ async def test_pe_random(dut):
         await Timer(1, unit="ns")   # leave the read-only phase before driving again
 
 
-@pytest.mark.parametrize("cols,col", [(8, 0), (8, 7), (16, 9)])
-def test_pe(cols, col, sim):
+@pytest.mark.parametrize("a_w,w_w", [(4, 4), (8, 6)])
+def test_pe(a_w, w_w, sim):
     run(toplevel="pe", sources=rtl_sources("mac", "pe"), test_module="test_pe",
-        parameters={"COLS": cols, "COL": col}, sim=sim)
+        parameters={"A_W": a_w, "W_W": w_w}, sim=sim)
