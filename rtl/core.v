@@ -251,7 +251,9 @@ module core #(
     assign acc_valid  = sfu_out_valid;
     assign acc_addr   = sfu_out_addr;
     // busy: a command queued or running, a vector in flight or in the SFU's last stage (the sum it writes back,
-    // or emits, the cycle after the SFU took the last vector), or an output waiting
+    // or emits, the cycle after the SFU took the last vector), or an output waiting. A preload still on its way
+    // down the weight banks needs no term: the token it rode with is in flight for longer (ROWS + COLS cycles
+    // through the array against ROWS + COLS - 2 banks)
     assign busy       = !seq_idle || q_valid || (inflight != 0) || sfu_active || out_valid;
 
 `ifndef SYNTHESIS
