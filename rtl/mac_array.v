@@ -54,6 +54,10 @@ module mac_array #(
     localparam integer WW = ROWS * COLS * W_W;   // one half of a weight word
     localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
     wire [ND-1:0] pre_queued;   // bank d (d > 0) reads a preload bank 0 read d cycles ago
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [2*WW-1:0] word;       // the banks' data as a weight word: only its low COLS*2*W_W bits go north
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign wgt_north = word[COLS*2*W_W-1:0];
     genvar r, c, d, k;
     generate
         for (d = 0; d < ND; d = d + 1) begin : g_bank
@@ -80,12 +84,8 @@ module mac_array #(
             for (k = 0; k < N; k = k + 1) begin : g_pe
                 localparam integer I = (RLO + k) * COLS + (d - RLO - k);   // the PE, flattened
                 assign wdata[k*2*W_W +: 2*W_W] = {wgt_wdata[WW + I*W_W +: W_W], wgt_wdata[I*W_W +: W_W]};
-                if (I*W_W < COLS*2*W_W) begin : g_north_lo
-                    assign wgt_north[I*W_W +: W_W] = rdata[k*2*W_W +: W_W];
-                end
-                if (WW + I*W_W < COLS*2*W_W) begin : g_north_hi     // a single-row array only
-                    assign wgt_north[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
-                end
+                assign word[I*W_W +: W_W]      = rdata[k*2*W_W +: W_W];
+                assign word[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
             end
             sram_sp #(.WIDTH(N*2*W_W), .DEPTH(WGT_DEPTH)) u_bank (
                 .clk(clk), .en(pre_en || wgt_step || wgt_we), .we(wgt_we),

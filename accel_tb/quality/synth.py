@@ -89,10 +89,30 @@ def ecp5(work: Path, params: dict, seed: int, freq: float, pnr: bool, timeout: i
     r = json.loads(rep.read_text())
     clocks = r.get("fmax", {})
     out["fmax_mhz"] = round(min(c["achieved"] for c in clocks.values()), 1) if clocks else None
+    out["critical_path"] = critical_path(r)
     util = r.get("utilization", {})
     out["device_use"] = {k: f"{v['used']}/{v['available']}" for k, v in util.items()
                          if k in ("TRELLIS_COMB", "TRELLIS_FF", "MULT18X18D", "DP16KD") and v.get("used")}
     return out
+
+
+def critical_path(report: dict) -> dict | None:
+    """The slowest path of nextpnr's JSON report: where it starts and ends (cell names), its nanoseconds in
+    total and by kind (clk-to-q, logic, routing, setup), and the cells it passes through, in order."""
+    paths = [p for p in report.get("critical_paths", []) if p.get("path")]
+    if not paths:
+        return None
+    p = max(paths, key=lambda q: sum(s["delay"] for s in q["path"]))
+    by_kind: dict = {}
+    through: list[str] = []
+    for step in p["path"]:
+        by_kind[step["type"]] = by_kind.get(step["type"], 0.0) + step["delay"]
+        for end in ("from", "to"):
+            cell = step[end]["cell"]
+            if not through or through[-1] != cell:
+                through.append(cell)
+    return {"ns": round(sum(by_kind.values()), 2), "from": through[0], "to": through[-1],
+            "ns_by_kind": {k: round(v, 2) for k, v in by_kind.items()}, "through": through}
 
 
 def _cells(stat: Path) -> dict:
@@ -174,6 +194,10 @@ def main(argv=None) -> int:
                                                indent=1) + "\n")
     print("\n".join(table(rows)))
     for row in rows:
+        cp = row["ecp5"].get("critical_path")
+        if cp:
+            kinds = ", ".join(f"{k} {v}" for k, v in cp["ns_by_kind"].items())
+            print(f"{row['size']}: critical path {cp['ns']} ns ({kinds}) from {cp['from']} to {cp['to']}")
         if "pnr_error" in row["ecp5"]:
             print(f"{row['size']}: not placed on the LFE5U-85F: {row['ecp5']['pnr_error']}")
     print(f"wrote {out / 'synth.json'}")
