@@ -53,7 +53,7 @@ module mac_array #(
     localparam integer WA = $clog2(WGT_DEPTH);
     localparam integer WW = ROWS * COLS * W_W;   // one half of a weight word
     localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
-    wire [ND-1:0] pre_queued;   // bank d (d > 0) reads a preload bank 0 read d cycles ago
+    wire [ND-1:0] pre_read;     // bank d reads a preload this cycle (bank 0's d cycles ago, for d > 0)
     /* verilator lint_off UNUSEDSIGNAL */
     wire [2*WW-1:0] word;       // the banks' data as a weight word: only its low COLS*2*W_W bits go north
     /* verilator lint_on UNUSEDSIGNAL */
@@ -79,7 +79,7 @@ module mac_array #(
                 assign pre_en   = en_q;
                 assign pre_addr = addr_q;
             end
-            assign pre_queued[d] = (d > 0) && pre_en;
+            assign pre_read[d] = pre_en;
             wire [N*2*W_W-1:0] wdata, rdata;   // PE (RLO+k, d-RLO-k)'s {high, low} at [k*2*W_W +: 2*W_W]
             for (k = 0; k < N; k = k + 1) begin : g_pe
                 localparam integer I = (RLO + k) * COLS + (d - RLO - k);   // the PE, flattened
@@ -92,8 +92,9 @@ module mac_array #(
                 .addr(wgt_we ? wgt_waddr : (wgt_step ? wgt_raddr : pre_addr)),
                 .wdata(wdata), .rdata(rdata));
         end
-    // bank 0's read is the sequencer's own (it is not idle then): the reads still to come keep the host out
-    assign preloading = pre_queued != {ND{1'b0}};
+    // bank 0's read is the sequencer's own (it is not idle then): the reads still to come, banks 1 and up,
+    // keep the host out
+    assign preloading = (pre_read >> 1) != {ND{1'b0}};
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 // the east outputs of the last column go nowhere
