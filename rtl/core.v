@@ -115,7 +115,7 @@ module core #(
 
     // ---- memories: the host writes only while the sequencer is idle, no command waits and no weight-bank
     // preload is still on its way (mac_array.v)
-    wire preloading;
+    wire preloading;   // drained waits for it too: redundant (see busy), but it lets prove_sram use induction alone
     assign drained = (inflight == {CW{1'b0}}) && !preloading;
     wire host_idle = seq_idle && !q_valid && !preloading;
     wire host_slot = host_idle || (FAULT_INV == 5);
