@@ -84,3 +84,18 @@ def test_a_parameter_the_generator_would_not_pass_down_is_one_error(tmp_path, mo
     monkeypatch.setattr(core_ports, "RTL", tmp_path)
     with pytest.raises(ValueError, match="every parameter must read 'parameter integer NAME"):
         core_ports.clocked_top_text()
+
+
+@pytest.mark.parametrize("args,long_run", [(["--layers", "27,29"], False), ([], True)])
+def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, monkeypatch, tmp_path):
+    """The whole network (about 3.4 M cycles an image on 8x8) takes the -O2 model; a subset of small layers
+    (about 10 k cycles) the quick one, whose compile is the larger part of such a run (core_ports.LONG_RUN_CYCLES)."""
+    from accel_tb.cli import network as cli
+    seen = {}
+
+    def fake_run(**kw):
+        seen.update(kw)
+        return {"tests": 1, "failed": 0}
+    monkeypatch.setattr(cli, "run", fake_run)
+    assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path)]) == 0
+    assert seen["toplevel"] == core_ports.CLOCKED_TOP and seen["long_run"] is long_run

@@ -20,7 +20,7 @@ from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError
-from accel_tb.design.core_ports import network_run
+from accel_tb.design.core_ports import LONG_RUN_CYCLES, network_run
 from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
@@ -135,6 +135,9 @@ def main(argv=None) -> int:
             a_bits = model.a_bit
             for s in shapes.values():
                 mapping(cfg, s, a_bits, names()[0] if args.dataflow == "auto" else args.dataflow)
+            # the cycles the run will simulate, by the cycle models: a few layers take the quick build
+            cycles = len(images) * (2 if args.compare else 1) * sum(
+                mapping(cfg, s, a_bits, args.dataflow).model_cycles() for s in shapes.values())
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
         if Path(args.cache).exists() and not Path(args.cache).is_dir():
@@ -153,9 +156,9 @@ def main(argv=None) -> int:
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:
-        return sharded(args, config, cfg, images, report_dir, farm_threads)
+        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=cycles >= LONG_RUN_CYCLES)
     try:
-        result = run(**network_run(), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
+        result = run(**network_run(cycles >= LONG_RUN_CYCLES), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
                      sim=args.sim, testcase="test_network", config=config, seed=args.seed, expect_fail=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
@@ -172,9 +175,9 @@ def main(argv=None) -> int:
 
 
 
-def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
+def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: bool = True) -> int:
     """The Dask run; `farm_threads`: what a farm file runs at once (farm_workers, reckoned before the checkpoint
-    was read)."""
+    was read); `long_run`: the -O2 model (core_ports.network_run)."""
     import json
 
     from accel_tb.network.farm import FarmError, clear_cache, default_chunk, farm_workers, run_sharded
@@ -192,7 +195,7 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None) -> int:
         raws, failures, timing = run_sharded(
             {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
             workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
-            fail_plan=json.loads(args.fail_plan) if args.fail_plan else None)
+            fail_plan=json.loads(args.fail_plan) if args.fail_plan else None, long_run=long_run)
     except (FarmError, RunError, OSError) as e:   # RunError: the host's build (a simulator missing, bad RTL)
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, BuildError) else 1

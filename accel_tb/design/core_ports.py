@@ -107,9 +107,16 @@ def clocked_top_source() -> Path:
     return generated_file(BUILD / CLOCKED_TOP / f"{CLOCKED_TOP}.v", clocked_top_text())
 
 
-def network_run() -> dict:
+# simulated cycles from which a network run takes the -O2 model (runner.build's long_run): the quick model
+# compiles in about a third of the time and simulates about 3.7x slower (runner.build), so below about a
+# million cycles the compile it saves outweighs the slower run (a 2-layer subset: ~20 k cycles per image)
+LONG_RUN_CYCLES = 1_000_000
+
+
+def network_run(long_run: bool = True) -> dict:
     """runner.run's (and build's) arguments for the whole network on this project's core: the self-clocked top,
-    only the names the network reads public, -O2, Verilator's timing support (for the clock's delay)."""
+    only the names the network reads public, Verilator's timing support (for the clock's delay), and -O2 unless
+    `long_run` is false (a few layers: see LONG_RUN_CYCLES)."""
     from accel_tb.design.runner import CORE_SOURCES, rtl_sources  # noqa: PLC0415
     return dict(toplevel=CLOCKED_TOP, sources=[*rtl_sources(*CORE_SOURCES), clocked_top_source()],
-                public=public_names(), long_run=True, timing=True)
+                public=public_names(), long_run=long_run, timing=True)
