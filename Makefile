@@ -5,6 +5,8 @@
 #   make DATAFLOW=os           the same layer output-stationary (ws, os, or auto: the faster by the model)
 #   make test                  the whole test suite on all cores (what CI runs)
 #   make smoke                 the quick check after an RTL edit (lint, blocks, layer 27, a replay)
+#   make test-times            make test's suite with every model built again: wall time, test-seconds per
+#                              folder, the slowest tests (docs/verification.md's table)
 #   make export                course-format golden files of layer 27 into golden/
 #   make network IMAGES=4      whole VGG16 on the simulated core: per-layer report in reports/
 #                              (DATAFLOW=auto per layer by default; ws/os force one; COMPARE=1 runs both)
@@ -68,7 +70,7 @@ LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(cal
 # `make` exits 2 whenever a command fails; the command's own status is in make's last line ("Error 1": a
 # check failed, "Error 2": bad input or a failed build), and its last printed line says which (FAIL / error:)
 
-.PHONY: run network mutate test smoke lint export fields byoc byoc-example coverage formal codecov synth setup clean
+.PHONY: run network mutate test test-times smoke lint export fields byoc byoc-example coverage formal codecov synth setup clean
 
 run:
 	$(PY) -m accel_tb.cli.run --sim $(SIM) $(LAYER_OPTS) $(call opt,ROWS,--rows) $(call opt,COLS,--cols) \
@@ -86,6 +88,9 @@ mutate:
 # each test on the simulator that is faster for its size (pass SIM=... via `pytest --sim` to force one)
 test:
 	$(PY) -m pytest -q -n $(JOBS) --dist worksteal $(PYTEST_ARGS) tests tb
+
+test-times:
+	$(PY) -m accel_tb.quality.test_times --cold --jobs $(JOBS)
 
 smoke:
 	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \

@@ -84,3 +84,41 @@ def test_every_parameter_guard_is_proven_at_its_boundary():
     sfu = param_sets("sfu", "if (ACC_W > PSUM_W) begin")[-1]
     core = param_sets("core", "if (CW > 8) begin")[-1]
     assert sfu["ACC_W"] == sfu["PSUM_W"] and math.ceil(math.log2(core["CREDITS"] + 1)) == 8
+
+
+def test_a_mutant_whose_elaboration_never_ends_is_invalid_not_a_timeout(tmp_path):
+    """`r = r - 1` in a for-generate: Icarus' front end never returns. Before the ladder, the tool elaborates
+    every design it would build under a time limit, so such a mutant is invalid (an elaboration failure) rather
+    than a timeout counted as caught; the unmutated RTL elaborates within the same limit."""
+    import shutil
+
+    from accel_tb.quality.mutant import apply
+    from accel_tb.quality.mutation import RTL, endless_elaboration
+    rtl = tmp_path / "rtl"
+    shutil.copytree(RTL, rtl)
+    assert endless_elaboration(rtl, "core", limit=20) == ""
+    apply(_site("core", "for (r = 0; r < ROWS; r = r + 1) begin : g_tok", "r = r - 1"), rtl)
+    stuck = endless_elaboration(rtl, "core", limit=3)
+    assert stuck.startswith("layer27 4-bit: elaboration did not finish in 3 s"), stuck
+
+
+def test_merge_refuses_a_report_of_another_draw_or_rtl(tmp_path, capsys):
+    """--merge takes only a report of the same draw whose entry for each rerun mutant is the same mutation of
+    the same line; anything else is one line and exit 2 before any simulation."""
+    import json
+
+    from accel_tb.quality.mutation import enumerate_mutants, main
+    m = enumerate_mutants(120, 1)[0]
+    good = {"seed": 1, "sample": 120, "matrix": False, "mutants": [{"id": m.id, "verdict": "timeout",
+                                                                    "original": m.original, "mutated": m.mutated}]}
+    cases = [("{", "not JSON"), (json.dumps({"mutants": 3}), "not a mutation report"),
+             (json.dumps({**good, "seed": 2}), "drawn with --seed 2"),
+             (json.dumps({**good, "mutants": []}), f"has no entry for {m.id}"),
+             (json.dumps({**good, "mutants": [{**good["mutants"][0], "original": "x"}]}), "the RTL changed")]
+    for n, (text, needle) in enumerate(cases):
+        f = tmp_path / f"r{n}.json"
+        f.write_text(text)
+        assert main(["--sample", "120", "--only", m.id, "--merge", str(f), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: --merge {f}") and needle in err[0], err
+    assert not (tmp_path / "o").exists()

@@ -20,7 +20,8 @@ layer 27 output-stationary (both modes), the output buffer filled under back-pre
 crossed pauses, random layers alternating WS and OS, the coverage closure, layers 24, 27, 29 on the
 network configuration, and the command streams (seed 2026). It stops at the first failure, or runs them all with --matrix (the kill matrix: every
 test that kills it). Verdicts: killed (a test failed), timeout (no result after --timeout s: the regression
-hangs too), lint (the tests pass, Verilator -Wall as tb/lint complains), invalid (does not elaborate),
+hangs too), lint (the tests pass, Verilator -Wall as tb/lint complains), invalid (does not elaborate, or its
+elaboration does not finish in ELAB_LIMIT_S),
 equivalent (a solver proved it equivalent at the core's ports: accel_tb.quality.mutation_equiv), survived (the rest,
 with the solver's trace of a difference when it found one). The score counts test kills only:
 (killed + timeout) / (killed + timeout + survived). Writes OUT/mutation.json and prints a table per module.
@@ -266,11 +267,45 @@ def _lint(m: Mutant, rtl_dir: Path) -> str:
     return ""
 
 
+# Icarus elaborates the core in about a second; a mutant that never finishes (an endless generate loop, such as
+# `r = r - 1` in a for-generate) is a design that does not elaborate, not a test that hangs
+ELAB_LIMIT_S = 60
+
+
+def endless_elaboration(rtl_dir: Path, module: str, limit: int = ELAB_LIMIT_S) -> str:
+    """Every design the ladder builds, elaborated by Icarus' front end within `limit` seconds: the ladder step
+    whose elaboration did not finish, or '' (a front end that stops with an error is left to the ladder's build,
+    which reports it as invalid)."""
+    seen = set()
+    for name, kw in ladder(rtl_dir, module):
+        if kw is None:
+            continue
+        params = kw.get("parameters") or {}
+        key = (kw["toplevel"], json.dumps(params, sort_keys=True, default=str))
+        if key in seen:
+            continue
+        seen.add(key)
+        cmd = ["iverilog", "-g2012", "-o", os.devnull, "-s", kw["toplevel"],
+               *(f"-I{p}" for p in kw.get("includes") or []),
+               *(f"-P{kw['toplevel']}.{k}={v}" for k, v in params.items()), *(str(p) for p in kw["sources"])]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)     # the driver and its ivl child
+            proc.wait()
+            return f"{name}: elaboration did not finish in {limit} s (iverilog)"
+    return ""
+
+
 def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
     """The mutant through the simulation ladder: killed by the first failing test (every test, recorded in
     `killers`, with matrix); a build that fails is invalid. Lint runs only on what the tests let through, and a
     mutant only lint catches is its own verdict, never counted as killed."""
     from accel_tb.design.runner import RunError, run
+    stuck = endless_elaboration(rtl_dir, m.module)
+    if stuck:
+        return {"verdict": "invalid", "by": stuck, "killers": []}
     killers = []
     for name, kw in ladder(rtl_dir, m.module):
         if name == "lint":
@@ -328,6 +363,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "reports" / "mutation"))
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--only", default="", help="comma list of mutant ids to run (e.g. the survivors of a report)")
+    ap.add_argument("--merge", default="", help="a mutation.json of the same seed and sample: the mutants run now "
+                    "(--only) replace their entries in it, and the merged report, its summary recounted, is written "
+                    "to --out (the ids are listed under `reruns`)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--rtl", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -353,6 +391,13 @@ def main(argv=None) -> int:
     if not mutants:   # a score over no mutant would read 100%
         print("error: no mutant to run (see --list)", file=sys.stderr)
         return 2
+    earlier = None
+    if args.merge:
+        try:
+            earlier = read_merge_base(args.merge, args, mutants)
+        except ValueError as e:
+            print(f"error: --merge {e}", file=sys.stderr)
+            return 2
     if args.list:
         for m in mutants:
             print(f"{m.id:<28} {m.original}  ->  {m.mutated}")
@@ -390,17 +435,53 @@ def main(argv=None) -> int:
                 bar.update(1)
     if bar:
         bar.close()
+    wall = round(time.time() - t0)
+    if earlier is not None:
+        rerun = {r["id"]: r for r in results}
+        results = [rerun.get(r["id"], r) for r in earlier["mutants"]]
     table, summary = report(results)
     sites = {m: len(c) for m, c in candidates().items()}
     data = {"seed": args.seed, "sample": None if args.all else args.sample, "matrix": args.matrix,
-            "sites": sites, "wall_seconds": round(time.time() - t0), "summary": summary, "mutants": results}
+            "sites": sites, "wall_seconds": wall, "summary": summary, "mutants": results}
+    if earlier is not None:
+        data.update({k: v for k, v in earlier.items() if k not in data and k != "reruns"},
+                    wall_seconds=earlier.get("wall_seconds"),
+                    reruns=[*earlier.get("reruns", []), *(i for i in rerun if i not in earlier.get("reruns", []))],
+                    rerun_seconds=earlier.get("rerun_seconds", 0) + wall)
     (out / "mutation.json").write_text(json.dumps(data, indent=1))
     print("\n".join(table))
     for r in results:
         if r["verdict"] == "survived":
             print(f"SURVIVED {r['id']}: {r['original']}  ->  {r['mutated']}  [{r.get('equiv', '')}]")
-    print(f"wrote {out / 'mutation.json'} ({data['wall_seconds']} s)")
+    print(f"wrote {out / 'mutation.json'} ({wall} s{', merged into ' + args.merge if earlier is not None else ''})")
     return 0 if summary["survived"] == 0 else 1
+
+
+def read_merge_base(path: str, args, mutants: list[Mutant]) -> dict:
+    """The report a rerun is merged into: readable JSON of this tool, drawn with the same seed and sample, with
+    an entry for every mutant run now that is the same mutation of the same line (the RTL has not moved under
+    it); ValueError naming what does not hold."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: {getattr(e, 'strerror', None) or e}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON (line {e.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("mutants"), list) or \
+            not all(isinstance(r, dict) and "id" in r and "verdict" in r for r in data["mutants"]):
+        raise ValueError(f"{path}: not a mutation report (no list of mutants with ids and verdicts)")
+    sample = None if args.all else args.sample
+    if (data.get("seed"), data.get("sample"), data.get("matrix")) != (args.seed, sample, args.matrix):
+        raise ValueError(f"{path}: drawn with --seed {data.get('seed')} --sample {data.get('sample')} matrix "
+                         f"{data.get('matrix')}, this run with --seed {args.seed} --sample {sample} matrix {args.matrix}")
+    known = {r["id"]: r for r in data["mutants"]}
+    for m in mutants:
+        if m.id not in known:
+            raise ValueError(f"{path}: has no entry for {m.id}")
+        if (known[m.id].get("original"), known[m.id].get("mutated")) != (m.original, m.mutated):
+            raise ValueError(f"{path}: its {m.id} is another mutation ({known[m.id].get('original', '')!r}): the RTL "
+                             f"changed since that run")
+    return data
 
 
 def report(results: list[dict]):

@@ -1,0 +1,38 @@
+"""The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
+test and per folder; a log it cannot read is one line and exit 2."""
+from accel_tb.quality.test_times import main, parse, table
+
+LOG = """\
+............
+============================= slowest durations ==============================
+12.50s call     tb/core/test_core.py::test_a[8x8]
+0.50s setup    tb/core/test_core.py::test_a[8x8]
+3.00s call     tb/byoc/test_byoc.py::test_b
+1.00s call     tests/test_x.py::test_c
+(12 durations < 0.005s hidden.  Use -vv to show these durations.)
+=========================== short test summary info ============================
+FAILED tests/test_x.py::test_d
+1 failed, 11 passed, 1 skipped in 9.87s (0:00:09)
+"""
+
+
+def test_a_log_is_summed_per_test_and_folder():
+    per_test, summary, wall = parse(LOG)
+    assert per_test == {"tb/core/test_core.py::test_a[8x8]": 13.0, "tb/byoc/test_byoc.py::test_b": 3.0,
+                        "tests/test_x.py::test_c": 1.0}
+    assert (summary, wall) == ("1 failed, 11 passed, 1 skipped", 9.87)
+    lines = table(per_test, summary, wall, top=2)
+    assert lines[0] == "1 failed, 11 passed, 1 skipped: **9.9 s** wall, 17 test-seconds"
+    assert "| `tb/core` | 13.0 | 76% |" in lines and "| `tests/test_x.py` | 1.0 | 6% |" in lines
+    assert lines[-2:] == ["| `tb/core/test_core.py::test_a[8x8]` | 13.0 |", "| `tb/byoc/test_byoc.py::test_b` | 3.0 |"]
+
+
+def test_a_log_without_durations_or_summary_is_one_line(tmp_path, capsys):
+    for n, text in enumerate(["1 passed in 1.0s\n", LOG.replace("in 9.87s", "")]):
+        f = tmp_path / f"log{n}"
+        f.write_text(text)
+        assert main(["--from", str(f)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: no "), err
+    assert main(["--from", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --from {tmp_path / 'nowhere'}: ")
