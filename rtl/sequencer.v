@@ -48,7 +48,7 @@ module sequencer #(
 );
     localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
     reg [2:0]  state;
-    reg [15:0] act_base, act_stride, wgt_base, acc_base, fold;
+    reg [15:0] act_stride, wgt_base, acc_base, fold;
     reg [7:0]  pw, oh, ow, ox, oy;
     reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
@@ -61,9 +61,17 @@ module sequencer #(
     wire        last_pos  = (ox == ow - 8'd1) && (oy == oh - 8'd1);
     wire        first_pos = (ox == 8'd0) && (oy == 8'd0);
     wire        last_fold = (ic == n_ic - 1'b1) && (ki == 2'd2) && (kj == 2'd2);
-    wire [15:0] nij       = ({8'd0, oy} + {14'd0, ki}) * {8'd0, pw} + {8'd0, ox} + {14'd0, kj};
-    wire [15:0] acc_addr  = acc_base + {8'd0, oy} * {8'd0, ow} + {8'd0, ox};
-    wire [15:0] tile_base = act_base + {{(16 - `CMD_N_IC_W){1'b0}}, ic} * act_stride;
+    // the products (oy + ki) * pw, oy * ow, ic * act_stride and blk * act_stride are kept as running sums,
+    // updated as their counters step (equal modulo 2^16): no multiplier sits between a counter and a memory
+    // address (synthesis put one DSP block in the critical path, docs/synth.md)
+    reg  [15:0] fold_nij;   // ki * pw: the current fold's first row
+    reg  [15:0] row_nij;    // (oy + ki) * pw
+    reg  [15:0] tile_addr;  // act_base + ic * act_stride
+    reg  [15:0] row_addr;   // tile_addr + row_nij
+    reg  [15:0] acc_row;    // acc_base + oy * ow
+    reg  [15:0] blk_addr;   // output-stationary: act_base + blk * act_stride
+    wire [15:0] nij       = row_nij + {8'd0, ox} + {14'd0, kj};
+    wire [15:0] acc_addr  = acc_row + {8'd0, ox};
     wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) ||
                             (cmd_data[`CMD_N_IC] == {`CMD_N_IC_W{1'b0}});
     wire        cmd_os    = cmd_data[`CMD_OS];
@@ -92,7 +100,7 @@ module sequencer #(
     assign cmd_ready = (state == S_IDLE) && (cmd_os == last_os || drained);
     assign idle      = (state == S_IDLE);
     assign act_ren   = issue_ws || issue_os;
-    assign act_raddr = (state == S_OS) ? act_base + {8'd0, blk} * act_stride + t : tile_base + nij;
+    assign act_raddr = (state == S_OS) ? blk_addr + t : row_addr + {8'd0, ox} + {14'd0, kj};
     assign wgt_ren   = (state == S_PRE) || preload_next || issue_os;
     assign wgt_os    = issue_os;
     assign wgt_raddr = (state == S_OS) ? wgt_base + t
@@ -148,7 +156,6 @@ module sequencer #(
             end
             case (state)
                 S_IDLE: if (cmd_valid && cmd_ready) begin
-                    act_base   <= cmd_data[`CMD_ACT_BASE];
                     act_stride <= cmd_data[`CMD_ACT_STRIDE];
                     wgt_base   <= cmd_data[`CMD_WGT_BASE];
                     acc_base   <= cmd_data[`CMD_ACC_BASE];
@@ -163,6 +170,12 @@ module sequencer #(
                     a2         <= cmd_data[`CMD_A2];
                     last_os    <= cmd_os;
                     ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
+                    fold_nij  <= 16'd0;
+                    row_nij   <= 16'd0;
+                    tile_addr <= cmd_data[`CMD_ACT_BASE];
+                    row_addr  <= cmd_data[`CMD_ACT_BASE];
+                    acc_row   <= cmd_data[`CMD_ACC_BASE];
+                    blk_addr  <= cmd_data[`CMD_ACT_BASE];
                     t <= 16'd0; blk <= 8'd0;
                     t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
                     // a command with nothing to stream, or one that does not fit the array, is dropped
@@ -176,27 +189,43 @@ module sequencer #(
                         oy   <= 8'd0;
                         fold <= fold + 16'd1;
                         wsel <= ~wsel;
-                        if (kj != 2'd2) kj <= kj + 2'd1;
-                        else begin
+                        acc_row <= acc_base;
+                        if (kj != 2'd2) begin
+                            kj       <= kj + 2'd1;
+                            row_nij  <= fold_nij;
+                            row_addr <= tile_addr + fold_nij;
+                        end else begin
                             kj <= 2'd0;
-                            if (ki != 2'd2) ki <= ki + 2'd1;
-                            else begin
-                                ki <= 2'd0;
-                                ic <= ic + 1'b1;
+                            if (ki != 2'd2) begin
+                                ki       <= ki + 2'd1;
+                                fold_nij <= fold_nij + {8'd0, pw};
+                                row_nij  <= fold_nij + {8'd0, pw};
+                                row_addr <= tile_addr + fold_nij + {8'd0, pw};
+                            end else begin
+                                ki        <= 2'd0;
+                                ic        <= ic + 1'b1;
+                                fold_nij  <= 16'd0;
+                                row_nij   <= 16'd0;
+                                tile_addr <= tile_addr + act_stride;
+                                row_addr  <= tile_addr + act_stride;
                             end
                         end
                         if (last_fold) state <= S_IDLE;
                     end else if (ox == ow - 8'd1) begin
-                        ox <= 8'd0;
-                        oy <= oy + 8'd1;
+                        ox       <= 8'd0;
+                        oy       <= oy + 8'd1;
+                        row_nij  <= row_nij + {8'd0, pw};
+                        row_addr <= row_addr + {8'd0, pw};
+                        acc_row  <= acc_row + {8'd0, ow};
                     end else begin
                         ox <= ox + 8'd1;
                     end
                 end
                 S_OS: if (issue_os) begin
                     if (t == t_last) begin
-                        t   <= 16'd0;
-                        blk <= blk + 8'd1;
+                        t        <= 16'd0;
+                        blk      <= blk + 8'd1;
+                        blk_addr <= blk_addr + act_stride;
                         if (blk == oh - 8'd1) state <= S_FLUSH;
                     end else begin
                         t <= t + 16'd1;
