@@ -114,15 +114,18 @@ def main(argv=None) -> int:
                 probe_scheduler(args.scheduler)
             except FarmError as e:
                 raise InputError(str(e)) from None
-        data_dir = inputs.check_data_dir(args.data_dir)
-        images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
-        model = inputs.load_checkpoint(args.checkpoint)
-        convs = model.quant_conv_indices()[1:]
         if args.layers:
             try:
                 layers = [int(v) for v in args.layers.split(",")]
             except ValueError:
                 raise InputError(f"--layers {args.layers}: expected a comma list of integers") from None
+        if Path(args.cache).exists() and not Path(args.cache).is_dir():
+            raise InputError(f"--cache {args.cache}: exists and is not a folder")
+        data_dir = inputs.check_data_dir(args.data_dir)
+        images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
+        model = inputs.load_checkpoint(args.checkpoint)
+        convs = model.quant_conv_indices()[1:]
+        if args.layers:
             for layer in layers:
                 inputs.check_layer(model, layer)
         else:
@@ -140,8 +143,6 @@ def main(argv=None) -> int:
                 mapping(cfg, s, a_bits, args.dataflow).model_cycles() for s in shapes.values())
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        if Path(args.cache).exists() and not Path(args.cache).is_dir():
-            raise InputError(f"--cache {args.cache}: exists and is not a folder")
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
