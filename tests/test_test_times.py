@@ -36,3 +36,20 @@ def test_a_log_without_durations_or_summary_is_one_line(tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("error: no "), err
     assert main(["--from", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith(f"error: --from {tmp_path / 'nowhere'}: ")
+
+
+def test_the_process_logger_counts_processes_and_those_that_imported_torch(tmp_path):
+    """--processes' sitecustomize, first on PYTHONPATH, logs every Python process at its exit, and whether torch
+    was imported (stood in for here by a module registered under that name, to keep the test fast)."""
+    import os
+    import subprocess
+    import sys
+
+    from accel_tb.quality.test_times import PROCESS_LOGGER, process_summary
+    site, log = tmp_path / "site", tmp_path / "processes.txt"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(PROCESS_LOGGER)
+    env = {**os.environ, "PYTHONPATH": str(site), "ACCEL_PROCESS_LOG": str(log)}
+    for code in ("import json", "import sys; sys.modules['torch'] = sys", "pass"):
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert process_summary(log.read_text()).startswith("3 Python processes logged: 1 imported torch (")

@@ -2,12 +2,16 @@
 pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's wall time, the test-seconds
 (setup, call and teardown summed over the workers) per folder, and the slowest tests.
 
-    python -m accel_tb.quality.test_times [--cold] [--jobs 2] [--top 20] [--log FILE]
+    python -m accel_tb.quality.test_times [--cold] [--jobs 2] [--top 20] [--log FILE] [--processes]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
-edit or on a fresh clone; without it the models and stored golden jobs already built are reused. The table is
-printed, not judged: a time is the machine's (say which machine when quoting it).
+edit or on a fresh clone; without it the models and stored golden jobs already built are reused. --processes
+also counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to
+import): a `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
+process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
+sitecustomize is shadowed for that run). The table is printed, not judged: a time is the machine's (say which
+machine when quoting it).
 """
 from __future__ import annotations
 
@@ -43,6 +47,32 @@ def parse(text: str) -> tuple[dict[str, float], str, float]:
     return dict(per_test), summary, wall
 
 
+# written as sitecustomize.py into a folder put first on PYTHONPATH: one line per Python process at its exit
+PROCESS_LOGGER = """import atexit, os, sys, time
+_accel_t0 = time.time()
+
+
+def _accel_log_process():
+    try:
+        with open(os.environ["ACCEL_PROCESS_LOG"], "a") as f:
+            f.write(f"{int('torch' in sys.modules)}\\t{time.time() - _accel_t0:.2f}\\n")
+    except Exception:
+        pass
+
+
+atexit.register(_accel_log_process)
+"""
+
+
+def process_summary(text: str) -> str:
+    """One line from the process log: how many processes, how many imported torch, their seconds alive."""
+    rows = [line.split("\t") for line in text.splitlines() if line.count("\t") == 1]
+    torch = [float(s) for t, s in rows if t == "1"]
+    rest = [float(s) for t, s in rows if t == "0"]
+    return (f"{len(rows)} Python processes logged: {len(torch)} imported torch ({sum(torch):.0f} s alive in all), "
+            f"{len(rest)} did not ({sum(rest):.0f} s)")
+
+
 def folder(test_id: str) -> str:
     """tb/<block> for the block testbenches, the file for tests/."""
     path = test_id.split("::")[0]
@@ -75,6 +105,8 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=20, help="slowest tests listed")
     ap.add_argument("--log", default="", help="also keep pytest's output in this file")
     ap.add_argument("--from", dest="from_log", default="", help="only print the table of this pytest log")
+    ap.add_argument("--processes", action="store_true", help="also count the Python processes and those that "
+                    "import torch (see above)")
     args = ap.parse_args(argv)
     for flag, value in (("--jobs", args.jobs), ("--top", args.top)):
         if value < 1:
@@ -92,8 +124,15 @@ def main(argv=None) -> int:
             env = dict(os.environ)
             if args.cold:
                 env.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"))
+            plog = Path(tmp) / "processes.txt"
+            if args.processes:
+                (Path(tmp) / "site").mkdir()
+                (Path(tmp) / "site" / "sitecustomize.py").write_text(PROCESS_LOGGER)
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(tmp) / "site"), env.get("PYTHONPATH")) if p)
+                env["ACCEL_PROCESS_LOG"] = str(plog)
             r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", str(args.jobs), "--dist", "worksteal",
                                 "--durations=0", "tests", "tb"], cwd=ROOT, env=env, capture_output=True, text=True)
+            processes = process_summary(plog.read_text()) if plog.is_file() else ""
         text, status = r.stdout + r.stderr, r.returncode
         if args.log:
             Path(args.log).write_text(text)
@@ -103,6 +142,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2 if args.from_log else (status or 1)
     print("\n".join(table(per_test, summary, wall, args.top)))
+    if not args.from_log and args.processes:
+        print("\n" + (processes or "no process was logged (PYTHONPATH not passed on?)"))
     return status
 
 
