@@ -109,7 +109,7 @@ def clocked_top_source() -> Path:
 
 # simulated cycles from which a network run takes the -O2 model (runner.build's long_run): the quick model
 # compiles in about a third of the time and simulates about 3.7x slower (runner.build), so below about a
-# million cycles the compile it saves outweighs the slower run (a 2-layer subset: ~20 k cycles per image)
+# million cycles the compile it saves outweighs the slower run (layers 27 and 29: about 10 k cycles an image)
 LONG_RUN_CYCLES = 1_000_000
 
 
