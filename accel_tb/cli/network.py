@@ -136,11 +136,12 @@ def main(argv=None) -> int:
         try:
             cfg = for_network(shapes.values(), args.rows, args.cols)
             a_bits = model.a_bit
+            cycles = 0   # per image, by the cycle models: a run of a few layers takes the quick build
             for s in shapes.values():
-                mapping(cfg, s, a_bits, names()[0] if args.dataflow == "auto" else args.dataflow)
-            # the cycles the run will simulate, by the cycle models: a few layers take the quick build
-            cycles = len(images) * (2 if args.compare else 1) * sum(
-                mapping(cfg, s, a_bits, args.dataflow).model_cycles() for s in shapes.values())
+                if args.dataflow == "auto":
+                    mapping(cfg, s, a_bits, names()[0])
+                cycles += mapping(cfg, s, a_bits, args.dataflow).model_cycles()
+            long_run = len(images) * (2 if args.compare else 1) * cycles >= LONG_RUN_CYCLES
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
         report_dir = Path(args.report_dir).resolve()
@@ -157,9 +158,9 @@ def main(argv=None) -> int:
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:
-        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=cycles >= LONG_RUN_CYCLES)
+        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run)
     try:
-        result = run(**network_run(cycles >= LONG_RUN_CYCLES), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
+        result = run(**network_run(long_run), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
                      sim=args.sim, testcase="test_network", config=config, seed=args.seed, expect_fail=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)

@@ -78,6 +78,18 @@ def require_simulator(sim: str, step: str) -> None:
 ICARUS_NOT_FOUND = re.compile(r"warning: parameter (?P<name>\S+) not found in (?P<scope>\S+?)\.?$")
 
 
+def front_end_command(toplevel: str, sources, parameters: dict, sim: str, includes=None) -> list[str]:
+    """The simulator's front end alone on the sources (Icarus to /dev/null, Verilator --lint-only): elaborate's
+    command, and the mutation tool's elaboration under a time limit."""
+    incs = [f"-I{p}" for p in (includes or [])]
+    srcs = [str(s) for s in sources]
+    if sim == "icarus":
+        return ["iverilog", "-g2012", "-o", os.devnull, "-s", toplevel, *incs,
+                *(f"-P{toplevel}.{k}={v}" for k, v in parameters.items()), *srcs]
+    return ["verilator", "--lint-only", "-Wno-fatal", "--timescale", "1ns/1ps", "--top-module", toplevel,
+            *incs, *(f"-G{k}={v}" for k, v in parameters.items()), *srcs]
+
+
 def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
     """Compile and elaborate the sources with the chosen simulator's front end only (no model is built),
     so that a user's top module, file list, syntax and parameters are judged before any build, each as one
@@ -86,16 +98,9 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
     sim = sim_name(sim)
     require_simulator(sim, "build")
     params = dict(parameters or {})
-    incs = [f"-I{p}" for p in (includes or [])]
-    srcs = [str(s) for s in sources]
     with tempfile.TemporaryDirectory(prefix="accel-elab-") as tmp:
-        if sim == "icarus":
-            cmd = ["iverilog", "-g2012", "-o", os.devnull, "-s", toplevel, *incs,
-                   *(f"-P{toplevel}.{k}={v}" for k, v in params.items()), *srcs]
-        else:
-            cmd = ["verilator", "--lint-only", "-Wno-fatal", "--timescale", "1ns/1ps", "--top-module", toplevel,
-                   *incs, *(f"-G{k}={v}" for k, v in params.items()), *srcs]
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+        r = subprocess.run(front_end_command(toplevel, sources, params, sim, includes), capture_output=True,
+                           text=True, cwd=tmp)
     text = [line.strip() for line in (r.stdout + r.stderr).splitlines() if line.strip()]
     if sim == "verilator":
         not_found = [line for line in text if "Parameters from the command line were not found" in line]

@@ -276,6 +276,7 @@ def endless_elaboration(rtl_dir: Path, module: str, limit: int = ELAB_LIMIT_S) -
     """Every design the ladder builds, elaborated by Icarus' front end within `limit` seconds: the ladder step
     whose elaboration did not finish, or '' (a front end that stops with an error is left to the ladder's build,
     which reports it as invalid)."""
+    from accel_tb.design.runner import front_end_command  # noqa: PLC0415
     seen = set()
     for name, kw in ladder(rtl_dir, module):
         if kw is None:
@@ -285,9 +286,7 @@ def endless_elaboration(rtl_dir: Path, module: str, limit: int = ELAB_LIMIT_S) -
         if key in seen:
             continue
         seen.add(key)
-        cmd = ["iverilog", "-g2012", "-o", os.devnull, "-s", kw["toplevel"],
-               *(f"-I{p}" for p in kw.get("includes") or []),
-               *(f"-P{kw['toplevel']}.{k}={v}" for k, v in params.items()), *(str(p) for p in kw["sources"])]
+        cmd = front_end_command(kw["toplevel"], kw["sources"], params, "icarus", kw.get("includes"))
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             proc.wait(timeout=limit)
