@@ -67,7 +67,7 @@ module sequencer #(
     reg  [15:0] fold_nij;   // ki * pw: the current fold's first row
     reg  [15:0] row_nij;    // (oy + ki) * pw
     reg  [15:0] tile_addr;  // act_base + ic * act_stride
-    reg  [15:0] row_addr;   // tile_addr + row_nij
+    reg  [15:0] row_addr;   // tile_addr + row_nij, kept apart: the read address is one add shorter
     reg  [15:0] acc_row;    // acc_base + oy * ow
     reg  [15:0] blk_addr;   // output-stationary: act_base + blk * act_stride
     wire [15:0] nij       = row_nij + {8'd0, ox} + {14'd0, kj};
