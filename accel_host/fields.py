@@ -79,6 +79,8 @@ COMMAND = WordLayout("CMD", [
     Field("id", 16, "carried with every psum and result of the command"),
     Field("a2", 1, "2-bit activations: each row carries input channels 2r and 2r+1, 2 bits each"),
     Field("os", 1, "output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each"),
+    Field("act_region", 1, "activation memory region (half) the command reads; the host may fill the other meanwhile"),
+    Field("wgt_region", 1, "weight memory region (half) the command reads; the host may fill the other meanwhile"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
 TAG = WordLayout("TAG", [

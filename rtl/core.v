@@ -1,7 +1,8 @@
 // Accelerator core: SRAMs, sequencer, L0 skew, systolic MAC array, OFIFO, SFU and output FIFO.
 //
-//   act_wr/wgt_wr --> [act SRAM] [MAC array's weight banks]   (host writes are accepted while the
-//                                                              sequencer is idle)
+//   act_wr/wgt_wr --> [act SRAM] [MAC array's weight banks]   (two regions each: a host write is accepted
+//                                                              unless a queued or running command reads
+//                                                              its region)
 //   cmd --> [cmd FIFO] --> [sequencer] --reads--> SRAMs --> [L0 skew] --> [MAC array] --> [OFIFO]
 //                             |  tag per token --> [tag FIFO] ----------------------------.   |
 //                             '-- credits: tokens in flight <= CREDITS                    v   v
@@ -40,10 +41,12 @@ module core #(
     // ignored (waived below), and the host mapper rejects layers that do not fit.
     /* verilator lint_off UNUSEDSIGNAL */
     input  wire [15:0]               act_wr_addr,
+    input  wire                      act_wr_region,  // which half of the memory (the command's act_region)
     input  wire [ROWS*A_W-1:0]       act_wr_data,
     input  wire                      wgt_wr_valid,
     output wire                      wgt_wr_ready,
     input  wire [15:0]               wgt_wr_addr,
+    input  wire                      wgt_wr_region,
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire [2*ROWS*COLS*W_W-1:0] wgt_wr_data,   // {high weights, low weights}: see the token below
     input  wire                      cmd_valid,
@@ -98,6 +101,7 @@ module core #(
     wire [TAG_W-1:0] seq_tag;
     wire             drained;           // nothing in flight, no preload on its way down the weight banks
     wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, wgt_os;
+    wire             seq_act_region, seq_wgt_region;
     wire [7:0]       tok_rows;
     generate
         if (CW > 8) begin : g_reserve_wide
@@ -111,30 +115,64 @@ module core #(
         .credits_free(credits_free), .drained(drained), .act_ren(act_ren), .act_raddr(act_raddr),
         .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .wgt_os(wgt_os), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
         .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
-        .tok_first(tok_first), .tok_rows(tok_rows), .idle(seq_idle));
+        .tok_first(tok_first), .tok_rows(tok_rows), .act_region(seq_act_region), .wgt_region(seq_wgt_region),
+        .idle(seq_idle));
 
-    // ---- memories: the host writes only while the sequencer is idle, no command waits and no weight-bank
-    // preload is still on its way (mac_array.v)
+    // ---- memories: two regions each (the top address bit). The host writes a region while no command that
+    // reads it is queued or running and no weight-bank preload still reads it (mac_array.v), so it can fill one
+    // while the core computes from the other; a write to a region in use waits (ready low), it never lands.
+    // Queued commands are counted per region as they enter and leave the command FIFO.
+    localparam integer QW = $clog2(CMD_DEPTH + 1);
+    wire             cmd_push = cmd_valid && cmd_ready;
+    wire             cmd_pop  = q_valid && q_ready;
+    wire [1:0]       pre_region;   // a preload still reads region 1, region 0
+    wire [1:0]       act_in_use, wgt_in_use;
+    genvar g;
+    generate
+        for (g = 0; g < 2; g = g + 1) begin : g_region
+            wire act_in  = cmd_push && (cmd_data[`CMD_ACT_REGION] == g[0]);
+            wire act_out = cmd_pop && (q_data[`CMD_ACT_REGION] == g[0]);
+            wire wgt_in  = cmd_push && (cmd_data[`CMD_WGT_REGION] == g[0]);
+            wire wgt_out = cmd_pop && (q_data[`CMD_WGT_REGION] == g[0]);
+            reg  [QW-1:0] act_queued, wgt_queued;   // commands in the FIFO that read this region
+            always @(posedge clk) begin
+                if (rst) begin
+                    act_queued <= {QW{1'b0}};
+                    wgt_queued <= {QW{1'b0}};
+                end else begin
+                    act_queued <= act_queued + {{(QW-1){1'b0}}, act_in} - {{(QW-1){1'b0}}, act_out};
+                    wgt_queued <= wgt_queued + {{(QW-1){1'b0}}, wgt_in} - {{(QW-1){1'b0}}, wgt_out};
+                end
+            end
+            assign act_in_use[g] = (act_queued != {QW{1'b0}}) || (!seq_idle && seq_act_region == g[0]);
+            assign wgt_in_use[g] = (wgt_queued != {QW{1'b0}}) || (!seq_idle && seq_wgt_region == g[0]) ||
+                                   pre_region[g];
+        end
+    endgenerate
     wire preloading;   // drained waits for it too: redundant (see busy), but it lets prove_sram use induction alone
     assign drained = (inflight == {CW{1'b0}}) && !preloading;
-    wire host_idle = seq_idle && !q_valid && !preloading;
-    wire host_slot = host_idle || (FAULT_INV == 5);
-    assign act_wr_ready = host_slot;
-    assign wgt_wr_ready = host_slot;
+    wire act_free = !act_in_use[act_wr_region];
+    wire wgt_free = !wgt_in_use[wgt_wr_region];
+    assign act_wr_ready = act_free || (FAULT_INV == 5);
+    assign wgt_wr_ready = wgt_free || (FAULT_INV == 5);
+    localparam integer AA = $clog2(ACT_DEPTH);
+    localparam integer WA = $clog2(WGT_DEPTH);
     wire [ROWS*A_W-1:0]      act_rdata;
-    wire act_we = act_wr_valid && host_slot;
-    wire wgt_we = wgt_wr_valid && host_slot;
-    sram_sp #(.WIDTH(ROWS*A_W), .DEPTH(ACT_DEPTH)) u_act_sram (
-        .clk(clk), .en(act_ren || act_we), .we(act_we),
-        .addr(act_we ? act_wr_addr[$clog2(ACT_DEPTH)-1:0] : act_raddr[$clog2(ACT_DEPTH)-1:0]),
-        .wdata(act_wr_data), .rdata(act_rdata));
+    wire act_we = act_wr_valid && act_wr_ready;
+    wire wgt_we = wgt_wr_valid && wgt_wr_ready;
+    sram_1r1w #(.WIDTH(ROWS*A_W), .DEPTH(2 * ACT_DEPTH)) u_act_sram (
+        .clk(clk), .ren(act_ren), .raddr({seq_act_region, act_raddr[AA-1:0]}), .rdata(act_rdata),
+        .we(act_we), .waddr({act_wr_region, act_wr_addr[AA-1:0]}), .wdata(act_wr_data));
     // the weight memory lives in the array, one bank per anti-diagonal (mac_array.v): a weight-stationary
     // preload reaches each PE with its weight-load token, an output-stationary step reads every bank at once
     wire wgt_step = wgt_ren && wgt_os;
     wire wgt_pre  = wgt_ren && !wgt_os;
     /* verilator lint_off UNUSEDSIGNAL */
-    // two accesses of one single-port memory in a cycle (invariant 5; read by the checks below only)
-    wire sram_clash = (act_we && act_ren) || (wgt_we && (wgt_ren || preloading)) || (wgt_step && preloading);
+    // a host write into a region read in the same cycle, or two reads of the weight banks' one read port
+    // (invariant 5; read by the checks below only)
+    wire sram_clash = (act_we && act_ren && act_wr_region == seq_act_region) ||
+                      (wgt_we && ((wgt_ren && wgt_wr_region == seq_wgt_region) || pre_region[wgt_wr_region])) ||
+                      (wgt_step && preloading);
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- token per row -> L0 skew -> array
@@ -167,9 +205,10 @@ module core #(
     wire [COLS-1:0]        v_south, v_north;
     mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W), .WGT_DEPTH(WGT_DEPTH),
                 .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
-        .clk(clk), .rst(rst), .wgt_we(wgt_we), .wgt_waddr(wgt_wr_addr[$clog2(WGT_DEPTH)-1:0]),
-        .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_step(wgt_step), .wgt_raddr(wgt_raddr[$clog2(WGT_DEPTH)-1:0]),
-        .wgt_north(wgt_north), .preloading(preloading),
+        .clk(clk), .rst(rst), .wgt_we(wgt_we), .wgt_waddr({wgt_wr_region, wgt_wr_addr[WA-1:0]}),
+        .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_step(wgt_step),
+        .wgt_raddr({seq_wgt_region, wgt_raddr[WA-1:0]}), .wgt_north(wgt_north), .preloading(preloading),
+        .pre_region(pre_region),
         .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
         .os_west(arr_o), .first_west(arr_f), .w_north(north_skewed), .wl_west(arr_l),
         .p_south(p_south), .valid_south(v_south), .p_north(p_north), .valid_north(v_north));
@@ -264,8 +303,8 @@ module core #(
     //   2 tag fifo:  no push into a full tag FIFO
     //   3 out fifo:  no push into a full output FIFO (the SFU emits only with room for two)
     //   4 tag:       a tag for every OFIFO vector the SFU takes
-    //   5 sram:      one access per single-port SRAM and cycle: no host write while the sequencer or a
-    //                preload reads one, no output-stationary read of the weight banks while a preload does
+    //   5 sram:      no host write into a memory region that the sequencer or a preload reads in the same
+    //                cycle, no output-stationary read of the weight banks while a preload reads them
     localparam integer N_INV = 6;
     reg  [N_INV-1:0] assert_fired;
     wire [N_INV-1:0] violation = {

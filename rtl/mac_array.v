@@ -4,7 +4,7 @@
 // Every link is its own wire (a generate-local net): Icarus is orders of magnitude slower when PEs are
 // wired through slices of one wide vector.
 //
-// The weight memory is here too, one single-port bank per anti-diagonal d = r + c: a weight word holds a
+// The weight memory is here too, one 1R1W bank per anti-diagonal d = r + c: a weight word holds a
 // whole tile, PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W] (the only one used with 4-bit
 // activations) and its high weight at ROWS*COLS*W_W + the same offset; a write stores each PE's pair in its
 // diagonal's bank (every bank, one address). Weight-stationary: a preload (wgt_pre) reads bank 0 in the cycle
@@ -15,7 +15,9 @@
 // every PE (about 3,600 of the 8x8 core's 9,573 flip-flops, docs/synth.md). Output-stationary: a step
 // (wgt_step) reads every bank at once and wgt_north carries the word's low COLS*2*W_W bits the cycle after.
 // The banks sit in this module, not in the core, because each PE reads a slice of its own bank's data: a
-// ROWS*COLS*2*W_W-bit port sliced per PE is what Icarus is slow on.
+// ROWS*COLS*2*W_W-bit port sliced per PE is what Icarus is slow on. Every bank holds two regions of WGT_DEPTH
+// words (the address's top bit, from the command's and the host write's region): the host writes one through
+// the write port while the reads use the other; pre_region tells the core which a preload still reads.
 module mac_array #(
     parameter integer ROWS       = 8,
     parameter integer COLS       = 8,
@@ -30,13 +32,14 @@ module mac_array #(
     input  wire                      clk,
     input  wire                      rst,
     input  wire                      wgt_we,         // host write of a weight word
-    input  wire [$clog2(WGT_DEPTH)-1:0] wgt_waddr,
+    input  wire [$clog2(WGT_DEPTH):0] wgt_waddr,     // {region, word}
     input  wire [2*ROWS*COLS*W_W-1:0] wgt_wdata,
     input  wire                      wgt_pre,        // a preload: bank 0 reads wgt_raddr now, bank d d cycles later
     input  wire                      wgt_step,       // an output-stationary step: every bank reads wgt_raddr now
-    input  wire [$clog2(WGT_DEPTH)-1:0] wgt_raddr,
+    input  wire [$clog2(WGT_DEPTH):0] wgt_raddr,     // {region, word}
     output wire [COLS*2*W_W-1:0]     wgt_north,      // the step's word's low COLS*2*W_W bits, the cycle after
     output wire                      preloading,     // a preload still has banks to read
+    output wire [1:0]                pre_region,     // ... in region 1, region 0 (bit per region)
     input  wire [ROWS*A_W-1:0]       a_west,
     input  wire [ROWS-1:0]           valid_west,
     input  wire [ROWS-1:0]           wsel_west,
@@ -50,10 +53,11 @@ module mac_array #(
     output wire [COLS*PSUM_W-1:0]    p_north,        // output-stationary: finished sums leaving the top
     output wire [COLS-1:0]           valid_north
 );
-    localparam integer WA = $clog2(WGT_DEPTH);
+    localparam integer WA = $clog2(WGT_DEPTH) + 1;   // {region, word}
     localparam integer WW = ROWS * COLS * W_W;   // one half of a weight word
     localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
     wire [ND-1:0] pre_read;     // bank d reads a preload this cycle (bank 0's d cycles ago, for d > 0)
+    wire [ND-1:0] pre_hi;       // ... in region 1
     /* verilator lint_off UNUSEDSIGNAL */
     wire [2*WW-1:0] word;       // the banks' data as a weight word: only its low COLS*2*W_W bits go north
     /* verilator lint_on UNUSEDSIGNAL */
@@ -80,6 +84,7 @@ module mac_array #(
                 assign pre_addr = addr_q;
             end
             assign pre_read[d] = pre_en;
+            assign pre_hi[d]   = pre_en && pre_addr[WA-1];
             wire [N*2*W_W-1:0] wdata, rdata;   // PE (RLO+k, d-RLO-k)'s {high, low} at [k*2*W_W +: 2*W_W]
             for (k = 0; k < N; k = k + 1) begin : g_pe
                 localparam integer I = (RLO + k) * COLS + (d - RLO - k);   // the PE, flattened
@@ -87,14 +92,14 @@ module mac_array #(
                 assign word[I*W_W +: W_W]      = rdata[k*2*W_W +: W_W];
                 assign word[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
             end
-            sram_sp #(.WIDTH(N*2*W_W), .DEPTH(WGT_DEPTH)) u_bank (
-                .clk(clk), .en(pre_en || wgt_step || wgt_we), .we(wgt_we),
-                .addr(wgt_we ? wgt_waddr : (wgt_step ? wgt_raddr : pre_addr)),
-                .wdata(wdata), .rdata(rdata));
+            sram_1r1w #(.WIDTH(N*2*W_W), .DEPTH(2 * WGT_DEPTH)) u_bank (
+                .clk(clk), .ren(pre_en || wgt_step), .raddr(wgt_step ? wgt_raddr : pre_addr), .rdata(rdata),
+                .we(wgt_we), .waddr(wgt_waddr), .wdata(wdata));
         end
     // bank 0's read is the sequencer's own (it is not idle then): the reads still to come, banks 1 and up,
-    // keep the host out
+    // keep the host out of their region
     assign preloading = (pre_read >> 1) != {ND{1'b0}};
+    assign pre_region = {(pre_hi >> 1) != {ND{1'b0}}, ((pre_read & ~pre_hi) >> 1) != {ND{1'b0}}};
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 // the east outputs of the last column go nowhere

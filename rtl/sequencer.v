@@ -44,6 +44,8 @@ module sequencer #(
     output reg              tok_first,    // output-stationary: the first step of a block, or the flush
     output reg  [7:0]       tok_rows,     // output-stationary: rows holding a position of this block (the
                                           // last block may be partial; rows below it must not drain a sum)
+    output reg              act_region,   // the running command's memory regions (read only while not idle:
+    output reg              wgt_region,   // not reset)
     output wire             idle
 );
     localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
@@ -168,6 +170,8 @@ module sequencer #(
                     emit       <= cmd_data[`CMD_EMIT];
                     id         <= cmd_data[`CMD_ID];
                     a2         <= cmd_data[`CMD_A2];
+                    act_region <= cmd_data[`CMD_ACT_REGION];
+                    wgt_region <= cmd_data[`CMD_WGT_REGION];
                     last_os    <= cmd_os;
                     ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
                     fold_nij  <= 16'd0;

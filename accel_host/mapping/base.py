@@ -47,6 +47,8 @@ class Command:
     id: int = 0
     a2: int = 0
     os: int = 0
+    act_region: int = 0
+    wgt_region: int = 0
 
     def pack(self) -> int:
         return COMMAND.pack(**self.__dict__)

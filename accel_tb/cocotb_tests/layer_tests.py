@@ -251,6 +251,8 @@ async def test_invariant_fault(dut):
     if cfg.get("host_write_while_busy"):
         while not (int(dut.busy.value) and int(dut.issue.value)):
             await RisingEdge(dut.clk)
+        # into the region the running command reads (a write into the other one is allowed)
+        dut.act_wr_region.value = int(dut.u_seq.act_region.value)
         dut.act_wr_addr.value, dut.act_wr_data.value, dut.act_wr_valid.value = 0, 0, 1
         await RisingEdge(dut.clk)
         dut.act_wr_valid.value = 0

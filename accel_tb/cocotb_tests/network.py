@@ -20,7 +20,7 @@ from accel_host.config import CoreConfig
 from accel_host.mapping import names
 from accel_tb.adapter import tile_rows
 from accel_tb.design.runner import load_config
-from accel_tb.env.checker import LayerChecker, job_from_ints
+from accel_tb.env.checker import LayerChecker, LayerJob, job_from_ints
 from accel_tb.env.environment import Environment, make_adapter
 from accel_tb.network.report import build_report, print_report, save_report
 from accel_tb.vip.sim import now_cycle
@@ -52,6 +52,27 @@ class CollectingChecker(LayerChecker):
 def job_in_dataflow(job, dataflow):
     """The same job in another dataflow (a shallow copy)."""
     return dataclasses.replace(job, dataflow=dataflow)
+
+
+def next_layer_weights(steps, i, out_shape, g, dataflow):
+    """The conv layer after steps[i] as a job that holds only its weights (for the adapter's prefetch_weights:
+    written into the core's free memory region while layer i computes), or None: its input shape comes from
+    carrying zeros of layer i's output shape through the host steps between (max-pool halves it)."""
+    from golden_py.netchain import HostStep  # noqa: PLC0415
+    from golden_py.tiling import tile_weights  # noqa: PLC0415
+    x = torch.zeros(1, *out_shape)
+    for step in steps[i + 1:]:
+        if isinstance(step, HostStep):
+            x = step(x)
+            continue
+        a_bits = step.conv.a_bit
+        rows = tile_rows(g, a_bits)
+        oc, ic = step.w_int.shape[:2]
+        h, w = x.shape[2:]
+        return LayerJob(f"features[{step.index}] weights", rows, g.cols, ic, oc, h, w,
+                        torch.zeros(0, -(-ic // rows), rows, (h + 2) * (w + 2), dtype=torch.long),
+                        tile_weights(step.w_int.long(), rows, g.cols), a_bits=a_bits, dataflow=dataflow)
+    return None
 
 
 def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=None) -> str:
@@ -130,7 +151,12 @@ async def test_network(dut):
                                         "; ".join(sb.summary() for sb in side.scoreboards.values()))
                     both[other] = {"cycles": sum(adapter.stats["compute_cycles"]) / n_img,
                                    "model": adapter.stats["model_cycles"]}
-            await adapter.run_layer(job, checker)
+            # the next layer's weights go into the core's free memory region behind this layer's compute
+            ahead = {}
+            if hasattr(adapter, "prefetch_weights"):
+                nxt_job = next_layer_weights(steps, i, (job.out_channels, job.height, job.width), g, job.dataflow)
+                ahead = {"prefetch": (nxt_job, None)} if nxt_job is not None else {}
+            await adapter.run_layer(job, checker, **ahead)
             oc, h, w = job.out_channels, job.height, job.width
             got = checker.got[:, :oc].reshape(n_img, oc, h, w)
             exp = job.expected["relu"][:, :, :, :].reshape(n_img, -1, h * w)[:, :oc].reshape(n_img, oc, h, w)
@@ -153,7 +179,9 @@ async def test_network(dut):
                                  "ideal_cycles": st["ideal_cycles"], "scalesim_cycles": st["scalesim_cycles"],
                                  "model_cycles": st["model_cycles"],
                                  "compute_cycles": st["compute_cycles"], "act_load_cycles": st["act_words"],
-                                 "wgt_load_cycles": st["wgt_words"]}
+                                 "wgt_load_cycles": st["wgt_words"],
+                                 "wgt_prefetched_words": st.get("prefetched_wgt_words", 0),
+                                 "span_cycles": st["span_end"] - st["first_input"]}
             x = step.dequantize_output(got)
             if bar:
                 bar.update(1)

@@ -8,8 +8,8 @@ from accel_host.config import CoreConfig
 
 RTL = Path(__file__).resolve().parents[2] / "rtl"
 
-INPUTS = ("clk", "rst", "act_wr_valid", "act_wr_addr", "act_wr_data", "wgt_wr_valid", "wgt_wr_addr",
-          "wgt_wr_data", "cmd_valid", "cmd_data", "out_ready")
+INPUTS = ("clk", "rst", "act_wr_valid", "act_wr_addr", "act_wr_region", "act_wr_data", "wgt_wr_valid",
+          "wgt_wr_addr", "wgt_wr_region", "wgt_wr_data", "cmd_valid", "cmd_data", "out_ready")
 OUTPUTS = ("act_wr_ready", "wgt_wr_ready", "cmd_ready", "out_valid", "out_data", "out_addr", "out_id",
            "psum_valid", "psum_data", "psum_kij", "psum_nij", "psum_ic", "psum_id", "acc_valid", "acc_data",
            "acc_addr", "acc_id", "busy")
@@ -28,7 +28,7 @@ def public_names() -> list[str]:
 # configuration file names it; the tests reach them as dut.u_seq.<signal>).
 WATCHED = ("issue", "q_valid", "q_ready", "q_data", "out_space_ok", "out_count", "of_valid", "inflight",
            "credits_free", "credit_ok", "sequencer.state", "sequencer.releases", "sequencer.last_os",
-           "sequencer.ic", "sequencer.blk", "sequencer.a2")
+           "sequencer.ic", "sequencer.blk", "sequencer.a2", "sequencer.act_region")
 
 
 def testbench_names() -> list[str]:

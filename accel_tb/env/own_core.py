@@ -70,19 +70,26 @@ class AccelCore(CoreAdapter):
         self.owed = 0                           # outputs of every command the core has accepted
         self.busy_faults: list[str] = []
         self.stats: dict = {}       # per layer run: cycles and memory words
+        # memory regions (rtl/core.v): each layer step's activations go to the region the previous step did not
+        # use, each weight group's likewise, so the host writes one while the core computes from the other
+        self.act_free = 0
+        self.wgt_free = 0
+        self.prefetched = None      # (key, region) of weights written ahead by prefetch_weights
 
     async def start(self):
         d = self.dut
-        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_data", "wgt_wr_addr",
-                    "wgt_wr_data", "cmd_data", "out_ready"):
+        for sig in ("act_wr_valid", "wgt_wr_valid", "cmd_valid", "act_wr_addr", "act_wr_region", "act_wr_data",
+                    "wgt_wr_addr", "wgt_wr_region", "wgt_wr_data", "cmd_data", "out_ready"):
             getattr(d, sig).value = 0
         if not self.self_clocked:
             start_clock(d)
         await pulse_reset(d, cycles=3)
         k = self.pause_kinds
         junk = self.rng if self.scramble else None
-        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "data"], pause=pauses(k["act"], self.rng), scramble=junk)
-        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "data"], pause=pauses(k["wgt"], self.rng), scramble=junk)
+        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "region", "data"], pause=pauses(k["act"], self.rng),
+                                    scramble=junk)
+        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "region", "data"], pause=pauses(k["wgt"], self.rng),
+                                    scramble=junk)
         self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng), scramble=junk)
         self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
         cocotb.start_soon(self._busy_falls())
@@ -157,6 +164,7 @@ class AccelCore(CoreAdapter):
         cancels are no longer due."""
         self.owed = self.outputs_seen
         self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then
+        self.prefetched = None
         await pulse_reset(self.dut, cycles=3)
 
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
@@ -239,9 +247,13 @@ class AccelCore(CoreAdapter):
             sink.psum(iss.image, iss.oc_tile, iss.ic0 + t["ic"], t["kij"], m.psum_position(iss, t["nij"]), vals)
 
     # ---------------------------------------------------------------------------------------- the layer
-    async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4):
-        """Weights of each group of output-channel tiles written once, then per image and chunk the
-        activations and one command per tile; waits for every output before the next chunk."""
+    async def run_layer(self, job, sink, first_id: int = 0, timeout_factor: int = 4, prefetch=None):
+        """Weights of each group of output-channel tiles written once, then per image and chunk (a step) the
+        activations and one command per tile. Loads overlap compute through the core's two memory regions: a
+        step's activations, and a group's weights, are written into the region the step or group before did
+        not use while that one computes (a write into a region still in use waits, rtl/core.v); a step's
+        commands are sent once the step before has delivered every output. prefetch: (job, dataflow) of the
+        next layer, whose first weight group is written behind this layer's last step (prefetch_weights)."""
         self.sink = sink
         m = self.layer_mapping(job)
         self.mapping = m
@@ -250,22 +262,36 @@ class AccelCore(CoreAdapter):
             sink.expect_finished_sums()
         st = self.stats = {"first_input": None, "first_command": None, "last_output": None,
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
+                           "prefetched_wgt_words": 0,
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
-        cid = first_id
-        for group in m.groups:
+        ahead, self.prefetched = self.prefetched, None
+        cid, pending = first_id, None
+        for gi, group in enumerate(m.groups):
             words = m.weight_words(job.w_tiles, group)
-            st["wgt_words"] += await self.wgt.send_all({"addr": a, "data": w} for a, w in words)
-            st["first_input"] = st["first_input"] or self.wgt.first_cycle
+            if gi == 0 and ahead is not None and ahead[0] == words:
+                wgt_region = ahead[1]       # the same words, written behind the previous layer
+                st["prefetched_wgt_words"] = len(words)
+            else:
+                wgt_region = await self._write_weights(words)
+                st["wgt_words"] += len(words)
+                self._first_input(self.wgt.first_cycle)
             for n in range(job.images):
                 for chunk in m.chunks():
                     acts = m.act_words(job.a_tiles[n], chunk)
-                    st["act_words"][n] += await self.act.send_all({"addr": a, "data": w} for a, w in acts)
-                    st["first_input"] = min(st["first_input"] or self.act.first_cycle, self.act.first_cycle)
+                    act_region = self.act_free
+                    self.act_free ^= 1
+                    st["act_words"][n] += await self.act.send_all(
+                        {"addr": a, "region": act_region, "data": w} for a, w in acts)
+                    self._first_input(self.act.first_cycle)
                     pairs = m.issue(group, chunk, cid, job.relu, image=n)
+                    pairs = [(dataclasses.replace(c, act_region=act_region, wgt_region=wgt_region), iss)
+                             for c, iss in pairs]
                     cmds = [c for c, _ in pairs]
                     if self.flip_mode:
                         cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
+                    if pending is not None:
+                        await self._finish_step(*pending)
                     for c, iss in pairs:
                         if iss is not None:
                             self.issued[c.id] = iss
@@ -279,8 +305,13 @@ class AccelCore(CoreAdapter):
                     await self.send_commands(cmds)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
-                    await self._wait_outputs(target, start, budget)
-                    st["compute_cycles"][n] += st["last_output"] - self.cmd.first_cycle
+                    pending = (target, start, budget, n, self.cmd.first_cycle)
+        if prefetch is not None:
+            await self.prefetch_weights(*prefetch)
+        if pending is not None:
+            await self._finish_step(*pending)
+        # the layer's span ends at its last output, or later where the next layer's weights took longer to write
+        st["span_end"] = max(st["last_output"] or 0, self.wgt.last_cycle if prefetch is not None else 0)
         for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
             await RisingEdge(self.dut.clk)
         await ReadOnly()
@@ -291,6 +322,35 @@ class AccelCore(CoreAdapter):
         if hasattr(sink, "rtl_checks"):
             sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS),
                             self.x_seen if self.four_state else None)
+
+    def _first_input(self, cycle):
+        st = self.stats
+        st["first_input"] = cycle if st["first_input"] is None else min(st["first_input"], cycle)
+
+    async def _finish_step(self, target, start, budget, image, first_command):
+        """Wait for a step's outputs; its compute cycles run from its first command to its last output."""
+        await self._wait_outputs(target, start, budget)
+        self.stats["compute_cycles"][image] += self.stats["last_output"] - first_command
+
+    async def _write_weights(self, words) -> int:
+        """Write weight words into the free region (waiting while a command still reads it); returns it."""
+        region = self.wgt_free
+        self.wgt_free ^= 1
+        await self.wgt.send_all({"addr": a, "region": region, "data": w} for a, w in words)
+        return region
+
+    async def prefetch_weights(self, job, dataflow=None):
+        """Write the first weight group of `job` (in `dataflow`, default the job's; its activations are not
+        read) into the free weight region now, while the core may still compute; the next run_layer whose first
+        group has exactly these words (addresses and values) uses them instead of writing them again. Returns
+        the words written."""
+        if dataflow is not None:
+            job = dataclasses.replace(job, dataflow=dataflow)
+        m = mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
+        words = m.weight_words(job.w_tiles, m.groups[0])
+        region = await self._write_weights(words)
+        self.prefetched = (words, region)
+        return len(words)
 
     async def send_commands(self, cmds) -> None:
         """Every command checked against the core before the first is sent (Command.check), then sent."""
@@ -310,15 +370,17 @@ class AccelCore(CoreAdapter):
 
     async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6) -> dict:
         """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
-        image, one weight group and one chunk. Every job's words are written first, each at its own offsets
-        (the core takes host writes only while its sequencer is idle), then every command of every job is
-        sent without waiting for outputs -- dataflows and activation modes switching from one command to the
-        next -- and every value is placed by its command id into its own job's checker. write_attempts:
-        host writes tried, one cycle each, at cycles where the sequencer reads its memories, into the last
-        job's activation words with other data: each must be refused (act_wr_ready low), else it would land
-        and that job's values would differ. Returns the flow events seen (for the test's assertions)."""
+        image, one weight group and one chunk. Every job's words are written first, each at its own offsets in
+        one memory region, then every command of every job is sent without waiting for outputs -- dataflows
+        and activation modes switching from one command to the next -- and every value is placed by its
+        command id into its own job's checker. write_attempts: host writes tried, one cycle each, at cycles
+        where the sequencer reads its memories, with other data at one of the last job's activation words,
+        alternately into the stream's region (each must be refused: act_wr_ready low, else it would land and
+        that job's values would differ) and into the other region (each must be taken: the host fills that
+        one meanwhile). Returns the flow events seen (for the test's assertions)."""
         d, c = self.dut, self.cfg
         plan, act_off, wgt_off = [], 0, 0
+        act_region, wgt_region = self.act_free, self.wgt_free
         for job, sink in items:
             m = self.layer_mapping(job)
             if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
@@ -334,14 +396,15 @@ class AccelCore(CoreAdapter):
             if act_off > c.act_depth or wgt_off > c.wgt_depth:
                 raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
                                  f"core holds {c.act_depth} and {c.wgt_depth}")
-            await self.wgt.send_all({"addr": a, "data": w} for a, w in wgts)
-            await self.act.send_all({"addr": a, "data": w} for a, w in acts)
+            await self.wgt.send_all({"addr": a, "region": wgt_region, "data": w} for a, w in wgts)
+            await self.act.send_all({"addr": a, "region": act_region, "data": w} for a, w in acts)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid = [], self.outputs_seen, 0
         for job, sink, m, chunk, _, ao, wo in plan:
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
-                cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo)
+                cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
+                                          act_region=act_region, wgt_region=wgt_region)
                 if self.on_command:      # the coverage model's command fields (as run_layer does)
                     self.on_command(cmd)
                 self.cmd_outputs[cmd.id] = m.outputs(chunk) if iss is not None and cmd.emit else 0
@@ -351,11 +414,12 @@ class AccelCore(CoreAdapter):
                 cmds.append(cmd)
             cid += len(pairs)
         events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
+                  "other_region_attempts": 0, "other_region_accepted": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
         later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
-        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later))
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, act_region))
         start = now_cycle()
         await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
@@ -369,10 +433,11 @@ class AccelCore(CoreAdapter):
                 sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
         return events
 
-    async def _stream_watch(self, events, write_attempts, words):
+    async def _stream_watch(self, events, write_attempts, words, region):
         """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the
         output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
-        the sequencer reads (one cycle each, at most every other cycle)."""
+        the sequencer reads (one cycle each, at most every other cycle; every other one into the region the
+        stream does not use)."""
         d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
         rng = seeded_random("stream-writes")
         trying = False
@@ -390,12 +455,21 @@ class AccelCore(CoreAdapter):
             events["os_flush_credit_wait_cycles"] += int(state == last_state == waiting[1])
             last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
-            if reading and events["write_attempts"] < write_attempts and rng.random() < 0.2:
+            tries = events["write_attempts"] + events["other_region_attempts"]
+            if reading and tries < 2 * write_attempts and rng.random() < 0.2:
                 addr, word = rng.choice(words)
+                other = tries % 2 == 1
                 d.act_wr_addr.value, d.act_wr_data.value = addr, word ^ ((1 << self.cfg.act_word_bits) - 1)
+                d.act_wr_region.value = region ^ other
                 d.act_wr_valid.value, trying = 1, True
-                events["write_attempts"] += 1
-                events["writes_accepted_while_reading"] += int(d.act_wr_ready.value)
+                await ReadOnly()     # ready may depend on the region just driven
+                taken = int(d.act_wr_ready.value)
+                if other:
+                    events["other_region_attempts"] += 1
+                    events["other_region_accepted"] += taken
+                else:
+                    events["write_attempts"] += 1
+                    events["writes_accepted_while_reading"] += taken
 
     async def _wait_outputs(self, target, start, budget):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole

@@ -2,7 +2,7 @@
 `ifndef ACCEL_FIELDS_VH
 `define ACCEL_FIELDS_VH
 // command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v
-`define CMD_W 119
+`define CMD_W 121
 `define CMD_ACT_BASE_LSB 0
 `define CMD_ACT_BASE_W 16
 `define CMD_ACT_BASE 15:0    // activation SRAM word of input-channel tile 0, padded row 0, column 0
@@ -45,6 +45,12 @@
 `define CMD_OS_LSB 118
 `define CMD_OS_W 1
 `define CMD_OS 118:118    // output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each
+`define CMD_ACT_REGION_LSB 119
+`define CMD_ACT_REGION_W 1
+`define CMD_ACT_REGION 119:119    // activation memory region (half) the command reads; the host may fill the other meanwhile
+`define CMD_WGT_REGION_LSB 120
+`define CMD_WGT_REGION_W 1
+`define CMD_WGT_REGION 120:120    // weight memory region (half) the command reads; the host may fill the other meanwhile
 
 // tag of each token: sequencer -> tag FIFO -> SFU and the psum_* observation port
 `define TAG_W 63

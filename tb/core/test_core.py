@@ -421,12 +421,16 @@ def test_command_stream(sim, tmp_path):
     """Streams of layers back to back (accel_tb.cocotb_tests.layer_tests.test_command_stream): WS and OS, 4-bit and 2-bit
     switching from one command to the next, host writes tried while the sequencer reads, the output held at the
     first output-stationary command until its credits run out; every value checked (the cocotb test asserts
-    each layer clean). Here: the flows the issue names were exercised, and no write landed while busy."""
+    each layer clean). Here: the flows the issue names were exercised, no write landed in the region the stream
+    reads, and every write into the other region was taken while it ran."""
     result, rep = run_core(sim, {"streams": 3, "layers": 5, "hold": 400, "write_attempts": 20},
                            testcase="test_command_stream", tmp_path=tmp_path, seed=STREAM_SEED)
     ev = [s["events"] for s in rep["streams"]]
     assert all(e["dataflow_switches"] > 0 and e["mode_switches"] > 0 for e in ev), ev
     assert sum(e["write_attempts"] for e in ev) > 0 and sum(e["writes_accepted_while_reading"] for e in ev) == 0, ev
+    # the region the stream does not read takes host writes meanwhile (rtl/core.v's two regions)
+    assert all(e["other_region_accepted"] == e["other_region_attempts"] for e in ev), ev
+    assert sum(e["other_region_attempts"] for e in ev) > 0, ev
     assert ev[0]["output"] == "hold" and ev[0]["os_credit_wait_cycles"] > 0, ev[0]
     assert sum(e["cmd_queue_full_cycles"] for e in ev) > 0, ev
     for s in rep["streams"]:
