@@ -19,7 +19,7 @@ def _site(module, original_part, mutated_part=""):
 def test_functional_lines_beside_the_fault_knobs_are_sites():
     """The knobs sit on lines of their own: the credits, host-write slot, output-FIFO room, issue gating and the
     PE's sum (lines that once carried a knob and were skipped whole) are mutation sites now."""
-    for module, part in [("core", "credits_left ="), ("core", "act_free ="), ("core", "out_room ="),
+    for module, part in [("core", "credits_left ="), ("core", "act_in_use[g] ="), ("core", "out_room ="),
                          ("sequencer", "issue_ok  ="), ("pe", "acc       <= valid_in ? sum_k")]:
         _site(module, part)
     lines = {o for n, op, o, new in candidates()["core"]}

@@ -32,7 +32,7 @@ class Block:
 BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("mac", (), "mac", "test_mac", None, {"PSUM_W": 16}, {}),
     Block("pe", ("mac",), "pe", "test_pe", None, {}, {}),
-    Block("mac_array", ("mac", "pe", "sram_sp"), "mac_array", "test_mac_array", None, {"ROWS": 4, "COLS": 8},
+    Block("mac_array", ("mac", "pe", "sram_1r1w"), "mac_array", "test_mac_array", None, {"ROWS": 4, "COLS": 8},
           {"ROWS": 2, "COLS": 2}),
     Block("l0_skew", (), "l0_skew", "test_l0_skew", None, {"LANES": 8, "W": 9}, {"LANES": 3, "W": 4}),
     Block("fifo", (), "fifo", "test_fifo", None, {"WIDTH": 16, "DEPTH": 3}, {"WIDTH": 4, "DEPTH": 3}),
@@ -45,7 +45,7 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("sfu", ("sram_1r1w",), "sfu", "test_sfu", None, {"COLS": 8, "ACC_W": 16, "DEPTH": 64},
           {"COLS": 2, "PSUM_W": 4, "ACC_W": 6, "DEPTH": 4}),
     Block("sequencer", (), "core", equiv_params={"ROWS": 2}),
-    Block("core", ("mac", "pe", "sram_sp", "mac_array", "l0_skew", "fifo", "ofifo", "sram_1r1w", "sfu", "sequencer"),
+    Block("core", ("mac", "pe", "sram_1r1w", "mac_array", "l0_skew", "fifo", "ofifo", "sfu", "sequencer"),
           "core", equiv_params={"ROWS": 2, "COLS": 2, "CREDITS": 4, "ACT_DEPTH": 16, "WGT_DEPTH": 16,
                                 "ACC_DEPTH": 16, "CMD_DEPTH": 2, "OUT_DEPTH": 3, "PSUM_W": 8, "ACC_W": 8}),
 ]}

@@ -266,16 +266,21 @@ class AccelCore(CoreAdapter):
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
         ahead, self.prefetched = self.prefetched, None
-        cid, pending = first_id, None
+        cid, pending, fetching = first_id, None, None
         for gi, group in enumerate(m.groups):
             words = m.weight_words(job.w_tiles, group)
+            writing = None
             if gi == 0 and ahead is not None and ahead[0] == words:
                 wgt_region = ahead[1]       # the same words, written behind the previous layer
+                self.wgt_free = wgt_region ^ 1
                 st["prefetched_wgt_words"] = len(words)
+                ahead = None
             else:
-                wgt_region = await self._write_weights(words)
+                # written beside the first step's activations (the two ports are apart)
+                wgt_region = self.wgt_free
+                self.wgt_free ^= 1
+                writing = cocotb.start_soon(self._write_weights(words, wgt_region))
                 st["wgt_words"] += len(words)
-                self._first_input(self.wgt.first_cycle)
             for n in range(job.images):
                 for chunk in m.chunks():
                     acts = m.act_words(job.a_tiles[n], chunk)
@@ -290,6 +295,13 @@ class AccelCore(CoreAdapter):
                     cmds = [c for c, _ in pairs]
                     if self.flip_mode:
                         cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
+                    if writing is not None:
+                        await writing
+                        writing = None
+                        self._first_input(self.wgt.first_cycle)
+                    if prefetch is not None and fetching is None and len(m.groups) == 1:
+                        # one weight group: the weight port is free from here on, and the other region too
+                        fetching = cocotb.start_soon(self.prefetch_weights(*prefetch))
                     if pending is not None:
                         await self._finish_step(*pending)
                     for c, iss in pairs:
@@ -306,8 +318,11 @@ class AccelCore(CoreAdapter):
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     pending = (target, start, budget, n, self.cmd.first_cycle)
+        if ahead is not None and len(m.groups) == 1:
+            self.prefetched = ahead     # not this run's weights (another dataflow's, say), and left untouched:
+            #                             its one group went to the other region
         if prefetch is not None:
-            await self.prefetch_weights(*prefetch)
+            await (fetching if fetching is not None else self.prefetch_weights(*prefetch))
         if pending is not None:
             await self._finish_step(*pending)
         # the layer's span ends at its last output, or later where the next layer's weights took longer to write
@@ -332,12 +347,9 @@ class AccelCore(CoreAdapter):
         await self._wait_outputs(target, start, budget)
         self.stats["compute_cycles"][image] += self.stats["last_output"] - first_command
 
-    async def _write_weights(self, words) -> int:
-        """Write weight words into the free region (waiting while a command still reads it); returns it."""
-        region = self.wgt_free
-        self.wgt_free ^= 1
+    async def _write_weights(self, words, region: int) -> None:
+        """Write weight words into a region (the core holds each write while a command still reads it)."""
         await self.wgt.send_all({"addr": a, "region": region, "data": w} for a, w in words)
-        return region
 
     async def prefetch_weights(self, job, dataflow=None):
         """Write the first weight group of `job` (in `dataflow`, default the job's; its activations are not
@@ -348,7 +360,9 @@ class AccelCore(CoreAdapter):
             job = dataclasses.replace(job, dataflow=dataflow)
         m = mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
         words = m.weight_words(job.w_tiles, m.groups[0])
-        region = await self._write_weights(words)
+        region = self.wgt_free
+        self.wgt_free ^= 1
+        await self._write_weights(words, region)
         self.prefetched = (words, region)
         return len(words)
 

@@ -192,5 +192,5 @@ async def test_array_output_stationary(dut):
 
 @pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8)])
 def test_mac_array(rows, cols, sim):
-    run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "sram_sp", "mac_array"), test_module="test_mac_array",
+    run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "sram_1r1w", "mac_array"), test_module="test_mac_array",
         parameters={"ROWS": rows, "COLS": cols}, sim=sim)
