@@ -267,6 +267,7 @@ class AccelCore(CoreAdapter):
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
         ahead, self.prefetched = self.prefetched, None
         cid, pending, fetching = first_id, None, None
+        pinned = None       # the region of weights prefetched for another run: this one leaves it alone
         for gi, group in enumerate(m.groups):
             words = m.weight_words(job.w_tiles, group)
             writing = None
@@ -276,9 +277,16 @@ class AccelCore(CoreAdapter):
                 st["prefetched_wgt_words"] = len(words)
                 ahead = None
             else:
-                # written beside the first step's activations (the two ports are apart)
+                if ahead is not None:
+                    # weights prefetched for a later run (this is another dataflow's run of the layer, say):
+                    # every group of this run goes to the other region, one after the other (a write into it
+                    # waits while the group before still computes, rtl/core.v)
+                    pinned = ahead[1]
+                    self.wgt_free = pinned ^ 1
                 wgt_region = self.wgt_free
-                self.wgt_free ^= 1
+                if pinned is None:
+                    self.wgt_free ^= 1
+                # written beside the first step's activations (the two ports are apart)
                 writing = cocotb.start_soon(self._write_weights(words, wgt_region))
                 st["wgt_words"] += len(words)
             for n in range(job.images):
@@ -301,6 +309,7 @@ class AccelCore(CoreAdapter):
                         self._first_input(self.wgt.first_cycle)
                     if prefetch is not None and fetching is None and len(m.groups) == 1:
                         # one weight group: the weight port is free from here on, and the other region too
+                        self.wgt_free = wgt_region ^ 1
                         fetching = cocotb.start_soon(self.prefetch_weights(*prefetch))
                     if pending is not None:
                         await self._finish_step(*pending)
@@ -318,11 +327,11 @@ class AccelCore(CoreAdapter):
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     pending = (target, start, budget, n, self.cmd.first_cycle)
-        if ahead is not None and len(m.groups) == 1:
-            self.prefetched = ahead     # not this run's weights (another dataflow's, say), and left untouched:
-            #                             its one group went to the other region
         if prefetch is not None:
+            self.wgt_free = wgt_region ^ 1
             await (fetching if fetching is not None else self.prefetch_weights(*prefetch))
+        elif pinned is not None:
+            self.prefetched, self.wgt_free = ahead, pinned ^ 1     # still there for the run it was written for
         if pending is not None:
             await self._finish_step(*pending)
         # the layer's span ends at its last output, or later where the next layer's weights took longer to write

@@ -11,6 +11,8 @@ Coverpoints (all bins must be hit; `make coverage` prints them):
   core.relu.*       what ReLU received: negative, zero, positive
   core.flow.*       per cycle: output back-pressure while valid, an emit stalled by the output FIFO, a full
                     command FIFO, a credit stall (either dataflow), back-to-back commands (either dataflow)
+  core.region.*     per cycle: a host write taken while the sequencer runs (into the memory region it does not
+                    read) and one held (its region in use); closed by the random command streams too
   core.cross.*      the dataflow the sequencer is in (that of the command it runs or ran last) crossed with: the
                     output held, a credit stall, a back-to-back command, a dataflow switch, a mode switch, a
                     second or later tile of one command, a host write attempted while the sequencer is busy;
@@ -132,6 +134,12 @@ def sample_relu_input(v):
 
 FLOW_BINS = ["output back-pressure while valid", "emit stalled by the output FIFO", "command FIFO full",
              "credit stall", "back-to-back commands"]
+REGION_BINS = ["host write taken while busy", "host write held"]
+
+
+@CoverPoint("core.region.write", xf=lambda e: e, bins=REGION_BINS)
+def sample_region(event):
+    pass
 
 
 @CoverPoint("core.flow.event", xf=lambda e: e, bins=FLOW_BINS)
@@ -143,7 +151,7 @@ CROSS_EVENTS = ["output held", "credit stall", "back-to-back command", "dataflow
                 "multi-tile", "host write while busy"]
 DATAFLOWS = names()       # the registered dataflows (accel_host.mapping)
 # closed by the random command streams (test_command_stream in make coverage's RUNS), not by the closure's plan
-STREAM_CLOSED = ("core.cross.",)
+STREAM_CLOSED = ("core.cross.", "core.region.")
 
 
 @CoverPoint("core.cross.dataflow", xf=lambda d, e: d, bins=DATAFLOWS)
@@ -235,7 +243,8 @@ class CoreCoverage:
                                  ("of_valid", dut.of_valid), ("q_valid", dut.q_valid), ("q_ready", dut.q_ready),
                                  ("cmd_valid", dut.cmd_valid), ("cmd_ready", dut.cmd_ready),
                                  ("out_valid", dut.out_valid), ("out_ready", dut.out_ready),
-                                 ("act_wr_valid", dut.act_wr_valid), ("wgt_wr_valid", dut.wgt_wr_valid))}
+                                 ("act_wr_valid", dut.act_wr_valid), ("wgt_wr_valid", dut.wgt_wr_valid),
+                                 ("act_wr_ready", dut.act_wr_ready), ("wgt_wr_ready", dut.wgt_wr_ready))}
         level = dict.fromkeys(("output held", "credit stall", "multi-tile", "host write while busy"), False)
         behind = False      # the command at the head of the queue waited while the sequencer ran another
         seen_cmd = False    # a command was accepted since reset (the sequencer's last_os and a2 hold it; they are
@@ -255,6 +264,12 @@ class CoreCoverage:
                 sample_flow("emit stalled by the output FIFO")
             if v["cmd_valid"] and not v["cmd_ready"]:
                 sample_flow("command FIFO full")
+            # the memories' two regions (rtl/core.v): a write lands while the sequencer reads the other region,
+            # or waits while its own region is in use
+            if state != S_IDLE and any(v[f"{m}_wr_valid"] and v[f"{m}_wr_ready"] for m in ("act", "wgt")):
+                sample_region("host write taken while busy")
+            if any(v[f"{m}_wr_valid"] and not v[f"{m}_wr_ready"] for m in ("act", "wgt")):
+                sample_region("host write held")
             # credit stall: WS issues a token per credit; OS reserves ROWS credits at a block's release (its
             # first step, from the second block on) and at the flush (sequencer.v: releases, room)
             if state == S_RUN:

@@ -59,7 +59,7 @@ TASKS = [
     *(Task("fifo.sby", f"d{d}", "prove", "fifo: count, pointers, order, no loss/overflow", f"fifo DEPTH {d}")
       for d in (1, 3, 4, 5, 16, 40)),
     Task("ofifo.sby", "cols2", "prove", "ofifo: every column's fifo properties, popped together", "2 columns, DEPTH 3"),
-    Task("core.sby", "prove_sram", "prove", "inv 5 sram: one access per single-port memory and cycle", SMALL),
+    Task("core.sby", "prove_sram", "prove", "inv 5 sram: no host write into a region read in the same cycle", SMALL),
     Task("core.sby", "prove_outfifo", "prove", "inv 3 out fifo: no push into a full output FIFO", SMALL),
     Task("core.sby", "prove_counts", "prove", "inv 0 credits, 1 ofifo, 2 tag fifo, 4 tag (with formal/core_inv.v)",
          SMALL),

@@ -10,6 +10,7 @@ import yaml
 from accel_host.config import CoreConfig
 from accel_tb.design.core_ports import own_core_run
 from accel_tb.design.runner import ROOT, run
+from accel_tb.quality.coverage import STREAM_CLOSED
 from accel_tb.quality.coverage_runs import STREAM, STREAM_SEED, merge_first_hits, table
 
 CK4, CK2 = str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
@@ -33,13 +34,14 @@ def test_coverage_closure_hits_every_bin(sim, tmp_path):
     assert {"core.psum.kij_x_position", "core.sum.value", "core.cmd.empty", "core.flow.event",
             "core.layer.weight_extremes"} <= points
     # 86 bins of the weight-stationary core + dataflow 2, dataflow x mode 4, switches 2, OS blocks 3; then the
-    # cross bins the streams close: dataflow 2 x events 7 (+ 2 + 7), back-to-back switches 2 x 2 (+ 2 + 2)
-    assert db["core"]["size"] == 97 + 23 + 8
+    # cross bins the streams close: dataflow 2 x events 7 (+ 2 + 7), back-to-back switches 2 x 2 (+ 2 + 2); the
+    # streams close the memory regions' 2 too
+    assert db["core"]["size"] == 97 + 23 + 8 + 2
     assert {"core.cmd.dataflow_x_a2", "core.cmd.dataflow_switch", "core.cmd.os_blocks"} <= points
     # every bin outside core.cross is hit here; what this run left of core.cross is the streams' to close
     assert all(v["cover_percentage"] == 100.0 for k, v in db.items() if "bins:_hits" in v and
-               not k.startswith("core.cross.")), {k: v["cover_percentage"] for k, v in db.items() if "bins:_hits" in v}
-    assert all(h.startswith("core.cross.") for h in rep["stream_holes"])
+               not k.startswith(STREAM_CLOSED)), {k: v["cover_percentage"] for k, v in db.items() if "bins:_hits" in v}
+    assert all(h.startswith(STREAM_CLOSED) for h in rep["stream_holes"])
 
 
 def test_coverage_holes_fail_the_closure(sim, tmp_path):
@@ -79,9 +81,11 @@ def test_streams_close_the_cross_bins(sim, tmp_path):
     assert all(bins[b] > 0 for bins, b in named), (x, b2b)
     first = json.loads((tmp_path / "stream.first_hit.json").read_text())
     assert all(first[f"core.cross.dataflow_x_event: {b}"] > 0 for bins, b in named if bins is x)
-    # the writes tried while busy were each refused (the stream's own check, from act_wr_ready)
+    # the writes tried while busy were each refused (the stream's own check, from act_wr_ready) where their region
+    # was in use, and taken where it was not (the memory regions' bins)
     assert sum(s["events"]["write_attempts"] for s in rep["streams"]) > 0
     assert all(s["events"]["writes_accepted_while_reading"] == 0 for s in rep["streams"])
+    assert all(v > 0 for v in db["core.region.write"]["bins:_hits"].values()), db["core.region.write"]
 
 
 def test_streams_that_never_hold_the_output_leave_the_os_credit_stall_empty(sim, tmp_path):
