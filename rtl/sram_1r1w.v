@@ -1,6 +1,6 @@
-// Synchronous SRAM with one read and one write port (read data the next cycle; a read of the address
-// being written in the same cycle returns the old value). The accumulator needs a read-modify-write per
-// cycle to keep up with the array, which a single-port macro cannot do.
+// Synchronous SRAM, one read and one write port (read data the next cycle; a same-cycle read of the word being
+// written returns the old value in simulation, which no user needs: the SFU forwards it, the core's regions
+// keep host writes off what is read; synthesis is told so, no_rw_check: no collision bypass around a BRAM).
 module sram_1r1w #(
     parameter integer WIDTH = 128,
     parameter integer DEPTH = 256
@@ -13,7 +13,7 @@ module sram_1r1w #(
     input  wire [$clog2(DEPTH)-1:0] waddr,
     input  wire [WIDTH-1:0]         wdata
 );
-    reg [WIDTH-1:0] mem [0:DEPTH-1];
+    (* no_rw_check *) reg [WIDTH-1:0] mem [0:DEPTH-1];
     always @(posedge clk) begin
         if (ren) rdata <= mem[raddr];
         if (we)  mem[waddr] <= wdata;
