@@ -372,16 +372,16 @@ class Row:
 RESULTS: dict[str, Row] = {
     "layer 27 on the core, 8×8": Row(
         fig_layer27, ("tb/core/test_core.py::test_core_vgg_layer27_8x8",),
-        "210 cycles from the first write and 1.46×: measured by `make SIM=icarus`, no report (the test bounds the "
+        "201 cycles from the first write and 1.40×: measured by `make SIM=icarus`, no report (the test bounds the "
         "165 by the cycle model)"),
     "same, in course terms": Row(not_backed="the course's figures and an estimate, not a run of this project"),
     "values checked per run": Row(checked_by=("tb/core/test_core.py::test_core_vgg_layer27_8x8",)),
     "layer 27 of the 2a4w network (16→16 on 4×4, 36,864 MACs) in the 2-bit mode, 8×8": Row(
         fig_layer27_2bit, ("tb/core/test_core.py::test_core_2bit_layer27",),
-        "365 from the first memory write: measured by the run, no report; the 256 sums are not asserted"),
+        "347 from the first memory write: measured by the run, no report; the 256 sums are not asserted"),
     "layer 27 output-stationary, 8×8": Row(
         fig_layer27_os, ("tb/core/test_core.py::test_core_os_layer27",),
-        "388 from the first memory write: measured by the run, no report"),
+        "316 from the first memory write: measured by the run, no report"),
     "whole VGG16 on the core, 8 images": Row(fig_network),
     "256 test images, 2 workers": Row(fig_256),
     "2 workers against 1 process, same images": Row(
