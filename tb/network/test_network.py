@@ -22,6 +22,17 @@ def test_network_one_image(sim, tmp_path):
     assert all(r["compute_cycles"] <= r["model_cycles"] for r in rep["layers"])
     assert rep["checkpoint"] == "checkpoints/vgg16_a4w4.pt"     # relative: reports travel between machines
     assert (tmp_path / "utilization.png").stat().st_size > 1000
+    # the loads overlap compute (the core's two memory regions): every layer after the first finds its weights
+    # written behind the layer before, and what a layer's writes add to its span is its own activations plus
+    # whatever of the next layer's weights outlasts its compute (bounds from the design, not from a run)
+    layers = rep["layers"]
+    words = [-(-r["out_channels"] // 8) * -(-r["in_channels"] // 8) * 9 for r in layers]   # 8x8 WS weight words
+    assert layers[0]["wgt_load_cycles_per_layer"] == words[0] and layers[0]["wgt_prefetched_words"] == 0
+    assert all(r["wgt_load_cycles_per_layer"] == 0 and r["wgt_prefetched_words"] == w
+               for r, w in zip(layers[1:], words[1:])), [(r["index"], r["wgt_prefetched_words"]) for r in layers]
+    for r, nxt in zip(layers, [*words[1:], 0]):
+        outlast = max(0, nxt - r["compute_cycles"])
+        assert r["act_load_cycles"] <= r["exposed_load_cycles"] <= r["act_load_cycles"] + outlast + 16, r
 
 
 @pytest.mark.prefer("verilator")
