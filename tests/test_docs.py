@@ -289,6 +289,8 @@ def fig_network(load: Loader) -> Figures:
                      f"{len(rep['layer_mismatches'])} layers with mismatches", f"{src} outputs_compared, layer_mismatches"))
         figs.append((f"{rep['prediction_agreement']} agree", f"{src} prediction_agreement"))
         figs.append((f"on the core, {rep['images']} images", f"{src} images"))
+    figs.append((f"{pct(r8['totals_per_image']['utilization_with_loads'])} counting the host's memory writes",
+                 f"{s8} totals_per_image.utilization_with_loads"))
     os16 = [x["index"] for x in r16["layers"] if x["dataflow"] == "os"]
     figs.append((f"(OS on layers {' and '.join(map(str, os16))})", f"{s16} layers[].dataflow"))
     figs.append(("(WS on every layer" if all(x["dataflow"] == "ws" for x in r8["layers"]) else "(not WS on every layer",
