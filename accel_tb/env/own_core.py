@@ -74,7 +74,7 @@ class AccelCore(CoreAdapter):
         # use, each weight group's likewise, so the host writes one while the core computes from the other
         self.act_free = 0
         self.wgt_free = 0
-        self.prefetched = None      # (key, region) of weights written ahead by prefetch_weights
+        self.prefetched = None      # (words, region) of weights written ahead by prefetch_weights
 
     async def start(self):
         d = self.dut
@@ -253,7 +253,8 @@ class AccelCore(CoreAdapter):
         step's activations, and a group's weights, are written into the region the step or group before did
         not use while that one computes (a write into a region still in use waits, rtl/core.v); a step's
         commands are sent once the step before has delivered every output. prefetch: (job, dataflow) of the
-        next layer, whose first weight group is written behind this layer's last step (prefetch_weights)."""
+        next layer, whose first weight group goes into the other weight region (prefetch_weights) from this
+        layer's first step on when it has one weight group, else behind its last step."""
         self.sink = sink
         m = self.layer_mapping(job)
         self.mapping = m
@@ -328,7 +329,8 @@ class AccelCore(CoreAdapter):
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     pending = (target, start, budget, n, self.cmd.first_cycle)
         if prefetch is not None:
-            self.wgt_free = wgt_region ^ 1
+            if fetching is None:
+                self.wgt_free = wgt_region ^ 1      # the last group's region is in use, the other is not
             await (fetching if fetching is not None else self.prefetch_weights(*prefetch))
         elif pinned is not None:
             self.prefetched, self.wgt_free = ahead, pinned ^ 1     # still there for the run it was written for
@@ -364,10 +366,13 @@ class AccelCore(CoreAdapter):
         """Write the first weight group of `job` (in `dataflow`, default the job's; its activations are not
         read) into the free weight region now, while the core may still compute; the next run_layer whose first
         group has exactly these words (addresses and values) uses them instead of writing them again. Returns
-        the words written."""
+        the words written (0, and nothing written, for a layer that does not fit the core)."""
         if dataflow is not None:
             job = dataclasses.replace(job, dataflow=dataflow)
-        m = mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
+        try:
+            m = mapping(self.cfg, self._shape(job), job.a_bits, job.dataflow, job.layout or Layout())
+        except ValueError:      # the layer does not fit (MappingError): its own run reports it, not this one
+            return 0
         words = m.weight_words(job.w_tiles, m.groups[0])
         region = self.wgt_free
         self.wgt_free ^= 1
