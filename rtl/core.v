@@ -160,7 +160,7 @@ module core #(
     wire [ROWS*A_W-1:0]      act_rdata;
     wire act_we = act_wr_valid && act_wr_ready;
     wire wgt_we = wgt_wr_valid && wgt_wr_ready;
-    sram_1r1w #(.WIDTH(ROWS*A_W), .DEPTH(2 * ACT_DEPTH)) u_act_sram (
+    sram_1r1w #(.WIDTH(ROWS*A_W), .DEPTH(2 << AA)) u_act_sram (   // a region: ACT_DEPTH rounded up to 2^AA
         .clk(clk), .ren(act_ren), .raddr({seq_act_region, act_raddr[AA-1:0]}), .rdata(act_rdata),
         .we(act_we), .waddr({act_wr_region, act_wr_addr[AA-1:0]}), .wdata(act_wr_data));
     // the weight memory lives in the array, one bank per anti-diagonal (mac_array.v): a weight-stationary

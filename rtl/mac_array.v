@@ -16,8 +16,8 @@
 // (wgt_step) reads every bank at once and wgt_north carries the word's low COLS*2*W_W bits the cycle after.
 // The banks sit in this module, not in the core, because each PE reads a slice of its own bank's data: a
 // ROWS*COLS*2*W_W-bit port sliced per PE is what Icarus is slow on. Every bank holds two regions of WGT_DEPTH
-// words (the address's top bit, from the command's and the host write's region): the host writes one through
-// the write port while the reads use the other; pre_region tells the core which a preload still reads.
+// words, rounded up to a power of two (the top address bit: the command's or the host write's region): the host
+// writes one through the write port while the reads use the other; pre_region says which a preload still reads.
 module mac_array #(
     parameter integer ROWS       = 8,
     parameter integer COLS       = 8,
@@ -92,7 +92,7 @@ module mac_array #(
                 assign word[I*W_W +: W_W]      = rdata[k*2*W_W +: W_W];
                 assign word[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
             end
-            sram_1r1w #(.WIDTH(N*2*W_W), .DEPTH(2 * WGT_DEPTH)) u_bank (
+            sram_1r1w #(.WIDTH(N*2*W_W), .DEPTH(1 << WA)) u_bank (   // 2 regions of WGT_DEPTH rounded up to 2^n
                 .clk(clk), .ren(pre_en || wgt_step), .raddr(wgt_step ? wgt_raddr : pre_addr), .rdata(rdata),
                 .we(wgt_we), .waddr(wgt_waddr), .wdata(wdata));
         end

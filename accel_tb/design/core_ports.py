@@ -26,7 +26,7 @@ def public_names() -> list[str]:
 # functional-coverage watcher (quality.coverage) and the output hold of the command-stream test
 # (layer_tests). The core's own sequencer's are named "sequencer.<signal>" (the module, as Verilator's
 # configuration file names it; the tests reach them as dut.u_seq.<signal>).
-WATCHED = ("issue", "q_valid", "q_ready", "q_data", "out_space_ok", "out_count", "of_valid", "inflight",
+WATCHED = ("issue", "q_valid", "preloading", "q_ready", "q_data", "out_space_ok", "out_count", "of_valid", "inflight",
            "credits_free", "credit_ok", "sequencer.state", "sequencer.releases", "sequencer.last_os",
            "sequencer.ic", "sequencer.blk", "sequencer.a2", "sequencer.act_region")
 

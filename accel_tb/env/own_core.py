@@ -75,6 +75,7 @@ class AccelCore(CoreAdapter):
         self.act_free = 0
         self.wgt_free = 0
         self.prefetched = None      # (words, region) of weights written ahead by prefetch_weights
+        self._writers: list = []    # the running layer's background writes (run_layer cancels them with it)
 
     async def start(self):
         d = self.dut
@@ -267,6 +268,16 @@ class AccelCore(CoreAdapter):
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
         ahead, self.prefetched = self.prefetched, None
+        self._writers = []  # background writes of this run: cancelled with it (a reset, a timeout)
+        try:
+            await self._run_steps(job, m, st, first_id, timeout_factor, prefetch, ahead)
+        finally:
+            for task in self._writers:
+                if not task.done():
+                    task.cancel()
+
+    async def _run_steps(self, job, m, st, first_id, timeout_factor, prefetch, ahead):
+        sink = self.sink
         cid, pending, fetching = first_id, None, None
         pinned = None       # the region of weights prefetched for another run: this one leaves it alone
         for gi, group in enumerate(m.groups):
@@ -289,6 +300,7 @@ class AccelCore(CoreAdapter):
                     self.wgt_free ^= 1
                 # written beside the first step's activations (the two ports are apart)
                 writing = cocotb.start_soon(self._write_weights(words, wgt_region))
+                self._writers.append(writing)
                 st["wgt_words"] += len(words)
             for n in range(job.images):
                 for chunk in m.chunks():
@@ -312,6 +324,7 @@ class AccelCore(CoreAdapter):
                         # one weight group: the weight port is free from here on, and the other region too
                         self.wgt_free = wgt_region ^ 1
                         fetching = cocotb.start_soon(self.prefetch_weights(*prefetch))
+                        self._writers.append(fetching)
                     if pending is not None:
                         await self._finish_step(*pending)
                     for c, iss in pairs:
@@ -401,8 +414,10 @@ class AccelCore(CoreAdapter):
         image, one weight group and one chunk. Every job's words are written first, each at its own offsets in
         one memory region, then every command of every job is sent without waiting for outputs -- dataflows
         and activation modes switching from one command to the next -- and every value is placed by its
-        command id into its own job's checker. write_attempts: host writes tried, one cycle each, at cycles
-        where the sequencer reads its memories, with other data at one of the last job's activation words,
+        command id into its own job's checker. write_attempts: host writes tried, one cycle each, at up to that
+        many cycles where the sequencer reads its memories and as many where it reads nothing but a queued
+        command or a preload still uses the region, with other data at one of the last job's words (activation
+        and weight words in turn),
         alternately into the stream's region (each must be refused: act_wr_ready low, else it would land and
         that job's values would differ) and into the other region (each must be taken: the host fills that
         one meanwhile). Returns the flow events seen (for the test's assertions)."""
@@ -416,7 +431,7 @@ class AccelCore(CoreAdapter):
             chunk = m.chunks()[0]
             acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
             wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
-            plan.append((job, sink, m, chunk, acts, act_off, wgt_off))
+            plan.append((job, sink, m, chunk, acts, act_off, wgt_off, wgts))
             if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
                 sink.expect_finished_sums()
             act_off = max([a + 1 for a, _ in acts], default=act_off)
@@ -428,7 +443,7 @@ class AccelCore(CoreAdapter):
             await self.act.send_all({"addr": a, "region": act_region, "data": w} for a, w in acts)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid = [], self.outputs_seen, 0
-        for job, sink, m, chunk, _, ao, wo in plan:
+        for job, sink, m, chunk, _, ao, wo, _ in plan:
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
@@ -442,12 +457,14 @@ class AccelCore(CoreAdapter):
                 cmds.append(cmd)
             cid += len(pairs)
         events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
-                  "other_region_attempts": 0, "other_region_accepted": 0,
+                  "other_region_attempts": 0, "other_region_accepted": 0, "weight_write_attempts": 0,
+                  "attempts_while_only_queued": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
-        later = plan[-1][4]    # the last layer's words: read last, so a write that lands is seen in its values
-        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, act_region))
+        later = {"act": plan[-1][4], "wgt": plan[-1][7]}   # the last layer's words: read last, so a write that
+        #                                                   lands is seen in its values
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
         start = now_cycle()
         await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
@@ -455,7 +472,7 @@ class AccelCore(CoreAdapter):
         for _ in range(5):
             await RisingEdge(d.clk)
         watch.cancel()
-        d.act_wr_valid.value = 0
+        d.act_wr_valid.value = d.wgt_wr_valid.value = 0
         for _, sink, *_ in plan:
             if hasattr(sink, "rtl_checks"):
                 sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
@@ -464,17 +481,18 @@ class AccelCore(CoreAdapter):
     async def _stream_watch(self, events, write_attempts, words, region):
         """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the
         output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
-        the sequencer reads (one cycle each, at most every other cycle; every other one into the region the
-        stream does not use)."""
+        the stream's region is in use -- the sequencer reads it, a command that reads it waits in the queue, or a
+        preload is on its way down the weight banks -- one cycle each, at most every other cycle, activation and
+        weight words in turn, every other one into the region the stream does not use."""
         d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
         rng = seeded_random("stream-writes")
-        trying = False
+        trying = None
         waiting = (rtl_states()["S_OS"], rtl_states()["S_FLUSH"])   # where an OS command waits for credits
         last_state = None
         while True:
             await FallingEdge(d.clk)
             if trying:
-                d.act_wr_valid.value, trying = 0, False
+                getattr(d, f"{trying}_wr_valid").value, trying = 0, None
             state, reading = int(seq.state.value), int(d.issue.value)
             if state in waiting and not reading and int(d.credits_free.value) < rows:
                 events["os_credit_wait_cycles"] += 1
@@ -484,14 +502,22 @@ class AccelCore(CoreAdapter):
             last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
             tries = events["write_attempts"] + events["other_region_attempts"]
-            if reading and tries < 2 * write_attempts and rng.random() < 0.2:
-                addr, word = rng.choice(words)
+            queued = not reading and bool(int(d.q_valid.value) or int(d.preloading.value))
+            # each kind of cycle has its own budget: the reading cycles are many, the others few and short
+            spent = events["attempts_while_only_queued"] if queued else tries - events["attempts_while_only_queued"]
+            if (reading or queued) and spent < write_attempts and rng.random() < (0.5 if queued else 0.2):
+                mem = "wgt" if tries // 2 % 2 else "act"
+                bits = self.cfg.act_word_bits if mem == "act" else self.cfg.wgt_word_bits
+                addr, word = rng.choice(words[mem])
                 other = tries % 2 == 1
-                d.act_wr_addr.value, d.act_wr_data.value = addr, word ^ ((1 << self.cfg.act_word_bits) - 1)
-                d.act_wr_region.value = region ^ other
-                d.act_wr_valid.value, trying = 1, True
+                getattr(d, f"{mem}_wr_addr").value = addr
+                getattr(d, f"{mem}_wr_data").value = word ^ ((1 << bits) - 1)
+                getattr(d, f"{mem}_wr_region").value = region[mem] ^ other
+                getattr(d, f"{mem}_wr_valid").value, trying = 1, mem
                 await ReadOnly()     # ready may depend on the region just driven
-                taken = int(d.act_wr_ready.value)
+                taken = int(getattr(d, f"{mem}_wr_ready").value)
+                events["weight_write_attempts"] += mem == "wgt"
+                events["attempts_while_only_queued"] += queued
                 if other:
                     events["other_region_attempts"] += 1
                     events["other_region_accepted"] += taken

@@ -66,6 +66,19 @@ def test_core_vgg_layer27_64x64(sim, tmp_path):
     assert_layer27_counts(rep, 64)
 
 
+def test_core_regions_with_depths_that_are_not_powers_of_two(sim, tmp_path):
+    """Both memory regions in use on memories whose depths are not powers of two (rtl/core.v: a region is the
+    depth rounded up to a power of two): layer 27 for two images on a 4x4 core with 50 activation and 20 weight
+    words, so two weight groups and two chunks per image, each step and group in the region the one before did
+    not use, written while that one computes; every value checked."""
+    cfg = CoreConfig(rows=4, cols=4, act_depth=50, wgt_depth=20)
+    result, rep = run_core(sim, {"layer": dict(LAYER27, images=[0, 1])}, params=cfg.parameters(), tmp_path=tmp_path)
+    assert result["failed"] == 0
+    # 2 row tiles x 2 column tiles of layer 27 (8 -> 8) on 4x4, two images: every psum, sum and output compared
+    assert rep["relu"]["compared"] == 2 * 16 * 8 and rep["psum"]["compared"] == 2 * 9 * 16 * 8 * 2
+    assert all(rep[k]["mismatches"] == rep[k]["missing"] == 0 for k in ("psum", "sum", "relu"))
+
+
 @pytest.mark.parametrize("rows,cols", [(4, 4)], ids=["4x4"])
 def test_core_vgg_layer27_small_array(rows, cols, sim, tmp_path):
     """Layer 27 on an array smaller than the layer (`make ROWS=4 COLS=4`): its 8 channels in and out in tiles."""
@@ -431,6 +444,9 @@ def test_command_stream(sim, tmp_path):
     # the region the stream does not read takes host writes meanwhile (rtl/core.v's two regions)
     assert all(e["other_region_accepted"] == e["other_region_attempts"] for e in ev), ev
     assert sum(e["other_region_attempts"] for e in ev) > 0, ev
+    # weights too, and at cycles where the region is in use only by a queued command or a preload still on
+    # its way (the sequencer reading nothing): each refused all the same
+    assert sum(e["weight_write_attempts"] for e in ev) > 0 and sum(e["attempts_while_only_queued"] for e in ev) > 0, ev
     assert ev[0]["output"] == "hold" and ev[0]["os_credit_wait_cycles"] > 0, ev[0]
     assert sum(e["cmd_queue_full_cycles"] for e in ev) > 0, ev
     for s in rep["streams"]:
