@@ -1,5 +1,7 @@
 """The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
 test and per folder; a log it cannot read is one line and exit 2."""
+import pytest
+
 from accel_tb.quality.test_times import main, parse, table
 
 LOG = """\
@@ -53,3 +55,14 @@ def test_the_process_logger_counts_processes_and_those_that_imported_torch(tmp_p
     for code in ("import json", "import sys; sys.modules['torch'] = sys", "pass"):
         subprocess.run([sys.executable, "-c", code], env=env, check=True)
     assert process_summary(log.read_text()).startswith("3 Python processes logged: 1 imported torch (")
+
+
+@pytest.mark.parametrize("flag", [["--processes"], ["--cold"], ["--jobs", "3"], ["--log", "x.txt"]])
+def test_options_of_a_run_are_refused_with_a_log(tmp_path, capsys, flag):
+    """--from prints the table of a log already written: an option that only a run can apply is an error
+    (one line, exit 2) rather than ignored."""
+    log = tmp_path / "pytest.log"
+    log.write_text("1 passed in 1.00s\n")
+    assert main(["--from", str(log), *flag]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: --from {log}:") and flag[0] in err[0]

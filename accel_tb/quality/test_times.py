@@ -3,7 +3,7 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
 (setup, call and teardown summed over the workers) per folder, and the slowest tests.
 
     python -m accel_tb.quality.test_times [--cold] [--jobs 2] [--top 20] [--log FILE] [--processes]
-    python -m accel_tb.quality.test_times --from FILE      # the table of a log already written
+    python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
 edit or on a fresh clone; without it the models and stored golden jobs already built are reused. --processes
@@ -112,6 +112,12 @@ def main(argv=None) -> int:
         if value < 1:
             print(f"error: {flag} {value}: must be >= 1", file=sys.stderr)
             return 2
+    run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs != 2), ("--log", args.log),
+                                ("--processes", args.processes)) if on]
+    if args.from_log and run_only:     # options of a run: a log already written has none of them to apply
+        print(f"error: --from {args.from_log}: {', '.join(run_only)} apply to a run, not to a log already written",
+              file=sys.stderr)
+        return 2
     if args.from_log:
         try:
             text = Path(args.from_log).read_text(errors="replace")
