@@ -151,12 +151,9 @@ async def test_network(dut):
                                         "; ".join(sb.summary() for sb in side.scoreboards.values()))
                     both[other] = {"cycles": sum(adapter.stats["compute_cycles"]) / n_img,
                                    "model": adapter.stats["model_cycles"]}
-            # the next layer's weights go into the core's free memory region behind this layer's compute
-            ahead = {}
-            if hasattr(adapter, "prefetch_weights"):
-                nxt_job = next_layer_weights(steps, i, (job.out_channels, job.height, job.width), g, job.dataflow)
-                ahead = {"prefetch": (nxt_job, None)} if nxt_job is not None else {}
-            await adapter.run_layer(job, checker, **ahead)
+            # the next layer's weights go into the core's free memory region while this layer computes
+            nxt_job = next_layer_weights(steps, i, (job.out_channels, job.height, job.width), g, job.dataflow)
+            await adapter.run_layer(job, checker, prefetch=(nxt_job, None) if nxt_job is not None else None)
             oc, h, w = job.out_channels, job.height, job.width
             got = checker.got[:, :oc].reshape(n_img, oc, h, w)
             exp = job.expected["relu"][:, :, :, :].reshape(n_img, -1, h * w)[:, :oc].reshape(n_img, oc, h, w)
@@ -180,7 +177,7 @@ async def test_network(dut):
                                  "model_cycles": st["model_cycles"],
                                  "compute_cycles": st["compute_cycles"], "act_load_cycles": st["act_words"],
                                  "wgt_load_cycles": st["wgt_words"],
-                                 "wgt_prefetched_words": st.get("prefetched_wgt_words", 0),
+                                 "wgt_prefetched_words": st["prefetched_wgt_words"],
                                  "span_cycles": st["span_end"] - st["first_input"]}
             x = step.dequantize_output(got)
             if bar:

@@ -299,7 +299,7 @@ class AccelCore(CoreAdapter):
                 if pinned is None:
                     self.wgt_free ^= 1
                 # written beside the first step's activations (the two ports are apart)
-                writing = cocotb.start_soon(self._write_weights(words, wgt_region))
+                writing = cocotb.start_soon(self._write(self.wgt, words, wgt_region))
                 self._writers.append(writing)
                 st["wgt_words"] += len(words)
             for n in range(job.images):
@@ -307,8 +307,7 @@ class AccelCore(CoreAdapter):
                     acts = m.act_words(job.a_tiles[n], chunk)
                     act_region = self.act_free
                     self.act_free ^= 1
-                    st["act_words"][n] += await self.act.send_all(
-                        {"addr": a, "region": act_region, "data": w} for a, w in acts)
+                    st["act_words"][n] += await self._write(self.act, acts, act_region)
                     self._first_input(self.act.first_cycle)
                     pairs = m.issue(group, chunk, cid, job.relu, image=n)
                     pairs = [(dataclasses.replace(c, act_region=act_region, wgt_region=wgt_region), iss)
@@ -371,9 +370,11 @@ class AccelCore(CoreAdapter):
         await self._wait_outputs(target, start, budget)
         self.stats["compute_cycles"][image] += self.stats["last_output"] - first_command
 
-    async def _write_weights(self, words, region: int) -> None:
-        """Write weight words into a region (the core holds each write while a command still reads it)."""
-        await self.wgt.send_all({"addr": a, "region": region, "data": w} for a, w in words)
+    @staticmethod
+    async def _write(source, words, region: int) -> int:
+        """Write (addr, word) pairs into a memory region through its source (the core holds each write while a
+        command still reads that region); returns how many."""
+        return await source.send_all({"addr": a, "region": region, "data": w} for a, w in words)
 
     async def prefetch_weights(self, job, dataflow=None):
         """Write the first weight group of `job` (in `dataflow`, default the job's; its activations are not
@@ -389,7 +390,7 @@ class AccelCore(CoreAdapter):
         words = m.weight_words(job.w_tiles, m.groups[0])
         region = self.wgt_free
         self.wgt_free ^= 1
-        await self._write_weights(words, region)
+        await self._write(self.wgt, words, region)
         self.prefetched = (words, region)
         return len(words)
 
@@ -439,8 +440,8 @@ class AccelCore(CoreAdapter):
             if act_off > c.act_depth or wgt_off > c.wgt_depth:
                 raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
                                  f"core holds {c.act_depth} and {c.wgt_depth}")
-            await self.wgt.send_all({"addr": a, "region": wgt_region, "data": w} for a, w in wgts)
-            await self.act.send_all({"addr": a, "region": act_region, "data": w} for a, w in acts)
+            await self._write(self.wgt, wgts, wgt_region)
+            await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid = [], self.outputs_seen, 0
         for job, sink, m, chunk, _, ao, wo, _ in plan:

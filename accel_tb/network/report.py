@@ -121,14 +121,14 @@ def print_report(log, rep):
             extra = f" {f('ws', 'cycles')} {f('ws', 'model')} {f('os', 'cycles')} {f('os', 'model')}  {win}"
         log(f"{r['index']:>6} {r['a_bits']:>2} {r['dataflow']:>2} {shape:>16} {r['macs_per_image']:>10} "
             f"{r['compute_cycles']:>9.0f} {r['model_cycles']:>9} {r['ideal_cycles']:>9.0f} {100 * r['utilization']:>6.2f}% {r['scalesim_cycles']:>10} "
-            f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {r.get('wgt_prefetched_words', 0):>7} "
-            f"{r.get('exposed_load_cycles', 0):>7.0f} {100 * r['utilization_with_loads']:>6.2f}%"
+            f"{r['act_load_cycles']:>7.0f} {r['wgt_load_cycles_per_layer']:>7} {r['wgt_prefetched_words']:>7} "
+            f"{r['exposed_load_cycles']:>7.0f} {100 * r['utilization_with_loads']:>6.2f}%"
             + extra)
     t = rep["totals_per_image"]
     log(f"{'total':>6} {'':>2} {'':>2} {'':>16} {t['macs']:>10} {t['compute_cycles']:>9.0f} {rep['model_cycles_per_image']:>9} "
         f"{t['ideal_cycles']:>9.0f} "
         f"{100 * t['utilization']:>6.2f}% {t['scalesim_cycles']:>10} {t['act_load_cycles']:>7.0f} "
-        f"{t['wgt_load_cycles_per_run']:>7} {t.get('wgt_prefetched_words', 0):>7} {t.get('exposed_load_cycles', 0):>7.0f} "
+        f"{t['wgt_load_cycles_per_run']:>7} {t['wgt_prefetched_words']:>7} {t['exposed_load_cycles']:>7.0f} "
         f"{100 * t['utilization_with_loads']:>6.2f}%")
     log("a: activation bits (2: the core's 2-bit mode, 2 MACs per PE and cycle); cycles: first command to last "
         "output per image; model: accel_host.cycles; ideal = MACs / (ROWS x COLS x MACs per PE); util = ideal / cycles; act ld / wgt ld: host "
