@@ -2,7 +2,7 @@
 pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's wall time, the test-seconds
 (setup, call and teardown summed over the workers) per folder, and the slowest tests.
 
-    python -m accel_tb.quality.test_times [--cold] [--jobs 2] [--top 20] [--log FILE] [--processes]
+    python -m accel_tb.quality.test_times [--cold] [--jobs N] [--top 20] [--log FILE] [--processes]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
@@ -96,12 +96,18 @@ def table(per_test: dict[str, float], summary: str, wall: float, top: int = 20) 
     return lines
 
 
+def default_jobs() -> int:
+    """make test's JOBS: one more worker than the CPUs this process may use (see the Makefile)."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.test_times", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cold", action="store_true", help="an empty build folder and compiler cache (temporary)")
-    ap.add_argument("--jobs", type=int, default=2, help="pytest workers (make test's JOBS)")
+    ap.add_argument("--jobs", type=int, default=None, help="pytest workers (default: make test's JOBS, one more "
+                    "than the CPUs this process may use)")
     ap.add_argument("--top", type=int, default=20, help="slowest tests listed")
     ap.add_argument("--log", default="", help="also keep pytest's output in this file")
     ap.add_argument("--from", dest="from_log", default="", help="only print the table of this pytest log")
@@ -109,10 +115,10 @@ def main(argv=None) -> int:
                     "import torch (see above)")
     args = ap.parse_args(argv)
     for flag, value in (("--jobs", args.jobs), ("--top", args.top)):
-        if value < 1:
+        if value is not None and value < 1:
             print(f"error: {flag} {value}: must be >= 1", file=sys.stderr)
             return 2
-    run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs != 2), ("--log", args.log),
+    run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs is not None), ("--log", args.log),
                                 ("--processes", args.processes)) if on]
     if args.from_log and run_only:     # options of a run: a log already written has none of them to apply
         print(f"error: --from {args.from_log}: {', '.join(run_only)} apply to a run, not to a log already written",
@@ -126,6 +132,7 @@ def main(argv=None) -> int:
             return 2
         status = 0
     else:
+        jobs = args.jobs or default_jobs()
         with tempfile.TemporaryDirectory(prefix="accel-test-times-") as tmp:
             env = dict(os.environ)
             if args.cold:
@@ -136,7 +143,7 @@ def main(argv=None) -> int:
                 (Path(tmp) / "site" / "sitecustomize.py").write_text(PROCESS_LOGGER)
                 env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(tmp) / "site"), env.get("PYTHONPATH")) if p)
                 env["ACCEL_PROCESS_LOG"] = str(plog)
-            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", str(args.jobs), "--dist", "worksteal",
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", str(jobs), "--dist", "worksteal",
                                 "--durations=0", "tests", "tb"], cwd=ROOT, env=env, capture_output=True, text=True)
             processes = process_summary(plog.read_text()) if plog.is_file() else ""
         text, status = r.stdout + r.stderr, r.returncode
