@@ -87,13 +87,13 @@ def main(argv=None) -> int:
     vec = min(times)
     kijs = range(max(1, min(9, args.seed_kij)))
     t0 = time.perf_counter()
-    ps = seed_loop(t.a_tiles, t.w_tiles, kijs)
+    ps = seed_loop(torch.from_numpy(t.a_tiles), torch.from_numpy(t.w_tiles), kijs)
     seed_part = time.perf_counter() - t0
     seed_full = seed_part * 9 / len(kijs)
-    equal = torch.equal(ps[..., list(kijs)].round().long(), t.psum[..., list(kijs)])
+    equal = torch.equal(ps[..., list(kijs)].round().long(), torch.from_numpy(t.psum[..., list(kijs)]))
     calls = t.n_ic * t.n_oc * t.psum.shape[3] * 9
     print(f"layer features[{args.layer}]: {ic}->{oc} on {h}x{h}, array {args.array}x{args.array}: "
-          f"{t.n_ic}x{t.n_oc} tiles, {t.psum.shape[3]} padded positions, {t.psum.numel()} psums")
+          f"{t.n_ic}x{t.n_oc} tiles, {t.psum.shape[3]} padded positions, {t.psum.size} psums")
     print(f"vectorised tile_layer: {vec:.3f} s (best of {args.repeat})")
     print(f"seed loop: {seed_part:.1f} s for {len(kijs)}/9 kij ({calls * len(kijs) // 9} nn.Linear calls) "
           f"-> {seed_full:.1f} s for all 9 (extrapolated)")

@@ -1,5 +1,5 @@
 """The course's text formats (what core_tb.v reads), written byte for byte as the seed notebooks do, and
-read back into integer tensors.
+read back into integer arrays (numpy: reading a folder never imports torch).
 
 Every file starts with 3 '#' header lines. Then:
   activation_tile{i}.txt                one line per padded nij: row R-1 .. row 0, 4-bit unsigned, MSB first
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from .tiling import TiledLayer
 
@@ -79,14 +79,14 @@ def from_bits(text: str, signed: bool) -> int:
     return v
 
 
-def _lines(matrix: torch.Tensor, bits: int, signed: bool, where: str) -> str:
+def _lines(matrix: np.ndarray, bits: int, signed: bool, where: str) -> str:
     """matrix (lines, fields): each line written field[-1] .. field[0] (highest index first)."""
     return "".join("".join(to_bits(int(v), bits, signed, where) for v in reversed(row)) + "\n"
-                   for row in matrix.tolist())
+                   for row in np.asarray(matrix).tolist())
 
 
-def _viz(matrix: torch.Tensor, width: int) -> str:
-    return "".join("".join(f"{int(v): {width}d} " for v in reversed(row)) + "\n" for row in matrix.tolist())
+def _viz(matrix: np.ndarray, width: int) -> str:
+    return "".join("".join(f"{int(v): {width}d} " for v in reversed(row)) + "\n" for row in np.asarray(matrix).tolist())
 
 
 # ---------------------------------------------------------------------------------------------- names
@@ -129,7 +129,7 @@ def write_layer(t: TiledLayer, out_dir: str | Path, psum_bits: int = PSUM_BITS, 
                     files.append((name, psum_header(t.cols), _lines(p, psum_bits, True, name), _viz(p, 6)))
     for o in range(t.n_oc):
         raw = t.out_tile(o).T                                                  # (HW, C)
-        for stem, m in (("out_raw", raw), ("out", raw.clamp(min=0))):
+        for stem, m in (("out_raw", raw), ("out", np.maximum(raw, 0))):
             name = out_name(stem, o, single)
             files.append((name, out_header(t.cols), _lines(m, psum_bits, True, name), _viz(m, 6)))
     written = []
@@ -151,7 +151,7 @@ class Matrix:
     """One file's integer matrix (lines, fields), field index 0 being the LAST field of each line, and the
     file line number of every data line (for file:line reports)."""
     path: Path
-    values: torch.Tensor
+    values: np.ndarray
     linenos: list[int]
 
     def where(self, line_index: int) -> str:
@@ -225,7 +225,7 @@ def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | 
         linenos.append(lineno)
     if not rows:
         raise FormatError(f"{path}: no data lines")
-    return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
+    return Matrix(path, np.array(rows, dtype=np.int64), linenos)
 
 
 def read_decimal(path: Path, bounds: tuple[int, int] | None = None, fields: int | None = None) -> Matrix:
@@ -253,7 +253,7 @@ def read_decimal(path: Path, bounds: tuple[int, int] | None = None, fields: int 
         linenos.append(lineno)
     if not rows:
         raise FormatError(f"{path}: no data lines")
-    return Matrix(path, torch.tensor(rows, dtype=torch.long), linenos)
+    return Matrix(path, np.array(rows, dtype=np.int64), linenos)
 
 
 # Output-file readings: the course's notebooks disagree on names, so a folder is read by the files it holds.
@@ -275,14 +275,14 @@ class Twin:
 
 @dataclass
 class CourseVectors:
-    """What a course-format folder holds, as integer tensors (None where a file kind is absent)."""
+    """What a course-format folder holds, as integer arrays (None where a file kind is absent)."""
     rows: int                             # array rows R
     cols: int
-    a_tiles: torch.Tensor                 # (n_ic, channels, P)
-    w_tiles: torch.Tensor                 # (n_ic, n_oc, C, channels, 9)
-    psum: torch.Tensor | None             # (n_ic, n_oc, C, P, 9)
-    out_raw: torch.Tensor | None          # (n_oc, C, HW) sums before ReLU
-    out: torch.Tensor | None              # (n_oc, C, HW), after ReLU
+    a_tiles: np.ndarray                   # (n_ic, channels, P)
+    w_tiles: np.ndarray                   # (n_ic, n_oc, C, channels, 9)
+    psum: np.ndarray | None               # (n_ic, n_oc, C, P, 9)
+    out_raw: np.ndarray | None            # (n_oc, C, HW) sums before ReLU
+    out: np.ndarray | None                # (n_oc, C, HW), after ReLU
     folder: Path | None = None
     naming: str = NAMING_000
     psum_files: dict | None = None        # (i, o, k) -> Matrix, for file:line reports
@@ -290,7 +290,7 @@ class CourseVectors:
     used: list | None = None              # the files read
     ignored: list | None = None           # *.txt files of the folder that were not read
     a_bits: int = ACT_BITS                # 2: the 2-bit format, 2*R input channels per tile
-    psum_mask: torch.Tensor | None = None  # bool like psum: the entries the files give (None: all)
+    psum_mask: np.ndarray | None = None    # bool like psum: the entries the files give (None: all)
     psum_lines: dict | None = None        # (i, o, k) -> {padded position: line index} where not the identity
     relu_derived: bool = False            # `out` is max(0, out_raw): the folder gives no after-ReLU file
     files: str = ""                       # which file holds what, as read
@@ -481,7 +481,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                 m = f.read([w_names[i][o][k]], (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1),
                            lambda p: read_matrix(p, W_BITS, True))
                 if w is None:
-                    w = torch.zeros(n_ic, n_oc, *m.values.shape, 9, dtype=torch.long)
+                    w = np.zeros((n_ic, n_oc, *m.values.shape, 9), dtype=np.int64)
                 if m.values.shape != w.shape[2:4]:
                     raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} weights, expected "
                                       f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {w_names[0][0][0]}")
@@ -522,12 +522,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         elif psum_txt.values.shape[0] == n_act and side * side == n_act and side >= 3:
             as000 = _agreement(psum_txt.values, _tap0(acts, w, side - 2, padded=True))
             as003 = max(_agreement(psum_txt.values, _tap0(acts, wl, side, padded=False, sums=True))
-                        for wl in (w, w.flip(2, 3)))
+                        for wl in (w, np.flip(w, (2, 3))))
             if as000 > as003:
                 psum000 = psum_txt
                 notes.append(f"psum.txt: {psum_txt.values.shape[0]} lines, as many as {first.path.name}: read as "
                              f"notebook 000's kernel position 0 psums at every padded position ({as000} of "
-                             f"{psum_txt.values.numel()} values agree with the activation x weight files; as notebook "
+                             f"{psum_txt.values.size} values agree with the activation x weight files; as notebook "
                              f"003's sums {as003})")
     style003 = bool(only_003) or (psum_txt is not None and psum000 is None)
     if style003:
@@ -587,7 +587,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         if side * side != n_act or side < 3:
             raise FormatError(f"{first.path}: {n_act} data lines (padded positions) is not a square (H+2)^2 with "
                               f"H >= 1")
-        a_tiles = torch.stack([m.values.T for m in acts])
+        a_tiles = np.stack([m.values.T for m in acts])
         p, side = n_act, side - 2
     hw = side * side
     for ms in [*(outs[k] or [] for k in outs), taps or []]:
@@ -599,8 +599,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     # notebook 000's psum.txt (kernel position 0) at every padded position
     psum, psum_files, psum_mask, psum_lines = None, {}, None, {}
     if taps:
-        psum = torch.zeros(1, 1, cols, p, 9, dtype=torch.long)
-        psum_mask = torch.zeros_like(psum, dtype=torch.bool)
+        psum = np.zeros((1, 1, cols, p, 9), dtype=np.int64)
+        psum_mask = np.zeros_like(psum, dtype=bool)
         pw = side + 2
         for k, m in enumerate(taps):
             lines = {}
@@ -622,7 +622,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
             if missing:
                 raise FormatError(f"{folder}: psum files incomplete: {', '.join(missing[:4])}"
                                   f"{' ...' if len(missing) > 4 else ''} missing ({len(present)} of {len(keys)} present)")
-            psum = torch.zeros(n_ic, n_oc, cols, p, 9, dtype=torch.long)
+            psum = np.zeros((n_ic, n_oc, cols, p, 9), dtype=np.int64)
             for i, o, k in keys:
                 m = f.read(pnames(i, o, k), out_bounds, out_reader, fields=cols)
                 if m.values.shape[0] != p:
@@ -636,8 +636,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         if psum is not None:             # the same numbers as psum_kij0.txt
             f.twins.append(Twin(psum000, psum_files[(0, 0, 0)]))
         else:
-            psum = torch.zeros(1, 1, cols, p, 9, dtype=torch.long)
-            psum_mask = torch.zeros_like(psum, dtype=torch.bool)
+            psum = np.zeros((1, 1, cols, p, 9), dtype=np.int64)
+            psum_mask = np.zeros_like(psum, dtype=bool)
             psum[0, 0, :, :, 0], psum_mask[0, 0, :, :, 0] = psum000.values.T, True
             psum_files[(0, 0, 0)] = psum000
 
@@ -646,8 +646,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         w, note = _weights_003(a_tiles, w, side, outs, psum, psum_mask)
         notes.append(note)
 
-    out_raw = torch.stack([m.values.T for m in outs["raw"]]) if outs["raw"] else None
-    out = torch.stack([m.values.T for m in outs["relu"]]) if outs["relu"] else None
+    out_raw = np.stack([m.values.T for m in outs["raw"]]) if outs["raw"] else None
+    out = np.stack([m.values.T for m in outs["relu"]]) if outs["relu"] else None
     out_files = {(kind, o): m for kind in ("raw", "relu") for o, m in enumerate(outs[kind] or [])}
 
     # ---- out.txt alone (notebook 000's name): after ReLU or sums before it, whichever the folder's own
@@ -655,8 +655,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     if naming == NAMING_000 and out is not None and out_raw is None:
         from .tiling import compute_tiles  # noqa: PLC0415
         t = compute_tiles(a_tiles, w, side, side)
-        raw = torch.stack([t.out_tile(o) for o in range(t.n_oc)])
-        as_raw, as_relu = _agreement(out, raw), _agreement(out, raw.clamp(min=0))
+        raw = np.stack([t.out_tile(o) for o in range(t.n_oc)])
+        as_raw, as_relu = _agreement(out, raw), _agreement(out, np.maximum(raw, 0))
         names_ = _span([m.path.name for m in outs["relu"]])
         negative = int((raw < 0).sum())
         if as_raw > as_relu:
@@ -664,11 +664,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
             out_files = {("raw", o): m for (_, o), m in out_files.items()}
             named_000 = f.has("activation_tile0.txt") or any(n.startswith("viz/") for n in f.names)
             notes.append(f"{names_} alone: read as the sums before ReLU (notebook 001 without out_relu.txt): "
-                         f"{as_raw} of its {raw.numel()} values agree with the activation x weight files so read, "
+                         f"{as_raw} of its {raw.size} values agree with the activation x weight files so read, "
                          f"{as_relu} as after ReLU" + ("; NOTE: the folder's other names are notebook 000's, whose "
                                                        "out.txt is after ReLU" if named_000 else ""))
         elif negative:
-            notes.append(f"{names_} alone: read as after ReLU (notebook 000): {as_relu} of its {raw.numel()} values "
+            notes.append(f"{names_} alone: read as after ReLU (notebook 000): {as_relu} of its {raw.size} values "
                          f"agree with the activation x weight files so read, {as_raw} as the sums before ReLU "
                          f"({negative} sums are negative)")
         else:
@@ -678,22 +678,22 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     # and input-channel tiles), so that a core reporting outputs only is still checked against the folder
     sums_derived = False
     if out is None and out_raw is None and psum is not None:
-        need = torch.zeros(psum.shape[2:], dtype=torch.bool)                      # (C, P, 9)
+        need = np.zeros(psum.shape[2:], dtype=bool)                      # (C, P, 9)
         pw = side + 2
         for k in range(9):
             for q in range(hw):
                 need[:, (q // side + k // 3) * pw + q % side + k % 3, k] = True
-        given = psum_mask if psum_mask is not None else torch.ones_like(psum, dtype=torch.bool)
+        given = psum_mask if psum_mask is not None else np.ones_like(psum, dtype=bool)
         if bool(given[:, :, need].all()):
             idx = [[(q // side + k // 3) * pw + q % side + k % 3 for q in range(hw)] for k in range(9)]
-            out_raw = torch.stack([sum(psum[i, o][:, idx[k], k] for i in range(n_ic) for k in range(9))
+            out_raw = np.stack([sum(psum[i, o][:, idx[k], k] for i in range(n_ic) for k in range(9))
                                    for o in range(n_oc)])                        # (n_oc, C, HW)
             sums_derived = True
             notes.append("no output file: the sums before ReLU are the psum files' own (summed over the kernel "
                          "positions and input tiles at each output position)")
     relu_derived = False
     if out is None and out_raw is not None:
-        out, relu_derived = out_raw.clamp(min=0), True
+        out, relu_derived = np.maximum(out_raw, 0), True
         for o in range(n_oc):
             if ("raw", o) in out_files:
                 out_files[("relu", o)] = out_files[("raw", o)]
@@ -732,20 +732,20 @@ def _span(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
 
 
-def _padded(acts: list[Matrix], side: int) -> torch.Tensor:
+def _padded(acts: list[Matrix], side: int) -> np.ndarray:
     """Unpadded activation files (side x side lines) as padded tiles (n_ic, channels, (side+2)^2)."""
     channels = acts[0].values.shape[1]
-    a = torch.zeros(len(acts), channels, (side + 2) ** 2, dtype=torch.long)
+    a = np.zeros((len(acts), channels, side + 2, side + 2), dtype=np.int64)
     for i, m in enumerate(acts):
-        a[i].view(channels, side + 2, side + 2)[:, 1:-1, 1:-1] = m.values.T.reshape(channels, side, side)
-    return a
+        a[i, :, 1:-1, 1:-1] = m.values.T.reshape(channels, side, side)
+    return a.reshape(len(acts), channels, (side + 2) ** 2)
 
 
-def _tap0(acts, w, side, padded: bool, sums: bool = False) -> torch.Tensor:
+def _tap0(acts, w, side, padded: bool, sums: bool = False) -> np.ndarray:
     """One tile's kernel position 0 psums at every padded position (padded activation files), or with sums
     its sums before ReLU (unpadded files), as (lines, C) -- to judge which reading a psum.txt fits."""
     from .tiling import compute_tiles  # noqa: PLC0415
-    a = torch.stack([m.values.T for m in acts]) if padded else _padded(acts, side)
+    a = np.stack([m.values.T for m in acts]) if padded else _padded(acts, side)
     t = compute_tiles(a, w, side, side)
     return t.out_tile(0).T if sums else t.psum[0, 0, :, :, 0].T
 
@@ -756,7 +756,7 @@ def _weights_003(a_tiles, w, side, outs, psum, psum_mask):
     per-position psums) agree most with its activation x weight files, so that one wrong value is located
     rather than turning the reading; the note says which, with the counts."""
     from .tiling import compute_tiles  # noqa: PLC0415
-    layouts = {"003": w.flip(2, 3), "course": w}
+    layouts = {"003": np.ascontiguousarray(np.flip(w, (2, 3))), "course": w}
 
     def agree(wc):
         t = compute_tiles(a_tiles, wc, side, side)
@@ -765,12 +765,12 @@ def _weights_003(a_tiles, w, side, outs, psum, psum_mask):
         if outs.get("raw"):
             n += _agreement(outs["raw"][0].values.T, raw)
         if outs.get("relu"):
-            n += _agreement(outs["relu"][0].values.T, raw.clamp(min=0))
+            n += _agreement(outs["relu"][0].values.T, np.maximum(raw, 0))
         if psum is not None:
             n += int((psum[psum_mask] == t.psum[psum_mask]).sum())
         return n
     score = {name: agree(wc) for name, wc in layouts.items()}
-    total = sum(m.values.numel() for k in ("raw", "relu") for m in (outs.get(k) or [])) + (
+    total = sum(m.values.size for k in ("raw", "relu") for m in (outs.get(k) or [])) + (
         int(psum_mask.sum()) if psum is not None else 0)
     counts = f"{score['003']} of {total} values agree in notebook 003's layout, {score['course']} in the course's"
     if score["course"] >= score["003"]:
@@ -785,6 +785,6 @@ def _first_data_line(path: Path) -> str:
     return ""
 
 
-def _agreement(got: torch.Tensor, expected: torch.Tensor) -> int:
+def _agreement(got: np.ndarray, expected: np.ndarray) -> int:
     """How many of a file's values a reading of the folder reproduces (0 when the shapes differ)."""
     return int((got == expected).sum()) if got.shape == expected.shape else 0

@@ -67,7 +67,7 @@ def _nb003(t: TiledLayer, d: Path) -> None:
     t = output channel 7-t with input channel 0 first (the cell's W_k[7 - oc, ic]), no headers; psum.txt (the
     sums before ReLU), psum_relu.txt, and psum_{k}.txt (kernel position k's psums at the 16 output positions)."""
     side = t.height
-    a = t.a_tiles[0].view(8, side + 2, side + 2)[:, 1:-1, 1:-1].reshape(8, side * side)
+    a = t.a_tiles[0].reshape(8, side + 2, side + 2)[:, 1:-1, 1:-1].reshape(8, side * side)
     (d / "activation.txt").write_text(_header("#time0row7[msb-lsb],time0row6[msb-lsb],...,time0row0[msb-lsb]",
                                               "#time1row7[msb-lsb],time1row6[msb-lsb],...,time1row0[msb-lsb]",
                                               "#.....#") + "".join(

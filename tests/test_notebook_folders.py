@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
 from golden_py.coursefmt import NAMING_001, NAMING_003, FormatError, read_folder
-from golden_py.export import check_vectors
+from golden_py.folder_check import check_vectors
 from golden_py.notebook_folders import write_notebook_folder
 from golden_py.tiling import tile_layer
 
@@ -37,8 +38,8 @@ def test_notebook_001_folder_with_its_decimal_twins(tmp_path):
     d = write_notebook_folder("001", t, tmp_path / "nb")
     v = read_folder(d)
     assert v.naming == NAMING_001 and v.ignored == []          # every file read, the *_int.txt twins too
-    assert torch.equal(v.a_tiles, t.a_tiles) and torch.equal(v.w_tiles, t.w_tiles) and torch.equal(v.psum, t.psum)
-    assert torch.equal(v.out_raw[0], t.out_tile(0)) and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert np.array_equal(v.a_tiles, t.a_tiles) and np.array_equal(v.w_tiles, t.w_tiles) and np.array_equal(v.psum, t.psum)
+    assert np.array_equal(v.out_raw[0], t.out_tile(0)) and np.array_equal(v.out[0], np.maximum(t.out_tile(0), 0))
     rep = check_vectors(v)
     assert not rep.problems and rep.compared["twin files"] == 36 * 8 + 9 * 8 * 8 + 9 * 36 * 8 + 16 * 8
     # a decimal twin that disagrees with its binary file is located
@@ -57,8 +58,8 @@ def test_notebook_001_without_out_relu_reads_out_txt_as_sums(tmp_path):
     assert (t.out_tile(0) < 0).any()
     d = write_notebook_folder("001", t, tmp_path / "nb", relu_file=False, twins=False)
     v = read_folder(d)
-    assert torch.equal(v.out_raw[0], t.out_tile(0)) and v.relu_derived
-    assert torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
+    assert np.array_equal(v.out_raw[0], t.out_tile(0)) and v.relu_derived
+    assert np.array_equal(v.out[0], np.maximum(t.out_tile(0), 0))
     assert v.provided() == {"psum": True, "sum": True, "relu": False}
     assert any("out.txt alone: read as the sums before ReLU (notebook 001 without out_relu.txt): 128 of its 128"
                in n for n in v.notes), v.notes
@@ -80,10 +81,10 @@ def test_notebook_003_folder(tmp_path):
     d = write_notebook_folder("003", t, tmp_path / "nb")
     v = read_folder(d)
     assert v.naming == NAMING_003 and v.ignored == []
-    assert torch.equal(v.a_tiles, t.a_tiles)                  # the unpadded input, padded by the reader
-    assert torch.equal(v.w_tiles, t.w_tiles)                  # notebook 003's reversed weight lines, undone
-    assert torch.equal(v.out_raw[0], t.out_tile(0)) and torch.equal(v.out[0], t.out_tile(0).clamp(min=0))
-    assert int(v.psum_mask.sum()) == 9 * 16 * 8 and torch.equal(v.psum[v.psum_mask], t.psum[v.psum_mask])
+    assert np.array_equal(v.a_tiles, t.a_tiles)                  # the unpadded input, padded by the reader
+    assert np.array_equal(v.w_tiles, t.w_tiles)                  # notebook 003's reversed weight lines, undone
+    assert np.array_equal(v.out_raw[0], t.out_tile(0)) and np.array_equal(v.out[0], np.maximum(t.out_tile(0), 0))
+    assert int(v.psum_mask.sum()) == 9 * 16 * 8 and np.array_equal(v.psum[v.psum_mask], t.psum[v.psum_mask])
     assert any("unpadded 4x4 input" in n for n in v.notes)
     assert any("weights as notebook 003 writes them" in n for n in v.notes)
     assert check_vectors(v).compared == {"psum": 9 * 16 * 8, "sum": 128, "relu": 128}
@@ -103,7 +104,7 @@ def test_notebook_003_names_with_the_course_weight_layout(tmp_path):
     for k in range(9):
         (d / f"weight_itile0_otile0_kij{k}.txt").write_text((tmp_path / "std" / f"weight_itile0_otile0_kij{k}.txt").read_text())
     v = read_folder(d)
-    assert torch.equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
+    assert np.array_equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
 
 
 def test_notebook_002_folder_is_refused_with_the_reason(tmp_path):
@@ -118,7 +119,7 @@ def test_blank_between_words_is_read_and_a_misplaced_blank_is_an_error(tmp_path)
     p = d / "weight_itile0_otile0_kij3.txt"
     lines = p.read_text().splitlines()
     p.write_text("\n".join(l if l.startswith("#") else " ".join(l[i:i + 4] for i in range(0, len(l), 4)) for l in lines))
-    assert torch.equal(read_folder(d).w_tiles, t.w_tiles)
+    assert np.array_equal(read_folder(d).w_tiles, t.w_tiles)
     p.write_text("\n".join(l if l.startswith("#") else l[:6] + " " + l[6:] for l in lines))
     with pytest.raises(FormatError, match=r"kij3.txt:4: words separated by blanks must all be 6 bits wide"):
         read_folder(d)
@@ -133,7 +134,7 @@ def test_single_tile_folder_with_multi_tile_names_is_read(tmp_path):
         (d / f"psum_kij{k}.txt").rename(d / f"psum_itile0_otile0_kij{k}.txt")
     (d / "out_raw.txt").rename(d / "out_raw_otile0.txt")
     v = read_folder(d)
-    assert v.ignored == [] and torch.equal(v.psum, t.psum) and torch.equal(v.out_raw[0], t.out_tile(0))
+    assert v.ignored == [] and np.array_equal(v.psum, t.psum) and np.array_equal(v.out_raw[0], t.out_tile(0))
     lineno = _flip_field(d / "psum_itile0_otile0_kij6.txt", 20, field=1)
     problems = check_vectors(read_folder(d)).problems        # and its viz/ twin no longer agrees
     assert len(problems) == 2 and problems[0].startswith(f"{d / 'psum_itile0_otile0_kij6.txt'}:{lineno} (col 1)")
@@ -197,7 +198,7 @@ def test_one_wrong_value_is_located_whatever_reading_it_could_turn(tmp_path):
         (d / f"weight_itile0_otile0_kij{k}.txt").write_text((tmp_path / "std" / f"weight_itile0_otile0_kij{k}.txt").read_text())
     lineno = _flip_field(d / "psum_relu.txt", 5, field=6, bits=16)
     v = read_folder(d)
-    assert torch.equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
+    assert np.array_equal(v.w_tiles, t.w_tiles) and any("course's layout" in n for n in v.notes)
     problems = check_vectors(v).problems
     assert len(problems) == 1 and problems[0].startswith(f"{d / 'psum_relu.txt'}:{lineno} (col 6)")
     # an after-ReLU out.txt alone, one value made negative: still read as after ReLU, the value located
@@ -236,7 +237,7 @@ def test_notebook_000_psum_txt_is_kernel_position_0(tmp_path):
         "".join(format(int(p0[i, 7 - j]) & 0xFFFF, "016b") for j in range(8)) + "\n" for i in range(p0.shape[0])))
     v = read_folder(d)
     assert v.naming.startswith("notebook 000") and v.ignored == []
-    assert int(v.psum_mask.sum()) == 36 * 8 and torch.equal(v.psum[0, 0, :, :, 0], t.psum[0, 0, :, :, 0])
+    assert int(v.psum_mask.sum()) == 36 * 8 and np.array_equal(v.psum[0, 0, :, :, 0], t.psum[0, 0, :, :, 0])
     assert not check_vectors(v).problems
     for q in [*d.glob("out*.txt")]:
         q.unlink()
@@ -257,7 +258,7 @@ def test_cr_only_line_ends_and_blanks_between_rows_of_a_2bit_file(tmp_path):
     d = write_notebook_folder("001", t, tmp_path / "nb", twins=False)
     for q in d.glob("*.txt"):              # an old Mac editor: CR alone
         q.write_bytes(q.read_bytes().replace(b"\n", b"\r"))
-    assert torch.equal(read_folder(d).w_tiles, t.w_tiles)
+    assert np.array_equal(read_folder(d).w_tiles, t.w_tiles)
     # a 2-bit activation line with a blank between rows (4 bits: two channels) reads as without blanks
     from golden_py.coursefmt import write_layer
     g = torch.Generator().manual_seed(5)
@@ -268,7 +269,7 @@ def test_cr_only_line_ends_and_blanks_between_rows_of_a_2bit_file(tmp_path):
     a.write_text("".join(l if l.startswith("#") else " ".join(l.strip()[i:i + 4] for i in range(0, 32, 4)) + "\n"
                          for l in a.read_text().splitlines(keepends=True)))
     v = read_folder(e)
-    assert v.a_bits == 2 and torch.equal(v.a_tiles, t2.a_tiles)
+    assert v.a_bits == 2 and np.array_equal(v.a_tiles, t2.a_tiles)
 
 
 def test_a_folder_that_gives_some_psums_only_judges_those_on_any_core(tmp_path):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import cocotb
+import numpy as np
 import torch
 
 from accel_host.config import CoreConfig
@@ -70,8 +71,8 @@ def next_layer_weights(steps, i, out_shape, g, dataflow):
         oc, ic = step.w_int.shape[:2]
         h, w = x.shape[2:]
         return LayerJob(f"features[{step.index}] weights", rows, g.cols, ic, oc, h, w,
-                        torch.zeros(0, -(-ic // rows), rows, (h + 2) * (w + 2), dtype=torch.long),
-                        tile_weights(step.w_int.long(), rows, g.cols), a_bits=a_bits, dataflow=dataflow)
+                        np.zeros((0, -(-ic // rows), rows, (h + 2) * (w + 2)), dtype=np.int64),
+                        tile_weights(step.w_int, rows, g.cols), a_bits=a_bits, dataflow=dataflow)
     return None
 
 
@@ -156,7 +157,7 @@ async def test_network(dut):
             await adapter.run_layer(job, checker, prefetch=(nxt_job, None) if nxt_job is not None else None)
             oc, h, w = job.out_channels, job.height, job.width
             got = checker.got[:, :oc].reshape(n_img, oc, h, w)
-            exp = job.expected["relu"][:, :, :, :].reshape(n_img, -1, h * w)[:, :oc].reshape(n_img, oc, h, w)
+            exp = torch.from_numpy(job.expected["relu"]).reshape(n_img, -1, h * w)[:, :oc].reshape(n_img, oc, h, w)
             compared += exp.numel()
             if checker.errors or not torch.equal(got, exp):
                 msg = locate_mismatch(step.index, got, exp, cfg["images"]) if not torch.equal(got, exp) else \

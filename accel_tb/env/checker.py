@@ -20,10 +20,8 @@ import numpy as np
 
 from accel_tb.vip.scoreboard import KeyedScoreboard
 
-if TYPE_CHECKING:     # torch and golden_py are imported where a job is computed: a simulation that reads a
-    import torch  # stored job (accel_tb.env.golden_store) imports neither
-
-    from golden_py.tiling import TiledLayer
+if TYPE_CHECKING:     # golden_py is imported where a job is computed, torch only where a checkpoint is read: a
+    from golden_py.tiling import TiledLayer  # simulation of a stored job or of a folder imports neither
 
 KINDS = ("psum", "sum", "relu")
 
@@ -38,13 +36,12 @@ class LayerJob:
     out_channels: int
     height: int
     width: int
-    # golden_py's tensors where a job is computed; numpy arrays once it runs (as_arrays: the checker and the
-    # adapters see numpy) and in a stored job (accel_tb.env.golden_store)
-    a_tiles: torch.Tensor            # (N, n_ic, R, P) activations per image, input-channel tile, padded position
-    w_tiles: torch.Tensor            # (n_ic, n_oc, C, R, 9)
+    # integer numpy arrays (int64), whatever made the job (golden_py's tiling, a folder, a stored job)
+    a_tiles: np.ndarray              # (N, n_ic, R, P) activations per image, input-channel tile, padded position
+    w_tiles: np.ndarray              # (n_ic, n_oc, C, R, 9)
     relu: bool = True
     a_bits: int = 4
-    expected: dict = field(default_factory=dict)   # kind -> tensor, or absent when not provided
+    expected: dict = field(default_factory=dict)   # kind -> array, or absent when not provided
     folder: object = None            # golden_py.coursefmt.CourseVectors when replaying a folder
     # how the job is run (not what it computes): the dataflow ('auto': the faster by the cycle models), the
     # mapping's layout variant (accel_host.mapping.Layout; None: the default), and, in a negative test, the
@@ -90,35 +87,35 @@ class LayerJob:
         return (oi + kij // 3) * self.padded_width + oj + kij % 3
 
 
-def _outputs(t: TiledLayer) -> torch.Tensor:
-    import torch  # noqa: PLC0415
-    return torch.stack([t.out_tile(o) for o in range(t.n_oc)])        # (n_oc, C, HW)
+def _outputs(t: TiledLayer) -> np.ndarray:
+    return np.stack([t.out_tile(o) for o in range(t.n_oc)])           # (n_oc, C, HW)
 
 
-def job_from_ints(name: str, a_int: torch.Tensor, w_int: torch.Tensor, rows: int, cols: int, relu: bool = True,
+def job_from_ints(name: str, a_int, w_int, rows: int, cols: int, relu: bool = True,
                   a_bits: int = 4, psums: bool = True) -> LayerJob:
-    """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3); expected values computed by
-    golden_py's tiling reference (psums only when asked: the whole network does not monitor them)."""
-    import torch  # noqa: PLC0415
-
-    from golden_py.tiling import tile_activations, tile_weights  # noqa: PLC0415
+    """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3) (numpy arrays or torch
+    tensors); expected values computed by golden_py's tiling reference (psums only when asked: the whole
+    network does not monitor them, and its sums come from torch's convolution)."""
+    from golden_py.tiling import ints, tile_activations, tile_weights  # noqa: PLC0415
+    if not psums:
+        raw = _conv_outputs(a_int, w_int, cols)
+    a_int, w_int = ints(a_int), ints(w_int)
     n, ic, h, w = a_int.shape
     oc = w_int.shape[0]
-    a_t = torch.stack([tile_activations(a_int[i].long(), rows) for i in range(n)])
-    w_t = tile_weights(w_int.long(), rows, cols)
+    a_t = np.stack([tile_activations(a_int[i], rows) for i in range(n)])
+    w_t = tile_weights(w_int, rows, cols)
     job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits)
     if psums:
         tiles = [job.tiles(i) for i in range(n)]
-        raw = torch.stack([_outputs(t) for t in tiles])                    # (N, n_oc, C, HW)
-        job.expected = {"psum": torch.stack([t.psum for t in tiles])}      # (N, n_ic, n_oc, C, P, 9)
+        raw = np.stack([_outputs(t) for t in tiles])                       # (N, n_oc, C, HW)
+        job.expected = {"psum": np.stack([t.psum for t in tiles])}         # (N, n_ic, n_oc, C, P, 9)
     else:
-        raw = _conv_outputs(a_int, w_int, cols)
         job.expected = {}
-    job.expected.update({"sum": raw, "relu": raw.clamp(min=0) if relu else raw})
+    job.expected.update({"sum": raw, "relu": np.maximum(raw, 0) if relu else raw})
     return job
 
 
-def _conv_outputs(a_int: torch.Tensor, w_int: torch.Tensor, cols: int) -> torch.Tensor:
+def _conv_outputs(a_int, w_int, cols: int) -> np.ndarray:
     """(N, n_oc, C, HW) accumulated outputs straight from a 3x3 convolution (padding 1), zero rows for padded
     channels: without psums to check, the per-kij psum tensor that the tiled reference sums (einsum over every
     tile, position and kij) is not needed; 0.9 s of golden work per image over the whole network becomes
@@ -126,10 +123,11 @@ def _conv_outputs(a_int: torch.Tensor, w_int: torch.Tensor, cols: int) -> torch.
     import torch  # noqa: PLC0415
     n, _, h, w = a_int.shape
     oc = w_int.shape[0]
+    a_int, w_int = torch.as_tensor(a_int), torch.as_tensor(w_int)
     out = torch.nn.functional.conv2d(a_int.double(), w_int.double(), padding=1).round().long()   # (N, OC, H, W)
     n_oc = -(-oc // cols)
-    raw = torch.zeros(n, n_oc * cols, h * w, dtype=torch.long)
-    raw[:, :oc] = out.reshape(n, oc, h * w)
+    raw = np.zeros((n, n_oc * cols, h * w), dtype=np.int64)
+    raw[:, :oc] = out.reshape(n, oc, h * w).numpy()
     return raw.reshape(n, n_oc, cols, h * w)
 
 
@@ -202,14 +200,12 @@ class LayerChecker:
         v = self.job.folder
         if v is None:
             return None
-        import torch  # noqa: PLC0415
-
-        from golden_py.export import check_vectors  # noqa: PLC0415 (golden_py.export imports the CLI's deps)
+        from golden_py.folder_check import check_vectors  # noqa: PLC0415
         kinds = [k for k in ("sum", "relu") if k not in self.scoreboards]
         mask = None
         if v.psum is not None:
             kinds.append("psum")
-            mask = torch.ones_like(v.psum, dtype=torch.bool)
+            mask = np.ones_like(v.psum, dtype=bool)
             if "psum" in self.scoreboards:
                 for k, positions in enumerate(self.streamed):
                     mask[:, :, :, positions, k] = False

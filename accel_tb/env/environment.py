@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from cocotb.triggers import SimTimeoutError, with_timeout
 
 from accel_host.mapping import DATAFLOWS
@@ -107,14 +108,13 @@ def random_job(rng, geometry, a_bits: int | None = None, max_tiles: int = 2, max
     if shape:                      # (ic, oc, side) or (ic, oc, height, width)
         ic, oc, side = shape[:3]
         width = shape[3] if len(shape) > 3 else side
-    import torch  # noqa: PLC0415 (only a job computed here needs it: accel_tb.env.golden_store)
-    g = torch.Generator().manual_seed(rng.getrandbits(32))
-    a = torch.randint(0, 1 << a_bits, (1, ic, side, width), generator=g)
+    g = np.random.default_rng(rng.getrandbits(32))      # numpy: a random layer's simulation imports no torch
+    a = g.integers(0, 1 << a_bits, (1, ic, side, width), dtype=np.int64)
     # extremes on purpose: whole rows of maximal activations and weights push sums toward their bound
     if rng.random() < 0.25:
         a[:, : max(1, ic // 2)] = (1 << a_bits) - 1
     wmax = (1 << (w_bits - 1)) - 1
-    w = torch.randint(-wmax - 1, wmax + 1, (oc, ic, 3, 3), generator=g)
+    w = g.integers(-wmax - 1, wmax + 1, (oc, ic, 3, 3), dtype=np.int64)
     if extreme:
         a[:] = (1 << a_bits) - 1
         w[0] = wmax if extreme == "pos" else -wmax - 1

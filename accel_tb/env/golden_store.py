@@ -97,15 +97,11 @@ def verify(job: LayerJob, images: int) -> str | None:
     for k, a in arrays.items():
         if a.shape != want[k] or a.dtype.kind not in "iu":
             return f"{k}: shape {a.shape} {a.dtype}, expected {want[k]} integers"
-    # the tiled reference of golden_py.tiling.compute_tiles, in numpy (float64 exact: |psum| << 2^53)
-    psum = np.rint(np.einsum("iocrk,nirp->niocpk", job.w_tiles.astype(np.float64),
-                             job.a_tiles.astype(np.float64))).astype(np.int64)
+    from golden_py.tiling import output_gather_index, tiled_psums  # noqa: PLC0415 (numpy only)
+    psum = tiled_psums(job.a_tiles, job.w_tiles)                              # (N, n_ic, n_oc, C, P, 9)
     if "psum" in job.expected and not np.array_equal(psum, job.expected["psum"]):
         return "psum: differs from the stored activations and weights"
-    q = np.arange(h * w)
-    kij = np.arange(9)
-    reads = (q[:, None] // w + kij[None, :] // 3) * (w + 2) + q[:, None] % w + kij[None, :] % 3   # (HW, 9)
-    out = psum[:, :, :, :, reads, kij].sum(axis=(1, 5))                      # (N, n_oc, C, HW)
+    out = psum[:, :, :, :, output_gather_index(h, w), np.arange(9)].sum(axis=(1, 5))   # (N, n_oc, C, HW)
     if "sum" in job.expected and not np.array_equal(out, job.expected["sum"]):
         return "sum: differs from the stored activations and weights"
     if "relu" in job.expected and not np.array_equal(np.maximum(out, 0) if job.relu else out, job.expected["relu"]):
