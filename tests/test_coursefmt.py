@@ -132,3 +132,23 @@ def test_export_cli_bad_inputs(tmp_path, random_ckpt):
     assert r.returncode == 2 and "no CIFAR-10 batches found" in r.stderr
     r = _run("--check", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "not a folder" in r.stderr
+
+
+def test_a_replay_and_a_random_layer_import_no_torch(tmp_path):
+    """What a replay does before its core runs (read the folder, check it against itself, make its job, the
+    checker's expectations) and a random layer's job are numpy only: torch costs about 1.4 s a process, and a
+    replay's simulator, `golden_py.export --check` and a random-layer simulation never need it."""
+    write_layer(_layer(ic=12, oc=10), tmp_path)
+    code = ("import random, sys; from golden_py.coursefmt import read_folder; "
+            "from golden_py.folder_check import check_vectors; from accel_tb.adapter import Geometry; "
+            "from accel_tb.env.checker import LayerChecker, job_from_folder; "
+            "from accel_tb.env.environment import random_job; "
+            f"v = read_folder({str(tmp_path)!r}); rep = check_vectors(v); job = job_from_folder(v); "
+            "LayerChecker(job, log=lambda m: None); "
+            "g = Geometry(rows=8, cols=8, psum_bits=16, multi_tile=True, psum_monitor=True); "
+            "r = random_job(random.Random(3), g); "
+            "print(rep.total > 0 and not rep.problems, type(r.expected['psum']).__name__, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "ndarray", "False"]
