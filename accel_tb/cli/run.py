@@ -288,6 +288,12 @@ def main_byoc(argv=None) -> int:
             adapter_cls = cls
         # the file's [params], or the adapter's (a subclass's config too), then --param
         sources, params = design_files(args.rtl, args.include, args.param, build_params(adapter_cls))
+        includes = [Path(d).resolve() for d in args.include]
+        try:   # the user's sources, top and parameters, judged by the simulator's front end before the build
+            elaborate(args.top, sources, params, sim, includes)
+        except BuildError as e:
+            raise InputError(str(e)) from None
+        # then the layer: a checkpoint's imports torch (seconds), which a design's error need not wait for
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols)
         declares = "its [geometry]" if cfg else "(Geometry.multi_tile=False)"
         if (rows, cols) != (g.rows, g.cols):
@@ -310,12 +316,7 @@ def main_byoc(argv=None) -> int:
                else "the folder does not give them")
         _check_checked(checked, kinds, why)
         _check_corrupt(args.corrupt, checked, why)
-        includes = [Path(d).resolve() for d in args.include]
-        try:   # the user's sources, top and parameters, judged by the simulator's front end before the build
-            elaborate(args.top, sources, params, sim, includes)
-        except BuildError as e:
-            raise InputError(str(e)) from None
-        if cfg is not None:
+        if cfg is not None:     # after the layer's fit: a 2-bit layer on a core without the mode says that first
             _check_config_ports(cfg, args.top, sources, params, includes)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
