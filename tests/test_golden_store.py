@@ -141,3 +141,50 @@ def test_nothing_is_stored_when_a_hashed_file_changes_while_the_job_is_computed(
     assert not list(store.glob("*.npz"))
     environment.checkpoint_job(SPEC, G8)        # nothing changes this time: stored
     assert len(list(store.glob("*.npz"))) == 1
+
+
+# ------------------------------------------------------------------------------------- checkpoint outline
+CK2 = str(ROOT / "checkpoints" / "vgg16_a2w4.pt")
+
+
+@pytest.mark.parametrize("ck", [CK4, CK2])
+def test_the_stored_outline_is_the_models_and_is_read_without_torch(store, ck):
+    from golden_py.checkpoint import load_model
+    model, _ = load_model(ck)
+    first = golden_store.checkpoint_outline(ck)              # loads the model, stores the outline
+    assert len(list(store.glob("outline-*.json"))) == 1
+    assert golden_store.checkpoint_outline(ck) == first == golden_store.outline_of(model)
+    assert first.quant_conv_indices() == model.quant_conv_indices() and first.a_bit == model.a_bit
+    code = (f"import sys; from accel_tb.env import golden_store; o = golden_store.checkpoint_outline({ck!r}); "
+            "print(len(o.convs), o.side_before(27), 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={"ACCEL_BUILD_DIR": str(store.parent), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(len(model.quant_conv_indices())), "4", "False"]
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"features": ["ReLU"], "convs": {"0": [3, 64, 4]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d", "QuantConv2d"], "convs": {"0": [3, 64, 4]}, "a_bit": 4}',
+                                  '{"features": [], "convs": {}}'])
+def test_a_stored_outline_that_does_not_hold_is_computed_again(store, text):
+    good = golden_store.checkpoint_outline(CK4)
+    (path,) = store.glob("outline-*.json")
+    path.write_text(text)
+    assert golden_store.checkpoint_outline(CK4) == good
+    assert golden_store.checkpoint_outline(CK4) == good and path.read_text() != text     # and stored again
+
+
+def test_an_outline_is_per_file_content_and_a_refused_file_stores_none(store, tmp_path):
+    from golden_py.checkpoint import CheckpointError
+    golden_store.checkpoint_outline(CK4)
+    other = tmp_path / "copy.pt"
+    shutil.copy(CK2, other)
+    assert golden_store.checkpoint_outline(str(other)).a_bit == 2          # another file's bytes: its own entry
+    assert len(list(store.glob("outline-*.json"))) == 2
+    trunc = tmp_path / "trunc.pt"
+    trunc.write_bytes((ROOT / "checkpoints" / "vgg16_a4w4.pt").read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="not a readable torch checkpoint"):
+        golden_store.checkpoint_outline(str(trunc))
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        golden_store.checkpoint_outline(str(tmp_path / "missing.pt"))
+    assert len(list(store.glob("outline-*.json"))) == 2

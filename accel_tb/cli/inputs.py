@@ -44,25 +44,29 @@ def check_array(rows: int, cols: int) -> None:
 
 
 def load_checkpoint(path: str):
-    from golden_py.checkpoint import CheckpointError, load_model  # noqa: PLC0415
+    """The checkpoint's outline (accel_tb.env.golden_store.checkpoint_outline: module types, conv channels and
+    bits), stored after its first load, so that a command reads a checkpoint it has seen without torch."""
+    from accel_tb.env.golden_store import checkpoint_outline  # noqa: PLC0415
     try:
-        model, meta = load_model(path)
-    except CheckpointError as e:
-        raise InputError(f"--checkpoint {e}") from None
-    return model
+        return checkpoint_outline(path)
+    except Exception as e:
+        # golden_py.checkpoint imports torch: looked up only once its load_model has raised (torch is in then)
+        from golden_py.checkpoint import CheckpointError  # noqa: PLC0415
+        if isinstance(e, CheckpointError):
+            raise InputError(f"--checkpoint {e}") from None
+        raise
 
 
-def check_layer(model, layer: int):
+def check_layer(outline, layer: int):
     """The conv at features[layer], which must take unsigned integer input (every QuantConv2d but the first)."""
-    from golden_py.quant import QuantConv2d  # noqa: PLC0415
-    convs = [i for i, m in enumerate(model.features) if isinstance(m, QuantConv2d)]
+    convs = outline.quant_conv_indices()
     if layer == 0:
         raise InputError("--layer 0: features[0]'s input is the signed normalised image; the core takes unsigned "
                          f"activations. Layers with unsigned input: {convs[1:]}")
     if layer not in convs:
-        what = type(model.features[layer]).__name__ if 0 <= layer < len(model.features) else "out of range"
+        what = outline.features[layer] if 0 <= layer < len(outline.features) else "out of range"
         raise InputError(f"--layer {layer}: features[{layer}] is {what}, not a QuantConv2d; choose one of {convs[1:]}")
-    return model.features[layer]
+    return outline.convs[layer]
 
 
 def check_images(first: int, count: int, data_dir: str | None, first_flag: str = "--image") -> list[int]:

@@ -25,18 +25,11 @@ from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
 
-def network_shapes(model, layers):
-    """LayerShape of every conv that runs on the core (input side from the max-pools before it)."""
-    import torch.nn as nn  # noqa: PLC0415
-
-    from golden_py.quant import QuantConv2d
-    side, shapes = 32, {}
-    for i, m in enumerate(model.features):
-        if isinstance(m, nn.MaxPool2d):
-            side //= 2
-        elif isinstance(m, QuantConv2d) and i in layers:
-            shapes[i] = LayerShape(m.in_channels, m.out_channels, side, side)
-    return shapes
+def network_shapes(outline, layers):
+    """LayerShape of every conv that runs on the core (input side from the max-pools before it); outline:
+    accel_tb.env.golden_store.Outline."""
+    return {i: LayerShape(c.in_channels, c.out_channels, outline.side_before(i), outline.side_before(i))
+            for i, c in outline.convs.items() if i in layers}
 
 
 def main(argv=None) -> int:
@@ -83,7 +76,7 @@ def main(argv=None) -> int:
         except BuildError as e:
             raise InputError(str(e)) from None
         inputs.check_array(args.rows, args.cols)
-        # what needs no model first: loading the checkpoint imports torch (seconds)
+        # what needs no model first: the first read of a checkpoint imports torch (seconds)
         for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
                                    ("--retries", args.retries, 0)):
             if value < least:
@@ -123,19 +116,19 @@ def main(argv=None) -> int:
             raise InputError(f"--cache {args.cache}: exists and is not a folder")
         data_dir = inputs.check_data_dir(args.data_dir)
         images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
-        model = inputs.load_checkpoint(args.checkpoint)
-        convs = model.quant_conv_indices()[1:]
+        outline = inputs.load_checkpoint(args.checkpoint)
+        convs = outline.quant_conv_indices()[1:]
         if args.layers:
             for layer in layers:
-                inputs.check_layer(model, layer)
+                inputs.check_layer(outline, layer)
         else:
             layers = convs
         if args.corrupt_layer is not None and args.corrupt_layer not in layers:
             raise InputError(f"--corrupt-layer {args.corrupt_layer}: not among the layers run ({layers})")
-        shapes = network_shapes(model, layers)
+        shapes = network_shapes(outline, layers)
         try:
             cfg = for_network(shapes.values(), args.rows, args.cols)
-            a_bits = model.a_bit
+            a_bits = outline.a_bit
             cycles = 0   # per image, by the cycle models: a run of a few layers takes the quick build
             for s in shapes.values():
                 if args.dataflow == "auto":

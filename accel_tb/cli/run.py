@@ -97,26 +97,16 @@ def _layer_job_config(args, rows: int | None, cols: int | None):
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
         return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits, v.expected_kinds
-    # what needs no model first: loading the checkpoint imports torch (seconds)
+    # what needs no model first: the first read of a checkpoint imports torch (seconds)
     data_dir = inputs.check_data_dir(args.data_dir)
     images = inputs.check_images(args.image, args.images, data_dir)
-    model = inputs.load_checkpoint(args.checkpoint)
-    conv = inputs.check_layer(model, args.layer)
-    side = _layer_side(model, args.layer)
+    outline = inputs.load_checkpoint(args.checkpoint)
+    conv = inputs.check_layer(outline, args.layer)
+    side = outline.side_before(args.layer)
     spec = {"checkpoint": inputs.absolute(args.checkpoint), "layer": args.layer, "images": images,
             "data_dir": data_dir}
     return ({"layer": spec}, LayerShape(conv.in_channels, conv.out_channels, side, side), rows, cols, conv.a_bit,
             list(CORRUPT_KINDS))
-
-
-def _layer_side(model, layer: int) -> int:
-    """Input height (= width) of features[layer] for a 32x32 image: halved by every max-pool before it."""
-    import torch.nn as nn  # noqa: PLC0415
-    side = 32
-    for m in list(model.features)[:layer]:
-        if isinstance(m, nn.MaxPool2d):
-            side //= 2
-    return side
 
 
 def _finish(result: dict, report_path: Path, label: str) -> int:

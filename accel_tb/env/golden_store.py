@@ -12,6 +12,10 @@ header, or whose expected values disagree with its own activations and weights (
 replaced. The name a job carries (its first word the checkpoint file) is the one this run gives the file. Files are numpy .npz read with allow_pickle=False (nothing in them
 is unpickled); each is written under a temporary name and renamed, so parallel simulations never see half of
 one. `make clean` removes them with the rest of build/.
+
+Beside the jobs, each checkpoint's outline (checkpoint_outline: its modules' types, each conv's channels and
+bits, keyed by the file's bytes, the same code and torch), which the commands check a layer choice against and
+size a core by: a command on a checkpoint it has read before imports no torch either.
 """
 from __future__ import annotations
 
@@ -127,3 +131,81 @@ def save(name: str, job: LayerJob, images, label: str) -> None:
         os.replace(tmp, d / f"{name}.npz")
     except (OSError, TypeError, ValueError):
         pass
+
+
+# ------------------------------------------------------------------------------------- checkpoint outline
+@dataclasses.dataclass
+class Conv:
+    """One conv of a checkpoint's features, as the commands check a layer choice and size a core."""
+    in_channels: int
+    out_channels: int
+    a_bit: int
+
+
+@dataclasses.dataclass
+class Outline:
+    """What the commands need of a checkpoint before a simulation: the type of every module of its features and
+    each conv's channels and activation bits (the whole model and torch only where a job is computed)."""
+    features: list          # type names, in order: QuantConv2d, BatchNorm2d, ReLU, MaxPool2d, Identity, ...
+    convs: dict             # feature index -> Conv
+    a_bit: int
+
+    def quant_conv_indices(self) -> list[int]:
+        return sorted(self.convs)
+
+    def side_before(self, layer: int, image_side: int = 32) -> int:
+        """Input height (= width) of features[layer] for a 32x32 image: halved by every max-pool before it."""
+        return image_side >> sum(name == "MaxPool2d" for name in self.features[:layer])
+
+
+def outline_of(model) -> Outline:
+    """The outline of a loaded golden_py model."""
+    from golden_py.quant import QuantConv2d  # noqa: PLC0415
+    return Outline([type(m).__name__ for m in model.features],
+                   {i: Conv(m.in_channels, m.out_channels, m.a_bit) for i, m in enumerate(model.features)
+                    if isinstance(m, QuantConv2d)}, model.a_bit)
+
+
+def checkpoint_outline(path) -> Outline:
+    """The checkpoint's outline, read from build/golden when this file's bytes were loaded before by the same
+    code and torch (the key of a stored job's, without the layer), else by golden_py.checkpoint.load_model
+    (which raises CheckpointError on a file it refuses: nothing is stored then). Reading a stored outline imports
+    no torch: a command that refuses a layer, or runs a layer whose job is stored, answers at once. The stored
+    JSON is checked for shape when read and recomputed when it does not hold. An outline only checks the layer
+    chosen and sizes the core: every expected value still comes from the checkpoint (a stored job, or the
+    model), so a stored outline cannot make a layer pass."""
+    try:
+        parts = {"version": VERSION, "checkpoint": _file_digest(path), "code": [_file_digest(p) for p in SOURCES],
+                 "torch": importlib.metadata.version("torch")}
+    except OSError:                                      # missing or unreadable: load_model says which
+        parts = None
+    f = None
+    if parts is not None:
+        f = store_dir() / f"outline-{hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]}.json"
+        try:
+            d = json.loads(f.read_text())
+            convs = {int(i): Conv(*(int(x) for x in c)) for i, c in d["convs"].items()}
+            outline = Outline([str(n) for n in d["features"]], convs, int(d["a_bit"]))
+            if all(outline.features[i] == "QuantConv2d" for i in convs) and \
+                    sum(n == "QuantConv2d" for n in outline.features) == len(convs):
+                return outline
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            pass
+    from golden_py.checkpoint import load_model  # noqa: PLC0415 (torch)
+    model, _ = load_model(path)
+    outline = outline_of(model)
+    # stored only if the file still holds the bytes its name hashes (a checkpoint rewritten meanwhile would
+    # give the new file's outline the old name)
+    if f is not None and _file_digest(path) == parts["checkpoint"]:
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{f.stem}-", suffix=".json", dir=f.parent)
+            with os.fdopen(fd, "w") as out:
+                json.dump({"features": outline.features, "a_bit": outline.a_bit,
+                           "convs": {str(i): [c.in_channels, c.out_channels, c.a_bit] for i, c in outline.convs.items()}},
+                          out)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, f)
+        except OSError:
+            pass
+    return outline
