@@ -221,6 +221,8 @@ def read_matrix(path: Path, field_bits: int | None, signed: bool, fields: int | 
             raise FormatError(f"{path}:{lineno}: words of {word} bits are not whole {field_bits}-bit fields")
         n = width // field_bits
         vals = [from_bits(line[j * field_bits:(j + 1) * field_bits], signed) for j in range(n)]
+        if field_bits > 63 and any(not -(1 << 63) <= v < 1 << 63 for v in vals):
+            raise FormatError(f"{path}:{lineno}: a {field_bits}-bit field holds a value beyond 64-bit integers")
         rows.append(vals[::-1])
         linenos.append(lineno)
     if not rows:

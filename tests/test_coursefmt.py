@@ -94,6 +94,15 @@ def test_malformed_line_names_file_and_line(tmp_path):
     p.write_text("".join(lines))
     with pytest.raises(FormatError, match=r"activation_tile0.txt:11: 28 bits where earlier lines have 32"):
         read_folder(tmp_path)
+    # outputs written with fields wider than 64 bits (8 fields of 80 bits a line): one line naming file and line
+    # where a value does not fit a 64-bit integer, not an overflow from numpy
+    write_layer(_layer(), tmp_path)
+    p = tmp_path / "out_raw.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    lines[4] = ("0" + "1" * 79) * 8 + "\n"
+    p.write_text("".join(lines[:3] + [("0" * 80) * 8 + "\n"] + lines[4:5] + [("0" * 80) * 8 + "\n"] * 14))
+    with pytest.raises(FormatError, match=r"out_raw.txt:5: a 80-bit field holds a value beyond 64-bit integers"):
+        read_folder(tmp_path)
 
 
 def test_value_that_does_not_fit_is_an_error(tmp_path):
