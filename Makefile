@@ -41,7 +41,7 @@ DATAFLOW ?=
 COMPARE ?= 0
 # pytest workers: one more than the CPUs this process may use (a worker waits on its simulator's start, a
 # farm test's timeout, a formal tool: measured 344.9 s against 425.4 s at one per CPU, docs/verification.md)
-JOBS   ?= $(shell $(PY) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+JOBS   ?= $(shell $(PY) -c 'import os; print(len(getattr(os, "sched_getaffinity", lambda _: range(os.cpu_count() or 1))(0)) + 1)')
 PYTEST_ARGS ?=
 PY     ?= python3
 CHECKPOINT ?=

@@ -1,6 +1,7 @@
 """accel_tb.env.golden_store: a checkpoint layer's job stored once, read back without torch, never stale."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,14 @@ def test_the_stored_outline_is_the_models_and_is_read_without_torch(store, ck):
 
 @pytest.mark.parametrize("text", ["{not json", '{"features": ["ReLU"], "convs": {"0": [3, 64, 4]}, "a_bit": 4}',
                                   '{"features": ["QuantConv2d", "QuantConv2d"], "convs": {"0": [3, 64, 4]}, "a_bit": 4}',
-                                  '{"features": [], "convs": {}}'])
+                                  '{"features": [], "convs": {}}', '{"features": [], "convs": {}, "a_bit": 4}',
+                                  '{"features": "QuantConv2d", "convs": {"0": [3, 64, 4]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d"], "convs": {"-1": [3, 64, 4]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d"], "convs": {"0": [3, 0, 4]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d"], "convs": {"0": [3, 64, 3]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d"], "convs": {"0": [3, 64, 4]}, "a_bit": 8}',
+                                  '{"features": ["QuantConv2d"], "convs": {"1": [3, 64, 4]}, "a_bit": 4}',
+                                  '{"features": ["QuantConv2d"], "convs": {"0": [3, 64.5, 4]}, "a_bit": 4}'])
 def test_a_stored_outline_that_does_not_hold_is_computed_again(store, text):
     good = golden_store.checkpoint_outline(CK4)
     (path,) = store.glob("outline-*.json")
@@ -188,3 +196,23 @@ def test_an_outline_is_per_file_content_and_a_refused_file_stores_none(store, tm
     with pytest.raises(CheckpointError, match="checkpoint not found"):
         golden_store.checkpoint_outline(str(tmp_path / "missing.pt"))
     assert len(list(store.glob("outline-*.json"))) == 2
+
+
+def test_an_outline_edited_to_another_consistent_one_stops_the_computed_job_in_one_line(store):
+    """A stored outline that holds together but is not the checkpoint's (edited by hand: conv 27 moved to 28)
+    would let a command take features[28]; the job computed from the model then finds it, removes it and stops
+    with one line naming the file."""
+    from golden_py.checkpoint import load_model
+    golden_store.checkpoint_outline(CK4)
+    (path,) = store.glob("outline-*.json")
+    d = json.loads(path.read_text())
+    d["features"][27], d["features"][28] = d["features"][28], d["features"][27]
+    d["convs"]["28"] = d["convs"].pop("27")
+    path.write_text(json.dumps(d))
+    assert 28 in golden_store.checkpoint_outline(CK4).convs          # consistent: read as it is
+    model, _ = load_model(CK4)
+    with pytest.raises(ValueError, match=r"outline-.*\.json: a stored outline that does not describe .*vgg16_a4w4.pt"):
+        golden_store.check_stored_outline(CK4, model)
+    assert not path.exists()
+    golden_store.check_stored_outline(CK4, model)                      # nothing stored: nothing to compare
+    assert 28 not in golden_store.checkpoint_outline(CK4).convs

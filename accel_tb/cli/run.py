@@ -90,9 +90,9 @@ def _check_corrupt(kind: str | None, checked: list[str], why: str) -> None:
                          f"choose one of {', '.join(checked)}")
 
 
-def _layer_job_config(args, rows: int | None, cols: int | None):
+def _layer_job_config(args, rows: int | None, cols: int | None, before_model=None):
     """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits, kinds the
-    source provides)."""
+    source provides). before_model: called before a checkpoint is read (accel-byoc judges the sources there)."""
     if args.golden:
         v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
@@ -100,6 +100,8 @@ def _layer_job_config(args, rows: int | None, cols: int | None):
     # what needs no model first: the first read of a checkpoint imports torch (seconds)
     data_dir = inputs.check_data_dir(args.data_dir)
     images = inputs.check_images(args.image, args.images, data_dir)
+    if before_model is not None:
+        before_model()
     outline = inputs.load_checkpoint(args.checkpoint)
     conv = inputs.check_layer(outline, args.layer)
     side = outline.side_before(args.layer)
@@ -279,12 +281,18 @@ def main_byoc(argv=None) -> int:
         # the file's [params], or the adapter's (a subclass's config too), then --param
         sources, params = design_files(args.rtl, args.include, args.param, build_params(adapter_cls))
         includes = [Path(d).resolve() for d in args.include]
-        try:   # the user's sources, top and parameters, judged by the simulator's front end before the build
-            elaborate(args.top, sources, params, sim, includes)
-        except BuildError as e:
-            raise InputError(str(e)) from None
-        # then the layer: a checkpoint's imports torch (seconds), which a design's error need not wait for
-        job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols)
+        judged = []
+
+        def judge_sources():
+            """The user's sources, top and parameters, judged by the simulator's front end before the build."""
+            try:
+                elaborate(args.top, sources, params, sim, includes)
+            except BuildError as e:
+                raise InputError(str(e)) from None
+            judged.append(True)
+        # a checkpoint is judged after the sources (its first read imports torch, seconds, which a design's error
+        # need not wait for); a folder, the images and the checks below before them, as ever
+        job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols, before_model=judge_sources)
         declares = "its [geometry]" if cfg else "(Geometry.multi_tile=False)"
         if (rows, cols) != (g.rows, g.cols):
             raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, {name}'s core is {g.rows}x{g.cols}")
@@ -306,7 +314,9 @@ def main_byoc(argv=None) -> int:
                else "the folder does not give them")
         _check_checked(checked, kinds, why)
         _check_corrupt(args.corrupt, checked, why)
-        if cfg is not None:     # after the layer's fit: a 2-bit layer on a core without the mode says that first
+        if not judged:
+            judge_sources()
+        if cfg is not None:
             _check_config_ports(cfg, args.top, sources, params, includes)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)

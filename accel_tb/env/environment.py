@@ -69,11 +69,12 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
 
 def computed_checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     """The job of a checkpoint layer, computed by golden_py (torch)."""
+    from accel_tb.env.golden_store import check_stored_outline  # noqa: PLC0415
     from golden_py.checkpoint import load_model  # noqa: PLC0415
     from golden_py.data import load_images
     from golden_py.extract import extract_layer
-
     model, _ = load_model(spec["checkpoint"])
+    check_stored_outline(spec["checkpoint"], model)      # what the command checked the layer against
     images, labels = load_images(spec["images"], spec.get("data_dir") or None)
     li = extract_layer(model, spec["layer"], images)
     relu = layer_relu(model, spec["layer"])

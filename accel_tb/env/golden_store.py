@@ -166,6 +166,64 @@ def outline_of(model) -> Outline:
                     if isinstance(m, QuantConv2d)}, model.a_bit)
 
 
+def _digest_or_none(path) -> str | None:
+    try:
+        return _file_digest(path)
+    except OSError:
+        return None
+
+
+def _outline_from_json(d) -> Outline | None:
+    """A stored outline as written by checkpoint_outline, or None when it is not one: every module a type name,
+    at least one conv, each at an index of the list where that list names a QuantConv2d (and every QuantConv2d
+    one of them), positive channel counts, 2- or 4-bit activations."""
+    try:
+        features, convs, a_bit = d["features"], d["convs"], d["a_bit"]
+    except (KeyError, TypeError):
+        return None
+    if not (isinstance(features, list) and features and all(isinstance(n, str) and n for n in features)
+            and isinstance(convs, dict) and convs and a_bit in (2, 4)):
+        return None
+    out = {}
+    for i, c in convs.items():
+        if not (isinstance(i, str) and i.isdigit() and int(i) < len(features) and isinstance(c, list) and len(c) == 3
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in c) and c[0] >= 1 and c[1] >= 1
+                and c[2] in (2, 4) and features[int(i)] == "QuantConv2d"):
+            return None
+        out[int(i)] = Conv(*c)
+    if sum(n == "QuantConv2d" for n in features) != len(out):
+        return None
+    return Outline(list(features), out, a_bit)
+
+
+def _outline_file(path) -> tuple[dict | None, Path | None]:
+    """The key parts and the file of a checkpoint's stored outline; (None, None) for a file that cannot be read."""
+    try:
+        parts = {"version": VERSION, "checkpoint": _file_digest(path), "code": [_file_digest(p) for p in SOURCES],
+                 "torch": importlib.metadata.version("torch")}
+    except OSError:                                      # missing or unreadable: load_model says which
+        return None, None
+    name = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+    return parts, store_dir() / f"outline-{name}.json"
+
+
+def check_stored_outline(path, model) -> None:
+    """Where a job is computed from the model: a stored outline of the same file must be the model's. One that is
+    not (a file edited by hand: its name hashes the checkpoint's bytes) is removed and the run stops with one
+    line, since the command checked its layer against it."""
+    _, f = _outline_file(path)
+    if f is None or not f.is_file():
+        return
+    try:
+        stored = _outline_from_json(json.loads(f.read_text()))
+    except (OSError, ValueError):
+        stored = None
+    if stored is not None and stored != outline_of(model):
+        f.unlink(missing_ok=True)
+        raise ValueError(f"{f}: a stored outline that does not describe {path} (edited?): removed; run the command "
+                         f"again")
+
+
 def checkpoint_outline(path) -> Outline:
     """The checkpoint's outline, read from build/golden when this file's bytes were loaded before by the same
     code and torch (the key of a stored job's, without the layer), else by golden_py.checkpoint.load_model
@@ -174,29 +232,20 @@ def checkpoint_outline(path) -> Outline:
     JSON is checked for shape when read and recomputed when it does not hold. An outline only checks the layer
     chosen and sizes the core: every expected value still comes from the checkpoint (a stored job, or the
     model), so a stored outline cannot make a layer pass."""
-    try:
-        parts = {"version": VERSION, "checkpoint": _file_digest(path), "code": [_file_digest(p) for p in SOURCES],
-                 "torch": importlib.metadata.version("torch")}
-    except OSError:                                      # missing or unreadable: load_model says which
-        parts = None
-    f = None
-    if parts is not None:
-        f = store_dir() / f"outline-{hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]}.json"
+    parts, f = _outline_file(path)
+    if f is not None:
         try:
-            d = json.loads(f.read_text())
-            convs = {int(i): Conv(*(int(x) for x in c)) for i, c in d["convs"].items()}
-            outline = Outline([str(n) for n in d["features"]], convs, int(d["a_bit"]))
-            if all(outline.features[i] == "QuantConv2d" for i in convs) and \
-                    sum(n == "QuantConv2d" for n in outline.features) == len(convs):
+            outline = _outline_from_json(json.loads(f.read_text()))
+            if outline is not None:
                 return outline
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError):
             pass
     from golden_py.checkpoint import load_model  # noqa: PLC0415 (torch)
     model, _ = load_model(path)
     outline = outline_of(model)
     # stored only if the file still holds the bytes its name hashes (a checkpoint rewritten meanwhile would
     # give the new file's outline the old name)
-    if f is not None and _file_digest(path) == parts["checkpoint"]:
+    if f is not None and _digest_or_none(path) == parts["checkpoint"]:
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{f.stem}-", suffix=".json", dir=f.parent)

@@ -98,7 +98,8 @@ def table(per_test: dict[str, float], summary: str, wall: float, top: int = 20) 
 
 def default_jobs() -> int:
     """make test's JOBS: one more worker than the CPUs this process may use (see the Makefile)."""
-    return len(os.sched_getaffinity(0)) + 1
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return len(usable) + 1
 
 
 def main(argv=None) -> int:
