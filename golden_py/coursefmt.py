@@ -656,8 +656,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     # activation x weight files agree with most (a notebook 001 folder without out_relu.txt holds the sums)
     if naming == NAMING_000 and out is not None and out_raw is None:
         from .tiling import compute_tiles  # noqa: PLC0415
-        t = compute_tiles(a_tiles, w, side, side)
-        raw = np.stack([t.out_tile(o) for o in range(t.n_oc)])
+        raw = compute_tiles(a_tiles, w, side, side).out_tiles()
         as_raw, as_relu = _agreement(out, raw), _agreement(out, np.maximum(raw, 0))
         names_ = _span([m.path.name for m in outs["relu"]])
         negative = int((raw < 0).sum())

@@ -54,7 +54,7 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
         diff("psum", v.psum, t.psum, lambda i, o, c, p, k: v.psum_where(i, o, k, p, c), mask)
     else:
         rep.not_provided.append("psum")
-    oc_out = np.stack([t.out_tile(o) for o in range(t.n_oc)])
+    oc_out = t.out_tiles()
     for kind, tensor, exp in (("sum", v.out_raw, oc_out), ("relu", v.out, np.maximum(oc_out, 0))):
         if kind not in kinds:
             continue

@@ -54,6 +54,10 @@ class TiledLayer:
         ki, kj = divmod(kij, 3)
         return (oi + ki) * self.padded_width + oj + kj
 
+    def out_tiles(self) -> np.ndarray:
+        """(n_oc, C, H*W): every oc tile's output (out_tile of each)."""
+        return np.stack([self.out_tile(o) for o in range(self.n_oc)])
+
     def out_tile(self, oc_tile: int) -> np.ndarray:
         """(C, H*W) output of one oc tile, zero rows for padded channels."""
         c = self.cols

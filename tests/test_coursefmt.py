@@ -51,7 +51,7 @@ def test_round_trip(tmp_path, ic, oc, side, rows, cols):
     assert (v.rows, v.cols, v.side) == (rows, cols, side)
     assert np.array_equal(v.a_tiles, t.a_tiles) and np.array_equal(v.w_tiles, t.w_tiles)
     assert np.array_equal(v.psum, t.psum)
-    assert np.array_equal(v.out_raw, np.stack([t.out_tile(o) for o in range(t.n_oc)]))
+    assert np.array_equal(v.out_raw, t.out_tiles())
     rep = check_vectors(v)
     values = t.a_tiles.size + t.w_tiles.size + t.psum.size + 2 * t.n_oc * cols * side * side
     assert rep.problems == [] and rep.compared == {"psum": t.psum.size, "sum": t.n_oc * cols * side * side,

@@ -281,7 +281,6 @@ def main_byoc(argv=None) -> int:
         # the file's [params], or the adapter's (a subclass's config too), then --param
         sources, params = design_files(args.rtl, args.include, args.param, build_params(adapter_cls))
         includes = [Path(d).resolve() for d in args.include]
-        judged = []
 
         def judge_sources():
             """The user's sources, top and parameters, judged by the simulator's front end before the build."""
@@ -289,7 +288,6 @@ def main_byoc(argv=None) -> int:
                 elaborate(args.top, sources, params, sim, includes)
             except BuildError as e:
                 raise InputError(str(e)) from None
-            judged.append(True)
         # a checkpoint is judged after the sources (its first read imports torch, seconds, which a design's error
         # need not wait for); a folder, the images and the checks below before them, as ever
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols, before_model=judge_sources)
@@ -314,7 +312,7 @@ def main_byoc(argv=None) -> int:
                else "the folder does not give them")
         _check_checked(checked, kinds, why)
         _check_corrupt(args.corrupt, checked, why)
-        if not judged:
+        if args.golden:         # a folder's layer: the sources were not judged before it (no checkpoint read)
             judge_sources()
         if cfg is not None:
             _check_config_ports(cfg, args.top, sources, params, includes)

@@ -87,10 +87,6 @@ class LayerJob:
         return (oi + kij // 3) * self.padded_width + oj + kij % 3
 
 
-def _outputs(t: TiledLayer) -> np.ndarray:
-    return np.stack([t.out_tile(o) for o in range(t.n_oc)])           # (n_oc, C, HW)
-
-
 def job_from_ints(name: str, a_int, w_int, rows: int, cols: int, relu: bool = True,
                   a_bits: int = 4, psums: bool = True) -> LayerJob:
     """A layer from integer activations (N, IC, H, W) and weights (OC, IC, 3, 3) (numpy arrays or torch
@@ -107,7 +103,7 @@ def job_from_ints(name: str, a_int, w_int, rows: int, cols: int, relu: bool = Tr
     job = LayerJob(name, rows, cols, ic, oc, h, w, a_t, w_t, relu=relu, a_bits=a_bits)
     if psums:
         tiles = [job.tiles(i) for i in range(n)]
-        raw = np.stack([_outputs(t) for t in tiles])                       # (N, n_oc, C, HW)
+        raw = np.stack([t.out_tiles() for t in tiles])                       # (N, n_oc, C, HW)
         job.expected = {"psum": np.stack([t.psum for t in tiles])}         # (N, n_ic, n_oc, C, P, 9)
     else:
         job.expected = {}

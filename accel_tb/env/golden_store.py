@@ -124,13 +124,19 @@ def save(name: str, job: LayerJob, images, label: str) -> None:
                                                       "images": [int(i) for i in images]}
         arrays = {"a_tiles": np.asarray(job.a_tiles), "w_tiles": np.asarray(job.w_tiles),
                   **{k: np.asarray(v) for k, v in job.expected.items()}}
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz", dir=d)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-        os.chmod(tmp, 0o644)        # mkstemp's 0600 would hide it from another user of a shared build folder
-        os.replace(tmp, d / f"{name}.npz")
+        _write_whole(d / f"{name}.npz", "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
     except (OSError, TypeError, ValueError):
         pass
+
+
+def _write_whole(path: Path, mode: str, write) -> None:
+    """write(file) under a temporary name beside path, then renamed over it: a parallel reader sees the old file or
+    the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    with os.fdopen(fd, mode) as f:
+        write(f)
+    os.chmod(tmp, 0o644)        # mkstemp's 0600 would hide it from another user of a shared build folder
+    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------------------- checkpoint outline
@@ -196,6 +202,14 @@ def _outline_from_json(d) -> Outline | None:
     return Outline(list(features), out, a_bit)
 
 
+def _stored_outline(f: Path) -> Outline | None:
+    """The outline stored in f, or None (no file, or one that is not an outline)."""
+    try:
+        return _outline_from_json(json.loads(f.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
 def _outline_file(path) -> tuple[dict | None, Path | None]:
     """The key parts and the file of a checkpoint's stored outline; (None, None) for a file that cannot be read."""
     try:
@@ -212,12 +226,7 @@ def check_stored_outline(path, model) -> None:
     not (a file edited by hand: its name hashes the checkpoint's bytes) is removed and the run stops with one
     line, since the command checked its layer against it."""
     _, f = _outline_file(path)
-    if f is None or not f.is_file():
-        return
-    try:
-        stored = _outline_from_json(json.loads(f.read_text()))
-    except (OSError, ValueError):
-        stored = None
+    stored = _stored_outline(f) if f is not None else None
     if stored is not None and stored != outline_of(model):
         f.unlink(missing_ok=True)
         raise ValueError(f"{f}: a stored outline that does not describe {path} (edited?): removed; run the command "
@@ -233,28 +242,20 @@ def checkpoint_outline(path) -> Outline:
     chosen and sizes the core: every expected value still comes from the checkpoint (a stored job, or the
     model), so a stored outline cannot make a layer pass."""
     parts, f = _outline_file(path)
-    if f is not None:
-        try:
-            outline = _outline_from_json(json.loads(f.read_text()))
-            if outline is not None:
-                return outline
-        except (OSError, ValueError):
-            pass
+    stored = _stored_outline(f) if f is not None else None
+    if stored is not None:
+        return stored
     from golden_py.checkpoint import load_model  # noqa: PLC0415 (torch)
     model, _ = load_model(path)
     outline = outline_of(model)
     # stored only if the file still holds the bytes its name hashes (a checkpoint rewritten meanwhile would
     # give the new file's outline the old name)
     if f is not None and _digest_or_none(path) == parts["checkpoint"]:
+        d = {"features": outline.features, "a_bit": outline.a_bit,
+             "convs": {str(i): [c.in_channels, c.out_channels, c.a_bit] for i, c in outline.convs.items()}}
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{f.stem}-", suffix=".json", dir=f.parent)
-            with os.fdopen(fd, "w") as out:
-                json.dump({"features": outline.features, "a_bit": outline.a_bit,
-                           "convs": {str(i): [c.in_channels, c.out_channels, c.a_bit] for i, c in outline.convs.items()}},
-                          out)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, f)
+            _write_whole(f, "w", lambda out: json.dump(d, out))
         except OSError:
             pass
     return outline
