@@ -58,13 +58,18 @@ def test_the_self_clocked_top_is_the_core_with_its_clock_inside():
     text = core_ports.clocked_top_text()
     core_port_names, core_params = _ports((core_ports.RTL / "core.v").read_text(), "core")
     top_ports, top_params = _ports(text, core_ports.CLOCKED_TOP)
-    assert "clk" in core_port_names and top_ports == [p for p in core_port_names if p != "clk"]
+    assert "clk" in core_port_names and top_ports == [p for p in core_port_names if p != "clk"] + list(
+        core_ports.HOST_IO_INPUTS) + [p for p in core_ports.HOST_IO_OUTPUTS if p == "io_out_reached"]
     assert top_params == core_params and len(core_params) > 10
-    assert all(f".{p}({p})" in text for p in core_params) and "u (.*);" in text
+    assert all(f".{p}({p})" in text for p in core_params) and "u (.*, " in text
+    # the host I/O's streamers drive the core's write ports; everything else is connected by name
+    assert all(f".{p}_wr_{f}({p}_io_{f})" in text for p in ("act", "wgt") for f in ("valid", "addr", "region", "data"))
+    assert "localparam integer ACT_DW = (ROWS*A_W);" in text and "localparam integer WGT_DW = (2*ROWS*COLS*W_W);" in text
     assert f"always #{core_ports.HALF_PERIOD_NS} clk = ~clk;" in text and 2 * core_ports.HALF_PERIOD_NS == CLOCK_NS
     assert "assert_fired = u.assert_fired;" in text
     run = core_ports.network_run()
     assert run["toplevel"] == core_ports.CLOCKED_TOP and run["timing"] and run["long_run"]
+    assert set(core_ports.HOST_IO_INPUTS + core_ports.HOST_IO_OUTPUTS) <= set(run["public"])
     assert run["sources"][-1].read_text() == text
 
 

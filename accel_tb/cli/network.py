@@ -65,6 +65,10 @@ def main(argv=None) -> int:
     ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
     ap.add_argument("--cache", default=str(ROOT / "reports" / "chunks"), help="finished chunks (resume)")
     ap.add_argument("--no-cache", action="store_true", help="recompute every chunk")
+    ap.add_argument("--python-io", action="store_true",
+                    help="drive the core's write ports and watch its outputs from Python, as the layer tests do, "
+                         "instead of the top's host I/O in the simulator (the same cycles and checks, slower; for "
+                         "comparisons)")
     ap.add_argument("--fail-plan", default=None, help=argparse.SUPPRESS)   # tests: {"first image": crashes}
     args = ap.parse_args(argv)
     try:
@@ -147,7 +151,7 @@ def main(argv=None) -> int:
         return 2
     config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
-              "dataflow": args.dataflow, "compare": args.compare,
+              "dataflow": args.dataflow, "compare": args.compare, "host_io": not args.python_io,
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:

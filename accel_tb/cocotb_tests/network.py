@@ -5,7 +5,8 @@ bit-exactly against golden_py on the same input as it appears.
 
 cocotb test `test_network`; configuration keys: checkpoint, images (indices), data_dir, layers (None: all),
 corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, plot (False: the JSON
-report only, as the farm's chunks write it), array (for the report).
+report only, as the farm's chunks write it), array (for the report), host_io (default True: the top's writes
+and event log in the simulator, accel_tb.vip.host_io; False: the Python sources and monitors).
 """
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ async def test_network(dut):
     model, meta = load_model(cfg["checkpoint"])
     images, labels = load_images(cfg["images"], cfg.get("data_dir") or None)
     n_img = len(cfg["images"])
-    adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network"})
+    adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network",
+                                                     "host_io": cfg.get("host_io", True)})
     env = Environment(dut, adapter)
     await env.start()
     g = adapter.geometry
@@ -162,6 +164,9 @@ async def test_network(dut):
             if checker.errors or not torch.equal(got, exp):
                 msg = locate_mismatch(step.index, got, exp, cfg["images"]) if not torch.equal(got, exp) else \
                     f"features[{step.index}]: " + "; ".join(sb.summary() for sb in checker.scoreboards.values())
+                fired = checker.assertions[0] if checker.assertions else []
+                if fired:
+                    msg += f"; RTL checks fired: {', '.join(fired)}"
                 dut._log.error("MISMATCH " + msg)
                 problems.append(msg)
                 got = exp   # carry on with golden values so later layers are judged on their own
@@ -192,6 +197,7 @@ async def test_network(dut):
     agree, correct = int((pred == ref_pred).sum()), int((pred == labels).sum())
     raw = {"stats": stats, "images": cfg["images"], "agree": agree, "correct": correct, "compared": compared,
            "problems": problems, "wall": wall, "sim_cycles": now_cycle() - cyc0,
+           "io": "simulator" if getattr(adapter, "host_io", False) else "python",
            "predictions": {"rtl": pred.tolist(), "pytorch": ref_pred.tolist(), "labels": labels.tolist()}}
     report = build_report([raw], cfg, adapter.cfg.as_dict())
     print_report(dut._log.info, report)

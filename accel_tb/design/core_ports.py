@@ -69,6 +69,127 @@ HALF_PERIOD_NS = 5      # accel_tb.vip.sim.CLOCK_NS / 2: cycles are counted from
 # but k+1 at the falling edge after it (10k+10 ns); the network path samples nothing at falling edges.
 
 
+# The whole-network top's host I/O in the simulator (accel_tb.vip.host_io; the network's adapter in bulk mode):
+# the host's writes are driven through the core's valid/ready write ports by a streamer per port, from a batch
+# the adapter writes to a file, and every output transfer, every command transfer and every fall of busy is
+# appended to a log the adapter reads in batches and checks in order. The handshakes are the core's own, cycle
+# for cycle as the Python sources drive them (valid up from the falling edge after the request, held from word
+# to word); what leaves Python is the two wake-ups per word, and the monitors' value-change callbacks that
+# Verilator checks after every evaluation. io_bulk low: the top's own write ports drive the core, as before.
+# Names: <port>_st_* of a streamer, io_* of the log.
+STREAM_PORTS = ("act", "wgt")
+HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.vip.host_io): its controls and status
+    input  wire [8*256-1:0]          io_dir,         // the folder of the batch and capture files
+    input  wire                      io_bulk,        // 1: the streamers drive the write ports
+    input  wire                      act_st_req,     // toggled: a batch of act_st_words words in <io_dir>/act.hex
+    input  wire [31:0]               act_st_words,
+    output reg                       act_st_done,    // toggled at the edge that took a batch's last word
+    output reg  [63:0]               act_st_first,   // the cycles of a batch's first and last transfer
+    output reg  [63:0]               act_st_last,
+    output reg  [31:0]               act_st_bytes,    // the bytes its batch file gave (the adapter checks them)
+    input  wire                      wgt_st_req,
+    input  wire [31:0]               wgt_st_words,
+    output reg                       wgt_st_done,
+    output reg  [63:0]               wgt_st_first,
+    output reg  [63:0]               wgt_st_last,
+    output reg  [31:0]               wgt_st_bytes,
+    input  wire                      io_capture,     // 1: the events go to <io_dir>/log.txt
+    input  wire                      io_out_file,    // toggled: the next event starts log.txt afresh
+    input  wire [31:0]               io_out_target,
+    output reg  [31:0]               io_out_count,   // output transfers captured
+    // high from the cycle whose edge takes the target's transfer (valid and ready are up): the adapter wakes
+    // where the Python monitor would, and reads that last transfer from the ports
+    output wire                      io_out_reached
+"""
+HOST_IO_INPUTS = tuple(re.findall(r"^\s*input\s+wire\s+(?:\[[^\]]+\]\s+)?(\w+)", HOST_IO_PORTS, re.M))
+HOST_IO_OUTPUTS = tuple(re.findall(r"^\s*output\s+(?:reg|wire)\s+(?:\[[^\]]+\]\s+)?(\w+)", HOST_IO_PORTS, re.M))
+HOST_IO_CONNECT = ", ".join(f".{p}_wr_{f}({p}_io_{f})" for p in STREAM_PORTS for f in ("valid", "addr", "region", "data"))
+_STREAMER = """
+    // ---- <p>: a batch of host writes, {region, addr[15:0], data} per word of <io_dir>/<p>.bin ($fread: each
+    // word big-endian in whole bytes)
+    localparam integer <P>_DW = <WIDTH>;
+    localparam integer <P>_SD = <DEPTH>;
+    reg  [<P>_DW+16:0] <p>_st_mem [0:<P>_SD-1];
+    reg  [31:0] <p>_st_n = 0, <p>_st_i = 0;
+    integer     <p>_st_fd;
+    reg         <p>_st_gen = 0, <p>_st_seen = 0;
+    initial begin <p>_st_done = 0; <p>_st_first = 0; <p>_st_last = 0; <p>_st_bytes = 0; end
+    // the request is loaded at the falling edge after it: valid is up for the next rising edge, as a Python
+    // source that raised it after an edge
+    always @(negedge clk) if (<p>_st_req != <p>_st_gen) begin
+        <p>_st_bytes = 0;
+        if (<p>_st_words != 0) begin
+            <p>_st_fd = $fopen({io_dir, "/<p>.bin"}, "rb");
+            if (<p>_st_fd != 0) begin
+                <p>_st_bytes = $fread(<p>_st_mem, <p>_st_fd, 0, <p>_st_words);
+                $fclose(<p>_st_fd);
+            end
+        end
+        <p>_st_n <= <p>_st_words;
+        <p>_st_gen <= <p>_st_req;
+    end
+    wire [31:0] <p>_st_at = <p>_st_gen != <p>_st_seen ? 32'd0 : <p>_st_i;
+    // a request toggled again (the adapter cancelled the batch) drops valid at once
+    wire        <p>_st_valid = io_bulk && <p>_st_at < <p>_st_n && <p>_st_req == <p>_st_gen;
+    wire [<P>_DW+16:0] <p>_st_word = <p>_st_mem[<p>_st_at[$clog2(<P>_SD)-1:0]];
+    always @(posedge clk) begin
+        <p>_st_seen <= <p>_st_gen;
+        <p>_st_i <= <p>_st_at + {31'd0, <p>_st_valid && <p>_wr_ready};
+        if (<p>_st_valid && <p>_wr_ready) begin
+            if (<p>_st_at == 0) <p>_st_first <= io_cycle;
+            <p>_st_last <= io_cycle;
+            if (<p>_st_at + 1 == <p>_st_n) <p>_st_done <= !<p>_st_done;
+        end
+    end
+    wire             <p>_io_valid  = io_bulk ? <p>_st_valid : <p>_wr_valid;
+    wire [15:0]      <p>_io_addr   = io_bulk ? <p>_st_word[<P>_DW +: 16] : <p>_wr_addr;
+    wire             <p>_io_region = io_bulk ? <p>_st_word[<P>_DW + 16] : <p>_wr_region;
+    wire [<P>_DW-1:0] <p>_io_data  = io_bulk ? <p>_st_word[<P>_DW-1:0] : <p>_wr_data;
+"""
+_HOST_IO = ("""
+    // ---- host I/O in the simulator (accel_tb.vip.host_io), generated: see core_ports.HOST_IO_PORTS
+    reg [63:0] io_cycle = 0;        // rising edges before this one: accel_tb.vip.sim.now_cycle() at an edge
+    always @(posedge clk) io_cycle <= io_cycle + 1;
+""" + "".join(_STREAMER.replace("<p>", p).replace("<P>", p.upper()).replace("<DEPTH>", f"{p.upper()}_DEPTH")
+              .replace("<WIDTH>", f"<{p}_wr_data>") for p in STREAM_PORTS) + """
+    // ---- the event log, a line per event in the order they happened, <io_dir>/log.txt:
+    //   "c <cycle> <cmd_data, hex> <busy in the cycle after>"   a command taken at that edge
+    //   "b <cycle>"                                          busy fell at that edge
+    //   "o <cycle> <id> <addr> <data, hex>"                   an output taken at that edge
+    // A command's and busy's lines are written at the edge after theirs (busy after the command is known
+    // then), before that edge's output line.
+    integer io_fd = 0;
+    reg io_file_seen = 0;
+    initial io_out_count = 0;
+    wire io_out_now = io_capture && out_valid && out_ready;
+    assign io_out_reached = io_capture && io_out_count + {31'd0, io_out_now} >= io_out_target;
+    reg io_cmd_was = 0, io_busy_was = 0;
+    reg [<cmd_data>-1:0] io_cmd_data_was = 0;
+    always @(posedge clk) if (io_capture) begin
+        if (io_out_now || io_cmd_was || (io_busy_was && !busy)) begin
+            if (io_fd != 0 && io_out_file != io_file_seen) begin    // the adapter read all of it
+                $fclose(io_fd);
+                io_fd = 0;
+            end
+            io_file_seen = io_out_file;
+            if (io_fd == 0)
+                io_fd = $fopen({io_dir, "/log.txt"}, "w");
+            if (io_cmd_was)
+                $fwrite(io_fd, "c %0d %h %0d\\n", io_cycle - 1, io_cmd_data_was, busy);
+            if (io_busy_was && !busy)
+                $fwrite(io_fd, "b %0d\\n", io_cycle - 1);
+            if (io_out_now)
+                $fwrite(io_fd, "o %0d %0d %0d %h\\n", io_cycle, out_id, out_addr, out_data);
+            $fflush(io_fd);
+        end
+        io_out_count <= io_out_count + {31'd0, io_out_now};
+        io_cmd_was <= cmd_valid && cmd_ready;
+        io_cmd_data_was <= cmd_data;
+        io_busy_was <= busy;
+    end
+""")
+
+
 def clocked_top_text() -> str:
     """Verilog of CLOCKED_TOP: rtl/core.v's parameter list and ports (all but clk) copied, the core inside
     connected by name, its assertion flags brought up to the top (the adapter reads assert_fired there)."""
@@ -91,13 +212,21 @@ def clocked_top_text() -> str:
     if not n_inv:
         raise ValueError(f"rtl/core.v: no 'localparam integer {width[1]} = <number>;' for assert_fired's width")
     overrides = ", ".join(f".{p}({p})" for p in params)
+    host_io = _HOST_IO     # the widths of the ports it drives or logs, as the header declares them ($bits of a
+    for port in ("act_wr_data", "wgt_wr_data", "cmd_data"):     # port in a localparam is 1 under Icarus 11)
+        w = re.search(rf"^\s*input\s+wire\s+\[(.+?)-1:0\]\s+{port}\b", head["ports"], re.M)
+        if not w:
+            raise ValueError(f"rtl/core.v: no 'input wire [W-1:0] {port}' in its header")
+        host_io = host_io.replace(f"<{port}>", f"({w[1]})")
+    ports[-1] += ","
     return (f"// generated by accel_tb.design.core_ports.clocked_top_text() from rtl/core.v: do not edit\n"
             f"`include \"fields.vh\"\n"
-            f"module {CLOCKED_TOP} #({head['params']}) ({chr(10).join(ports)}\n);\n"
+            f"module {CLOCKED_TOP} #({head['params']}) ({chr(10).join(ports)}\n{HOST_IO_PORTS});\n"
             f"    reg clk = 1'b0;\n"
             f"    always #{HALF_PERIOD_NS} clk = ~clk;\n"
             f"    wire [{n_inv[1]}-1:0] assert_fired = u.assert_fired;\n"
-            f"    core #({overrides}) u (.*);\n"
+            f"    core #({overrides}) u (.*, {HOST_IO_CONNECT});\n"
+            f"{host_io}"
             f"endmodule\n")
 
 
@@ -119,4 +248,4 @@ def network_run(long_run: bool = True) -> dict:
     `long_run` is false (a few layers: see LONG_RUN_CYCLES)."""
     from accel_tb.design.runner import CORE_SOURCES, rtl_sources  # noqa: PLC0415
     return dict(toplevel=CLOCKED_TOP, sources=[*rtl_sources(*CORE_SOURCES), clocked_top_source()],
-                public=public_names(), long_run=long_run, timing=True)
+                public=[*public_names(), *HOST_IO_INPUTS, *HOST_IO_OUTPUTS], long_run=long_run, timing=True)

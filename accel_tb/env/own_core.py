@@ -7,6 +7,7 @@ valid/ready boundary: activation writes, weight writes, commands, and the output
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import itertools
 
@@ -18,7 +19,8 @@ from accel_host.fields import COMMAND, KIJ_FINISHED
 from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
 from accel_host.packing import unpack_lanes
 from accel_tb.adapter import CoreAdapter, Geometry
-from accel_tb.design.core_ports import CLOCKED_TOP, OUTPUTS, rtl_states
+from accel_tb.design.core_ports import CLOCKED_TOP, HOST_IO_INPUTS, OUTPUTS, rtl_states
+from accel_tb.vip.host_io import EventLog, HostIO, StreamedSource, has_host_io
 from accel_tb.vip.ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from accel_tb.vip.sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -38,10 +40,11 @@ def config_from_dut(dut) -> CoreConfig:
 class AccelCore(CoreAdapter):
     """Options: pause kinds per boundary (act=, wgt=, cmd=, out= : none | random | bursty), monitor_psums
     (the psum and sum ports; default True, the whole-network run checks outputs only), label (seeds the
-    pause generators)."""
+    pause generators), host_io (the network top's writes and output capture in the simulator,
+    accel_tb.vip.host_io: on by default where the top has them and nothing pauses or scrambles a port)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, four_state=False, scramble=None, **options):
+                 label="core", flip_mode=False, four_state=False, scramble=None, host_io=True, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -55,6 +58,11 @@ class AccelCore(CoreAdapter):
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
         self.self_clocked = dut._name == CLOCKED_TOP   # the whole-network top makes its own clock
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
+        # the writes and the output port handled in the simulator (vip.host_io): only the plain flow (no pauses,
+        # no scrambled idle payload), whose handshakes the streamers make cycle for cycle as the sources do
+        self.host_io = (host_io and has_host_io(dut) and not self.scramble
+                        and all(k == "none" for k in self.pause_kinds.values()))
+        self.io = self.capture = None
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
@@ -84,19 +92,32 @@ class AccelCore(CoreAdapter):
             getattr(d, sig).value = 0
         if not self.self_clocked:
             start_clock(d)
+        if has_host_io(d):      # the top's own write ports, nothing captured, until host_io takes them
+            for sig in HOST_IO_INPUTS:
+                getattr(d, sig).value = 0
         await pulse_reset(d, cycles=3)
         k = self.pause_kinds
         junk = self.rng if self.scramble else None
-        self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "region", "data"], pause=pauses(k["act"], self.rng),
-                                    scramble=junk)
-        self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "region", "data"], pause=pauses(k["wgt"], self.rng),
-                                    scramble=junk)
+        if self.host_io:
+            self.io = HostIO(d)
+            atexit.register(self.io.close)
+            self.act = StreamedSource(self.io, "act", self.cfg.act_word_bits, self.cfg.act_depth)
+            self.wgt = StreamedSource(self.io, "wgt", self.cfg.wgt_word_bits, self.cfg.wgt_depth)
+        else:
+            self.act = ValidReadySource(d, "act_wr", d.clk, ["addr", "region", "data"],
+                                        pause=pauses(k["act"], self.rng), scramble=junk)
+            self.wgt = ValidReadySource(d, "wgt_wr", d.clk, ["addr", "region", "data"],
+                                        pause=pauses(k["wgt"], self.rng), scramble=junk)
         self.cmd = ValidReadySource(d, "cmd", d.clk, ["data"], pause=pauses(k["cmd"], self.rng), scramble=junk)
-        self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
-        cocotb.start_soon(self._busy_falls())
         out_pause = pauses(k["out"], self.rng)
         self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
-        self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
+        if self.host_io:    # the monitors' work from the top's event log
+            self.capture = EventLog(self.io, self._on_out, self._on_logged_cmd, self._on_busy_fell)
+            atexit.register(self.capture.close)
+        else:
+            self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
+            cocotb.start_soon(self._busy_falls())
+            self.out_mon = ValidReadyMonitor(d, "out", d.clk, ["data", "addr", "id"], self._on_out)
         if self.monitor_psums:
             self.acc_mon = ValidMonitor(d, "acc", d.clk, ["data", "addr", "id"], self._on_acc)
             self.psum_mon = ValidMonitor(d, "psum", d.clk, ["data", "kij", "nij", "ic", "id"], self._on_psum)
@@ -125,6 +146,16 @@ class AccelCore(CoreAdapter):
         if n:
             cocotb.start_soon(self._busy_after_command())
 
+    def _on_logged_cmd(self, t, cycle, busy_after):
+        """A command from the event log: _on_cmd, and its busy check with busy as it was in the cycle after."""
+        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)
+        self.owed += n
+        if n:
+            self._busy_check("the cycle after a command was taken", cycle, busy_after)
+
+    def _on_busy_fell(self, cycle):
+        self._busy_check("busy fell", cycle, 0)
+
     async def _busy_after_command(self):
         await RisingEdge(self.dut.clk)
         await ReadOnly()
@@ -136,10 +167,19 @@ class AccelCore(CoreAdapter):
             await ReadOnly()
             self._busy_check("busy fell")
 
-    def _busy_check(self, when: str):
-        if self.owed > self.outputs_seen and str(self.dut.busy.value) == "0" and len(self.busy_faults) < 20:
-            self.busy_faults.append(f"busy low at cycle {now_cycle()} ({when}) with {self.owed - self.outputs_seen} "
-                                    f"outputs due (owed {self.owed}, seen {self.outputs_seen}, last output "
+    def _outputs_now(self) -> int:
+        """Outputs transferred so far: the monitor's count (with host_io, the outputs read from the event log up
+        to the event being checked)."""
+        return self.capture.outputs if self.capture is not None else self.outputs_seen
+
+    def _busy_check(self, when: str, cycle=None, busy=None):
+        """The busy contract at a cycle (now, from the ports; or one from the event log, with busy as it was)."""
+        busy = str(self.dut.busy.value) if busy is None else str(busy)
+        cycle = now_cycle() if cycle is None else cycle
+        if self.owed > self._outputs_now() and busy == "0" and len(self.busy_faults) < 20:
+            seen = self._outputs_now()
+            self.busy_faults.append(f"busy low at cycle {cycle} ({when}) with {self.owed - seen} "
+                                    f"outputs due (owed {self.owed}, seen {seen}, last output "
                                     f"{self.stats.get('last_output')})")
 
     # ---------------------------------------------------------------------------------------- RTL checks
@@ -163,6 +203,8 @@ class AccelCore(CoreAdapter):
     async def reset(self):
         """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
         cancels are no longer due."""
+        if self.capture is not None:
+            self.capture.drain()
         self.owed = self.outputs_seen
         self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then
         self.prefetched = None
@@ -171,6 +213,7 @@ class AccelCore(CoreAdapter):
     def set_pauses(self, act="none", wgt="none", cmd="none", out="none"):
         """Change the pause generators between layers (the random tests cross them); scrambled idle payload
         comes with them."""
+        self._python_ports("set_pauses")
         for src in (self.act, self.wgt, self.cmd):
             src.scramble = self.rng
         self.act.pause = pauses(act, self.rng)
@@ -182,9 +225,15 @@ class AccelCore(CoreAdapter):
 
     def hold_output(self, cycles: int):
         """Hold out_ready low for the next `cycles` cycles, then keep it high (the output-buffer test)."""
+        self._python_ports("hold_output")
         self.ready.stop()
         self.ready = ReadyDriver(self.dut.out_ready, self.dut.clk,
                                  itertools.chain(itertools.repeat(True, cycles), itertools.repeat(False)))
+
+    def _python_ports(self, what: str):
+        if self.host_io:
+            raise RuntimeError(f"AccelCore.{what}: the ports are driven by the top's host I/O (vip.host_io); "
+                               f"construct the adapter with host_io=False")
 
     def layer_mapping(self, job):
         """The job's mapping: job.dataflow 'ws' (default), 'os', or 'auto' (the faster by the model). Mapped
@@ -206,9 +255,10 @@ class AccelCore(CoreAdapter):
     def _lanes(self, word, width):
         return unpack_lanes(word, self.cfg.cols, width, signed=True)
 
-    def _on_out(self, t):
+    def _on_out(self, t, cycle=None):
+        """An output transfer; cycle: the edge that took it (the Python monitor samples before that edge)."""
         self.outputs_seen += 1
-        self.stats["last_output"] = now_cycle() + 1   # sampled before the edge that transfers it
+        self.stats["last_output"] = now_cycle() + 1 if cycle is None else cycle
         if self._done is not None and self.outputs_seen >= self._target:
             self._done.set()
         iss = self.issued.get(t["id"])
@@ -353,6 +403,8 @@ class AccelCore(CoreAdapter):
         for _ in range(5):  # stray extra outputs show up as duplicates/unexpected
             await RisingEdge(self.dut.clk)
         await ReadOnly()
+        if self.capture is not None:
+            self.capture.drain()
         if str(self.dut.busy.value) != "0":
             self.busy_faults.append(f"busy still {self.dut.busy.value} at cycle {now_cycle()}, 5 cycles after the "
                                     f"layer's last output")
@@ -422,6 +474,7 @@ class AccelCore(CoreAdapter):
         alternately into the stream's region (each must be refused: act_wr_ready low, else it would land and
         that job's values would differ) and into the other region (each must be taken: the host fills that
         one meanwhile). Returns the flow events seen (for the test's assertions)."""
+        self._python_ports("run_stream")
         d, c = self.dut, self.cfg
         plan, act_off, wgt_off = [], 0, 0
         act_region, wgt_region = self.act_free, self.wgt_free
@@ -530,6 +583,11 @@ class AccelCore(CoreAdapter):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
         network waits millions of cycles here), or fails after `budget` cycles."""
         if self.outputs_seen >= target:
+            return
+        if self.capture is not None:
+            if not await self.capture.wait(target, budget):
+                raise TimeoutError(f"only {self.outputs_seen}/{target} outputs after {budget} cycles "
+                                   f"(core busy={int(self.dut.busy.value)})")
             return
         self._target, self._done = target, Event()
         timer = Timer(budget * CLOCK_NS, unit="ns")

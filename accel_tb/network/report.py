@@ -95,6 +95,8 @@ def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
         "chunks": len(raws),
         "wall_seconds": wall, "wall_seconds_per_image": wall / n_img, "simulated_cycles": sim_cycles,
         "simulated_cycles_per_second": sim_cycles / wall if wall else 0.0,
+        # how the ports were driven and watched: the top's host I/O in the simulator, or Python (--python-io)
+        "io": "python" if any(r.get("io") == "python" for r in raws) else "simulator",
         "raw": raws,
     }
 
@@ -140,7 +142,8 @@ def print_report(log, rep):
         + ("every layer within it" if not rep["cycle_bound_violations"] else "; ".join(rep["cycle_bound_violations"])))
     log(f"prediction agreement RTL vs PyTorch: {rep['prediction_agreement']}; label accuracy: {rep['label_accuracy']}")
     log(f"wall {rep['wall_seconds']:.1f} s ({rep['wall_seconds_per_image']:.1f} s/image), "
-        f"{rep['simulated_cycles']} simulated cycles, {rep['simulated_cycles_per_second']:.0f} cycles/s")
+        f"{rep['simulated_cycles']} simulated cycles, {rep['simulated_cycles_per_second']:.0f} cycles/s "
+        f"(ports driven and watched {'from Python' if rep.get('io') == 'python' else 'in the simulator'})")
 
 
 def save_report(rep, out_dir: Path, plot: bool = True):

@@ -45,6 +45,70 @@ def test_network_detects_corrupted_weight(sim, tmp_path):
     assert "output channel 5" in rep["layer_mismatches"][0]
 
 
+def _same_run(rep: dict) -> dict:
+    """A report without what depends on the machine or the I/O path (wall times, the path's name)."""
+    if isinstance(rep, dict):
+        return {k: _same_run(v) for k, v in rep.items()
+                if k != "io" and not k.startswith("wall") and not k.endswith("per_second")}
+    return [_same_run(v) for v in rep] if isinstance(rep, list) else rep
+
+
+@pytest.mark.prefer("verilator")
+def test_host_io_in_the_simulator_matches_the_python_ports(sim, tmp_path):
+    """The network top's host I/O (accel_tb.vip.host_io: the writes streamed from a file inside the simulator,
+    outputs, commands and busy's falls read back from its event log) runs the same cycles to the same results as
+    the Python sources and monitors the layer tests use (--python-io): both reports equal in every figure but
+    the wall time, a layer with prefetched weights and 64 output tiles among them."""
+    reps = {}
+    for io, extra in (("simulator", []), ("python", ["--python-io"])):
+        assert network(["--sim", sim, "--images", "1", "--layers", "27,29", "--report-dir", str(tmp_path / io),
+                        *extra]) == 0
+        reps[io] = json.loads((tmp_path / io / "network_report.json").read_text())
+        assert reps[io]["io"] == io and reps[io]["prediction_agreement"] == "1/1"
+    assert reps["simulator"]["outputs_compared"] == 8 * 16 + 512 * 16 and reps["simulator"]["simulated_cycles"] > 9000
+    assert _same_run(reps["simulator"]) == _same_run(reps["python"])
+
+
+def test_network_busy_check_reads_the_event_log(tmp_path):
+    """Negative of the busy check on the network top, whose commands and busy are watched through the event log
+    (no Python monitor): the core whose busy ignores a queued command (tb/core's busy negative) computes every
+    value right, and the run fails on busy alone, at the cycle after a command was taken."""
+    import shutil
+
+    from accel_host.config import CoreConfig
+    from accel_tb.design.core_ports import clocked_top_source, network_run
+    from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, run
+    from accel_tb.quality.mutant import Mutant, apply
+    rtl = BUILD / "negative" / "busy_q_network" / "rtl"
+    shutil.rmtree(rtl, ignore_errors=True)
+    shutil.copytree(ROOT / "rtl", rtl)
+    lines = (rtl / "core.v").read_text().splitlines()
+    n = next(i for i, line in enumerate(lines, 1) if "assign busy" in line)
+    code = lines[n - 1].split("//")[0].strip()
+    assert "q_valid ||" in code
+    apply(Mutant("neg", "core", n, "const", code, code.replace("q_valid ||", "q_valid &&")), rtl)
+    spec = network_run(long_run=False)
+    spec["sources"] = [*(rtl / f"{m}.v" for m in CORE_SOURCES), clocked_top_source()]
+    reps = {}
+    for host_io in (True, False):
+        out = tmp_path / str(host_io)
+        config = {"adapter": "accel", "checkpoint": str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), "images": [0],
+                  "data_dir": None, "layers": [27, 29], "corrupt_layer": None, "dataflow": "auto", "compare": False,
+                  "report_dir": str(out), "plot": False, "host_io": host_io}
+        result = run(**spec, includes=[rtl / "include"], test_module="accel_tb.cocotb_tests.network",
+                     parameters=CoreConfig().parameters(), sim="icarus", testcase="test_network", config=config,
+                     expect_fail=True)
+        rep = reps[host_io] = json.loads((out / "network_report.json").read_text())
+        assert result["failed"] == 1 and rep["prediction_agreement"] == "1/1"
+    rep = reps[True]
+    assert rep["io"] == "simulator" and reps[False]["io"] == "python"
+    assert len(rep["layer_mismatches"]) == 2 and all(
+        ", 0 mismatches, 0 missing, 0 duplicates, 0 unexpected; RTL checks fired: busy low at cycle " in p and
+        "(the cycle after a command was taken)" in p for p in rep["layer_mismatches"]), rep["layer_mismatches"]
+    # the event log's check finds what the Python monitors find, at the same cycle, with the same counts
+    assert rep["layer_mismatches"] == reps[False]["layer_mismatches"]
+
+
 @pytest.mark.prefer("verilator")
 def test_network_2bit_squeeze_block(sim, tmp_path):
     """The 2a4w network with the squeeze block and the next 512-channel layer on the core in the 2-bit mode

@@ -1,0 +1,214 @@
+"""The whole-network top's host I/O in the simulator (accel_tb.design.core_ports._HOST_IO): batches of memory writes
+driven through the core's valid/ready write ports by a streamer per port, and every output transfer captured to a
+file, so that Python wakes once per batch instead of twice per word.
+
+Why: a profile of one network image (py-spy, 2026-12-06) had the Python sources' per-word handshake (a ReadOnly
+and an edge wait per word, 512-bit weight words set through VPI) as the largest Python item, and the value-change
+checks of the edge triggers they and the output monitor wait on as most of Verilator's VPI time.
+
+- `StreamedSource`: what `ValidReadySource.send_all` does for a batch (valid held from word to word, each word
+  taken at an edge where the core's ready is high), with the same `first_cycle`, `last_cycle` and `accepted`.
+  The adapter writes the batch to `<dir>/<port>.bin` and toggles `<port>_st_req`; the streamer loads it at the
+  falling edge after (valid is up for the next rising edge, as the Python source raises it after an edge) and
+  toggles `<port>_st_done` at the edge that takes the last word. A cancelled send drops valid at once.
+- `EventLog`: the top appends a line for every output transfer, every command transfer (with busy in the cycle
+  after it) and every fall of busy to `<dir>/log.txt`; `wait(target)` sleeps until the outputs reach target
+  (one wake-up), `drain()` hands every event on, in order, with the cycle it happened at. Every event is read
+  and checked (the busy contract from the log, in the order the monitors saw it); the last drain of a layer
+  comes after its stray-output window, like the Python monitor's.
+
+Only the self-clocked network top has these names; only runs without pause generators or scrambled idle payload
+use them (those are the layer tests' stress, driven from Python).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from cocotb.triggers import First, RisingEdge, Timer, ValueChange
+
+from accel_tb.vip.sim import CLOCK_NS, now_cycle
+
+DIR_BYTES = 256     # core_ports.HOST_IO_PORTS: io_dir is 8*256 bits
+
+
+class HostIOError(RuntimeError):
+    pass
+
+
+def has_host_io(dut) -> bool:
+    return hasattr(dut, "io_bulk")
+
+
+class HostIO:
+    """The folder of the batch and capture files, and the top's mode: the streamers own the write ports, every
+    output is captured."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.dir = tempfile.mkdtemp(prefix="accel-io-")
+        raw = self.dir.encode()
+        if len(raw) > DIR_BYTES:
+            raise HostIOError(f"host I/O folder {self.dir}: longer than {DIR_BYTES} bytes (set TMPDIR shorter)")
+        dut.io_dir.value = int.from_bytes(raw, "big")
+        dut.io_bulk.value = 1
+        dut.io_capture.value = 1
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class StreamedSource:
+    """A write port driven by the top's streamer; `send_all` takes the dicts ValidReadySource takes ({"addr",
+    "region", "data"}). depth: the streamer's words (the port's memory region, core_ports._HOST_IO)."""
+
+    def __init__(self, io: HostIO, port: str, data_bits: int, depth: int):
+        self.dut, self.port, self.bits, self.depth = io.dut, port, data_bits, depth
+        self.file = os.path.join(io.dir, f"{port}.bin")
+        self.word_bytes = (data_bits + 17 + 7) // 8      # {region, addr[15:0], data}, whole bytes ($fread)
+        self.req, self.words = getattr(io.dut, f"{port}_st_req"), getattr(io.dut, f"{port}_st_words")
+        self.done = getattr(io.dut, f"{port}_st_done")
+        self.first, self.last = getattr(io.dut, f"{port}_st_first"), getattr(io.dut, f"{port}_st_last")
+        self.bytes = getattr(io.dut, f"{port}_st_bytes")
+        self._req = 0
+        self.req.value = 0
+        self.words.value = 0
+        self.accepted = 0
+        self.first_cycle = self.last_cycle = None
+
+    async def send_all(self, items) -> int:
+        """Every item written, in order (batches of at most the streamer's depth); returns how many."""
+        lines, n, first = [], 0, None
+        for item in items:
+            a, r, d = int(item["addr"]), int(item["region"]), int(item["data"])
+            if not (0 <= a < 1 << 16 and r in (0, 1) and 0 <= d < 1 << self.bits):
+                raise HostIOError(f"{self.port} write: addr {a}, region {r} or a {d.bit_length()}-bit word does not "
+                                  f"fit the port ({self.bits} data bits)")
+            lines.append(((r << (self.bits + 16)) | (a << self.bits) | d).to_bytes(self.word_bytes, "big"))
+            if len(lines) == self.depth:
+                cycle = await self._batch(lines)
+                first = cycle if first is None else first
+                n, lines = n + len(lines), []
+        if lines:
+            cycle = await self._batch(lines)
+            first = cycle if first is None else first
+            n += len(lines)
+        if n:
+            self.first_cycle = first
+        return n
+
+    async def _batch(self, lines) -> int:
+        """One batch through the streamer; returns the cycle of its first transfer."""
+        with open(self.file, "wb") as f:
+            f.write(b"".join(lines))
+        done = ValueChange(self.done)
+        self.words.value = len(lines)
+        self._req ^= 1
+        self.req.value = self._req
+        try:
+            await done
+        except BaseException:
+            # cancelled (a reset, a timeout): a batch of no words stops the streamer; valid drops at once
+            self.words.value = 0
+            self._req ^= 1
+            self.req.value = self._req
+            raise
+        if int(self.bytes.value) != len(lines) * self.word_bytes:
+            raise HostIOError(f"{self.file}: the streamer read {int(self.bytes.value)} bytes of "
+                              f"{len(lines) * self.word_bytes}")
+        self.accepted += len(lines)
+        self.last_cycle = int(self.last.value)
+        return int(self.first.value)
+
+
+class EventLog:
+    """The top's log of output transfers, command transfers and falls of busy (core_ports._HOST_IO), read in
+    batches and handed on in the order they happened: on_out(t, cycle) with t = {"data", "addr", "id"},
+    on_cmd(t, cycle, busy_after) with t = {"data"}, on_busy_fell(cycle). An output whose edge has not come yet
+    (valid and ready up) is read from the ports, as the Python monitor reads it before that edge, and matched
+    against its line once the top has written it."""
+
+    ROTATE_BYTES = 1 << 24      # a file read to its end and this long is started afresh (the top reopens it)
+
+    def __init__(self, io: HostIO, on_out, on_cmd, on_busy_fell):
+        self.dut, self.on_out, self.on_cmd, self.on_busy_fell = io.dut, on_out, on_cmd, on_busy_fell
+        self.path = os.path.join(io.dir, "log.txt")
+        self._f = None
+        self._rest = ""
+        self._rotate = 0
+        io.dut.io_out_file.value = 0
+        io.dut.io_out_target.value = 0
+        self.outputs = 0        # output lines read
+        self._ahead = None      # the output read from the ports before its edge: (cycle, id, addr, data)
+
+    @property
+    def count(self) -> int:
+        """Output transfers the top has logged so far (read and unread)."""
+        return int(self.dut.io_out_count.value)
+
+    def pending(self) -> bool:
+        """An output transfer at the next edge (valid and ready up)."""
+        d = self.dut
+        return bool(int(d.io_capture.value) and int(d.out_valid.value) and int(d.out_ready.value))
+
+    def drain(self) -> None:
+        """Hand on every event logged and not yet handed on, then an output the next edge takes."""
+        d = self.dut
+        if self._f is None and os.path.exists(self.path):
+            self._f = open(self.path)
+        if self._f is not None:
+            text = self._rest + self._f.read()
+            lines = text.split("\n")
+            self._rest = lines.pop()
+            for line in lines:
+                self._event(line)
+            if self.outputs != self.count:
+                raise HostIOError(f"event log {self.path}: {self.outputs} outputs read, the top counted {self.count}")
+            if self._ahead is None and not self._rest and self._f.tell() > self.ROTATE_BYTES:
+                self._f.close()
+                self._f, self._rotate = None, self._rotate ^ 1
+                d.io_out_file.value = self._rotate
+        if self._ahead is None and self.pending():
+            t = {"data": int(d.out_data.value), "addr": int(d.out_addr.value), "id": int(d.out_id.value)}
+            self._ahead = (now_cycle() + 1, t["id"], t["addr"], t["data"])
+            self.on_out(t, now_cycle() + 1)
+
+    def _event(self, line: str) -> None:
+        kind, *f = line.split()
+        if kind == "o":
+            cycle, tid, addr, data = int(f[0]), int(f[1]), int(f[2]), int(f[3], 16)
+            self.outputs += 1
+            if self._ahead is not None:
+                if self._ahead != (cycle, tid, addr, data):
+                    raise HostIOError(f"event log {self.path}: output line {line!r}, the ports showed "
+                                      f"{self._ahead} before that edge")
+                self._ahead = None
+                return
+            self.on_out({"data": data, "addr": addr, "id": tid}, cycle)
+        elif kind == "c":
+            self.on_cmd({"data": int(f[1], 16)}, int(f[0]), int(f[2]))
+        elif kind == "b":
+            self.on_busy_fell(int(f[0]))
+        else:
+            raise HostIOError(f"event log {self.path}: unknown line {line!r}")
+
+    async def wait(self, target: int, budget_cycles: int) -> bool:
+        """Sleep until the outputs logged and the one the next edge takes reach `target`, then drain (False
+        after budget_cycles cycles without)."""
+        d = self.dut
+        if self.count + self.pending() < target:
+            d.io_out_target.value = target
+            timer = Timer(budget_cycles * CLOCK_NS, unit="ns")
+            fired = await First(RisingEdge(d.io_out_reached), timer)
+            await Timer(1, unit="ps")      # off the phase the trigger fired in, before anyone drives
+            if fired is timer and self.count + self.pending() < target:
+                self.drain()
+                return False
+        self.drain()
+        return True
+
+    def close(self):
+        if self._f is not None:
+            self._f.close()
+            self._f = None
