@@ -6,7 +6,7 @@ bit-exactly against golden_py on the same input as it appears.
 cocotb test `test_network`; configuration keys: checkpoint, images (indices), data_dir, layers (None: all),
 corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, plot (False: the JSON
 report only, as the farm's chunks write it), array (for the report), host_io (default True: the top's writes
-and event log in the simulator, accel_tb.vip.host_io; False: the Python sources and monitors).
+and event log in the simulator, accel_tb.env.host_io; False: the Python sources and monitors).
 """
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ HALF_PERIOD_NS = 5      # accel_tb.vip.sim.CLOCK_NS / 2: cycles are counted from
 # but k+1 at the falling edge after it (10k+10 ns); the network path samples nothing at falling edges.
 
 
-# The whole-network top's host I/O in the simulator (accel_tb.vip.host_io; the network's adapter in bulk mode):
+# The whole-network top's host I/O in the simulator (accel_tb.env.host_io; the network's adapter in bulk mode):
 # the host's writes are driven through the core's valid/ready write ports by a streamer per port, from a batch
 # the adapter writes to a file, and every output transfer, every command transfer and every fall of busy is
 # appended to a log the adapter reads in batches and checks in order. The handshakes are the core's own, cycle
@@ -78,7 +78,7 @@ HALF_PERIOD_NS = 5      # accel_tb.vip.sim.CLOCK_NS / 2: cycles are counted from
 # Verilator checks after every evaluation. io_bulk low: the top's own write ports drive the core, as before.
 # Names: <port>_st_* of a streamer, io_* of the log.
 STREAM_PORTS = ("act", "wgt")
-HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.vip.host_io): its controls and status
+HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.env.host_io): its controls and status
     input  wire [8*256-1:0]          io_dir,         // the folder of the batch and capture files
     input  wire                      io_bulk,        // 1: the streamers drive the write ports
     input  wire                      act_st_req,     // toggled: a batch of act_st_words words in <io_dir>/act.hex
@@ -147,7 +147,7 @@ _STREAMER = """
     wire [<P>_DW-1:0] <p>_io_data  = io_bulk ? <p>_st_word[<P>_DW-1:0] : <p>_wr_data;
 """
 _HOST_IO = ("""
-    // ---- host I/O in the simulator (accel_tb.vip.host_io), generated: see core_ports.HOST_IO_PORTS
+    // ---- host I/O in the simulator (accel_tb.env.host_io), generated: see core_ports.HOST_IO_PORTS
     reg [63:0] io_cycle = 0;        // rising edges before this one: accel_tb.vip.sim.now_cycle() at an edge
     always @(posedge clk) io_cycle <= io_cycle + 1;
 """ + "".join(_STREAMER.replace("<p>", p).replace("<P>", p.upper()).replace("<DEPTH>", f"{p.upper()}_DEPTH")

@@ -20,7 +20,7 @@ from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStat
 from accel_host.packing import unpack_lanes
 from accel_tb.adapter import CoreAdapter, Geometry
 from accel_tb.design.core_ports import CLOCKED_TOP, HOST_IO_INPUTS, OUTPUTS, rtl_states
-from accel_tb.vip.host_io import EventLog, HostIO, StreamedSource, has_host_io
+from accel_tb.env.host_io import EventLog, HostIO, StreamedSource, has_host_io
 from accel_tb.vip.ports import ReadyDriver, ValidMonitor, ValidReadyMonitor, ValidReadySource, pauses
 from accel_tb.vip.sim import CLOCK_NS, now_cycle, pulse_reset, seeded_random, start_clock
 
@@ -40,8 +40,8 @@ def config_from_dut(dut) -> CoreConfig:
 class AccelCore(CoreAdapter):
     """Options: pause kinds per boundary (act=, wgt=, cmd=, out= : none | random | bursty), monitor_psums
     (the psum and sum ports; default True, the whole-network run checks outputs only), label (seeds the
-    pause generators), host_io (the network top's writes and output capture in the simulator,
-    accel_tb.vip.host_io: on by default where the top has them and nothing pauses or scrambles a port)."""
+    pause generators), host_io (the network top's writes and event log in the simulator,
+    accel_tb.env.host_io: on by default where the top has them and nothing pauses or scrambles a port)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
                  label="core", flip_mode=False, four_state=False, scramble=None, host_io=True, **options):
@@ -58,7 +58,7 @@ class AccelCore(CoreAdapter):
         self.flip_mode = flip_mode      # negative tests only: a host that sends the wrong activation mode
         self.self_clocked = dut._name == CLOCKED_TOP   # the whole-network top makes its own clock
         self.four_state = four_state    # check every output port for X/Z every cycle (Icarus: 4-state)
-        # the writes and the output port handled in the simulator (vip.host_io): only the plain flow (no pauses,
+        # the writes and the output port handled in the simulator (env.host_io): only the plain flow (no pauses,
         # no scrambled idle payload), whose handshakes the streamers make cycle for cycle as the sources do
         self.host_io = (host_io and has_host_io(dut) and not self.scramble
                         and all(k == "none" for k in self.pause_kinds.values()))
@@ -232,7 +232,7 @@ class AccelCore(CoreAdapter):
 
     def _python_ports(self, what: str):
         if self.host_io:
-            raise RuntimeError(f"AccelCore.{what}: the ports are driven by the top's host I/O (vip.host_io); "
+            raise RuntimeError(f"AccelCore.{what}: the ports are driven by the top's host I/O (env.host_io); "
                                f"construct the adapter with host_io=False")
 
     def layer_mapping(self, job):

@@ -55,7 +55,7 @@ def _same_run(rep: dict) -> dict:
 
 @pytest.mark.prefer("verilator")
 def test_host_io_in_the_simulator_matches_the_python_ports(sim, tmp_path):
-    """The network top's host I/O (accel_tb.vip.host_io: the writes streamed from a file inside the simulator,
+    """The network top's host I/O (accel_tb.env.host_io: the writes streamed from a file inside the simulator,
     outputs, commands and busy's falls read back from its event log) runs the same cycles to the same results as
     the Python sources and monitors the layer tests use (--python-io): both reports equal in every figure but
     the wall time, a layer with prefetched weights and 64 output tiles among them."""
