@@ -6,7 +6,8 @@ bit-exactly against golden_py on the same input as it appears.
 cocotb test `test_network`; configuration keys: checkpoint, images (indices), data_dir, layers (None: all),
 corrupt_layer (negative test: one weight tile of that layer corrupted), report_dir, plot (False: the JSON
 report only, as the farm's chunks write it), array (for the report), host_io (default True: the top's writes
-and event log in the simulator, accel_tb.env.host_io; False: the Python sources and monitors).
+and event log in the simulator, accel_tb.env.host_io; False: the Python sources and monitors), host_io_rotate
+(bytes of event log before it moves to its other file; tests set it small).
 """
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ async def test_network(dut):
     gc.collect()
     gc.freeze()
     adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network",
-                                                     "host_io": cfg.get("host_io", True)})
+                                                     "host_io": cfg.get("host_io", True),
+                                                     "host_io_rotate": cfg.get("host_io_rotate", 1 << 24)})
     env = Environment(dut, adapter)
     await env.start()
     g = adapter.geometry
@@ -203,6 +205,7 @@ async def test_network(dut):
     raw = {"stats": stats, "images": cfg["images"], "agree": agree, "correct": correct, "compared": compared,
            "problems": problems, "wall": wall, "sim_cycles": now_cycle() - cyc0,
            "io": "simulator" if getattr(adapter, "host_io", False) else "python",
+           "io_log_rotations": adapter.capture.rotations if getattr(adapter, "capture", None) else 0,
            "predictions": {"rtl": pred.tolist(), "pytorch": ref_pred.tolist(), "labels": labels.tolist()}}
     report = build_report([raw], cfg, adapter.cfg.as_dict())
     print_report(dut._log.info, report)

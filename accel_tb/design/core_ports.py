@@ -93,8 +93,8 @@ HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.env.host_io): its 
     output reg  [63:0]               wgt_st_first,
     output reg  [63:0]               wgt_st_last,
     output reg  [31:0]               wgt_st_bytes,
-    input  wire                      io_capture,     // 1: the events go to <io_dir>/log.txt
-    input  wire                      io_out_file,    // toggled: the next event starts log.txt afresh
+    input  wire                      io_capture,     // 1: the events go to <io_dir>/log<io_out_file>.txt
+    input  wire                      io_out_file,    // changed: the next event starts the other file
     input  wire [31:0]               io_out_target,
     output reg  [31:0]               io_out_count,   // output transfers captured
     // high from the cycle whose edge takes the target's transfer (valid and ready are up): the adapter wakes
@@ -152,7 +152,7 @@ _HOST_IO = ("""
     always @(posedge clk) io_cycle <= io_cycle + 1;
 """ + "".join(_STREAMER.replace("<p>", p).replace("<P>", p.upper()).replace("<DEPTH>", f"{p.upper()}_DEPTH")
               .replace("<WIDTH>", f"<{p}_wr_data>") for p in STREAM_PORTS) + """
-    // ---- the event log, a line per event in the order they happened, <io_dir>/log.txt:
+    // ---- the event log, a line per event in the order they happened, <io_dir>/log0.txt or log1.txt:
     //   "c <cycle> <cmd_data, hex> <busy in the cycle after>"   a command taken at that edge
     //   "b <cycle>"                                          busy fell at that edge
     //   "o <cycle> <id> <addr> <data, hex>"                   an output taken at that edge
@@ -173,7 +173,7 @@ _HOST_IO = ("""
             end
             io_file_seen = io_out_file;
             if (io_fd == 0)
-                io_fd = $fopen({io_dir, "/log.txt"}, "w");
+                io_fd = $fopen({io_dir, io_out_file ? "/log1.txt" : "/log0.txt"}, "w");
             if (io_cmd_was)
                 $fwrite(io_fd, "c %0d %h %0d\\n", io_cycle - 1, io_cmd_data_was, busy);
             if (io_busy_was && !busy)

@@ -12,7 +12,7 @@ checks of the edge triggers they and the output monitor wait on as most of Veril
   falling edge after (valid is up for the next rising edge, as the Python source raises it after an edge) and
   toggles `<port>_st_done` at the edge that takes the last word. A cancelled send drops valid at once.
 - `EventLog`: the top appends a line for every output transfer, every command transfer (with busy in the cycle
-  after it) and every fall of busy to `<dir>/log.txt`; `wait(target)` sleeps until the outputs reach target
+  after it) and every fall of busy to `<dir>/log0.txt` (log1.txt after a rotation, and back); `wait(target)` sleeps until the outputs reach target
   (one wake-up), `drain()` hands every event on, in order, with the cycle it happened at. Every event is read
   and checked (the busy contract from the log, in the order the monitors saw it); the last drain of a layer
   comes after its stray-output window, like the Python monitor's.
@@ -129,17 +129,19 @@ class EventLog:
     (valid and ready up) is read from the ports, as the Python monitor reads it before that edge, and matched
     against its line once the top has written it."""
 
-    ROTATE_BYTES = 1 << 24      # a file read to its end and this long is started afresh (the top reopens it)
-
-    def __init__(self, io: HostIO, on_out, on_cmd, on_busy_fell):
+    def __init__(self, io: HostIO, on_out, on_cmd, on_busy_fell, rotate_bytes: int = 1 << 24):
+        """rotate_bytes: a file read to its end and this long is left for the other one (log0.txt, log1.txt in
+        turn: the top opens the other at its next event), so a long run's log stays small."""
         self.dut, self.on_out, self.on_cmd, self.on_busy_fell = io.dut, on_out, on_cmd, on_busy_fell
-        self.path = os.path.join(io.dir, "log.txt")
+        self.dir, self.rotate_bytes = io.dir, rotate_bytes
+        self.path = os.path.join(io.dir, "log0.txt")
         self._f = None
         self._rest = ""
         self._rotate = 0
         io.dut.io_out_file.value = 0
         io.dut.io_out_target.value = 0
         self.outputs = 0        # output lines read
+        self.rotations = 0
         self._ahead = None      # the output read from the ports before its edge: (cycle, id, addr, data)
 
     @property
@@ -165,9 +167,13 @@ class EventLog:
                 self._event(line)
             if self.outputs != self.count:
                 raise HostIOError(f"event log {self.path}: {self.outputs} outputs read, the top counted {self.count}")
-            if self._ahead is None and not self._rest and self._f.tell() > self.ROTATE_BYTES:
+            if self._ahead is None and not self._rest and self._f.tell() > self.rotate_bytes:
+                # every line read and none pending: the top writes its next event to the other file
                 self._f.close()
+                os.remove(self.path)
                 self._f, self._rotate = None, self._rotate ^ 1
+                self.rotations += 1
+                self.path = os.path.join(self.dir, f"log{self._rotate}.txt")
                 d.io_out_file.value = self._rotate
         if self._ahead is None and self.pending():
             t = {"data": int(d.out_data.value), "addr": int(d.out_addr.value), "id": int(d.out_id.value)}

@@ -44,7 +44,8 @@ class AccelCore(CoreAdapter):
     accel_tb.env.host_io: on by default where the top has them and nothing pauses or scrambles a port)."""
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
-                 label="core", flip_mode=False, four_state=False, scramble=None, host_io=True, **options):
+                 label="core", flip_mode=False, four_state=False, scramble=None, host_io=True,
+                 host_io_rotate=1 << 24, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -63,6 +64,7 @@ class AccelCore(CoreAdapter):
         self.host_io = (host_io and has_host_io(dut) and not self.scramble
                         and all(k == "none" for k in self.pause_kinds.values()))
         self.io = self.capture = None
+        self.host_io_rotate = host_io_rotate    # bytes of event log before it moves to the other file
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
@@ -112,7 +114,8 @@ class AccelCore(CoreAdapter):
         out_pause = pauses(k["out"], self.rng)
         self.ready = ReadyDriver(d.out_ready, d.clk, out_pause)
         if self.host_io:    # the monitors' work from the top's event log
-            self.capture = EventLog(self.io, self._on_out, self._on_logged_cmd, self._on_busy_fell)
+            self.capture = EventLog(self.io, self._on_out, self._on_logged_cmd, self._on_busy_fell,
+                                    self.host_io_rotate)
             atexit.register(self.capture.close)
         else:
             self.cmd_mon = ValidReadyMonitor(d, "cmd", d.clk, ["data"], self._on_cmd)
