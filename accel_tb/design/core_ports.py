@@ -81,7 +81,7 @@ STREAM_PORTS = ("act", "wgt")
 HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.env.host_io): its controls and status
     input  wire [8*256-1:0]          io_dir,         // the folder of the batch and capture files
     input  wire                      io_bulk,        // 1: the streamers drive the write ports
-    input  wire                      act_st_req,     // toggled: a batch of act_st_words words in <io_dir>/act.hex
+    input  wire                      act_st_req,     // toggled: a batch of act_st_words words in <io_dir>/act.bin
     input  wire [31:0]               act_st_words,
     output reg                       act_st_done,    // toggled at the edge that took a batch's last word
     output reg  [63:0]               act_st_first,   // the cycles of a batch's first and last transfer
@@ -96,7 +96,8 @@ HOST_IO_PORTS = """    // host I/O in the simulator (accel_tb.env.host_io): its 
     input  wire                      io_capture,     // 1: the events go to <io_dir>/log<io_out_file>.txt
     input  wire                      io_out_file,    // changed: the next event starts the other file
     input  wire [31:0]               io_out_target,
-    output reg  [31:0]               io_out_count,   // output transfers captured
+    output reg  [31:0]               io_out_count,   // output transfers logged
+    output reg  [31:0]               io_log_lines,   // lines logged (every kind: the adapter counts what it reads)
     // high from the cycle whose edge takes the target's transfer (valid and ready are up): the adapter wakes
     // where the Python monitor would, and reads that last transfer from the ports
     output wire                      io_out_reached
@@ -142,9 +143,11 @@ _STREAMER = """
         end
     end
     wire             <p>_io_valid  = io_bulk ? <p>_st_valid : <p>_wr_valid;
-    wire [15:0]      <p>_io_addr   = io_bulk ? <p>_st_word[<P>_DW +: 16] : <p>_wr_addr;
-    wire             <p>_io_region = io_bulk ? <p>_st_word[<P>_DW + 16] : <p>_wr_region;
-    wire [<P>_DW-1:0] <p>_io_data  = io_bulk ? <p>_st_word[<P>_DW-1:0] : <p>_wr_data;
+    // payload 0 while valid is low (no X from words not loaded, under Icarus)
+    wire [<P>_DW+16:0] <p>_st_out = <p>_st_valid ? <p>_st_word : {(<P>_DW+17){1'b0}};
+    wire [15:0]      <p>_io_addr   = io_bulk ? <p>_st_out[<P>_DW +: 16] : <p>_wr_addr;
+    wire             <p>_io_region = io_bulk ? <p>_st_out[<P>_DW + 16] : <p>_wr_region;
+    wire [<P>_DW-1:0] <p>_io_data  = io_bulk ? <p>_st_out[<P>_DW-1:0] : <p>_wr_data;
 """
 _HOST_IO = ("""
     // ---- host I/O in the simulator (accel_tb.env.host_io), generated: see core_ports.HOST_IO_PORTS
@@ -160,7 +163,7 @@ _HOST_IO = ("""
     // then), before that edge's output line.
     integer io_fd = 0;
     reg io_file_seen = 0;
-    initial io_out_count = 0;
+    initial begin io_out_count = 0; io_log_lines = 0; end
     wire io_out_now = io_capture && out_valid && out_ready;
     assign io_out_reached = io_capture && io_out_count + {31'd0, io_out_now} >= io_out_target;
     reg io_cmd_was = 0, io_busy_was = 0;
@@ -183,6 +186,7 @@ _HOST_IO = ("""
             $fflush(io_fd);
         end
         io_out_count <= io_out_count + {31'd0, io_out_now};
+        io_log_lines <= io_log_lines + {31'd0, io_out_now} + {31'd0, io_cmd_was} + {31'd0, io_busy_was && !busy};
         io_cmd_was <= cmd_valid && cmd_ready;
         io_cmd_data_was <= cmd_data;
         io_busy_was <= busy;

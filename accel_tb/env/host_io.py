@@ -50,6 +50,7 @@ class HostIO:
         self.dir = tempfile.mkdtemp(prefix="accel-io-")
         raw = self.dir.encode()
         if len(raw) > DIR_BYTES:
+            shutil.rmtree(self.dir, ignore_errors=True)
             raise HostIOError(f"host I/O folder {self.dir}: longer than {DIR_BYTES} bytes (set TMPDIR shorter)")
         dut.io_dir.value = int.from_bytes(raw, "big")
         dut.io_bulk.value = 1
@@ -108,6 +109,9 @@ class StreamedSource:
         self.req.value = self._req
         try:
             await done
+            # off the edge's phase: the simulator may not have settled every value yet (Icarus calls back in the
+            # middle of its updates); the caller drives right after, still before the next edge
+            await Timer(1, unit="ps")
         except BaseException:
             # cancelled (a reset, a timeout): a batch of no words stops the streamer; valid drops at once
             self.words.value = 0
@@ -141,7 +145,9 @@ class EventLog:
         io.dut.io_out_file.value = 0
         io.dut.io_out_target.value = 0
         self.outputs = 0        # output lines read
+        self.lines = 0          # lines read, every kind
         self.rotations = 0
+        self._rotate_due = False
         self._ahead = None      # the output read from the ports before its edge: (cycle, id, addr, data)
 
     @property
@@ -154,8 +160,10 @@ class EventLog:
         d = self.dut
         return bool(int(d.io_capture.value) and int(d.out_valid.value) and int(d.out_ready.value))
 
-    def drain(self) -> None:
-        """Hand on every event logged and not yet handed on, then an output the next edge takes."""
+    def drain(self, settled: bool = True) -> None:
+        """Hand on every event logged and not yet handed on, then an output the next edge takes. Call it where
+        the values have settled (after a Timer, or in the read-only phase); settled=False: in the read-only phase,
+        where nothing may be driven (a turn of the file waits for the next drain)."""
         d = self.dut
         if self._f is None and os.path.exists(self.path):
             self._f = open(self.path)
@@ -164,17 +172,22 @@ class EventLog:
             lines = text.split("\n")
             self._rest = lines.pop()
             for line in lines:
+                self.lines += 1
                 self._event(line)
-            if self.outputs != self.count:
-                raise HostIOError(f"event log {self.path}: {self.outputs} outputs read, the top counted {self.count}")
-            if self._ahead is None and not self._rest and self._f.tell() > self.rotate_bytes:
-                # every line read and none pending: the top writes its next event to the other file
-                self._f.close()
-                os.remove(self.path)
-                self._f, self._rotate = None, self._rotate ^ 1
-                self.rotations += 1
-                self.path = os.path.join(self.dir, f"log{self._rotate}.txt")
-                d.io_out_file.value = self._rotate
+        logged = int(d.io_log_lines.value)
+        if self.outputs != self.count or self.lines != logged:
+            raise HostIOError(f"event log {self.path}: {self.lines} lines read ({self.outputs} outputs), the top "
+                              f"logged {logged} ({self.count} outputs)")
+        if self._f is not None and self._ahead is None and not self._rest and self._f.tell() > self.rotate_bytes:
+            self._rotate_due = True
+        if self._rotate_due and settled:
+            # every line read: the top writes its next line to the other file (this one is removed)
+            self._f.close()
+            os.remove(self.path)
+            self._f, self._rotate, self._rotate_due = None, self._rotate ^ 1, False
+            self.rotations += 1
+            self.path = os.path.join(self.dir, f"log{self._rotate}.txt")
+            d.io_out_file.value = self._rotate
         if self._ahead is None and self.pending():
             t = {"data": int(d.out_data.value), "addr": int(d.out_addr.value), "id": int(d.out_id.value)}
             self._ahead = (now_cycle() + 1, t["id"], t["addr"], t["data"])
@@ -203,6 +216,7 @@ class EventLog:
         """Sleep until the outputs logged and the one the next edge takes reach `target`, then drain (False
         after budget_cycles cycles without)."""
         d = self.dut
+        await Timer(1, unit="ps")      # settled values (the caller may come straight from an edge's callback)
         if self.count + self.pending() < target:
             d.io_out_target.value = target
             timer = Timer(budget_cycles * CLOCK_NS, unit="ns")

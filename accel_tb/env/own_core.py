@@ -3,7 +3,9 @@
 It maps each layer with accel_host's weight-stationary mapping, writes memories and commands through
 valid/ready sources, and places every psum, sum and output the core reports (by command id, tile and
 position) back into the layer's coordinates for the checker. Pause generators can be set on every
-valid/ready boundary: activation writes, weight writes, commands, and the output port's ready.
+valid/ready boundary: activation writes, weight writes, commands, and the output port's ready. On the
+whole-network top (core_ports.CLOCKED_TOP) the memory writes and the watch of outputs, commands and busy run
+inside the simulator instead (env.host_io; host_io=False keeps them in Python), with the same handshakes.
 """
 from __future__ import annotations
 
@@ -206,8 +208,7 @@ class AccelCore(CoreAdapter):
     async def reset(self):
         """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
         cancels are no longer due."""
-        if self.capture is not None:
-            self.capture.drain()
+        self._python_ports("reset")     # the event log has no reset marker: a command is logged an edge late
         self.owed = self.outputs_seen
         self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then
         self.prefetched = None
@@ -407,7 +408,7 @@ class AccelCore(CoreAdapter):
             await RisingEdge(self.dut.clk)
         await ReadOnly()
         if self.capture is not None:
-            self.capture.drain()
+            self.capture.drain(settled=False)      # the read-only phase: nothing driven
         if str(self.dut.busy.value) != "0":
             self.busy_faults.append(f"busy still {self.dut.busy.value} at cycle {now_cycle()}, 5 cycles after the "
                                     f"layer's last output")

@@ -145,7 +145,7 @@ def _bundled_samples() -> list[Path]:
 def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None) -> str:
     """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data,
     the Python code that maps, simulates and checks (code_hash of `code_root`, default this checkout), and the
-    simulator (name and version)."""
+    simulator (name and version), and which path drove the ports (host_io)."""
     parts = {
         "checkpoint": _file_hash([config["checkpoint"]]),
         "rtl": _file_hash([*rtl_sources(*CORE_SOURCES), *sorted(INCLUDE.glob("*.vh"))]),
@@ -156,6 +156,7 @@ def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root
                  else ["samples", _file_hash(_bundled_samples())]),
         "corrupt_layer": config.get("corrupt_layer"),
         "dataflow": [config.get("dataflow"), config.get("compare")],
+        "io": config.get("host_io", True),     # the same results either way, but the report names the path
         "code": code_hash(code_root),
         "simulator": [sim, sim_version(sim)],
     }
