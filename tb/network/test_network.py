@@ -96,7 +96,7 @@ def test_network_busy_check_reads_the_event_log(tmp_path):
     for host_io in (True, False):
         out = tmp_path / str(host_io)
         config = {"adapter": "accel", "checkpoint": str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), "images": [0],
-                  "data_dir": None, "layers": [27, 29], "corrupt_layer": None, "dataflow": "auto", "compare": False,
+                  "data_dir": None, "layers": [27], "corrupt_layer": None, "dataflow": "auto", "compare": False,
                   "report_dir": str(out), "plot": False, "host_io": host_io}
         result = run(**spec, includes=[rtl / "include"], test_module="accel_tb.cocotb_tests.network",
                      parameters=CoreConfig().parameters(), sim="icarus", testcase="test_network", config=config,
@@ -105,7 +105,7 @@ def test_network_busy_check_reads_the_event_log(tmp_path):
         assert result["failed"] == 1 and rep["prediction_agreement"] == "1/1"
     rep = reps[True]
     assert rep["io"] == "simulator" and reps[False]["io"] == "python"
-    assert len(rep["layer_mismatches"]) == 2 and all(
+    assert len(rep["layer_mismatches"]) == 1 and all(
         ", 0 mismatches, 0 missing, 0 duplicates, 0 unexpected; RTL checks fired: busy low at cycle " in p and
         "(the cycle after a command was taken)" in p for p in rep["layer_mismatches"]), rep["layer_mismatches"]
     # the event log's check finds what the Python monitors find, at the same cycle, with the same counts
