@@ -53,6 +53,15 @@ def test_chunk_key_changes_with_the_simulator_name_and_version(monkeypatch):
     assert farm.chunk_key(CONFIG, PARAMS, [0, 1], "verilator") != verilator
 
 
+def test_chunk_key_changes_with_the_io_path():
+    """A chunk run with the ports driven from Python (--python-io) is not taken for one of the host I/O in the
+    simulator (same results, but the report names the path), nor one whose event log turned at another size."""
+    sim_io = farm.chunk_key(CONFIG, PARAMS, [0], "verilator")
+    assert farm.chunk_key({**CONFIG, "host_io": True}, PARAMS, [0], "verilator") == sim_io      # the default
+    assert farm.chunk_key({**CONFIG, "host_io": False}, PARAMS, [0], "verilator") != sim_io
+    assert farm.chunk_key({**CONFIG, "host_io_rotate": 4096}, PARAMS, [0], "verilator") != sim_io
+
+
 def test_sim_version_is_the_tools_first_line_or_missing(monkeypatch, tmp_path):
     tool = shutil.which("verilator")
     if tool is None:

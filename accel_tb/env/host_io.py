@@ -113,7 +113,7 @@ class StreamedSource:
             # middle of its updates); the caller drives right after, still before the next edge
             await Timer(1, unit="ps")
         except BaseException:
-            # cancelled (a reset, a timeout): a batch of no words stops the streamer; valid drops at once
+            # cancelled (a timeout, a failure elsewhere): a batch of no words stops the streamer; valid drops at once
             self.words.value = 0
             self._req ^= 1
             self.req.value = self._req
@@ -180,7 +180,7 @@ class EventLog:
                               f"logged {logged} ({self.count} outputs)")
         if self._f is not None and self._ahead is None and not self._rest and self._f.tell() > self.rotate_bytes:
             self._rotate_due = True
-        if self._rotate_due and settled:
+        if self._rotate_due and settled and not self._rest:
             # every line read: the top writes its next line to the other file (this one is removed)
             self._f.close()
             os.remove(self.path)

@@ -207,7 +207,7 @@ class AccelCore(CoreAdapter):
 
     async def reset(self):
         """Reset the core between layers (sources idle, monitors keep watching); outputs of the commands it
-        cancels are no longer due."""
+        cancels are no longer due. Python ports only (refused with host_io)."""
         self._python_ports("reset")     # the event log has no reset marker: a command is logged an edge late
         self.owed = self.outputs_seen
         self.busy_faults = []           # like the RTL's assert_fired: what fired before a reset was reported then

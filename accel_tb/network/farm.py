@@ -156,7 +156,8 @@ def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root
                  else ["samples", _file_hash(_bundled_samples())]),
         "corrupt_layer": config.get("corrupt_layer"),
         "dataflow": [config.get("dataflow"), config.get("compare")],
-        "io": config.get("host_io", True),     # the same results either way, but the report names the path
+        # the same results either way, but the report names the path and counts the event log's turns
+        "io": [config.get("host_io", True), config.get("host_io_rotate")],
         "code": code_hash(code_root),
         "simulator": [sim, sim_version(sim)],
     }
