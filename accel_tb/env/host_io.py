@@ -1,24 +1,27 @@
 """The whole-network top's host I/O in the simulator (accel_tb.design.core_ports._HOST_IO): batches of memory writes
-driven through the core's valid/ready write ports by a streamer per port, and every output transfer captured to a
-file, so that Python wakes once per batch instead of twice per word.
+driven through the core's valid/ready write ports by a streamer per port, and a log of every output transfer,
+command transfer and fall of busy, so that Python wakes once per batch instead of twice per word.
 
-Why: a profile of one network image (py-spy, 2026-12-06) had the Python sources' per-word handshake (a ReadOnly
-and an edge wait per word, 512-bit weight words set through VPI) as the largest Python item, and the value-change
-checks of the edge triggers they and the output monitor wait on as most of Verilator's VPI time.
+Why: a profile of one network image (py-spy and perf, 2026-12-06) had the Python sources' per-word handshake (a
+ReadOnly and an edge wait per word, 512-bit weight words set through VPI) as the largest Python item, and the
+value-change checks of the triggers the sources and monitors wait on as most of Verilator's VPI time: Verilator
+compares every registered value-change callback's signal after every evaluation, so a monitor that sleeps on a
+port still costs each cycle.
 
 - `StreamedSource`: what `ValidReadySource.send_all` does for a batch (valid held from word to word, each word
   taken at an edge where the core's ready is high), with the same `first_cycle`, `last_cycle` and `accepted`.
-  The adapter writes the batch to `<dir>/<port>.bin` and toggles `<port>_st_req`; the streamer loads it at the
-  falling edge after (valid is up for the next rising edge, as the Python source raises it after an edge) and
-  toggles `<port>_st_done` at the edge that takes the last word. A cancelled send drops valid at once.
+  The adapter writes the batch to `<dir>/<port>.bin` and toggles `<port>_st_req`; the streamer reads it with
+  $fread at the falling edge after (valid is up for the next rising edge, as the Python source raises it after
+  an edge) and toggles `<port>_st_done` at the edge that takes the last word; the bytes it read are checked. A
+  cancelled send drops valid at once.
 - `EventLog`: the top appends a line for every output transfer, every command transfer (with busy in the cycle
-  after it) and every fall of busy to `<dir>/log0.txt` (log1.txt after a rotation, and back); `wait(target)` sleeps until the outputs reach target
-  (one wake-up), `drain()` hands every event on, in order, with the cycle it happened at. Every event is read
-  and checked (the busy contract from the log, in the order the monitors saw it); the last drain of a layer
-  comes after its stray-output window, like the Python monitor's.
+  after it) and every fall of busy to `<dir>/log0.txt` (log1.txt after a turn, and back), and counts its lines
+  and outputs; `wait(target)` sleeps until the outputs reach target (one wake-up), `drain()` hands every event
+  on, in order, with the cycle it happened at, and stops the run on any line or output it did not read. The
+  last drain of a layer comes after its stray-output window, like the Python monitor's.
 
 Only the self-clocked network top has these names; only runs without pause generators or scrambled idle payload
-use them (those are the layer tests' stress, driven from Python).
+use them (those are the layer tests' stress, driven from Python), and such a run cannot be reset.
 """
 from __future__ import annotations
 
