@@ -20,7 +20,7 @@ def fake_top(**values):
     return SimpleNamespace(**{n: Signal(values.get(n, 0)) for n in names})
 
 
-def reader(tmp_path, dut, rotate_bytes=1 << 24):
+def reader(tmp_path, dut, rotate_bytes=None):
     seen = []
     log = EventLog(SimpleNamespace(dut=dut, dir=str(tmp_path)),
                    on_out=lambda t, cycle: seen.append(("o", cycle, t["id"], t["addr"], t["data"])),

@@ -122,3 +122,18 @@ def test_merge_refuses_a_report_of_another_draw_or_rtl(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"error: --merge {f}") and needle in err[0], err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_patch_whose_text_moved_is_refused(tmp_path):
+    """The negative tests' patched cores (mutant.patched_rtl): a marker or text no longer in the RTL stops the test
+    instead of running the unpatched core; a found one is patched in the copy only."""
+    from accel_tb.design.runner import ROOT
+    from accel_tb.quality.mutant import patched_rtl
+    with pytest.raises(ValueError, match="no line holding 'assign busy'"):
+        patched_rtl(tmp_path / "a", "core", "assign busy", "no such text", "x")
+    with pytest.raises(ValueError, match="no line holding 'no such marker'"):
+        patched_rtl(tmp_path / "b", "core", "no such marker", "q_valid ||", "x")
+    rtl = patched_rtl(tmp_path / "c", "core", "assign busy", "q_valid ||", "q_valid &&")
+    line = next(x for x in (rtl / "core.v").read_text().splitlines() if "assign busy" in x)
+    assert "q_valid &&" in line and "q_valid ||" not in line
+    assert "q_valid ||" in next(x for x in (ROOT / "rtl" / "core.v").read_text().splitlines() if "assign busy" in x)

@@ -70,7 +70,7 @@ def main(argv=None) -> int:
                          "instead of the top's host I/O in the simulator (the same cycles and checks, slower; for "
                          "comparisons)")
     ap.add_argument("--fail-plan", default=None, help=argparse.SUPPRESS)   # tests: {"first image": crashes}
-    ap.add_argument("--io-log-rotate", type=int, default=1 << 24, help=argparse.SUPPRESS)  # tests: bytes of event
+    ap.add_argument("--io-log-rotate", type=int, default=None, help=argparse.SUPPRESS)  # tests: bytes of event
     #                                                                   log before it moves to its other file
     args = ap.parse_args(argv)
     try:
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     config = {"adapter": "accel", "checkpoint": inputs.absolute(args.checkpoint), "images": images,
               "data_dir": data_dir, "layers": layers if args.layers else None, "corrupt_layer": args.corrupt_layer,
               "dataflow": args.dataflow, "compare": args.compare, "host_io": not args.python_io,
-              "host_io_rotate": max(1, args.io_log_rotate),
+              "host_io_rotate": None if args.io_log_rotate is None else max(1, args.io_log_rotate),
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
     if args.workers > 1 or args.scheduler or args.cluster:

@@ -112,7 +112,7 @@ async def test_network(dut):
     gc.freeze()
     adapter = make_adapter(dut, cfg.get("adapter"), {"monitor_psums": False, "label": "network",
                                                      "host_io": cfg.get("host_io", True),
-                                                     "host_io_rotate": cfg.get("host_io_rotate", 1 << 24)})
+                                                     "host_io_rotate": cfg.get("host_io_rotate")})
     env = Environment(dut, adapter)
     await env.start()
     g = adapter.geometry

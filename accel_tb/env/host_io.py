@@ -9,7 +9,7 @@ compares every registered value-change callback's signal after every evaluation,
 port still costs each cycle.
 
 - `StreamedSource`: what `ValidReadySource.send_all` does for a batch (valid held from word to word, each word
-  taken at an edge where the core's ready is high), with the same `first_cycle`, `last_cycle` and `accepted`.
+  taken at an edge where the core's ready is high), with the same `first_cycle` and `last_cycle`.
   The adapter writes the batch to `<dir>/<port>.bin` and toggles `<port>_st_req`; the streamer reads it with
   $fread at the falling edge after (valid is up for the next rising edge, as the Python source raises it after
   an edge) and toggles `<port>_st_done` at the edge that takes the last word; the bytes it read are checked. A
@@ -78,7 +78,6 @@ class StreamedSource:
         self._req = 0
         self.req.value = 0
         self.words.value = 0
-        self.accepted = 0
         self.first_cycle = self.last_cycle = None
 
     async def send_all(self, items) -> int:
@@ -124,7 +123,6 @@ class StreamedSource:
         if int(self.bytes.value) != len(lines) * self.word_bytes:
             raise HostIOError(f"{self.file}: the streamer read {int(self.bytes.value)} bytes of "
                               f"{len(lines) * self.word_bytes}")
-        self.accepted += len(lines)
         self.last_cycle = int(self.last.value)
         return int(self.first.value)
 
@@ -136,11 +134,13 @@ class EventLog:
     (valid and ready up) is read from the ports, as the Python monitor reads it before that edge, and matched
     against its line once the top has written it."""
 
-    def __init__(self, io: HostIO, on_out, on_cmd, on_busy_fell, rotate_bytes: int = 1 << 24):
-        """rotate_bytes: a file read to its end and this long is left for the other one (log0.txt, log1.txt in
-        turn: the top opens the other at its next event), so a long run's log stays small."""
+    ROTATE_BYTES = 1 << 24
+
+    def __init__(self, io: HostIO, on_out, on_cmd, on_busy_fell, rotate_bytes: int | None = None):
+        """rotate_bytes (default ROTATE_BYTES): a file read to its end and this long is left for the other one
+        (log0.txt, log1.txt in turn: the top opens the other at its next event), so a long run's log stays small."""
         self.dut, self.on_out, self.on_cmd, self.on_busy_fell = io.dut, on_out, on_cmd, on_busy_fell
-        self.dir, self.rotate_bytes = io.dir, rotate_bytes
+        self.dir, self.rotate_bytes = io.dir, rotate_bytes or self.ROTATE_BYTES
         self.path = os.path.join(io.dir, "log0.txt")
         self._f = None
         self._rest = ""

@@ -47,7 +47,7 @@ class AccelCore(CoreAdapter):
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
                  label="core", flip_mode=False, four_state=False, scramble=None, host_io=True,
-                 host_io_rotate=1 << 24, **options):
+                 host_io_rotate=None, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -66,7 +66,8 @@ class AccelCore(CoreAdapter):
         self.host_io = (host_io and has_host_io(dut) and not self.scramble
                         and all(k == "none" for k in self.pause_kinds.values()))
         self.io = self.capture = None
-        self.host_io_rotate = host_io_rotate    # bytes of event log before it moves to the other file
+        self.host_io_rotate = host_io_rotate    # bytes of event log before it moves to the other file (None:
+        #                                         EventLog.ROTATE_BYTES)
         self.on_command = None          # called with every Command issued (coverage)
         self.x_seen: list = []          # (cycle, port, value) of outputs that held X or Z
         self.issued: dict[int, Issued] = {}
@@ -146,17 +147,19 @@ class AccelCore(CoreAdapter):
     def _on_cmd(self, t):
         """A command taken (cmd_valid && cmd_ready): its outputs are due, and from the next cycle on (the
         command queue holds it) busy must be high."""
-        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)   # popped: ids repeat from layer to layer
-        self.owed += n
-        if n:
+        if self._command_taken(t):
             cocotb.start_soon(self._busy_after_command())
 
     def _on_logged_cmd(self, t, cycle, busy_after):
         """A command from the event log: _on_cmd, and its busy check with busy as it was in the cycle after."""
-        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)
-        self.owed += n
-        if n:
+        if self._command_taken(t):
             self._busy_check("the cycle after a command was taken", cycle, busy_after)
+
+    def _command_taken(self, t) -> int:
+        """The outputs a taken command owes (counted in owed)."""
+        n = self.cmd_outputs.pop(COMMAND.unpack(t["data"])["id"], 0)   # popped: ids repeat from layer to layer
+        self.owed += n
+        return n
 
     def _on_busy_fell(self, cycle):
         self._busy_check("busy fell", cycle, 0)

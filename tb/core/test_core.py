@@ -344,17 +344,8 @@ def run_patched(tmp_path, name, module, marker, old, new, testcase, config, sim=
     """A core whose rtl/<module>.v has `old` replaced by `new` on the line holding `marker` (asserted present,
     so an RTL edit that moves the text fails here rather than testing the unpatched core); Icarus; expected to
     fail. Returns (result, report)."""
-    import shutil
-
-    from accel_tb.quality.mutant import Mutant, apply
-    rtl = BUILD / "negative" / name / "rtl"     # a stable path: its build is reused
-    shutil.rmtree(rtl, ignore_errors=True)
-    shutil.copytree(ROOT / "rtl", rtl)
-    lines = (rtl / f"{module}.v").read_text().splitlines()
-    n = next(i for i, l in enumerate(lines, 1) if marker in l)
-    code = lines[n - 1].split("//")[0].strip()
-    assert old in code
-    apply(Mutant("neg", module, n, "const", code, code.replace(old, new)), rtl)
+    from accel_tb.quality.mutant import patched_rtl
+    rtl = patched_rtl(BUILD / "negative" / name / "rtl", module, marker, old, new)  # a stable path: build reused
     report = tmp_path / "r.json"
     result = run(toplevel="core", sources=[rtl / f"{m}.v" for m in CORE_SOURCES], includes=[rtl / "include"],
                  test_module="accel_tb.cocotb_tests.layer_tests", parameters=CoreConfig().parameters(), sim=sim,

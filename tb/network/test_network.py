@@ -77,20 +77,11 @@ def test_network_busy_check_reads_the_event_log(tmp_path):
     (no Python monitor): the core whose busy ignores a queued command (tb/core's busy negative) computes every
     value right, and the run fails on busy alone, at the cycle after a command was taken; the fault found in
     layer 27 is carried into layer 29's report across the layer boundary, the log turning every 4 kB."""
-    import shutil
-
     from accel_host.config import CoreConfig
     from accel_tb.design.core_ports import clocked_top_source, network_run
     from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, run
-    from accel_tb.quality.mutant import Mutant, apply
-    rtl = BUILD / "negative" / "busy_q_network" / "rtl"
-    shutil.rmtree(rtl, ignore_errors=True)
-    shutil.copytree(ROOT / "rtl", rtl)
-    lines = (rtl / "core.v").read_text().splitlines()
-    n = next(i for i, line in enumerate(lines, 1) if "assign busy" in line)
-    code = lines[n - 1].split("//")[0].strip()
-    assert "q_valid ||" in code
-    apply(Mutant("neg", "core", n, "const", code, code.replace("q_valid ||", "q_valid &&")), rtl)
+    from accel_tb.quality.mutant import patched_rtl
+    rtl = patched_rtl(BUILD / "negative" / "busy_q_network" / "rtl", "core", "assign busy", "q_valid ||", "q_valid &&")
     spec = network_run(long_run=False)
     spec["sources"] = [*(rtl / f"{m}.v" for m in CORE_SOURCES), clocked_top_source()]
     reps = {}
