@@ -100,7 +100,66 @@ def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, mon
 
     def fake_run(**kw):
         seen.update(kw)
-        return {"tests": 1, "failed": 0}
+        return {"tests": 1, "failed": 0, "build": ""}
+    monkeypatch.delenv("ACCEL_PGO", raising=False)
     monkeypatch.setattr(cli, "run", fake_run)
     assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path)]) == 0
     assert seen["toplevel"] == core_ports.CLOCKED_TOP and seen["long_run"] is long_run
+
+
+@pytest.mark.parametrize("args,env,trained", [
+    (["--images", "1"], None, False),
+    (["--images", "11"], None, True),           # 11 x about 3.4 M cycles: above core_ports.PGO_RUN_CYCLES
+    (["--images", "11"], "0", False),
+    (["--images", "2", "--first-image", "3", "--dataflow", "os"], "1", True),
+    (["--images", "11", "--sim", "icarus"], "1", False),  # GCC's profile is the Verilator model's
+])
+def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, monkeypatch, tmp_path):
+    """A network run of about ten images or more trains and compiles the profile-guided model: its training
+    run is the same run (dataflow, checkpoint, I/O path) on the first image and the last two layers, with no
+    report and nothing corrupted; ACCEL_PGO=0/1 forces it off or on; Icarus never takes it."""
+    from accel_tb.cli import network as cli
+    seen = {}
+
+    def fake_run(**kw):
+        seen.update(kw)
+        return {"tests": 1, "failed": 0, "build": ""}
+    if env is None:
+        monkeypatch.delenv("ACCEL_PGO", raising=False)
+    else:
+        monkeypatch.setenv("ACCEL_PGO", env)
+    monkeypatch.setattr(cli, "run", fake_run)
+    assert cli.main([*args, "--report-dir", str(tmp_path)]) == 0
+    train = seen["train"]
+    if not trained:
+        assert train is None
+        return
+    first = int(args[args.index("--first-image") + 1]) if "--first-image" in args else 0
+    assert seen["long_run"] and train.test_module == "accel_tb.cocotb_tests.network"
+    assert train.config == {**seen["config"], "images": [first], "layers": [36, 39], "corrupt_layer": None,
+                            "report_dir": None, "plot": False}
+
+
+@pytest.mark.parametrize("value", ["yes", "2"])
+def test_a_pgo_setting_other_than_0_or_1_is_one_line_before_anything_runs(value, monkeypatch, capsys, tmp_path):
+    from accel_tb.cli import network as cli
+    monkeypatch.setenv("ACCEL_PGO", value)
+    monkeypatch.setattr(cli, "run", lambda **kw: pytest.fail("ran despite a bad ACCEL_PGO"))
+    assert cli.main(["--images", "1", "--report-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: ACCEL_PGO={value}: must be 0 or 1 (or unset: profile-guided for long network runs)"]
+
+
+def test_the_profile_guided_stages_compile_with_their_own_flags(monkeypatch):
+    """make's flags for the stages of a profile-guided build: instrumented (libgcov linked), then compiled from
+    the counts with link-time optimisation (the link gets the flags), or without it; none through ccache;
+    spaces escaped for MAKEFLAGS; a user's OPT_FAST kept as it is."""
+    monkeypatch.delenv("MAKEFLAGS", raising=False)
+    gen, lto, use = (runner._make_flags(False, stage) for stage in ("generate", "use+lto", "use"))
+    assert "OPT_FAST=-O2\\ -fprofile-generate " in gen and "LOADLIBES=-lgcov" in gen and "OBJCACHE= " in gen
+    for flags in (lto, use):
+        assert "OPT_FAST=-O2\\ -fprofile-use\\ " in flags and "OPT_GLOBAL=-O2\\ -fprofile-use" in flags
+        assert "OBJCACHE= " in flags and "gcov" not in flags
+    assert "-flto=auto OPT_GLOBAL=" in lto and lto.endswith("LOADLIBES=-flto=auto\\ -O2")
+    assert "lto" not in use and use.endswith("LOADLIBES=")
+    assert runner._make_flags(False, "use", "-j2 OPT_FAST=-O3") == "-j2 OPT_FAST=-O3"

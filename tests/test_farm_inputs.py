@@ -302,3 +302,29 @@ def test_no_cache_clears_only_the_chunk_files(tmp_path):
     (tmp_path / f"{key}.run").mkdir()
     assert clear_cache(tmp_path) == 3
     assert sorted(q.name for q in tmp_path.iterdir()) == ["sub", "thesis.txt"] and (tmp_path / "sub" / "data.bin").is_file()
+
+
+def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_path, monkeypatch):
+    """A long sharded run's profile-guided model: built (with its training run) once before the workers
+    start, and every chunk's run names the same model (runner.build finds it by the same arguments)."""
+    from accel_tb.network import farm
+
+    class Stop(Exception):
+        pass
+    seen = []
+
+    def record(**kw):
+        seen.append(kw)
+        raise Stop
+    monkeypatch.setattr(farm, "build", record)
+    monkeypatch.setattr(farm, "run", record)
+    training = {"images": [0], "layers": [36, 39], "report_dir": None}
+    with pytest.raises(Stop):
+        farm.run_sharded({}, {"ROWS": 8}, "verilator", [0, 1], 1, 2, tmp_path, long_run=True, training=training)
+    spec = {"images": [4, 5], "key": "0123456789abcdef0123", "cache": str(tmp_path), "config": {}, "params": {},
+            "sim": "verilator", "long_run": True, "training": training}
+    with pytest.raises(Stop):
+        farm.run_chunk(spec)
+    built, ran = seen
+    assert built["train"] == ran["train"] and built["train"].config == training
+    assert built["long_run"] and ran["long_run"] and ran["config"]["images"] == [4, 5]

@@ -8,6 +8,8 @@ time per image and simulated cycles per second. The core's memory depths and acc
 from the layers (stated in the report). Verilator is the default; Icarus is practical for single layers.
 With --workers > 1, --scheduler or --cluster the images are sharded over simulator processes with Dask
 (accel_tb.network.farm); finished chunks are cached in --cache, so a rerun continues where the last one stopped.
+A run of about ten images or more (core_ports.PGO_RUN_CYCLES) takes a profile-guided model: compiled once more
+after a training run of a few seconds, it simulates about a fifth faster; ACCEL_PGO=1 or 0 forces it on or off.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError
-from accel_tb.design.core_ports import LONG_RUN_CYCLES, network_run
+from accel_tb.design.core_ports import LONG_RUN_CYCLES, network_run, profile_guided, profile_training
 from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
@@ -76,9 +78,10 @@ def main(argv=None) -> int:
     try:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
-        from accel_tb.design.runner import BuildError, waves_from_env  # noqa: PLC0415
-        try:      # WAVES reaches every simulation (and every worker) from the environment: judged here
+        from accel_tb.design.runner import BuildError, pgo_from_env, waves_from_env  # noqa: PLC0415
+        try:      # WAVES and ACCEL_PGO reach every simulation (and every worker) from the environment: judged here
             waves_from_env()
+            pgo_from_env()
         except BuildError as e:
             raise InputError(str(e)) from None
         inputs.check_array(args.rows, args.cols)
@@ -140,9 +143,11 @@ def main(argv=None) -> int:
                 if args.dataflow == "auto":
                     mapping(cfg, s, a_bits, names()[0])
                 cycles += mapping(cfg, s, a_bits, args.dataflow).model_cycles()
-            long_run = len(images) * (2 if args.compare else 1) * cycles >= LONG_RUN_CYCLES
+            total = len(images) * (2 if args.compare else 1) * cycles
+            long_run = total >= LONG_RUN_CYCLES
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
+        pgo = args.sim == "verilator" and profile_guided(total)
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
@@ -157,10 +162,11 @@ def main(argv=None) -> int:
               "host_io_rotate": None if args.io_log_rotate is None else max(1, args.io_log_rotate),
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
+    training = profile_training(config, layers) if pgo else None
     if args.workers > 1 or args.scheduler or args.cluster:
-        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run)
+        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run, training=training)
     try:
-        result = run(**network_run(long_run), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
+        result = run(**network_run(long_run, training), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
                      sim=args.sim, testcase="test_network", config=config, seed=args.seed, expect_fail=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
@@ -172,14 +178,15 @@ def main(argv=None) -> int:
     else:
         print("no report written (the run stopped before the end)")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
-          f"({args.sim}, {args.rows}x{args.cols})")
+          f"({args.sim}, {args.rows}x{args.cols}, {result['build'] or 'an earlier'} model)")
     return 0 if ok else 1
 
 
 
-def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: bool = True) -> int:
+def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: bool = True,
+            training: dict | None = None) -> int:
     """The Dask run; `farm_threads`: what a farm file runs at once (farm_workers, reckoned before the checkpoint
-    was read); `long_run`: the -O2 model (core_ports.network_run)."""
+    was read); `long_run`, `training`: the -O2 model, the profile-guided one (core_ports.network_run)."""
     import json
 
     from accel_tb.network.farm import FarmError, clear_cache, default_chunk, farm_workers, run_sharded
@@ -197,7 +204,8 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
         raws, failures, timing = run_sharded(
             {k: v for k, v in config.items() if k != "report_dir"}, cfg.parameters(), args.sim, images, chunk,
             workers, cache, retries=args.retries, scheduler=args.scheduler, cluster_file=args.cluster,
-            fail_plan=json.loads(args.fail_plan) if args.fail_plan else None, long_run=long_run)
+            fail_plan=json.loads(args.fail_plan) if args.fail_plan else None, long_run=long_run,
+            training=training)
     except (FarmError, RunError, OSError) as e:   # RunError: the host's build (a simulator missing, bad RTL)
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, BuildError) else 1

@@ -244,12 +244,39 @@ def clocked_top_source() -> Path:
 # compiles in about a third of the time and simulates about 3.7x slower (runner.build), so below about a
 # million cycles the compile it saves outweighs the slower run (layers 27 and 29: about 10 k cycles an image)
 LONG_RUN_CYCLES = 1_000_000
+# simulated cycles from which a network run takes the profile-guided model (runner.ProfileRun): measured on the
+# 8x8 whole-network model (2-core Intel Xeon, AVX-512; docs/network.md#simulation-speed), the profile costs a
+# second compile (about 14 s) and a training run (about 3.5 s) and saves about 0.5 us of every simulated cycle
+# (370 k -> 455 k cycles/s): about 35 M cycles (ten images) to break even. A model once built is reused.
+PGO_RUN_CYCLES = 35_000_000
+# the training run: the last layers of the run (the smallest: about 10 k cycles on 8x8), one image
+TRAINING_LAYERS = 2
 
 
-def network_run(long_run: bool = True) -> dict:
+def network_run(long_run: bool = True, training: dict | None = None) -> dict:
     """runner.run's (and build's) arguments for the whole network on this project's core: the self-clocked top,
     only the names the network reads public, Verilator's timing support (for the clock's delay), and -O2 unless
-    `long_run` is false (a few layers: see LONG_RUN_CYCLES)."""
-    from accel_tb.design.runner import CORE_SOURCES, rtl_sources  # noqa: PLC0415
+    `long_run` is false (a few layers: see LONG_RUN_CYCLES); `training` (profile_training's configuration):
+    the profile-guided model (PGO_RUN_CYCLES)."""
+    from accel_tb.design.runner import CORE_SOURCES, ProfileRun, rtl_sources  # noqa: PLC0415
+    train = ProfileRun("accel_tb.cocotb_tests.network", "test_network", training) if training else None
     return dict(toplevel=CLOCKED_TOP, sources=[*rtl_sources(*CORE_SOURCES), clocked_top_source()],
-                public=[*public_names(), *HOST_IO_INPUTS, *HOST_IO_OUTPUTS], long_run=long_run, timing=True)
+                public=[*public_names(), *HOST_IO_INPUTS, *HOST_IO_OUTPUTS], long_run=long_run or train is not None,
+                timing=True, train=train)
+
+
+def profile_training(config: dict, layers: list[int]) -> dict:
+    """The profile-guided build's training run for a network run of `config` over `layers` (the run's own
+    list, in order): the same run (checkpoint, dataflow, I/O path, data) on its first image and its last
+    TRAINING_LAYERS layers -- the same model (the memories are sized by the run's layers, not these), the same
+    code paths, a few seconds. No report is written and nothing is corrupted."""
+    return {**config, "images": list(config["images"][:1]), "layers": list(layers[-TRAINING_LAYERS:]),
+            "corrupt_layer": None, "report_dir": None, "plot": False}
+
+
+def profile_guided(cycles: int) -> bool:
+    """Whether a network run of `cycles` simulated cycles (all images) takes the profile-guided model:
+    ACCEL_PGO=0/1 decides, else PGO_RUN_CYCLES. Raises runner.BuildError on another ACCEL_PGO value."""
+    from accel_tb.design.runner import pgo_from_env  # noqa: PLC0415
+    forced = pgo_from_env()
+    return forced if forced is not None else cycles >= PGO_RUN_CYCLES

@@ -11,6 +11,10 @@
 - ACCEL_CODECOV=<folder> (opt-in, `make codecov`): Verilator models are built with code coverage (their own
   build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
   to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
+- A long-run Verilator model given a ProfileRun (the whole network's, for a long run: core_ports.PGO_RUN_CYCLES)
+  is compiled with GCC's profile-guided optimisation: built instrumented, the short training run simulated on
+  it, then compiled again from the profile it wrote (_profile_guided). The same C++ (the same behaviour, cycle
+  for cycle), laid out for the branches the run takes. ACCEL_PGO=0 turns it off.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import subprocess
 import tempfile
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the core's sources, from the inventory)
@@ -48,6 +53,36 @@ class RunError(RuntimeError):
 class BuildError(RunError):
     """The model could not be built: a simulator missing, sources that do not compile or elaborate, a top
     module or parameter that does not exist. The commands' exit status 2, like bad input."""
+
+
+@dataclass
+class ProfileRun:
+    """The training run of a profile-guided build: a cocotb test of the model's own module and a short
+    configuration that takes the same paths as the long run (for the network: its last layers of one image;
+    core_ports.profile_training). Its verdict is not the run's: the run checks every value again."""
+    test_module: str
+    testcase: str
+    config: dict
+
+
+PGO_VAR = "ACCEL_PGO"
+# GCC: -fprofile-partial-training keeps the code the training did not reach optimised as without a profile
+# (not for size); -fprofile-correction tolerates the counters' rounding; a file the training never reached
+# (no .gcda) is not a warning worth printing
+_PGO_USE = "-O2 -fprofile-use -fprofile-correction -fprofile-partial-training -Wno-missing-profile"
+_PGO_GENERATE = "-O2 -fprofile-generate"
+# link-time optimisation on top: the model, Verilator's runtime and cocotb's main loop optimised as one program
+# (about 5% more on the whole network, measured beside the profile alone); the link needs the flags too
+_LTO = "-flto=auto"
+
+
+def pgo_from_env() -> bool | None:
+    """ACCEL_PGO=0 or 1 forces profile-guided builds of long-run models off or on; unset: the caller's
+    threshold decides (None)."""
+    value = os.environ.get(PGO_VAR) or None
+    if value not in (None, "0", "1"):
+        raise BuildError(f"{PGO_VAR}={value}: must be 0 or 1 (or unset: profile-guided for long network runs)")
+    return None if value is None else value == "1"
 
 
 def rtl_sources(*names: str) -> list[Path]:
@@ -184,15 +219,25 @@ def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False, tim
     return args
 
 
-def _make_flags(quick_compile: bool) -> str:
+def _make_flags(quick_compile: bool, pgo: str | None = None, user_flags: str | None = None) -> str:
     """MAKEFLAGS for compiling a Verilator model. Verilator's makefile compiles the model with -Os; -O2 runs it
     faster, and the whole-network models take it. Test models simulate short layers: there -O1 without
     inlining compiles one of the core's large files in 3.2 s instead of 10.2 s at -O2 (measured), which is
     most of a cold-cache `make test`. MAKEFLAGS definitions act like command-line ones, the only way to
-    override verilated.mk's plain assignment; a user's own OPT_FAST there is kept."""
-    flags = os.environ.get("MAKEFLAGS", "")
+    override verilated.mk's plain assignment; a user's own OPT_FAST there is kept. pgo: "generate" (the
+    instrumented build: every file, Verilator's runtime included, counts its branches; the link takes libgcov),
+    "use" (compiled from the counts) or "use+lto" (and optimised again at the link); none goes through ccache
+    (a cached instrumented object would write its counts into the folder it was first compiled in). The link
+    line's only free variable is LOADLIBES: libgcov, or the link-time optimiser's flags, go there. A space
+    inside a value is escaped for make. user_flags: the caller's MAKEFLAGS (default: the environment's)."""
+    flags = os.environ.get("MAKEFLAGS", "") if user_flags is None else user_flags
     if "OPT_FAST=" in flags:
         return flags
+    if pgo is not None:
+        opt = _PGO_GENERATE if pgo == "generate" else f"{_PGO_USE} {_LTO}" if pgo == "use+lto" else _PGO_USE
+        link = "-lgcov" if pgo == "generate" else f"{_LTO} -O2" if pgo == "use+lto" else ""
+        opt, link = opt.replace(" ", "\\ "), link.replace(" ", "\\ ")
+        return f"{flags} OPT_FAST={opt} OPT_GLOBAL={opt} OBJCACHE= LOADLIBES={link}".strip()
     return f"{flags} OPT_FAST={'-O1' if quick_compile else '-O2'} OPT_GLOBAL=-O2".strip()
 
 
@@ -242,7 +287,8 @@ def _public_config(toplevel: str, names) -> str:
 
 
 def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
-          waves: bool = False, includes=None, public="all", long_run: bool = False, timing: bool = False) -> Path:
+          waves: bool = False, includes=None, public="all", long_run: bool = False, timing: bool = False,
+          train: ProfileRun | None = None) -> Path:
     """Build the model once per configuration (locked against parallel builders); returns its folder.
 
     public: "all" (every signal visible to the testbench), or the names to make public (_public_config).
@@ -250,7 +296,9 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     faster than the quick build (measured: one image 13.7 s against 50.5 s) and costs no more to compile for
     a model with only its ports public; the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
     forces one or the other for every model. timing: the sources hold delays (a clock generated inside,
-    core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing)."""
+    core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
+    (not a coverage or waveform one, not forced quick) is built profile-guided with that training run
+    (_profile_guided; its own build folder)."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
@@ -262,6 +310,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, quick, codecov, timing) if sim == "verilator" else []
+    pgo = train is not None and sim == "verilator" and not (quick or codecov or waves)
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise BuildError(f"RTL source not found: {', '.join(missing)}")
@@ -269,7 +318,8 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         # named public signals: the configuration file is a source (its text enters the build hash)
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
         sources = [*sources, generated_file(vlt, _public_config(toplevel, public))]
-    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, build_args, codecov)
+    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves,
+                                        [*build_args, *(["profile-guided"] if pgo else [])], codecov)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
@@ -278,11 +328,17 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
             saved = os.environ.get("MAKEFLAGS")
             saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
             if sim == "verilator":
-                os.environ["MAKEFLAGS"] = _make_flags(quick)
+                os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
             try:
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                              waves=waves, timescale=("1ns", "1ps"))
+                kind = "quick" if quick else "-O2"
+                if sim != "verilator":
+                    kind = sim
+                elif pgo:
+                    counted = _profile_guided(build_dir, toplevel, parameters, public, train, saved or "")
+                    kind = "profile-guided" if counted else "without a profile (the training run wrote none)"
             except (SystemExit, subprocess.CalledProcessError) as e:
                 code = e.code if isinstance(e, SystemExit) else e.returncode
                 raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
@@ -294,23 +350,78 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                     os.environ.pop("MAKEFLAGS", None)
                 else:
                     os.environ["MAKEFLAGS"] = saved
-            stamp.write_text("built\n")
+            stamp.write_text(f"built {kind}\n")
     return build_dir
+
+
+def _profile_guided(build_dir: Path, toplevel: str, parameters: dict, public, train: ProfileRun,
+                    user_flags: str) -> bool:
+    """The second half of a profile-guided build: the training run on the instrumented model (its counts land
+    beside each object as .gcda files when the simulator exits), then every object compiled again from them
+    (the precompiled headers too: an instrumented one would instrument every file that includes it). A
+    training run that wrote no counts (it crashed before the end; the user's own OPT_FAST in MAKEFLAGS, which
+    is kept, did not instrument) leaves an ordinary model, said so."""
+    print(f"{toplevel}: profile-guided build: training run ({train.testcase}, "
+          f"{json.dumps({k: train.config.get(k) for k in ('images', 'layers')})}; its verdict is not checked)",
+          flush=True)
+    try:
+        _simulate(build_dir, toplevel, "verilator", parameters, train.test_module, train.testcase, train.config,
+                  waves=False, seed=None, run_name="profile-training", public=public, expect_fail=True)
+    except RunError as e:
+        print(f"{toplevel}: the training run did not finish ({e})", flush=True)
+    counted = sorted(build_dir.glob("*.gcda"))
+    for f in [*build_dir.glob("*.o"), *build_dir.glob("*.a"), *build_dir.glob("*.gch"), build_dir / toplevel]:
+        f.unlink(missing_ok=True)
+    if not counted:
+        print(f"{toplevel}: the training run wrote no profile: compiled without one", flush=True)
+    make = ["make", "-j", str(max(1, os.cpu_count() or 1)), "-C", str(build_dir), "-f", "Vtop.mk", "VM_TRACE=0"]
+    stages = ["use+lto", "use"] if counted else [None]
+    for stage in stages:
+        env = {**os.environ, "MAKEFLAGS": _make_flags(False, stage, user_flags)}
+        done = subprocess.run(make, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode == 0:
+            break
+        if stage == stages[-1]:
+            print(done.stderr, end="", flush=True)
+            raise subprocess.CalledProcessError(done.returncode, make)
+        # a toolchain without the linker plugin that LTO needs (binutils' bfd-plugins): the profile alone
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        print(f"{toplevel}: the link-time-optimised build failed ({why}); compiled from the profile without it",
+              flush=True)
+        for f in [*build_dir.glob("*.o"), *build_dir.glob("*.a"), *build_dir.glob("*.gch"), build_dir / toplevel]:
+            f.unlink(missing_ok=True)
+    return bool(counted)
+
+
+def build_kind(build_dir: Path) -> str:
+    """How a built model was compiled ("quick", "-O2", "profile-guided", "without a profile (...)" when its
+    training run wrote none, or the simulator's name): what build() wrote after "built" ("" for a folder built
+    before this was recorded)."""
+    text = (build_dir / ".built").read_text().strip() if (build_dir / ".built").is_file() else ""
+    return text.removeprefix("built").strip()
 
 
 def run(toplevel: str, sources, test_module: str, parameters: dict | None = None, sim: str | None = None,
         testcase: str | list[str] | None = None, config: dict | None = None, waves: bool | None = None,
         seed: int | None = None, includes=None, run_name: str | None = None,
-        expect_fail: bool = False, public="all", long_run: bool = False, timing: bool = False) -> dict:
+        expect_fail: bool = False, public="all", long_run: bool = False, timing: bool = False,
+        train: ProfileRun | None = None) -> dict:
     """Build (if needed) and run `test_module`'s cocotb tests with `config` as the run configuration.
 
-    Returns {"tests", "failed", "results", "run_dir"}. Raises RunError when no test ran, and (unless
-    expect_fail) AssertionError when a test failed, so a pytest wrapper cannot pass on an empty run."""
-    from cocotb_tools.runner import get_results
-
+    Returns {"tests", "failed", "results", "run_dir", "build" (build_kind)}. Raises RunError when no test ran,
+    and (unless expect_fail) AssertionError when a test failed, so a pytest wrapper cannot pass on an empty run."""
     sim = sim_name(sim)
     waves = waves_from_env() if waves is None else waves
-    build_dir = build(toplevel, sources, parameters, sim, waves, includes, public, long_run, timing)
+    build_dir = build(toplevel, sources, parameters, sim, waves, includes, public, long_run, timing, train)
+    return _simulate(build_dir, toplevel, sim, parameters, test_module, testcase, config, waves, seed, run_name,
+                     public, expect_fail)
+
+
+def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module: str, testcase, config, waves: bool,
+              seed, run_name, public, expect_fail: bool) -> dict:
+    """run() on a model already built (also a profile-guided build's training run, on its instrumented model)."""
+    from cocotb_tools.runner import get_results
+
     public = _visible(public, codecov_dir() is not None)
     require_simulator(sim, "run")
     runs = build_dir / "runs"
@@ -361,7 +472,7 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
     tests, failed = get_results(results)
     if tests == 0:
         raise RunError(f"{toplevel} ({sim}): no cocotb test ran (test module {test_module}, testcase {testcase})")
-    out = {"tests": tests, "failed": failed, "results": results, "run_dir": run_dir}
+    out = {"tests": tests, "failed": failed, "results": results, "run_dir": run_dir, "build": build_kind(build_dir)}
     if failed and not expect_fail:
         raise AssertionError(f"{failed} of {tests} cocotb test(s) failed; see {results} and the log above")
     return out

@@ -213,7 +213,7 @@ def run_chunk(spec: dict) -> dict:
         os.environ.setdefault(var, "1")
     drop_dask_malloc_trim(os.environ)
     try:
-        res = run(**network_run(spec.get("long_run", True)), test_module="accel_tb.cocotb_tests.network", parameters=spec["params"],
+        res = run(**network_run(spec.get("long_run", True), spec.get("training")), test_module="accel_tb.cocotb_tests.network", parameters=spec["params"],
                   sim=spec["sim"], testcase="test_network", config=config, expect_fail=True,
                   run_name=f"chunk-{spec['images'][0]}")
     except (RunError, AssertionError) as e:
@@ -440,8 +440,8 @@ def make_jobqueue_cluster(path: str):
 
 def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: int, workers: int,
                 cache: Path, retries: int = 2, scheduler: str | None = None, cluster_file: str | None = None,
-                fail_plan: dict | None = None, log=print, worker_wait: float | None = None, long_run: bool = True
-                ) -> tuple[list[dict], list[str], dict]:
+                fail_plan: dict | None = None, log=print, worker_wait: float | None = None, long_run: bool = True,
+                training: dict | None = None) -> tuple[list[dict], list[str], dict]:
     """Run every chunk (cached ones are taken as they are); returns (chunk raws in image order, failures with
     image ids, timing). With a scheduler or a farm file, no chunk is submitted before a worker has connected,
     which it waits for at most `worker_wait` seconds (default worker_wait_seconds()): then a FarmError."""
@@ -449,13 +449,14 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         worker_wait = worker_wait_seconds()
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
-    build(**network_run(long_run), parameters=params, sim=sim)   # once, before the workers start
+    # once, before the workers start (a profile-guided model with its training run)
+    build(**network_run(long_run, training), parameters=params, sim=sim)
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:
         key = chunk_key(config, params, c, sim)
         specs.append({"images": c, "key": key, "cache": str(cache), "config": config, "params": params, "sim": sim,
-                      "long_run": long_run, "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
+                      "long_run": long_run, "training": training, "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
     cached = [s for s in specs if (cache / f"{s['key']}.json").is_file()]
     todo = [s for s in specs if s not in cached]
     log(f"{len(images)} images in {len(chunks)} chunks of up to {chunk}: {len(cached)} cached, {len(todo)} to run "
