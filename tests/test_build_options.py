@@ -109,13 +109,14 @@ def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, mon
 
 @pytest.mark.parametrize("args,env,trained", [
     (["--images", "1"], None, False),
-    (["--images", "11"], None, True),           # 11 x about 3.4 M cycles: above core_ports.PGO_RUN_CYCLES
-    (["--images", "11"], "0", False),
+    (["--images", "16"], None, False),          # 16 x about 3.4 M cycles: under core_ports.PGO_RUN_CYCLES
+    (["--images", "16", "--compare"], None, True),   # twice that (both dataflows): over it
+    (["--images", "16", "--compare"], "0", False),
     (["--images", "2", "--first-image", "3", "--dataflow", "os"], "1", True),
-    (["--images", "11", "--sim", "icarus"], "1", False),  # GCC's profile is the Verilator model's
+    (["--images", "16", "--compare", "--sim", "icarus"], "1", False),  # GCC's profile is the Verilator model's
 ])
 def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, monkeypatch, tmp_path):
-    """A network run of about ten images or more trains and compiles the profile-guided model: its training
+    """A network run of about twenty images or more trains and compiles the profile-guided model: its training
     run is the same run (dataflow, checkpoint, I/O path) on the first image and the last two layers, with no
     report and nothing corrupted; ACCEL_PGO=0/1 forces it off or on; Icarus never takes it."""
     from accel_tb.cli import network as cli

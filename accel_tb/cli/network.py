@@ -8,8 +8,9 @@ time per image and simulated cycles per second. The core's memory depths and acc
 from the layers (stated in the report). Verilator is the default; Icarus is practical for single layers.
 With --workers > 1, --scheduler or --cluster the images are sharded over simulator processes with Dask
 (accel_tb.network.farm); finished chunks are cached in --cache, so a rerun continues where the last one stopped.
-A run of about ten images or more (core_ports.PGO_RUN_CYCLES) takes a profile-guided model: compiled once more
-after a training run of a few seconds, it simulates about a fifth faster; ACCEL_PGO=1 or 0 forces it on or off.
+A run of about twenty images or more (core_ports.PGO_RUN_CYCLES) takes a profile-guided model: built once, with a
+training run and a second compile (about half a minute more), it simulates about a quarter faster; ACCEL_PGO=1
+or 0 forces it on or off.
 """
 from __future__ import annotations
 

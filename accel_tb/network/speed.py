@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,37 +61,42 @@ def worktree(sha: str) -> Path:
     return path
 
 
-def run_network(tree: Path, images: int, dataflow: str, sim: str, out: Path) -> dict:
-    """One network run on `tree` (its own code and models); its report's figures."""
+def run_network(tree: Path, images: int, dataflow: str, sim: str, out: Path, data_dir: str | None = None) -> dict:
+    """One network run on `tree` (its own code and models); its report's figures and the model it ran on (the
+    last words of its PASS line where its accel-network prints them: "-O2", "profile-guided"; else "-")."""
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
     env.pop("ACCEL_BUILD_DIR", None)        # each tree builds its own models, in its own build/
     cmd = [sys.executable, "-m", "accel_tb.cli.network", "--sim", sim, "--images", str(images),
-           "--dataflow", dataflow, "--no-cache", "--report-dir", str(out)]
+           "--dataflow", dataflow, "--no-cache", "--report-dir", str(out),
+           *(["--data-dir", data_dir] if data_dir else [])]
     r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         last = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or ["(no output)"]
         raise SpeedError(f"{tree}: accel-network exited {r.returncode}: {last[0]}", r.returncode)
     rep = json.loads((out / "network_report.json").read_text())
-    return {k: rep[k] for k in ("simulated_cycles", "simulated_cycles_per_second", "wall_seconds_per_image")}
+    said = re.search(r"^PASS: .*, ([^,()]+) model\)$", r.stdout, re.M)
+    return {**{k: rep[k] for k in ("simulated_cycles", "simulated_cycles_per_second", "wall_seconds_per_image")},
+            "model": said[1] if said else "-"}
 
 
-def compare(base: str, images: int, pairs: int, dataflow: str, sim: str, run=None, log=print) -> float:
+def compare(base: str, images: int, pairs: int, dataflow: str, sim: str, run=None, log=print,
+            data_dir: str | None = None) -> float:
     """Run the pairs; prints a row per run and returns the median ratio now/base of cycles per second."""
     run = run or run_network
     sha = resolve(base)
     trees = {"base": worktree(sha), "now": ROOT}
     log(f"the whole network, {images} image(s), {dataflow}, {sim}: base {sha[:12]} ({trees['base']}) against this "
         f"tree, {pairs} pair(s) in turn")
-    log(f"{'pair':>4} {'tree':>4} {'cycles':>10} {'cycles/s':>10} {'s/image':>8}")
+    log(f"{'pair':>4} {'tree':>4} {'cycles':>10} {'cycles/s':>10} {'s/image':>8}  model")
     ratios = []
     with tempfile.TemporaryDirectory(prefix="accel-speed-") as tmp:
         for p in range(pairs):
             got = {}
             for label, tree in trees.items():
-                got[label] = run(tree, images, dataflow, sim, Path(tmp) / f"{label}-{p}")
+                got[label] = run(tree, images, dataflow, sim, Path(tmp) / f"{label}-{p}", data_dir)
                 g = got[label]
                 log(f"{p + 1:>4} {label:>4} {g['simulated_cycles']:>10} {g['simulated_cycles_per_second']:>10.0f} "
-                    f"{g['wall_seconds_per_image']:>8.1f}")
+                    f"{g['wall_seconds_per_image']:>8.1f}  {g.get('model', '-')}")
             ratios.append(got["now"]["simulated_cycles_per_second"] / got["base"]["simulated_cycles_per_second"])
     med = statistics.median(ratios)
     log(f"cycles/s now/base: median {med:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
@@ -100,7 +106,9 @@ def compare(base: str, images: int, pairs: int, dataflow: str, sim: str, run=Non
 def main(argv=None) -> int:
     ap = ArgumentParser(prog="python -m accel_tb.network.speed", description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the earlier commit (any git revision)")
-    ap.add_argument("--images", type=int, default=2, help="bundled images per run (default 2)")
+    ap.add_argument("--images", type=int, default=2, help="images per run (default 2; the 16 bundled ones, or "
+                    "--data-dir's)")
+    ap.add_argument("--data-dir", default=None, help="a CIFAR-10 test set for both trees (accel-network's --data-dir)")
     ap.add_argument("--pairs", type=int, default=2, help="base/now pairs, in turn (default 2)")
     ap.add_argument("--dataflow", default="ws", choices=("ws", "os", "auto"))
     ap.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
@@ -109,8 +117,11 @@ def main(argv=None) -> int:
         for flag, v in (("--images", args.images), ("--pairs", args.pairs)):
             if v < 1:
                 raise SpeedError(f"{flag} {v}: at least 1")
+        if args.data_dir is not None and not Path(args.data_dir).is_dir():
+            raise SpeedError(f"--data-dir {args.data_dir}: not a folder")
         ensure_tools_on_path()
-        compare(args.base, args.images, args.pairs, args.dataflow, args.sim)
+        compare(args.base, args.images, args.pairs, args.dataflow, args.sim,
+                data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None)
     except SpeedError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.status

@@ -13,7 +13,7 @@ from accel_tb.design.runner import run
 @pytest.mark.prefer("verilator")
 def test_network_one_image(sim, tmp_path, monkeypatch):
     """One bundled image through every layer with unsigned input; report and plot written. On Verilator the
-    model is the profile-guided one that runs of ten images or more take (ACCEL_PGO=1 forces it for one):
+    model is the profile-guided one that runs of about twenty images or more take (ACCEL_PGO=1 forces it for one):
     every value of the run is checked on it as on any other."""
     from accel_tb.cli import network as cli
     monkeypatch.setenv("ACCEL_PGO", "1")
