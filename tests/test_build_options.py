@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -164,3 +165,30 @@ def test_the_profile_guided_stages_compile_with_their_own_flags(monkeypatch):
     assert "-flto=auto OPT_GLOBAL=" in lto and lto.endswith("LOADLIBES=-flto=auto\\ -O2")
     assert "lto" not in use and use.endswith("LOADLIBES=")
     assert runner._make_flags(False, "use", "-j2 OPT_FAST=-O3") == "-j2 OPT_FAST=-O3"
+
+
+@pytest.mark.parametrize("lto_fails", [False, True])
+def test_a_profile_guided_build_falls_back_to_the_profile_alone_when_lto_fails(lto_fails, tmp_path, monkeypatch,
+                                                                              capsys):
+    """_profile_guided after its training run: every object removed, then compiled from the counts with
+    link-time optimisation; where that build fails (a toolchain without LTO's linker plugin), the objects are
+    removed again and compiled from the counts alone, said in one line. make is stood in for here: the real
+    stages run in tb/network's one-image test."""
+    (tmp_path / "Vtop.o").write_text("stale")
+    (tmp_path / "mac").write_text("exe")
+    monkeypatch.setattr(runner, "_simulate", lambda *a, **k: (tmp_path / "Vtop.gcda").write_text("counts"))
+    calls = []
+
+    def fake_make(cmd, env, **kw):
+        flags = env["MAKEFLAGS"]
+        calls.append(("lto" if "flto" in flags else "use", sorted(p.name for p in tmp_path.iterdir())))
+        failed = lto_fails and "flto" in flags
+        return subprocess.CompletedProcess(cmd, 2 if failed else 0, stdout="",
+                                           stderr="lto-wrapper: fatal error: no plugin\n" if failed else "")
+    monkeypatch.setattr(runner.subprocess, "run", fake_make)
+    assert runner._profile_guided(tmp_path, "mac", {}, "all", runner.ProfileRun("t", "t", {}), "") is True
+    assert [c[0] for c in calls] == (["lto", "use"] if lto_fails else ["lto"])
+    assert all(files == ["Vtop.gcda"] for _, files in calls), calls     # objects gone, the counts kept
+    out = capsys.readouterr().out
+    assert ("the link-time-optimised build failed (lto-wrapper: fatal error: no plugin); compiled from the "
+            "profile without it") in out if lto_fails else "failed" not in out

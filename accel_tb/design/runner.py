@@ -329,6 +329,8 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
             saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
             if sim == "verilator":
                 os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
+            if pgo:     # what an interrupted profile-guided build left: objects of either stage, old counts
+                _remove_objects(build_dir, toplevel, "*.gcda")
             try:
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
@@ -370,8 +372,7 @@ def _profile_guided(build_dir: Path, toplevel: str, parameters: dict, public, tr
     except RunError as e:
         print(f"{toplevel}: the training run did not finish ({e})", flush=True)
     counted = sorted(build_dir.glob("*.gcda"))
-    for f in [*build_dir.glob("*.o"), *build_dir.glob("*.a"), *build_dir.glob("*.gch"), build_dir / toplevel]:
-        f.unlink(missing_ok=True)
+    _remove_objects(build_dir, toplevel)
     if not counted:
         print(f"{toplevel}: the training run wrote no profile: compiled without one", flush=True)
     make = ["make", "-j", str(max(1, os.cpu_count() or 1)), "-C", str(build_dir), "-f", "Vtop.mk", "VM_TRACE=0"]
@@ -388,9 +389,17 @@ def _profile_guided(build_dir: Path, toplevel: str, parameters: dict, public, tr
         why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         print(f"{toplevel}: the link-time-optimised build failed ({why}); compiled from the profile without it",
               flush=True)
-        for f in [*build_dir.glob("*.o"), *build_dir.glob("*.a"), *build_dir.glob("*.gch"), build_dir / toplevel]:
-            f.unlink(missing_ok=True)
+        _remove_objects(build_dir, toplevel)
     return bool(counted)
+
+
+def _remove_objects(build_dir: Path, toplevel: str, *more: str) -> None:
+    """A model's compiled objects, archives, precompiled headers and executable (make then compiles them all
+    again), and files of the `more` patterns."""
+    for pattern in ("*.o", "*.a", "*.gch", *more):
+        for f in build_dir.glob(pattern):
+            f.unlink(missing_ok=True)
+    (build_dir / toplevel).unlink(missing_ok=True)
 
 
 def build_kind(build_dir: Path) -> str:
