@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -114,12 +115,12 @@ def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, mon
     (["--images", "16", "--compare"], None, True),   # twice that (both dataflows): over it
     (["--images", "16", "--compare"], "0", False),
     (["--images", "2", "--first-image", "3", "--dataflow", "os"], "1", True),
-    (["--images", "16", "--compare", "--sim", "icarus"], "1", False),  # GCC's profile is the Verilator model's
+    (["--images", "16", "--compare", "--sim", "icarus"], None, False),  # GCC's profile is the Verilator model's
 ])
 def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, monkeypatch, tmp_path):
     """A network run of about twenty images or more trains and compiles the profile-guided model: its training
     run is the same run (dataflow, checkpoint, I/O path) on the first image and the last two layers, with no
-    report and nothing corrupted; ACCEL_PGO=0/1 forces it off or on; Icarus never takes it."""
+    report and nothing corrupted; ACCEL_PGO=0/1 forces it off or on; Icarus does not take it."""
     from accel_tb.cli import network as cli
     seen = {}
 
@@ -140,6 +141,26 @@ def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, m
     assert seen["long_run"] and train.test_module == "accel_tb.cocotb_tests.network"
     assert train.config == {**seen["config"], "images": [first], "layers": [36, 39], "corrupt_layer": None,
                             "report_dir": None, "plot": False}
+
+
+@pytest.mark.parametrize("args,env,says", [
+    (["--sim", "icarus"], {}, "icarus (GCC's profile is of a Verilator model)"),
+    ([], {"WAVES": "1"}, "WAVES=1"),
+    ([], {"ACCEL_QUICK_COMPILE": "1"}, "ACCEL_QUICK_COMPILE=1"),
+    ([], {"ACCEL_CODECOV": "{tmp}/cov"}, "ACCEL_CODECOV (a coverage model)"),
+    ([], {"MAKEFLAGS": "OPT_FAST=-O3"}, "MAKEFLAGS sets OPT_FAST"),
+])
+def test_a_forced_profile_guided_model_that_cannot_be_built_is_one_line(args, env, says, monkeypatch, capsys,
+                                                                      tmp_path):
+    """ACCEL_PGO=1 where no profile-guided model can be built is refused before anything runs, not dropped
+    without a word (without ACCEL_PGO those runs take their usual model)."""
+    from accel_tb.cli import network as cli
+    monkeypatch.setenv("ACCEL_PGO", "1")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v.format(tmp=tmp_path))
+    monkeypatch.setattr(cli, "run", lambda **kw: pytest.fail("ran despite ACCEL_PGO=1 that cannot hold"))
+    assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: ACCEL_PGO=1: no profile-guided model with {says}"]
 
 
 @pytest.mark.parametrize("value", ["yes", "2"])
@@ -176,7 +197,10 @@ def test_a_profile_guided_build_falls_back_to_the_profile_alone_when_lto_fails(l
     stages run in tb/network's one-image test."""
     (tmp_path / "Vtop.o").write_text("stale")
     (tmp_path / "mac").write_text("exe")
-    monkeypatch.setattr(runner, "_simulate", lambda *a, **k: (tmp_path / "Vtop.gcda").write_text("counts"))
+    def simulate(*a, **k):
+        (tmp_path / "Vtop.gcda").write_text("counts")
+        return {"tests": 1, "failed": 0, "run_dir": tmp_path / "runs" / "t"}
+    monkeypatch.setattr(runner, "_simulate", simulate)
     calls = []
 
     def fake_make(cmd, env, **kw):
@@ -192,3 +216,97 @@ def test_a_profile_guided_build_falls_back_to_the_profile_alone_when_lto_fails(l
     out = capsys.readouterr().out
     assert ("the link-time-optimised build failed (lto-wrapper: fatal error: no plugin); compiled from the "
             "profile without it") in out if lto_fails else "failed" not in out
+
+
+
+class _FakeCocotbRunner:
+    """cocotb's runner as build() drives it, without a compiler: records the files it found in the folder."""
+    found: list = []
+
+    def build(self, build_dir, **kw):
+        build_dir = Path(build_dir)
+        build_dir.mkdir(parents=True, exist_ok=True)
+        _FakeCocotbRunner.found.append(sorted(p.name for p in build_dir.iterdir()))
+        (build_dir / "mac").write_text("model")
+
+
+@pytest.fixture
+def fake_builds(tmp_path, monkeypatch):
+    """runner.build with cocotb's runner and the profile's second half stood in for; returns the calls made."""
+    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
+    monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
+    for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
+        monkeypatch.delenv(var, raising=False)
+    _FakeCocotbRunner.found = []
+    trained = []
+    monkeypatch.setattr(runner, "_profile_guided", lambda build_dir, *a: trained.append(build_dir) or True)
+    return trained
+
+
+TRAIN = runner.ProfileRun("test_mac", "test_mac_exhaustive", {})
+
+
+def _build(**kw):
+    return runner.build("mac", runner.rtl_sources("mac"), sim="verilator", long_run=True, **kw)
+
+
+def test_a_profile_guided_model_has_a_folder_of_its_own(fake_builds):
+    plain, pgo = _build(), _build(train=TRAIN)
+    assert pgo != plain and pgo.name.endswith("-pgo") and not plain.name.endswith("-pgo")
+    assert fake_builds == [pgo] and runner.build_kind(pgo) == "profile-guided" and runner.build_kind(plain) == "-O2"
+
+
+@pytest.mark.parametrize("var,value", [("ACCEL_QUICK_COMPILE", "1"), ("WAVES", "1"), ("ACCEL_CODECOV", "cov"),
+                                       ("MAKEFLAGS", "OPT_FAST=-O3")])
+def test_a_model_that_cannot_be_profile_guided_is_built_as_without_a_training(var, value, fake_builds, monkeypatch,
+                                                                               tmp_path):
+    """A training given where none can apply (runner.pgo_blocked): the model those settings build anyway, no
+    training run, no folder of the profile-guided kind."""
+    monkeypatch.setenv(var, str(tmp_path / value) if var == "ACCEL_CODECOV" else value)
+    waves = var == "WAVES"
+    assert _build(train=TRAIN, waves=waves) == _build(waves=waves) and fake_builds == []
+
+
+def test_a_profile_guided_build_starts_from_a_clean_folder(fake_builds):
+    """What an interrupted profile-guided build left (objects of either stage, old counts, the model) is
+    removed before the instrumented build, so that nothing of it is linked or counted again."""
+    folder = _build(train=TRAIN)
+    (folder / ".built").unlink()
+    for name in ("Vtop.o", "Vtop__ALL.a", "Vtop__pch.h.fast.gch", "Vtop.gcda", "Vtop.cpp"):
+        (folder / name).write_text("stale")
+    assert _build(train=TRAIN) == folder
+    assert _FakeCocotbRunner.found[-1] == ["Vtop.cpp"]
+
+
+def test_a_training_run_that_does_not_finish_stops_the_build_and_records_nothing(tmp_path, monkeypatch):
+    """A crashed training run (no results) is a build error naming ACCEL_PGO=0, and no model is recorded: the
+    next run builds again instead of keeping an unprofiled model for good."""
+    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
+    monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
+    for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
+        monkeypatch.delenv(var, raising=False)
+
+    def crash(*a, **k):
+        raise runner.RunError("mac (verilator): the simulator stopped (exit -9) before writing results.xml")
+    monkeypatch.setattr(runner, "_simulate", crash)
+    with pytest.raises(runner.BuildError, match=r"training run did not finish \(.*exit -9.*\); ACCEL_PGO=0 builds"):
+        _build(train=TRAIN)
+    assert [p for p in (tmp_path / "build" / "mac").glob("*/.built")] == []
+
+
+@pytest.mark.parametrize("case", ["no counts", "counts not found"])
+def test_a_model_compiled_without_its_counts_is_recorded_unprofiled(case, tmp_path, monkeypatch, capsys):
+    """_profile_guided: a training run that wrote no counts, or a compile that did not find them (GCC's
+    -Wmissing-profile), gives a model recorded as unprofiled, said in one line -- never called profile-guided."""
+    def simulate(*a, **k):
+        if case == "counts not found":
+            (tmp_path / "Vtop.gcda").write_text("counts")
+        return {"tests": 1, "failed": 0, "run_dir": tmp_path / "runs" / "t"}
+    monkeypatch.setattr(runner, "_simulate", simulate)
+    warning = ("Vtop.cpp:1:1: warning: '/x/Vtop.gcda' profile count data file not found [-Wmissing-profile]\n"
+               if case == "counts not found" else "")
+    monkeypatch.setattr(runner.subprocess, "run",
+                        lambda cmd, env, **kw: subprocess.CompletedProcess(cmd, 0, stdout="", stderr=warning))
+    assert runner._profile_guided(tmp_path, "mac", {}, "all", TRAIN) is False
+    out = capsys.readouterr().out
+    assert ("wrote no counts" in out) if case == "no counts" else ("1 file(s) compiled without their counts" in out)

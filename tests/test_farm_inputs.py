@@ -306,7 +306,8 @@ def test_no_cache_clears_only_the_chunk_files(tmp_path):
 
 def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_path, monkeypatch):
     """A long sharded run's profile-guided model: built (with its training run) once before the workers
-    start, and every chunk's run names the same model (runner.build finds it by the same arguments)."""
+    start, and every chunk's run names the same model (runner.build finds it by the same arguments). A run
+    whose chunks are all cached builds nothing."""
     from accel_tb.network import farm
 
     class Stop(Exception):
@@ -318,6 +319,7 @@ def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_pat
         raise Stop
     monkeypatch.setattr(farm, "build", record)
     monkeypatch.setattr(farm, "run", record)
+    monkeypatch.setattr(farm, "chunk_key", lambda config, params, images, sim: f"{images[0]:020d}")
     training = {"images": [0], "layers": [36, 39], "report_dir": None}
     with pytest.raises(Stop):
         farm.run_sharded({}, {"ROWS": 8}, "verilator", [0, 1], 1, 2, tmp_path, long_run=True, training=training)
@@ -328,3 +330,11 @@ def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_pat
     built, ran = seen
     assert built["train"] == ran["train"] and built["train"].config == training
     assert built["long_run"] and ran["long_run"] and ran["config"]["images"] == [4, 5]
+
+    seen.clear()
+    for i in (0, 1):      # both chunks cached: no build, no worker
+        (tmp_path / f"{i:020d}.json").write_text(json.dumps({"images": [i]}))
+    monkeypatch.setattr(farm, "make_client", lambda *a: pytest.fail("workers started for cached chunks"))
+    raws, failures, timing = farm.run_sharded({}, {"ROWS": 8}, "verilator", [0, 1], 1, 2, tmp_path, long_run=True,
+                                              training=training)
+    assert seen == [] and failures == [] and timing["model"] == "" and [r["images"] for r in raws] == [[0], [1]]

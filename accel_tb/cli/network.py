@@ -28,6 +28,12 @@ from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
 
+def model_words(kind: str) -> str:
+    """The end of a PASS/FAIL line: ", <kind> model" (runner.build_kind: "-O2", "quick", "profile-guided",
+    "unprofiled", "icarus"); nothing for a model built before its kind was recorded."""
+    return f", {kind} model" if kind else ""
+
+
 def network_shapes(outline, layers):
     """LayerShape of every conv that runs on the core (input side from the max-pools before it); outline:
     accel_tb.env.golden_store.Outline."""
@@ -79,7 +85,7 @@ def main(argv=None) -> int:
     try:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
-        from accel_tb.design.runner import BuildError, pgo_from_env, waves_from_env  # noqa: PLC0415
+        from accel_tb.design.runner import BuildError, pgo_blocked, pgo_from_env, waves_from_env  # noqa: PLC0415
         try:      # WAVES and ACCEL_PGO reach every simulation (and every worker) from the environment: judged here
             waves_from_env()
             pgo_from_env()
@@ -148,7 +154,11 @@ def main(argv=None) -> int:
             long_run = total >= LONG_RUN_CYCLES
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        pgo = args.sim == "verilator" and profile_guided(total)
+        pgo = profile_guided(total)
+        blocked = pgo_blocked(args.sim, waves_from_env())
+        if pgo and blocked and pgo_from_env():
+            raise InputError(f"ACCEL_PGO=1: no profile-guided model with {blocked}")
+        pgo = pgo and not blocked
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +189,7 @@ def main(argv=None) -> int:
     else:
         print("no report written (the run stopped before the end)")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
-          f"({args.sim}, {args.rows}x{args.cols}, {result['build'] or 'an earlier'} model)")
+          f"({args.sim}, {args.rows}x{args.cols}{model_words(result['build'])})")
     return 0 if ok else 1
 
 
@@ -240,7 +250,8 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
     print(f"report: {report_dir / 'network_report.json'}")
     print(f"{'PASS' if ok else 'FAIL'}: {len(done)}/{len(images)} images, agreement {report['prediction_agreement']}, "
           f"labels {report['label_accuracy']}, layers with mismatches {len(report['layer_mismatches'])}"
-          + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else ""))
+          + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else "")
+          + (f" ({model_words(timing['model'])[2:]})" if timing["model"] else ""))
     return 0 if ok else 1
 
 

@@ -246,10 +246,10 @@ def clocked_top_source() -> Path:
 LONG_RUN_CYCLES = 1_000_000
 # simulated cycles from which a network run takes the profile-guided model (runner.ProfileRun). Measured on the
 # 8x8 whole-network model (2-core Intel Xeon, AVX-512; docs/network.md#simulation-speed): its build takes 55.7 s
-# against 22.8 s for the -O2 one with the compiler cache cold (the -O2 one 6.8 s with Verilator's runtime
-# cached; the profile's stages go past the cache), i.e. 33-46 s more, and it simulates about 0.58 us less per
-# cycle (about 400 k -> 520 k cycles/s): 57-79 M cycles to break even, about twenty images. A model once built
-# is reused by every later run.
+# against 22.8 s for the -O2 one with the compiler cache cold, 52.5 s against 6.8 s with the -O2 model's objects
+# cached (the profile's stages go past the cache), i.e. 32.9-45.7 s more, and it simulates about 0.58 us less
+# per cycle (about 400 k -> 520 k cycles/s): 57-79 M cycles to break even, about twenty images. A model once
+# built is reused by every later run.
 PGO_RUN_CYCLES = 70_000_000
 # the training run: the last layers of the run (on the whole network features[36] and [39]: about 0.3 M
 # cycles on 8x8, a few seconds), one image

@@ -11,10 +11,11 @@
 - ACCEL_CODECOV=<folder> (opt-in, `make codecov`): Verilator models are built with code coverage (their own
   build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
   to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
-- A long-run Verilator model given a ProfileRun (the whole network's, for a long run: core_ports.PGO_RUN_CYCLES)
-  is compiled with GCC's profile-guided optimisation: built instrumented, the short training run simulated on
-  it, then compiled again from the profile it wrote (_profile_guided). The same C++ (the same behaviour, cycle
-  for cycle), laid out for the branches the run takes. ACCEL_PGO=0 turns it off.
+- A long-run Verilator model given a ProfileRun (the whole network's, for a long run: core_ports.PGO_RUN_CYCLES,
+  which reads ACCEL_PGO) is compiled with GCC's profile-guided optimisation: built instrumented, the short
+  training run simulated on it, then compiled again from the profile it wrote (_profile_guided). The same C++
+  (the same behaviour, cycle for cycle), laid out for the branches the run takes. Not for Icarus, coverage or
+  waveform models, ACCEL_QUICK_COMPILE=1, or a user's own OPT_FAST (pgo_blocked).
 """
 from __future__ import annotations
 
@@ -66,10 +67,14 @@ class ProfileRun:
 
 
 PGO_VAR = "ACCEL_PGO"
+PGO_TAG = "profile-guided"      # in a profile-guided model's hash (its own folder) and its build_kind
 # GCC: -fprofile-partial-training keeps the code the training did not reach optimised as without a profile
 # (not for size); -fprofile-correction tolerates the counters' rounding; a file the training never reached
 # (no .gcda) is not a warning worth printing
-_PGO_USE = "-O2 -fprofile-use -fprofile-correction -fprofile-partial-training -Wno-missing-profile"
+_PGO_USE = "-O2 -fprofile-use -fprofile-correction -fprofile-partial-training"
+# GCC warns (-Wmissing-profile, on by default) for each file compiled from counts that finds none: none should
+# (every instrumented object the training ran wrote its .gcda); _profile_guided reads the warnings
+_NO_COUNTS = "profile count data file not found"
 _PGO_GENERATE = "-O2 -fprofile-generate"
 # link-time optimisation on top: the model, Verilator's runtime and cocotb's main loop optimised as one program
 # (about 5% more on the whole network, measured beside the profile alone); the link needs the flags too
@@ -83,6 +88,23 @@ def pgo_from_env() -> bool | None:
     if value not in (None, "0", "1"):
         raise BuildError(f"{PGO_VAR}={value}: must be 0 or 1 (or unset: profile-guided for long network runs)")
     return None if value is None else value == "1"
+
+
+def pgo_blocked(sim: str, waves: bool) -> str | None:
+    """Why a model of this run cannot be built profile-guided (None: it can): Icarus, a waveform or coverage
+    model, ACCEL_QUICK_COMPILE=1, or the user's own OPT_FAST in MAKEFLAGS (kept as it is: nothing would be
+    instrumented)."""
+    if sim != "verilator":
+        return f"{sim} (GCC's profile is of a Verilator model)"
+    if os.environ.get("ACCEL_QUICK_COMPILE") == "1":
+        return "ACCEL_QUICK_COMPILE=1"
+    if waves:
+        return "WAVES=1"
+    if os.environ.get(CODECOV_VAR):
+        return f"{CODECOV_VAR} (a coverage model)"
+    if "OPT_FAST=" in os.environ.get("MAKEFLAGS", ""):
+        return "MAKEFLAGS sets OPT_FAST"
+    return None
 
 
 def rtl_sources(*names: str) -> list[Path]:
@@ -183,14 +205,15 @@ def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bo
          codecov: bool = False) -> str:
     """Build folder name: readable parameters plus a hash of everything the model depends on, file contents
     included (a changed header or source gets a new model, never a stale one). The coverage flags are in
-    build_args (so in the hash); the readable suffix says which folders are coverage models."""
+    build_args (so in the hash); the readable suffix says which folders are coverage or profile-guided models."""
     h = hashlib.sha1(json.dumps([sorted(parameters.items()), list(build_args)], default=str).encode())
     for f in [*sources, *sorted(p for d in includes for p in Path(d).glob("*.vh"))]:
         h.update(str(f).encode())
         h.update(Path(f).read_bytes())
     h = h.hexdigest()[:10]
     readable = "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))[:60]
-    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}{'-codecov' if codecov else ''}"
+    pgo = "-pgo" if PGO_TAG in build_args else ""
+    return f"{sim}-{readable or 'default'}-{h}{'-waves' if waves else ''}{'-codecov' if codecov else ''}{pgo}"
 
 
 @contextmanager
@@ -310,7 +333,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, quick, codecov, timing) if sim == "verilator" else []
-    pgo = train is not None and sim == "verilator" and not (quick or codecov or waves)
+    pgo = train is not None and not quick and pgo_blocked(sim, waves) is None
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise BuildError(f"RTL source not found: {', '.join(missing)}")
@@ -319,7 +342,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
         sources = [*sources, generated_file(vlt, _public_config(toplevel, public))]
     build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves,
-                                        [*build_args, *(["profile-guided"] if pgo else [])], codecov)
+                                        [*build_args, *([PGO_TAG] if pgo else [])], codecov)
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
@@ -340,7 +363,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                     kind = sim
                 elif pgo:
                     counted = _profile_guided(build_dir, toplevel, parameters, public, train, saved or "")
-                    kind = "profile-guided" if counted else "without a profile (the training run wrote none)"
+                    kind = PGO_TAG if counted else "unprofiled"
             except (SystemExit, subprocess.CalledProcessError) as e:
                 code = e.code if isinstance(e, SystemExit) else e.returncode
                 raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
@@ -357,30 +380,41 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
 
 
 def _profile_guided(build_dir: Path, toplevel: str, parameters: dict, public, train: ProfileRun,
-                    user_flags: str) -> bool:
-    """The second half of a profile-guided build: the training run on the instrumented model (its counts land
-    beside each object as .gcda files when the simulator exits), then every object compiled again from them
-    (the precompiled headers too: an instrumented one would instrument every file that includes it). A
-    training run that wrote no counts (it crashed before the end; the user's own OPT_FAST in MAKEFLAGS, which
-    is kept, did not instrument) leaves an ordinary model, said so."""
+                    user_flags: str = "") -> bool:
+    """The second half of a profile-guided build: the training run on the instrumented model (its output in its
+    run folder's sim.log; its counts land beside each object as .gcda files when the simulator exits), then every
+    object compiled again from them (the precompiled headers too: an instrumented one would instrument every file
+    that includes it). A training run that did not finish stops the build (BuildError: nothing is recorded, the
+    next run builds again); one that finished without writing counts (an instrumentation the toolchain did not
+    do) leaves a model compiled without them, said so; so does a compile that did not find them. user_flags:
+    the caller's MAKEFLAGS. Returns whether the counts were used."""
     print(f"{toplevel}: profile-guided build: training run ({train.testcase}, "
-          f"{json.dumps({k: train.config.get(k) for k in ('images', 'layers')})}; its verdict is not checked)",
+          f"{json.dumps({k: train.config.get(k) for k in ('images', 'layers')})}; its verdict is not the run's)",
           flush=True)
     try:
-        _simulate(build_dir, toplevel, "verilator", parameters, train.test_module, train.testcase, train.config,
-                  waves=False, seed=None, run_name="profile-training", public=public, expect_fail=True)
+        res = _simulate(build_dir, toplevel, "verilator", parameters, train.test_module, train.testcase,
+                        train.config, waves=False, seed=None, run_name="profile-training", public=public,
+                        expect_fail=True, log_name="sim.log")
     except RunError as e:
-        print(f"{toplevel}: the training run did not finish ({e})", flush=True)
+        raise BuildError(f"{toplevel}: the profile-guided build's training run did not finish ({e}); ACCEL_PGO=0 "
+                         f"builds the model without it") from None
     counted = sorted(build_dir.glob("*.gcda"))
+    print(f"{toplevel}: training run done ({res['tests'] - res['failed']}/{res['tests']} passed; "
+          f"{len(counted)} count files; {res['run_dir'] / 'sim.log'})", flush=True)
     _remove_objects(build_dir, toplevel)
     if not counted:
-        print(f"{toplevel}: the training run wrote no profile: compiled without one", flush=True)
+        print(f"{toplevel}: the training run wrote no counts: the model is compiled without them", flush=True)
     make = ["make", "-j", str(max(1, os.cpu_count() or 1)), "-C", str(build_dir), "-f", "Vtop.mk", "VM_TRACE=0"]
     stages = ["use+lto", "use"] if counted else [None]
     for stage in stages:
         env = {**os.environ, "MAKEFLAGS": _make_flags(False, stage, user_flags)}
         done = subprocess.run(make, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode == 0:
+            missing = [line for line in done.stderr.splitlines() if _NO_COUNTS in line]
+            if counted and missing:     # the compiler did not find what the training wrote
+                print(f"{toplevel}: {len(missing)} file(s) compiled without their counts ({missing[0].strip()}): "
+                      f"recorded as unprofiled", flush=True)
+                return False
             break
         if stage == stages[-1]:
             print(done.stderr, end="", flush=True)
@@ -427,8 +461,9 @@ def run(toplevel: str, sources, test_module: str, parameters: dict | None = None
 
 
 def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module: str, testcase, config, waves: bool,
-              seed, run_name, public, expect_fail: bool) -> dict:
-    """run() on a model already built (also a profile-guided build's training run, on its instrumented model)."""
+              seed, run_name, public, expect_fail: bool, log_name: str | None = None) -> dict:
+    """run() on a model already built (also a profile-guided build's training run, on its instrumented model);
+    log_name: the simulator's output goes to that file in the run folder instead of this process's."""
     from cocotb_tools.runner import get_results
 
     public = _visible(public, codecov_dir() is not None)
@@ -469,7 +504,7 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
             runner.test(hdl_toplevel=toplevel, test_module=test_module, testcase=testcase, build_dir=build_dir,
                         test_dir=run_dir, extra_env=env, waves=waves, parameters=dict(parameters or {}),
                         timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog",
-                        plusargs=plusargs)
+                        plusargs=plusargs, log_file=run_dir / log_name if log_name else None)
         except SystemExit as e:   # the runner exits under pytest when a test failed; the counts decide below
             if not results.is_file():
                 raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "

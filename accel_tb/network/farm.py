@@ -46,7 +46,17 @@ import time
 from pathlib import Path
 
 from accel_tb.design.core_ports import network_run
-from accel_tb.design.runner import CORE_SOURCES, INCLUDE, ROOT, TOOLS, RunError, build, rtl_sources, run
+from accel_tb.design.runner import (
+    CORE_SOURCES,
+    INCLUDE,
+    ROOT,
+    TOOLS,
+    RunError,
+    build,
+    build_kind,
+    rtl_sources,
+    run,
+)
 
 CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
             "htcondor": "HTCondorCluster"}
@@ -449,8 +459,6 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         worker_wait = worker_wait_seconds()
     from dask.distributed import as_completed
     cache.mkdir(parents=True, exist_ok=True)
-    # once, before the workers start (a profile-guided model with its training run)
-    build(**network_run(long_run, training), parameters=params, sim=sim)
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:
@@ -464,7 +472,11 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     results = {s["key"]: {**json.loads((cache / f"{s['key']}.json").read_text()), "cached": True} for s in cached}
     failures = []
     t0 = time.perf_counter()
+    model = ""
     if todo:
+        # once, before the workers start (a profile-guided model with its training run); not when every chunk
+        # is cached (their keys hold the RTL and the code)
+        model = build_kind(build(**network_run(long_run, training), parameters=params, sim=sim))
         client, cluster = make_client(workers, scheduler, cluster_file)
         try:
             if scheduler:      # workers that never come: a bounded wait, not forever
@@ -505,7 +517,7 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     wall = time.perf_counter() - t0
     ordered = [results[s["key"]] for s in specs if s["key"] in results]
     ran = [r for r in ordered if not r.get("cached")]
-    timing = {"wall_seconds": wall, "chunks_run": len(ran), "images_run": sum(len(r["images"]) for r in ran),
+    timing = {"model": model, "wall_seconds": wall, "chunks_run": len(ran), "images_run": sum(len(r["images"]) for r in ran),
               "images_cached": sum(len(r["images"]) for r in ordered if r.get("cached")),
               "worker_seconds": sum(r["wall"] for r in ran), "task_seconds": sum(r["task_seconds"] for r in ran),
               "startup_seconds_per_chunk": statistics.median(r["task_seconds"] - r["wall"] for r in ran) if ran else None,

@@ -2,8 +2,6 @@
 
 mode 0: every (4-bit activation, 4-bit weight) pair, the high weight random (it must not matter);
 mode 1: every (2-bit low, 2-bit high activation, low weight, high weight) combination."""
-import subprocess
-
 import cocotb
 import pytest
 
@@ -47,23 +45,3 @@ async def test_mac_exhaustive(dut):
 def test_mac(psum_w, sim):
     run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", parameters={"PSUM_W": psum_w}, sim=sim)
 
-
-def test_a_profile_guided_build_under_the_users_own_opt_fast_says_it_has_no_profile(tmp_path, monkeypatch):
-    """runner.build's profile-guided path with the user's own OPT_FAST in MAKEFLAGS (kept as it is): nothing is
-    instrumented, the training run still runs, and the model says it was built without a profile -- and passes
-    its test. (The path that works, profile and link-time optimisation, is the whole network's: tb/network's
-    one-image test; the fallback without link-time optimisation: tests/test_build_options.py.)"""
-    from accel_tb.design import runner
-    monkeypatch.setattr(runner, "BUILD", tmp_path)        # a build of its own, never a cached one
-    monkeypatch.delenv("ACCEL_QUICK_COMPILE", raising=False)
-    monkeypatch.setenv("MAKEFLAGS", "OPT_FAST=-O1")
-    train = runner.ProfileRun("test_mac", "test_mac_exhaustive", {})
-    res = runner.run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", sim="verilator",
-                     long_run=True, train=train)
-    build_dir = res["run_dir"].parent.parent
-    assert res["build"] == "without a profile (the training run wrote none)"
-    assert list(build_dir.glob("*.gcda")) == []
-    symbols = subprocess.run(["nm", str(build_dir / "mac")], capture_output=True, text=True, check=True).stdout
-    assert "__gcov_" not in symbols
-    assert [p.name for p in (build_dir / "runs").iterdir() if p.name.startswith("profile-training")], \
-        "no training run"
