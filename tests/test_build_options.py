@@ -9,6 +9,15 @@ import pytest
 
 from accel_tb.design import core_ports, runner
 
+
+@pytest.fixture(autouse=True)
+def _no_build_settings(monkeypatch):
+    """The settings that change how a model is built (ACCEL_QUICK_COMPILE, WAVES, ACCEL_CODECOV, the user's
+    MAKEFLAGS, ACCEL_PGO) may be set for the whole suite (`make test WAVES=1`): these tests set their own."""
+    for var in ("ACCEL_QUICK_COMPILE", "WAVES", "ACCEL_CODECOV", "MAKEFLAGS", "ACCEL_PGO"):
+        monkeypatch.delenv(var, raising=False)
+
+
 # the code that reads the core's signals during a layer test or a network run
 READERS = ("accel_tb/env/own_core.py", "accel_tb/quality/coverage.py", "accel_tb/cocotb_tests/layer_tests.py",
            "accel_tb/cocotb_tests/network.py")
@@ -220,7 +229,9 @@ def test_a_profile_guided_build_falls_back_to_the_profile_alone_when_lto_fails(l
 
 
 class _FakeCocotbRunner:
-    """cocotb's runner as build() drives it, without a compiler: records the files it found in the folder."""
+    """cocotb's runner as build() and _simulate() drive it, without a compiler or simulator: build() records
+    the files it found in the folder; test() fails as cocotb's runner does on a simulator that exits non-zero
+    (a plain RuntimeError), here one killed before it wrote its results."""
     found: list = []
 
     def build(self, build_dir, **kw):
@@ -229,14 +240,16 @@ class _FakeCocotbRunner:
         _FakeCocotbRunner.found.append(sorted(p.name for p in build_dir.iterdir()))
         (build_dir / "mac").write_text("model")
 
+    def test(self, **kw):
+        raise RuntimeError("Command failed with return code: -9")
+
 
 @pytest.fixture
 def fake_builds(tmp_path, monkeypatch):
     """runner.build with cocotb's runner and the profile's second half stood in for; returns the calls made."""
     monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
     monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
-    for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
-        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(runner, "require_simulator", lambda sim, what: None)
     _FakeCocotbRunner.found = []
     trained = []
     monkeypatch.setattr(runner, "_profile_guided", lambda build_dir, *a: trained.append(build_dir) or True)
@@ -279,17 +292,14 @@ def test_a_profile_guided_build_starts_from_a_clean_folder(fake_builds):
 
 
 def test_a_training_run_that_does_not_finish_stops_the_build_and_records_nothing(tmp_path, monkeypatch):
-    """A crashed training run (no results) is a build error naming ACCEL_PGO=0, and no model is recorded: the
-    next run builds again instead of keeping an unprofiled model for good."""
+    """A training run whose simulator is killed (cocotb's runner raises a plain RuntimeError, no results) is a
+    build error in one line naming ACCEL_PGO=0, and no model is recorded: the next run builds again instead of
+    keeping an unprofiled model for good."""
     monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
     monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
-    for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
-        monkeypatch.delenv(var, raising=False)
-
-    def crash(*a, **k):
-        raise runner.RunError("mac (verilator): the simulator stopped (exit -9) before writing results.xml")
-    monkeypatch.setattr(runner, "_simulate", crash)
-    with pytest.raises(runner.BuildError, match=r"training run did not finish \(.*exit -9.*\); ACCEL_PGO=0 builds"):
+    monkeypatch.setattr(runner, "require_simulator", lambda sim, what: None)
+    with pytest.raises(runner.BuildError, match=r"training run did not finish \(.*the simulator stopped "
+                       r"\(Command failed with return code: -9\).*\); ACCEL_PGO=0 builds"):
         _build(train=TRAIN)
     assert [p for p in (tmp_path / "build" / "mac").glob("*/.built")] == []
 

@@ -87,8 +87,10 @@ def main(argv=None) -> int:
         args.seed = inputs.check_seed(args.seed)
         from accel_tb.design.runner import BuildError, pgo_blocked, pgo_from_env, waves_from_env  # noqa: PLC0415
         try:      # WAVES and ACCEL_PGO reach every simulation (and every worker) from the environment: judged here
-            waves_from_env()
-            pgo_from_env()
+            waves = waves_from_env()
+            blocked = pgo_blocked(args.sim, waves)
+            if pgo_from_env() and blocked:
+                raise InputError(f"ACCEL_PGO=1: no profile-guided model with {blocked}")
         except BuildError as e:
             raise InputError(str(e)) from None
         inputs.check_array(args.rows, args.cols)
@@ -154,11 +156,7 @@ def main(argv=None) -> int:
             long_run = total >= LONG_RUN_CYCLES
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        pgo = profile_guided(total)
-        blocked = pgo_blocked(args.sim, waves_from_env())
-        if pgo and blocked and pgo_from_env():
-            raise InputError(f"ACCEL_PGO=1: no profile-guided model with {blocked}")
-        pgo = pgo and not blocked
+        pgo = profile_guided(total) and not blocked
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)

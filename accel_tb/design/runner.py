@@ -320,8 +320,8 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     a model with only its ports public; the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
     forces one or the other for every model. timing: the sources hold delays (a clock generated inside,
     core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
-    (not a coverage or waveform one, not forced quick) is built profile-guided with that training run
-    (_profile_guided; its own build folder)."""
+    is built profile-guided with that training run (_profile_guided; its own build folder) unless pgo_blocked
+    (a coverage or waveform model, ACCEL_QUICK_COMPILE=1, the user's own OPT_FAST)."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
@@ -407,7 +407,8 @@ def _profile_guided(build_dir: Path, toplevel: str, parameters: dict, public, tr
     make = ["make", "-j", str(max(1, os.cpu_count() or 1)), "-C", str(build_dir), "-f", "Vtop.mk", "VM_TRACE=0"]
     stages = ["use+lto", "use"] if counted else [None]
     for stage in stages:
-        env = {**os.environ, "MAKEFLAGS": _make_flags(False, stage, user_flags)}
+        # LC_ALL=C: GCC's warnings in English, which the check for missing counts reads
+        env = {**os.environ, "MAKEFLAGS": _make_flags(False, stage, user_flags), "LC_ALL": "C"}
         done = subprocess.run(make, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode == 0:
             missing = [line for line in done.stderr.splitlines() if _NO_COUNTS in line]
@@ -437,9 +438,9 @@ def _remove_objects(build_dir: Path, toplevel: str, *more: str) -> None:
 
 
 def build_kind(build_dir: Path) -> str:
-    """How a built model was compiled ("quick", "-O2", "profile-guided", "without a profile (...)" when its
-    training run wrote none, or the simulator's name): what build() wrote after "built" ("" for a folder built
-    before this was recorded)."""
+    """How a built model was compiled ("quick", "-O2", "profile-guided", "unprofiled" when its training run
+    wrote no counts or the compile found none, or the simulator's name): what build() wrote after "built" (""
+    for a folder built before this was recorded)."""
     text = (build_dir / ".built").read_text().strip() if (build_dir / ".built").is_file() else ""
     return text.removeprefix("built").strip()
 
@@ -509,6 +510,9 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
             if not results.is_file():
                 raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "
                                f"{results}") from None
+        except RuntimeError as e:  # cocotb's runner on a simulator that exited non-zero (killed, crashed)
+            if not results.is_file():
+                raise RunError(f"{toplevel} ({sim}): the simulator stopped ({e}) before writing {results}") from None
     finally:
         os.environ.update(saved)
     if not results.is_file():

@@ -471,12 +471,13 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         f"on {'the scheduler ' + scheduler if scheduler else 'the farm in ' + cluster_file if cluster_file else f'{workers} local workers'}")
     results = {s["key"]: {**json.loads((cache / f"{s['key']}.json").read_text()), "cached": True} for s in cached}
     failures = []
-    t0 = time.perf_counter()
     model = ""
     if todo:
         # once, before the workers start (a profile-guided model with its training run); not when every chunk
-        # is cached (their keys hold the RTL and the code)
+        # is cached (their keys hold the RTL and the code). Not in the farm's wall time, as before.
         model = build_kind(build(**network_run(long_run, training), parameters=params, sim=sim))
+    t0 = time.perf_counter()
+    if todo:
         client, cluster = make_client(workers, scheduler, cluster_file)
         try:
             if scheduler:      # workers that never come: a bounded wait, not forever
