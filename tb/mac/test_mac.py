@@ -2,6 +2,8 @@
 
 mode 0: every (4-bit activation, 4-bit weight) pair, the high weight random (it must not matter);
 mode 1: every (2-bit low, 2-bit high activation, low weight, high weight) combination."""
+import subprocess
+
 import cocotb
 import pytest
 
@@ -45,3 +47,26 @@ async def test_mac_exhaustive(dut):
 def test_mac(psum_w, sim):
     run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", parameters={"PSUM_W": psum_w}, sim=sim)
 
+
+@pytest.mark.prefer("verilator")
+def test_profile_guided_build_trains_then_compiles_from_the_counts(sim, tmp_path, monkeypatch):
+    """runner.build's profile-guided path end to end with the real toolchain, on the smallest model (the long
+    network runs take it for the whole-network model: the same steps, a larger model): the instrumented model
+    runs the training test and leaves its counts (the model's and Verilator's runtime's) beside the objects,
+    the model is compiled again from them with link-time optimisation -- the compile finds them (GCC's
+    -Wmissing-profile is read), no instrumentation is left in it -- and it passes its test."""
+    from accel_tb.design import runner
+    blocked = runner.pgo_blocked(sim, runner.waves_from_env())
+    if blocked:
+        pytest.skip(f"no profile-guided build with {blocked}")
+    monkeypatch.setattr(runner, "BUILD", tmp_path)        # a build of its own, never a cached one
+    train = runner.ProfileRun("test_mac", "test_mac_exhaustive", {})
+    res = runner.run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", sim=sim,
+                     long_run=True, train=train)
+    build_dir = res["run_dir"].parent.parent
+    assert res["build"] == "profile-guided" and build_dir.name.endswith("-pgo")
+    counts = sorted(p.name for p in build_dir.glob("*.gcda"))
+    assert any(c.startswith("Vtop") for c in counts) and "verilated.gcda" in counts, counts
+    symbols = subprocess.run(["nm", str(build_dir / "mac")], capture_output=True, text=True, check=True).stdout
+    assert "__gcov_" not in symbols, "the final model is still instrumented"
+    assert list(build_dir.glob("runs/profile-training-*/sim.log")), "no training run with its log"
