@@ -69,8 +69,7 @@ class ProfileRun:
 PGO_VAR = "ACCEL_PGO"
 PGO_TAG = "profile-guided"      # in a profile-guided model's hash (its own folder) and its build_kind
 # GCC: -fprofile-partial-training keeps the code the training did not reach optimised as without a profile
-# (not for size); -fprofile-correction tolerates the counters' rounding; a file the training never reached
-# (no .gcda) is not a warning worth printing
+# (not for size); -fprofile-correction tolerates inconsistent counts instead of stopping the compile
 _PGO_USE = "-O2 -fprofile-use -fprofile-correction -fprofile-partial-training"
 # GCC warns (-Wmissing-profile, on by default) for each file compiled from counts that finds none: none should
 # (every instrumented object the training ran wrote its .gcda); _profile_guided reads the warnings
