@@ -245,12 +245,18 @@ class _FakeCocotbRunner:
 
 
 @pytest.fixture
-def fake_builds(tmp_path, monkeypatch):
-    """runner.build with cocotb's runner and the profile's second half stood in for; returns the calls made."""
+def fake_cocotb(tmp_path, monkeypatch):
+    """runner.build and runner._simulate with cocotb's runner (and the simulator check) stood in for, in a
+    build folder of the test's own."""
     monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
     monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
     monkeypatch.setattr(runner, "require_simulator", lambda sim, what: None)
     _FakeCocotbRunner.found = []
+
+
+@pytest.fixture
+def fake_builds(fake_cocotb, monkeypatch):
+    """fake_cocotb, and the profile's second half stood in for; returns the calls made to it."""
     trained = []
     monkeypatch.setattr(runner, "_profile_guided", lambda build_dir, *a: trained.append(build_dir) or True)
     return trained
@@ -291,13 +297,10 @@ def test_a_profile_guided_build_starts_from_a_clean_folder(fake_builds):
     assert _FakeCocotbRunner.found[-1] == ["Vtop.cpp"]
 
 
-def test_a_training_run_that_does_not_finish_stops_the_build_and_records_nothing(tmp_path, monkeypatch):
+def test_a_training_run_that_does_not_finish_stops_the_build_and_records_nothing(fake_cocotb, tmp_path):
     """A training run whose simulator is killed (cocotb's runner raises a plain RuntimeError, no results) is a
     build error in one line naming ACCEL_PGO=0, and no model is recorded: the next run builds again instead of
     keeping an unprofiled model for good."""
-    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
-    monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
-    monkeypatch.setattr(runner, "require_simulator", lambda sim, what: None)
     with pytest.raises(runner.BuildError, match=r"training run did not finish \(.*the simulator stopped "
                        r"\(Command failed with return code: -9\).*\); ACCEL_PGO=0 builds"):
         _build(train=TRAIN)
