@@ -323,3 +323,17 @@ def test_a_model_compiled_without_its_counts_is_recorded_unprofiled(case, tmp_pa
     assert runner._profile_guided(tmp_path, "mac", {}, "all", TRAIN) is False
     out = capsys.readouterr().out
     assert ("wrote no counts" in out) if case == "no counts" else ("1 file(s) compiled without their counts" in out)
+
+
+@pytest.mark.parametrize("kind", ["-O2", "profile-guided", "unprofiled", ""])
+def test_the_pass_line_names_the_model_as_the_speed_benchmark_reads_it(kind, monkeypatch, capsys, tmp_path):
+    """accel-network's PASS line ends with the model's kind (none for a model built before kinds were
+    recorded), and accel_tb.network.speed reads it back from there."""
+    from accel_tb.cli import network as cli
+    from accel_tb.network import speed
+    monkeypatch.setattr(cli, "run", lambda **kw: {"tests": 1, "failed": 0, "build": kind})
+    assert cli.main(["--images", "1", "--layers", "27", "--report-dir", str(tmp_path)]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line == "PASS: 1 passed, 0 failed (verilator, 8x8" + (f", {kind} model)" if kind else ")")
+    said = speed.MODEL_IN_PASS_LINE.search(line)
+    assert (said[1] if said else "") == kind

@@ -28,10 +28,10 @@ from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 
 
-def model_words(kind: str) -> str:
-    """The end of a PASS/FAIL line: ", <kind> model" (runner.build_kind: "-O2", "quick", "profile-guided",
-    "unprofiled", "icarus"); nothing for a model built before its kind was recorded."""
-    return f", {kind} model" if kind else ""
+def model_words(kind: str) -> list[str]:
+    """What a PASS/FAIL line says of the model: ["<kind> model"] (runner.build_kind: "-O2", "quick",
+    "profile-guided", "unprofiled", "icarus"); nothing for a model built before its kind was recorded."""
+    return [f"{kind} model"] if kind else []
 
 
 def network_shapes(outline, layers):
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     else:
         print("no report written (the run stopped before the end)")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
-          f"({args.sim}, {args.rows}x{args.cols}{model_words(result['build'])})")
+          f"({', '.join([args.sim, f'{args.rows}x{args.cols}', *model_words(result['build'])])})")
     return 0 if ok else 1
 
 
@@ -249,7 +249,7 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
     print(f"{'PASS' if ok else 'FAIL'}: {len(done)}/{len(images)} images, agreement {report['prediction_agreement']}, "
           f"labels {report['label_accuracy']}, layers with mismatches {len(report['layer_mismatches'])}"
           + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else "")
-          + (f" ({model_words(timing['model'])[2:]})" if timing["model"] else ""))
+          + "".join(f" ({words})" for words in model_words(timing["model"])))
     return 0 if ok else 1
 
 

@@ -61,6 +61,10 @@ def worktree(sha: str) -> Path:
     return path
 
 
+# the model's kind where accel-network's PASS line names it (accel_tb.cli.network.model_words)
+MODEL_IN_PASS_LINE = re.compile(r"^PASS: .*, ([^,()]+) model\)$", re.M)
+
+
 def run_network(tree: Path, images: int, dataflow: str, sim: str, out: Path, data_dir: str | None = None) -> dict:
     """One network run on `tree` (its own code and models); its report's figures and the model it ran on (the
     last words of its PASS line where its accel-network prints them: "-O2", "profile-guided"; else "-")."""
@@ -74,7 +78,7 @@ def run_network(tree: Path, images: int, dataflow: str, sim: str, out: Path, dat
         last = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or ["(no output)"]
         raise SpeedError(f"{tree}: accel-network exited {r.returncode}: {last[0]}", r.returncode)
     rep = json.loads((out / "network_report.json").read_text())
-    said = re.search(r"^PASS: .*, ([^,()]+) model\)$", r.stdout, re.M)
+    said = MODEL_IN_PASS_LINE.search(r.stdout)
     return {**{k: rep[k] for k in ("simulated_cycles", "simulated_cycles_per_second", "wall_seconds_per_image")},
             "model": said[1] if said else "-"}
 
