@@ -11,11 +11,14 @@ from accel_tb.design import core_ports, runner
 
 
 @pytest.fixture(autouse=True)
-def _no_build_settings(monkeypatch):
+def _no_build_settings(monkeypatch, tmp_path):
     """The settings that change how a model is built (ACCEL_QUICK_COMPILE, WAVES, ACCEL_CODECOV, the user's
-    MAKEFLAGS, ACCEL_PGO) may be set for the whole suite (`make test WAVES=1`): these tests set their own."""
+    MAKEFLAGS, ACCEL_PGO) may be set for the whole suite (`make test WAVES=1`): these tests set their own. The
+    models' folder is the test's own: what the suite or a user built (a profile-guided model a shorter run
+    would take) does not decide these tests."""
     for var in ("ACCEL_QUICK_COMPILE", "WAVES", "ACCEL_CODECOV", "MAKEFLAGS", "ACCEL_PGO"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
 
 
 # the code that reads the core's signals during a layer test or a network run
@@ -323,6 +326,57 @@ def test_a_model_compiled_without_its_counts_is_recorded_unprofiled(case, tmp_pa
     assert runner._profile_guided(tmp_path, "mac", {}, "all", TRAIN) is False
     out = capsys.readouterr().out
     assert ("wrote no counts" in out) if case == "no counts" else ("1 file(s) compiled without their counts" in out)
+
+
+def test_a_users_own_compile_level_gets_a_model_of_its_own(fake_builds, monkeypatch):
+    """A model built with the user's OPT_FAST in MAKEFLAGS (kept as it is by _make_flags) is not the ordinary
+    build's: its own folder, so neither is run in place of the other; MAKEFLAGS without one changes nothing."""
+    plain = _build()
+    monkeypatch.setenv("MAKEFLAGS", "-j2")
+    assert _build() == plain
+    monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O3")
+    own = _build()
+    monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O1")
+    assert len({plain, own, _build()}) == 3
+
+
+def _network_cli(monkeypatch, tmp_path, *args) -> dict:
+    """accel-network's main with its run building the model it asks for (compiler, simulator and training
+    stood in for by fake_builds) and simulating nothing; returns run()'s arguments and the model's folder."""
+    from accel_tb.cli import network as cli
+    seen = {}
+
+    def fake_run(**kw):
+        seen.update(kw, folder=runner.build(kw["toplevel"], kw["sources"], kw["parameters"], kw["sim"],
+                                            public=kw["public"], long_run=kw["long_run"], timing=kw["timing"],
+                                            train=kw["train"]))
+        return {"tests": 1, "failed": 0, "build": runner.build_kind(seen["folder"])}
+    monkeypatch.setattr(cli, "run", fake_run)
+    assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path / "r")]) == 0
+    return seen
+
+
+def test_a_shorter_run_takes_the_profile_guided_model_once_built(fake_builds, monkeypatch, tmp_path, capsys):
+    """A one-image run (under core_ports.PGO_RUN_CYCLES) takes the -O2 model while no profile-guided one of its
+    core is built; once a run has built and trained it, the one-image run simulates on it (its folder, no second
+    training, the PASS line says so); ACCEL_PGO=0 keeps it off; a model recorded unprofiled is not taken."""
+    before = _network_cli(monkeypatch, tmp_path)
+    assert before["train"] is None and runner.build_kind(before["folder"]) == "-O2"
+    monkeypatch.setenv("ACCEL_PGO", "1")
+    pgo = _network_cli(monkeypatch, tmp_path)["folder"]
+    assert pgo.name.endswith("-pgo") and len(fake_builds) == 1
+    monkeypatch.delenv("ACCEL_PGO")
+    capsys.readouterr()
+    after = _network_cli(monkeypatch, tmp_path)
+    assert after["folder"] == pgo and after["train"] is not None and len(fake_builds) == 1
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("(verilator, 8x8, profile-guided model)")
+    monkeypatch.setenv("ACCEL_PGO", "0")
+    assert _network_cli(monkeypatch, tmp_path)["folder"] == before["folder"]
+    monkeypatch.delenv("ACCEL_PGO")
+    (pgo / ".built").write_text("built unprofiled\n")
+    assert _network_cli(monkeypatch, tmp_path)["folder"] == before["folder"]
+    # another core (a subset of layers sizes the memories otherwise): its own models, none profile-guided
+    assert _network_cli(monkeypatch, tmp_path, "--layers", "36,39")["train"] is None
 
 
 @pytest.mark.parametrize("kind", ["-O2", "profile-guided", "unprofiled", ""])

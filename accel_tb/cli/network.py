@@ -9,8 +9,8 @@ from the layers (stated in the report). Verilator is the default; Icarus is prac
 With --workers > 1, --scheduler or --cluster the images are sharded over simulator processes with Dask
 (accel_tb.network.farm); finished chunks are cached in --cache, so a rerun continues where the last one stopped.
 A run of about twenty images or more (core_ports.PGO_RUN_CYCLES) takes a profile-guided model: built once, with a
-training run and a second compile (about half a minute more), it simulates about a quarter faster; ACCEL_PGO=1
-or 0 forces it on or off.
+training run and a second compile (about half a minute more), it simulates about a quarter faster; once built, a
+shorter run of the same core takes it too. ACCEL_PGO=1 or 0 forces it on or off.
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
             long_run = total >= LONG_RUN_CYCLES
         except (MappingError, ConfigError) as e:
             raise InputError(f"the network does not fit a {args.rows}x{args.cols} core: {e}") from None
-        pgo = profile_guided(total) and not blocked
+        pgo = not blocked and profile_guided(total, cfg.parameters(), args.sim)
         report_dir = Path(args.report_dir).resolve()
         try:
             report_dir.mkdir(parents=True, exist_ok=True)

@@ -249,7 +249,7 @@ LONG_RUN_CYCLES = 1_000_000
 # against 22.8 s for the -O2 one with the compiler cache cold, 52.5 s against 6.8 s with the -O2 model's objects
 # cached (the profile's stages go past the cache), i.e. 32.9-45.7 s more, and it simulates about 0.58 us less
 # per cycle (about 400 k -> 520 k cycles/s): 57-79 M cycles to break even, about twenty images. A model once
-# built is reused by every later run.
+# built is reused by every later run of the same core, shorter ones too (profile_guided).
 PGO_RUN_CYCLES = 70_000_000
 # the training run: the last layers of the run (on the whole network features[36] and [39]: about 0.3 M
 # cycles on 8x8, a few seconds), one image
@@ -277,9 +277,19 @@ def profile_training(config: dict, layers: list[int]) -> dict:
             "corrupt_layer": None, "report_dir": None, "plot": False}
 
 
-def profile_guided(cycles: int) -> bool:
+def profile_guided(cycles: int, parameters: dict | None = None, sim: str = "verilator") -> bool:
     """Whether a network run of `cycles` simulated cycles (all images) takes the profile-guided model:
-    ACCEL_PGO=0/1 decides, else PGO_RUN_CYCLES. Raises runner.BuildError on another ACCEL_PGO value."""
-    from accel_tb.design.runner import pgo_from_env  # noqa: PLC0415
+    ACCEL_PGO=0/1 decides; else PGO_RUN_CYCLES, or, for a shorter run, whether that model of this core
+    (`parameters`, `sim`) is already built and trained (an earlier long run paid for its build: the shorter
+    run simulates on it for nothing). Raises runner.BuildError on another ACCEL_PGO value."""
+    from accel_tb.design.runner import built_profile_guided, pgo_from_env  # noqa: PLC0415
     forced = pgo_from_env()
-    return forced if forced is not None else cycles >= PGO_RUN_CYCLES
+    if forced is not None:
+        return forced
+    if cycles >= PGO_RUN_CYCLES:
+        return True
+    if parameters is None:
+        return False
+    spec = network_run(True)
+    return built_profile_guided(spec["toplevel"], spec["sources"], parameters, sim, public=spec["public"],
+                                timing=spec["timing"])

@@ -308,19 +308,30 @@ def _public_config(toplevel: str, names) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
-          waves: bool = False, includes=None, public="all", long_run: bool = False, timing: bool = False,
-          train: ProfileRun | None = None) -> Path:
-    """Build the model once per configuration (locked against parallel builders); returns its folder.
+@dataclass(frozen=True)
+class _Plan:
+    """What build() builds: the simulator, the model's inputs and flags, and its folder."""
+    sim: str
+    parameters: dict
+    includes: list
+    sources: list
+    public: object
+    quick: bool
+    pgo: bool
+    build_args: list
+    build_dir: Path
 
-    public: "all" (every signal visible to the testbench), or the names to make public (_public_config).
-    long_run: the model simulates millions of cycles (the whole network): compiled at -O2, which runs it 3.7x
-    faster than the quick build (measured: one image 13.7 s against 50.5 s) and costs no more to compile for
-    a model with only its ports public; the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
-    forces one or the other for every model. timing: the sources hold delays (a clock generated inside,
-    core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
-    is built profile-guided with that training run (_profile_guided; its own build folder) unless pgo_blocked
-    (a coverage or waveform model, ACCEL_QUICK_COMPILE=1, the user's own OPT_FAST)."""
+
+def _user_opt_flags() -> list[str]:
+    """The compile levels a user's own MAKEFLAGS sets (OPT_FAST=..., kept by _make_flags): in the model's hash,
+    so that a model built with them gets a folder of its own instead of sharing the ordinary build's."""
+    flags = os.environ.get("MAKEFLAGS", "")
+    return re.findall(r"(?<!\S)OPT\w*=\S+", flags) if "OPT_FAST=" in flags else []
+
+
+def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, waves: bool, includes, public,
+          long_run: bool, timing: bool, train: ProfileRun | None) -> _Plan:
+    """build()'s decisions, before anything is built (see build() for the arguments)."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
@@ -340,8 +351,38 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         # named public signals: the configuration file is a source (its text enters the build hash)
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
         sources = [*sources, generated_file(vlt, _public_config(toplevel, public))]
-    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves,
-                                        [*build_args, *([PGO_TAG] if pgo else [])], codecov)
+    hashed = [*build_args, *([PGO_TAG] if pgo else []), *(_user_opt_flags() if sim == "verilator" else [])]
+    build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, hashed, codecov)
+    return _Plan(sim, parameters, includes, list(sources), public, quick, pgo, build_args, build_dir)
+
+
+def built_profile_guided(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
+                         waves: bool = False, includes=None, public="all", timing: bool = False,
+                         train: ProfileRun | None = None) -> bool:
+    """Whether the profile-guided model that build() would make with a training run is already built (and
+    trained: recorded "profile-guided", not "unprofiled"). Nothing is built; False where none can be
+    (pgo_blocked)."""
+    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, True, timing,
+                 train or ProfileRun("", "", {}))
+    return plan.pgo and build_kind(plan.build_dir) == PGO_TAG
+
+
+def build(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
+          waves: bool = False, includes=None, public="all", long_run: bool = False, timing: bool = False,
+          train: ProfileRun | None = None) -> Path:
+    """Build the model once per configuration (locked against parallel builders); returns its folder.
+
+    public: "all" (every signal visible to the testbench), or the names to make public (_public_config).
+    long_run: the model simulates millions of cycles (the whole network): compiled at -O2, which runs it 3.7x
+    faster than the quick build (measured: one image 13.7 s against 50.5 s) and costs no more to compile for
+    a model with only its ports public; the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
+    forces one or the other for every model. timing: the sources hold delays (a clock generated inside,
+    core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
+    is built profile-guided with that training run (_profile_guided; its own build folder) unless pgo_blocked
+    (a coverage or waveform model, ACCEL_QUICK_COMPILE=1, the user's own OPT_FAST)."""
+    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, long_run, timing, train)
+    sim, parameters, quick, pgo, build_dir = plan.sim, plan.parameters, plan.quick, plan.pgo, plan.build_dir
+    public, sources, includes, build_args = plan.public, plan.sources, plan.includes, plan.build_args
     stamp = build_dir / ".built"
     with _locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
