@@ -3,6 +3,10 @@ order, and every inconsistency between what the top counted and what was read st
 themselves (both I/O paths giving the same reports, the busy negative) are in tb/network/test_network.py."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -97,3 +101,23 @@ def test_a_long_log_moves_to_the_other_file_only_where_it_may_drive(tmp_path):
     log.drain()
     assert seen[-1] == ("o", 20, 4, 0, 7)
     assert log.rotations == 2 and dut.io_out_file.value == 0 and not (tmp_path / "log1.txt").exists()  # and back
+
+
+def test_the_folders_of_killed_simulators_are_swept_and_live_ones_kept(tmp_path):
+    """A simulator killed mid-run leaves its host I/O folder (batch files, an event log of up to 16 MB): the
+    next run removes the folders of pids that no longer run and were untouched for STALE_SECONDS; a live pid's
+    folder, a recently written one (another pid namespace may share the folder) and other names stay."""
+    from accel_tb.env import host_io
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    old = time.time() - host_io.STALE_SECONDS - 60
+    names = {"killed": f"accel-io-{dead}-x1", "recent": f"accel-io-{dead}-x2", "live": f"accel-io-{os.getpid()}-x3",
+             "no_pid": "accel-io-abc", "other": f"other-{dead}-x4"}
+    for key, name in names.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "log0.txt").write_text("o 1 0 0 0\n")
+        if key != "recent":
+            for p in (tmp_path / name / "log0.txt", tmp_path / name):
+                os.utime(p, (old, old))
+    assert host_io.sweep_stale_folders(str(tmp_path)) == [names["killed"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in names.items() if k != "killed")

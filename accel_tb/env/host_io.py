@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 
 from cocotb.triggers import First, RisingEdge, Timer, ValueChange
 
@@ -40,6 +41,49 @@ class HostIOError(RuntimeError):
     pass
 
 
+FOLDER_PREFIX = "accel-io-"     # then the simulator's pid: <tmp>/accel-io-<pid>-<random>
+# a layer writes its event log at every output: a folder untouched this long belongs to no running layer
+STALE_SECONDS = 600
+
+
+def sweep_stale_folders(tmp: str | None = None) -> list[str]:
+    """Remove the host I/O folders of simulators that no longer run: close() removes a run's own, but a simulator
+    killed mid-run (a farm's worker stopped, a timeout, Ctrl-C twice) leaves its batch files and event log
+    behind (the log turns at 16 MB). A folder whose pid is alive, whose name carries none, or that anything was
+    written to in the last STALE_SECONDS (a simulator of another pid namespace sharing this folder) is left alone.
+    Returns the folders removed."""
+    tmp = tmp or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return removed
+    for name in names:
+        pid = name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if not name.startswith(FOLDER_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            newest = max([os.stat(path).st_mtime, *(e.stat().st_mtime for e in os.scandir(path))])
+        except OSError:
+            continue
+        if time.time() - newest < STALE_SECONDS:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:         # someone else's process (PermissionError): alive
+        return True
+    return True
+
+
 def has_host_io(dut) -> bool:
     return hasattr(dut, "io_bulk")
 
@@ -50,7 +94,8 @@ class HostIO:
 
     def __init__(self, dut):
         self.dut = dut
-        self.dir = tempfile.mkdtemp(prefix="accel-io-")
+        sweep_stale_folders()
+        self.dir = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         raw = self.dir.encode()
         if len(raw) > DIR_BYTES:
             shutil.rmtree(self.dir, ignore_errors=True)
