@@ -95,7 +95,7 @@ test-times:
 	$(PY) -m accel_tb.quality.test_times --cold --jobs $(JOBS)
 
 smoke:
-	$(PY) -m pytest -q -n $(JOBS) tb/lint tb/mac tb/pe tb/sfu tb/fifo \
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow" tb/lint tb/mac tb/pe tb/sfu tb/fifo \
 	    "tb/core/test_core.py::test_core_vgg_layer27_8x8[icarus]" \
 	    tb/replay/test_replay.py::test_minimal_course_folder_passes tests/test_fields.py
 

@@ -48,6 +48,7 @@ def test_mac(psum_w, sim):
     run(toplevel="mac", sources=rtl_sources("mac"), test_module="test_mac", parameters={"PSUM_W": psum_w}, sim=sim)
 
 
+@pytest.mark.slow       # three compiles and a training run: make test, not make smoke
 @pytest.mark.prefer("verilator")
 def test_profile_guided_build_trains_then_compiles_from_the_counts(sim, tmp_path, monkeypatch):
     """runner.build's profile-guided path end to end with the real toolchain, on the smallest model (the long
