@@ -175,14 +175,23 @@ def test_a_forced_profile_guided_model_that_cannot_be_built_is_one_line(args, en
     assert capsys.readouterr().err.strip().splitlines() == [f"error: ACCEL_PGO=1: no profile-guided model with {says}"]
 
 
-@pytest.mark.parametrize("value", ["yes", "2"])
-def test_a_pgo_setting_other_than_0_or_1_is_one_line_before_anything_runs(value, monkeypatch, capsys, tmp_path):
+QUICK_SAYS = "quick for layer tests, -O2 for whole-network runs"
+
+
+@pytest.mark.parametrize("var,value,says,args", [
+    ("ACCEL_PGO", "yes", "profile-guided for long network runs", []),
+    ("ACCEL_PGO", "2", "profile-guided for long network runs", []),
+    ("ACCEL_QUICK_COMPILE", "yes", QUICK_SAYS, []), ("ACCEL_QUICK_COMPILE", "2", QUICK_SAYS, ["--sim", "icarus"])])
+def test_a_build_setting_other_than_0_or_1_is_one_line_before_anything_runs(var, value, says, args, monkeypatch,
+                                                                            capsys, tmp_path):
+    """accel-network judges ACCEL_PGO and ACCEL_QUICK_COMPILE with its options: one line, exit 2, nothing run (a
+    bad ACCEL_QUICK_COMPILE once reached the model's folder as a traceback)."""
     from accel_tb.cli import network as cli
-    monkeypatch.setenv("ACCEL_PGO", value)
-    monkeypatch.setattr(cli, "run", lambda **kw: pytest.fail("ran despite a bad ACCEL_PGO"))
-    assert cli.main(["--images", "1", "--report-dir", str(tmp_path)]) == 2
+    monkeypatch.setenv(var, value)
+    monkeypatch.setattr(cli, "run", lambda **kw: pytest.fail(f"ran despite a bad {var}"))
+    assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: ACCEL_PGO={value}: must be 0 or 1 (or unset: profile-guided for long network runs)"]
+    assert err == [f"error: {var}={value}: must be 0 or 1 (or unset: {says})"]
 
 
 def test_the_profile_guided_stages_compile_with_their_own_flags(monkeypatch):
@@ -330,14 +339,19 @@ def test_a_model_compiled_without_its_counts_is_recorded_unprofiled(case, tmp_pa
 
 def test_a_users_own_compile_level_gets_a_model_of_its_own(fake_builds, monkeypatch):
     """A model built with the user's OPT_FAST in MAKEFLAGS (kept as it is by _make_flags) is not the ordinary
-    build's: its own folder, so neither is run in place of the other; MAKEFLAGS without one changes nothing."""
+    build's: its own folder per value, so none is run in place of another; MAKEFLAGS without one changes nothing."""
     plain = _build()
     monkeypatch.setenv("MAKEFLAGS", "-j2")
     assert _build() == plain
     monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O3")
     own = _build()
     monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O1")
-    assert len({plain, own, _build()}) == 3
+    other = _build()
+    # a value with spaces (make escapes each in MAKEFLAGS) is one value: its words are in the hash
+    monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O3\\ -march=native")
+    native = _build()
+    monkeypatch.setenv("MAKEFLAGS", "-j2 OPT_FAST=-O3\\ -fno-inline")
+    assert len({plain, own, other, native, _build()}) == 5
 
 
 def _network_cli(monkeypatch, tmp_path, *args) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -224,8 +225,10 @@ def test_farm_jobs_that_never_start_a_worker_fail_after_the_stated_wait(tmp_path
     """A Slurm farm whose jobs are accepted but never run (a fake sbatch prints a job id, nothing starts):
     after ACCEL_WORKER_WAIT_S seconds the run stops with one line naming the wait and the workers that
     connected (none), exit status 1 -- a run-time failure found after the build, like a missing simulator;
-    exit status 2 is input refused before anything runs -- and the job is cancelled. The subprocess timeout
-    is a guard against the old endless wait, not a speed assertion."""
+    exit status 2 is input refused before anything runs -- and the job is cancelled. The dashboard's port is
+    held meanwhile (another run's cluster, as in a parallel `make test`): distributed's warning that it moved
+    once made the error three lines more. The subprocess timeout is a guard against the old endless wait, not
+    a speed assertion."""
     if shutil.which("iverilog") is None or shutil.which("vvp") is None:
         pytest.skip("Icarus Verilog is not installed (make setup); its build is the quick one")
     bin_dir = tmp_path / "bin"
@@ -238,8 +241,14 @@ def test_farm_jobs_that_never_start_a_worker_fail_after_the_stated_wait(tmp_path
     f.write_text(SLURM)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{_path_without('sbatch', 'scancel')}",
            "ACCEL_WORKER_WAIT_S": "3", "ACCEL_BUILD_DIR": str(tmp_path / "build")}
-    r = _network(tmp_path, "--cluster", str(f), "--sim", "icarus", "--layers", "27", "--images", "1",
-                 env=env, timeout=120)
+    with socket.socket() as taken:      # the dashboard's port held, as by another run's cluster: still one line
+        try:
+            taken.bind(("", 8787))
+            taken.listen()
+        except OSError:
+            pass                        # held already
+        r = _network(tmp_path, "--cluster", str(f), "--sim", "icarus", "--layers", "27", "--images", "1",
+                     env=env, timeout=120)
     err = r.stderr.strip().splitlines()
     assert r.returncode == 1, (r.returncode, r.stdout[-800:], r.stderr[-1500:])
     assert len(err) == 1 and "Traceback" not in r.stderr, r.stderr[-1500:]

@@ -106,13 +106,15 @@ def test_a_long_log_moves_to_the_other_file_only_where_it_may_drive(tmp_path):
 def test_the_folders_of_killed_simulators_are_swept_and_live_ones_kept(tmp_path):
     """A simulator killed mid-run leaves its host I/O folder (batch files, an event log of up to 16 MB): the
     next run removes the folders of pids that no longer run and were untouched for STALE_SECONDS; a live pid's
-    folder, a recently written one (another pid namespace may share the folder) and other names stay."""
+    folder, a recently written one (another pid namespace may share the folder) and other names stay, names
+    this code never writes (a digit that is not ASCII, a number past any pid) among them, without an error."""
     from accel_tb.env import host_io
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
     old = time.time() - host_io.STALE_SECONDS - 60
     names = {"killed": f"accel-io-{dead}-x1", "recent": f"accel-io-{dead}-x2", "live": f"accel-io-{os.getpid()}-x3",
-             "no_pid": "accel-io-abc", "other": f"other-{dead}-x4"}
+             "no_pid": "accel-io-abc", "other": f"other-{dead}-x4", "not_ascii": "accel-io-\u00b2-x5",
+             "too_long": "accel-io-99999999999999999999-x6"}
     for key, name in names.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "log0.txt").write_text("o 1 0 0 0\n")

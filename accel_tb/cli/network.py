@@ -86,7 +86,8 @@ def main(argv=None) -> int:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
         from accel_tb.design.runner import BuildError, pgo_blocked, pgo_from_env, waves_from_env  # noqa: PLC0415
-        try:      # WAVES and ACCEL_PGO reach every simulation (and every worker) from the environment: judged here
+        try:      # WAVES, ACCEL_PGO and ACCEL_QUICK_COMPILE (pgo_blocked reads it) reach every simulation (and every
+            # worker) from the environment: judged here
             waves = waves_from_env()
             blocked = pgo_blocked(args.sim, waves)
             if pgo_from_env() and blocked:

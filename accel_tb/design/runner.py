@@ -12,7 +12,7 @@
   build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
   to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
 - A long-run Verilator model given a ProfileRun (the whole network's, for a long run: core_ports.PGO_RUN_CYCLES,
-  which reads ACCEL_PGO) is compiled with GCC's profile-guided optimisation: built instrumented, the short
+  which reads ACCEL_PGO; or a shorter run once that model is built, built_profile_guided) is compiled with GCC's profile-guided optimisation: built instrumented, the short
   training run simulated on it, then compiled again from the profile it wrote (_profile_guided). The same C++
   (the same behaviour, cycle for cycle), laid out for the branches the run takes. Not for Icarus, coverage or
   waveform models, ACCEL_QUICK_COMPILE=1, or a user's own OPT_FAST (pgo_blocked).
@@ -89,19 +89,35 @@ def pgo_from_env() -> bool | None:
     return None if value is None else value == "1"
 
 
+def quick_from_env() -> bool | None:
+    """ACCEL_QUICK_COMPILE=1 or 0 forces the quick or the -O2 compile on every model; unset: the caller's choice
+    (None). Raises BuildError on another value."""
+    forced = os.environ.get("ACCEL_QUICK_COMPILE") or None
+    if forced not in (None, "0", "1"):
+        raise BuildError(f"ACCEL_QUICK_COMPILE={forced}: must be 0 or 1 (or unset: quick for layer tests, -O2 for "
+                         f"whole-network runs)")
+    return None if forced is None else forced == "1"
+
+
+def _sets_opt_fast(flags: str) -> bool:
+    """Whether MAKEFLAGS holds the user's own OPT_FAST (their compile level, kept as it is)."""
+    return re.search(r"(?<!\S)OPT_FAST=", flags) is not None
+
+
 def pgo_blocked(sim: str, waves: bool) -> str | None:
     """Why a model of this run cannot be built profile-guided (None: it can): Icarus, a waveform or coverage
     model, ACCEL_QUICK_COMPILE=1, or the user's own OPT_FAST in MAKEFLAGS (kept as it is: nothing would be
-    instrumented)."""
+    instrumented). Raises BuildError on an ACCEL_QUICK_COMPILE other than 0 or 1 (quick_from_env)."""
+    quick = quick_from_env()    # a bad value is an error whatever the simulator
     if sim != "verilator":
         return f"{sim} (GCC's profile is of a Verilator model)"
-    if os.environ.get("ACCEL_QUICK_COMPILE") == "1":
+    if quick:
         return "ACCEL_QUICK_COMPILE=1"
     if waves:
         return "WAVES=1"
     if os.environ.get(CODECOV_VAR):
         return f"{CODECOV_VAR} (a coverage model)"
-    if "OPT_FAST=" in os.environ.get("MAKEFLAGS", ""):
+    if _sets_opt_fast(os.environ.get("MAKEFLAGS", "")):
         return "MAKEFLAGS sets OPT_FAST"
     return None
 
@@ -253,7 +269,7 @@ def _make_flags(quick_compile: bool, pgo: str | None = None, user_flags: str | N
     line's only free variable is LOADLIBES: libgcov, or the link-time optimiser's flags, go there. A space
     inside a value is escaped for make. user_flags: the caller's MAKEFLAGS (default: the environment's)."""
     flags = os.environ.get("MAKEFLAGS", "") if user_flags is None else user_flags
-    if "OPT_FAST=" in flags:
+    if _sets_opt_fast(flags):
         return flags
     if pgo is not None:
         opt = _PGO_GENERATE if pgo == "generate" else f"{_PGO_USE} {_LTO}" if pgo == "use+lto" else _PGO_USE
@@ -326,7 +342,8 @@ def _user_opt_flags() -> list[str]:
     """The compile levels a user's own MAKEFLAGS sets (OPT_FAST=..., kept by _make_flags): in the model's hash,
     so that a model built with them gets a folder of its own instead of sharing the ordinary build's."""
     flags = os.environ.get("MAKEFLAGS", "")
-    return re.findall(r"(?<!\S)OPT\w*=\S+", flags) if "OPT_FAST=" in flags else []
+    # a value with spaces reaches MAKEFLAGS with each escaped (OPT_FAST=-O3\ -march=native): one value
+    return re.findall(r"(?<!\S)OPT\w*=(?:\\.|[^\s\\])+", flags) if _sets_opt_fast(flags) else []
 
 
 def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, waves: bool, includes, public,
@@ -335,11 +352,8 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
-    forced = os.environ.get("ACCEL_QUICK_COMPILE") or None
-    if forced not in (None, "0", "1"):
-        raise BuildError(f"ACCEL_QUICK_COMPILE={forced}: must be 0 or 1 (or unset: quick for layer tests, -O2 for "
-                         f"whole-network runs)")
-    quick = forced == "1" if forced else not long_run
+    forced = quick_from_env()
+    quick = forced if forced is not None else not long_run
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, quick, codecov, timing) if sim == "verilator" else []
@@ -360,8 +374,8 @@ def built_profile_guided(toplevel: str, sources, parameters: dict | None = None,
                          waves: bool = False, includes=None, public="all", timing: bool = False,
                          train: ProfileRun | None = None) -> bool:
     """Whether the profile-guided model that build() would make with a training run is already built (and
-    trained: recorded "profile-guided", not "unprofiled"). Nothing is built; False where none can be
-    (pgo_blocked)."""
+    trained: recorded "profile-guided", not "unprofiled"). No model is built (the generated sources its hash
+    reads are written, as build() writes them); False where none can be (pgo_blocked)."""
     plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, True, timing,
                  train or ProfileRun("", "", {}))
     return plan.pgo and build_kind(plan.build_dir) == PGO_TAG

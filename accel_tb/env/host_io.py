@@ -60,7 +60,9 @@ def sweep_stale_folders(tmp: str | None = None) -> list[str]:
         return removed
     for name in names:
         pid = name[len(FOLDER_PREFIX):].split("-", 1)[0]
-        if not name.startswith(FOLDER_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+        # a name this code did not write (no plain decimal pid, or one past any pid) is not touched
+        if not name.startswith(FOLDER_PREFIX) or not (pid.isascii() and pid.isdigit()) or len(pid) > 9 or \
+                _alive(int(pid)):
             continue
         path = os.path.join(tmp, name)
         try:
@@ -70,7 +72,8 @@ def sweep_stale_folders(tmp: str | None = None) -> list[str]:
         if time.time() - newest < STALE_SECONDS:
             continue
         shutil.rmtree(path, ignore_errors=True)
-        removed.append(name)
+        if not os.path.lexists(path):
+            removed.append(name)
     return removed
 
 

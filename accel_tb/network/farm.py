@@ -439,11 +439,20 @@ def make_jobqueue_cluster(path: str):
     kind, jobs, options = read_farm_file(path)
     if jobs > 0:
         require_submit_command(path)
+    import warnings
+
     import dask_jobqueue
     try:
-        cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**options)
+        # the scheduler's dashboard moves to a free port when its own is taken (another run's, another cluster's):
+        # distributed says so in a multi-line warning on stderr; the link is printed below instead, in one line
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Port \d+ is already in use", category=UserWarning)
+            cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**options)
     except (TypeError, ValueError) as e:
         raise FarmError(f"{path}: options: {str(e).splitlines()[0]}") from None
+    link = getattr(cluster, "dashboard_link", None)
+    if link:
+        print(f"{path}: the farm's Dask dashboard: {link}", flush=True)
     cluster.scale(jobs=jobs)
     return cluster
 
