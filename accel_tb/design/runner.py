@@ -12,10 +12,11 @@
   build folders: a coverage model is never shared with a normal one) and each Verilator run writes its counts
   to a file of its own in that folder. Icarus has no code coverage: its runs are unaffected and add nothing.
 - A long-run Verilator model given a ProfileRun (the whole network's, for a long run: core_ports.PGO_RUN_CYCLES,
-  which reads ACCEL_PGO; or a shorter run once that model is built, built_profile_guided) is compiled with GCC's profile-guided optimisation: built instrumented, the short
-  training run simulated on it, then compiled again from the profile it wrote (_profile_guided). The same C++
-  (the same behaviour, cycle for cycle), laid out for the branches the run takes. Not for Icarus, coverage or
-  waveform models, ACCEL_QUICK_COMPILE=1, or a user's own OPT_FAST (pgo_blocked).
+  which reads ACCEL_PGO; or a shorter run once that model is built, built_profile_guided) is compiled with GCC's
+  profile-guided optimisation: built instrumented, the short training run simulated on it, then compiled again
+  from the profile it wrote (_profile_guided). The same C++ (the same behaviour, cycle for cycle), laid out for
+  the branches the run takes. Not for Icarus, coverage or waveform models, ACCEL_QUICK_COMPILE=1, or a user's
+  own OPT_FAST (pgo_blocked).
 """
 from __future__ import annotations
 

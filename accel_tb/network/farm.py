@@ -43,6 +43,7 @@ import shutil
 import statistics
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 from accel_tb.design.core_ports import network_run
@@ -439,8 +440,6 @@ def make_jobqueue_cluster(path: str):
     kind, jobs, options = read_farm_file(path)
     if jobs > 0:
         require_submit_command(path)
-    import warnings
-
     import dask_jobqueue
     try:
         # the scheduler's dashboard moves to a free port when its own is taken (another run's, another cluster's):
