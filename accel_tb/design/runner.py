@@ -79,6 +79,10 @@ _PGO_GENERATE = "-O2 -fprofile-generate"
 # link-time optimisation on top: the model, Verilator's runtime and cocotb's main loop optimised as one program
 # (about 5% more on the whole network, measured beside the profile alone); the link needs the flags too
 _LTO = "-flto=auto"
+# each stage's compile flags and the link's extra flags (LOADLIBES): libgcov for the instrumented model, the
+# link-time optimiser's flags where it runs
+_PGO_STAGES = {"generate": (_PGO_GENERATE, "-lgcov"), "use+lto": (f"{_PGO_USE} {_LTO}", f"{_LTO} -O2"),
+               "use": (_PGO_USE, "")}
 
 
 def pgo_from_env() -> bool | None:
@@ -273,9 +277,7 @@ def _make_flags(quick_compile: bool, pgo: str | None = None, user_flags: str | N
     if _sets_opt_fast(flags):
         return flags
     if pgo is not None:
-        opt = _PGO_GENERATE if pgo == "generate" else f"{_PGO_USE} {_LTO}" if pgo == "use+lto" else _PGO_USE
-        link = "-lgcov" if pgo == "generate" else f"{_LTO} -O2" if pgo == "use+lto" else ""
-        opt, link = opt.replace(" ", "\\ "), link.replace(" ", "\\ ")
+        opt, link = (flag.replace(" ", "\\ ") for flag in _PGO_STAGES[pgo])
         return f"{flags} OPT_FAST={opt} OPT_GLOBAL={opt} OBJCACHE= LOADLIBES={link}".strip()
     return f"{flags} OPT_FAST={'-O1' if quick_compile else '-O2'} OPT_GLOBAL=-O2".strip()
 
@@ -348,8 +350,9 @@ def _user_opt_flags() -> list[str]:
 
 
 def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, waves: bool, includes, public,
-          long_run: bool, timing: bool, train: ProfileRun | None) -> _Plan:
-    """build()'s decisions, before anything is built (see build() for the arguments)."""
+          long_run: bool, timing: bool, profile: bool) -> _Plan:
+    """build()'s decisions, before anything is built (see build() for the arguments; profile: a training run is
+    given, i.e. a profile-guided model is asked for)."""
     sim = sim_name(sim)
     parameters = dict(parameters or {})
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
@@ -358,7 +361,7 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, quick, codecov, timing) if sim == "verilator" else []
-    pgo = train is not None and not quick and pgo_blocked(sim, waves) is None
+    pgo = profile and not quick and pgo_blocked(sim, waves) is None
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
         raise BuildError(f"RTL source not found: {', '.join(missing)}")
@@ -372,13 +375,11 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
 
 
 def built_profile_guided(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None,
-                         waves: bool = False, includes=None, public="all", timing: bool = False,
-                         train: ProfileRun | None = None) -> bool:
+                         waves: bool = False, includes=None, public="all", timing: bool = False) -> bool:
     """Whether the profile-guided model that build() would make with a training run is already built (and
     trained: recorded "profile-guided", not "unprofiled"). No model is built (the generated sources its hash
     reads are written, as build() writes them); False where none can be (pgo_blocked)."""
-    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, True, timing,
-                 train or ProfileRun("", "", {}))
+    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, True, timing, True)
     return plan.pgo and build_kind(plan.build_dir) == PGO_TAG
 
 
@@ -395,7 +396,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
     is built profile-guided with that training run (_profile_guided; its own build folder) unless pgo_blocked
     (a coverage or waveform model, ACCEL_QUICK_COMPILE=1, the user's own OPT_FAST)."""
-    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, long_run, timing, train)
+    plan = _plan(toplevel, sources, parameters, sim, waves, includes, public, long_run, timing, train is not None)
     sim, parameters, quick, pgo, build_dir = plan.sim, plan.parameters, plan.quick, plan.pgo, plan.build_dir
     public, sources, includes, build_args = plan.public, plan.sources, plan.includes, plan.build_args
     stamp = build_dir / ".built"
@@ -561,13 +562,12 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
                         test_dir=run_dir, extra_env=env, waves=waves, parameters=dict(parameters or {}),
                         timescale=("1ns", "1ps"), results_xml=str(results), hdl_toplevel_lang="verilog",
                         plusargs=plusargs, log_file=run_dir / log_name if log_name else None)
-        except SystemExit as e:   # the runner exits under pytest when a test failed; the counts decide below
+        # SystemExit: the runner exits under pytest when a test failed (the counts decide below); RuntimeError:
+        # cocotb's runner on a simulator that exited non-zero (killed, crashed)
+        except (SystemExit, RuntimeError) as e:
             if not results.is_file():
-                raise RunError(f"{toplevel} ({sim}): the simulator stopped (exit {e.code}) before writing "
-                               f"{results}") from None
-        except RuntimeError as e:  # cocotb's runner on a simulator that exited non-zero (killed, crashed)
-            if not results.is_file():
-                raise RunError(f"{toplevel} ({sim}): the simulator stopped ({e}) before writing {results}") from None
+                why = f"exit {e.code}" if isinstance(e, SystemExit) else str(e)
+                raise RunError(f"{toplevel} ({sim}): the simulator stopped ({why}) before writing {results}") from None
     finally:
         os.environ.update(saved)
     if not results.is_file():
