@@ -105,18 +105,24 @@ def test_a_parameter_the_generator_would_not_pass_down_is_one_error(tmp_path, mo
         core_ports.clocked_top_text()
 
 
-@pytest.mark.parametrize("args,long_run", [(["--layers", "27,29"], False), ([], True)])
-def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, monkeypatch, tmp_path):
-    """The whole network (about 3.4 M cycles an image on 8x8) takes the -O2 model; a subset of small layers
-    (about 10 k cycles) the quick one, whose compile is the larger part of such a run (core_ports.LONG_RUN_CYCLES)."""
+def _seen_by_run(monkeypatch) -> dict:
+    """accel-network's run() stood in for: the dict returned fills with the arguments the CLI passes it."""
     from accel_tb.cli import network as cli
     seen = {}
 
     def fake_run(**kw):
         seen.update(kw)
         return {"tests": 1, "failed": 0, "build": ""}
-    monkeypatch.delenv("ACCEL_PGO", raising=False)
     monkeypatch.setattr(cli, "run", fake_run)
+    return seen
+
+
+@pytest.mark.parametrize("args,long_run", [(["--layers", "27,29"], False), ([], True)])
+def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, monkeypatch, tmp_path):
+    """The whole network (about 3.4 M cycles an image on 8x8) takes the -O2 model; a subset of small layers
+    (about 10 k cycles) the quick one, whose compile is the larger part of such a run (core_ports.LONG_RUN_CYCLES)."""
+    from accel_tb.cli import network as cli
+    seen = _seen_by_run(monkeypatch)
     assert cli.main(["--images", "1", *args, "--report-dir", str(tmp_path)]) == 0
     assert seen["toplevel"] == core_ports.CLOCKED_TOP and seen["long_run"] is long_run
 
@@ -134,16 +140,9 @@ def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, m
     run is the same run (dataflow, checkpoint, I/O path) on the first image and the last two layers, with no
     report and nothing corrupted; ACCEL_PGO=0/1 forces it off or on; Icarus does not take it."""
     from accel_tb.cli import network as cli
-    seen = {}
-
-    def fake_run(**kw):
-        seen.update(kw)
-        return {"tests": 1, "failed": 0, "build": ""}
-    if env is None:
-        monkeypatch.delenv("ACCEL_PGO", raising=False)
-    else:
+    if env is not None:
         monkeypatch.setenv("ACCEL_PGO", env)
-    monkeypatch.setattr(cli, "run", fake_run)
+    seen = _seen_by_run(monkeypatch)
     assert cli.main([*args, "--report-dir", str(tmp_path)]) == 0
     train = seen["train"]
     if not trained:
@@ -257,10 +256,9 @@ class _FakeCocotbRunner:
 
 
 @pytest.fixture
-def fake_cocotb(tmp_path, monkeypatch):
-    """runner.build and runner._simulate with cocotb's runner (and the simulator check) stood in for, in a
-    build folder of the test's own."""
-    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
+def fake_cocotb(monkeypatch):
+    """runner.build and runner._simulate with cocotb's runner (and the simulator check) stood in for (in the
+    test's own build folder, _no_build_settings')."""
     monkeypatch.setattr(runner, "_runner", lambda sim, public="all": _FakeCocotbRunner())
     monkeypatch.setattr(runner, "require_simulator", lambda sim, what: None)
     _FakeCocotbRunner.found = []
