@@ -365,12 +365,28 @@ class _Folder:
     def __init__(self, folder: Path):
         self.folder = folder
         try:
-            self.names = {q.name for q in folder.iterdir() if q.suffix == ".txt" and q.is_file()}
+            entries = [(q.name, q) for q in folder.iterdir()]
             viz = folder / "viz"      # notebook 000 and golden_py.export write a decimal twin of each file there
-            self.names |= {f"viz/{q.name}" for q in viz.iterdir() if q.suffix == ".txt" and q.is_file()} \
-                if viz.is_dir() else set()
+            entries += [(f"viz/{q.name}", q) for q in viz.iterdir()] if viz.is_dir() else []
         except OSError as e:
             raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
+        self.names = set()
+        for rel, q in entries:
+            in_viz = rel.startswith("viz/")
+            lower = rel.lower()
+            if not _COURSE_NAMES.fullmatch(lower.removeprefix("viz/viz_") if in_viz else lower):
+                if q.suffix == ".txt" and q.is_file():
+                    self.names.add(rel)         # another text file: listed as not read
+                continue
+            # a course file's name: read under that name only, so a near miss or an unreadable one is an
+            # error here rather than a kind quietly not provided (or derived from the others)
+            if rel != lower:
+                raise FormatError(f"{q}: the course names this file {lower} (names are case-sensitive); rename it")
+            if not q.is_file():
+                what = "a folder" if q.is_dir() else "a broken link" if q.is_symlink() and not q.exists() else \
+                    "not a regular file"
+                raise FormatError(f"{q}: {what}, where the course has a text file of that name")
+            self.names.add(rel)
         self.used: list[Path] = []
         self.twins: list[Twin] = []
 
@@ -453,8 +469,10 @@ def _weight_names(f: _Folder, n_ic: int) -> list[list[list[str]]]:
     extra = sorted(n for n in f.names if re.fullmatch(r"weight_itile\d+_otile\d+_kij\d+(_int)?\.txt", n)
                    and n not in known)
     if extra:
-        raise FormatError(f"{folder}: {extra[0]} does not belong to {n_ic} activation tile(s) x {n_oc} "
-                          f"output tile(s) (is an activation tile missing?)")
+        beyond = int(re.search(r"kij(\d+)", extra[0]).group(1)) > 8
+        raise FormatError(f"{folder}: {extra[0]} does not belong to {n_ic} activation tile(s) x {n_oc} output "
+                          f"tile(s) x kernel positions 0..8 " +
+                          ("(a kernel position beyond 8)" if beyond else "(is an activation tile missing?)"))
     return names
 
 
@@ -717,6 +735,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     f.check_twins()
     used_set = {str(q.relative_to(folder)) for q in f.used}
     ignored = sorted(n for n in f.names if n not in used_set)
+    stray = [n for n in ignored if "/" not in n and _COURSE_NAMES.fullmatch(n)]
+    if stray:
+        raise FormatError(f"{folder / stray[0]}: named as a course file, but not part of this folder's reading "
+                          f"({naming}, {n_ic} activation tile(s) x {n_oc} output tile(s), kernel positions 0..8: "
+                          f"{', '.join(files) or 'activations and weights'}): a second naming style, or a tile or "
+                          f"kernel position beyond the others; remove or rename it")
     return CourseVectors(rows=rows, cols=cols, a_tiles=a_tiles, w_tiles=w, psum=psum, out_raw=out_raw, out=out,
                          folder=folder, naming=naming, psum_files=psum_files, out_files=out_files, used=f.used,
                          ignored=ignored, a_bits=a_bits, psum_mask=psum_mask, psum_lines=psum_lines or None,
@@ -727,6 +751,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
 # the names that hold outputs or psums in notebooks 000/001 (another .txt is only 'not read')
 _OUTPUT_NAMES = re.compile(r"(out(_raw|_relu)?(_otile\d+)?(_int)?|out_int_relu|psum_kij\d+(_int)?|"
                            r"psum_itile\d+_otile\d+_kij\d+(_int)?)\.txt")
+# every name a course notebook gives a vector file (and its decimal twin): one the reading leaves unread is a
+# second naming style or a tile or kernel position beyond the others, an error rather than 'not read'
+_COURSE_NAMES = re.compile(r"(activation(_tile\d+|_project)?|weight(\d+|_kij\d+|_itile\d+_otile\d+_kij\d+)?|"
+                           r"psum(_relu|_\d+)?|out(_raw|_relu)?(_otile\d+)?|out_int_relu|psum_kij\d+|"
+                           r"psum_itile\d+_otile\d+_kij\d+)(_int)?\.txt")
 
 
 def _span(names: list[str]) -> str:

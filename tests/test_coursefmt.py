@@ -105,6 +105,54 @@ def test_malformed_line_names_file_and_line(tmp_path):
         read_folder(tmp_path)
 
 
+def _fresh(folder: Path, **layer) -> Path:
+    import shutil
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    write_layer(_layer(**layer), folder)
+    return folder
+
+
+def test_names_the_reading_would_pass_over_are_errors(tmp_path):
+    """A course file under a near-miss name (capitals, .TXT), one that is a folder or a broken link, and a file
+    of a course name the reading does not use (a second naming style, an output tile or kernel position beyond
+    the others) were 'not read' and the kind derived or not provided: a student's misnamed out.txt passed
+    unchecked. Each is now an error naming the file; a stray file of another name is still only 'not read'."""
+    d = tmp_path / "f"
+    cases = [
+        (lambda: (d / "out.txt").rename(d / "OUT.txt"), r"OUT.txt: the course names this file out.txt"),
+        (lambda: (d / "out.txt").rename(d / "out.TXT"), r"out.TXT: the course names this file out.txt"),
+        (lambda: (d / "viz" / "viz_out.txt").rename(d / "viz" / "Viz_out.txt"),
+         r"Viz_out.txt: the course names this file viz/viz_out.txt"),
+        (lambda: ((d / "out.txt").unlink(), (d / "out.txt").mkdir()), r"out.txt: a folder, where the course"),
+        (lambda: ((d / "psum_kij4.txt").unlink(), (d / "psum_kij4.txt").symlink_to(d / "gone")),
+         r"psum_kij4.txt: a broken link"),
+        (lambda: (d / "psum_kij9.txt").write_text((d / "psum_kij0.txt").read_text()),
+         r"psum_kij9.txt: named as a course file, but not part of this folder's reading"),
+        (lambda: (d / "weight4.txt").write_text((d / "weight_itile0_otile0_kij4.txt").read_text()),
+         r"weight4.txt: named as a course file"),
+        (lambda: (d / "out_otile1.txt").write_text((d / "out.txt").read_text()), r"out_otile1.txt: named as"),
+        (lambda: (d / "activation.txt").write_text((d / "activation_tile0.txt").read_text()),
+         r"activation.txt: named as"),
+        (lambda: (d / "weight_itile0_otile0_kij9.txt").write_text((d / "weight_itile0_otile0_kij0.txt").read_text()),
+         r"weight_itile0_otile0_kij9.txt does not belong .* \(a kernel position beyond 8\)"),
+    ]
+    for damage, says in cases:
+        _fresh(d)
+        damage()
+        with pytest.raises(FormatError, match=says):
+            read_folder(d)
+    _fresh(d)
+    (d / "notes.txt").write_text("my notes\n")
+    (d / "Results.TXT").write_text("x\n")
+    assert read_folder(d).ignored == ["notes.txt"]
+    # two tiles: a third output tile's file is no longer 'not read'
+    _fresh(d, oc=16)
+    (d / "out_otile2.txt").write_text((d / "out_otile1.txt").read_text())
+    with pytest.raises(FormatError, match=r"out_otile2.txt: named as a course file"):
+        read_folder(d)
+
+
 def test_value_that_does_not_fit_is_an_error(tmp_path):
     t = _layer(ic=64, oc=8, side=3)
     with pytest.raises(ValueError, match=r"out_raw_otile0.txt: value .* does not fit 8-bit"):

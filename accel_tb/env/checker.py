@@ -329,13 +329,27 @@ class LayerChecker:
         return sum(sb.compared for sb in self.scoreboards.values()) + (
             self.folder_check.total if self.folder_check else 0)
 
+    def derived(self) -> dict[str, str]:
+        """The kinds whose expected values the folder does not give but that are derived from its other files
+        (compared all the same, but not against a file of that kind)."""
+        v = self.job.folder
+        if v is None:
+            return {}
+        out = {"sum": "the psum files summed over kernel positions and input tiles (the folder has no sums file)"
+               if v.sums_derived else None,
+               "relu": "max(0, sum) of the sums (the folder has no after-ReLU file)" if v.relu_derived else None}
+        return {k: why for k, why in out.items() if why}
+
     def summary_lines(self) -> list[str]:
         lines = []
         fc = self.folder_check
+        derived = self.derived()
         for kind in KINDS:
             by_folder = fc.compared.get(kind) if fc is not None else None
             if kind in self.scoreboards:
                 lines.append(self.scoreboards[kind].summary())
+                if kind in derived:
+                    lines.append(f"{kind}: expected values derived: {derived[kind]}")
                 if by_folder is not None:
                     lines.append(f"{kind} at positions the core never streams: {by_folder} values checked against "
                                  f"the folder's activation x weight files")
@@ -375,6 +389,7 @@ class LayerChecker:
                    "duplicates": sb.duplicates, "unexpected": sb.unexpected, "reports": sb.reports[:20]}
                for k, sb in self.scoreboards.items()}
         rep["not_provided"] = self.not_provided
+        rep["derived"] = self.derived()
         rep["not_checked"] = {k: self.unchecked_reason for k in self.not_monitored}
         if self.finished_unchecked:
             rep["not_checked"]["os_psum values"] = self.finished_unchecked

@@ -114,7 +114,7 @@ def test_export_variants_pass(variant, sim, tmp_path):
     result, rep = replay(sim, folder, tmp_path)
     assert rep["relu"]["compared"] == 128 and rep["relu"]["mismatches"] == 0
     expect_missing = {"no_psums": ["psum"], "no_out_raw": ["sum"], "notebook_001_names": []}[variant]
-    assert rep["not_provided"] == expect_missing
+    assert rep["not_provided"] == expect_missing and rep["derived"] == {}
     naming = [l for l in rep["summary"] if l.startswith("reading:")][0]
     assert ("notebook 001" in naming) == (variant == "notebook_001_names")
 
@@ -164,6 +164,9 @@ def test_notebook_001_folder_without_out_relu_passes(sim, tmp_path):
     assert rep["sum"]["compared"] == 128 and rep["relu"]["compared"] == 128 and rep["psum"]["compared"] == 9 * 16 * 8
     reading = [l for l in rep["summary"] if l.startswith("reading:")][0]
     assert "out.txt alone: read as the sums before ReLU" in reading and "max(0, sum)" in reading
+    # the outputs after ReLU are compared, but against sums the folder gives, not a file of their own: said
+    assert rep["derived"] == {"relu": "max(0, sum) of the sums (the folder has no after-ReLU file)"}
+    assert "relu: expected values derived: max(0, sum) of the sums (the folder has no after-ReLU file)" in rep["summary"]
 
 
 def test_notebook_001_folder_with_twins_passes_and_a_wrong_twin_fails(sim, tmp_path):
