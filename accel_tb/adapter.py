@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,10 +303,24 @@ def load_adapter_class(spec: str):
         except Exception as e:
             raise AdapterError(f"adapter {file}: import failed: {type(e).__name__}: {e}") from e
     else:
+        given = Path(path)
+        usage = "an adapter is path/to/adapter.py[:ClassName] or an importable module[:ClassName]"
+        if not path.strip():
+            raise AdapterError(f"adapter {spec}: no file or module before ':' ({usage})")
+        if given.is_dir():
+            raise AdapterError(f"adapter {path}: a folder; give the adapter's .py file ({usage})")
+        if given.exists():
+            hint = "; a .toml describing a course-skeleton core goes to --config" if given.suffix == ".toml" else ""
+            raise AdapterError(f"adapter {path}: not a Python file (.py){hint}")
+        if "/" in path or os.sep in path or path.startswith(".") or not all(
+                part.isidentifier() for part in path.split(".")):
+            raise AdapterError(f"adapter {path}: file not found ({usage})")
         try:
             module = importlib.import_module(path)
         except ImportError as e:
             raise AdapterError(f"adapter module {path}: {e}") from e
+        except Exception as e:          # the module's own code failed on import: one line, as for a file
+            raise AdapterError(f"adapter module {path}: import failed: {type(e).__name__}: {e}") from e
     classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
                if issubclass(c, CoreAdapter) and c is not CoreAdapter and c.__module__ == module.__name__]
     if cls_name:

@@ -225,6 +225,10 @@ def test_init_proposes_the_example_file(tmp_path, tool, capsys):
     # a second run does not overwrite it
     assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "core", "--out", str(out), "--tool", tool]) == 2
     assert capsys.readouterr().err.strip() == f"error: --out {out}: exists; choose another name or pass --force"
+    # a folder as --out, even with --force: one line, not IsADirectoryError's traceback
+    assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "core", "--out", str(rtl), "--force", "--tool", tool]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --out {rtl}: a folder; give the file to write (e.g. " \
+                                              f"{rtl / 'skeleton.toml'})"
 
 
 @needs_tool

@@ -117,6 +117,14 @@ CASES = [
     # ------------------------------------------------------------------ your own core
     Case("an adapter file that is not there", "accel-byoc --adapter {tmp}/missing.py --rtl 'x.v' --top core", 2,
          "error: --adapter {tmp}/missing.py: file not found"),
+    Case("the configuration file given as `--adapter`", "accel-byoc --adapter {tmp}/my_team/skeleton.toml --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core", 2, "error: --adapter {tmp}/my_team/skeleton.toml: not a Python file "
+         "(.py); a .toml describing a course-skeleton core goes to --config", setup="example"),
+    Case("an adapter path without `.py`", "accel-byoc --adapter {tmp}/my_team/adapter --rtl '{tmp}/my_team/rtl/*.v' "
+         "--top core", 2, "error: --adapter {tmp}/my_team/adapter: file not found (an adapter is "
+         "path/to/adapter.py[:ClassName]", setup="example"),
+    Case("an adapter class with no file or module", "accel-byoc --adapter :SkeletonCore --rtl 'x.v' --top core", 2,
+         "error: --adapter :SkeletonCore: no file or module before ':'"),
     Case("an adapter without its hooks", "accel-byoc --adapter {tmp}/my_team/bare.py --rtl '{tmp}/my_team/rtl/*.v' "
          "--top core", 2, "error: --adapter Bare: start(), load_activations(), run_kernel(), outputs() not implemented",
          setup="bare_adapter"),

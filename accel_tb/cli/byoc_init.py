@@ -237,6 +237,9 @@ def main(argv=None) -> int:
         out = Path(args.out or ("skeleton.toml" if family else "adapter.py"))
         if not family and out.suffix != ".py":
             out = out.with_suffix(".py")
+        if out.is_dir():
+            raise InputError(f"--out {out}: a folder; give the file to write (e.g. "
+                             f"{out / ('skeleton.toml' if family else 'adapter.py')})")
         if out.exists() and not args.force:
             raise InputError(f"--out {out}: exists; choose another name or pass --force")
         if not out.parent.is_dir():
