@@ -16,9 +16,9 @@ class InputError(ValueError):
 def check_sim(sim: str | None, flag: str = "--sim") -> str:
     """The simulator's name, lower case (Verilator when none is given); runner.SIMULATORS is the one list."""
     from accel_tb.design.runner import SIMULATORS  # noqa: PLC0415
-    name = (sim or SIMULATORS[0]).lower()
-    if name not in SIMULATORS:
-        raise InputError(f"{flag} {sim}: supported simulators are {' and '.join(SIMULATORS)}")
+    name = (SIMULATORS[0] if sim is None else sim).lower()
+    if name not in SIMULATORS:     # an empty name too: never the default in its place
+        raise InputError(f"{flag} {sim or repr(sim)}: supported simulators are {' and '.join(SIMULATORS)}")
     return name
 
 

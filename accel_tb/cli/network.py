@@ -45,10 +45,10 @@ def main(argv=None) -> int:
     from accel_tb.network.farm import WORKER_WAIT_S, WORKER_WAIT_VAR  # noqa: PLC0415
     ap = ArgumentParser(prog="accel-network", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"))
+    ap.add_argument("--sim", default=os.environ.get("SIM") or "verilator")
     ap.add_argument("--images", type=int, default=1)
     ap.add_argument("--first-image", type=int, default=0)
-    ap.add_argument("--layers", default="", help="comma list of features[] indices (default: all with unsigned input)")
+    ap.add_argument("--layers", default=None, help="comma list of features[] indices (default: all with unsigned input)")
     ap.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "vgg16_a4w4.pt"))
     ap.add_argument("--data-dir", default=None, help="take images from this CIFAR-10 test set")
     ap.add_argument("--rows", type=int, default=8)
@@ -126,18 +126,22 @@ def main(argv=None) -> int:
                 probe_scheduler(args.scheduler)
             except FarmError as e:
                 raise InputError(str(e)) from None
-        if args.layers:
+        if args.layers is not None:     # given empty, it is refused: never the whole network in its place
             try:
                 layers = [int(v) for v in args.layers.split(",")]
             except ValueError:
-                raise InputError(f"--layers {args.layers}: expected a comma list of integers") from None
+                raise InputError(f"--layers {args.layers or repr(args.layers)}: expected a comma list of "
+                                 f"integers") from None
+            twice = sorted({v for v in layers if layers.count(v) > 1})
+            if twice:
+                raise InputError(f"--layers {args.layers}: layer {twice[0]} given twice")
         if Path(args.cache).exists() and not Path(args.cache).is_dir():
             raise InputError(f"--cache {args.cache}: exists and is not a folder")
         data_dir = inputs.check_data_dir(args.data_dir)
         images = inputs.check_images(args.first_image, args.images, data_dir, "--first-image")
         outline = inputs.load_checkpoint(args.checkpoint)
         convs = outline.quant_conv_indices()[1:]
-        if args.layers:
+        if args.layers is not None:
             for layer in layers:
                 inputs.check_layer(outline, layer)
         else:

@@ -34,7 +34,7 @@ LAYER_DEFAULTS = {"checkpoint": str(DEFAULT_CHECKPOINT), "layer": 27, "image": 0
 
 
 def _common(ap: argparse.ArgumentParser):
-    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), help="verilator (default) or icarus")
+    ap.add_argument("--sim", default=os.environ.get("SIM") or "verilator", help="verilator (default) or icarus")
     ap.add_argument("--checkpoint", default=None, help=f"default {DEFAULT_CHECKPOINT.relative_to(ROOT)}")
     ap.add_argument("--layer", type=int, default=None, help="index in model.features (default 27)")
     ap.add_argument("--image", type=int, default=None, help="first image: bundled sample index, or test-set index "
