@@ -60,6 +60,19 @@ TOP    ?= core
 PARAM  ?=
 INCLUDE ?=
 
+# A variable given on make's command line that this Makefile does not read is an error, before anything runs:
+# `make golden=dir` or `make byoc-example CORUPT=relu` would otherwise run the default test and pass. OPT_FAST,
+# OPT_SLOW and OPT_GLOBAL pass through MAKEFLAGS to the Verilator builds (a model of the user's compile level).
+VARIABLES_READ := SIM ROWS COLS LAYER IMAGE GOLDEN IMAGES LAYERS WORKERS DATA_DIR WAVES DATAFLOW COMPARE JOBS \
+	PYTEST_ARGS PY CHECKPOINT SEED CORRUPT REPORT ONLY SIZES ADAPTER CONFIG RTL TOP PARAM INCLUDE \
+	OPT_FAST OPT_SLOW OPT_GLOBAL
+UNKNOWN_VARIABLES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\
+	$(if $(filter $(v),$(VARIABLES_READ)),,$(v)))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error $(firstword $(UNKNOWN_VARIABLES))=$(value $(firstword $(UNKNOWN_VARIABLES))): not a variable of this \
+Makefile (it reads $(filter-out OPT_%,$(VARIABLES_READ)); see the comments at its top))
+endif
+
 # Each variable reaches the command as its option only when it is set, so that the command sees what the
 # user gave (and refuses what does not fit, e.g. IMAGES with GOLDEN); the commands' own defaults apply
 # otherwise. Values are quoted for the shell (a folder name with a blank is one argument); RTL, PARAM and

@@ -150,6 +150,10 @@ CASES = [
     Case("`--dataflow` for your own core", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
          "'{tmp}/my_team/rtl/*.v' --top core --dataflow os", 2, "error: --dataflow os: accel-byoc runs your adapter's",
          setup="example"),
+    Case("a make variable misspelled (the default test would run and pass)", "make SIM=icarus golden={tmp}/g", 2,
+         "golden={tmp}/g: not a variable of this Makefile (it reads SIM ROWS"),
+    Case("a negative test's variable misspelled", "make byoc-example CORUPT=relu", 2,
+         "CORUPT=relu: not a variable of this Makefile"),
     Case("`--corrupt psum` on a core that reports outputs only", "make byoc-example CORRUPT=psum", 2,
          "error: --corrupt psum: no psum values are checked against the core in this run (skeleton.toml reports"),
     # ------------------------------------------------------------------ a course-skeleton core's configuration
