@@ -36,6 +36,8 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
     """Model in eval mode and fp32, plus the checkpoint's metadata. Accepts inference checkpoints and the
     training state files written by golden_py.train."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: a folder, not a checkpoint file (.pt)")
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:

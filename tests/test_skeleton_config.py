@@ -90,6 +90,12 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
     ("[reset]\nper_output = false\nper_output_cycles = 2\n", "reset.per_output_cycles: only used with per_output = true"),
     ("ofifo_valid = \"sigs[4:3]\"\n", "pins.ofifo_valid: 'sigs[4:3]' is not a Verilog port name (a bit of a bus"),
     ("[flow]\nofifo_latency = 0\nreadout_wait = 2\n[reset]\nper_output = false\n", None),
+    # two roles on one port (the clock as reset) named as such, not as an input nobody drives
+    ("clk = \"reset\"\n", "pins.clk and pins.reset: both name 'reset'; each role needs a port of its own (a role "
+                           "left out takes the port of its name)"),
+    # a parameter value no simulator takes as given: the file's field named, not --rtl's compile
+    ("[params]\nRELU_EN = \"abc\"\n", "params.RELU_EN: 'abc' is not a Verilog constant"),
+    ("[params]\nRELU_EN = \"1'b1\"\nNAME = '\"fast\"'\n", None),
 ])
 def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
     path = _write(tmp_path, BASE + extra)
@@ -101,6 +107,13 @@ def test_a_bad_file_is_one_line_naming_file_and_field(tmp_path, extra, says):
         load_config(path)
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(f"{path}: ") and says in msg, msg
+
+
+def test_a_byte_order_mark_is_named(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    with pytest.raises(ConfigError, match=r"c.toml: starts with a UTF-8 byte-order mark \(BOM\); save the file"):
+        load_config(path)
 
 
 @pytest.mark.parametrize("extra, says", [
@@ -357,4 +370,5 @@ def test_an_adapter_s_parameters_reach_the_build(tmp_path, capsys):
                  f"    config = replace(load_config({str(EXAMPLE / 'skeleton.toml')!r}), params={{'NOSUCH': 1}})\n")
     rc = main_byoc(["--adapter", str(f), "--rtl", *map(str, SOURCES), "--top", "core", "--sim", "icarus"])
     assert rc == 2
-    assert "--param NOSUCH: the top module core has no such parameter" in capsys.readouterr().err
+    # named where it was given: the adapter's own params, not a --param the user never typed
+    assert "error: the adapter's params NOSUCH: the top module core has no such parameter" in capsys.readouterr().err

@@ -66,6 +66,8 @@ CASES = [
     Case("an image beyond the bundled samples", "make IMAGE=99", 2, "image index 99 out of range 0..15"),
     Case("an array size outside 1..64", "make ROWS=0", 2, "error: --rows 0: the array size must be in 1..64"),
     Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
+    Case("a folder as the checkpoint", "accel-run --checkpoint {tmp}", 2,
+         "error: --checkpoint {tmp}: a folder, not a checkpoint file (.pt)"),
     Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
          setup="truncated_checkpoint"),
     Case("a checkpoint that runs code when unpickled", "accel-run --checkpoint {tmp}/evil.pt", 2,
@@ -147,6 +149,9 @@ CASES = [
     Case("`--param` the top module does not have", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
          "'{tmp}/my_team/rtl/*.v' --top core --param NOSUCH=3", 2,
          "error: --param NOSUCH: the top module core has no such parameter", setup="example"),
+    Case("a `--param` value no simulator takes as given", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
+         "'{tmp}/my_team/rtl/*.v' --top core --param RELU_EN=abc", 2,
+         "error: --param RELU_EN=abc: 'abc' is not a Verilog constant", setup="example"),
     Case("`--dataflow` for your own core", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
          "'{tmp}/my_team/rtl/*.v' --top core --dataflow os", 2, "error: --dataflow os: accel-byoc runs your adapter's",
          setup="example"),
@@ -188,6 +193,8 @@ CASES = [
          setup="config_mode_pin_and_field"),
     Case("the same mode value for 2-bit and 4-bit layers", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
          "mode.two_bit: 0: the same value as mode.four_bit", setup="config_mode_same_values"),
+    Case("a configured parameter the top module lacks", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "params.NOSUCH: the top module core has no such parameter", setup="config_no_such_param"),
     Case("a mode value the mode pin cannot carry", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
          "mode.two_bit: 2 does not fit mode, a 1-bit input of core", setup="config_mode_too_wide"),
     Case("a 2-bit checkpoint on a core configured without a 2-bit mode", CONFIG_RUN + " --checkpoint "
@@ -405,6 +412,10 @@ def setup_config_no_inst_pin(tmp):
 
 def setup_config_read_from_pmem(tmp):
     _bad_config(tmp, 'output = "relu"', 'output = "relu"\nread_from = "pmem"')
+
+
+def setup_config_no_such_param(tmp):
+    _bad_config(tmp, "RELU_EN = 1", "NOSUCH = 1")
 
 
 def setup_config_no_such_port(tmp):

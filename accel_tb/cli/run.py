@@ -287,7 +287,12 @@ def main_byoc(argv=None) -> int:
             try:
                 elaborate(args.top, sources, params, sim, includes)
             except BuildError as e:
-                raise InputError(str(e)) from None
+                said, name = str(e), str(e).removeprefix("--param ").split(":")[0].split(" ")[0]
+                given = {p.partition("=")[0] for p in args.param}
+                if said.startswith("--param ") and name not in given:     # the file's or the adapter's own
+                    where = f"--config {cfg.path}: params.{name}" if cfg else f"the adapter's params {name}"
+                    said = f"{where}{said[len('--param ') + len(name):]}"
+                raise InputError(said) from None
         # a checkpoint is judged after the sources (its first read imports torch, seconds, which a design's error
         # need not wait for); a folder, the images and the checks below before them, as ever
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols, before_model=judge_sources)

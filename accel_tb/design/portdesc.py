@@ -11,11 +11,28 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+
+# a parameter override the simulators take as it is: an integer (decimal, or sized/based: 8'd3, 'h1F, 4'sb1010),
+# a real, or a quoted string; anything else (`abc`, `1O`) failed the front end with an error blaming --rtl
+_VERILOG_CONSTANT = re.compile(r"-?\d[\d_]*(\.\d[\d_]*)?|(\d+)?'[sS]?([bB][01xXzZ?_]+|[oO][0-7xXzZ?_]+|[dD][\d_]+|"
+                               r"[hH][\da-fA-FxXzZ?_]+)|\"[^\"\\\\]*\"")
+
+
+def constant_problem(value) -> str | None:
+    """Why a Verilog parameter's override value would not reach the design as given (None: it would)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return f"{value!r} is not an integer or a string"
+    if isinstance(value, int) or _VERILOG_CONSTANT.fullmatch(value.strip()):
+        return None
+    return (f"{value!r} is not a Verilog constant (an integer such as 8, 8'd3 or 'h1F, a real, or a string in "
+            f"double quotes)")
 
 
 class DescribeError(RuntimeError):

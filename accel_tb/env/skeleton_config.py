@@ -15,6 +15,7 @@ from pathlib import Path
 
 from accel_host.mapping import names
 from accel_tb.adapter import Geometry
+from accel_tb.design.portdesc import constant_problem
 
 
 class ConfigError(ValueError):
@@ -171,6 +172,8 @@ def _toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: byte {e.object[e.start]:#04x} at offset {e.start} is not UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(f"{path}: starts with a UTF-8 byte-order mark (BOM); save the file as plain UTF-8 text")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -264,6 +267,12 @@ def load_config(path) -> SkeletonConfig:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name):
             err(f"pins.{role}", f"{name!r} is not a Verilog port name"
                                 + (" (a bit of a bus: \"name[4]\")" if role == "ofifo_valid" else ""))
+    seen: dict[str, str] = {}
+    for role, name in cfg.pins.items():     # roles left out take the port of their own name
+        if name in seen:
+            err(f"pins.{seen[name]} and pins.{role}", f"both name {name!r}; each role needs a port of its own"
+                + ("" if role in pins and seen[name] in pins else " (a role left out takes the port of its name)"))
+        seen.setdefault(name, role)
 
     reset = raw.get("reset", {})
     if "active" in reset:
@@ -390,6 +399,8 @@ def load_config(path) -> SkeletonConfig:
             if not _is(value, int if section == "tie" else (int, str)):
                 err(f"{section}.{name}", f"must be {'an integer' if section == 'tie' else 'an integer or a string'},"
                                          f" not {value!r}")
+            elif section == "params" and constant_problem(value):
+                err(f"params.{name}", constant_problem(value))
     cfg.tie = dict(raw.get("tie", {}))
     cfg.params = {k: v for k, v in raw.get("params", {}).items()}
     for name in cfg.tie:
