@@ -443,6 +443,7 @@ def setup_config_no_mode(tmp):
     bad = tmp / "my_team" / "bad.toml"       # and its [mode] values, which would name no select
     text = bad.read_text()
     bad.write_text(text[:text.index("[mode]")] + text[text.index("[inst]"):])
+    _bad_config_more(tmp, "[tie]\nmode = 0\n")    # its mode input tied: a core of 4-bit layers only
 
 
 def setup_config_ofifo_latency(tmp):

@@ -293,6 +293,8 @@ def main_byoc(argv=None) -> int:
                     where = f"--config {cfg.path}: params.{name}" if cfg else f"the adapter's params {name}"
                     said = f"{where}{said[len('--param ') + len(name):]}"
                 raise InputError(said) from None
+            if cfg is not None:     # the file's pins against the ports, before a checkpoint's read (torch)
+                _check_config_ports(cfg, args.top, sources, params, includes)
         # a checkpoint is judged after the sources (its first read imports torch, seconds, which a design's error
         # need not wait for); a folder, the images and the checks below before them, as ever
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols, before_model=judge_sources)
@@ -319,8 +321,6 @@ def main_byoc(argv=None) -> int:
         _check_corrupt(args.corrupt, checked, why)
         if args.golden:         # a folder's layer: the sources were not judged before it (no checkpoint read)
             judge_sources()
-        if cfg is not None:
-            _check_config_ports(cfg, args.top, sources, params, includes)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
