@@ -329,6 +329,24 @@ class LayerChecker:
         return sum(sb.compared for sb in self.scoreboards.values()) + (
             self.folder_check.total if self.folder_check else 0)
 
+    def unobservable_weights(self) -> tuple[int, int, list[tuple[int, int]]] | None:
+        """Weights no run of this job can check: those of an input channel and kernel position that meet only
+        zero activations at every output position of every image (a wrong one changes no psum, sum or output).
+        (count, weights of the layer, the (input channel, kernel position) pairs); None where the activation
+        and weight layouts differ (not judged)."""
+        job = self.job
+        a, w = job.a_tiles, job.w_tiles                         # (N, n_ic, R, P), (n_ic, n_oc, C, R, 9)
+        if a.shape[1:3] != w.shape[0:1] + w.shape[3:4]:
+            return None
+        pw, h, wd = job.padded_width, job.height, job.width
+        seen = np.zeros(a.shape[1:3] + (9,), dtype=bool)         # (n_ic, R, 9)
+        for k in range(9):
+            idx = [(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)]
+            seen[:, :, k] = (a[:, :, :, idx] != 0).any(axis=(0, 3))
+        rows = a.shape[2]
+        pairs = [(i * rows + r, k) for i, r, k in zip(*np.nonzero(~seen)) if i * rows + r < job.in_channels]
+        return len(pairs) * job.out_channels, job.in_channels * job.out_channels * 9, pairs
+
     def derived(self) -> dict[str, str]:
         """The kinds whose expected values the folder does not give but that are derived from its other files
         (compared all the same, but not against a file of that kind)."""
@@ -367,6 +385,14 @@ class LayerChecker:
                          (", through ReLU: the folder gives outputs only)" if self._finished_relu else ")"))
         if fc is not None and "twin files" in fc.compared:
             lines.append(f"twin files: {fc.compared['twin files']} values checked against the files they repeat")
+        hidden = self.unobservable_weights()
+        if hidden and hidden[0]:
+            n, total, pairs = hidden
+            channels = sorted({c for c, _ in pairs})
+            lines.append(f"weights not observable: {n} of {total} meet only zero activations in this run (input "
+                         f"channel{'s' if len(channels) > 1 else ''} {', '.join(map(str, channels[:8]))}"
+                         f"{' ...' if len(channels) > 8 else ''} at {len(pairs)} (channel, kernel position) pair"
+                         f"{'s' if len(pairs) > 1 else ''}): a wrong one there changes no value checked")
         if fc is not None and fc.compared:
             lines.append(f"folder consistency: {fc.total} values, {fc.mismatches} differences")
         v = self.job.folder
@@ -390,6 +416,10 @@ class LayerChecker:
                for k, sb in self.scoreboards.items()}
         rep["not_provided"] = self.not_provided
         rep["derived"] = self.derived()
+        hidden = self.unobservable_weights()
+        if hidden is not None:
+            rep["weights_not_observable"] = {"count": hidden[0], "of": hidden[1],
+                                             "channel_kernel_pairs": [list(map(int, p)) for p in hidden[2][:64]]}
         rep["not_checked"] = {k: self.unchecked_reason for k in self.not_monitored}
         if self.finished_unchecked:
             rep["not_checked"]["os_psum values"] = self.finished_unchecked

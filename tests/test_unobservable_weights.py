@@ -1,0 +1,42 @@
+"""What the layer checker says it could not check: weights that meet only zero activations (an input channel
+that is zero everywhere, or at every position a kernel position reads) change no psum, sum or output, so a
+wrong one passes every comparison; the summary and the report say how many and where. The count is judged
+against a fault: a weight the checker calls observable changes an expected value when flipped, one it calls
+unobservable changes none."""
+import numpy as np
+
+from accel_tb.env.checker import LayerChecker, job_from_ints
+
+
+def _job(a, w):
+    return job_from_ints("t", a, w, 8, 8, relu=True, psums=True)
+
+
+def test_zero_channels_are_said_and_the_count_matches_a_fault():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 16, (1, 12, 4, 4))
+    w = rng.integers(-8, 8, (8, 12, 3, 3))
+    a[:, 5] = 0                    # input channel 5 zero everywhere: its 9 kernel positions x 8 outputs hidden
+    a[:, 9, 0, :] = 0              # channel 9 zero on its top row only: every position reads some other row
+    job = _job(a, w)
+    ck = LayerChecker(job, log=lambda m: None)
+    n, total, pairs = ck.unobservable_weights()
+    assert (n, total) == (9 * 8, 12 * 8 * 9) and sorted(pairs) == [(5, k) for k in range(9)]
+    line = [x for x in ck.summary_lines() if x.startswith("weights not observable")]
+    assert line == ["weights not observable: 72 of 864 meet only zero activations in this run (input channel 5 at 9 "
+                    "(channel, kernel position) pairs): a wrong one there changes no value checked"]
+    assert ck.report()["weights_not_observable"]["count"] == 72
+    # the claim judged against a fault: flip each channel's weight at kernel position 0 and recompute
+    for ch in range(12):
+        bad = w.copy()
+        bad[3, ch, 0, 0] += 1
+        changed = not np.array_equal(_job(a, bad).expected["psum"], job.expected["psum"])
+        assert changed == ((ch, 0) not in pairs), ch
+
+
+def test_a_layer_with_every_weight_observable_says_nothing():
+    rng = np.random.default_rng(4)
+    job = _job(rng.integers(1, 16, (1, 8, 4, 4)), rng.integers(-8, 8, (8, 8, 3, 3)))
+    ck = LayerChecker(job, log=lambda m: None)
+    assert ck.unobservable_weights()[0] == 0
+    assert not [x for x in ck.summary_lines() if x.startswith("weights not observable")]
