@@ -318,7 +318,7 @@ def load_adapter_class(spec: str):
         try:
             module = importlib.import_module(path)
         except ImportError as e:
-            raise AdapterError(f"adapter module {path}: {e}") from e
+            raise AdapterError(f"adapter module {path}: {e} ({usage})") from e
         except Exception as e:          # the module's own code failed on import: one line, as for a file
             raise AdapterError(f"adapter module {path}: import failed: {type(e).__name__}: {e}") from e
     classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
