@@ -166,7 +166,9 @@ def test_export_out_is_a_file_or_unwritable(tmp_path, one_line_error):
     (["--rows", "0"], ["--rows 0"]),
     (["--cols", "-1"], ["--cols -1"]),
     (["--sim", "vcs"], ["--sim vcs"]),
-    (["--sim", "icarus", "--sim", ""], ["--sim '': supported simulators"]),    # the last one given, not a default
+    (["--sim", "icarus", "--sim", ""], ["argument --sim: an empty value ''"]),   # not a default in its place
+    (["--golden", ""], ["argument --golden: an empty value ''"]),      # a script's unset $DIR: the default ran
+    (["--data-dir", ""], ["argument --data-dir: an empty value ''"]),
     (["--checkpoint", "missing.pt"], ["missing.pt: checkpoint not found"]),
     (["--golden", "nowhere"], ["nowhere: not a folder"]),
     (["--data-dir", "nowhere"], ["--data-dir", "no CIFAR-10 batches"]),
@@ -198,7 +200,7 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path, one_line_error)
     (["--layers", "28"], ["features[28] is ReLU"]),
     (["--layers", "0"], ["--layer 0"]),
     (["--layers", "x"], ["--layers x"]),
-    (["--layers", ""], ["--layers '': expected a comma list of integers"]),      # never the whole network instead
+    (["--layers", ""], ["argument --layers: an empty value ''"]),       # never the whole network in its place
     (["--layers", "27,29,27"], ["--layers 27,29,27: layer 27 given twice"]),
     (["--rows", "0"], ["--rows 0"]),
     (["--corrupt-layer", "3", "--layers", "27"], ["--corrupt-layer 3"]),
@@ -212,7 +214,7 @@ def test_run_truncated_checkpoint_and_malformed_folder(tmp_path, one_line_error)
     (["--first-image", "-1", "--checkpoint", "nowhere.pt"], ["--first-image -1: must be >= 0"]),
     (["--first-image", "99", "--checkpoint", "nowhere.pt"], ["--first-image/--images", "image index 99 out of range"]),
     (["--sim", "vcs"], ["--sim vcs: supported simulators are verilator and icarus"]),
-    (["--sim", ""], ["--sim '': supported simulators are verilator and icarus"]),   # not the default in its place
+    (["--sim", ""], ["argument --sim: an empty value ''"]),             # not the default in its place
 ])
 def test_network_bad_inputs(tmp_path, args, needles, one_line_error):
     one_line_error(_cmd("-m", "accel_tb.cli.network", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path), *needles)

@@ -66,6 +66,8 @@ CASES = [
     Case("an image beyond the bundled samples", "make IMAGE=99", 2, "image index 99 out of range 0..15"),
     Case("an array size outside 1..64", "make ROWS=0", 2, "error: --rows 0: the array size must be in 1..64"),
     Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
+    Case("an empty folder name (a script's unset `$DIR`: the default layer ran and passed)", "accel-run --golden ''",
+         2, "error: argument --golden: an empty value ''"),
     Case("a folder as the checkpoint", "accel-run --checkpoint {tmp}", 2,
          "error: --checkpoint {tmp}: a folder, not a checkpoint file (.pt)"),
     Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
