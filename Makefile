@@ -68,6 +68,12 @@ VARIABLES_READ := SIM ROWS COLS LAYER IMAGE GOLDEN IMAGES LAYERS WORKERS DATA_DI
 	OPT_FAST OPT_SLOW OPT_GLOBAL
 UNKNOWN_VARIABLES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\
 	$(if $(filter $(v),$(VARIABLES_READ)),,$(v)))))
+# ... and one given empty there (`make GOLDEN=$$DIR` with DIR unset ran the default layer and passed)
+EMPTY_VARIABLES := $(strip $(foreach v,$(filter-out PYTEST_ARGS OPT_%,$(VARIABLES_READ)),\
+	$(if $(filter command line,$(origin $(v))),$(if $(strip $($(v))),,$(v)))))
+ifneq ($(EMPTY_VARIABLES),)
+$(error $(firstword $(EMPTY_VARIABLES))= is empty on make's command line; leave it out for its default)
+endif
 ifneq ($(UNKNOWN_VARIABLES),)
 $(error $(firstword $(UNKNOWN_VARIABLES))=$(value $(firstword $(UNKNOWN_VARIABLES))): not a variable of this \
 Makefile (it reads $(filter-out OPT_%,$(VARIABLES_READ)); see the comments at its top))

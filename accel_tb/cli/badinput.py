@@ -68,6 +68,8 @@ CASES = [
     Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
     Case("an empty folder name (a script's unset `$DIR`: the default layer ran and passed)", "accel-run --golden ''",
          2, "error: argument --golden: an empty value ''"),
+    Case("the same through make", "make SIM=icarus GOLDEN=", 2,
+         "GOLDEN= is empty on make's command line; leave it out for its default"),
     Case("a folder as the checkpoint", "accel-run --checkpoint {tmp}", 2,
          "error: --checkpoint {tmp}: a folder, not a checkpoint file (.pt)"),
     Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
