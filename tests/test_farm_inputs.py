@@ -342,8 +342,79 @@ def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_pat
 
     seen.clear()
     for i in (0, 1):      # both chunks cached: no build, no worker
-        (tmp_path / f"{i:020d}.json").write_text(json.dumps({"images": [i]}))
+        _entry(tmp_path, f"{i:020d}", [i])
     monkeypatch.setattr(farm, "make_client", lambda *a: pytest.fail("workers started for cached chunks"))
     raws, failures, timing = farm.run_sharded({}, {"ROWS": 8}, "verilator", [0, 1], 1, 2, tmp_path, long_run=True,
                                               training=training)
     assert seen == [] and failures == [] and timing["model"] == "" and [r["images"] for r in raws] == [[0], [1]]
+
+
+def _entry(cache, key, images, **more):
+    """A cache entry as run_chunk writes it: its key, its images, and the digest of the rest."""
+    from accel_tb.network import farm
+    raw = {"images": images, "problems": [], "stats": {}, **more, "key": key}
+    raw["digest"] = farm._digest(raw)
+    (cache / f"{key}.json").write_text(json.dumps(raw))
+    return raw
+
+
+def test_a_cache_entry_is_taken_only_as_the_chunk_it_names(tmp_path):
+    """A copied, damaged or hand-edited entry was taken as it stood (a sharded run passed on an SFU that adds 1,
+    from an entry whose problems were emptied or that another key had written; a damaged one was a traceback):
+    each is now run again, with a note naming the file."""
+    from accel_tb.network import farm
+    spec = {"key": "a" * 20, "images": [3, 4]}
+    assert farm.read_entry(tmp_path, spec) == (None, None)                        # nothing cached
+    good = _entry(tmp_path, spec["key"], [3, 4], problems=["features[27]: 1 mismatch"])
+    assert farm.read_entry(tmp_path, spec) == ({**good, "cached": True}, None)
+    path = tmp_path / f"{spec['key']}.json"
+    edited = {**good, "problems": []}                                             # a FAIL edited into a PASS
+    path.write_text(json.dumps(edited))
+    assert farm.read_entry(tmp_path, spec)[1] == f"{path}: changed since it was written (its digest differs), run again"
+    _entry(tmp_path, "b" * 20, [3, 4])
+    path.write_text((tmp_path / f"{'b' * 20}.json").read_text())                 # another key's entry copied
+    assert "not the result of this chunk (key or images differ" in farm.read_entry(tmp_path, spec)[1]
+    _entry(tmp_path, spec["key"], [0, 1])                                         # other images under this key
+    assert "not the result of this chunk" in farm.read_entry(tmp_path, spec)[1]
+    for text in ("", "{", "{}", "null", "[]"):
+        path.write_text(text)
+        entry, why = farm.read_entry(tmp_path, spec)
+        assert entry is None and why.startswith(str(path)), text
+
+
+def test_a_chunk_whose_inputs_change_while_it_runs_is_not_cached(tmp_path, monkeypatch):
+    """The key is taken when the run starts; a chunk's simulator reads the code when it starts: an edit in
+    between was cached under the old key (a later run took the edited code's result as the old code's). The
+    worker takes the key again after the simulation and refuses to cache when it differs."""
+    from accel_tb.network import farm
+    root = _copy_code(tmp_path / "code")
+    monkeypatch.setattr(farm, "ROOT", root)
+    farm._code_hash.cache_clear()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    config = {**CONFIG, "layers": [27]}
+    spec = {"images": [0], "key": farm.chunk_key(config, PARAMS, [0], "icarus"), "cache": str(cache),
+            "config": config, "params": PARAMS, "sim": "icarus", "long_run": False}
+
+    def simulated(edit):
+        def fake_run(**kw):
+            out = Path(kw["config"]["report_dir"])
+            out.mkdir(parents=True)
+            (out / "network_report.json").write_text(json.dumps({"raw": [{"images": [0], "problems": [], "stats": {},
+                                                                          "wall": 1.0}]}))
+            if edit:    # the user edits the checker while the chunk runs
+                f = root / "accel_tb" / "env" / "checker.py"
+                f.write_text(f.read_text() + "\n# edited\n")
+            return {"failed": 0}
+        return fake_run
+    monkeypatch.setattr(farm, "run", simulated(edit=True))
+    with pytest.raises(farm.FarmError, match=r"images \[0\]: the code, RTL, checkpoint or images this worker read "
+                                             r"differ from those the run was keyed on"):
+        farm.run_chunk(spec)
+    assert not (cache / f"{spec['key']}.json").exists()
+    farm._code_hash.cache_clear()
+    spec["key"] = farm.chunk_key(config, PARAMS, [0], "icarus")                 # the edited code, left as it is
+    monkeypatch.setattr(farm, "run", simulated(edit=False))
+    raw = farm.run_chunk(spec)
+    assert farm.read_entry(cache, spec) == ({**raw, "cached": True}, None)
+    farm._code_hash.cache_clear()

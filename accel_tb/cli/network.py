@@ -15,6 +15,7 @@ shorter run of the same core takes it too. ACCEL_PGO=1 or 0 forces it on or off.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -178,31 +179,34 @@ def main(argv=None) -> int:
     (report_dir / "network_report.json").unlink(missing_ok=True)
     training = profile_training(config, layers) if pgo else None
     if args.workers > 1 or args.scheduler or args.cluster:
-        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run, training=training)
+        return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run, training=training,
+                       layers=layers)
     try:
         result = run(**network_run(long_run, training), test_module="accel_tb.cocotb_tests.network", parameters=cfg.parameters(),
                      sim=args.sim, testcase="test_network", config=config, seed=args.seed, expect_fail=True)
     except RunError as e:   # a build that failed (a simulator missing, RTL that does not compile) is status 2
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, BuildError) else 1
-    ok = result["failed"] == 0
     written = report_dir / "network_report.json"
+    violations = []
     if written.is_file():
         print(f"report: {written}, {report_dir / 'utilization.png'}")
+        # the cycle models as the performance bound: a layer above it fails the run (the report says which)
+        violations = json.loads(written.read_text()).get("cycle_bound_violations") or []
     else:
         print("no report written (the run stopped before the end)")
+    ok = result["failed"] == 0 and not violations
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed "
-          f"({', '.join([args.sim, f'{args.rows}x{args.cols}', *model_words(result['build'])])})")
+          f"({', '.join([args.sim, f'{args.rows}x{args.cols}', *model_words(result['build'])])})"
+          + (f"; cycle bound exceeded: {'; '.join(violations)}" if violations else ""))
     return 0 if ok else 1
 
 
 
 def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: bool = True,
-            training: dict | None = None) -> int:
+            training: dict | None = None, layers: list[int] | None = None) -> int:
     """The Dask run; `farm_threads`: what a farm file runs at once (farm_workers, reckoned before the checkpoint
     was read); `long_run`, `training`: the -O2 model, the profile-guided one (core_ports.network_run)."""
-    import json
-
     from accel_tb.network.farm import FarmError, clear_cache, default_chunk, farm_workers, run_sharded
     from accel_tb.network.report import build_report, print_report, save_report
     cache = Path(args.cache).resolve()
@@ -212,6 +216,11 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
         print(f"error: {e}", file=sys.stderr)
         return 2
     chunk = args.chunk or default_chunk(len(images), workers)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: --cache {args.cache}: cannot create the folder ({e.strerror})", file=sys.stderr)
+        return 2
     try:
         if args.no_cache:
             clear_cache(cache)
@@ -249,11 +258,19 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
               f"end to end; larger --chunk spreads it over more images")
     for line in failures:
         print(f"FAILED CHUNK {line}")
-    ok = not failures and not report["layer_mismatches"] and report["prediction_agreement"] == f"{len(images)}/{len(images)}"
+    # every image asked for, once, each through every layer asked for: a chunk missing or a result of other
+    # images (a cache entry copied from another key) is no PASS, whatever the agreement counts
+    covered = sorted(done) == sorted(images) and (layers is None or all(
+        sorted(int(k) for k in r["stats"]) == sorted(layers) for r in raws))
+    violations = report["cycle_bound_violations"]
+    ok = (not failures and not report["layer_mismatches"] and covered and not violations
+          and report["prediction_agreement"] == f"{len(images)}/{len(images)}")
     print(f"report: {report_dir / 'network_report.json'}")
     print(f"{'PASS' if ok else 'FAIL'}: {len(done)}/{len(images)} images, agreement {report['prediction_agreement']}, "
           f"labels {report['label_accuracy']}, layers with mismatches {len(report['layer_mismatches'])}"
           + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else "")
+          + ("" if covered or failures else f", images or layers not covered: missing {report['farm']['images_missing']}")
+          + (f", cycle bound exceeded: {'; '.join(violations)}" if violations else "")
           + "".join(f" ({words})" for words in model_words(timing["model"])))
     return 0 if ok else 1
 

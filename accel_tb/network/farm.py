@@ -153,10 +153,12 @@ def _bundled_samples() -> list[Path]:
     return sorted(p for p in (ROOT / "golden_py" / "samples").glob("*") if p.is_file())
 
 
-def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None) -> str:
+def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None,
+              fresh: bool = False) -> str:
     """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data,
     the Python code that maps, simulates and checks (code_hash of `code_root`, default this checkout), and the
-    simulator (name and version), and which path drove the ports (host_io)."""
+    simulator (name and version), and which path drove the ports (host_io). fresh: the code hashed again (not
+    this process's first reading)."""
     parts = {
         "checkpoint": _file_hash([config["checkpoint"]]),
         "rtl": _file_hash([*rtl_sources(*CORE_SOURCES), *sorted(INCLUDE.glob("*.vh"))]),
@@ -169,13 +171,36 @@ def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root
         "dataflow": [config.get("dataflow"), config.get("compare")],
         # the same results either way, but the report names the path and counts the event log's turns
         "io": [config.get("host_io", True), config.get("host_io_rotate")],
-        "code": code_hash(code_root),
+        "code": _code_hash.__wrapped__(Path(code_root or ROOT).resolve()) if fresh else code_hash(code_root),
         "simulator": [sim, sim_version(sim)],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 CHUNK_FILE = re.compile(r"[0-9a-f]{20}\.(json|run|attempts|tmp)")
+
+
+def _digest(raw: dict) -> str:
+    return hashlib.sha256(json.dumps({k: v for k, v in raw.items() if k != "digest"}, sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+def read_entry(cache: Path, spec: dict) -> tuple[dict | None, str | None]:
+    """A finished chunk's cached result, if it is the one its key names: (raw, None); else (None, why it is not
+    taken) -- unreadable, damaged, written for another key or other images (copied), or changed since it was
+    written (its digest) -- and the chunk runs again. (None, None): nothing cached."""
+    path = cache / f"{spec['key']}.json"
+    if not path.is_file():
+        return None, None
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return None, f"{path}: unreadable ({type(e).__name__}), run again"
+    if not isinstance(raw, dict) or raw.get("key") != spec["key"] or raw.get("images") != spec["images"]:
+        return None, f"{path}: not the result of this chunk (key or images differ: copied or damaged), run again"
+    if raw.get("digest") != _digest(raw):
+        return None, f"{path}: changed since it was written (its digest differs), run again"
+    return {**raw, "cached": True}, None
 
 
 def clear_cache(cache: Path) -> int:
@@ -206,8 +231,9 @@ def run_chunk(spec: dict) -> dict:
     (Dask retries them); mismatches are results."""
     cache = Path(spec["cache"])
     done = cache / f"{spec['key']}.json"
-    if done.is_file():
-        return {**json.loads(done.read_text()), "cached": True}
+    entry, _ = read_entry(cache, spec)
+    if entry is not None:
+        return entry
     t0 = time.perf_counter()
     attempts = cache / f"{spec['key']}.attempts"
     n = int(attempts.read_text()) + 1 if attempts.is_file() else 1
@@ -238,6 +264,14 @@ def run_chunk(spec: dict) -> dict:
     # again -- the simulator's start-up (interpreter, torch, model and images) and its report (of the
     # attempt that finished: a crashed attempt's time is not throughput)
     raw["task_seconds"] = time.perf_counter() - t0
+    # the key again, from what is on disk now: the simulator imported the code and read the checkpoint, RTL
+    # and images when it started, so an edit during the run would be cached under the key of the files before
+    if chunk_key(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True) != spec["key"]:
+        raise FarmError(f"images {spec['images']}: the code, RTL, checkpoint or images this worker read differ from "
+                        f"those the run was keyed on (changed while it ran, or another checkout): not cached; run "
+                        f"again on files that stay as they are")
+    raw["key"] = spec["key"]
+    raw["digest"] = _digest(raw)
     tmp = done.with_suffix(".tmp")
     tmp.write_text(json.dumps(raw))
     tmp.replace(done)
@@ -473,11 +507,18 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
         key = chunk_key(config, params, c, sim)
         specs.append({"images": c, "key": key, "cache": str(cache), "config": config, "params": params, "sim": sim,
                       "long_run": long_run, "training": training, "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
-    cached = [s for s in specs if (cache / f"{s['key']}.json").is_file()]
+    results = {}
+    for s in specs:
+        entry, why = read_entry(cache, s)
+        if entry is not None:
+            results[s["key"]] = entry
+        elif why:
+            log(f"note: {why}")
+            (cache / f"{s['key']}.json").unlink(missing_ok=True)
+    cached = [s for s in specs if s["key"] in results]
     todo = [s for s in specs if s not in cached]
     log(f"{len(images)} images in {len(chunks)} chunks of up to {chunk}: {len(cached)} cached, {len(todo)} to run "
         f"on {'the scheduler ' + scheduler if scheduler else 'the farm in ' + cluster_file if cluster_file else f'{workers} local workers'}")
-    results = {s["key"]: {**json.loads((cache / f"{s['key']}.json").read_text()), "cached": True} for s in cached}
     failures = []
     model = ""
     if todo:

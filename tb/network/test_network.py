@@ -120,3 +120,16 @@ def test_network_2bit_squeeze_block(sim, tmp_path):
     assert all(r["a_bits"] == 2 for r in rep["layers"])
     l27 = [r for r in rep["layers"] if r["index"] == 27][0]
     assert l27["ideal_cycles"] == 16 * 16 * 9 * 16 / (2 * 8 * 8)
+
+
+def test_a_layer_above_its_cycle_bound_fails_the_command(tmp_path, monkeypatch):
+    """The cycle models are the performance bound of every layer (the report's cycle_bound_violations): a core
+    that loses the fold overlap (FAULT parameter FOLD_GAP: every value right, two cycles more per fold) was
+    reported over the bound and the command still said PASS; it fails it now."""
+    from accel_host.config import CoreConfig
+    parameters = CoreConfig.parameters
+    monkeypatch.setattr(CoreConfig, "parameters", lambda self: {**parameters(self), "FOLD_GAP": 1})
+    assert network(["--sim", "icarus", "--images", "1", "--layers", "27", "--report-dir", str(tmp_path)]) == 1
+    rep = json.loads((tmp_path / "network_report.json").read_text())
+    assert rep["layer_mismatches"] == [] and rep["prediction_agreement"] == "1/1"
+    assert len(rep["cycle_bound_violations"]) == 1 and rep["cycle_bound_violations"][0].startswith("features[27]")
