@@ -119,6 +119,30 @@ def test_a_damaged_entry_is_computed_again_and_replaced(damage, store):
     assert golden_store.load(path.stem, "vgg16_a4w4.pt") is not None
 
 
+def test_an_entry_is_taken_only_for_the_request_it_was_written_for(store):
+    """An entry copied under another key (another image, another checkpoint's layer) or stripped of a kind held
+    together by itself and was taken: a run of image 5 passed against image 0's job, a 2-bit layer's request
+    ran the 4-bit layer's job, a job without sums and outputs said 'not provided' for a checkpoint layer (which
+    gives all three). Each is now computed again."""
+    environment.checkpoint_job(SPEC, G8)
+    path = next(store.glob("*.npz"))
+    other = {**SPEC, "images": [2, 3]}
+    other_name = golden_store.key(other, G8, True)
+    shutil.copy(path, store / f"{other_name}.npz")                     # image 0 and 1's job as images 2 and 3's
+    assert golden_store.load(other_name, "vgg16_a4w4.pt", other, True) is None
+    assert golden_store.load(path.stem, "vgg16_a4w4.pt", SPEC, True) is not None
+    assert golden_store.load(path.stem, "vgg16_a4w4.pt", {**SPEC, "layer": 29}, True) is None
+    assert golden_store.load(path.stem, "vgg16_a4w4.pt", other, True) is None   # its header's images differ
+    job = environment.checkpoint_job(other, G8)                                 # computed again, replaced
+    assert "image" in job.name and "images 2 (label" in job.name
+    for dropped in (("sum", "relu"), ("psum",)):
+        environment.checkpoint_job(SPEC, G8)
+        rewrite(path, lambda a: [a.pop(k) for k in dropped] and a.update(meta=np.array(json.dumps(
+            {**json.loads(str(a["meta"])), "expected": sorted(set(golden_store.KINDS) - set(dropped))}))))
+        assert golden_store.load(path.stem, "vgg16_a4w4.pt", SPEC, True) is None, dropped
+        assert sorted(environment.checkpoint_job(SPEC, G8).expected) == ["psum", "relu", "sum"]
+
+
 def test_the_job_is_named_after_the_checkpoint_file_this_run_gives(store, tmp_path):
     environment.checkpoint_job(SPEC, G8)
     mine = tmp_path / "my_model.pt"

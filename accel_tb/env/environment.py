@@ -57,13 +57,13 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     from accel_tb.env import golden_store  # noqa: PLC0415
     name = golden_store.key(spec, geometry, psums)
     label = Path(spec["checkpoint"]).name       # the job's name starts with it: the file as the user named it
-    job = golden_store.load(name, label) if name else None
+    job = golden_store.load(name, label, spec, psums) if name else None
     if job is None:
         job = computed_checkpoint_job(spec, geometry, psums).as_arrays()
         # stored only if nothing it hashes changed while it was computed (a checkpoint rewritten by a training
         # run, a source edited during a regression): else the job of the new files would take the old name
         if name and golden_store.key(spec, geometry, psums) == name:
-            golden_store.save(name, job, spec["images"], label)
+            golden_store.save(name, job, spec["images"], label, spec["layer"])
     return job
 
 

@@ -43,7 +43,7 @@ SOURCES = (*sorted(GOLDEN_PY.glob("*.py")), ENV / "checker.py", ENV / "environme
            Path(__file__))
 SAMPLES = GOLDEN_PY / "samples" / "cifar10_test_samples.npz"    # golden_py.data.SAMPLES_FILE
 META = ("rows", "cols", "in_channels", "out_channels", "height", "width", "relu", "a_bits")
-VERSION = 1
+VERSION = 2      # 2: an entry's header holds its key, images and layer
 
 
 def store_dir() -> Path:
@@ -68,9 +68,11 @@ def key(spec: dict, geometry, psums: bool) -> str | None:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def load(name: str, label: str) -> LayerJob | None:
+def load(name: str, label: str, spec: dict | None = None, psums: bool | None = None) -> LayerJob | None:
     """The stored job, with numpy arrays, its name starting with `label` (the checkpoint file as this run names
-    it); None when there is none or it does not hold together (verify)."""
+    it); None when there is none, when it was written under another name (copied: its header holds its own
+    key), for other images or another layer than `spec` asks, without every kind a checkpoint layer gives (psum
+    when `psums`, sum and relu), or when it does not hold together (verify)."""
     path = store_dir() / f"{name}.npz"
     if not path.is_file():
         return None
@@ -78,9 +80,17 @@ def load(name: str, label: str) -> LayerJob | None:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             arrays = {k: np.array(z[k]) for k in z.files if k != "meta"}
+        if meta.get("key") != name:
+            return None
+        if spec is not None and (meta.get("images") != [int(i) for i in spec["images"]]
+                                 or meta.get("layer") != int(spec["layer"])):
+            return None
         fields = {k: meta[k] for k in META} | {"name": label + meta["name"]}
         job = LayerJob(**fields, a_tiles=arrays.pop("a_tiles"), w_tiles=arrays.pop("w_tiles"))
         job.expected = {k: arrays[k] for k in KINDS if k in arrays}
+        kinds = {"sum", "relu"} | ({"psum"} if psums else set())
+        if psums is not None and set(job.expected) != kinds:
+            return None
         if set(job.expected) != set(meta["expected"]) or verify(job, len(meta["images"])):
             return None
         return job
@@ -113,15 +123,16 @@ def verify(job: LayerJob, images: int) -> str | None:
     return None
 
 
-def save(name: str, job: LayerJob, images, label: str) -> None:
-    """Store a job (its name without `label`, the checkpoint file's name as this run gave it); a failure to
-    write is no failure of the run (the next one computes it again)."""
+def save(name: str, job: LayerJob, images, label: str, layer: int | None = None) -> None:
+    """Store a job (its name without `label`, the checkpoint file's name as this run gave it; its own key, images
+    and layer in its header); a failure to write is no failure of the run (the next one computes it again)."""
     d = store_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
         meta = {k: getattr(job, k) for k in META} | {"name": job.name.removeprefix(label),
                                                       "expected": sorted(job.expected),
-                                                      "images": [int(i) for i in images]}
+                                                      "images": [int(i) for i in images], "key": name,
+                                                      "layer": None if layer is None else int(layer)}
         arrays = {"a_tiles": np.asarray(job.a_tiles), "w_tiles": np.asarray(job.w_tiles),
                   **{k: np.asarray(v) for k, v in job.expected.items()}}
         _write_whole(d / f"{name}.npz", "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
