@@ -40,6 +40,8 @@ def pytest_configure(config):
         pytest.exit(f"error: {e}", returncode=2)
     golden = config.getoption("--golden")
     config.golden = None
+    if golden is not None and not golden.strip():     # a script's unset $DIR: not 'no folder', which skips
+        pytest.exit(f"error: --golden {golden!r}: an empty folder name", returncode=2)
     if golden:
         from accel_tb.cli.inputs import InputError, check_folder
         try:
@@ -68,6 +70,26 @@ SLOW_FIRST = ("tb/network/", "test_core_vgg_layer27_64x64", "test_core_random_la
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not any(s in item.nodeid for s in SLOW_FIRST))
+
+
+REPLAY_TEST = "test_core_replay_user_vectors"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """--golden DIR reaches one test (tb/core's replay): a run that did not execute it never checked the folder
+    (`pytest tb/replay --golden DIR`, a -k that leaves it out), and is an error, not a green run."""
+    if not getattr(session.config, "golden", None) or hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    ran = [r for reports in (reporter.stats.values() if reporter else []) for r in reports
+           if REPLAY_TEST in getattr(r, "nodeid", "") and getattr(r, "when", "") == "call"]
+    if not ran and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        if reporter:
+            reporter.write("\n")       # after the progress line's [100%]
+            reporter.write_line(f"error: --golden {session.config.golden}: not replayed -- only "
+                                f"tb/core/test_core.py::{REPLAY_TEST} reads it, and it was not among the tests run",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -120,6 +120,12 @@ CASES = [
          "error: --layer: not used with --golden", setup="folder_and_example"),
     Case("`pytest tb --golden` a folder that is not there", "pytest {root}/tb/core --golden {tmp}/nowhere", 2,
          "nowhere: not a folder"),
+    Case("`pytest --golden` an empty folder name", "pytest {root}/tb/core --golden ''", 2,
+         "error: --golden '': an empty folder name"),
+    Case("`pytest --golden DIR` on tests that do not replay it (they passed; the folder went unchecked)",
+         "pytest {root}/tb/replay -k minimal_course_folder_passes --golden {tmp}/g", 4,
+         "error: --golden {tmp}/g: not replayed -- only tb/core/test_core.py::test_core_replay_user_vectors reads it",
+         setup="folder", sim=True),
     # ------------------------------------------------------------------ your own core
     Case("an adapter file that is not there", "accel-byoc --adapter {tmp}/missing.py --rtl 'x.v' --top core", 2,
          "error: --adapter {tmp}/missing.py: file not found"),

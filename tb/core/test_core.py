@@ -179,7 +179,9 @@ def test_core_replay_user_vectors(sim, golden, tmp_path, request):
     same checker as accel-replay; its summary lines (what was checked, not provided, not read) are printed
     at the end of the session (tb/conftest.py)."""
     if not golden:
-        pytest.skip("no --golden DIR given")
+        import os
+        pytest.skip("no --golden DIR given" + (" (GOLDEN in the environment is make's; pytest takes --golden DIR)"
+                                               if os.environ.get("GOLDEN") else ""))
     from accel_tb.cli.inputs import check_folder, layer_core_config  # the core accel-replay builds for the folder
     v = check_folder(golden)
     cfg = layer_core_config(LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side), v.rows, v.cols, v.a_bits)
