@@ -494,18 +494,20 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     n_ic, n_oc = len(w_names), len(w_names[0])
     # the weight lines say how many input channels a tile has (4 bits each); the activation lines then say
     # whether those are 4-bit activations (one per array row) or 2-bit ones (two per row)
-    w = None
-    for i in range(n_ic):
-        for o in range(n_oc):
-            for k in range(9):
-                m = f.read([w_names[i][o][k]], (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1),
-                           lambda p: read_matrix(p, W_BITS, True))
-                if w is None:
-                    w = np.zeros((n_ic, n_oc, *m.values.shape, 9), dtype=np.int64)
-                if m.values.shape != w.shape[2:4]:
-                    raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} weights, expected "
-                                      f"{w.shape[2]} lines (columns) of {w.shape[3]} as in {w_names[0][0][0]}")
-                w[i, o, :, :, k] = m.values
+    ms = {(i, o, k): f.read([w_names[i][o][k]], (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1),
+                            lambda p: read_matrix(p, W_BITS, True))
+          for i in range(n_ic) for o in range(n_oc) for k in range(9)}
+    # the layout most files share; a file that differs is the one named (not its neighbour, when the odd one
+    # is the first)
+    shapes = [m.values.shape for m in ms.values()]
+    shape = max(set(shapes), key=lambda sh: (shapes.count(sh), sh == shapes[0]))
+    w = np.zeros((n_ic, n_oc, *shape, 9), dtype=np.int64)
+    for (i, o, k), m in ms.items():
+        if m.values.shape != shape:
+            like = next(x.path.name for x in ms.values() if x.values.shape == shape)
+            raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} weights, expected "
+                              f"{shape[0]} lines (columns) of {shape[1]} as in {like} and the other weight files")
+        w[i, o, :, :, k] = m.values
     channels, cols = w.shape[3], w.shape[2]
     acts = [f.read([n], (0, (1 << ACT_BITS) - 1), lambda p: read_matrix(p, None, False, fields=channels),
                    fields=channels) for n in a_names]

@@ -209,3 +209,14 @@ def test_a_replay_and_a_random_layer_import_no_torch(tmp_path):
                        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "ndarray", "False"]
+
+
+def test_a_weight_file_of_another_layout_is_the_one_named(tmp_path):
+    """A line too many in the first weight file blamed the second ('kij1.txt: 8 lines ... expected 9 as in
+    kij0.txt'); the layout most weight files share decides which one is wrong."""
+    d = _fresh(tmp_path / "f")
+    p = d / "weight_itile0_otile0_kij0.txt"
+    p.write_text(p.read_text() + "0" * 32 + "\n")
+    with pytest.raises(FormatError, match=r"weight_itile0_otile0_kij0.txt: 9 lines of 8 weights, expected 8 lines "
+                                          r"\(columns\) of 8 as in weight_itile0_otile0_kij1.txt"):
+        read_folder(d)

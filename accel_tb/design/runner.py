@@ -38,7 +38,8 @@ from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 INCLUDE = RTL / "include"
-BUILD = Path(os.environ.get("ACCEL_BUILD_DIR", ROOT / "build"))
+# absolute: the simulators run in folders of their own, where a relative build folder names another place
+BUILD = Path(os.environ.get("ACCEL_BUILD_DIR") or ROOT / "build").resolve()
 CONFIG_VAR = "ACCEL_TB_CONFIG"
 SIMULATORS = ("verilator", "icarus")
 CODECOV_VAR = "ACCEL_CODECOV"

@@ -48,7 +48,7 @@ VERSION = 2      # 2: an entry's header holds its key, images and layer
 
 def store_dir() -> Path:
     """build/golden under the build folder (ACCEL_BUILD_DIR, as the models')."""
-    return Path(os.environ.get("ACCEL_BUILD_DIR", ROOT / "build")) / "golden"
+    return Path(os.environ.get("ACCEL_BUILD_DIR") or ROOT / "build").resolve() / "golden"
 
 
 def _file_digest(path: Path) -> str:
