@@ -9,7 +9,10 @@ that computes a job (golden_py, the checker, the environment and the adapter mod
 installed torch's version. An image folder of the user's (`data_dir`) is never stored: only the bundled
 samples, whose file is hashed too. A file that cannot be read back whole, whose arrays disagree with its own
 header, or whose expected values disagree with its own activations and weights (verify) is computed again and
-replaced. The name a job carries (its first word the checkpoint file) is the one this run gives the file. Files are numpy .npz read with allow_pickle=False (nothing in them
+replaced; so is one written under another name (its header holds its key, images and layer: a copied entry) or
+lacking a kind a checkpoint layer gives. What is not checked without torch: that the stored activations and
+weights are the checkpoint's (an entry rewritten by hand to agree with itself is taken; build/ is trusted as the
+user's own; `make clean` or removing build/golden recomputes every entry). The name a job carries (its first word the checkpoint file) is the one this run gives the file. Files are numpy .npz read with allow_pickle=False (nothing in them
 is unpickled); each is written under a temporary name and renamed, so parallel simulations never see half of
 one. `make clean` removes them with the rest of build/.
 
