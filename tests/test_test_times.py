@@ -66,3 +66,29 @@ def test_options_of_a_run_are_refused_with_a_log(tmp_path, capsys, flag):
     assert main(["--from", str(log), *flag]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: --from {log}:") and flag[0] in err[0]
+
+
+def test_the_cpu_logger_counts_each_test_s_own_and_its_children_s_seconds(tmp_path):
+    """--cpu's pytest plugin: one line per test, the worker's CPU-seconds and its waited-for children's; a test
+    that spends its time in a subprocess is charged for it, one that sleeps is not."""
+    import os
+    import subprocess
+    import sys
+
+    from accel_tb.quality.test_times import CPU_LOGGER, cpu_table
+    site, log = tmp_path / "site", tmp_path / "cpu.txt"
+    site.mkdir()
+    (site / "accel_cpu_logger.py").write_text(CPU_LOGGER)
+    (tmp_path / "test_burn.py").write_text(
+        "import subprocess, sys, time\n"
+        "def test_child():\n    subprocess.run([sys.executable, '-c', 'sum(range(3 * 10**7))'], check=True)\n"
+        "def test_own():\n    sum(range(3 * 10**7))\n"
+        "def test_sleep():\n    time.sleep(0.5)\n")
+    env = {**os.environ, "PYTHONPATH": str(site), "ACCEL_CPU_LOG": str(log)}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "accel_cpu_logger", "-p", "no:cacheprovider",
+                    "test_burn.py"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    rows = {r.split("\t")[0]: [float(x) for x in r.split("\t")[1:]] for r in log.read_text().splitlines()}
+    assert rows["test_burn.py::test_child"][1] > 0.2 and rows["test_burn.py::test_own"][0] > 0.2
+    assert sum(rows["test_burn.py::test_sleep"]) < 0.1
+    table = cpu_table(log.read_text(), top=2)
+    assert table[0].startswith("3 tests used **") and table[-2].startswith("| `test_burn.py::test_")

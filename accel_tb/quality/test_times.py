@@ -2,7 +2,7 @@
 pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's wall time, the test-seconds
 (setup, call and teardown summed over the workers) per folder, and the slowest tests.
 
-    python -m accel_tb.quality.test_times [--cold] [--jobs N] [--top 20] [--log FILE] [--processes]
+    python -m accel_tb.quality.test_times [--cold] [--jobs N] [--top 20] [--log FILE] [--processes] [--cpu]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
@@ -10,8 +10,11 @@ edit or on a fresh clone; without it the models and stored golden jobs already b
 also counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to
 import): a `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
 process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
-sitecustomize is shadowed for that run). The table is printed, not judged: a time is the machine's (say which
-machine when quoting it).
+sitecustomize is shadowed for that run). --cpu also prints the CPU-seconds each test used, its worker's own and
+its subprocesses' (compilers, simulators, commands: every child the test waited for), per folder and the
+largest: with more workers than cores the wall seconds of a test stretch with its neighbours', its CPU-seconds
+do not, so they say what a test costs (a child nobody waits for, such as a Dask worker, is not counted). The
+table is printed, not judged: a time is the machine's (say which machine when quoting it).
 """
 from __future__ import annotations
 
@@ -64,6 +67,43 @@ atexit.register(_accel_log_process)
 """
 
 
+# a pytest plugin (-p) written into the same folder: each test's CPU-seconds, the worker's own and those of the
+# children it waited for, one line per test at its end
+CPU_LOGGER = """import os, resource, pytest
+
+
+def _cpu(who):
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    own, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    yield
+    with open(os.environ["ACCEL_CPU_LOG"], "a") as f:
+        f.write(f"{item.nodeid}\\t{_cpu(resource.RUSAGE_SELF) - own:.2f}\\t"
+                f"{_cpu(resource.RUSAGE_CHILDREN) - children:.2f}\\n")
+"""
+
+
+def cpu_table(text: str, top: int = 20) -> list[str]:
+    """The CPU log's table: total, per folder, the `top` largest tests (own + children)."""
+    rows = [line.split("\t") for line in text.splitlines() if line.count("\t") == 2]
+    per_test = {t: float(own) + float(kids) for t, own, kids in rows}
+    total, own = sum(per_test.values()), sum(float(r[1]) for r in rows)
+    by_folder = Counter()
+    for t, s in per_test.items():
+        by_folder[folder(t)] += s
+    lines = [f"{len(rows)} tests used **{total:.0f} CPU-seconds** ({own:.0f} in the pytest workers, "
+             f"{total - own:.0f} in the processes they waited for)", "",
+             "| folder or file | CPU-seconds | share |", "|---|---|---|"]
+    lines += [f"| `{f}` | {s:.1f} | {100 * s / total:.0f}% |" for f, s in by_folder.most_common(12)] if total else []
+    lines += ["", f"| the {top} tests using the most CPU | CPU-s |", "|---|---|"]
+    lines += [f"| `{t}` | {s:.1f} |" for t, s in sorted(per_test.items(), key=lambda kv: -kv[1])[:top]]
+    return lines
+
+
 def process_summary(text: str) -> str:
     """One line from the process log: how many processes, how many imported torch, their seconds alive."""
     rows = [line.split("\t") for line in text.splitlines() if line.count("\t") == 1]
@@ -114,13 +154,14 @@ def main(argv=None) -> int:
     ap.add_argument("--from", dest="from_log", default="", help="only print the table of this pytest log")
     ap.add_argument("--processes", action="store_true", help="also count the Python processes and those that "
                     "import torch (see above)")
+    ap.add_argument("--cpu", action="store_true", help="also print the CPU-seconds of each test (see above)")
     args = ap.parse_args(argv)
     for flag, value in (("--jobs", args.jobs), ("--top", args.top)):
         if value is not None and value < 1:
             print(f"error: {flag} {value}: must be >= 1", file=sys.stderr)
             return 2
     run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs is not None), ("--log", args.log),
-                                ("--processes", args.processes)) if on]
+                                ("--processes", args.processes), ("--cpu", args.cpu)) if on]
     if args.from_log and run_only:     # options of a run: a log already written has none of them to apply
         print(f"error: --from {args.from_log}: {', '.join(run_only)} apply to a run, not to a log already written",
               file=sys.stderr)
@@ -138,15 +179,21 @@ def main(argv=None) -> int:
             env = dict(os.environ)
             if args.cold:
                 env.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"))
-            plog = Path(tmp) / "processes.txt"
+            plog, clog, site = Path(tmp) / "processes.txt", Path(tmp) / "cpu.txt", Path(tmp) / "site"
+            if args.processes or args.cpu:
+                site.mkdir()
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
             if args.processes:
-                (Path(tmp) / "site").mkdir()
-                (Path(tmp) / "site" / "sitecustomize.py").write_text(PROCESS_LOGGER)
-                env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(tmp) / "site"), env.get("PYTHONPATH")) if p)
+                (site / "sitecustomize.py").write_text(PROCESS_LOGGER)
                 env["ACCEL_PROCESS_LOG"] = str(plog)
+            if args.cpu:
+                (site / "accel_cpu_logger.py").write_text(CPU_LOGGER)
+                env["ACCEL_CPU_LOG"] = str(clog)
             r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", str(jobs), "--dist", "worksteal",
-                                "--durations=0", "tests", "tb"], cwd=ROOT, env=env, capture_output=True, text=True)
+                                "--durations=0", *(["-p", "accel_cpu_logger"] if args.cpu else []), "tests", "tb"],
+                               cwd=ROOT, env=env, capture_output=True, text=True)
             processes = process_summary(plog.read_text()) if plog.is_file() else ""
+            cpu = cpu_table(clog.read_text(), args.top) if clog.is_file() else []
         text, status = r.stdout + r.stderr, r.returncode
         if args.log:
             Path(args.log).write_text(text)
@@ -158,6 +205,8 @@ def main(argv=None) -> int:
     print("\n".join(table(per_test, summary, wall, args.top)))
     if not args.from_log and args.processes:
         print("\n" + (processes or "no process was logged (PYTHONPATH not passed on?)"))
+    if not args.from_log and args.cpu:
+        print("\n" + ("\n".join(cpu) if cpu else "no test's CPU was logged"))
     return status
 
 
