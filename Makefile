@@ -60,23 +60,50 @@ TOP    ?= core
 PARAM  ?=
 INCLUDE ?=
 
-# A variable given on make's command line that this Makefile does not read is an error, before anything runs:
-# `make golden=dir` or `make byoc-example CORUPT=relu` would otherwise run the default test and pass. OPT_FAST,
-# OPT_SLOW and OPT_GLOBAL pass through MAKEFLAGS to the Verilator builds (a model of the user's compile level).
+# A variable on make's command line that looks like one the Makefile reads but is not (`make golden=dir`, `make
+# byoc-example CORUPT=relu`, `GOLDEN_DIR=`) is an error before anything runs: the default test would run and pass.
+# Other names pass into the recipes' environment, as make does (`make test ACCEL_PGO=1`, a wrapper's `V=1`);
+# accel_tb/cli/make_vars.py judges them. OPT_FAST, OPT_SLOW and OPT_GLOBAL reach the Verilator builds that way.
 VARIABLES_READ := SIM ROWS COLS LAYER IMAGE GOLDEN IMAGES LAYERS WORKERS DATA_DIR WAVES DATAFLOW COMPARE JOBS \
-	PYTEST_ARGS PY CHECKPOINT SEED CORRUPT REPORT ONLY SIZES ADAPTER CONFIG RTL TOP PARAM INCLUDE \
-	OPT_FAST OPT_SLOW OPT_GLOBAL
-UNKNOWN_VARIABLES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\
-	$(if $(filter $(v),$(VARIABLES_READ)),,$(v)))))
-# ... and one given empty there (`make GOLDEN=$$DIR` with DIR unset ran the default layer and passed)
-EMPTY_VARIABLES := $(strip $(foreach v,$(filter-out PYTEST_ARGS OPT_%,$(VARIABLES_READ)),\
+	PYTEST_ARGS PY CHECKPOINT SEED CORRUPT REPORT ONLY SIZES ADAPTER CONFIG RTL TOP PARAM INCLUDE
+COMMAND_LINE_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+OTHER_VARIABLES := $(filter-out $(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL,$(COMMAND_LINE_VARIABLES))
+MISTAKEN_VARIABLE := $(if $(OTHER_VARIABLES),$(shell $(or $(PY),python3) $(CURDIR)/accel_tb/cli/make_vars.py \
+	'$(VARIABLES_READ)' $(OTHER_VARIABLES)))
+ifneq ($(MISTAKEN_VARIABLE),)
+$(error $(MISTAKEN_VARIABLE))
+endif
+# ... and one of its own that none of the targets asked for reads (`make run LAYERS=5` ran layer 27 and passed;
+# `make network IMAGE=4` ran the default images). SIM and WAVES also reach the tests through the environment.
+LAYER_VARIABLES := CHECKPOINT LAYER IMAGE IMAGES DATA_DIR GOLDEN SEED CORRUPT REPORT WAVES
+READS_run := SIM ROWS COLS DATAFLOW $(LAYER_VARIABLES)
+READS_network := SIM IMAGES ROWS COLS CHECKPOINT LAYERS WORKERS DATA_DIR DATAFLOW SEED COMPARE WAVES
+READS_byoc := SIM ADAPTER CONFIG RTL TOP PARAM INCLUDE DATAFLOW $(LAYER_VARIABLES)
+READS_byoc-example := $(READS_byoc)
+READS_test := JOBS PYTEST_ARGS SIM WAVES
+READS_smoke := JOBS SIM WAVES
+READS_lint := SIM WAVES
+READS_test-times := JOBS
+READS_codecov := JOBS
+READS_coverage := SIM
+READS_synth := SIZES
+READS_formal := ONLY
+READS_export := CHECKPOINT LAYER IMAGE
+GOALS := $(or $(MAKECMDGOALS),run)
+KNOWN_GOALS := run network byoc byoc-example test smoke lint test-times codecov coverage synth formal export mutate \
+	fields setup clean
+UNREAD_VARIABLES := $(if $(filter-out $(KNOWN_GOALS),$(GOALS)),,$(filter-out PY $(foreach g,$(GOALS),$(READS_$(g))),\
+	$(filter $(VARIABLES_READ),$(COMMAND_LINE_VARIABLES))))
+ifneq ($(UNREAD_VARIABLES),)
+$(error $(firstword $(UNREAD_VARIABLES))=$($(firstword $(UNREAD_VARIABLES))): make $(GOALS) does not read \
+$(firstword $(UNREAD_VARIABLES)) (it reads $(or $(strip $(foreach g,$(GOALS),$(READS_$(g)))),none))$(if \
+$(filter test smoke,$(GOALS)),; pytest's own options go in PYTEST_ARGS))
+endif
+# ... and one of its own given empty there (`make GOLDEN=$$DIR` with DIR unset ran the default layer and passed)
+EMPTY_VARIABLES := $(strip $(foreach v,$(filter-out PYTEST_ARGS,$(VARIABLES_READ)),\
 	$(if $(filter command line,$(origin $(v))),$(if $(strip $($(v))),,$(v)))))
 ifneq ($(EMPTY_VARIABLES),)
 $(error $(firstword $(EMPTY_VARIABLES))= is empty on make's command line; leave it out for its default)
-endif
-ifneq ($(UNKNOWN_VARIABLES),)
-$(error $(firstword $(UNKNOWN_VARIABLES))=$(value $(firstword $(UNKNOWN_VARIABLES))): not a variable of this \
-Makefile (it reads $(filter-out OPT_%,$(VARIABLES_READ)); see the comments at its top))
 endif
 
 # Each variable reaches the command as its option only when it is set, so that the command sees what the

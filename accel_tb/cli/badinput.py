@@ -166,9 +166,11 @@ CASES = [
          "'{tmp}/my_team/rtl/*.v' --top core --dataflow os", 2, "error: --dataflow os: accel-byoc runs your adapter's",
          setup="example"),
     Case("a make variable misspelled (the default test would run and pass)", "make SIM=icarus golden={tmp}/g", 2,
-         "golden={tmp}/g: not a variable of this Makefile (it reads SIM ROWS"),
+         "golden: not a variable of this Makefile; did you mean GOLDEN?"),
     Case("a negative test's variable misspelled", "make byoc-example CORUPT=relu", 2,
-         "CORUPT=relu: not a variable of this Makefile"),
+         "CORUPT: not a variable of this Makefile; did you mean CORRUPT?"),
+    Case("a make variable the target does not read (layer 27 would run and pass)", "make SIM=icarus LAYERS=5", 2,
+         "LAYERS=5: make run does not read LAYERS (it reads SIM ROWS COLS"),
     Case("`--corrupt psum` on a core that reports outputs only", "make byoc-example CORRUPT=psum", 2,
          "error: --corrupt psum: no psum values are checked against the core in this run (skeleton.toml reports"),
     # ------------------------------------------------------------------ a course-skeleton core's configuration

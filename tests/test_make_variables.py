@@ -1,0 +1,41 @@
+"""The Makefile's judgement of variables on its command line: a near miss of its own names, one of its own that
+no target asked for reads, or one given empty stops make before anything runs (the default test would run and
+pass); every other name passes into the recipes' environment, as make does. `make -n` prints the commands
+without running them."""
+import subprocess
+import sys
+
+import pytest
+
+from accel_tb.design.runner import ROOT
+
+
+def _make(*args):
+    return subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+
+
+@pytest.mark.parametrize("args, in_command", [
+    (["run", "SIM=icarus", "COCOTB_LOG_LEVEL=DEBUG", "ACCEL_PGO=0", "V=1"], "accel_tb.cli.run --sim icarus"),
+    (["test", "SIM=icarus", "ACCEL_PGO=1", f"PY={sys.executable}"], "-m pytest -q"),
+    (["setup", "PIP_INDEX_URL=http://mirror", "CXX=clang++"], "pip install"),
+    (["network", "IMAGES=2", "LAYERS=27", "OPT_FAST=-O3", "PYTHONPATH=/x", "TOPLEVEL=core"], "--layers '27'"),
+])
+def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_command):
+    r = _make(*args)
+    assert r.returncode == 0 and in_command in r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["golden=/tmp/x"], "golden: not a variable of this Makefile; did you mean GOLDEN?"),
+    (["GOLDEN_DIR=/tmp/x"], "GOLDEN_DIR: not a variable of this Makefile; did you mean GOLDEN?"),
+    (["byoc-example", "CORUPT=relu"], "CORUPT: not a variable of this Makefile; did you mean CORRUPT?"),
+    (["ROW=4"], "ROW: not a variable of this Makefile; did you mean ROWS?"),
+    (["LAYERS=5"], "LAYERS=5: make run does not read LAYERS"),
+    (["network", "IMAGE=4"], "IMAGE=4: make network does not read IMAGE"),
+    (["test", "LAYER=3"], "LAYER=3: make test does not read LAYER (it reads JOBS PYTEST_ARGS SIM WAVES); pytest's"),
+    (["GOLDEN="], "GOLDEN= is empty on make's command line"),
+])
+def test_a_mistaken_variable_stops_make_before_anything_runs(args, says):
+    r = _make(*args)
+    assert r.returncode == 2 and says in r.stderr and r.stdout == "", (r.stdout, r.stderr)
