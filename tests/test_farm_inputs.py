@@ -328,7 +328,8 @@ def test_the_farm_builds_and_runs_its_chunks_on_the_profile_guided_model(tmp_pat
         raise Stop
     monkeypatch.setattr(farm, "build", record)
     monkeypatch.setattr(farm, "run", record)
-    monkeypatch.setattr(farm, "chunk_key", lambda config, params, images, sim: f"{images[0]:020d}")
+    monkeypatch.setattr(farm, "chunk_parts", lambda config, params, images, sim, **kw: {"images": images})
+    monkeypatch.setattr(farm, "key_of", lambda parts: f"{parts['images'][0]:020d}")
     training = {"images": [0], "layers": [36, 39], "report_dir": None}
     with pytest.raises(Stop):
         farm.run_sharded({}, {"ROWS": 8}, "verilator", [0, 1], 1, 2, tmp_path, long_run=True, training=training)
@@ -382,10 +383,12 @@ def test_a_cache_entry_is_taken_only_as_the_chunk_it_names(tmp_path):
         assert entry is None and why.startswith(str(path)), text
 
 
-def test_a_chunk_whose_inputs_change_while_it_runs_is_not_cached(tmp_path, monkeypatch):
+def test_a_chunk_whose_inputs_change_is_not_cached(tmp_path, monkeypatch):
     """The key is taken when the run starts; a chunk's simulator reads the code when it starts: an edit in
-    between was cached under the old key (a later run took the edited code's result as the old code's). The
-    worker takes the key again after the simulation and refuses to cache when it differs."""
+    between was cached under the old key (a later run took the edited code's result as the old code's). A worker
+    now compares the files it reads with the run's before it simulates (refused at once, naming what differs:
+    an edit since the start, another checkout) and after (an edit during the chunk: not cached). The simulator's
+    version is the host's (a worker runs the model the host built, with or without the tool on its PATH)."""
     from accel_tb.network import farm
     root = _copy_code(tmp_path / "code")
     monkeypatch.setattr(farm, "ROOT", root)
@@ -393,28 +396,43 @@ def test_a_chunk_whose_inputs_change_while_it_runs_is_not_cached(tmp_path, monke
     cache = tmp_path / "cache"
     cache.mkdir()
     config = {**CONFIG, "layers": [27]}
-    spec = {"images": [0], "key": farm.chunk_key(config, PARAMS, [0], "icarus"), "cache": str(cache),
-            "config": config, "params": PARAMS, "sim": "icarus", "long_run": False}
+    checker = root / "accel_tb" / "env" / "checker.py"
+
+    def spec_now():
+        farm._code_hash.cache_clear()
+        parts = farm.chunk_parts(config, PARAMS, [0], "icarus")
+        return {"images": [0], "key": farm.key_of(parts), "parts": parts, "cache": str(cache), "config": config,
+                "params": PARAMS, "sim": "icarus", "long_run": False}
+    ran = []
 
     def simulated(edit):
         def fake_run(**kw):
+            ran.append(edit)
             out = Path(kw["config"]["report_dir"])
-            out.mkdir(parents=True)
+            out.mkdir(parents=True, exist_ok=True)
             (out / "network_report.json").write_text(json.dumps({"raw": [{"images": [0], "problems": [], "stats": {},
                                                                           "wall": 1.0}]}))
             if edit:    # the user edits the checker while the chunk runs
-                f = root / "accel_tb" / "env" / "checker.py"
-                f.write_text(f.read_text() + "\n# edited\n")
+                checker.write_text(checker.read_text() + "\n# edited\n")
             return {"failed": 0}
         return fake_run
+    spec = spec_now()
     monkeypatch.setattr(farm, "run", simulated(edit=True))
-    with pytest.raises(farm.FarmError, match=r"images \[0\]: the code, RTL, checkpoint or images this worker read "
-                                             r"differ from those the run was keyed on"):
+    with pytest.raises(farm.FarmError, match=r"images \[0\]: code changed while the chunk ran: its result is not "
+                                             r"cached"):
         farm.run_chunk(spec)
-    assert not (cache / f"{spec['key']}.json").exists()
-    farm._code_hash.cache_clear()
-    spec["key"] = farm.chunk_key(config, PARAMS, [0], "icarus")                 # the edited code, left as it is
+    assert ran == [True] and not (cache / f"{spec['key']}.json").exists()
+    # the retry (or a queued chunk) on the edited files: refused before it simulates, naming what differs
     monkeypatch.setattr(farm, "run", simulated(edit=False))
+    with pytest.raises(farm.FarmError, match=r"this worker reads other files than the run was keyed on \(code "
+                                             r"differ: changed since the run started, or another checkout\)"):
+        farm.run_chunk(spec)
+    assert ran == [True]
+    # keyed on the files as they are, with no simulator on this worker's PATH: run and cached
+    spec = spec_now()
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    farm.sim_version.cache_clear()
     raw = farm.run_chunk(spec)
-    assert farm.read_entry(cache, spec) == ({**raw, "cached": True}, None)
+    assert ran == [True, False] and farm.read_entry(cache, spec) == ({**raw, "cached": True}, None)
     farm._code_hash.cache_clear()
+    farm.sim_version.cache_clear()

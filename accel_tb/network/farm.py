@@ -153,13 +153,14 @@ def _bundled_samples() -> list[Path]:
     return sorted(p for p in (ROOT / "golden_py" / "samples").glob("*") if p.is_file())
 
 
-def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None,
-              fresh: bool = False) -> str:
+def chunk_parts(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None,
+                fresh: bool = False, simulator: list | None = None) -> dict:
     """What decides a chunk's result: checkpoint bytes, RTL (sources, header, parameters), images, layers, data,
     the Python code that maps, simulates and checks (code_hash of `code_root`, default this checkout), and the
     simulator (name and version), and which path drove the ports (host_io). fresh: the code hashed again (not
-    this process's first reading)."""
-    parts = {
+    this process's first reading); simulator: [name, version] as the host found them (a worker runs the model
+    the host built, and may not have the tool on its PATH)."""
+    return {
         "checkpoint": _file_hash([config["checkpoint"]]),
         "rtl": _file_hash([*rtl_sources(*CORE_SOURCES), *sorted(INCLUDE.glob("*.vh"))]),
         "parameters": sorted(params.items()),
@@ -172,9 +173,22 @@ def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root
         # the same results either way, but the report names the path and counts the event log's turns
         "io": [config.get("host_io", True), config.get("host_io_rotate")],
         "code": _code_hash.__wrapped__(Path(code_root or ROOT).resolve()) if fresh else code_hash(code_root),
-        "simulator": [sim, sim_version(sim)],
+        "simulator": simulator or [sim, sim_version(sim)],
     }
+
+
+def key_of(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def chunk_key(config: dict, params: dict, images: list[int], sim: str, code_root: str | Path | None = None) -> str:
+    """The chunk's cache key: key_of(chunk_parts(...))."""
+    return key_of(chunk_parts(config, params, images, sim, code_root))
+
+
+def differing(a: dict, b: dict) -> str:
+    return ", ".join(k for k in sorted(set(a) | set(b)) if json.dumps(a.get(k), default=str) !=
+                     json.dumps(b.get(k), default=str)) or "nothing"
 
 
 CHUNK_FILE = re.compile(r"[0-9a-f]{20}\.(json|run|attempts|tmp)")
@@ -197,7 +211,8 @@ def read_entry(cache: Path, spec: dict) -> tuple[dict | None, str | None]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         return None, f"{path}: unreadable ({type(e).__name__}), run again"
     if not isinstance(raw, dict) or raw.get("key") != spec["key"] or raw.get("images") != spec["images"]:
-        return None, f"{path}: not the result of this chunk (key or images differ: copied or damaged), run again"
+        return None, (f"{path}: not the result of this chunk (key or images differ: copied, damaged, or written by "
+                      f"an older version), run again")
     if raw.get("digest") != _digest(raw):
         return None, f"{path}: changed since it was written (its digest differs), run again"
     return {**raw, "cached": True}, None
@@ -235,6 +250,15 @@ def run_chunk(spec: dict) -> dict:
     if entry is not None:
         return entry
     t0 = time.perf_counter()
+    # the files as this worker reads them, before it simulates: another checkout, or files changed since the
+    # run was keyed, are refused here (a retry costs nothing) rather than cached under the run's key
+    parts = spec.get("parts")
+    if parts is not None:
+        here = chunk_parts(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True,
+                           simulator=parts["simulator"])
+        if key_of(here) != spec["key"]:
+            raise FarmError(f"images {spec['images']}: this worker reads other files than the run was keyed on "
+                            f"({differing(parts, here)} differ: changed since the run started, or another checkout)")
     attempts = cache / f"{spec['key']}.attempts"
     n = int(attempts.read_text()) + 1 if attempts.is_file() else 1
     attempts.write_text(str(n))
@@ -264,12 +288,14 @@ def run_chunk(spec: dict) -> dict:
     # again -- the simulator's start-up (interpreter, torch, model and images) and its report (of the
     # attempt that finished: a crashed attempt's time is not throughput)
     raw["task_seconds"] = time.perf_counter() - t0
-    # the key again, from what is on disk now: the simulator imported the code and read the checkpoint, RTL
-    # and images when it started, so an edit during the run would be cached under the key of the files before
-    if chunk_key(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True) != spec["key"]:
-        raise FarmError(f"images {spec['images']}: the code, RTL, checkpoint or images this worker read differ from "
-                        f"those the run was keyed on (changed while it ran, or another checkout): not cached; run "
-                        f"again on files that stay as they are")
+    # the files again, as they are now: the simulator imported the code and read the checkpoint, RTL and images
+    # while it ran, so an edit during the chunk would be cached under the key of the files before it
+    if parts is not None:
+        after = chunk_parts(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True,
+                            simulator=parts["simulator"])
+        if after != here:
+            raise FarmError(f"images {spec['images']}: {differing(here, after)} changed while the chunk ran: its "
+                            f"result is not cached; run again on files that stay as they are")
     raw["key"] = spec["key"]
     raw["digest"] = _digest(raw)
     tmp = done.with_suffix(".tmp")
@@ -504,8 +530,10 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
     for c in chunks:
-        key = chunk_key(config, params, c, sim)
-        specs.append({"images": c, "key": key, "cache": str(cache), "config": config, "params": params, "sim": sim,
+        parts = chunk_parts(config, params, c, sim)
+        key = key_of(parts)
+        specs.append({"images": c, "key": key, "parts": parts, "cache": str(cache), "config": config,
+                      "params": params, "sim": sim,
                       "long_run": long_run, "training": training, "fail_times": (fail_plan or {}).get(str(c[0]), 0)})
     results = {}
     for s in specs:
