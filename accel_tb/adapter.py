@@ -307,14 +307,23 @@ def load_adapter_class(spec: str):
         usage = "an adapter is path/to/adapter.py[:ClassName] or an importable module[:ClassName]"
         if not path.strip():
             raise AdapterError(f"adapter {spec}: no file or module before ':' ({usage})")
-        if given.is_dir():
-            raise AdapterError(f"adapter {path}: a folder; give the adapter's .py file ({usage})")
-        if given.exists():
-            hint = "; a .toml describing a course-skeleton core goes to --config" if given.suffix == ".toml" else ""
-            raise AdapterError(f"adapter {path}: not a Python file (.py){hint}")
-        if "/" in path or os.sep in path or path.startswith(".") or not all(
-                part.isidentifier() for part in path.split(".")):
-            raise AdapterError(f"adapter {path}: file not found ({usage})")
+        importable = all(part.isidentifier() for part in path.split("."))
+        try:
+            found = importlib.util.find_spec(path) if importable else None
+            # a folder without __init__.py imports as an empty namespace package: a folder, not an adapter
+            on_path = found is not None and (found.origin is not None or not given.is_dir())
+        except ModuleNotFoundError:         # a parent that is no module ("c" of c.toml)
+            on_path = False
+        except Exception:  # noqa: BLE001 -- a parent package failing to import: said by the import below
+            on_path = importable
+        if not on_path:    # an importable module or package (a folder of that name on sys.path) is taken as such
+            if given.is_dir():
+                raise AdapterError(f"adapter {path}: a folder; give the adapter's .py file ({usage})")
+            if given.exists():
+                hint = "; a .toml describing a course-skeleton core goes to --config" if given.suffix == ".toml" else ""
+                raise AdapterError(f"adapter {path}: not a Python file (.py){hint}")
+            if "/" in path or os.sep in path or path.startswith(".") or not importable:
+                raise AdapterError(f"adapter {path}: file not found ({usage})")
         try:
             module = importlib.import_module(path)
         except ImportError as e:

@@ -78,7 +78,8 @@ REPLAY_TEST = "test_core_replay_user_vectors"
 def pytest_sessionfinish(session, exitstatus):
     """--golden DIR reaches one test (tb/core's replay): a run that did not execute it never checked the folder
     (`pytest tb/replay --golden DIR`, a -k that leaves it out), and is an error, not a green run."""
-    if not getattr(session.config, "golden", None) or hasattr(session.config, "workerinput"):
+    if not getattr(session.config, "golden", None) or hasattr(session.config, "workerinput") or \
+            session.config.option.collectonly:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     ran = [r for reports in (reporter.stats.values() if reporter else []) for r in reports

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import re
 
 import pytest
 
@@ -100,3 +101,24 @@ def test_report_psum_outside_the_default_flow_is_an_adapter_error():
     a = CoreAdapter(_Dut())
     with pytest.raises(AdapterError, match="report_psum\\(\\) is for the hooks of the default run_layer"):
         a.report_psum(0, [0] * 8)
+
+
+def test_an_adapter_is_a_file_a_module_or_a_package_and_anything_else_is_one_line(tmp_path, monkeypatch):
+    """--adapter takes path/to/file.py[:Class] or an importable module or package [:Class] (a package folder on
+    sys.path included: it was refused as 'a folder' for a while); a .toml, a folder that is no package, a path
+    without .py or ':Class' alone is one line (each was a traceback)."""
+    from accel_tb.adapter import AdapterError
+    pkg = tmp_path / "team_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from accel_tb.adapter import CoreAdapter\n\n\nclass TeamCore(CoreAdapter):\n"
+                                     "    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert load_adapter_class("team_pkg").__name__ == "TeamCore" == load_adapter_class("team_pkg:TeamCore").__name__
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "c.toml").write_text("")
+    for spec, says in (("plain", "a folder; give the adapter's .py file"), ("c.toml", "not a Python file (.py); a "
+                       ".toml describing a course-skeleton core goes to --config"), ("./adapter", "file not found"),
+                       (":TeamCore", "no file or module before ':'")):
+        with pytest.raises(AdapterError, match=re.escape(says)):
+            load_adapter_class(spec)

@@ -244,3 +244,14 @@ def test_an_outline_edited_to_another_consistent_one_stops_the_computed_job_in_o
     assert not path.exists()
     golden_store.check_stored_outline(CK4, model)                      # nothing stored: nothing to compare
     assert 28 not in golden_store.checkpoint_outline(CK4).convs
+
+
+def test_a_relative_build_folder_is_the_caller_s_in_the_simulators_too(tmp_path):
+    """ACCEL_BUILD_DIR=relbuild named another folder inside each simulator's run folder (a traceback, then a
+    golden store that never hit): the runner makes it absolute, in the environment the simulators inherit."""
+    code = ("import os; from accel_tb.design import runner; os.chdir('/'); from accel_tb.env import golden_store; "
+            "print(os.environ['ACCEL_BUILD_DIR'], runner.BUILD, golden_store.store_dir())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                       env={**__import__("os").environ, "ACCEL_BUILD_DIR": "relbuild"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(tmp_path / "relbuild")] * 2 + [str(tmp_path / "relbuild" / "golden")]

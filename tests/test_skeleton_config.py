@@ -255,6 +255,10 @@ def test_init_on_a_top_of_another_family_writes_a_python_skeleton(tmp_path, caps
     cls = load_adapter_class(str(tmp_path / "x.py"))
     check_hooks(cls)          # every hook there, each raising until filled in
     assert cls.__name__ == "MacArrayCore"
+    # --out a folder: one line, not a file beside it named after it (outdir.py)
+    (tmp_path / "outdir").mkdir()
+    assert byoc_init.main(["--rtl", f"{rtl}/*.v", "--top", "mac_array", "--out", str(tmp_path / "outdir")]) == 2
+    assert "--out" in capsys.readouterr().err and not (tmp_path / "outdir.py").exists()
 
 
 def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
@@ -372,3 +376,15 @@ def test_an_adapter_s_parameters_reach_the_build(tmp_path, capsys):
     assert rc == 2
     # named where it was given: the adapter's own params, not a --param the user never typed
     assert "error: the adapter's params NOSUCH: the top module core has no such parameter" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("8", True), ("-3", True), ("+5", True), ("8'd3", True), ("'h1F", True), ("4'sb1010", True), ("1.5", True),
+    ("1e3", True), ("2.5E-2", True), (".5", True), ("5.", True), ('"fast"', True), (7, True), ("1e-05", True),
+    ("abc", False), ("1O", False), ("", False), ("8'd", False), ("fast", False), (True, False), (1.5, False),
+])
+def test_a_parameter_value_is_a_verilog_constant(value, ok):
+    """What [params] and --param take (the simulators take the same; a Python adapter's float reaches the build
+    as str(value), 1e-05): anything else was a compile error blaming --rtl."""
+    from accel_tb.design.portdesc import constant_problem
+    assert (constant_problem(value) is None) == ok, constant_problem(value)

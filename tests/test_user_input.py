@@ -319,3 +319,16 @@ def test_malformed_checkpoint_entries(tmp_path, mutate, needle, one_line_error):
     torch.save(ck, tmp_path / "bad.pt")
     one_line_error(_cmd("-m", "golden_py.evaluate", "--checkpoint", str(tmp_path / "bad.pt"), "--data-dir",
                         str(tmp_path)), "bad.pt", needle)
+
+
+def test_an_option_whose_default_is_empty_takes_an_empty_value():
+    """The parser refuses an empty value (a script's unset variable), except for an option whose own default is
+    empty (--only "" of a tool means what leaving it out means)."""
+    from golden_py.cliargs import ArgumentParser
+    ap = ArgumentParser(prog="t")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--golden", default=None)
+    assert ap.parse_args(["--only", ""]).only == ""
+    with pytest.raises(SystemExit) as e:
+        ap.parse_args(["--golden", ""])
+    assert e.value.code == 2

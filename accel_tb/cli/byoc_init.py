@@ -235,7 +235,7 @@ def main(argv=None) -> int:
         roles = match_roles(ports)
         family = all(r in roles for r in REQUIRED_ROLES)
         out = Path(args.out or ("skeleton.toml" if family else "adapter.py"))
-        if not family and out.suffix != ".py":
+        if not out.is_dir() and not family and out.suffix != ".py":
             out = out.with_suffix(".py")
         if out.is_dir():
             raise InputError(f"--out {out}: a folder; give the file to write (e.g. "

@@ -38,8 +38,11 @@ from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 INCLUDE = RTL / "include"
-# absolute: the simulators run in folders of their own, where a relative build folder names another place
+# absolute, and so in the environment the simulators inherit: they run in folders of their own, where a
+# relative build folder (the golden store's too) would name another place
 BUILD = Path(os.environ.get("ACCEL_BUILD_DIR") or ROOT / "build").resolve()
+if os.environ.get("ACCEL_BUILD_DIR"):
+    os.environ["ACCEL_BUILD_DIR"] = str(BUILD)
 CONFIG_VAR = "ACCEL_TB_CONFIG"
 SIMULATORS = ("verilator", "icarus")
 CODECOV_VAR = "ACCEL_CODECOV"
