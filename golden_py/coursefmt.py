@@ -432,9 +432,12 @@ def _activation_names(f: _Folder) -> list[str]:
         tiles.append(f"activation_tile{len(tiles)}.txt")
     if tiles:
         return tiles
-    single = next((n for n in ("activation.txt", "activation_project.txt") if f.has(n)), None)
-    if single:
-        return [single]
+    singles = [n for n in ("activation.txt", "activation_project.txt") if f.has(n)]
+    if len(singles) == 2:   # notebook 002/003's name and notebook 001's: which one the other files go with is not said
+        raise FormatError(f"{f.folder}: activation.txt (notebooks 002, 003) and activation_project.txt (notebook 001) "
+                          f"are both here; keep the one whose notebook wrote the other files")
+    if singles:
+        return singles
     raise FormatError(f"{f.folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
 
 
@@ -737,7 +740,13 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     f.check_twins()
     used_set = {str(q.relative_to(folder)) for q in f.used}
     ignored = sorted(n for n in f.names if n not in used_set)
-    stray = [n for n in ignored if "/" not in n and _COURSE_NAMES.fullmatch(n)]
+    # notebook 002's weight.txt and a psum.txt this reading does not use (notebook 002 or 000 run in the same
+    # folder before another notebook) stay 'not read', said; any other course name left unread is an error
+    leftovers = [n for n in ignored if n in ("weight.txt", "psum.txt")]
+    if leftovers:
+        notes.append(f"{', '.join(leftovers)}: another notebook's file (002 writes weight.txt and psum.txt into the "
+                     f"same folder), not read")
+    stray = [n for n in ignored if "/" not in n and _COURSE_NAMES.fullmatch(n) and n not in leftovers]
     if stray:
         raise FormatError(f"{folder / stray[0]}: named as a course file, but not part of this folder's reading "
                           f"({naming}, {n_ic} activation tile(s) x {n_oc} output tile(s), kernel positions 0..8: "

@@ -313,3 +313,22 @@ def test_a_decimal_file_with_a_wrong_field_count_is_one_line(tmp_path):
     p.write_text("".join(lines))
     with pytest.raises(FormatError, match=r"psum_kij0_int.txt:6: 7 values"):
         read_folder(d)
+
+
+def test_notebooks_run_one_after_the_other_in_one_folder(tmp_path):
+    """The notebooks write into the folder they run in: 002 then 003 leaves 002's weight.txt beside 003's files
+    (read as 003's folder, weight.txt said not read, as before the stray-file rule); 002 then 001 leaves two
+    activation files (002's activation.txt was read in place of 001's activation_project.txt, silently): an
+    error naming both."""
+    t = _layer()
+    d = write_notebook_folder("002", t, tmp_path / "a")
+    write_notebook_folder("003", t, d)
+    v = read_folder(d)
+    assert v.naming == NAMING_003 and "weight.txt" in v.ignored
+    assert any(n.startswith("weight.txt: another notebook's file") for n in v.notes)
+    assert not check_vectors(v).problems
+    d = write_notebook_folder("002", t, tmp_path / "b")
+    write_notebook_folder("001", t, d)
+    with pytest.raises(FormatError, match=r"activation.txt \(notebooks 002, 003\) and activation_project.txt "
+                                          r"\(notebook 001\) are both here"):
+        read_folder(d)

@@ -40,3 +40,26 @@ def test_a_layer_with_every_weight_observable_says_nothing():
     ck = LayerChecker(job, log=lambda m: None)
     assert ck.unobservable_weights()[0] == 0
     assert not [x for x in ck.summary_lines() if x.startswith("weights not observable")]
+
+
+def test_psums_compared_at_every_padded_position_observe_the_border():
+    """With psums compared where the core streams them (every padded position by default), a weight meets the
+    activations of the border positions too: a channel nonzero only at the bottom-right pixel is observable at
+    every kernel position through the psums, while only through the outputs it is not at five of them."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 16, (1, 8, 4, 4))
+    a[:, 2] = 0
+    a[0, 2, 3, 3] = 7
+    w = rng.integers(-8, 8, (8, 8, 3, 3))
+    with_psums = LayerChecker(_job(a, w), log=lambda m: None)
+    assert [c for c, _ in with_psums.unobservable_weights()[2]] == []
+    outputs_only = _job(a, w)
+    del outputs_only.expected["psum"]
+    hidden = LayerChecker(outputs_only, log=lambda m: None).unobservable_weights()[2]
+    assert sorted(hidden) == [(2, 0), (2, 1), (2, 2), (2, 3), (2, 6)]
+    for ch, k in hidden:           # each still changes a psum (compared in the first run), never an output
+        bad = w.copy()
+        bad[0, ch, k // 3, k % 3] += 1
+        changed = _job(a, bad)
+        assert not np.array_equal(changed.expected["psum"], with_psums.job.expected["psum"])
+        assert np.array_equal(changed.expected["sum"], outputs_only.expected["sum"])

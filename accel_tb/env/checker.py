@@ -341,8 +341,12 @@ class LayerChecker:
         pw, h, wd = job.padded_width, job.height, job.width
         seen = np.zeros(a.shape[1:3] + (9,), dtype=bool)         # (n_ic, R, 9)
         for k in range(9):
-            idx = [(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)]
-            seen[:, :, k] = (a[:, :, :, idx] != 0).any(axis=(0, 3))
+            # the positions whose values reach a comparison: every output position's, and the padded positions
+            # whose psums the core streams when psums are compared
+            idx = {(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)}
+            if "psum" in self.scoreboards:
+                idx |= set(self.streamed[k])
+            seen[:, :, k] = (a[:, :, :, sorted(idx)] != 0).any(axis=(0, 3))
         rows = a.shape[2]
         pairs = [(i * rows + r, k) for i, r, k in zip(*np.nonzero(~seen)) if i * rows + r < job.in_channels]
         return len(pairs) * job.out_channels, job.in_channels * job.out_channels * 9, pairs
