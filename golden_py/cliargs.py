@@ -19,5 +19,6 @@ class ArgumentParser(argparse.ArgumentParser):
             if not arg_string.strip() and action.default != "":    # an option whose default is "" takes it
                 name = "/".join(action.option_strings) or action.metavar or action.dest
                 self.error(f"argument {name}: an empty value {arg_string!r}"
-                           + (" (leave the option out for its default)" if action.option_strings else ""))
+                           + (" (leave the option out for its default)" if action.option_strings and not
+                              action.required else ""))
         return super()._get_values(action, arg_strings)

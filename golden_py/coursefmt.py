@@ -723,8 +723,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                 out_files[("relu", o)] = out_files[("raw", o)]
         notes.append("no after-ReLU file: the outputs after ReLU are checked against max(0, sum) of the sums")
     if psum is None and out_raw is None and out is None:
+        unread = sorted(n for n in f.names if "/" not in n and _OUTPUT_NAMES.fullmatch(n)
+                        and n not in {q.name for q in f.used})
         raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt, out_relu.txt, "
-                          f"psum.txt or psum_relu.txt")
+                          f"psum.txt or psum_relu.txt" + (
+                              f" for {n_ic} activation tile(s) x {n_oc} output tile(s) ({', '.join(unread)} here: "
+                              f"named for one tile; {n_oc} output tiles name theirs out_otile0.txt ..)" if unread else ""))
     files = []
     if out_raw is not None and not sums_derived:
         files.append(f"{_span([out_files[('raw', o)].path.name for o in range(n_oc)])} = sums before ReLU")

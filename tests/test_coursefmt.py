@@ -151,6 +151,16 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
     (d / "out_otile2.txt").write_text((d / "out_otile1.txt").read_text())
     with pytest.raises(FormatError, match=r"out_otile2.txt: named as a course file"):
         read_folder(d)
+    # two tiles whose one output file is named as for one tile: 'nothing to check' says which file is there
+    _fresh(d, oc=16)
+    import shutil
+    shutil.rmtree(d / "viz")
+    for q in [*d.glob("out_*"), *d.glob("psum_*")]:
+        q.unlink()
+    (d / "out.txt").write_text("x\n")
+    with pytest.raises(FormatError, match=r"nothing to check against: .* for 1 activation tile\(s\) x 2 output "
+                                          r"tile\(s\) \(out.txt here: named for one tile"):
+        read_folder(d)
 
 
 def test_value_that_does_not_fit_is_an_error(tmp_path):
