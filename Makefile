@@ -69,7 +69,7 @@ VARIABLES_READ := SIM ROWS COLS LAYER IMAGE GOLDEN IMAGES LAYERS WORKERS DATA_DI
 COMMAND_LINE_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 OTHER_VARIABLES := $(filter-out $(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL,$(COMMAND_LINE_VARIABLES))
 MISTAKEN_VARIABLE := $(if $(OTHER_VARIABLES),$(shell $(or $(PY),python3) $(CURDIR)/accel_tb/cli/make_vars.py \
-	'$(VARIABLES_READ)' $(OTHER_VARIABLES)))
+	'$(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL' $(OTHER_VARIABLES)))
 ifneq ($(MISTAKEN_VARIABLE),)
 $(error $(MISTAKEN_VARIABLE))
 endif
@@ -83,7 +83,7 @@ READS_byoc-example := $(READS_byoc)
 READS_test := JOBS PYTEST_ARGS SIM WAVES
 READS_smoke := JOBS SIM WAVES
 READS_lint := SIM WAVES
-READS_test-times := JOBS
+READS_test-times := JOBS SIM WAVES
 READS_codecov := JOBS
 READS_coverage := SIM
 READS_synth := SIZES
@@ -112,6 +112,7 @@ endif
 # INCLUDE are lists separated by blanks (each word one file pattern, NAME=VALUE or folder). WAVES is 0 or 1: anything else stops here, before any build.
 opt = $(if $($(1)),$(2) '$(subst ','\'',$($(1)))')
 WAVES_FLAG = $(if $(filter-out 0 1,$(WAVES)),$(error WAVES=$(WAVES): must be 0 or 1),$(if $(filter 1,$(WAVES)),--waves))
+COMPARE_FLAG = $(if $(filter-out 0 1,$(COMPARE)),$(error COMPARE=$(COMPARE): must be 0 or 1),$(if $(filter 1,$(COMPARE)),--compare))
 LAYER_OPTS = $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYER,--layer) $(call opt,IMAGE,--image) \
 	$(call opt,IMAGES,--images) $(call opt,DATA_DIR,--data-dir) $(call opt,GOLDEN,--golden) \
 	$(call opt,SEED,--seed) $(call opt,CORRUPT,--corrupt) $(call opt,REPORT,--report) $(WAVES_FLAG)
@@ -128,7 +129,7 @@ network:
 	$(PY) -m accel_tb.cli.network --sim $(SIM) $(call opt,IMAGES,--images) $(call opt,ROWS,--rows) \
 	    $(call opt,COLS,--cols) $(call opt,CHECKPOINT,--checkpoint) $(call opt,LAYERS,--layers) --workers $(WORKERS) \
 	    $(call opt,DATA_DIR,--data-dir) $(call opt,DATAFLOW,--dataflow) $(call opt,SEED,--seed) \
-	    $(if $(filter 1,$(COMPARE)),--compare)
+	    $(COMPARE_FLAG)
 
 mutate:
 	$(PY) -m accel_tb.quality.mutation

@@ -16,7 +16,7 @@ class ArgumentParser(argparse.ArgumentParser):
     def _get_values(self, action, arg_strings):
         # the strings of the command line only (a default of "" goes through _get_value, not here)
         for arg_string in arg_strings:
-            if not arg_string.strip() and action.default != "":    # an option whose default is "" takes it
+            if not arg_string.strip():     # even where the default is "": a script's unset list is no 'all'
                 name = "/".join(action.option_strings) or action.metavar or action.dest
                 self.error(f"argument {name}: an empty value {arg_string!r}"
                            + (" (leave the option out for its default)" if action.option_strings and not

@@ -388,7 +388,8 @@ def test_a_chunk_whose_inputs_change_is_not_cached(tmp_path, monkeypatch):
     between was cached under the old key (a later run took the edited code's result as the old code's). A worker
     now compares the files it reads with the run's before it simulates (refused at once, naming what differs:
     an edit since the start, another checkout) and after (an edit during the chunk: not cached). The simulator's
-    version is the host's (a worker runs the model the host built, with or without the tool on its PATH)."""
+    version is the host's for Verilator (a worker runs the model the host built, with or without the tool on its
+    PATH)."""
     from accel_tb.network import farm
     root = _copy_code(tmp_path / "code")
     monkeypatch.setattr(farm, "ROOT", root)
@@ -400,9 +401,9 @@ def test_a_chunk_whose_inputs_change_is_not_cached(tmp_path, monkeypatch):
 
     def spec_now():
         farm._code_hash.cache_clear()
-        parts = farm.chunk_parts(config, PARAMS, [0], "icarus")
+        parts = farm.chunk_parts(config, PARAMS, [0], "verilator")
         return {"images": [0], "key": farm.key_of(parts), "parts": parts, "cache": str(cache), "config": config,
-                "params": PARAMS, "sim": "icarus", "long_run": False}
+                "params": PARAMS, "sim": "verilator", "long_run": False}
     ran = []
 
     def simulated(edit):

@@ -19,6 +19,7 @@ def _make(*args):
     (["run", "SIM=icarus", "COCOTB_LOG_LEVEL=DEBUG", "ACCEL_PGO=0", "V=1"], "accel_tb.cli.run --sim icarus"),
     (["test", "SIM=icarus", "ACCEL_PGO=1", f"PY={sys.executable}"], "-m pytest -q"),
     (["setup", "PIP_INDEX_URL=http://mirror", "CXX=clang++"], "pip install"),
+    (["test-times", "SIM=icarus"], "quality.test_times --cold"),          # its suite reads SIM as make test's
     (["network", "IMAGES=2", "LAYERS=27", "OPT_FAST=-O3", "PYTHONPATH=/x", "TOPLEVEL=core"], "--layers '27'"),
 ])
 def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_command):
@@ -35,6 +36,9 @@ def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_comm
     (["network", "IMAGE=4"], "IMAGE=4: make network does not read IMAGE"),
     (["test", "LAYER=3"], "LAYER=3: make test does not read LAYER (it reads JOBS PYTEST_ARGS SIM WAVES); pytest's"),
     (["GOLDEN="], "GOLDEN= is empty on make's command line"),
+    (["network", "images=4"], "images: not a variable of this Makefile; did you mean IMAGES?"),   # the nearest
+    (["network", "COMPARE=yes"], "COMPARE=yes: must be 0 or 1"),
+    (["OPT_FST=-O3"], "OPT_FST: not a variable of this Makefile; did you mean OPT_FAST?"),
 ])
 def test_a_mistaken_variable_stops_make_before_anything_runs(args, says):
     r = _make(*args)

@@ -382,6 +382,7 @@ def test_an_adapter_s_parameters_reach_the_build(tmp_path, capsys):
     ("8", True), ("-3", True), ("+5", True), ("8'd3", True), ("'h1F", True), ("4'sb1010", True), ("1.5", True),
     ("1e3", True), ("2.5E-2", True), (".5", True), ("5.", True), ('"fast"', True), (7, True), ("1e-05", True),
     ("abc", False), ("1O", False), ("", False), ("8'd", False), ("fast", False), (True, False), (1.5, False),
+    ("1_000", False), ("8'hF_F", False),      # Icarus refuses '_' on its command line and simulates the default
 ])
 def test_a_parameter_value_is_a_verilog_constant(value, ok):
     """What [params] and --param take (the simulators take the same; a Python adapter's float reaches the build

@@ -63,3 +63,19 @@ def test_psums_compared_at_every_padded_position_observe_the_border():
         changed = _job(a, bad)
         assert not np.array_equal(changed.expected["psum"], with_psums.job.expected["psum"])
         assert np.array_equal(changed.expected["sum"], outputs_only.expected["sum"])
+
+
+def test_psums_a_folder_does_not_give_observe_nothing():
+    """A folder that gives kernel position 0's psums only (notebook 000's psum.txt): the other kernel positions'
+    border positions are compared nowhere, so their weights count as unobservable there."""
+    from types import SimpleNamespace
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 16, (1, 8, 4, 4))
+    a[:, 2] = 0
+    a[0, 2, 3, 3] = 7
+    job = _job(a, rng.integers(-8, 8, (8, 8, 3, 3)))
+    mask = np.zeros((1, 1, 8, 36, 9), dtype=bool)
+    mask[..., 0] = True
+    ck = LayerChecker(job, log=lambda m: None)
+    job.folder = SimpleNamespace(psum_mask=mask)     # what unobservable_weights reads of a folder
+    assert sorted(ck.unobservable_weights()[2]) == [(2, 1), (2, 2), (2, 3), (2, 6)]

@@ -26,11 +26,12 @@ def distance(a: str, b: str) -> int:
 def meant(name: str, known: list[str]) -> str | None:
     """The Makefile variable `name` looks like a mistake for, or None."""
     up = name.upper()
-    for k in known:
-        if up == k or (min(len(up), len(k)) >= 4 and (up.startswith(k) or k.startswith(up))) or \
-                distance(up, k) <= (1 if min(len(up), len(k)) <= 4 else 2):
-            return k
-    return None
+    if up in known:                 # another case of one of its names: that one
+        return up
+    close = [(distance(up, k), k) for k in known
+             if (min(len(up), len(k)) >= 4 and (up.startswith(k) or k.startswith(up)))
+             or distance(up, k) <= (1 if min(len(up), len(k)) <= 4 else 2)]
+    return min(close)[1] if close else None     # the nearest (images= is IMAGES, not IMAGE)
 
 
 def main(argv: list[str]) -> int:

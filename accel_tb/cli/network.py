@@ -270,7 +270,8 @@ def sharded(args, config, cfg, images, report_dir, farm_threads=None, long_run: 
           f"labels {report['label_accuracy']}, layers with mismatches {len(report['layer_mismatches'])}"
           + (f", {len(failures)} chunk(s) failed: images {report['farm']['images_missing']}" if failures else "")
           + ("" if covered or failures else f", not covered: images missing {report['farm']['images_missing']}, "
-                                              f"layers run {sorted({int(k) for r in raws for k in r['stats']})} of {layers}")
+                                              f"layers run per chunk {[sorted(int(k) for k in r['stats']) for r in raws]}"
+                                              f" of {layers or 'all'}")
           + (f", cycle bound exceeded: {'; '.join(violations)}" if violations else "")
           + "".join(f" ({words})" for words in model_words(timing["model"])))
     return 0 if ok else 1

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # a parameter override the simulators take as it is: an integer (decimal, or sized/based: 8'd3, 'h1F, 4'sb1010),
-# a real (1.5, 1e3, .5), or a quoted string; anything else (`abc`, `1O`) failed the front end with an error blaming --rtl
-_VERILOG_CONSTANT = re.compile(r"[+-]?(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d+)?|"
-                               r"(\d+)?'[sS]?([bB][01xXzZ?_]+|[oO][0-7xXzZ?_]+|[dD][\d_]+|[hH][\da-fA-FxXzZ?_]+)|"
+# a real (1.5, 1e3, .5), or a quoted string -- no '_' in a number: Icarus refuses it on its command line
+# (and simulates the default); anything else (`abc`, `1O`) failed the front end with an error blaming --rtl
+_VERILOG_CONSTANT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|"
+                               r"(\d+)?'[sS]?([bB][01xXzZ?]+|[oO][0-7xXzZ?]+|[dD]\d+|[hH][\da-fA-FxXzZ?]+)|"
                                r"\"[^\"\\\\]*\"")
 
 

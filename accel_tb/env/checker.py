@@ -340,13 +340,15 @@ class LayerChecker:
             return None
         pw, h, wd = job.padded_width, job.height, job.width
         seen = np.zeros(a.shape[1:3] + (9,), dtype=bool)         # (n_ic, R, 9)
+        given = job.folder.psum_mask if job.folder is not None else None   # a folder may give some psums only
         for k in range(9):
             # the positions whose values reach a comparison: every output position's, and the padded positions
-            # whose psums the core streams when psums are compared
-            idx = {(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)}
-            if "psum" in self.scoreboards:
-                idx |= set(self.streamed[k])
-            seen[:, :, k] = (a[:, :, :, sorted(idx)] != 0).any(axis=(0, 3))
+            # whose psums are compared (the core streams them, and the folder gives them)
+            outputs = {(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)}
+            for i in range(a.shape[1]):
+                idx = outputs | ({q for q in self.streamed[k] if given is None or given[i, :, 0, q, k].any()}
+                                 if "psum" in self.scoreboards else set())
+                seen[i, :, k] = (a[:, i][:, :, sorted(idx)] != 0).any(axis=(0, 2))
         rows = a.shape[2]
         pairs = [(i * rows + r, k) for i, r, k in zip(*np.nonzero(~seen)) if i * rows + r < job.in_channels]
         return len(pairs) * job.out_channels, job.in_channels * job.out_channels * 9, pairs

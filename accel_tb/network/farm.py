@@ -177,6 +177,12 @@ def chunk_parts(config: dict, params: dict, images: list[int], sim: str, code_ro
     }
 
 
+def _host_simulator(parts: dict, sim: str) -> list | None:
+    """The simulator a worker's chunk is keyed on: Verilator's model is the host's (built once, the worker may
+    not have the tool on its PATH); Icarus runs the worker's own vvp, whose version is the worker's."""
+    return parts["simulator"] if sim == "verilator" else None
+
+
 def key_of(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -255,7 +261,7 @@ def run_chunk(spec: dict) -> dict:
     parts = spec.get("parts")
     if parts is not None:
         here = chunk_parts(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True,
-                           simulator=parts["simulator"])
+                           simulator=_host_simulator(parts, spec["sim"]))
         if key_of(here) != spec["key"]:
             raise FarmError(f"images {spec['images']}: this worker reads other files than the run was keyed on "
                             f"({differing(parts, here)} differ: changed since the run started, or another checkout)")
@@ -292,7 +298,7 @@ def run_chunk(spec: dict) -> dict:
     # while it ran, so an edit during the chunk would be cached under the key of the files before it
     if parts is not None:
         after = chunk_parts(spec["config"], spec["params"], spec["images"], spec["sim"], fresh=True,
-                            simulator=parts["simulator"])
+                            simulator=_host_simulator(parts, spec["sim"]))
         if after != here:
             raise FarmError(f"images {spec['images']}: {differing(here, after)} changed while the chunk ran: its "
                             f"result is not cached; run again on files that stay as they are")
