@@ -7,7 +7,8 @@ view (`SYNTHESIS defined):
 1. proof: `equiv_make gold gate`, `equiv_simple -seq 4`, `equiv_induct -seq 4`, `equiv_status -assert`:
    every output port (and every matched internal signal) proven equal in every cycle, by SAT-based induction
    over matched state, from any state: equivalent in every context the module is used in. Proven -> verdict
-   'equivalent', with the parameters it was proven at.
+   'equivalent', with the parameters it was proven at (BRANCH_PARAMS: also where the generate branch the
+   mutated line is in is built).
 2. otherwise a search for a difference at the module's ports: a miter (`miter -equiv -ignore_gold_x`), reset
    held in the first cycle when the module has one, inputs free, `sat -seq DEPTH`. The two copies' power-up
    states are free apart: a register that reset does not set may start differently in each, so a difference
@@ -40,16 +41,44 @@ GUARD_BOUNDARIES = {
     ("sfu", "ACC_W > PSUM_W"): {"ACC_W": 4},            # ACC_W == PSUM_W
     ("core", "CW > 8"): {"CREDITS": 128},               # CW = $clog2(CREDITS + 1) == 8
 }
+# A generate branch that EQUIV_PARAMS and the guard's boundary both leave out: a mutant on its guard or inside it
+# is proven also where the branch is built (core:108's zero padding of reserve_cw, built only from CREDITS 256
+# on, was counted equivalent at CREDITS 4, where the original and the mutant are one circuit).
+BRANCH_PARAMS = {
+    ("core", "g_reserve_wide"): {"CREDITS": 256},       # CW = $clog2(CREDITS + 1) == 9 > 8
+}
 SEARCH_DEPTH = 25
 
 
-def param_sets(module: str, line: str | None = None) -> list[dict]:
-    """The parameter sets a mutant of `module` (on source line `line`) must be proven equivalent at:
-    EQUIV_PARAMS, then the boundary of the guard on that line (every guard of the module when no line is given;
-    a mutant elsewhere does not pay for the boundary's larger design)."""
+def param_sets(module: str, line: str | None = None, lineno: int | None = None) -> list[dict]:
+    """The parameter sets a mutant of `module` (on source line `line`, number `lineno`) must be proven
+    equivalent at: EQUIV_PARAMS, the boundary of the guard on that line (every guard of the module when no line
+    is given; a mutant elsewhere does not pay for the boundary's larger design), and where the generate branch
+    it is on or inside is built (BRANCH_PARAMS)."""
     base = EQUIV_PARAMS[module]
-    return [base] + [base | b for (mod, guard), b in GUARD_BOUNDARIES.items()
+    sets = [base] + [base | b for (mod, guard), b in GUARD_BOUNDARIES.items()
                      if mod == module and (line is None or guard in line)]
+    return sets + [base | b for (mod, branch), b in BRANCH_PARAMS.items()
+                   if mod == module and (line is None or (lineno is not None and
+                                                           branch in _branch_of(module, lineno).split()))]
+
+
+def _branch_of(module: str, lineno: int) -> str:
+    """The generate branch names (`begin : g_...`) whose block holds source line `lineno` (the line that opens
+    it included), innermost last, by following begin/end through the module's source."""
+    stack: list[str] = []
+    for n, text in enumerate((RTL / f"{module}.v").read_text().splitlines(), start=1):
+        code = text.split("//")[0]
+        opened = re.findall(r"\bbegin\s*(?::\s*(\w+))?", code)
+        closes = len(re.findall(r"\bend\b", code))
+        for _ in range(closes):
+            if stack:
+                stack.pop()
+        for name in opened:
+            stack.append(name or "")
+        if n == lineno:
+            return " ".join(stack)
+    return ""
 
 
 def _read(side: str, top: str, params: dict) -> str:
@@ -71,7 +100,7 @@ def decide(m, out: Path, timeout: int) -> dict:
         shutil.copytree(RTL, work / "gate")
         apply(m, work / "gate")
         proven = []
-        for params in param_sets(m.module, m.original):
+        for params in param_sets(m.module, m.original, m.line):
             config = f"{m.module} alone, " + (", ".join(f"{k}={v}" for k, v in params.items()) or
                                               "its default parameters")
             load = _read("gold", m.module, params) + _read("gate", m.module, params) + \
