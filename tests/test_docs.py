@@ -342,11 +342,12 @@ def fig_codecov(load: Loader) -> Figures:
 
     def pct(k, with_waived=False):
         return 100 * (t[k]["covered"] + (t[k]["waived"] if with_waived else 0)) / total[k]
-    figs = [(f"line {pct('line', True):.0f}% ({t['line']['waived']} of {total['line']} points waived)", f"{src} totals.line"),
-            (f"branch {pct('branch', True):.0f}% ({t['branch']['waived']} of {total['branch']} waived)", f"{src} totals.branch"),
+    # covered and waived apart: a waived point is no covered one (an evidence review counted "line 100%" as 96.8)
+    figs = [(f"line {pct('line'):.1f}% covered, {t['line']['waived']} of {total['line']} points waived", f"{src} totals.line"),
+            (f"branch {pct('branch'):.0f}% covered ({t['branch']['covered']})", f"{src} totals.branch"),
             (f"toggle {pct('toggle'):.1f}% covered, {100 * t['toggle']['waived'] / total['toggle']:.1f}% waived "
-             f"({t['toggle']['waived']:,} of {total['toggle']:,} points)", f"{src} totals.toggle"),
-            (f"expr {pct('expr', True):.0f}% ({t['expr']['waived']} of {total['expr']} waived)", f"{src} totals.expr"),
+             f"({t['toggle']['waived']:,} of {total['toggle']:,} points", f"{src} totals.toggle"),
+            (f"expr {pct('expr'):.1f}% covered, {t['expr']['waived']} of {total['expr']} waived", f"{src} totals.expr"),
             (f"{load(src)['runs']} Verilator runs", f"{src} runs")]
     left = sum(t[k]["uncovered"] for k in t)
     if left:   # the figures above read as closed: a report with gaps must say so

@@ -153,3 +153,21 @@ def test_a_patch_whose_text_moved_is_refused(tmp_path):
     line = next(x for x in (rtl / "core.v").read_text().splitlines() if "assign busy" in x)
     assert "q_valid &&" in line and "q_valid ||" not in line
     assert "q_valid ||" in next(x for x in (ROOT / "rtl" / "core.v").read_text().splitlines() if "assign busy" in x)
+
+
+def test_a_mutant_that_does_not_build_is_invalid_not_killed(tmp_path, monkeypatch):
+    """The runner reports a failed build as a BuildError, which is a RunError: the child counted it as a kill by
+    the test whose build failed (a crash the regression sees). A mutant that does not compile is invalid."""
+    import shutil
+
+    from accel_tb.design import runner
+    from accel_tb.quality.mutation import RTL, child
+    monkeypatch.setattr(runner, "BUILD", tmp_path / "build")
+    rtl = tmp_path / "rtl"
+    shutil.copytree(RTL, rtl)
+    m = _site("mac", "assign")
+    text = (rtl / "mac.v").read_text().splitlines()
+    text[m.line - 1] = text[m.line - 1].replace(m.original.strip(), "assign = ;")
+    (rtl / "mac.v").write_text("\n".join(text) + "\n")
+    res = child(m, rtl)
+    assert res["verdict"] == "invalid" and "build failed" in res["by"] and res["killers"] == [], res

@@ -301,7 +301,7 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
     """The mutant through the simulation ladder: killed by the first failing test (every test, recorded in
     `killers`, with matrix); a build that fails is invalid. Lint runs only on what the tests let through, and a
     mutant only lint catches is its own verdict, never counted as killed."""
-    from accel_tb.design.runner import RunError, run
+    from accel_tb.design.runner import BuildError, RunError, run
     stuck = endless_elaboration(rtl_dir, m.module)
     if stuck:
         return {"verdict": "invalid", "by": stuck, "killers": []}
@@ -316,8 +316,12 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
             res = run(expect_fail=True, **kw)
         except SystemExit as e:          # the build failed: the mutant does not elaborate
             return {"verdict": "invalid", "by": f"{name}: build failed ({e.code})", "killers": []}
+        except BuildError as e:          # the same, as the runner reports it (a RunError, but no kill)
+            return {"verdict": "invalid", "by": f"{name}: build failed ({str(e)[:160]})", "killers": []}
         except RunError as e:            # the simulator stopped without results: a crash the regression sees
             killers.append(f"{name}: {str(e)[:120]}")
+        except RuntimeError as e:        # cocotb's runner on a compile that failed (Icarus): no kill either
+            return {"verdict": "invalid", "by": f"{name}: build failed ({str(e)[:160]})", "killers": []}
         else:
             if res["failed"]:
                 killers.append(name)
