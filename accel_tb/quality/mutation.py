@@ -22,7 +22,8 @@ network configuration, and the command streams (seed 2026). It stops at the firs
 test that kills it). Verdicts: killed (a test failed), timeout (no result after --timeout s: the regression
 hangs too), lint (the tests pass, Verilator -Wall as tb/lint complains), invalid (does not elaborate, or its
 elaboration does not finish in ELAB_LIMIT_S),
-equivalent (a solver proved it equivalent at the core's ports: accel_tb.quality.mutation_equiv), survived (the rest,
+equivalent (a solver proved the mutated module equivalent to the original, alone, at small parameters and where
+its generate branch is built: accel_tb.quality.mutation_equiv), survived (the rest,
 with the solver's trace of a difference when it found one). The score counts test kills only:
 (killed + timeout) / (killed + timeout + survived). Writes OUT/mutation.json and prints a table per module.
 """

@@ -6,7 +6,8 @@ view (`SYNTHESIS defined):
 
 1. proof: `equiv_make gold gate`, `equiv_simple -seq 4`, `equiv_induct -seq 4`, `equiv_status -assert`:
    every output port (and every matched internal signal) proven equal in every cycle, by SAT-based induction
-   over matched state, from any state: equivalent in every context the module is used in. Proven -> verdict
+   over matched state (Yosys's own 'weak' equivalence: no divergence after the matched cycles; a changed reset
+   value is not proven, reset being a free input): equivalent in every context the module is used in. Proven -> verdict
    'equivalent', with the parameters it was proven at (BRANCH_PARAMS: also where the generate branch the
    mutated line is in is built).
 2. otherwise a search for a difference at the module's ports: a miter (`miter -equiv -ignore_gold_x`), reset
