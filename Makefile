@@ -99,11 +99,18 @@ $(error $(firstword $(UNREAD_VARIABLES))=$($(firstword $(UNREAD_VARIABLES))): ma
 $(firstword $(UNREAD_VARIABLES)) (it reads $(or $(strip $(foreach g,$(GOALS),$(READS_$(g)))),none))$(if \
 $(filter test smoke,$(GOALS)),; pytest's own options go in PYTEST_ARGS))
 endif
-# ... and one of its own given empty there (`make GOLDEN=$$DIR` with DIR unset ran the default layer and passed)
+# ... and one of its own given empty there (`make GOLDEN=$$DIR` with DIR unset ran the default layer and passed),
+# or in the environment for a target that reads it (`GOLDEN=$$DIR make`, the same)
 EMPTY_VARIABLES := $(strip $(foreach v,$(filter-out PYTEST_ARGS,$(VARIABLES_READ)),\
 	$(if $(filter command line,$(origin $(v))),$(if $(strip $($(v))),,$(v)))))
 ifneq ($(EMPTY_VARIABLES),)
 $(error $(firstword $(EMPTY_VARIABLES))= is empty on make's command line; leave it out for its default)
+endif
+EMPTY_IN_ENVIRONMENT := $(strip $(foreach v,$(filter-out PYTEST_ARGS JOBS,$(foreach g,$(GOALS),$(READS_$(g)))),\
+	$(if $(filter environment,$(origin $(v))),$(if $(strip $($(v))),,$(v)))))
+ifneq ($(EMPTY_IN_ENVIRONMENT),)
+$(error $(firstword $(EMPTY_IN_ENVIRONMENT))= is empty in the environment (a script's unset variable?); unset it \
+for its default)
 endif
 
 # Each variable reaches the command as its option only when it is set, so that the command sees what the

@@ -10,9 +10,9 @@ import pytest
 from accel_tb.design.runner import ROOT
 
 
-def _make(*args):
+def _make(*args, env=None):
     return subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True,
-                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **(env or {})})
 
 
 @pytest.mark.parametrize("args, in_command", [
@@ -43,3 +43,12 @@ def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_comm
 def test_a_mistaken_variable_stops_make_before_anything_runs(args, says):
     r = _make(*args)
     assert r.returncode == 2 and says in r.stderr and r.stdout == "", (r.stdout, r.stderr)
+
+
+def test_an_empty_variable_in_the_environment_stops_a_target_that_reads_it():
+    """`GOLDEN=$DIR make` with DIR unset is `make GOLDEN=` (the default layer ran and passed); a target that does not
+    read the variable is not stopped by it."""
+    r = _make("SIM=icarus", env={"GOLDEN": ""})
+    assert r.returncode == 2 and "GOLDEN= is empty in the environment" in r.stderr and r.stdout == ""
+    assert _make("test", env={"GOLDEN": ""}).returncode == 0
+    assert _make("SIM=icarus", env={"GOLDEN": "/tmp/x"}).returncode == 0       # a value: taken, as make does
