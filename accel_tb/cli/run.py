@@ -284,15 +284,14 @@ def main_byoc(argv=None) -> int:
 
         def judge_sources():
             """The user's sources, top and parameters, judged by the simulator's front end before the build."""
+            # a parameter not given by --param is the file's or the adapter's own: named where it was given
+            typed = {p.partition("=")[0] for p in args.param}
+            given = {n: f"--config {cfg.path}: params.{n}" if cfg else f"the adapter's params {n}"
+                     for n in params if n not in typed}
             try:
-                elaborate(args.top, sources, params, sim, includes)
+                elaborate(args.top, sources, params, sim, includes, given)
             except BuildError as e:
-                said, name = str(e), str(e).removeprefix("--param ").split(":")[0].split(" ")[0]
-                given = {p.partition("=")[0] for p in args.param}
-                if said.startswith("--param ") and name not in given:     # the file's or the adapter's own
-                    where = f"--config {cfg.path}: params.{name}" if cfg else f"the adapter's params {name}"
-                    said = f"{where}{said[len('--param ') + len(name):]}"
-                raise InputError(said) from None
+                raise InputError(str(e)) from None
             if cfg is not None:     # the file's pins against the ports, before a checkpoint's read (torch)
                 _check_config_ports(cfg, args.top, sources, params, includes)
         # a checkpoint is judged after the sources (its first read imports torch, seconds, which a design's error

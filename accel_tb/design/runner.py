@@ -171,11 +171,13 @@ def front_end_command(toplevel: str, sources, parameters: dict, sim: str, includ
             *incs, *(f"-G{k}={v}" for k, v in parameters.items()), *srcs]
 
 
-def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None) -> None:
+def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str | None = None, includes=None,
+              given: dict | None = None) -> None:
     """Compile and elaborate the sources with the chosen simulator's front end only (no model is built),
     so that a user's top module, file list, syntax and parameters are judged before any build, each as one
     line: iverilog exits 0 on a parameter the top does not have, and Verilator finds modules by file name
-    in the current folder, so both are asked explicitly."""
+    in the current folder, so both are asked explicitly. given: where each parameter came from, as a message
+    names it (default `--param NAME`)."""
     sim = sim_name(sim)
     require_simulator(sim, "build")
     params = dict(parameters or {})
@@ -193,7 +195,8 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
     if not_found:
         names = not_found[0].split(":")[-1].strip() if sim == "verilator" else \
             " ".join(ICARUS_NOT_FOUND.search(line)["name"] for line in not_found)
-        raise BuildError(f"--param {names}: the top module {toplevel} has no such parameter")
+        where = ", ".join((given or {}).get(n, f"--param {n}") for n in names.split())
+        raise BuildError(f"{where}: the top module {toplevel} has no such parameter")
     # only the front end's own error lines (a warning about a signal named error_count is no error); an exit
     # status of 0 beside error lines is not trusted (iverilog has been seen to exit 0 on a missing module)
     errors = [line for line in text if line.startswith(("%Error", "error:")) or ": error:" in line
