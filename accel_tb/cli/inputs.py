@@ -144,14 +144,14 @@ def design_files(rtl: list[str], include: list[str], param: list[str], params: d
     from accel_tb.design.portdesc import constant_problem  # noqa: PLC0415
     params = dict(params or {})
     for name, value in params.items():          # a Python adapter's own `params` (a file's are judged as read)
-        if constant_problem(value):
-            raise InputError(f"the adapter's params {name} = {value!r}: {constant_problem(value)}")
+        if why := constant_problem(value):
+            raise InputError(f"the adapter's params {name} = {value!r}: {why}")
     for p in param:
         name, eq, value = p.partition("=")
         if not eq or not name.isidentifier() or not value:
             raise InputError(f"--param {p}: expected NAME=VALUE")
-        if constant_problem(value):
-            raise InputError(f"--param {p}: {constant_problem(value)}")
+        if why := constant_problem(value):
+            raise InputError(f"--param {p}: {why}")
         params[name] = value
     for d in include:
         if not Path(d).is_dir():

@@ -399,8 +399,8 @@ def load_config(path) -> SkeletonConfig:
             if not _is(value, int if section == "tie" else (int, str)):
                 err(f"{section}.{name}", f"must be {'an integer' if section == 'tie' else 'an integer or a string'},"
                                          f" not {value!r}")
-            elif section == "params" and constant_problem(value):
-                err(f"params.{name}", constant_problem(value))
+            elif section == "params" and (why := constant_problem(value)):
+                err(f"params.{name}", why)
     cfg.tie = dict(raw.get("tie", {}))
     cfg.params = {k: v for k, v in raw.get("params", {}).items()}
     for name in cfg.tie:
