@@ -315,14 +315,12 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
             sys.path.insert(0, tb_dir)
         try:
             res = run(expect_fail=True, **kw)
-        except SystemExit as e:          # the build failed: the mutant does not elaborate
-            return {"verdict": "invalid", "by": f"{name}: build failed ({e.code})", "killers": []}
-        except BuildError as e:          # the same, as the runner reports it (a RunError, but no kill)
-            return {"verdict": "invalid", "by": f"{name}: build failed ({str(e)[:160]})", "killers": []}
-        except RunError as e:            # the simulator stopped without results: a crash the regression sees
-            killers.append(f"{name}: {str(e)[:120]}")
-        except RuntimeError as e:        # cocotb's runner on a compile that failed (Icarus): no kill either
-            return {"verdict": "invalid", "by": f"{name}: build failed ({str(e)[:160]})", "killers": []}
+        except (SystemExit, RuntimeError) as e:
+            if isinstance(e, RunError) and not isinstance(e, BuildError):
+                # the simulator stopped without results: a crash the regression sees
+                killers.append(f"{name}: {str(e)[:120]}")
+            else:   # the build failed (the runner's BuildError, cocotb's error on a compile): no kill, invalid
+                return {"verdict": "invalid", "by": f"{name}: build failed ({str(e)[:160]})", "killers": []}
         else:
             if res["failed"]:
                 killers.append(name)
