@@ -131,7 +131,6 @@ def main(argv=None) -> int:
     lines, size, hit = table(merged, first)
     text = "\n".join([f"functional coverage, merged over {len(files)} runs ({', '.join(r[0] for r in RUNS)}):",
                       *lines, ""])
-    (out / "coverage.txt").write_text(text)
     # the closure's plan is stimulus written for the bins it closes: what the other runs reach without it is
     # the figure that stimulus not aimed at the bins earns
     others = out / "coverage_without_closure.yml"
