@@ -331,9 +331,15 @@ class LayerChecker:
 
     def unobservable_weights(self) -> tuple[int, int, list[tuple[int, int]]] | None:
         """Weights no run of this job can check: those of an input channel and kernel position that meet only
-        zero activations at every output position of every image (a wrong one changes no psum, sum or output).
-        (count, weights of the layer, the (input channel, kernel position) pairs); None where the activation
-        and weight layouts differ (not judged)."""
+        zero activations, in every image, at every position a comparison reads (the output positions, and the
+        padded positions whose psums are compared): a wrong one changes no value checked. (count, weights of the
+        layer, the (input channel, kernel position) pairs); None where the activation and weight layouts differ
+        (not judged). Counted once (the summary and the report both say it)."""
+        if not hasattr(self, "_unobservable"):
+            self._unobservable = self._count_unobservable()
+        return self._unobservable
+
+    def _count_unobservable(self):
         job = self.job
         a, w = job.a_tiles, job.w_tiles                         # (N, n_ic, R, P), (n_ic, n_oc, C, R, 9)
         if a.shape[1:3] != w.shape[0:1] + w.shape[3:4]:
