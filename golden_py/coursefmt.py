@@ -390,6 +390,11 @@ class _Folder:
         self.used: list[Path] = []
         self.twins: list[Twin] = []
 
+    def unread(self) -> list[str]:
+        """The folder's names (viz/ ones with their folder) that no reading has used so far."""
+        used = {str(q.relative_to(self.folder)) for q in self.used}
+        return sorted(n for n in self.names if n not in used)
+
     def has(self, name: str) -> bool:
         return name in self.names or _twin_name(name) in self.names
 
@@ -723,8 +728,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                 out_files[("relu", o)] = out_files[("raw", o)]
         notes.append("no after-ReLU file: the outputs after ReLU are checked against max(0, sum) of the sums")
     if psum is None and out_raw is None and out is None:
-        unread = sorted(n for n in f.names if "/" not in n and _OUTPUT_NAMES.fullmatch(n)
-                        and n not in {q.name for q in f.used})
+        unread = [n for n in f.unread() if _OUTPUT_NAMES.fullmatch(n)]
         raise FormatError(f"{folder}: nothing to check against: no psum_kij*.txt, out.txt, out_raw.txt, out_relu.txt, "
                           f"psum.txt or psum_relu.txt" + (
                               f" for {n_ic} activation tile(s) x {n_oc} output tile(s) ({', '.join(unread)} here: "
@@ -742,8 +746,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         files.append(f"{_span([psum_files[key].path.name for key in sorted(psum_files)])} = psums at every padded "
                      f"position")
     f.check_twins()
-    used_set = {str(q.relative_to(folder)) for q in f.used}
-    ignored = sorted(n for n in f.names if n not in used_set)
+    ignored = f.unread()
     # notebook 002's weight.txt and a psum.txt this reading does not use (notebook 002 or 000 run in the same
     # folder before another notebook) stay 'not read', said; any other course name left unread is an error
     leftovers = [n for n in ignored if n in ("weight.txt", "psum.txt")]
