@@ -1,7 +1,7 @@
 """The bad-input table (accel_tb.cli.badinput.CASES): every row run as the user types it, and the table in
 docs/bad_input.md is that list, row for row. A row passes when the command exits as listed, its first line
 about the outcome says what the row says, it printed no traceback, and (for the rows that do not simulate)
-nothing was built."""
+nothing was built; every row leaves its temporary folder (TMPDIR) empty."""
 from __future__ import annotations
 
 import pytest

@@ -266,9 +266,9 @@ def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: --rtl {tmp_path}/none*.v: no such file"
 
 
-def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check():
+def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check(tmp_path):
     from accel_tb.env.skeleton import SkeletonAdapter
-    cfg = load_config(_write_example_rows(4))
+    cfg = load_config(_write_example_rows(tmp_path, 4))
 
     class Mine(SkeletonAdapter):
         config = cfg
@@ -280,10 +280,8 @@ def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check():
     assert Mine.geometry.rows == 4 and SkeletonAdapter.geometry.rows == 8
 
 
-def _write_example_rows(rows: int):
-    import tempfile
-    from pathlib import Path
-    p = Path(tempfile.mkdtemp()) / "s.toml"
+def _write_example_rows(folder, rows: int):
+    p = folder / "s.toml"
     p.write_text((EXAMPLE / "skeleton.toml").read_text().replace("rows = 8 ", f"rows = {rows} "))
     return p
 

@@ -18,6 +18,7 @@ the status is make's own (2 whenever the command failed): make's last line says 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import os
@@ -275,15 +276,19 @@ CASES = [
 
 
 # ---------------------------------------------------------------------------------------------- set-ups
+_EXPORTED: list[Path] = []     # the process's one export, removed when the process exits
+
+
 def _export(tmp: Path) -> Path:
     """Layer 27 of image 1 in the course format (notebook 000's naming), exported once per process."""
-    cache = Path(tempfile.gettempdir()) / f"accel-badinput-folder-{os.getpid()}"
-    if not (cache / "out.txt").is_file():
+    if not _EXPORTED:
         from golden_py import export  # noqa: PLC0415
-        shutil.rmtree(cache, ignore_errors=True)
+        cache = Path(tempfile.mkdtemp(prefix="accel-badinput-folder-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
         with contextlib.redirect_stdout(io.StringIO()):
-            assert export.main(["--checkpoint", str(CKPT), "--layer", "27", "--image", "1", "--out", str(cache)]) == 0
-    shutil.copytree(cache, tmp / "g")
+            assert export.main(["--checkpoint", str(CKPT), "--layer", "27", "--image", "1", "--out", str(cache / "g")]) == 0
+        _EXPORTED.append(cache / "g")
+    shutil.copytree(_EXPORTED[0], tmp / "g")
     return tmp / "g"
 
 
@@ -645,6 +650,10 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})
     if not case.sim:
         env["ACCEL_BUILD_DIR"] = str(tmp / "build")     # nothing may be built: checked below
+    scratch = tmp.with_name(tmp.name + "-TMPDIR")     # what the command leaves in its temporary folder: checked below
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)
     r = subprocess.run(argv(case, tmp), cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
     line = first_line(r.stderr + "\n" + r.stdout)
     problems = []
@@ -659,6 +668,9 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
         problems.append("built a model")
     if (tmp / "pwned").exists():
         problems.append("the crafted file ran code")
+    left = sorted(p.name for p in scratch.iterdir() if not p.name.startswith("pytest-of-"))   # pytest keeps its own
+    if left:
+        problems.append(f"left {', '.join(left[:3])}{' ...' if len(left) > 3 else ''} in its temporary folder")
     return r.returncode, line.replace(str(tmp) + "/", ""), problems
 
 

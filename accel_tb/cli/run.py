@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -128,6 +129,7 @@ def _finish(result: dict, report_path: Path, label: str) -> int:
 
 
 def _report_path(args) -> Path:
+    """--report's file, or report.json in a temporary folder that _simulate removes once the summary is printed."""
     if args.report:
         return Path(args.report).resolve()
     return Path(tempfile.mkdtemp(prefix="accel-report-")) / "report.json"
@@ -184,20 +186,25 @@ def main_run(argv=None, replay: bool = False) -> int:
     config = {"adapter": "accel", **job_cfg, "corrupt": args.corrupt, "report": str(report), "dataflow": args.dataflow}
     return _simulate(dict(**own_core_run(),
                           parameters=cfg.parameters(), sim=sim, testcase="test_layer", config=config,
-                          waves=args.waves, seed=seed, expect_fail=True), report, f"{sim}, {rows}x{cols}")
+                          waves=args.waves, seed=seed, expect_fail=True), report, f"{sim}, {rows}x{cols}", not args.report)
 
 
-def _simulate(run_args: dict, report: Path, label: str) -> int:
-    """Build and run; a build that fails is exit status 2 (one line), a run that does not complete 1."""
+def _simulate(run_args: dict, report: Path, label: str, temporary: bool) -> int:
+    """Build and run; a build that fails is exit status 2 (one line), a run that does not complete 1. A temporary
+    report's folder is removed afterwards (every run without --report left one in /tmp)."""
     try:
-        result = run(**run_args)
-    except BuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except RunError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return _finish(result, report, label)
+        try:
+            result = run(**run_args)
+        except BuildError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except RunError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return _finish(result, report, label)
+    finally:
+        if temporary:
+            shutil.rmtree(report.parent, ignore_errors=True)
 
 
 def main_replay(argv=None) -> int:
@@ -337,7 +344,7 @@ def main_byoc(argv=None) -> int:
     config = {**adapter, **job_cfg, "corrupt": args.corrupt, "report": str(report)}
     return _simulate(dict(toplevel=args.top, sources=sources, test_module="accel_tb.cocotb_tests.layer_tests", parameters=params,
                           sim=sim, testcase="test_layer", config=config, waves=args.waves, seed=seed,
-                          includes=includes, expect_fail=True), report, label)
+                          includes=includes, expect_fail=True), report, label, not args.report)
 
 
 def _check_config_ports(cfg, top: str, sources, params: dict, includes) -> None:
