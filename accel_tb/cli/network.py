@@ -151,7 +151,9 @@ def main(argv=None) -> int:
             raise InputError(f"--corrupt-layer {args.corrupt_layer}: not among the layers run ({layers})")
         shapes = network_shapes(outline, layers)
         try:
-            cfg = for_network(shapes.values(), args.rows, args.cols)
+            # the network's core whichever layers run: --layers picks layers, not another design (a subset runs
+            # on the parameters of the whole network's run, so every run of a checkpoint shares one model)
+            cfg = for_network(network_shapes(outline, convs).values(), args.rows, args.cols)
             a_bits = outline.a_bit
             cycles = 0   # per image, by the cycle models: a run of a few layers takes the quick build
             for s in shapes.values():
