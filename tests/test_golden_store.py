@@ -57,6 +57,56 @@ def test_reading_a_stored_job_imports_no_torch(store):
     assert r.stdout.split() == ["ndarray", "False"]
 
 
+def test_another_geometry_tiles_the_stored_layer_without_torch(store):
+    """The layer's integers are computed once per layer and images (torch), then every geometry's job is tiled
+    from them in numpy: a 16x16 job after the 8x8 one imports no torch, and equals the job computed from the model."""
+    environment.checkpoint_job(SPEC, G8)
+    assert len(list((store / "layers").glob("*.npz"))) == 1
+    g16 = "Geometry(rows=16, cols=16, psum_bits=24, multi_tile=True, psum_monitor=True)"
+    code = ("import sys; from accel_tb.adapter import Geometry; from accel_tb.env import environment; "
+            f"job = environment.checkpoint_job({SPEC!r}, {g16}); print(job.rows, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={"ACCEL_BUILD_DIR": str(store.parent), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["16", "False"]
+    assert len(list(store.glob("*.npz"))) == 2 and len(list((store / "layers").glob("*.npz"))) == 1
+    stored = environment.checkpoint_job(SPEC, Geometry(rows=16, cols=16, psum_bits=24, multi_tile=True,
+                                                       psum_monitor=True))
+    shutil.rmtree(store)             # from the model again
+    same(environment.computed_checkpoint_job(SPEC, Geometry(rows=16, cols=16, psum_bits=24, multi_tile=True,
+                                                            psum_monitor=True)), stored)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "images", "copied", "activation", "weight", "labels"])
+def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
+    """A layer entry cut short, whose header's images disagree with its arrays or the request, copied under
+    another key, or holding an activation or weight outside the layer's range, or labels for other images, is not
+    taken: the layer is computed from the model again (and stored again)."""
+    environment.checkpoint_job(SPEC, G8)
+    path = next((store / "layers").glob("*.npz"))
+    other = {**SPEC, "images": [2, 3]}
+    name, spec = path.stem, SPEC
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:500])
+    elif damage == "images":
+        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"images": [0, 1]', '"images": [0]'))))
+    elif damage == "copied":        # images 0 and 1's integers as images 2 and 3's
+        name, spec = golden_store.layer_key(other), other
+        shutil.copy(path, store / "layers" / f"{name}.npz")
+    elif damage == "activation":
+        rewrite(path, lambda a: a["a_int"].__setitem__((0, 3, 1, 1), 16))           # a 4-bit activation of 16
+    elif damage == "weight":
+        rewrite(path, lambda a: a["w_int"].__setitem__((2, 3, 1, 1), -9))           # a 4-bit weight of -9
+    else:
+        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"labels": [', '"labels": [1, '))))
+    assert golden_store.load_layer(name, spec) is None
+    for f in store.glob("*.npz"):
+        f.unlink()                    # the jobs too: the next one is tiled from the layer entry, or computed
+    job = environment.checkpoint_job(spec, G8)
+    assert "images 2 (label" in job.name if damage == "copied" else "images 0 (label" in job.name
+    assert golden_store.load_layer(name, spec) is not None
+
+
 def test_everything_the_job_depends_on_is_in_its_name(tmp_path, monkeypatch):
     base = golden_store.key(SPEC, G8, True)
     assert golden_store.key(SPEC, G8, True) == base

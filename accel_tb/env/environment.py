@@ -68,8 +68,27 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
 
 
 def computed_checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
-    """The job of a checkpoint layer, computed by golden_py (torch)."""
-    from accel_tb.env.golden_store import check_stored_outline  # noqa: PLC0415
+    """The job of a checkpoint layer: its integer activations and weights (layer_ints: golden_py and torch the
+    first time, then golden_store's layer entry, which every geometry shares), tiled and their expected values
+    computed for this geometry (numpy)."""
+    from accel_tb.env import golden_store  # noqa: PLC0415
+    name = golden_store.layer_key(spec)
+    ints = golden_store.load_layer(name, spec) if name else None
+    if ints is None:
+        ints = layer_ints(spec)
+        if name and golden_store.layer_key(spec) == name:     # nothing it hashes changed meanwhile (checkpoint_job)
+            golden_store.save_layer(name, ints, spec)
+    rows, cols = tile_rows(geometry, ints.a_bit), geometry.cols
+    (n, ic, h, w), oc = ints.a_int.shape, ints.w_int.shape[0]
+    mode = f", {ints.a_bit}-bit activations" if ints.a_bit != geometry.a_bits else ""
+    desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({ic}->{oc}{mode} on {h}x{w}), "
+            f"image{'s' if n > 1 else ''} " + ", ".join(f"{i} (label {y})" for i, y in zip(spec["images"], ints.labels)))
+    return job_from_ints(desc, ints.a_int, ints.w_int, rows, cols, relu=ints.relu, a_bits=ints.a_bit, psums=psums)
+
+
+def layer_ints(spec: dict):
+    """A checkpoint layer's integers for the images of `spec`, computed by golden_py (torch)."""
+    from accel_tb.env.golden_store import LayerIntsEntry, check_stored_outline  # noqa: PLC0415
     from golden_py.checkpoint import load_model  # noqa: PLC0415
     from golden_py.data import load_images
     from golden_py.extract import extract_layer
@@ -77,14 +96,9 @@ def computed_checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJo
     check_stored_outline(spec["checkpoint"], model)      # what the command checked the layer against
     images, labels = load_images(spec["images"], spec.get("data_dir") or None)
     li = extract_layer(model, spec["layer"], images)
-    relu = layer_relu(model, spec["layer"])
     conv = model.features[spec["layer"]]
-    rows, cols = tile_rows(geometry, conv.a_bit), geometry.cols
-    mode = f", {conv.a_bit}-bit activations" if conv.a_bit != geometry.a_bits else ""
-    desc = (f"{Path(spec['checkpoint']).name} features[{spec['layer']}] ({conv.in_channels}->{conv.out_channels}{mode} "
-            f"on {li.a_int.shape[2]}x{li.a_int.shape[3]}), image{'s' if len(spec['images']) > 1 else ''} "
-            + ", ".join(f"{i} (label {int(y)})" for i, y in zip(spec["images"], labels)))
-    return job_from_ints(desc, li.a_int, li.w_int, rows, cols, relu=relu, a_bits=conv.a_bit, psums=psums)
+    return LayerIntsEntry(li.a_int.numpy().astype(np.int64), li.w_int.numpy().astype(np.int64),
+                          layer_relu(model, spec["layer"]), int(conv.a_bit), int(conv.w_bit), [int(y) for y in labels])
 
 
 def folder_job(path: str) -> LayerJob:

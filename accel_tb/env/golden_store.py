@@ -16,6 +16,10 @@ user's own; `make clean` or removing build/golden recomputes every entry). The n
 is unpickled); each is written under a temporary name and renamed, so parallel simulations never see half of
 one. `make clean` removes them with the rest of build/.
 
+Under the jobs (layers/), each checkpoint layer's integer activations and weights for its images (LayerIntsEntry,
+the same key without the geometry): a job for another geometry (a 4x4, 16x16 or 64x64 core, a course skeleton's)
+is tiled from them in numpy, so torch runs once per layer and images rather than once per geometry.
+
 Beside the jobs, each checkpoint's outline (checkpoint_outline: its modules' types, each conv's channels and
 bits, keyed by the file's bytes, the same code and torch), which the commands check a layer choice against and
 size a core by: a command on a checkpoint it has read before imports no torch either.
@@ -61,13 +65,22 @@ def _file_digest(path: Path) -> str:
 def key(spec: dict, geometry, psums: bool) -> str | None:
     """The entry's name for a checkpoint layer spec (checkpoint, layer, images, data_dir), or None when the
     job is not to be stored (a user's image folder)."""
+    geo = dataclasses.asdict(geometry) if dataclasses.is_dataclass(geometry) else repr(geometry)
+    return _key(spec, {"geometry": geo, "psums": bool(psums)})
+
+
+def layer_key(spec: dict) -> str | None:
+    """The name of a checkpoint layer's integer activations and weights (LayerIntsEntry), which every geometry
+    tiles alike; None for a user's image folder."""
+    return _key(spec, {"kind": "layer ints"})
+
+
+def _key(spec: dict, more: dict) -> str | None:
     if spec.get("data_dir"):
         return None
-    geo = dataclasses.asdict(geometry) if dataclasses.is_dataclass(geometry) else repr(geometry)
     parts = {"version": VERSION, "checkpoint": _file_digest(spec["checkpoint"]), "layer": int(spec["layer"]),
              "images": [int(i) for i in spec["images"]], "samples": _file_digest(SAMPLES),
-             "geometry": geo, "psums": bool(psums), "code": [_file_digest(p) for p in SOURCES],
-             "torch": importlib.metadata.version("torch")}
+             "code": [_file_digest(p) for p in SOURCES], "torch": importlib.metadata.version("torch"), **more}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -139,6 +152,64 @@ def save(name: str, job: LayerJob, images, label: str, layer: int | None = None)
         arrays = {"a_tiles": np.asarray(job.a_tiles), "w_tiles": np.asarray(job.w_tiles),
                   **{k: np.asarray(v) for k, v in job.expected.items()}}
         _write_whole(d / f"{name}.npz", "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+# ------------------------------------------------------------------------------------- a layer's integers
+@dataclasses.dataclass
+class LayerIntsEntry:
+    """A checkpoint layer's integer activations (N, IC, H, W) and weights (OC, IC, 3, 3) for some images, with
+    what a job's name and tiling need: computed with torch once per layer and images, tiled for each geometry
+    in numpy (a 4x4, 8x8, 16x16 or 64x64 core, with or without psums, a course skeleton's: one torch run, where
+    each geometry's job ran the model again)."""
+    a_int: np.ndarray
+    w_int: np.ndarray
+    relu: bool
+    a_bit: int
+    w_bit: int
+    labels: list
+
+
+def _layer_path(name: str) -> Path:
+    return store_dir() / "layers" / f"{name}.npz"
+
+
+def load_layer(name: str, spec: dict) -> LayerIntsEntry | None:
+    """The stored integers of `spec`'s layer; None when there are none, when the entry was written under another
+    name or for other images or another layer, or when its arrays disagree with its header (shapes, the images'
+    count, values outside the layer's activation and weight ranges)."""
+    path = _layer_path(name)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            a, w = np.array(z["a_int"]), np.array(z["w_int"])
+        images = [int(i) for i in spec["images"]]
+        if meta.get("key") != name or meta.get("images") != images or meta.get("layer") != int(spec["layer"]):
+            return None
+        entry = LayerIntsEntry(a, w, bool(meta["relu"]), int(meta["a_bit"]), int(meta["w_bit"]),
+                               [int(v) for v in meta["labels"]])
+        ok = (a.dtype.kind in "iu" and w.dtype.kind in "iu" and a.ndim == 4 and a.shape[0] == len(images)
+              and w.shape == (w.shape[0], a.shape[1], 3, 3) and len(entry.labels) == len(images)
+              and 0 < entry.a_bit <= 8 and 0 < entry.w_bit <= 8 and a.size and w.size
+              and a.min() >= 0 and a.max() < 1 << entry.a_bit
+              and w.min() >= -(1 << (entry.w_bit - 1)) and w.max() < 1 << (entry.w_bit - 1))
+        return entry if ok else None
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def save_layer(name: str, entry: LayerIntsEntry, spec: dict) -> None:
+    """Store a layer's integers (its key, images and layer in its header); a failure to write is no failure."""
+    path = _layer_path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"key": name, "images": [int(i) for i in spec["images"]], "layer": int(spec["layer"]),
+                "relu": entry.relu, "a_bit": entry.a_bit, "w_bit": entry.w_bit, "labels": entry.labels}
+        _write_whole(path, "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)),
+                                                   a_int=np.asarray(entry.a_int), w_int=np.asarray(entry.w_int)))
     except (OSError, TypeError, ValueError):
         pass
 
