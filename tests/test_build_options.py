@@ -285,6 +285,19 @@ def test_a_profile_guided_model_has_a_folder_of_its_own(fake_builds):
     assert fake_builds == [pgo] and runner.build_kind(pgo) == "profile-guided" and runner.build_kind(plain) == "-O2"
 
 
+def test_a_quick_model_and_an_o2_one_have_folders_of_their_own(fake_builds, monkeypatch):
+    """The compile level is no Verilator argument (both levels run Verilator alike): it is in the hash, so that
+    a quick model is never run where an -O2 one was asked for, nor the reverse; with the user's own OPT_FAST,
+    which replaces both levels, the two are one model."""
+    o2 = _build()
+    quick = runner.build("mac", runner.rtl_sources("mac"), sim="verilator", long_run=False)
+    assert quick != o2 and runner.build_kind(quick) == "quick" and runner.build_kind(o2) == "-O2"
+    assert runner._make_flags(True).endswith("OPT_FAST=-O0 OPT_GLOBAL=-O2")
+    assert runner._make_flags(False).endswith("OPT_FAST=-O2 OPT_GLOBAL=-O2")
+    monkeypatch.setenv("MAKEFLAGS", "OPT_FAST=-O1")
+    assert runner.build("mac", runner.rtl_sources("mac"), sim="verilator", long_run=False) == _build()
+
+
 @pytest.mark.parametrize("var,value", [("ACCEL_QUICK_COMPILE", "1"), ("WAVES", "1"), ("ACCEL_CODECOV", "cov"),
                                        ("MAKEFLAGS", "OPT_FAST=-O3")])
 def test_a_model_that_cannot_be_profile_guided_is_built_as_without_a_training(var, value, fake_builds, monkeypatch,

@@ -215,11 +215,11 @@ def test_report_table_json_annotation_and_fail_on_gap(tmp_path):
 
 def test_coverage_build_is_its_own_model():
     args = dict(toplevel="fifo", sim="verilator", parameters={}, sources=[FIFO], includes=[], waves=False)
-    normal = runner._tag(build_args=runner._verilator_args(False, True), **args)
-    cov = runner._tag(build_args=runner._verilator_args(False, True, codecov=True), codecov=True, **args)
+    normal = runner._tag(build_args=runner._verilator_args(False), **args)
+    cov = runner._tag(build_args=runner._verilator_args(False, codecov=True), codecov=True, **args)
     assert cov != normal and cov.endswith("-codecov") and not normal.endswith("-codecov")
-    assert set(runner.CODECOV_ARGS) <= set(runner._verilator_args(False, True, codecov=True))
-    assert not set(runner.CODECOV_ARGS) & set(runner._verilator_args(False, True))
+    assert set(runner.CODECOV_ARGS) <= set(runner._verilator_args(False, codecov=True))
+    assert not set(runner.CODECOV_ARGS) & set(runner._verilator_args(False))
 
 
 TINY_RTL = """\

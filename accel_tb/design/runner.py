@@ -71,6 +71,8 @@ class ProfileRun:
     config: dict
 
 
+QUICK_OPT = "-O0"       # a quick model's own files (_make_flags)
+QUICK_TAG = f"quick compile ({QUICK_OPT})"     # in a quick model's hash: its Verilator arguments are an -O2 model's
 PGO_VAR = "ACCEL_PGO"
 PGO_TAG = "profile-guided"      # in a profile-guided model's hash (its own folder) and its build_kind
 # GCC: -fprofile-partial-training keeps the code the training did not reach optimised as without a profile
@@ -254,7 +256,7 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False, timing: bool = False) -> list[str]:
+def _verilator_args(waves: bool, codecov: bool = False, timing: bool = False) -> list[str]:
     args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
     if timing:      # a top that makes its own clock with a delay (core_ports.CLOCKED_TOP)
         args.append("--timing")
@@ -262,8 +264,6 @@ def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False, tim
         args += CODECOV_ARGS
     if waves:
         args += ["--trace-fst", "--trace-structs"]
-    if quick_compile:
-        args += ["-CFLAGS", "-fno-inline"]
     if shutil.which("ccache"):
         os.environ.setdefault("OBJCACHE", "ccache")
     return args
@@ -271,9 +271,12 @@ def _verilator_args(waves: bool, quick_compile: bool, codecov: bool = False, tim
 
 def _make_flags(quick_compile: bool, pgo: str | None = None, user_flags: str | None = None) -> str:
     """MAKEFLAGS for compiling a Verilator model. Verilator's makefile compiles the model with -Os; -O2 runs it
-    faster, and the whole-network models take it. Test models simulate short layers: there -O1 without
-    inlining compiles one of the core's large files in 3.2 s instead of 10.2 s at -O2 (measured), which is
-    most of a cold-cache `make test`. MAKEFLAGS definitions act like command-line ones, the only way to
+    faster, and the whole-network models take it. Test models simulate short layers: there the model's own
+    files at -O0 (QUICK_OPT) compile fastest, which is most of a cold-cache `make test` (the 16x16 core's three
+    tests, cold: 26.1 CPU-seconds against 30.9 with -O1 and no inlining, 31 with -O2; warm 2.9 against 2.6 s).
+    Verilator's runtime library is compiled at -O2 for every model (OPT_GLOBAL): with the same flags a quick
+    model and an -O2 one share its objects through ccache (-fno-inline on the quick models' command line once
+    kept them apart: the runtime was compiled twice). MAKEFLAGS definitions act like command-line ones, the only way to
     override verilated.mk's plain assignment; a user's own OPT_FAST there is kept. pgo: "generate" (the
     instrumented build: every file, Verilator's runtime included, counts its branches; the link takes libgcov),
     "use" (compiled from the counts) or "use+lto" (and optimised again at the link); none goes through ccache
@@ -286,7 +289,7 @@ def _make_flags(quick_compile: bool, pgo: str | None = None, user_flags: str | N
     if pgo is not None:
         opt, link = (flag.replace(" ", "\\ ") for flag in _PGO_STAGES[pgo])
         return f"{flags} OPT_FAST={opt} OPT_GLOBAL={opt} OBJCACHE= LOADLIBES={link}".strip()
-    return f"{flags} OPT_FAST={'-O1' if quick_compile else '-O2'} OPT_GLOBAL=-O2".strip()
+    return f"{flags} OPT_FAST={QUICK_OPT if quick_compile else '-O2'} OPT_GLOBAL=-O2".strip()
 
 
 def _runner(sim: str, public="all"):
@@ -367,7 +370,7 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
     quick = forced if forced is not None else not long_run
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
-    build_args = _verilator_args(waves, quick, codecov, timing) if sim == "verilator" else []
+    build_args = _verilator_args(waves, codecov, timing) if sim == "verilator" else []
     pgo = profile and not quick and pgo_blocked(sim, waves) is None
     missing = [str(s) for s in sources if not Path(s).is_file()]
     if missing:
@@ -376,7 +379,11 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
         # named public signals: the configuration file is a source (its text enters the build hash)
         vlt = BUILD / toplevel / f"public-{hashlib.sha1(' '.join(public).encode()).hexdigest()[:10]}.vlt"
         sources = [*sources, generated_file(vlt, _public_config(toplevel, public))]
-    hashed = [*build_args, *([PGO_TAG] if pgo else []), *(_user_opt_flags() if sim == "verilator" else [])]
+    # the compile level is in the hash: a quick model and an -O2 one have the same Verilator arguments (the
+    # user's own OPT_FAST replaces both, and is hashed itself)
+    user = _user_opt_flags() if sim == "verilator" else []
+    hashed = [*build_args, *([QUICK_TAG] if quick and sim == "verilator" and not user else []),
+              *([PGO_TAG] if pgo else []), *user]
     build_dir = BUILD / toplevel / _tag(toplevel, sim, parameters, sources, includes, waves, hashed, codecov)
     return _Plan(sim, parameters, includes, list(sources), public, quick, pgo, build_args, build_dir)
 
