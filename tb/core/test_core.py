@@ -262,7 +262,7 @@ def test_core_os_layer27(which, a_bits, request, tmp_path):
 
 
 @pytest.mark.prefer("verilator")
-@pytest.mark.parametrize("params", [CoreConfig(acc_w=24).parameters(), PARAMS_16X16], ids=["8x8", "16x16"])
+@pytest.mark.parametrize("params", [CoreConfig().parameters(), PARAMS_16X16], ids=["8x8", "16x16"])
 def test_core_os_random_layers(sim, params, tmp_path):
     """Random output-stationary layers (partial blocks, several output-channel tiles and chunks, 4-bit),
     every crossing of pause kinds on the inputs and the output. An OS tile keeps 9 x channels weight words:
@@ -280,7 +280,7 @@ def test_core_dataflow_alternation(a_bits, sim, tmp_path):
     """WS and OS layers in turn on one core, no reset between them (the sequencer drains before a switch);
     random shapes and pauses."""
     result, rep = run_core(sim, {"trials": 8, "dataflow": "alternate", "a_bits": a_bits},
-                           testcase="test_random_layers", params=CoreConfig(acc_w=24).parameters(), tmp_path=tmp_path)
+                           testcase="test_random_layers", tmp_path=tmp_path)
     assert ["psum" in t for t in rep["trials"]] == [True, False] * 4
 
 
