@@ -389,6 +389,8 @@ RESULTS: dict[str, Row] = {
     "256 test images, 2 workers": Row(fig_256),
     "2 workers against 1 process, same images": Row(
         not_backed="wall-clock runs on two machines (docs/network.md); their reports are not committed"),
+    "`make test`, every model built again (a fresh clone, or the loop after an RTL edit)": Row(
+        not_backed="measured by `make test-times` (docs/verification.md#the-current-table); a time, no report"),
     "simulation speed, 8×8 network": Row(
         not_backed="measured side by side (docs/network.md#simulation-speed); no report committed"),
     "the course-skeleton core (`examples/skeleton_core`), layer 27, 2 images": Row(
