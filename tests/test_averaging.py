@@ -71,7 +71,7 @@ def test_lr_schedule_with_and_without_swa():
 
 def _train_argv(data, out, swa=("--swa-from", "1", "--swa-lr", "0.01"), epochs=3):
     return ["--data-dir", str(data), "--out", str(out), "--epochs", str(epochs), "--batch-size", "8",
-            "--limit-batches", "2", "--eval-images", "10", "--warmup-epochs", "0", "--lr", "0.02", *swa]
+            "--limit-batches", "1", "--eval-images", "8", "--warmup-epochs", "0", "--lr", "0.02", *swa]
 
 
 def test_swa_training_resumes_exactly_and_saves_the_average(tmp_path, fake_cifar, monkeypatch):

@@ -295,7 +295,8 @@ def test_a_quick_model_and_an_o2_one_have_folders_of_their_own(fake_builds, monk
     assert runner._make_flags(True).endswith("OPT_FAST=-O0 OPT_GLOBAL=-O2")
     assert runner._make_flags(False).endswith("OPT_FAST=-O2 OPT_GLOBAL=-O2")
     monkeypatch.setenv("MAKEFLAGS", "OPT_FAST=-O1")
-    assert runner.build("mac", runner.rtl_sources("mac"), sim="verilator", long_run=False) == _build()
+    own = runner.build("mac", runner.rtl_sources("mac"), sim="verilator", long_run=False)
+    assert own == _build() and runner.build_kind(own) == "MAKEFLAGS OPT_FAST"    # neither quick nor -O2
 
 
 @pytest.mark.parametrize("var,value", [("ACCEL_QUICK_COMPILE", "1"), ("WAVES", "1"), ("ACCEL_CODECOV", "cov"),

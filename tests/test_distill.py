@@ -41,7 +41,7 @@ def test_train_cli_distils_and_records_the_teacher(tmp_path, fake_cifar, random_
     fake_cifar(tmp_path / "data", n=16)
     out = tmp_path / "run"
     argv = ["--data-dir", str(tmp_path / "data"), "--out", str(out), "--init", str(random_ckpt), "--teacher",
-            str(random_ckpt), "--epochs", "1", "--batch-size", "8", "--eval-images", "8", "--threads", "1"]
+            str(random_ckpt), "--epochs", "1", "--batch-size", "8", "--eval-images", "8", "--threads", "1", "--limit-batches", "2"]
     assert train.main(argv) == 0
     _, meta = load_model(out / "model.pt")
     assert meta["teacher"]["path"] == str(random_ckpt) and len(meta["teacher"]["sha256"]) == 64
@@ -50,7 +50,7 @@ def test_train_cli_distils_and_records_the_teacher(tmp_path, fake_cifar, random_
     assert meta["init_checkpoint"]["file"] == str(random_ckpt) and "command" not in meta["init_checkpoint"]
     out2 = tmp_path / "run2"
     assert train.main(["--data-dir", str(tmp_path / "data"), "--out", str(out2), "--init", str(out / "model.pt"),
-                       "--epochs", "1", "--batch-size", "8", "--eval-images", "8", "--threads", "1"]) == 0
+                       "--epochs", "1", "--batch-size", "8", "--eval-images", "8", "--threads", "1", "--limit-batches", "2"]) == 0
     _, meta2 = load_model(out2 / "model.pt")
     first = meta2["init_checkpoint"]
     assert first["command"] == meta["command"] and first["teacher"] == meta["teacher"]

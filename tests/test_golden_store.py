@@ -77,19 +77,22 @@ def test_another_geometry_tiles_the_stored_layer_without_torch(store):
                                                             psum_monitor=True)), stored)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "images", "copied", "activation", "weight", "labels"])
+@pytest.mark.parametrize("damage", ["truncated", "images", "copied", "activation", "weight", "labels", "changed",
+                                    "outline"])
 def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
-    """A layer entry cut short, whose header's images disagree with its arrays or the request, copied under
-    another key, or holding an activation or weight outside the layer's range, or labels for other images, is not
-    taken: the layer is computed from the model again (and stored again)."""
+    """A layer entry cut short, holding one image where its header and the request say two, copied under another
+    key, holding an activation or weight outside the layer's range, labels for other images, one activation
+    changed within its range (the stored convolution finds it), or disagreeing with the checkpoint's stored
+    outline (conv 27's channels edited there), is not taken: the layer is computed from the model again (and
+    stored again)."""
     environment.checkpoint_job(SPEC, G8)
     path = next((store / "layers").glob("*.npz"))
     other = {**SPEC, "images": [2, 3]}
     name, spec = path.stem, SPEC
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:500])
-    elif damage == "images":
-        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"images": [0, 1]', '"images": [0]'))))
+    elif damage == "images":        # the header and the request say images 0 and 1; the arrays hold one
+        rewrite(path, lambda a: a.update(a_int=a["a_int"][:1], out_int=a["out_int"][:1]))
     elif damage == "copied":        # images 0 and 1's integers as images 2 and 3's
         name, spec = golden_store.layer_key(other), other
         shutil.copy(path, store / "layers" / f"{name}.npz")
@@ -97,11 +100,22 @@ def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
         rewrite(path, lambda a: a["a_int"].__setitem__((0, 3, 1, 1), 16))           # a 4-bit activation of 16
     elif damage == "weight":
         rewrite(path, lambda a: a["w_int"].__setitem__((2, 3, 1, 1), -9))           # a 4-bit weight of -9
-    else:
+    elif damage == "labels":
         rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"labels": [', '"labels": [1, '))))
+    elif damage == "changed":
+        rewrite(path, lambda a: a["a_int"].__setitem__((1, 2, 2, 1), (a["a_int"][1, 2, 2, 1] + 1) % 16))
+    else:
+        golden_store.checkpoint_outline(CK4)
+        (outline,) = store.glob("outline-*.json")
+        d = json.loads(outline.read_text())
+        d["convs"]["27"][0] = 16                     # conv 27 with 16 input channels
+        outline.write_text(json.dumps(d))
     assert golden_store.load_layer(name, spec) is None
     for f in store.glob("*.npz"):
         f.unlink()                    # the jobs too: the next one is tiled from the layer entry, or computed
+    if damage == "outline":
+        for f in store.glob("outline-*.json"):
+            f.unlink()                # the model's outline again (the job computed from the model checks it)
     job = environment.checkpoint_job(spec, G8)
     assert "images 2 (label" in job.name if damage == "copied" else "images 0 (label" in job.name
     assert golden_store.load_layer(name, spec) is not None
@@ -165,6 +179,7 @@ def test_a_damaged_entry_is_computed_again_and_replaced(damage, store):
         rewrite(path, lambda a: one_more(a, damage, at))
     assert golden_store.load(path.stem, "vgg16_a4w4.pt") is None
     job = environment.checkpoint_job(SPEC, G8)
+    shutil.rmtree(store / "layers")       # the reference from the model, not from the stored layer
     same(environment.computed_checkpoint_job(SPEC, G8), job)
     assert golden_store.load(path.stem, "vgg16_a4w4.pt") is not None
 
@@ -220,6 +235,23 @@ def test_nothing_is_stored_when_a_hashed_file_changes_while_the_job_is_computed(
     assert not list(store.glob("*.npz"))
     environment.checkpoint_job(SPEC, G8)        # nothing changes this time: stored
     assert len(list(store.glob("*.npz"))) == 1
+
+
+def test_no_layer_entry_is_stored_when_a_hashed_file_changes_while_it_is_computed(store, tmp_path, monkeypatch):
+    src = tmp_path / "golden_code.py"
+    src.write_text("x = 1\n")
+    monkeypatch.setattr(golden_store, "SOURCES", (*golden_store.SOURCES, src))
+    real = environment.layer_ints
+
+    def edited_meanwhile(spec):
+        src.write_text("x = 2\n")
+        return real(spec)
+    monkeypatch.setattr(environment, "layer_ints", edited_meanwhile)
+    environment.computed_checkpoint_job(SPEC, G8)
+    assert not list((store / "layers").glob("*.npz"))
+    monkeypatch.setattr(environment, "layer_ints", real)
+    environment.computed_checkpoint_job(SPEC, G8)       # nothing changes this time: stored
+    assert len(list((store / "layers").glob("*.npz"))) == 1
 
 
 # ------------------------------------------------------------------------------------- checkpoint outline

@@ -108,7 +108,7 @@ def test_train_cli_widens_and_calibrates(tmp_path, fake_cifar, random_ckpt):
     out = tmp_path / "run"
     argv = ["--data-dir", str(tmp_path / "data"), "--out", str(out), "--init", str(random_ckpt), "--squeeze", "16",
             "--a-bit", "2", "--widen", "--calibrate-images", "8", "--epochs", "1", "--batch-size", "8",
-            "--eval-images", "8", "--threads", "1"]
+            "--eval-images", "8", "--threads", "1", "--limit-batches", "2"]
     assert train.main(argv) == 0
     _, meta = load_model(out / "model.pt")
     assert meta["init"].startswith("widened from") and "calibrated on 8 training images" in meta["init"]
@@ -122,7 +122,7 @@ def test_resume_keeps_the_calibrated_start_and_accepts_older_states(tmp_path, fa
     out = tmp_path / "run"
     argv = ["--data-dir", str(tmp_path / "data"), "--out", str(out), "--init", str(random_ckpt), "--squeeze", "16",
             "--a-bit", "2", "--widen", "--calibrate-images", "8", "--epochs", "2", "--batch-size", "8",
-            "--eval-images", "8", "--threads", "1"]
+            "--eval-images", "8", "--threads", "1", "--limit-batches", "2"]
     real_save = train.save_inference
 
     def stop_at_2(model, path, meta):
@@ -143,7 +143,7 @@ def test_resume_keeps_the_calibrated_start_and_accepts_older_states(tmp_path, fa
 
     plain = tmp_path / "plain"
     base = ["--data-dir", str(tmp_path / "data"), "--out", str(plain), "--epochs", "1", "--batch-size", "8",
-            "--eval-images", "8", "--threads", "1"]
+            "--eval-images", "8", "--threads", "1", "--limit-batches", "2"]
     assert train.main(base) == 0
     st = torch.load(plain / "state.pt", weights_only=True)
     for k in ("widen", "calibrate_images"):

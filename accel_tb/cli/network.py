@@ -179,7 +179,9 @@ def main(argv=None) -> int:
               "host_io_rotate": None if args.io_log_rotate is None else max(1, args.io_log_rotate),
               "report_dir": str(report_dir)}
     (report_dir / "network_report.json").unlink(missing_ok=True)
-    training = profile_training(config, layers) if pgo else None
+    # trained on the network's last layers whichever run it is: the core is the network's, so one profile-guided
+    # model serves every run of it (a subset's training would have been taken by the full runs after it)
+    training = profile_training(config, convs) if pgo else None
     if args.workers > 1 or args.scheduler or args.cluster:
         return sharded(args, config, cfg, images, report_dir, farm_threads, long_run=long_run, training=training,
                        layers=layers)

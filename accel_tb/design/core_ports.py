@@ -269,10 +269,11 @@ def network_run(long_run: bool = True, training: dict | None = None) -> dict:
 
 
 def profile_training(config: dict, layers: list[int]) -> dict:
-    """The profile-guided build's training run for a network run of `config` over `layers` (the run's own
-    list, in order): the same run (checkpoint, dataflow, I/O path, data) on its first image and its last
-    TRAINING_LAYERS layers -- the same model (the memories are sized by the run's layers, not these), the same
-    code paths, a few seconds. No report is written and nothing is corrupted."""
+    """The profile-guided build's training run for a network run of `config` on the core of `layers` (the
+    checkpoint's convs on the core, in order: accel-network passes all of them, whichever layers it runs, since
+    the core is the whole network's and so is its one profile-guided model): the same run (checkpoint, dataflow,
+    I/O path, data) on its first image and the last TRAINING_LAYERS layers -- the same model, the same code
+    paths, a few seconds. No report is written and nothing is corrupted."""
     return {**config, "images": list(config["images"][:1]), "layers": list(layers[-TRAINING_LAYERS:]),
             "corrupt_layer": None, "report_dir": None, "plot": False}
 

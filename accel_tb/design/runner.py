@@ -429,6 +429,8 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                              waves=waves, timescale=("1ns", "1ps"))
                 kind = "quick" if quick else "-O2"
+                if sim == "verilator" and _sets_opt_fast(saved or ""):   # the user's level replaced both (one folder)
+                    kind = "MAKEFLAGS OPT_FAST"
                 if sim != "verilator":
                     kind = sim
                 elif pgo:
@@ -508,9 +510,9 @@ def _remove_objects(build_dir: Path, toplevel: str, *more: str) -> None:
 
 
 def build_kind(build_dir: Path) -> str:
-    """How a built model was compiled ("quick", "-O2", "profile-guided", "unprofiled" when its training run
-    wrote no counts or the compile found none, or the simulator's name): what build() wrote after "built" (""
-    for a folder built before this was recorded)."""
+    """How a built model was compiled ("quick", "-O2", "MAKEFLAGS OPT_FAST" (the user's own level),
+    "profile-guided", "unprofiled" when its training run wrote no counts or the compile found none, or the
+    simulator's name): what build() wrote after "built" ("" for a folder built before this was recorded)."""
     text = (build_dir / ".built").read_text().strip() if (build_dir / ".built").is_file() else ""
     return text.removeprefix("built").strip()
 

@@ -98,7 +98,8 @@ def layer_ints(spec: dict):
     li = extract_layer(model, spec["layer"], images)
     conv = model.features[spec["layer"]]
     return LayerIntsEntry(li.a_int.numpy().astype(np.int64), li.w_int.numpy().astype(np.int64),
-                          layer_relu(model, spec["layer"]), int(conv.a_bit), int(conv.w_bit), [int(y) for y in labels])
+                          layer_relu(model, spec["layer"]), int(conv.a_bit), int(conv.w_bit), [int(y) for y in labels],
+                          li.out_int.numpy().astype(np.int64))
 
 
 def folder_job(path: str) -> LayerJob:

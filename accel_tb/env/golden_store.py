@@ -18,7 +18,8 @@ one. `make clean` removes them with the rest of build/.
 
 Under the jobs (layers/), each checkpoint layer's integer activations and weights for its images (LayerIntsEntry,
 the same key without the geometry): a job for another geometry (a 4x4, 16x16 or 64x64 core, a course skeleton's)
-is tiled from them in numpy, so torch runs once per layer and images rather than once per geometry.
+is tiled from them in numpy, so torch runs once per layer and images rather than once per geometry. A layer
+entry holds the convolution golden_py computed too, and is checked when read as a job is (load_layer).
 
 Beside the jobs, each checkpoint's outline (checkpoint_outline: its modules' types, each conv's channels and
 bits, keyed by the file's bytes, the same code and torch), which the commands check a layer choice against and
@@ -169,6 +170,7 @@ class LayerIntsEntry:
     a_bit: int
     w_bit: int
     labels: list
+    out_int: np.ndarray     # (N, OC, H, W): golden_py's convolution of a_int and w_int (torch's), checked when read
 
 
 def _layer_path(name: str) -> Path:
@@ -177,28 +179,53 @@ def _layer_path(name: str) -> Path:
 
 def load_layer(name: str, spec: dict) -> LayerIntsEntry | None:
     """The stored integers of `spec`'s layer; None when there are none, when the entry was written under another
-    name or for other images or another layer, or when its arrays disagree with its header (shapes, the images'
-    count, values outside the layer's activation and weight ranges)."""
+    name or for other images or another layer, or when it does not hold together: shapes and the images' count
+    against its header, values outside the layer's activation and weight ranges, the stored convolution against
+    one recomputed from the stored activations and weights (numpy: a changed activation or weight is found, as a
+    job entry's expected values find theirs), and the layer's channels and activation bits against the
+    checkpoint's stored outline where there is one. Not checked, as for a job entry: that the integers are the
+    checkpoint's (an entry rewritten to agree with itself is taken)."""
     path = _layer_path(name)
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            a, w = np.array(z["a_int"]), np.array(z["w_int"])
+            a, w, out = np.array(z["a_int"]), np.array(z["w_int"]), np.array(z["out_int"])
         images = [int(i) for i in spec["images"]]
         if meta.get("key") != name or meta.get("images") != images or meta.get("layer") != int(spec["layer"]):
             return None
         entry = LayerIntsEntry(a, w, bool(meta["relu"]), int(meta["a_bit"]), int(meta["w_bit"]),
-                               [int(v) for v in meta["labels"]])
-        ok = (a.dtype.kind in "iu" and w.dtype.kind in "iu" and a.ndim == 4 and a.shape[0] == len(images)
+                               [int(v) for v in meta["labels"]], out)
+        ok = (all(x.dtype.kind in "iu" for x in (a, w, out)) and a.ndim == 4 and a.shape[0] == len(images)
               and w.shape == (w.shape[0], a.shape[1], 3, 3) and len(entry.labels) == len(images)
+              and out.shape == (a.shape[0], w.shape[0], a.shape[2], a.shape[3])
               and 0 < entry.a_bit <= 8 and 0 < entry.w_bit <= 8 and a.size and w.size
               and a.min() >= 0 and a.max() < 1 << entry.a_bit
               and w.min() >= -(1 << (entry.w_bit - 1)) and w.max() < 1 << (entry.w_bit - 1))
-        return entry if ok else None
+        if not ok or not np.array_equal(conv3x3(a, w), out):
+            return None
+        _, f = _outline_file(spec["checkpoint"])
+        outline = _stored_outline(f) if f is not None else None
+        conv = outline.convs.get(int(spec["layer"])) if outline is not None else None
+        if outline is not None and (conv is None or (conv.in_channels, conv.out_channels, conv.a_bit)
+                                    != (a.shape[1], w.shape[0], entry.a_bit)):
+            return None
+        return entry
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def conv3x3(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The exact integer 3x3 convolution, padding 1, of activations (N, IC, H, W) by weights (OC, IC, 3, 3), in
+    numpy int64 (nine shifted channel contractions): golden_py.extract.int_conv without torch."""
+    n, _, h, wd = a.shape
+    ap = np.pad(a.astype(np.int64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, w.shape[0], h, wd), dtype=np.int64)
+    for ki in range(3):
+        for kj in range(3):
+            out += np.einsum("nchw,oc->nohw", ap[:, :, ki:ki + h, kj:kj + wd], w[:, :, ki, kj].astype(np.int64))
+    return out
 
 
 def save_layer(name: str, entry: LayerIntsEntry, spec: dict) -> None:
@@ -208,8 +235,8 @@ def save_layer(name: str, entry: LayerIntsEntry, spec: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"key": name, "images": [int(i) for i in spec["images"]], "layer": int(spec["layer"]),
                 "relu": entry.relu, "a_bit": entry.a_bit, "w_bit": entry.w_bit, "labels": entry.labels}
-        _write_whole(path, "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)),
-                                                   a_int=np.asarray(entry.a_int), w_int=np.asarray(entry.w_int)))
+        _write_whole(path, "wb", lambda f: np.savez(f, meta=np.array(json.dumps(meta)), a_int=np.asarray(entry.a_int),
+                                                   w_int=np.asarray(entry.w_int), out_int=np.asarray(entry.out_int)))
     except (OSError, TypeError, ValueError):
         pass
 
