@@ -240,9 +240,11 @@ def clocked_top_source() -> Path:
     return generated_file(BUILD / CLOCKED_TOP / f"{CLOCKED_TOP}.v", clocked_top_text())
 
 
-# simulated cycles from which a network run takes the -O2 model (runner.build's long_run): the quick model
-# compiles in about a third of the time and simulates about 3.7x slower (runner.build), so below about a
-# million cycles the compile it saves outweighs the slower run (layers 27 and 29: about 10 k cycles an image)
+# simulated cycles from which a network run takes the -O2 model (runner.build's long_run): measured on the whole
+# network's 8x8 core (2026-12-06, Intel Xeon AVX-512, compiler cache empty, Verilator's runtime included) the
+# quick model compiles in 19.9 CPU-seconds against 23.1 and simulates one image (3.46 M cycles) in 19.6 s against
+# 7.1 (177 k against 487 k cycles/s): the 3.2 s its compile saves are worth about 0.9 M cycles of the slower run
+# (layers 27 and 29: about 10 k cycles an image)
 LONG_RUN_CYCLES = 1_000_000
 # simulated cycles from which a network run takes the profile-guided model (runner.ProfileRun). Measured on the
 # 8x8 whole-network model (2-core Intel Xeon, AVX-512; docs/network.md#simulation-speed): its build takes 55.7 s

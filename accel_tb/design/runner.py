@@ -403,9 +403,9 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     """Build the model once per configuration (locked against parallel builders); returns its folder.
 
     public: "all" (every signal visible to the testbench), or the names to make public (_public_config).
-    long_run: the model simulates millions of cycles (the whole network): compiled at -O2, which runs it 3.7x
-    faster than the quick build (measured: one image 13.7 s against 50.5 s) and costs no more to compile for
-    a model with only its ports public; the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
+    long_run: the model simulates millions of cycles (the whole network): compiled at -O2, which runs it 2.75x
+    faster than the quick build (measured: one image 7.1 s against 19.6 s) for 16% more compile (23.1 against
+    19.9 CPU-seconds, cold; core_ports.LONG_RUN_CYCLES); the others (short layers) compile quickly. ACCEL_QUICK_COMPILE=1 or 0
     forces one or the other for every model. timing: the sources hold delays (a clock generated inside,
     core_ports.CLOCKED_TOP): Verilator's --timing (Icarus needs nothing). train: a long-run Verilator model
     is built profile-guided with that training run (_profile_guided; its own build folder) unless pgo_blocked
