@@ -193,15 +193,10 @@ def _simulate(run_args: dict, report: Path, label: str, temporary: bool) -> int:
     """Build and run; a build that fails is exit status 2 (one line), a run that does not complete 1. A temporary
     report's folder is removed afterwards (every run without --report left one in /tmp)."""
     try:
-        try:
-            result = run(**run_args)
-        except BuildError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        except RunError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        return _finish(result, report, label)
+        return _finish(run(**run_args), report, label)
+    except RunError as e:      # BuildError is one: 2, the rest 1
+        print(f"error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, BuildError) else 1
     finally:
         if temporary:
             shutil.rmtree(report.parent, ignore_errors=True)
