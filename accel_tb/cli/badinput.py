@@ -636,6 +636,21 @@ def write_doc_table(path: Path = DOC) -> None:
     path.write_text("\n".join(lines[:start] + doc_table() + lines[end:]) + "\n")
 
 
+def _seed_outlines(build: Path) -> None:
+    """The bundled checkpoints' stored outlines (golden_store.checkpoint_outline, computed in this process the first
+    time) copied into a row's own build folder: a command then judges a layer against the outline without torch,
+    as it does after its first run in a clone (the rows test what the commands say, which is the same either way;
+    tests/test_golden_store.py tests the outline's first computation). A row's own checkpoint files have outlines
+    of their own, never seeded."""
+    from accel_tb.env import golden_store  # noqa: PLC0415
+    (build / "golden").mkdir(parents=True, exist_ok=True)
+    for ckpt in sorted((ROOT / "checkpoints").glob("vgg16_*.pt")):
+        golden_store.checkpoint_outline(ckpt)
+        f = golden_store.outline_file(ckpt)
+        if f is not None and f.is_file():
+            shutil.copy(f, build / "golden" / f.name)
+
+
 def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     """Run one row in `tmp`; returns (exit status, first line, problems: how it differs from the row)."""
     tmp.mkdir(parents=True, exist_ok=True)
@@ -650,6 +665,7 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})
     if not case.sim:
         env["ACCEL_BUILD_DIR"] = str(tmp / "build")     # nothing may be built: checked below
+        _seed_outlines(tmp / "build")
     scratch = tmp.with_name(tmp.name + "-TMPDIR")     # what the command leaves in its temporary folder: checked below
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()

@@ -322,6 +322,11 @@ def _stored_outline(f: Path) -> Outline | None:
         return None
 
 
+def outline_file(path) -> Path | None:
+    """Where the outline of the checkpoint file `path` is stored, or would be (None for a file that cannot be read)."""
+    return _outline_file(path)[1]
+
+
 def _outline_file(path) -> tuple[dict | None, Path | None]:
     """The key parts and the file of a checkpoint's stored outline; (None, None) for a file that cannot be read."""
     try:
