@@ -375,6 +375,14 @@ class _Folder:
             in_viz = rel.startswith("viz/")
             lower = rel.lower()
             if not _COURSE_NAMES.fullmatch(lower.removeprefix("viz/viz_") if in_viz else lower):
+                # a file named like the outputs by no notebook (a team's output.txt, out_final.txt) that holds rows
+                # of numbers: not read, the outputs after ReLU would be derived from the sums and its values never
+                # checked. A log of another name (output_log.txt: words) stays 'not read'.
+                if not in_viz and _OUTPUT_LIKE.fullmatch(lower) and q.is_file() and _holds_numbers(q):
+                    raise FormatError(f"{q}: rows of numbers named like an output file, but no course notebook writes "
+                                      f"{rel} (they write out.txt after ReLU and out_raw.txt before it; notebook 001 "
+                                      f"out_relu.txt and out.txt): rename it to what it holds, or move it out of the "
+                                      f"folder")
                 if q.suffix == ".txt" and q.is_file():
                     self.names.add(rel)         # another text file: listed as not read
                 continue
@@ -774,6 +782,22 @@ _OUTPUT_NAMES = re.compile(r"(out(_raw|_relu)?(_otile\d+)?(_int)?|out_int_relu|p
 _COURSE_NAMES = re.compile(r"(activation(_tile\d+|_project)?|weight(\d+|_kij\d+|_itile\d+_otile\d+_kij\d+)?|"
                            r"psum(_relu|_\d+)?|out(_raw|_relu)?(_otile\d+)?|out_int_relu|psum_kij\d+|"
                            r"psum_itile\d+_otile\d+_kij\d+)(_int)?\.txt")
+
+
+# a name like the outputs' that no notebook writes (output.txt, outputs.txt, out_final.txt, out2.txt; not outline.txt)
+_OUTPUT_LIKE = re.compile(r"out(puts?)?([-_.\d].*)?\.txt")
+
+
+def _holds_numbers(path: Path) -> bool:
+    """Whether a file's first lines (comments and blanks aside) are rows of numbers only: binary words or decimal
+    integers, as an output file's."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    rows = [r.strip() for r in head.splitlines()[:20] if r.strip() and not r.lstrip().startswith("#")]
+    return bool(rows) and all(re.fullmatch(r"[-+\d\s,]+", r) and re.search(r"\d", r) for r in rows)
 
 
 def _span(names: list[str]) -> str:

@@ -136,6 +136,11 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
          r"activation.txt: named as"),
         (lambda: (d / "weight_itile0_otile0_kij9.txt").write_text((d / "weight_itile0_otile0_kij0.txt").read_text()),
          r"weight_itile0_otile0_kij9.txt does not belong .* \(a kernel position beyond 8\)"),
+        # a team's own name for the outputs (Yasmiiiine/ece284-project-TJ writes output.txt): it was 'not read' and
+        # the outputs after ReLU were derived from out_raw.txt
+        (lambda: (d / "out.txt").rename(d / "output.txt"), r"output.txt: rows of numbers named like an output file"),
+        (lambda: (d / "Output.TXT").write_text((d / "viz" / "viz_out.txt").read_text()),
+         r"Output.TXT: rows of numbers named like an output file"),
     ]
     for damage, says in cases:
         _fresh(d)
