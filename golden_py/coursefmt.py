@@ -371,6 +371,7 @@ class _Folder:
         except OSError as e:
             raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
         self.names = set()
+        output_like = []
         for rel, q in entries:
             in_viz = rel.startswith("viz/")
             lower = rel.lower()
@@ -379,10 +380,7 @@ class _Folder:
                 # of numbers: not read, the outputs after ReLU would be derived from the sums and its values never
                 # checked. A log of another name (output_log.txt: words) stays 'not read'.
                 if not in_viz and _OUTPUT_LIKE.fullmatch(lower) and q.is_file() and _holds_numbers(q):
-                    raise FormatError(f"{q}: rows of numbers named like an output file, but no course notebook writes "
-                                      f"{rel} (they write out.txt after ReLU and out_raw.txt before it; notebook 001 "
-                                      f"out_relu.txt and out.txt): rename it to what it holds, or move it out of the "
-                                      f"folder")
+                    output_like.append((rel, q))      # after the course names' own errors, in name order
                 if q.suffix == ".txt" and q.is_file():
                     self.names.add(rel)         # another text file: listed as not read
                 continue
@@ -395,6 +393,11 @@ class _Folder:
                     "not a regular file"
                 raise FormatError(f"{q}: {what}, where the course has a text file of that name")
             self.names.add(rel)
+        if output_like:
+            rel, q = sorted(output_like)[0]
+            raise FormatError(f"{q}: rows of numbers named like an output file, but no course notebook writes {rel} "
+                              f"(they write out.txt after ReLU and out_raw.txt before it; notebook 001 out_relu.txt and "
+                              f"out.txt): rename it to what it holds, or move it out of the folder")
         self.used: list[Path] = []
         self.twins: list[Twin] = []
 
@@ -793,9 +796,12 @@ def _holds_numbers(path: Path) -> bool:
     integers, as an output file's."""
     try:
         with path.open("rb") as f:
-            head = f.read(4096).decode("utf-8", "replace")
+            raw = f.read(4096)
     except OSError:
         return False
+    # a byte-order mark (an editor's UTF-8, PowerShell's UTF-16) must not hide the numbers behind it
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    head = raw.decode("utf-16" if utf16 else "utf-8-sig", "replace")
     rows = [r.strip() for r in head.splitlines()[:20] if r.strip() and not r.lstrip().startswith("#")]
     return bool(rows) and all(re.fullmatch(r"[-+\d\s,]+", r) and re.search(r"\d", r) for r in rows)
 

@@ -133,6 +133,7 @@ def test_a_network_run_of_a_few_layers_takes_the_quick_build(args, long_run, mon
     (["--images", "16", "--compare"], None, True),   # twice that (both dataflows): over it
     (["--images", "16", "--compare"], "0", False),
     (["--images", "2", "--first-image", "3", "--dataflow", "os"], "1", True),
+    (["--images", "2", "--layers", "27,29"], "1", True),      # a subset trains on the network's last layers too
     (["--images", "16", "--compare", "--sim", "icarus"], None, False),  # GCC's profile is the Verilator model's
 ])
 def test_a_long_network_run_takes_the_profile_guided_model(args, env, trained, monkeypatch, tmp_path):

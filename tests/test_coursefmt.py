@@ -141,6 +141,9 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
         (lambda: (d / "out.txt").rename(d / "output.txt"), r"output.txt: rows of numbers named like an output file"),
         (lambda: (d / "Output.TXT").write_text((d / "viz" / "viz_out.txt").read_text()),
          r"Output.TXT: rows of numbers named like an output file"),
+        # behind a byte-order mark: an editor's UTF-8 one, PowerShell's UTF-16 (`>` writes it)
+        (lambda: (d / "output.txt").write_bytes(b"\xef\xbb\xbf" + (d / "out.txt").read_bytes()), r"output.txt: rows of"),
+        (lambda: (d / "output.txt").write_bytes((d / "out.txt").read_text().encode("utf-16")), r"output.txt: rows of"),
     ]
     for damage, says in cases:
         _fresh(d)

@@ -77,20 +77,22 @@ def test_another_geometry_tiles_the_stored_layer_without_torch(store):
                                                             psum_monitor=True)), stored)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "images", "copied", "activation", "weight", "labels", "changed",
-                                    "outline"])
+@pytest.mark.parametrize("damage", ["truncated", "header", "images", "copied", "activation", "weight", "labels",
+                                    "changed", "outline", "relu"])
 def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
-    """A layer entry cut short, holding one image where its header and the request say two, copied under another
-    key, holding an activation or weight outside the layer's range, labels for other images, one activation
-    changed within its range (the stored convolution finds it), or disagreeing with the checkpoint's stored
-    outline (conv 27's channels edited there), is not taken: the layer is computed from the model again (and
-    stored again)."""
+    """A layer entry cut short, whose header names other images than the request, holding one image where its
+    header and the request say two, copied under another key, holding an activation or weight outside the layer's
+    range, labels for other images, one activation changed within its range (the stored convolution finds it), or
+    disagreeing with the checkpoint's stored outline (conv 27's channels edited there; its ReLU flag flipped in the
+    entry) is not taken: the layer is computed from the model again (and stored again)."""
     environment.checkpoint_job(SPEC, G8)
     path = next((store / "layers").glob("*.npz"))
     other = {**SPEC, "images": [2, 3]}
     name, spec = path.stem, SPEC
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:500])
+    elif damage == "header":        # the header says image 0 alone; the request is images 0 and 1
+        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"images": [0, 1]', '"images": [0]'))))
     elif damage == "images":        # the header and the request say images 0 and 1; the arrays hold one
         rewrite(path, lambda a: a.update(a_int=a["a_int"][:1], out_int=a["out_int"][:1]))
     elif damage == "copied":        # images 0 and 1's integers as images 2 and 3's
@@ -102,6 +104,9 @@ def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
         rewrite(path, lambda a: a["w_int"].__setitem__((2, 3, 1, 1), -9))           # a 4-bit weight of -9
     elif damage == "labels":
         rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"labels": [', '"labels": [1, '))))
+    elif damage == "relu":          # features[27] is followed by a ReLU: the outline says so
+        golden_store.checkpoint_outline(CK4)
+        rewrite(path, lambda a: a.update(meta=np.array(str(a["meta"]).replace('"relu": true', '"relu": false'))))
     elif damage == "changed":
         rewrite(path, lambda a: a["a_int"].__setitem__((1, 2, 2, 1), (a["a_int"][1, 2, 2, 1] + 1) % 16))
     else:
@@ -113,7 +118,7 @@ def test_a_layer_entry_that_does_not_hold_is_computed_again(damage, store):
     assert golden_store.load_layer(name, spec) is None
     for f in store.glob("*.npz"):
         f.unlink()                    # the jobs too: the next one is tiled from the layer entry, or computed
-    if damage == "outline":
+    if damage in ("outline", "relu"):
         for f in store.glob("outline-*.json"):
             f.unlink()                # the model's outline again (the job computed from the model checks it)
     job = environment.checkpoint_job(spec, G8)

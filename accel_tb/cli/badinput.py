@@ -48,6 +48,7 @@ class Case:
     setup: str = ""           # the function below that prepares {tmp} (SETUPS)
     env: tuple = ()           # ((NAME, value), ...) set for the command
     sim: bool = False         # the row runs a (short) simulation
+    fresh: bool = False       # as on a fresh clone: no stored outline, the command reads the checkpoint (torch)
 
     @property
     def shown(self) -> str:
@@ -62,8 +63,10 @@ CONFIG_RUN = "accel-byoc --config {tmp}/my_team/bad.toml --rtl '{tmp}/my_team/rt
 
 CASES = [
     # ------------------------------------------------------------------ the layer and the array
-    Case("`--layer 0` (the signed image input)", "make LAYER=0", 2, "error: --layer 0: features[0]'s input is the signed"),
-    Case("a layer that is no conv", "make LAYER=28", 2, "error: --layer 28: features[28] is ReLU, not a QuantConv2d"),
+    Case("`--layer 0` (the signed image input)", "make LAYER=0", 2, "error: --layer 0: features[0]'s input is the signed",
+         fresh=True),
+    Case("a layer that is no conv", "make LAYER=28", 2, "error: --layer 28: features[28] is ReLU, not a QuantConv2d",
+         fresh=True),
     Case("an image beyond the bundled samples", "make IMAGE=99", 2, "image index 99 out of range 0..15"),
     Case("an array size outside 1..64", "make ROWS=0", 2, "error: --rows 0: the array size must be in 1..64"),
     Case("a missing checkpoint", "make CHECKPOINT={tmp}/x.pt", 2, "x.pt: checkpoint not found"),
@@ -640,8 +643,8 @@ def _seed_outlines(build: Path) -> None:
     """The bundled checkpoints' stored outlines (golden_store.checkpoint_outline, computed in this process the first
     time) copied into a row's own build folder: a command then judges a layer against the outline without torch,
     as it does after its first run in a clone (the rows test what the commands say, which is the same either way;
-    tests/test_golden_store.py tests the outline's first computation). A row's own checkpoint files have outlines
-    of their own, never seeded."""
+    the `fresh` rows run as on a fresh clone, reading the checkpoint, and tests/test_golden_store.py tests the
+    outline's first computation). A row's own checkpoint files have outlines of their own, never seeded."""
     from accel_tb.env import golden_store  # noqa: PLC0415
     (build / "golden").mkdir(parents=True, exist_ok=True)
     for ckpt in sorted((ROOT / "checkpoints").glob("vgg16_*.pt")):
@@ -665,7 +668,8 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str, list[str]]:
     env.update({k: v.replace("{tmp}", str(tmp)) for k, v in case.env})
     if not case.sim:
         env["ACCEL_BUILD_DIR"] = str(tmp / "build")     # nothing may be built: checked below
-        _seed_outlines(tmp / "build")
+        if not case.fresh:
+            _seed_outlines(tmp / "build")
     scratch = tmp.with_name(tmp.name + "-TMPDIR")     # what the command leaves in its temporary folder: checked below
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()

@@ -31,7 +31,8 @@ from golden_py.cliargs import ArgumentParser
 
 def model_words(kind: str) -> list[str]:
     """What a PASS/FAIL line says of the model: ["<kind> model"] (runner.build_kind: "-O2", "quick",
-    "profile-guided", "unprofiled", "icarus"); nothing for a model built before its kind was recorded."""
+    "MAKEFLAGS OPT_FAST", "profile-guided", "unprofiled", "icarus"); nothing for a model built before its kind was
+    recorded."""
     return [f"{kind} model"] if kind else []
 
 

@@ -207,25 +207,30 @@ def load_layer(name: str, spec: dict) -> LayerIntsEntry | None:
             return None
         _, f = _outline_file(spec["checkpoint"])
         outline = _stored_outline(f) if f is not None else None
-        conv = outline.convs.get(int(spec["layer"])) if outline is not None else None
-        if outline is not None and (conv is None or (conv.in_channels, conv.out_channels, conv.a_bit)
-                                    != (a.shape[1], w.shape[0], entry.a_bit)):
-            return None
+        if outline is not None:
+            layer = int(spec["layer"])
+            conv = outline.convs.get(layer)
+            after = [t for t in outline.features[layer + 1:] if t != "Identity"]     # environment.layer_relu
+            if conv is None or (conv.in_channels, conv.out_channels, conv.a_bit, bool(after) and after[0] == "ReLU") \
+                    != (a.shape[1], w.shape[0], entry.a_bit, entry.relu):
+                return None
         return entry
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 
 
 def conv3x3(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The exact integer 3x3 convolution, padding 1, of activations (N, IC, H, W) by weights (OC, IC, 3, 3), in
-    numpy int64 (nine shifted channel contractions): golden_py.extract.int_conv without torch."""
-    n, _, h, wd = a.shape
-    ap = np.pad(a.astype(np.int64), ((0, 0), (0, 0), (1, 1), (1, 1)))
-    out = np.zeros((n, w.shape[0], h, wd), dtype=np.int64)
-    for ki in range(3):
-        for kj in range(3):
-            out += np.einsum("nchw,oc->nohw", ap[:, :, ki:ki + h, kj:kj + wd], w[:, :, ki, kj].astype(np.int64))
-    return out
+    """The exact integer 3x3 convolution, padding 1, of activations (N, IC, H, W) by weights (OC, IC, 3, 3)
+    (golden_py.extract.int_conv without torch): one float64 product of the shifted inputs (im2col) by the weights,
+    exact while every partial sum stays below 2^53 (asserted: a layer's are below 2^20), and several times faster
+    than an int64 contraction, which numpy computes without BLAS (64 channels on 32x32, 4 images: about 0.05 s)."""
+    n, ic, h, wd = a.shape
+    bound = ic * 9 * int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    assert bound < 1 << 53, "a sum that float64 does not hold exactly"
+    ap = np.pad(a.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    cols = np.stack([ap[:, :, ki:ki + h, kj:kj + wd] for ki in range(3) for kj in range(3)], axis=2)  # N,IC,9,H,W
+    out = np.einsum("nckhw,ock->nohw", cols, w.reshape(w.shape[0], ic, 9).astype(np.float64), optimize=True)
+    return np.rint(out).astype(np.int64)
 
 
 def save_layer(name: str, entry: LayerIntsEntry, spec: dict) -> None:
