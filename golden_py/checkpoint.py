@@ -6,16 +6,13 @@ from pathlib import Path
 
 import torch
 
+from .checkpoint_file import CheckpointError, checkpoint_path
 from .model import VGG16Quant
 
 FORMAT = "golden_py.vgg16_quant/1"
 # Conv and linear weights are stored as fp16 to keep the committed file small; the stored values are the
 # model (evaluation loads exactly them), so the quoted accuracy is that of the file, not of a finer copy.
 _HALF_MIN_NUMEL = 4096
-
-
-class CheckpointError(RuntimeError):
-    pass
 
 
 def save_inference(model: VGG16Quant, path: str | Path, meta: dict) -> None:
@@ -35,11 +32,7 @@ def save_inference(model: VGG16Quant, path: str | Path, meta: dict) -> None:
 def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
     """Model in eval mode and fp32, plus the checkpoint's metadata. Accepts inference checkpoints and the
     training state files written by golden_py.train."""
-    path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{path}: a folder, not a checkpoint file (.pt)")
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+    path = checkpoint_path(path)
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:

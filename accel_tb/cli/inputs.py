@@ -47,14 +47,11 @@ def load_checkpoint(path: str):
     """The checkpoint's outline (accel_tb.env.golden_store.checkpoint_outline: module types, conv channels and
     bits), stored after its first load, so that a command reads a checkpoint it has seen without torch."""
     from accel_tb.env.golden_store import checkpoint_outline  # noqa: PLC0415
+    from golden_py.checkpoint_file import CheckpointError, checkpoint_path  # noqa: PLC0415 (no torch)
     try:
-        return checkpoint_outline(path)
-    except Exception as e:
-        # golden_py.checkpoint imports torch: looked up only once its load_model has raised (torch is in then)
-        from golden_py.checkpoint import CheckpointError  # noqa: PLC0415
-        if isinstance(e, CheckpointError):
-            raise InputError(f"--checkpoint {e}") from None
-        raise
+        return checkpoint_outline(checkpoint_path(path))    # a missing file or a folder: refused before torch
+    except CheckpointError as e:
+        raise InputError(f"--checkpoint {e}") from None
 
 
 def check_layer(outline, layer: int):
