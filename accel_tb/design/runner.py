@@ -428,14 +428,15 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                              waves=waves, timescale=("1ns", "1ps"))
-                kind = "quick" if quick else "-O2"
-                if sim == "verilator" and _sets_opt_fast(saved or ""):   # the user's level replaced both (one folder)
-                    kind = "MAKEFLAGS OPT_FAST"
                 if sim != "verilator":
                     kind = sim
                 elif pgo:
                     counted = _profile_guided(build_dir, toplevel, parameters, public, train, saved or "")
                     kind = PGO_TAG if counted else "unprofiled"
+                elif _sets_opt_fast(saved or ""):   # the user's level replaced both quick and -O2 (one folder)
+                    kind = "MAKEFLAGS OPT_FAST"
+                else:
+                    kind = "quick" if quick else "-O2"
             except (SystemExit, subprocess.CalledProcessError) as e:
                 code = e.code if isinstance(e, SystemExit) else e.returncode
                 raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
