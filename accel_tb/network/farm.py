@@ -535,8 +535,11 @@ def run_sharded(config: dict, params: dict, sim: str, images: list[int], chunk: 
     cache.mkdir(parents=True, exist_ok=True)
     chunks = [images[i:i + chunk] for i in range(0, len(images), chunk)]
     specs = []
+    # the run's files hashed once (a checkpoint, the RTL, a CIFAR-10 folder's 180 MB, the simulator's version):
+    # only the images differ from chunk to chunk
+    run_parts = chunk_parts(config, params, [], sim)
     for c in chunks:
-        parts = chunk_parts(config, params, c, sim)
+        parts = {**run_parts, "images": c}
         key = key_of(parts)
         specs.append({"images": c, "key": key, "parts": parts, "cache": str(cache), "config": config,
                       "params": params, "sim": sim,
