@@ -41,16 +41,6 @@ def output_kind(adapter) -> str:
     return getattr(adapter, "output_kind", "relu")
 
 
-def layer_relu(model, index: int) -> bool:
-    """Whether the conv's output goes through a ReLU next (Identity slots skipped)."""
-    import torch.nn as nn  # noqa: PLC0415
-    for m in list(model.features)[index + 1:]:
-        if isinstance(m, nn.Identity):
-            continue
-        return isinstance(m, nn.ReLU)
-    return False
-
-
 def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
     """spec: checkpoint, layer, images (indices), data_dir (None: the bundled samples). Computed by golden_py
     the first time, then read from accel_tb.env.golden_store (no torch) while nothing it depends on changes."""
@@ -88,7 +78,7 @@ def computed_checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJo
 
 def layer_ints(spec: dict):
     """A checkpoint layer's integers for the images of `spec`, computed by golden_py (torch)."""
-    from accel_tb.env.golden_store import LayerIntsEntry, check_stored_outline  # noqa: PLC0415
+    from accel_tb.env.golden_store import LayerIntsEntry, check_stored_outline, outline_of  # noqa: PLC0415
     from golden_py.checkpoint import load_model  # noqa: PLC0415
     from golden_py.data import load_images
     from golden_py.extract import extract_layer
@@ -98,7 +88,7 @@ def layer_ints(spec: dict):
     li = extract_layer(model, spec["layer"], images)
     conv = model.features[spec["layer"]]
     return LayerIntsEntry(li.a_int.numpy().astype(np.int64), li.w_int.numpy().astype(np.int64),
-                          layer_relu(model, spec["layer"]), int(conv.a_bit), int(conv.w_bit), [int(y) for y in labels],
+                          outline_of(model).relu_after(spec["layer"]), int(conv.a_bit), int(conv.w_bit), [int(y) for y in labels],
                           li.out_int.numpy().astype(np.int64))
 
 

@@ -181,9 +181,9 @@ def load_layer(name: str, spec: dict) -> LayerIntsEntry | None:
     """The stored integers of `spec`'s layer; None when there are none, when the entry was written under another
     name or for other images or another layer, or when it does not hold together: shapes and the images' count
     against its header, values outside the layer's activation and weight ranges, the stored convolution against
-    one recomputed from the stored activations and weights (numpy: a changed activation or weight is found, as a
-    job entry's expected values find theirs), and the layer's channels and activation bits against the
-    checkpoint's stored outline where there is one. Not checked, as for a job entry: that the integers are the
+    one recomputed from the stored activations and weights (golden_py.tiling's reference, numpy: a changed
+    activation or weight is found, as a job entry's expected values find theirs), and the layer's channels,
+    activation bits and ReLU against the checkpoint's stored outline where there is one. Not checked, as for a job entry: that the integers are the
     checkpoint's (an entry rewritten to agree with itself is taken)."""
     path = _layer_path(name)
     if not path.is_file():
@@ -203,34 +203,20 @@ def load_layer(name: str, spec: dict) -> LayerIntsEntry | None:
               and 0 < entry.a_bit <= 8 and 0 < entry.w_bit <= 8 and a.size and w.size
               and a.min() >= 0 and a.max() < 1 << entry.a_bit
               and w.min() >= -(1 << (entry.w_bit - 1)) and w.max() < 1 << (entry.w_bit - 1))
-        if not ok or not np.array_equal(conv3x3(a, w), out):
+        from golden_py.tiling import tile_layer  # noqa: PLC0415 (numpy only; the reference verify() uses)
+        if not ok or not np.array_equal(np.stack([tile_layer(x, w).out for x in a]).reshape(out.shape), out):
             return None
         _, f = _outline_file(spec["checkpoint"])
         outline = _stored_outline(f) if f is not None else None
         if outline is not None:
             layer = int(spec["layer"])
             conv = outline.convs.get(layer)
-            after = [t for t in outline.features[layer + 1:] if t != "Identity"]     # environment.layer_relu
-            if conv is None or (conv.in_channels, conv.out_channels, conv.a_bit, bool(after) and after[0] == "ReLU") \
+            if conv is None or (conv.in_channels, conv.out_channels, conv.a_bit, outline.relu_after(layer)) \
                     != (a.shape[1], w.shape[0], entry.a_bit, entry.relu):
                 return None
         return entry
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
-
-
-def conv3x3(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The exact integer 3x3 convolution, padding 1, of activations (N, IC, H, W) by weights (OC, IC, 3, 3)
-    (golden_py.extract.int_conv without torch): one float64 product of the shifted inputs (im2col) by the weights,
-    exact while every partial sum stays below 2^53 (asserted: a layer's are below 2^20), and several times faster
-    than an int64 contraction, which numpy computes without BLAS (64 channels on 32x32, 4 images: about 0.05 s)."""
-    n, ic, h, wd = a.shape
-    bound = ic * 9 * int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
-    assert bound < 1 << 53, "a sum that float64 does not hold exactly"
-    ap = np.pad(a.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
-    cols = np.stack([ap[:, :, ki:ki + h, kj:kj + wd] for ki in range(3) for kj in range(3)], axis=2)  # N,IC,9,H,W
-    out = np.einsum("nckhw,ock->nohw", cols, w.reshape(w.shape[0], ic, 9).astype(np.float64), optimize=True)
-    return np.rint(out).astype(np.int64)
 
 
 def save_layer(name: str, entry: LayerIntsEntry, spec: dict) -> None:
@@ -275,6 +261,11 @@ class Outline:
 
     def quant_conv_indices(self) -> list[int]:
         return sorted(self.convs)
+
+    def relu_after(self, layer: int) -> bool:
+        """Whether features[layer]'s output goes through a ReLU next (Identity slots skipped)."""
+        after = [t for t in self.features[layer + 1:] if t != "Identity"]
+        return bool(after) and after[0] == "ReLU"
 
     def side_before(self, layer: int, image_side: int = 32) -> int:
         """Input height (= width) of features[layer] for a 32x32 image: halved by every max-pool before it."""
