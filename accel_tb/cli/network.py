@@ -88,13 +88,15 @@ def main(argv=None) -> int:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
         from accel_tb.design.runner import BuildError, pgo_blocked, pgo_from_env, waves_from_env  # noqa: PLC0415
-        try:      # WAVES, ACCEL_PGO and ACCEL_QUICK_COMPILE (pgo_blocked reads it) reach every simulation (and every
-            # worker) from the environment: judged here
+        from accel_tb.design.runtime_store import use_from_env  # noqa: PLC0415
+        try:      # WAVES, ACCEL_PGO, ACCEL_QUICK_COMPILE (pgo_blocked reads it) and ACCEL_RUNTIME_STORE reach every
+            # simulation (and every worker) from the environment: judged here
+            use_from_env()
             waves = waves_from_env()
             blocked = pgo_blocked(args.sim, waves)
             if pgo_from_env() and blocked:
                 raise InputError(f"ACCEL_PGO=1: no profile-guided model with {blocked}")
-        except BuildError as e:
+        except (BuildError, ValueError) as e:
             raise InputError(str(e)) from None
         inputs.check_array(args.rows, args.cols)
         # what needs no model first: the first read of a checkpoint imports torch (seconds)

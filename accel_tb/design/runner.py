@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel_tb.design import runtime_store
 from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the core's sources, from the inventory)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -368,6 +369,10 @@ def _plan(toplevel: str, sources, parameters: dict | None, sim: str | None, wave
     includes = [Path(p) for p in (includes if includes is not None else [INCLUDE])]
     forced = quick_from_env()
     quick = forced if forced is not None else not long_run
+    try:        # a bad value is an error whether or not this model is built already
+        runtime_store.use_from_env()
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     codecov = sim == "verilator" and codecov_dir() is not None
     public = _visible(public, codecov)
     build_args = _verilator_args(waves, codecov, timing) if sim == "verilator" else []
@@ -418,10 +423,17 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
         if not stamp.is_file():
             require_simulator(sim, "build")
             runner = _runner(sim, public)
+            try:    # Verilator's runtime library from what `make setup` compiled (read only), when it matches
+                storage = runtime_store.storage_value() if sim == "verilator" else None
+            except ValueError as e:
+                raise BuildError(str(e)) from None
             saved = os.environ.get("MAKEFLAGS")
             saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
+            saved_storage = os.environ.get(runtime_store.STORAGE_VAR)
             if sim == "verilator":
                 os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
+            if storage:
+                os.environ[runtime_store.STORAGE_VAR] = storage
             if pgo:     # what an interrupted profile-guided build left: objects of either stage, old counts
                 _remove_objects(build_dir, toplevel, "*.gcda")
             try:
@@ -444,6 +456,10 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
             finally:
                 if saved_waves is not None:
                     os.environ["WAVES"] = saved_waves
+                if saved_storage is None:
+                    os.environ.pop(runtime_store.STORAGE_VAR, None)
+                else:
+                    os.environ[runtime_store.STORAGE_VAR] = saved_storage
                 if saved is None:
                     os.environ.pop("MAKEFLAGS", None)
                 else:

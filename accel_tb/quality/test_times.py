@@ -2,11 +2,15 @@
 pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's wall time, the test-seconds
 (setup, call and teardown summed over the workers) per folder, and the slowest tests.
 
-    python -m accel_tb.quality.test_times [--cold] [--jobs N] [--top 20] [--log FILE] [--processes] [--cpu]
+    python -m accel_tb.quality.test_times [--cold [--no-runtime-store]] [--jobs N] [--top 20] [--log FILE]
+                                          [--processes] [--cpu]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
-edit or on a fresh clone; without it the models and stored golden jobs already built are reused. --processes
+edit or on a fresh clone after `make setup`: Verilator's runtime library comes from the store setup compiled
+(accel_tb.design.runtime_store; the output's first line says whether it did), or with --no-runtime-store is
+compiled in the run, as on a machine without it; without --cold the models and stored golden jobs already
+built are reused. --processes
 also counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to
 import): a `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
 process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
@@ -21,12 +25,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+from accel_tb.design import runtime_store
 from accel_tb.design.runner import ROOT
 
 DURATION = re.compile(r"^\s*([\d.]+)s (setup|call|teardown)\s+(\S+)")
@@ -147,6 +153,8 @@ def main(argv=None) -> int:
     ap = ArgumentParser(prog="python -m accel_tb.quality.test_times", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cold", action="store_true", help="an empty build folder and compiler cache (temporary)")
+    ap.add_argument("--no-runtime-store", action="store_true", help="with --cold: Verilator's runtime library "
+                    "compiled in the run, not taken from make setup's store")
     ap.add_argument("--jobs", type=int, default=None, help="pytest workers (default: make test's JOBS, one more "
                     "than the CPUs this process may use)")
     ap.add_argument("--top", type=int, default=20, help="slowest tests listed")
@@ -160,6 +168,9 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             print(f"error: {flag} {value}: must be >= 1", file=sys.stderr)
             return 2
+    if args.no_runtime_store and not args.cold:
+        print("error: --no-runtime-store: only with --cold (a warm run compiles no runtime)", file=sys.stderr)
+        return 2
     run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs is not None), ("--log", args.log),
                                 ("--processes", args.processes), ("--cpu", args.cpu)) if on]
     if args.from_log and run_only:     # options of a run: a log already written has none of them to apply
@@ -177,8 +188,19 @@ def main(argv=None) -> int:
         jobs = args.jobs or default_jobs()
         with tempfile.TemporaryDirectory(prefix="accel-test-times-") as tmp:
             env = dict(os.environ)
+            runtime = None
             if args.cold:
                 env.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"))
+                if args.no_runtime_store:
+                    env[runtime_store.USE_VAR] = "0"
+                try:    # the runner's object cache: the environment's, else ccache where installed
+                    store = runtime_store.storage_value(
+                        {**env, "OBJCACHE": env.get("OBJCACHE", "ccache" if shutil.which("ccache") else "")})
+                except ValueError as e:
+                    print(f"error: {e}", file=sys.stderr)
+                    return 2
+                runtime = (f"Verilator's runtime library: from make setup's store ({runtime_store.STORE})" if store
+                           else "Verilator's runtime library: compiled in the run")
             plog, clog, site = Path(tmp) / "processes.txt", Path(tmp) / "cpu.txt", Path(tmp) / "site"
             if args.processes or args.cpu:
                 site.mkdir()
@@ -202,6 +224,8 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2 if args.from_log else (status or 1)
+    if not args.from_log and runtime:
+        print(runtime + "\n")
     print("\n".join(table(per_test, summary, wall, args.top)))
     if not args.from_log and args.processes:
         print("\n" + (processes or "no process was logged (PYTHONPATH not passed on?)"))

@@ -1,0 +1,105 @@
+"""Verilator's runtime library compiled once per machine, at `make setup`, instead of in every cold build.
+
+Every Verilator model links Verilator's runtime (verilated.cpp, verilated_vpi.cpp, ...; 11 CPU-seconds at -O2
+here), and it depends on neither the RTL nor the test: only on Verilator, the compiler and two flavours of the
+build (a top with delays, the network's clocked top, compiles it with --timing's coroutines). ccache shares it
+between the models of one compiler cache; a fresh clone, a fresh machine or an emptied cache compiled it again,
+once per flavour, in the first build of each. `make setup` now compiles it into STORE, a ccache store that
+runner.build reads (never writes) beside the user's own cache: a build whose compile lines are those of the
+store's objects takes them from it, any other (another compiler, Verilator, flags, a user's OPT_GLOBAL, a coverage
+or waveform model) compiles as before. The store holds the tiny probe models' objects too (and cocotb's main,
+compiled per model: it includes the model's header).
+
+    python -m accel_tb.design.runtime_store      # what `make setup` runs; again after changing Verilator or g++
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STORE = ROOT / ".tools" / "verilator-runtime"
+# ccache before 4.8 reads only this name (4.8 renamed it CCACHE_REMOTE_STORAGE and kept this one)
+STORAGE_VAR = "CCACHE_SECONDARY_STORAGE"
+USE_VAR = "ACCEL_RUNTIME_STORE"
+
+# tops that compile nothing of their own worth the name; the second has a delay, so Verilator builds it with
+# --timing (VM_TIMING=1: the runtime compiled with coroutines, as for the network's clocked top)
+_PROBES = {
+    "runtime_probe": "module runtime_probe(input clk, output reg q);\n"
+                     "  always @(posedge clk) q <= ~q;\nendmodule\n",
+    "runtime_probe_clk": "module runtime_probe_clk(output reg clk);\n"
+                         "  initial clk = 0;\n  always #5 clk = ~clk;\nendmodule\n",
+}
+
+
+def use_from_env(environ=os.environ) -> bool:
+    """ACCEL_RUNTIME_STORE: 0 leaves the store out, 1 or unset uses it where it was filled. Raises ValueError on
+    another value."""
+    use = environ.get(USE_VAR) or None
+    if use not in (None, "0", "1"):
+        raise ValueError(f"{USE_VAR}={use}: must be 0 or 1 (or unset: the store when `make setup` filled it)")
+    return use != "0"
+
+
+def storage_value(environ=os.environ) -> str | None:
+    """The CCACHE_SECONDARY_STORAGE a Verilator build runs with: the caller's, with STORE added read-only when
+    `make setup` filled it (and the caller's does not name it already, as the filling itself does). None: leave
+    the environment as it is (no store, ccache not the object cache, or ACCEL_RUNTIME_STORE=0: every runtime
+    compiled as without the store, as `test_times --cold --no-runtime-store` measures). Raises ValueError on
+    another ACCEL_RUNTIME_STORE than 0 or 1."""
+    if not use_from_env(environ) or environ.get("OBJCACHE", "") != "ccache" or not any(STORE.glob("*/*")):
+        return None
+    own = environ.get(STORAGE_VAR, "").strip()
+    if str(STORE) in own:
+        return None
+    return f"{own} file:{STORE}|read-only".strip()
+
+
+def fill() -> tuple[int, str]:
+    """Build the probe models, with and without --timing, in a temporary build folder and compiler cache, STORE
+    the remote storage they write to. Returns the exit status and what to print."""
+    if not shutil.which("ccache"):
+        return 0, "runtime store: no ccache on PATH: each cold build compiles Verilator's runtime itself"
+    STORE.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="accel-runtime-") as tmp:
+        os.environ.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"),
+                          OBJCACHE="ccache", **{STORAGE_VAR: f"file:{STORE}"})
+        for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
+            os.environ.pop(var, None)
+        from accel_tb.design import runner
+        runner.BUILD = Path(tmp) / "build"      # should runner have been imported before ACCEL_BUILD_DIR was set
+        for top, text in _PROBES.items():
+            src = Path(tmp) / f"{top}.v"
+            src.write_text(text)
+            try:    # a quick build: the runtime is compiled at -O2 for quick and -O2 models alike (OPT_GLOBAL)
+                runner.build(top, [src], sim="verilator", timing=top.endswith("_clk"))
+            except runner.BuildError as e:
+                return 1, f"runtime store: {e}"
+    count = sum(1 for _ in STORE.glob("*/*"))
+    return 0, f"runtime store: Verilator's runtime library in {STORE} ({count} files; {time.time() - started:.0f} s)"
+
+
+def main() -> int:
+    log = STORE.parent / "verilator-runtime.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(1)
+    with open(log, "w") as out:      # the builds' own output (the compilers' command lines and messages)
+        os.dup2(out.fileno(), 1)
+        try:
+            status, said = fill()
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+    print(f"{said}{f' (the build: {log})' if status else ''}", file=sys.stderr if status else sys.stdout)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
