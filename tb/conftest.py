@@ -64,12 +64,21 @@ def golden(request):
     return request.config.golden
 
 
-# the long runs start first, so that parallel workers do not finish on them one by one
-SLOW_FIRST = ("tb/network/", "test_core_vgg_layer27_64x64", "test_core_random_layers", "test_core_2bit_random_layers", "test_averaging")
+# the long runs, heaviest first (CPU-seconds of a cold `make test`, docs/verification.md#the-current-table): each
+# worker starts on its share of them, so that the workers do not finish on them one by one
+SLOW_FIRST = ("test_profile_guided_build_trains", "test_core_vgg_layer27_64x64", "test_sharded_equals_single_process",
+              "test_core_random_layers", "test_network_busy_check", "test_network_one_image", "tb/network/",
+              "test_core_2bit_random_layers", "test_averaging", "test_core_lint_clean[-GROWS=32")
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not any(s in item.nodeid for s in SLOW_FIRST))
+    """The slow tests dealt round-robin to the heads of the blocks pytest-xdist's worksteal scheduler hands the
+    workers first (accel_tb.quality.test_times.deal_slow_first): at the head of one block, as before, they ran
+    one after the other on one worker while the others ran the short tests. Every worker collects the same
+    order (the worker count is the same in each)."""
+    from accel_tb.quality.test_times import deal_slow_first
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    items[:] = deal_slow_first(items, [item.nodeid for item in items], SLOW_FIRST, workers)
 
 
 REPLAY_TEST = "test_core_replay_user_vectors"

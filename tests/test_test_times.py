@@ -1,5 +1,7 @@
 """The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
 test and per folder; a log it cannot read is one line and exit 2."""
+from types import SimpleNamespace
+
 import pytest
 
 from accel_tb.quality.test_times import main, parse, table
@@ -92,3 +94,48 @@ def test_the_cpu_logger_counts_each_test_s_own_and_its_children_s_seconds(tmp_pa
     assert sum(rows["test_burn.py::test_sleep"]) < 0.1
     table = cpu_table(log.read_text(), top=2)
     assert table[0].startswith("3 tests used **") and table[-2].startswith("| `test_burn.py::test_")
+
+
+class _Worker:
+    """What xdist's scheduler calls on a worker: it records the tests it was sent."""
+    def __init__(self, w, sent):
+        self.w, self.sent, self.shutting_down, self.gateway = w, sent, False, SimpleNamespace(id=f"gw{w}")
+
+    def send_runtest_some(self, idx):
+        self.sent.append((self.w, len(idx)))
+
+    def send_steal(self, idx):
+        pass
+
+    def shutdown(self):
+        pass
+
+
+def _worksteal_first_split(n_items: int, workers: int) -> list[int]:
+    from xdist.scheduler.worksteal import WorkStealingScheduling
+    sched = WorkStealingScheduling.__new__(WorkStealingScheduling)    # its state, without a pytest config
+    sched.numnodes, sched.node2collection, sched.node2pending, sched.pending = workers, {}, {}, []
+    sched.collection, sched.steal_requested_from_node, sched.log = None, None, lambda *a: None
+    sent = []
+    for w in range(workers):
+        node = _Worker(w, sent)
+        sched.node2pending[node], sched.node2collection[node] = [], [f"t{i}" for i in range(n_items)]
+    sched.schedule()
+    return [size for _, size in sorted(sent)]
+
+
+def test_first_blocks_are_the_ones_worksteal_hands_out():
+    """first_blocks is xdist's own first split (its scheduler, driven with stand-in workers): if xdist changes
+    it, the slow tests stop starting side by side and this says so."""
+    from accel_tb.quality.test_times import first_blocks
+    for n_items, workers in ((837, 3), (10, 3), (7, 2), (5, 1)):
+        assert _worksteal_first_split(n_items, workers) == first_blocks(n_items, workers), (n_items, workers)
+
+
+def test_slow_tests_are_dealt_to_the_head_of_each_first_block():
+    from accel_tb.quality.test_times import deal_slow_first
+    ids = [f"t{i}" for i in range(10)] + ["slow_b1", "slow_a", "slow_b2"]
+    order = deal_slow_first(ids, ids, ("slow_a", "slow_b"), 3)     # blocks of 4, 4, 5
+    assert order[0] == "slow_a" and order[4] == "slow_b1" and order[8] == "slow_b2", order
+    assert sorted(order) == sorted(ids) and [i for i in order if i.startswith("t")] == [f"t{i}" for i in range(10)]
+    assert deal_slow_first(ids, ids, ("slow_a", "slow_b"), 1)[:3] == ["slow_a", "slow_b1", "slow_b2"]

@@ -119,6 +119,35 @@ def process_summary(text: str) -> str:
             f"{len(rest)} did not ({sum(rest):.0f} s)")
 
 
+def first_blocks(n_items: int, workers: int) -> list[int]:
+    """The sizes of the blocks pytest-xdist's worksteal scheduler first hands the workers (`make test`'s
+    --dist): the collection in order, contiguous, each of the n workers still to serve taking len(rest) // n;
+    later a worker that runs dry steals the tail of the longest queue (xdist.scheduler.worksteal)."""
+    sizes, left = [], n_items
+    for i in range(max(1, workers)):
+        sizes.append(left // (max(1, workers) - i))
+        left -= sizes[-1]
+    return sizes
+
+
+def deal_slow_first(items: list, ids: list[str], slow: tuple[str, ...], workers: int) -> list:
+    """items reordered so that each of the first blocks (first_blocks) starts with its share of the slow ones:
+    those whose id holds one of `slow` (a substring; heaviest first), dealt round-robin in that order, the
+    others in their order after them. One worker: the slow ones first."""
+    def rank(test_id: str) -> int:
+        return next((i for i, s in enumerate(slow) if s in test_id), len(slow))
+    ranks = [rank(i) for i in ids]
+    heavy = [it for _, it in sorted(((r, n), it) for n, (r, it) in enumerate(zip(ranks, items)) if r < len(slow))]
+    rest = [it for r, it in zip(ranks, items) if r == len(slow)]
+    order = []
+    for k, size in enumerate(first_blocks(len(items), workers)):
+        head = heavy[k::max(1, workers)]
+        take = max(0, size - len(head))
+        order += head + rest[:take]
+        rest = rest[take:]
+    return order + rest
+
+
 def folder(test_id: str) -> str:
     """tb/<block> for the block testbenches, the file for tests/."""
     path = test_id.split("::")[0]
