@@ -12,15 +12,17 @@ import argparse
 import sys
 import time
 
-import torch
-import torch.nn as nn
-
 from .cliargs import ArgumentParser
 from .tiling import tile_layer
 
+# torch (about 1.4 s to import) is imported once the options and the checkpoint's path are judged: a bad one is
+# one line without it
 
-def seed_loop(a_tiles: torch.Tensor, w_tiles: torch.Tensor, kijs) -> torch.Tensor:
+
+def seed_loop(a_tiles, w_tiles, kijs):
     """The seed notebook's cell 8, as written there (float tensors, a fresh nn.Linear per call)."""
+    import torch
+    import torch.nn as nn
     n_ic, rows, p = a_tiles.shape
     n_oc, cols = w_tiles.shape[1], w_tiles.shape[2]
     a = a_tiles.float()
@@ -50,6 +52,14 @@ def main(argv=None) -> int:
         if value < lo or (hi is not None and value > hi):
             print(f"error: {flag} {value}: must be " + (f"in {lo}..{hi}" if hi is not None else f">= {lo}"), file=sys.stderr)
             return 2
+    if args.checkpoint:
+        from .checkpoint_file import CheckpointError, checkpoint_path
+        try:
+            checkpoint_path(args.checkpoint)
+        except CheckpointError as e:
+            print(f"error: --checkpoint {e}", file=sys.stderr)
+            return 2
+    import torch
     if args.checkpoint:
         from .checkpoint import CheckpointError, load_model
         from .data import load_samples

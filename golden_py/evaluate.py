@@ -9,16 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
-from .checkpoint import CheckpointError, load_model
+from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser
 from .data import DataError, ensure_downloaded, load_split
-from .model import normalize
+
+# torch (about 1.4 s to import) is imported once the options and the checkpoint's path are judged: a bad one is
+# one line without it (the checkpoint's content, read with torch, is judged before the data folder, as before)
 
 
-@torch.no_grad()
-def predict(model, images_u8: torch.Tensor, batch_size: int = 500, progress: bool = False) -> torch.Tensor:
+def predict(model, images_u8, batch_size: int = 500, progress: bool = False):
+    import torch
+
+    from .model import normalize
     was_training = model.training
     model.eval()
     starts = range(0, len(images_u8), batch_size)
@@ -28,7 +30,8 @@ def predict(model, images_u8: torch.Tensor, batch_size: int = 500, progress: boo
             starts = tqdm(starts, desc="evaluate", unit="batch", leave=False, disable=None)
         except ImportError:  # progress bars are a convenience
             pass
-    preds = [model(normalize(images_u8[i:i + batch_size])).argmax(1) for i in starts]
+    with torch.no_grad():
+        preds = [model(normalize(images_u8[i:i + batch_size])).argmax(1) for i in starts]
     model.train(was_training)
     return torch.cat(preds)
 
@@ -49,6 +52,8 @@ def main(argv=None) -> int:
         print(f"error: --limit {args.limit}: must be >= 0 (0 = all test images)", file=sys.stderr)
         return 2
     try:
+        checkpoint_path(args.checkpoint)
+        from .checkpoint import load_model
         model, meta = load_model(args.checkpoint)
         if args.download:
             ensure_downloaded(args.data_dir)

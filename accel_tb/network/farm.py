@@ -497,7 +497,10 @@ def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
         return Client(cluster), cluster
     import dask
     # a worker only waits on its simulator process: its statistical profiler (10 ms ticks) is pure overhead
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    # the dashboard moves to a free port when 8787 is taken (another run's cluster, side by side): distributed
+    # says so in a multi-line warning, as for a jobqueue cluster below
+    with dask.config.set({"distributed.worker.profile.enabled": False}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Port \d+ is already in use", category=UserWarning)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster), cluster
 
