@@ -87,11 +87,20 @@ def main(argv=None) -> int:
     try:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
-        from accel_tb.design.runner import BuildError, pgo_blocked, pgo_from_env, waves_from_env  # noqa: PLC0415
+        from accel_tb.design.runner import (  # noqa: PLC0415
+            BuildError,
+            pgo_blocked,
+            pgo_from_env,
+            require_simulator,
+            waves_from_env,
+        )
         from accel_tb.design.runtime_store import use_from_env  # noqa: PLC0415
         try:      # WAVES, ACCEL_PGO, ACCEL_QUICK_COMPILE (pgo_blocked reads it) and ACCEL_RUNTIME_STORE reach every
             # simulation (and every worker) from the environment: judged here
             use_from_env()
+            if not (args.scheduler or args.cluster):    # this machine builds and runs (a farm's workers: theirs)
+                require_simulator(args.sim, "build")
+                require_simulator(args.sim, "run")
             waves = waves_from_env()
             blocked = pgo_blocked(args.sim, waves)
             if pgo_from_env() and blocked:
