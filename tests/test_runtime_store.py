@@ -68,7 +68,7 @@ def test_a_cold_build_takes_the_runtime_from_the_store_and_never_writes_it(tmp_p
     # ccache's log, line by line "[time pid] ...": each runtime file's compile answered from the store
     by_pid = {}
     for line in (tmp_path / "ccache.log").read_text().splitlines():
-        m = re.match(r"\[\S+ (\d+)\] (.*)", line)
+        m = re.match(r"\[\S+ +(\d+) *\] (.*)", line)      # the pid is padded to a width: "[t 1930 ]"
         if m:
             by_pid.setdefault(m[1], []).append(m[2])
     results = {}
