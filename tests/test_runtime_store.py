@@ -40,6 +40,11 @@ def test_the_store_is_read_only_and_only_where_setup_filled_it(store):
     assert runtime_store.storage_value({"OBJCACHE": ""}) is None         # no ccache: nothing to read it
     assert runtime_store.storage_value({**env, "ACCEL_RUNTIME_STORE": "0"}) is None
     assert runtime_store.storage_value({**env, "ACCEL_RUNTIME_STORE": "1"}) == f"file:{store}|read-only"
+    spaced = store.parent / "my clones" / "store"     # ccache's list is split at spaces: such a store is left out
+    _fill(spaced)
+    runtime_store.STORE = spaced
+    assert runtime_store.storage_value(env) is None
+    runtime_store.STORE = store
     with pytest.raises(ValueError, match="ACCEL_RUNTIME_STORE=yes: must be 0 or 1"):
         runtime_store.storage_value({**env, "ACCEL_RUNTIME_STORE": "yes"})
 

@@ -52,7 +52,8 @@ def storage_value(environ=os.environ) -> str | None:
     the environment as it is (no store, ccache not the object cache, or ACCEL_RUNTIME_STORE=0: every runtime
     compiled as without the store, as `test_times --cold --no-runtime-store` measures). Raises ValueError on
     another ACCEL_RUNTIME_STORE than 0 or 1."""
-    if not use_from_env(environ) or environ.get("OBJCACHE", "") != "ccache" or not any(STORE.glob("*/*")):
+    if not use_from_env(environ) or environ.get("OBJCACHE", "") != "ccache" or not _usable(STORE) \
+            or not any(STORE.glob("*/*")):
         return None
     own = environ.get(STORAGE_VAR, "").strip()
     if str(STORE) in own:
@@ -60,11 +61,20 @@ def storage_value(environ=os.environ) -> str | None:
     return f"{own} file:{STORE}|read-only".strip()
 
 
+def _usable(path: Path) -> bool:
+    """ccache's storage setting is a list split at spaces, with '|' before a storage's attributes: a store under a
+    folder whose path holds either is left out (each build compiles its runtime, as without the store)."""
+    return not any(c.isspace() or c == "|" for c in str(path))
+
+
 def fill() -> tuple[int, str]:
     """Build the probe models, with and without --timing, in a temporary build folder and compiler cache, STORE
     the remote storage they write to. Returns the exit status and what to print."""
     if not shutil.which("ccache"):
         return 0, "runtime store: no ccache on PATH: each cold build compiles Verilator's runtime itself"
+    if not _usable(STORE):
+        return 0, (f"runtime store: not made: {STORE} holds a space or '|', which ccache's storage list cannot "
+                   f"name; each cold build compiles Verilator's runtime itself")
     STORE.mkdir(parents=True, exist_ok=True)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="accel-runtime-") as tmp:
