@@ -32,11 +32,14 @@ def pytest_configure(config):
             pytest.exit(f"error: {e}", returncode=2)
     # what the environment hands every run is judged once, here, not by a traceback in each simulation
     from accel_tb.cli.inputs import InputError, check_seed
-    from accel_tb.design.runner import BuildError, waves_from_env
+    from accel_tb.design.runner import BuildError, quick_from_env, waves_from_env
+    from accel_tb.design.runtime_store import use_from_env
     try:
         check_seed(None)
         waves_from_env()
-    except (InputError, BuildError) as e:
+        quick_from_env()
+        use_from_env()
+    except (InputError, BuildError, ValueError) as e:
         pytest.exit(f"error: {e}", returncode=2)
     golden = config.getoption("--golden")
     config.golden = None
@@ -71,6 +74,7 @@ SLOW_FIRST = ("test_profile_guided_build_trains", "test_core_vgg_layer27_64x64",
               "test_core_2bit_random_layers", "test_averaging", "test_core_lint_clean[-GROWS=32")
 
 
+@pytest.hookimpl(trylast=True)     # after -k/-m deselection: the blocks are those of the tests that run
 def pytest_collection_modifyitems(config, items):
     """The slow tests dealt round-robin to the heads of the blocks pytest-xdist's worksteal scheduler hands the
     workers first (accel_tb.quality.test_times.deal_slow_first): at the head of one block, as before, they ran

@@ -139,3 +139,22 @@ def test_slow_tests_are_dealt_to_the_head_of_each_first_block():
     assert order[0] == "slow_a" and order[4] == "slow_b1" and order[8] == "slow_b2", order
     assert sorted(order) == sorted(ids) and [i for i in order if i.startswith("t")] == [f"t{i}" for i in range(10)]
     assert deal_slow_first(ids, ids, ("slow_a", "slow_b"), 1)[:3] == ["slow_a", "slow_b1", "slow_b2"]
+
+
+def test_a_cold_runs_log_says_where_the_runtime_came_from_as_its_cache_counted(tmp_path, capsys):
+    """The first line of a cold run's output and log is what its compiler cache counted (remote hits: make
+    setup's store), not what was expected; `--from` prints it again from the log."""
+    import shutil
+
+    from accel_tb.design.runtime_store import STORE
+    from accel_tb.quality.test_times import runtime_line, store_hits
+    assert runtime_line(3).endswith(f"3 compiles answered from make setup's store ({STORE})")
+    assert runtime_line(0).endswith("compiled in the run (no compile answered from make setup's store)")
+    assert "not known" in runtime_line(None)
+    if shutil.which("ccache"):
+        assert store_hits(tmp_path / "empty-cache") == 0     # a cache that compiled nothing: no hit
+    log = tmp_path / "log"
+    log.write_text(runtime_line(7) + "\n" + LOG)
+    assert main(["--from", str(log)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == runtime_line(7) and out[2].startswith("1 failed, 11 passed, 1 skipped"), out[:3]

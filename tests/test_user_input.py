@@ -267,6 +267,36 @@ def test_network_without_the_simulator_says_how_to_get_one(tmp_path, extra):
     assert len(err) == 1 and "iverilog not found on PATH: run `make setup`" in err[0] and "SIM=verilator" in err[0], err
 
 
+@pytest.mark.parametrize("module,args,says", [
+    ("golden_py.evaluate", ["--checkpoint", CKPT, "--limit", "-5"], "--limit -5: must be >= 0"),
+    ("golden_py.evaluate", ["--checkpoint", "{tmp}/none.pt"], "none.pt: checkpoint not found"),
+    ("golden_py.evaluate", ["--checkpoint", "{tmp}"], "a folder, not a checkpoint file"),
+    ("golden_py.bench_tiling", ["--repeat", "0"], "--repeat 0: must be >= 1"),
+    ("golden_py.bench_tiling", ["--checkpoint", "{tmp}/none.pt"], "none.pt: checkpoint not found"),
+], ids=["evaluate-limit", "evaluate-missing", "evaluate-folder", "bench-repeat", "bench-missing"])
+def test_tools_refuse_bad_options_before_importing_torch(module, args, says, tmp_path):
+    """A bad option or checkpoint path is one line, exit 2, without torch imported (1.4 s): the process says
+    whether torch was in sys.modules when main() returned."""
+    code = (f"import sys; from {module} import main; rc = main({[a.format(tmp=tmp_path) for a in args]!r}); "
+            f"print('torch' in sys.modules, rc)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert r.stdout.split() == ["False", "2"], (r.stdout, r.stderr[-800:])
+    assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_network_names_a_missing_simulator_before_reading_the_checkpoint(tmp_path):
+    """No iverilog on PATH: one line naming it, exit 2, before the checkpoint is read (with no outline stored yet,
+    reading it imports torch, 1.4 s): the process says whether torch was in sys.modules when main() returned."""
+    env = {"PATH": str(tmp_path), "ACCEL_BUILD_DIR": str(tmp_path / "build"), "HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    argv = ["--sim", "icarus", "--layers", "27", "--checkpoint", CKPT, "--report-dir", str(tmp_path / "r")]
+    code = f"import sys; from accel_tb.cli.network import main; rc = main({argv!r}); print('torch' in sys.modules, rc)"
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert r.stdout.split() == ["False", "2"], (r.stdout, r.stderr[-800:])
+    assert [line for line in r.stderr.splitlines() if line.strip()] == [
+        line for line in r.stderr.splitlines() if line.startswith("error: iverilog not found on PATH")], r.stderr
+
+
 def test_pytest_golden_option_is_validated_first(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", str(ROOT / "tb" / "core"), "--golden",
                         str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True)

@@ -429,14 +429,14 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                 raise BuildError(str(e)) from None
             saved = os.environ.get("MAKEFLAGS")
             saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
-            saved_storage = os.environ.get(runtime_store.STORAGE_VAR)
-            if sim == "verilator":
-                os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
-            if storage:
-                os.environ[runtime_store.STORAGE_VAR] = storage
-            if pgo:     # what an interrupted profile-guided build left: objects of either stage, old counts
-                _remove_objects(build_dir, toplevel, "*.gcda")
+            saved_storage = {var: os.environ.get(var) for var in runtime_store.STORAGE_VARS}
             try:
+                if sim == "verilator":
+                    os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
+                if storage:
+                    os.environ.update(dict.fromkeys(runtime_store.STORAGE_VARS, storage))
+                if pgo:     # what an interrupted profile-guided build left: objects of either stage, old counts
+                    _remove_objects(build_dir, toplevel, "*.gcda")
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                              includes=[str(p) for p in includes], build_dir=build_dir, build_args=build_args,
                              waves=waves, timescale=("1ns", "1ps"))
@@ -456,10 +456,11 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
             finally:
                 if saved_waves is not None:
                     os.environ["WAVES"] = saved_waves
-                if saved_storage is None:
-                    os.environ.pop(runtime_store.STORAGE_VAR, None)
-                else:
-                    os.environ[runtime_store.STORAGE_VAR] = saved_storage
+                for var, value in saved_storage.items():
+                    if value is None:
+                        os.environ.pop(var, None)
+                    else:
+                        os.environ[var] = value
                 if saved is None:
                     os.environ.pop("MAKEFLAGS", None)
                 else:

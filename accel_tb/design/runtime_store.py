@@ -15,7 +15,9 @@ compiled per model: it includes the model's header).
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,8 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / ".tools" / "verilator-runtime"
-# ccache before 4.8 reads only this name (4.8 renamed it CCACHE_REMOTE_STORAGE and kept this one)
-STORAGE_VAR = "CCACHE_SECONDARY_STORAGE"
+# ccache's remote storage, one option under two names (4.4-4.7 documented SECONDARY, 4.8 renamed it REMOTE; 4.7.5
+# reads both, the later in the environment winning): a build sets both to the same list, the user's own first
+SECONDARY_VAR, REMOTE_VAR = "CCACHE_SECONDARY_STORAGE", "CCACHE_REMOTE_STORAGE"
+STORAGE_VARS = (SECONDARY_VAR, REMOTE_VAR)
+STORAGE_VAR = SECONDARY_VAR
+MIN_CCACHE = (4, 4)     # file remote storage
 USE_VAR = "ACCEL_RUNTIME_STORE"
 
 # tops that compile nothing of their own worth the name; the second has a delay, so Verilator builds it with
@@ -46,25 +52,65 @@ def use_from_env(environ=os.environ) -> bool:
     return use != "0"
 
 
-def storage_value(environ=os.environ) -> str | None:
-    """The CCACHE_SECONDARY_STORAGE a Verilator build runs with: the caller's, with STORE added read-only when
-    `make setup` filled it (and the caller's does not name it already, as the filling itself does). None: leave
-    the environment as it is (no store, ccache not the object cache, or ACCEL_RUNTIME_STORE=0: every runtime
-    compiled as without the store, as `test_times --cold --no-runtime-store` measures). Raises ValueError on
-    another ACCEL_RUNTIME_STORE than 0 or 1."""
-    if not use_from_env(environ) or environ.get("OBJCACHE", "") != "ccache" or not _usable(STORE) \
-            or not any(STORE.glob("*/*")):
+def ccache_version(environ=os.environ) -> tuple[int, ...] | None:
+    """ccache's version (None: not on PATH or unreadable)."""
+    try:
+        out = subprocess.run(["ccache", "--version"], capture_output=True, text=True, env=dict(environ)).stdout
+    except OSError:
         return None
-    own = environ.get(STORAGE_VAR, "").strip()
+    m = re.search(r"ccache version (\d+)\.(\d+)", out)
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def configured_storage(environ=os.environ) -> str:
+    """The remote storage ccache would use under this environment (its configuration files included):
+    `ccache -k remote_storage`, or the environment's own value where ccache cannot say."""
+    for key in ("remote_storage", "secondary_storage"):
+        try:
+            r = subprocess.run(["ccache", "-k", key], capture_output=True, text=True, env=dict(environ))
+        except OSError:
+            break
+        if r.returncode == 0:
+            return r.stdout.strip()
+    return (environ.get(REMOTE_VAR) or environ.get(SECONDARY_VAR) or "").strip()
+
+
+def storage_value(environ=os.environ, configured: str | None = None,
+                  version: tuple[int, ...] | None = None) -> str | None:
+    """The remote storage a Verilator build runs with (both STORAGE_VARS set to it): the one ccache is configured
+    with (`configured`, default configured_storage()), with STORE added read-only when `make setup` filled it.
+    None: leave the environment as it is -- ACCEL_RUNTIME_STORE=0 (every runtime compiled as without the store,
+    as `test_times --cold --no-runtime-store` measures), ccache not the object cache or older than MIN_CCACHE
+    (`version`, default ccache_version()), no store, or the configuration naming STORE already (the filling).
+    Raises ValueError on another ACCEL_RUNTIME_STORE than 0 or 1, or on 1 where no store can be read."""
+    if not use_from_env(environ):
+        return None
+    why = None
+    if environ.get("OBJCACHE", "") != "ccache":
+        why = "ccache is not the object cache (not on PATH, or OBJCACHE set otherwise)"
+    elif not _usable(STORE):
+        why = f"{STORE} holds a space, '|' or '$', which ccache's storage setting cannot name"
+    elif not any(STORE.glob("*/*")):
+        why = f"{STORE} is empty or missing: `make setup` fills it"
+    else:
+        version = ccache_version(environ) if version is None else version
+        if version is None or version < MIN_CCACHE:
+            why = f"ccache {'.'.join(map(str, version)) if version else '?'} has no file remote storage (4.4 on)"
+    if why:
+        if environ.get(USE_VAR) == "1":
+            raise ValueError(f"{USE_VAR}=1: no runtime store to read: {why}")
+        return None
+    own = configured_storage(environ) if configured is None else configured.strip()
     if str(STORE) in own:
         return None
     return f"{own} file:{STORE}|read-only".strip()
 
 
 def _usable(path: Path) -> bool:
-    """ccache's storage setting is a list split at spaces, with '|' before a storage's attributes: a store under a
-    folder whose path holds either is left out (each build compiles its runtime, as without the store)."""
-    return not any(c.isspace() or c == "|" for c in str(path))
+    """ccache's storage setting is a list split at spaces, with '|' before a storage's attributes, and expands
+    $VARIABLES: a store under a folder whose path holds one of those is left out (each build compiles its
+    runtime, as without the store)."""
+    return not any(c.isspace() or c in "|$" for c in str(path))
 
 
 def fill() -> tuple[int, str]:
@@ -73,13 +119,17 @@ def fill() -> tuple[int, str]:
     if not shutil.which("ccache"):
         return 0, "runtime store: no ccache on PATH: each cold build compiles Verilator's runtime itself"
     if not _usable(STORE):
-        return 0, (f"runtime store: not made: {STORE} holds a space or '|', which ccache's storage list cannot "
-                   f"name; each cold build compiles Verilator's runtime itself")
+        return 0, (f"runtime store: not made: {STORE} holds a space, '|' or '$', which ccache's storage setting "
+                   f"cannot name; each cold build compiles Verilator's runtime itself")
+    version = ccache_version()
+    if version is None or version < MIN_CCACHE:
+        return 0, (f"runtime store: not made: ccache {'.'.join(map(str, version)) if version else '?'} has no file "
+                   f"remote storage (4.4 on); each cold build compiles Verilator's runtime itself")
     STORE.mkdir(parents=True, exist_ok=True)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="accel-runtime-") as tmp:
         os.environ.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"),
-                          OBJCACHE="ccache", **{STORAGE_VAR: f"file:{STORE}"})
+                          OBJCACHE="ccache", **{var: f"file:{STORE}" for var in STORAGE_VARS})
         for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
             os.environ.pop(var, None)
         from accel_tb.design import runner
@@ -92,6 +142,9 @@ def fill() -> tuple[int, str]:
             except runner.BuildError as e:
                 return 1, f"runtime store: {e}"
     count = sum(1 for _ in STORE.glob("*/*"))
+    if not count:
+        return 0, (f"runtime store: not made: nothing reached {STORE} (ccache wrote no remote entry); each cold "
+                   f"build compiles Verilator's runtime itself")
     return 0, f"runtime store: Verilator's runtime library in {STORE} ({count} files; {time.time() - started:.0f} s)"
 
 

@@ -8,11 +8,11 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
 edit or on a fresh clone after `make setup`: Verilator's runtime library comes from the store setup compiled
-(accel_tb.design.runtime_store; the output's first line says whether it did), or with --no-runtime-store is
-compiled in the run, as on a machine without it; without --cold the models and stored golden jobs already
-built are reused. --processes
-also counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to
-import): a `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
+(accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store answered,
+as the run's compiler cache counted them), or with --no-runtime-store is compiled in the run, as on a machine
+without it; without --cold the models and stored golden jobs already built are reused. --processes also counts
+the Python processes the suite starts and those of them that import torch (about 1.4 s each to import): a
+`sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
 process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
 sitecustomize is shadowed for that run). --cpu also prints the CPU-seconds each test used, its worker's own and
 its subprocesses' (compilers, simulators, commands: every child the test waited for), per folder and the
@@ -148,6 +148,32 @@ def deal_slow_first(items: list, ids: list[str], slow: tuple[str, ...], workers:
     return order + rest
 
 
+RUNTIME_SAYS = "Verilator's runtime library: "
+
+
+def store_hits(ccache_dir: Path) -> int | None:
+    """How many compiles of a cold run's compiler cache were answered from a remote storage (make setup's runtime
+    store: nothing else is one in a cold run unless the user configured one); None where ccache cannot say."""
+    try:
+        out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True,
+                             env={**os.environ, "CCACHE_DIR": str(ccache_dir)}).stdout
+    except OSError:
+        return None
+    stats = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    value = stats.get("remote_storage_hit", stats.get("secondary_storage_hit"))
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def runtime_line(hits: int | None) -> str:
+    """The first line of a cold run's output (and of its log): where Verilator's runtime library came from, as the
+    run's compiler cache counted it."""
+    if hits is None:
+        return RUNTIME_SAYS + "not known (ccache did not report its counts)"
+    if hits:
+        return RUNTIME_SAYS + f"{hits} compiles answered from make setup's store ({runtime_store.STORE})"
+    return RUNTIME_SAYS + "compiled in the run (no compile answered from make setup's store)"
+
+
 def folder(test_id: str) -> str:
     """tb/<block> for the block testbenches, the file for tests/."""
     path = test_id.split("::")[0]
@@ -198,7 +224,8 @@ def main(argv=None) -> int:
             print(f"error: {flag} {value}: must be >= 1", file=sys.stderr)
             return 2
     if args.no_runtime_store and not args.cold:
-        print("error: --no-runtime-store: only with --cold (a warm run compiles no runtime)", file=sys.stderr)
+        print("error: --no-runtime-store: only with --cold (a run without it keeps the compiler cache, where the "
+              "runtime library is already)", file=sys.stderr)
         return 2
     run_only = [f for f, on in (("--cold", args.cold), ("--jobs", args.jobs is not None), ("--log", args.log),
                                 ("--processes", args.processes), ("--cpu", args.cpu)) if on]
@@ -222,14 +249,12 @@ def main(argv=None) -> int:
                 env.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"))
                 if args.no_runtime_store:
                     env[runtime_store.USE_VAR] = "0"
-                try:    # the runner's object cache: the environment's, else ccache where installed
-                    store = runtime_store.storage_value(
+                try:    # judged before the run (the runner's object cache: the environment's, else ccache)
+                    runtime_store.storage_value(
                         {**env, "OBJCACHE": env.get("OBJCACHE", "ccache" if shutil.which("ccache") else "")})
                 except ValueError as e:
                     print(f"error: {e}", file=sys.stderr)
                     return 2
-                runtime = (f"Verilator's runtime library: from make setup's store ({runtime_store.STORE})" if store
-                           else "Verilator's runtime library: compiled in the run")
             plog, clog, site = Path(tmp) / "processes.txt", Path(tmp) / "cpu.txt", Path(tmp) / "site"
             if args.processes or args.cpu:
                 site.mkdir()
@@ -245,7 +270,11 @@ def main(argv=None) -> int:
                                cwd=ROOT, env=env, capture_output=True, text=True)
             processes = process_summary(plog.read_text()) if plog.is_file() else ""
             cpu = cpu_table(clog.read_text(), args.top) if clog.is_file() else []
+            if args.cold:
+                runtime = runtime_line(store_hits(Path(tmp) / "ccache"))
         text, status = r.stdout + r.stderr, r.returncode
+        if runtime:
+            text = f"{runtime}\n{text}"
         if args.log:
             Path(args.log).write_text(text)
     try:
@@ -253,7 +282,8 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2 if args.from_log else (status or 1)
-    if not args.from_log and runtime:
+    runtime = text.splitlines()[0] if text.startswith(RUNTIME_SAYS) else None
+    if runtime:
         print(runtime + "\n")
     print("\n".join(table(per_test, summary, wall, args.top)))
     if not args.from_log and args.processes:

@@ -75,7 +75,8 @@ def test_a_worker_with_two_threads_runs_two_chunks_at_once(sim, tmp_path):
     """A farm whose workers have several threads (dask-jobqueue's cores > processes) runs chunks side by side in
     one worker process: each chunk's simulator, configuration and report stay its own."""
     from dask.distributed import LocalCluster
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+    # dashboard on a free port (":0"): None is distributed's 8787, which another farm test beside may hold
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0") as cluster:
         # the default chunking spreads 2 images over the scheduler's 2 worker threads: 2 chunks of 1
         assert network(["--sim", sim, "--images", "2", *LAYERS, "--scheduler", cluster.scheduler_address,
                         "--cache", str(tmp_path / "c"), "--report-dir", str(tmp_path / "two")]) == 0
@@ -172,7 +173,7 @@ def test_farm_workers_counts_the_farm_it_spreads_chunks_over(tmp_path):
         assert farm_workers(1, None, str(f)) == 2 * 3 * 2
     with dask.config.set({"jobqueue.pbs.cores": 0}), pytest.raises(FarmError, match="dask config jobqueue.pbs: cores"):
         farm_workers(1, None, str(f))
-    with LocalCluster(n_workers=3, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=3, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster:
         assert farm_workers(1, cluster.scheduler_address, None) == 6
     with pytest.raises(FarmError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
         farm_workers(1, "tcp://127.0.0.1:9", None, timeout="1s")
