@@ -130,7 +130,7 @@ def fill() -> tuple[int, str]:
     with tempfile.TemporaryDirectory(prefix="accel-runtime-") as tmp:
         os.environ.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"),
                           OBJCACHE="ccache", **{var: f"file:{STORE}" for var in STORAGE_VARS})
-        for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "MAKEFLAGS", "WAVES"):
+        for var in ("ACCEL_QUICK_COMPILE", "ACCEL_CODECOV", "ACCEL_RUNTIME_STORE", "MAKEFLAGS", "WAVES"):
             os.environ.pop(var, None)
         from accel_tb.design import runner
         runner.BUILD = Path(tmp) / "build"      # should runner have been imported before ACCEL_BUILD_DIR was set
