@@ -427,9 +427,10 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                 storage = runtime_store.storage_value() if sim == "verilator" else None
             except ValueError as e:
                 raise BuildError(str(e)) from None
-            saved = os.environ.get("MAKEFLAGS")
-            saved_waves = os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
-            saved_storage = {var: os.environ.get(var) for var in runtime_store.STORAGE_VARS}
+            # what the build sets in the environment, put back as it was afterwards (None: unset)
+            saved_env = {var: os.environ.get(var) for var in ("MAKEFLAGS", "WAVES", *runtime_store.STORAGE_VARS)}
+            saved = saved_env["MAKEFLAGS"]
+            os.environ.pop("WAVES", None)    # cocotb would let it override `waves`
             try:
                 if sim == "verilator":
                     os.environ["MAKEFLAGS"] = _make_flags(quick, "generate" if pgo else None)
@@ -454,17 +455,11 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
                 raise BuildError(f"{toplevel} ({sim}): the build failed (exit {code}); the compiler's messages are "
                                  f"above") from None
             finally:
-                if saved_waves is not None:
-                    os.environ["WAVES"] = saved_waves
-                for var, value in saved_storage.items():
+                for var, value in saved_env.items():
                     if value is None:
                         os.environ.pop(var, None)
                     else:
                         os.environ[var] = value
-                if saved is None:
-                    os.environ.pop("MAKEFLAGS", None)
-                else:
-                    os.environ["MAKEFLAGS"] = saved
             stamp.write_text(f"built {kind}\n")
     return build_dir
 

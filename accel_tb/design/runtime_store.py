@@ -14,6 +14,7 @@ compiled per model: it includes the model's header).
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -52,14 +53,31 @@ def use_from_env(environ=os.environ) -> bool:
     return use != "0"
 
 
-def ccache_version(environ=os.environ) -> tuple[int, ...] | None:
-    """ccache's version (None: not on PATH or unreadable)."""
+@functools.cache
+def ccache_version() -> tuple[int, ...] | None:
+    """The version of the ccache on PATH (None: none, or unreadable); asked once per process (every Verilator
+    build reads it)."""
     try:
-        out = subprocess.run(["ccache", "--version"], capture_output=True, text=True, env=dict(environ)).stdout
+        out = subprocess.run(["ccache", "--version"], capture_output=True, text=True).stdout
     except OSError:
         return None
     m = re.search(r"ccache version (\d+)\.(\d+)", out)
     return (int(m[1]), int(m[2])) if m else None
+
+
+def remote_counts(ccache_dir: Path) -> tuple[int, int] | None:
+    """(compiles answered from a remote storage, entries written to one) in the compiler cache `ccache_dir`, as
+    `ccache --print-stats` counts them (4.8's remote_* names or 4.4-4.7's secondary_*; a version without a write
+    counter: 0 written); None where ccache cannot say."""
+    try:
+        out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True,
+                             env={**os.environ, "CCACHE_DIR": str(ccache_dir)}).stdout
+    except OSError:
+        return None
+    stats = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    prefix = "remote" if "remote_storage_hit" in stats else "secondary"
+    hit, written = stats.get(f"{prefix}_storage_hit", ""), stats.get(f"{prefix}_storage_write", "0")
+    return (int(hit), int(written)) if hit.strip().isdigit() and written.strip().isdigit() else None
 
 
 def configured_storage(environ=os.environ) -> str:
@@ -93,7 +111,7 @@ def storage_value(environ=os.environ, configured: str | None = None,
     elif not any(STORE.glob("*/*")):
         why = f"{STORE} is empty or missing: `make setup` fills it"
     else:
-        version = ccache_version(environ) if version is None else version
+        version = ccache_version() if version is None else version
         if version is None or version < MIN_CCACHE:
             why = f"ccache {'.'.join(map(str, version)) if version else '?'} has no file remote storage (4.4 on)"
     if why:

@@ -154,14 +154,8 @@ RUNTIME_SAYS = "Verilator's runtime library: "
 def store_hits(ccache_dir: Path) -> int | None:
     """How many compiles of a cold run's compiler cache were answered from a remote storage (make setup's runtime
     store: nothing else is one in a cold run unless the user configured one); None where ccache cannot say."""
-    try:
-        out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True,
-                             env={**os.environ, "CCACHE_DIR": str(ccache_dir)}).stdout
-    except OSError:
-        return None
-    stats = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
-    value = stats.get("remote_storage_hit", stats.get("secondary_storage_hit"))
-    return int(value) if value is not None and value.strip().isdigit() else None
+    counts = runtime_store.remote_counts(ccache_dir)
+    return counts[0] if counts else None
 
 
 def runtime_line(hits: int | None) -> str:
