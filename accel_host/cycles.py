@@ -51,3 +51,57 @@ def os_chunk_cycles(cfg: CoreConfig, steps: int, commands: int, last_rows: int) 
     - COLS + 5: the token register, the column skew, the load into the chain, the OFIFO, the SFU's read and
       add, the output FIFO."""
     return commands * (steps + 2) - 1 + 2 * (last_rows - 1) + cfg.cols + 5
+
+
+def fill_delay(commands) -> int:
+    """Cycles a step waits for its words when its first command starts fills (act_fill, wgt_fill: rtl/core.v).
+    The host sends that command first and then, from the next cycle, one word per cycle on each memory port in
+    address order from the command's act_base (wgt_base): with the command taken at cycle 0, word i of a fill
+    can be read from cycle i + 2. Without waits the sequencer accepts the first command at cycle 1; a
+    weight-stationary command preloads fold 0's weights the cycle after its acceptance and issues a token per
+    cycle from the next, an output-stationary one issues from the cycle after its acceptance and flushes after
+    its last step; the next command is accepted the cycle after (an empty one is dropped as it is accepted).
+    Each token waits for its activation word and for the weight word it reads (a WS fold's first token reads
+    the next fold's weights, the preload fold 0's; an OS step its own), and a wait delays every later token by
+    as much: the sum of the waits is added to the step's cycles, the rest of the model unchanged. Commands
+    without fills (or a step whose first command starts none) wait for nothing: 0."""
+    if not commands or not (commands[0].act_fill or commands[0].wgt_fill):
+        return 0
+    first = commands[0]
+    act0 = first.act_base if first.act_fill else None
+    wgt0 = first.wgt_base if first.wgt_fill else None
+
+    def ready(base, addr):      # the first cycle the word can be read
+        return 0 if base is None else addr - base + 2
+
+    shift, t = 0, 1             # total wait so far; the next acceptance without waits
+    for c in commands:
+        if 0 in (c.oh, c.ow, c.n_ic):
+            t += 1
+            continue
+        if not c.os:
+            tok = t + 2
+            shift = max(shift, ready(wgt0, c.wgt_base) - (t + 1))       # the preload of fold 0
+            fold = 0
+            for ic in range(c.n_ic):
+                for ki in range(3):
+                    for kj in range(3):
+                        last_fold = fold == 9 * c.n_ic - 1
+                        for oy in range(c.oh):
+                            for ox in range(c.ow):
+                                need = ready(act0, c.act_base + ic * c.act_stride + (oy + ki) * c.pw + ox + kj)
+                                if oy == ox == 0 and not last_fold:
+                                    need = max(need, ready(wgt0, c.wgt_base + fold + 1))
+                                shift = max(shift, need - tok)
+                                tok += 1
+                        fold += 1
+            t = tok
+        else:
+            tok = t + 1
+            for blk in range(c.oh):
+                for step in range(9 * c.n_ic):
+                    need = max(ready(act0, c.act_base + blk * c.act_stride + step), ready(wgt0, c.wgt_base + step))
+                    shift = max(shift, need - tok)
+                    tok += 1
+            t = tok + 1         # the flush, then the next acceptance
+    return shift

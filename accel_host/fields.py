@@ -81,6 +81,8 @@ COMMAND = WordLayout("CMD", [
     Field("os", 1, "output-stationary: oh blocks of ROWS positions, ow positions in the last, 9*n_ic steps each"),
     Field("act_region", 1, "activation memory region (half) the command reads; the host may fill the other meanwhile"),
     Field("wgt_region", 1, "weight memory region (half) the command reads; the host may fill the other meanwhile"),
+    Field("act_fill", 1, "starts a fill of act_region at act_base: the host writes it in address order while the command reads it (waits for a free region)"),
+    Field("wgt_fill", 1, "starts a fill of wgt_region at wgt_base: the host writes it in address order while the command reads it (waits for a free region)"),
 ], "command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v")
 
 TAG = WordLayout("TAG", [

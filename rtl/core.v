@@ -30,8 +30,8 @@ module core #(
     parameter integer FAULT_COL = 0,    // PE (FAULT_ROW, FAULT_COL) stuck at 1; -1 = no fault
     parameter integer FAULT_BIT = -1,
     parameter integer FOLD_GAP  = 0,    // fault injection (tests only): see sequencer.v
-    parameter integer FAULT_INV = 0     // fault injection (tests only): 1, 3, 4 or 5 breaks invariants of the
-                                        // simulation checks below (see its uses), to show that each can fire
+    parameter integer FAULT_INV = 0     // fault injection (tests only): 1, 3, 4, 5 or 6 breaks invariants of
+                                        // the simulation checks below (see its uses), to show that each can fire
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -80,8 +80,10 @@ module core #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [$clog2(CMD_DEPTH+1)-1:0] cmd_count;   // not needed: the command FIFO's ready is the handshake
     /* verilator lint_on UNUSEDSIGNAL */
+    wire             fifo_ready, fill_ok;   // fill_ok: below, a command that starts a fill waits for free regions
+    assign cmd_ready = fifo_ready && fill_ok;
     fifo #(.WIDTH(CMD_W), .DEPTH(CMD_DEPTH)) u_cmd_fifo (
-        .clk(clk), .rst(rst), .in_valid(cmd_valid), .in_ready(cmd_ready), .in_data(cmd_data),
+        .clk(clk), .rst(rst), .in_valid(cmd_valid && fill_ok), .in_ready(fifo_ready), .in_data(cmd_data),
         .out_valid(q_valid), .out_ready(q_ready), .out_data(q_data), .count(cmd_count));
 
     reg  [CW-1:0]    inflight;     // vectors issued or reserved that the SFU has not taken yet
@@ -89,6 +91,7 @@ module core #(
     // fault knobs (tests only) sit on lines of their own, so that every functional line is a mutation site
     wire [15:0]      credits_free = (FAULT_INV == 1) ? 16'hFFFF : credits_left;
     wire             act_ren, wgt_ren, seq_idle, tag_push;
+    wire             act_ok, wgt_ok;    // the word the sequencer would read is written (fills, below)
     /* verilator lint_off UNUSEDSIGNAL */
     wire [7:0]       reserve;           // at most ROWS, below 2^CW
     wire [CW-1:0]    reserve_cw;        // reserve in inflight's width: CW is 9 from 64x64 on (CREDITS 264)
@@ -112,7 +115,7 @@ module core #(
     endgenerate
     sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
-        .credits_free(credits_free), .drained(drained), .act_ren(act_ren), .act_raddr(act_raddr),
+        .credits_free(credits_free), .drained(drained), .act_ok(act_ok), .wgt_ok(wgt_ok), .act_ren(act_ren), .act_raddr(act_raddr),
         .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .wgt_os(wgt_os), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
         .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
         .tok_first(tok_first), .tok_rows(tok_rows), .act_region(seq_act_region), .wgt_region(seq_wgt_region),
@@ -122,11 +125,25 @@ module core #(
     // reads it is queued or running and no weight-bank preload still reads it (mac_array.v), so it can fill one
     // while the core computes from the other; a write to a region in use waits (ready low), it never lands.
     // Queued commands are counted per region as they enter and leave the command FIFO.
+    //
+    // Fills: a command with act_fill (wgt_fill) starts a fill of its region at act_base (wgt_base); it enters
+    // the command FIFO only while that region is free. From then on the region's level is the next word the
+    // host must write: a write at the level lands (and the level steps) even while the region is in use, any
+    // other write to a region in use waits as above, and the sequencer waits before reading a word at or above
+    // the level. So the core computes from words as they arrive, never reads one the fill has not written,
+    // and no write lands on a word it may already have read. The level is "full" (no wait) after reset, and
+    // again after a write off the level into a free region (the host writing it in its own order).
     localparam integer QW = $clog2(CMD_DEPTH + 1);
+    localparam integer AA = $clog2(ACT_DEPTH);
+    localparam integer WA = $clog2(WGT_DEPTH);
     wire             cmd_push = cmd_valid && cmd_ready;
     wire             cmd_pop  = q_valid && q_ready;
     wire [1:0]       pre_region;   // a preload still reads region 1, region 0
     wire [1:0]       act_in_use, wgt_in_use;
+    wire [1:0]       act_append, wgt_append;   // a write to region g at its level would land and step it
+    wire [2*(AA+1)-1:0] act_levels;
+    wire [2*(WA+1)-1:0] wgt_levels;
+    wire act_we, wgt_we;
     genvar g;
     generate
         for (g = 0; g < 2; g = g + 1) begin : g_region
@@ -147,19 +164,49 @@ module core #(
             assign act_in_use[g] = (act_queued != {QW{1'b0}}) || (!seq_idle && seq_act_region == g[0]);
             assign wgt_in_use[g] = (wgt_queued != {QW{1'b0}}) || (!seq_idle && seq_wgt_region == g[0]) ||
                                    pre_region[g];
+            // the fill level ({1, 0...} = full: every word may be read)
+            reg  [AA:0] act_level;
+            reg  [WA:0] wgt_level;
+            wire act_start = cmd_push && cmd_data[`CMD_ACT_FILL] && (cmd_data[`CMD_ACT_REGION] == g[0]);
+            wire wgt_start = cmd_push && cmd_data[`CMD_WGT_FILL] && (cmd_data[`CMD_WGT_REGION] == g[0]);
+            assign act_append[g] = !act_level[AA] && (act_wr_addr[AA-1:0] == act_level[AA-1:0]);
+            assign wgt_append[g] = !wgt_level[WA] && (wgt_wr_addr[WA-1:0] == wgt_level[WA-1:0]);
+            always @(posedge clk) begin
+                if (rst) begin
+                    act_level <= {1'b1, {AA{1'b0}}};
+                    wgt_level <= {1'b1, {WA{1'b0}}};
+                end else begin
+                    if (act_start)
+                        act_level <= {1'b0, cmd_data[`CMD_ACT_BASE_LSB +: AA]};
+                    else if (act_we && act_wr_region == g[0])
+                        act_level <= act_append[g] ? act_level + 1'b1 : {1'b1, {AA{1'b0}}};
+                    if (wgt_start)
+                        wgt_level <= {1'b0, cmd_data[`CMD_WGT_BASE_LSB +: WA]};
+                    else if (wgt_we && wgt_wr_region == g[0])
+                        wgt_level <= wgt_append[g] ? wgt_level + 1'b1 : {1'b1, {WA{1'b0}}};
+                end
+            end
+            assign act_levels[g*(AA+1) +: AA+1] = act_level;
+            assign wgt_levels[g*(WA+1) +: WA+1] = wgt_level;
         end
     endgenerate
+    assign fill_ok = !(cmd_data[`CMD_ACT_FILL] && act_in_use[cmd_data[`CMD_ACT_REGION]]) &&
+                     !(cmd_data[`CMD_WGT_FILL] && wgt_in_use[cmd_data[`CMD_WGT_REGION]]);
+    wire [AA:0] act_rd_level = seq_act_region ? act_levels[AA+1 +: AA+1] : act_levels[0 +: AA+1];
+    wire [WA:0] wgt_rd_level = seq_wgt_region ? wgt_levels[WA+1 +: WA+1] : wgt_levels[0 +: WA+1];
+    wire act_rd_ok = {1'b0, act_raddr[AA-1:0]} < act_rd_level;
+    wire wgt_rd_ok = {1'b0, wgt_raddr[WA-1:0]} < wgt_rd_level;
+    assign act_ok = act_rd_ok || (FAULT_INV == 6);
+    assign wgt_ok = wgt_rd_ok || (FAULT_INV == 6);
     wire preloading;   // drained waits for it too: redundant (see busy), but it lets prove_sram use induction alone
     assign drained = (inflight == {CW{1'b0}}) && !preloading;
-    wire act_free = !act_in_use[act_wr_region];
-    wire wgt_free = !wgt_in_use[wgt_wr_region];
+    wire act_free = !act_in_use[act_wr_region] || act_append[act_wr_region];
+    wire wgt_free = !wgt_in_use[wgt_wr_region] || wgt_append[wgt_wr_region];
     assign act_wr_ready = act_free || (FAULT_INV == 5);
     assign wgt_wr_ready = wgt_free || (FAULT_INV == 5);
-    localparam integer AA = $clog2(ACT_DEPTH);
-    localparam integer WA = $clog2(WGT_DEPTH);
     wire [ROWS*A_W-1:0]      act_rdata;
-    wire act_we = act_wr_valid && act_wr_ready;
-    wire wgt_we = wgt_wr_valid && wgt_wr_ready;
+    assign act_we = act_wr_valid && act_wr_ready;
+    assign wgt_we = wgt_wr_valid && wgt_wr_ready;
     sram_1r1w #(.WIDTH(ROWS*A_W), .DEPTH(2 << AA)) u_act_sram (   // a region: ACT_DEPTH rounded up to 2^AA
         .clk(clk), .ren(act_ren), .raddr({seq_act_region, act_raddr[AA-1:0]}), .rdata(act_rdata),
         .we(act_we), .waddr({act_wr_region, act_wr_addr[AA-1:0]}), .wdata(act_wr_data));
@@ -168,10 +215,18 @@ module core #(
     wire wgt_step = wgt_ren && wgt_os;
     wire wgt_pre  = wgt_ren && !wgt_os;
     /* verilator lint_off UNUSEDSIGNAL */
-    // a host write into a region read in the same cycle, or two reads of the weight banks' one read port
-    // (invariant 5; read by the checks below only)
-    wire sram_clash = (act_we && act_ren && act_wr_region == seq_act_region) ||
-                      (wgt_we && ((wgt_ren && wgt_wr_region == seq_wgt_region) || pre_region[wgt_wr_region])) ||
+    // a host write into a region read in the same cycle (unless it lands at a fill's level while the read is
+    // below it), a read of a word a fill has not written, or two reads of the weight banks' one read port
+    // (invariant 5; read by the checks below only). A fill's write during a preload on its way down the banks
+    // is not a clash: the preload's word was below the level when bank 0 read it, the level only grows while
+    // the region is in use, and the write is at the level.
+    wire act_wr_fill = act_append[act_wr_region];
+    wire wgt_wr_fill = wgt_append[wgt_wr_region];
+    wire sram_clash = (act_we && act_ren && act_wr_region == seq_act_region && !(act_wr_fill && act_rd_ok)) ||
+                      (wgt_we && !wgt_wr_fill && ((wgt_ren && wgt_wr_region == seq_wgt_region) ||
+                                                  pre_region[wgt_wr_region])) ||
+                      (wgt_we && wgt_wr_fill && wgt_ren && wgt_wr_region == seq_wgt_region && !wgt_rd_ok) ||
+                      (act_ren && !act_rd_ok) || (wgt_ren && !wgt_rd_ok) ||
                       (wgt_step && preloading);
     /* verilator lint_on UNUSEDSIGNAL */
 
@@ -304,7 +359,8 @@ module core #(
     //   3 out fifo:  no push into a full output FIFO (the SFU emits only with room for two)
     //   4 tag:       a tag for every OFIFO vector the SFU takes
     //   5 sram:      no host write into a memory region that the sequencer or a preload reads in the same
-    //                cycle, no output-stationary read of the weight banks while a preload reads them
+    //                cycle (but a fill's, at its level, above every word read), no read of a word a fill has
+    //                not written, no output-stationary read of the weight banks while a preload reads them
     localparam integer N_INV = 6;
     reg  [N_INV-1:0] assert_fired;
     wire [N_INV-1:0] violation = {

@@ -15,6 +15,7 @@
 // PE hand its finished sum to the upward drain chain (pe.v); a flush token after the last block releases the
 // last sums. For each released block the sequencer pushes one tag per row (acc_base + b*ROWS + r), after
 // reserving that many credits. A command of the other dataflow is accepted only once the core is drained.
+// Either dataflow waits before reading a word that a fill has not written yet (act_ok, wgt_ok: core.v).
 `include "fields.vh"
 module sequencer #(
     parameter integer ROWS     = 8,
@@ -25,9 +26,13 @@ module sequencer #(
     input  wire             rst,
     input  wire             cmd_valid,
     output wire             cmd_ready,
-    input  wire [`CMD_W-1:0] cmd_data,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [`CMD_W-1:0] cmd_data,    // its fill bits are the core's (core.v), not the sequencer's
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [15:0]      credits_free, // credits not reserved by vectors in flight
     input  wire             drained,      // no vector in flight anywhere (a dataflow switch waits for it)
+    input  wire             act_ok,       // act_raddr's word is written (a fill's level is above it: core.v)
+    input  wire             wgt_ok,       // wgt_raddr's word likewise
     output wire             act_ren,
     output wire [15:0]      act_raddr,
     output wire             wgt_ren,
@@ -83,8 +88,12 @@ module sequencer #(
     wire        cmd_unfit = cmd_os && (cmd_data[`CMD_OW] > ROWS[7:0]);
     reg  [7:0]  gap;
     wire        issue_ok  = (state == S_RUN) && (credits_free != 16'd0);
-    wire        issue_ws  = issue_ok && (gap == 8'd0);   // gap: the FOLD_GAP knob (tests only), 0 otherwise
+    // a token waits for its activation word, and the first token of a fold for the next fold's weight word
+    // (a fill may still be writing them)
+    wire        words_ok  = act_ok && (wgt_ok || !first_pos || last_fold);
+    wire        issue_ws  = issue_ok && (gap == 8'd0) && words_ok;   // gap: the FOLD_GAP knob (tests only)
     wire        preload_next = issue_ws && first_pos && !last_fold;
+    wire        preload_0 = (state == S_PRE) && wgt_ok;   // fold 0's weights, once written
 
     // ---- output-stationary
     reg  [15:0] t, t_last;           // step within the block, and the block's last step (9*n_ic - 1)
@@ -95,7 +104,7 @@ module sequencer #(
     wire        pushing   = (pend_r != pend_n);
     wire        releases  = (t == 16'd0) && (blk != 8'd0);   // this step's first flag frees block blk-1
     wire        room      = (credits_free >= ROWS[15:0]) && !pushing;
-    wire        issue_os  = (state == S_OS) && (!releases || room);
+    wire        issue_os  = (state == S_OS) && (!releases || room) && act_ok && wgt_ok;
     wire        flush     = (state == S_FLUSH) && room;
     wire [7:0]  last_rows = ow;      // positions of the last block
 
@@ -103,7 +112,7 @@ module sequencer #(
     assign idle      = (state == S_IDLE);
     assign act_ren   = issue_ws || issue_os;
     assign act_raddr = (state == S_OS) ? blk_addr + t : row_addr + {8'd0, ox} + {14'd0, kj};
-    assign wgt_ren   = (state == S_PRE) || preload_next || issue_os;
+    assign wgt_ren   = preload_0 || preload_next || issue_os;
     assign wgt_os    = issue_os;
     assign wgt_raddr = (state == S_OS) ? wgt_base + t
                      : (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
@@ -128,7 +137,7 @@ module sequencer #(
     always @(posedge clk) begin
         tok_a2    <= a2;
         tok_first <= (issue_os && t == 16'd0) || flush;
-        tok_wl    <= (state == S_PRE) || preload_next;
+        tok_wl    <= preload_0 || preload_next;
         tok_os    <= issue_os || flush;
     end
 
@@ -145,7 +154,7 @@ module sequencer #(
         end else begin
             if (gap != 8'd0) gap <= gap - 8'd1;
             tok_valid <= issue_ws || issue_os;
-            tok_wsel  <= (state == S_PRE) ? ~wsel : wsel;
+            tok_wsel  <= preload_0 ? ~wsel : wsel;
             tok_rows  <= (state == S_OS && blk == oh - 8'd1) ? last_rows : ROWS[7:0];
             if (pushing) pend_r <= pend_r + 8'd1;
             if ((issue_os && releases) || flush) begin
@@ -185,7 +194,7 @@ module sequencer #(
                     // a command with nothing to stream, or one that does not fit the array, is dropped
                     state <= (cmd_empty || cmd_unfit) ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
-                S_PRE: state <= S_RUN;
+                S_PRE: if (wgt_ok) state <= S_RUN;
                 S_RUN: if (issue_ws) begin
                     if (last_pos) begin
                         if (FOLD_GAP > 0 && !last_fold) gap <= FOLD_GAP[7:0];

@@ -10,7 +10,8 @@ from .os import OutputStationary
 from .ws import WeightStationary
 
 __all__ = ["LayerShape", "MappingError", "Command", "Issued", "Layout", "WeightStationary", "OutputStationary",
-           "ceil_div", "DATAFLOWS", "Dataflow", "choices", "names", "of_command", "ordered", "other", "mapping"]
+           "ceil_div", "DATAFLOWS", "Dataflow", "choices", "names", "of_command", "ordered", "other", "mapping",
+           "first_step_fill_delay"]
 
 
 def mapping(cfg, shape, a_bits=4, dataflow="ws", layout=None):
@@ -28,3 +29,15 @@ def mapping(cfg, shape, a_bits=4, dataflow="ws", layout=None):
     if not options:
         return WeightStationary(cfg, shape, a_bits, layout)     # raises the weight-stationary error
     return min(options, key=lambda m: m.model_cycles())
+
+
+def first_step_fill_delay(m, wgt_fill: bool = True) -> int:
+    """accel_host.cycles.fill_delay of a mapping's first step (first weight group, first chunk, image 0) when
+    its first command starts the fills (the activations', and the weights' unless they were written before)."""
+    import dataclasses
+
+    from ..cycles import fill_delay
+    cmds = [c for c, _ in m.issue(m.groups[0], m.chunks()[0], 0, True, image=0)]
+    cmds[0] = dataclasses.replace(cmds[0], act_fill=1, wgt_fill=int(wgt_fill))
+    return fill_delay(cmds)
+

@@ -49,6 +49,8 @@ class Command:
     os: int = 0
     act_region: int = 0
     wgt_region: int = 0
+    act_fill: int = 0       # rtl/core.v: the host writes the region's words while this command reads them
+    wgt_fill: int = 0
 
     def pack(self) -> int:
         return COMMAND.pack(**self.__dict__)

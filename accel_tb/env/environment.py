@@ -160,7 +160,10 @@ class Result:
             parts.append(f"{total} from first input to last output")
         if st.get("first_command") is not None:
             parts.append(f"({st['last_output'] - st['first_command']} from first command)")
-        ratio = (st["last_output"] - st["first_input"]) / ideal if st.get("first_input") is not None else None
+        # the ratio over the layer's whole span: from its first write or command, whichever came first (a step
+        # that fills its memory regions sends its command before its words)
+        starts = [st[k] for k in ("first_input", "first_command") if st.get(k) is not None]
+        ratio = (st["last_output"] - min(starts)) / ideal if st.get("first_input") is not None else None
         macs = f"MACs {self.job.macs}" + (f" x {self.job.images} images" if self.job.images > 1 else "")
         return (f"cycles: {' '.join(parts)}; ideal {ideal:.0f} ({macs} / {self.job.rows}x{self.job.cols})"
                 + (f"; ratio {ratio:.2f}x" if ratio else ""))

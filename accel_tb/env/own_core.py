@@ -17,6 +17,7 @@ import cocotb
 from cocotb.triggers import Event, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from accel_host.config import CoreConfig
+from accel_host.cycles import fill_delay
 from accel_host.fields import COMMAND, KIJ_FINISHED
 from accel_host.mapping import DATAFLOWS, Issued, LayerShape, Layout, WeightStationary, mapping
 from accel_host.packing import unpack_lanes
@@ -88,6 +89,9 @@ class AccelCore(CoreAdapter):
         self.act_free = 0
         self.wgt_free = 0
         self.prefetched = None      # (words, region) of weights written ahead by prefetch_weights
+        # a run's first step, with nothing computing yet, fills its regions while its first command reads them
+        # (the command's act_fill/wgt_fill, rtl/core.v): the core starts on the words as they arrive
+        self.fill_first_step = True
         self._writers: list = []    # the running layer's background writes (run_layer cancels them with it)
 
     async def start(self):
@@ -339,7 +343,7 @@ class AccelCore(CoreAdapter):
         pinned = None       # the region of weights prefetched for another run: this one leaves it alone
         for gi, group in enumerate(m.groups):
             words = m.weight_words(job.w_tiles, group)
-            writing = None
+            writing = wgt_fill = None
             if gi == 0 and ahead is not None and ahead[0] == words:
                 wgt_region = ahead[1]       # the same words, written behind the previous layer
                 self.wgt_free = wgt_region ^ 1
@@ -355,20 +359,28 @@ class AccelCore(CoreAdapter):
                 wgt_region = self.wgt_free
                 if pinned is None:
                     self.wgt_free ^= 1
-                # written beside the first step's activations (the two ports are apart)
-                writing = cocotb.start_soon(self._write(self.wgt, words, wgt_region))
-                self._writers.append(writing)
                 st["wgt_words"] += len(words)
+                if pending is None and self.fill_first_step:
+                    wgt_fill = words    # written with the first step's activations, behind its first command
+                else:   # written beside the first step's activations (the two ports are apart)
+                    writing = cocotb.start_soon(self._write(self.wgt, words, wgt_region))
+                    self._writers.append(writing)
             for n in range(job.images):
                 for chunk in m.chunks():
                     acts = m.act_words(job.a_tiles[n], chunk)
                     act_region = self.act_free
                     self.act_free ^= 1
-                    st["act_words"][n] += await self._write(self.act, acts, act_region)
-                    self._first_input(self.act.first_cycle)
+                    fill = pending is None and self.fill_first_step and bool(acts)
+                    if not fill:
+                        st["act_words"][n] += await self._write(self.act, acts, act_region)
+                        self._first_input(self.act.first_cycle)
                     pairs = m.issue(group, chunk, cid, job.relu, image=n)
                     pairs = [(dataclasses.replace(c, act_region=act_region, wgt_region=wgt_region), iss)
                              for c, iss in pairs]
+                    if fill:    # the first command starts the fills (act_base, wgt_base: where the words begin)
+                        c0, iss0 = pairs[0]
+                        assert c0.act_base == acts[0][0] and (not wgt_fill or c0.wgt_base == wgt_fill[0][0])
+                        pairs[0] = (dataclasses.replace(c0, act_fill=1, wgt_fill=int(bool(wgt_fill))), iss0)
                     cmds = [c for c, _ in pairs]
                     if self.flip_mode:
                         cmds = [dataclasses.replace(c, a2=1 - c.a2) for c in cmds]
@@ -376,11 +388,6 @@ class AccelCore(CoreAdapter):
                         await writing
                         writing = None
                         self._first_input(self.wgt.first_cycle)
-                    if prefetch is not None and fetching is None and len(m.groups) == 1:
-                        # one weight group: the weight port is free from here on, and the other region too
-                        self.wgt_free = wgt_region ^ 1
-                        fetching = cocotb.start_soon(self.prefetch_weights(*prefetch))
-                        self._writers.append(fetching)
                     if pending is not None:
                         await self._finish_step(*pending)
                     for c, iss in pairs:
@@ -393,7 +400,25 @@ class AccelCore(CoreAdapter):
                     emitting = sum(1 for c, iss in pairs if iss is not None and c.emit)
                     target = self.outputs_seen + emitting * m.outputs(chunk)
                     start = now_cycle()
-                    await self.send_commands(cmds)
+                    filling = None
+                    if fill:    # the first command and the weight words: the rest below
+                        filling = await self._fill_step(cmds, acts, act_region, wgt_fill, wgt_region, st)
+                        first_command = self.cmd.first_cycle
+                        wgt_fill = None
+                    if prefetch is not None and fetching is None and len(m.groups) == 1:
+                        # one weight group: the weight port is free from here on (a fill's weight words are
+                        # written), and the other region too
+                        self.wgt_free = wgt_region ^ 1
+                        fetching = cocotb.start_soon(self.prefetch_weights(*prefetch))
+                        self._writers.append(fetching)
+                    if filling is None:
+                        await self.send_commands(cmds)
+                    else:
+                        if cmds[1:]:    # the step's other commands, beside the activation words
+                            await self.cmd.send_all({"data": c.pack()} for c in cmds[1:])
+                        self.cmd.first_cycle = first_command
+                        st["act_words"][n] += await filling
+                        self._first_input(self.act.first_cycle)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
                     budget = timeout_factor * sum(c.tokens for c in cmds) + 200 + 20 * (self.cfg.rows + self.cfg.cols)
                     pending = (target, start, budget, n, self.cmd.first_cycle)
@@ -419,6 +444,25 @@ class AccelCore(CoreAdapter):
         if hasattr(sink, "rtl_checks"):
             sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS),
                             self.x_seen if self.four_state else None)
+
+    async def _fill_step(self, cmds, acts, act_region, wgt_words, wgt_region, st):
+        """A step whose words are written while it computes: its first command (act_fill, and wgt_fill with
+        wgt_words) goes first -- a write before it would land in the free region and end the fill -- then the
+        words in address order from each base (the caller sends the step's other commands beside them).
+        Returns once the weight words are written (the weight port is free), with the activations' writing
+        task."""
+        for cmd in cmds:
+            cmd.check(self.cfg.rows)
+        st["fill_delay"] = fill_delay(cmds)     # the cycle model of the step's waits, added to the layer's
+        st["model_cycles"] += st["fill_delay"]
+        await self.cmd.send_all([{"data": cmds[0].pack()}])
+        act = cocotb.start_soon(self._write(self.act, acts, act_region))
+        wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
+        self._writers += [t for t in (act, wgt) if t is not None]
+        if wgt is not None:
+            await wgt
+            self._first_input(self.wgt.first_cycle)
+        return act
 
     def _first_input(self, cycle):
         st = self.stats

@@ -72,6 +72,7 @@ TASKS = [
     Task("core.sby", "f4_tag", "fault", "inv 4 tag", f"{SMALL}, FAULT_INV=4"),
     Task("core.sby", "f4_counts", "fault", "aux credits tags", f"{SMALL}, FAULT_INV=4, core asserts off"),
     Task("core.sby", "f5_sram", "fault", "inv 5 sram", f"{SMALL}, FAULT_INV=5"),
+    Task("core.sby", "f6_sram", "fault", "inv 5 sram", f"{SMALL}, FAULT_INV=6 (a fill read early)"),
 ]
 
 

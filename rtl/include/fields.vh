@@ -2,7 +2,7 @@
 `ifndef ACCEL_FIELDS_VH
 `define ACCEL_FIELDS_VH
 // command word: cmd_data of rtl/core.v, decoded by rtl/sequencer.v
-`define CMD_W 121
+`define CMD_W 123
 `define CMD_ACT_BASE_LSB 0
 `define CMD_ACT_BASE_W 16
 `define CMD_ACT_BASE 15:0    // activation SRAM word of input-channel tile 0, padded row 0, column 0
@@ -51,6 +51,12 @@
 `define CMD_WGT_REGION_LSB 120
 `define CMD_WGT_REGION_W 1
 `define CMD_WGT_REGION 120:120    // weight memory region (half) the command reads; the host may fill the other meanwhile
+`define CMD_ACT_FILL_LSB 121
+`define CMD_ACT_FILL_W 1
+`define CMD_ACT_FILL 121:121    // starts a fill of act_region at act_base: the host writes it in address order while the command reads it (waits for a free region)
+`define CMD_WGT_FILL_LSB 122
+`define CMD_WGT_FILL_W 1
+`define CMD_WGT_FILL 122:122    // starts a fill of wgt_region at wgt_base: the host writes it in address order while the command reads it (waits for a free region)
 
 // tag of each token: sequencer -> tag FIFO -> SFU and the psum_* observation port
 `define TAG_W 63

@@ -12,7 +12,7 @@ import pytest
 
 from accel_host.config import CoreConfig
 from accel_host.cycles import check_bound
-from accel_host.mapping import LayerShape, OutputStationary, WeightStationary
+from accel_host.mapping import LayerShape, OutputStationary, WeightStationary, first_step_fill_delay
 from accel_tb.design.core_ports import own_core_run
 from accel_tb.design.runner import BUILD, CORE_SOURCES, ROOT, RunError, run
 
@@ -51,7 +51,8 @@ def test_core_vgg_layer27_8x8(which, request, tmp_path):
     result, rep = run_core(sim, {"layer": LAYER27}, tmp_path=tmp_path)
     assert_layer27_counts(rep, 8)
     # performance guard: the bound comes from the design's cycle model (accel_host.cycles), not from a run
-    bound = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4)).model_cycles()
+    m = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4))
+    bound = m.model_cycles() + first_step_fill_delay(m)   # the first step fills its regions as it reads
     assert check_bound(rep["cycles_from_command"], bound, "layer 27") is None
 
 
@@ -134,13 +135,24 @@ def test_core_waves(sim, tmp_path):
     assert fst, f"no FST waveform in {result['run_dir']} or {build}"
 
 
+def test_core_that_reads_a_fill_early_fails(sim, tmp_path):
+    """Negative: layer 27's first step fills its memory regions while its command reads them (act_fill,
+    wgt_fill: rtl/core.v); a sequencer that does not wait for the fill's level (FAULT_INV=6) reads words the
+    host has not written yet, and the layer test must fail on their values (the RTL assertion fires too)."""
+    params = CoreConfig().parameters() | {"FAULT_INV": 6}
+    result, rep = run_core(sim, {"layer": LAYER27}, params=params, tmp_path=tmp_path, expect_fail=True)
+    assert (result["tests"], result["failed"]) == (1, 1)
+    assert rep["psum"]["mismatches"] > 0 and rep["relu"]["mismatches"] + rep["relu"]["missing"] > 0
+
+
 def test_performance_guard_catches_lost_fold_overlap(sim, tmp_path):
     """Negative: a sequencer that idles 2 cycles after every fold (FOLD_GAP, the fold overlap lost) still
     computes every value right, and only the performance guard notices."""
     params = CoreConfig().parameters() | {"FOLD_GAP": 2}
     result, rep = run_core(sim, {"layer": LAYER27}, params=params, tmp_path=tmp_path)
     assert_layer27_counts(rep, 8)                                   # functionally clean ...
-    bound = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4)).model_cycles()
+    m = WeightStationary(CoreConfig(), LayerShape(8, 8, 4, 4))
+    bound = m.model_cycles() + first_step_fill_delay(m)   # the first step fills its regions as it reads
     violation = check_bound(rep["cycles_from_command"], bound, "layer 27")
     assert violation == f"layer 27: {bound + 16} cycles exceed the design's bound of {bound} (+16)"   # 8 gaps x 2
 
@@ -204,7 +216,8 @@ def test_core_2bit_layer27(which, request, tmp_path):
     assert rep["psum"]["compared"] == 2 * 9 * 16 * 8 and rep["relu"]["compared"] == 2 * 16 * 8
     assert rep["what"].startswith("vgg16_a2w4.pt features[27] (16->16, 2-bit activations")
     assert rep["ideal_cycles"] == 36864 / (16 * 8)
-    bound = WeightStationary(CoreConfig(), LayerShape(16, 16, 4, 4), a_bits=2).model_cycles()
+    m = WeightStationary(CoreConfig(), LayerShape(16, 16, 4, 4), a_bits=2)
+    bound = m.model_cycles() + first_step_fill_delay(m)   # the first step fills its regions as it reads
     assert check_bound(rep["cycles_from_command"], bound, "2-bit layer 27") is None
 
 
@@ -257,7 +270,8 @@ def test_core_os_layer27(which, a_bits, request, tmp_path):
     # the psum port's vectors are the finished sums, each compared with its position's sum
     assert rep["os_psum"]["compared"] == n_oc * 16 * 8 and rep["os_psum"]["mismatches"] == 0
     ic = 8 if a_bits == 4 else 16
-    bound = OutputStationary(CoreConfig(), LayerShape(ic, 8 * n_oc, 4, 4), a_bits=a_bits).model_cycles()
+    m = OutputStationary(CoreConfig(), LayerShape(ic, 8 * n_oc, 4, 4), a_bits=a_bits)
+    bound = m.model_cycles() + first_step_fill_delay(m)   # the first step fills its regions as it reads
     assert check_bound(rep["cycles_from_command"], bound, "OS layer 27") is None
 
 
@@ -410,7 +424,8 @@ def test_four_state_check_can_fire(tmp_path):
     (3, ["out fifo overflow"], {"layer": LAYER29, "cycles": 3000}),
     (4, ["tag for every psum"], {"layer": LAYER27, "out_pause": "none"}),
     (5, ["sram read/write conflict"], {"layer": LAYER27, "host_write_while_busy": True}),
-], ids=["credits", "out_fifo", "tag_missing", "sram_conflict"])
+    (6, ["sram read/write conflict"], {"layer": LAYER27}),     # a fill's word read before it is written
+], ids=["credits", "out_fifo", "tag_missing", "sram_conflict", "fill_read_early"])
 def test_rtl_assertion_can_fire(fault, names, extra, sim, tmp_path):
     """Negative, per invariant: a build that breaks it (FAULT_INV) makes its assertion fire, in either
     simulator; the regular builds run every other test with all of them armed (none may fire)."""

@@ -15,18 +15,27 @@ LAYERS = ["--layers", "27,29"]       # small layers: the mechanism, not the netw
 # what depends only on the images (weights are written once per chunk, wall time is the machine's)
 SAME = ("outputs_compared", "layer_mismatches", "prediction_agreement", "label_accuracy", "predictions",
         "cycle_bound_violations", "model_cycles_per_image")
-LAYER_SAME = ("index", "in_channels", "out_channels", "compute_cycles", "compute_cycles_per_image", "act_load_cycles",
-              "utilization", "ideal_cycles", "model_cycles", "scalesim_cycles")
+LAYER_SAME = ("index", "in_channels", "out_channels", "act_load_cycles", "ideal_cycles", "model_cycles",
+              "scalesim_cycles")
 
 
 def report(path):
     return json.loads((path / "network_report.json").read_text())
 
 
-def assert_same(a, b):
+def assert_same(a, b, starts):
+    """a: the images in one process, b: in chunks that start at the images `starts`. A chunk's first step of
+    each layer fills its memory regions while it computes (rtl/core.v: no step before it to hide its writes
+    behind), so the first image of a chunk may take the fill's waits more than in a, within the cycle model
+    (model_cycles counts them); every other image's cycles are equal."""
     for k in SAME:
         assert a[k] == b[k], k
     assert [{k: r[k] for k in LAYER_SAME} for r in a["layers"]] == [{k: r[k] for k in LAYER_SAME} for r in b["layers"]]
+    for ra, rb in zip(a["layers"], b["layers"]):
+        one, many = ra["compute_cycles_per_image"], rb["compute_cycles_per_image"]
+        assert len(one) == len(many)
+        for i, (x, y) in enumerate(zip(one, many)):
+            assert (x <= y <= rb["model_cycles"]) if i in starts else x == y, (ra["index"], i, one, many)
 
 
 @pytest.mark.prefer("verilator")
@@ -36,7 +45,7 @@ def test_sharded_equals_single_process_and_retries_a_crash(sim, tmp_path):
     assert network(["--sim", sim, "--images", "4", *LAYERS, "--workers", "2", "--chunk", "2", "--cache",
                     str(tmp_path / "cache"), "--report-dir", str(tmp_path / "two"), "--fail-plan", '{"2": 1}']) == 0
     one, two = report(tmp_path / "one"), report(tmp_path / "two")
-    assert_same(one, two)
+    assert_same(one, two, starts={0, 2})
     ckpt = hashlib.sha256((Path(__file__).resolve().parents[2] / "checkpoints" / "vgg16_a4w4.pt").read_bytes()).hexdigest()
     assert one["checkpoint_sha256"] == two["checkpoint_sha256"] == ckpt     # which file ran, not only its name
     assert two["chunks"] == 2 and two["farm"]["failures"] == [] and two["predictions"]["images"] == [0, 1, 2, 3]
@@ -67,7 +76,7 @@ def test_interrupted_run_resumes_without_recomputing(sim, tmp_path):
     rerun = report(tmp_path / "rerun")
     assert rerun["farm"]["images_cached"] == 2 and rerun["farm"]["images_run"] == 2 and rerun["farm"]["chunks_run"] == 1
     assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
-    assert_same(report(tmp_path / "one"), rerun)
+    assert_same(report(tmp_path / "one"), rerun, starts={0, 2})
 
 
 @pytest.mark.prefer("verilator")
@@ -83,7 +92,7 @@ def test_a_worker_with_two_threads_runs_two_chunks_at_once(sim, tmp_path):
     assert network(["--sim", sim, "--images", "2", *LAYERS, "--report-dir", str(tmp_path / "one")]) == 0
     two = report(tmp_path / "two")
     assert two["chunks"] == 2 and two["farm"]["chunk"] == 1 and len({r["worker_pid"] for r in two["raw"]}) == 1
-    assert_same(report(tmp_path / "one"), two)
+    assert_same(report(tmp_path / "one"), two, starts={0, 1})
 
 
 @pytest.mark.prefer("verilator")

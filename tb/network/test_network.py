@@ -25,8 +25,9 @@ def test_network_one_image(sim, tmp_path):
     assert rep["checkpoint"] == "checkpoints/vgg16_a4w4.pt"     # relative: reports travel between machines
     assert (tmp_path / "utilization.png").stat().st_size > 1000
     # the loads overlap compute (the core's two memory regions): every layer after the first finds its weights
-    # written behind the layer before, and what a layer's writes add to its span is its own activations plus
-    # whatever of the next layer's weights outlasts its compute (bounds from the design, not from a run)
+    # written behind the layer before; a layer's first step fills its regions while it computes (its waits for
+    # the words are compute cycles, within the model above), so what the writes add to a layer's span is at
+    # most the next layer's weights that outlast its compute (bounds from the design, not from a run)
     layers = rep["layers"]
     words = [-(-r["out_channels"] // 8) * -(-r["in_channels"] // 8) * 9 for r in layers]   # 8x8 WS weight words
     assert layers[0]["wgt_load_cycles_per_layer"] == words[0] and layers[0]["wgt_prefetched_words"] == 0
@@ -34,7 +35,7 @@ def test_network_one_image(sim, tmp_path):
                for r, w in zip(layers[1:], words[1:])), [(r["index"], r["wgt_prefetched_words"]) for r in layers]
     for r, nxt in zip(layers, [*words[1:], 0]):
         outlast = max(0, nxt - r["compute_cycles"])
-        assert r["act_load_cycles"] <= r["exposed_load_cycles"] <= r["act_load_cycles"] + outlast + 16, r
+        assert 0 <= r["exposed_load_cycles"] <= outlast + 16, r
 
 
 @pytest.mark.prefer("verilator")
