@@ -333,7 +333,9 @@ async def test_command_stream(dut):
     last layer's flipped, so every stream has both. Output side per stream, in turn (config 'outputs', by
     default the first three): 'hold', held for `hold` cycles from the first output-stationary command on (its
     credits run out), 'random:0.7', paused at random, 'none', free; 'hold-all', held for `hold` cycles from
-    the first command of either dataflow on. The seed is printed by cocotb and recorded
+    the first command of either dataflow on. Config 'fills', per stream in turn (default: the second): the
+    stream's words written behind its first command, which starts fills of its memory regions. The seed is
+    printed by cocotb and recorded
     in the report. With coverage, the database is exported; config 'closure': every core.cross.* bin must be
     hit (the report lists the holes)."""
     cfg = load_config()
@@ -386,8 +388,9 @@ async def test_command_stream(dut):
         # 'hold': from the first output-stationary command (S_OS) on; 'hold-all': from the first command of
         # either dataflow (S_PRE or S_OS), so a weight-stationary one starves too when the stream starts with one
         holder = cocotb.start_soon(hold_at_first((3,) if out == "hold" else (1, 3))) if held else None
+        fills = cfg.get("fills") or [False, True]       # per stream, in turn: its words written as it runs
         events = await adapter.run_stream(items, write_attempts=int(cfg.get("write_attempts", 20)),
-                                          extra_cycles=hold if held else 0)
+                                          extra_cycles=hold if held else 0, fill=bool(fills[n % len(fills)]))
         if holder is not None:
             holder.cancel()
         # cocotb 2's RANDOM_SEED inside a test is derived from COCOTB_RANDOM_SEED and the test's name: the run's

@@ -513,7 +513,8 @@ class AccelCore(CoreAdapter):
         wgts = m.weight_words(job.w_tiles, m.groups[0])
         return max([a + 1 for a, _ in acts], default=0), max([a + 1 for a, _ in wgts], default=0)
 
-    async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6) -> dict:
+    async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6,
+                         fill: bool = False) -> dict:
         """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
         image, one weight group and one chunk. Every job's words are written first, each at its own offsets in
         one memory region, then every command of every job is sent without waiting for outputs -- dataflows
@@ -524,7 +525,12 @@ class AccelCore(CoreAdapter):
         and weight words in turn),
         alternately into the stream's region (each must be refused: act_wr_ready low, else it would land and
         that job's values would differ) and into the other region (each must be taken: the host fills that
-        one meanwhile). Returns the flow events seen (for the test's assertions)."""
+        one meanwhile). fill: the words are written behind the first command instead, which starts fills of both
+        regions (act_fill, wgt_fill: rtl/core.v), while the other commands go in beside them; between the fill's
+        words, at random, a host write at another word of the stream (below the fill's level: a word the
+        commands may have read, or above it: not yet its turn) is tried for one cycle, and must be refused
+        (`_fill_writer`); the writes tried while the sequencer reads start once the fill is written. Returns the
+        flow events seen (for the test's assertions)."""
         self._python_ports("run_stream")
         d, c = self.dut, self.cfg
         plan, act_off, wgt_off = [], 0, 0
@@ -544,8 +550,9 @@ class AccelCore(CoreAdapter):
             if act_off > c.act_depth or wgt_off > c.wgt_depth:
                 raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
                                  f"core holds {c.act_depth} and {c.wgt_depth}")
-            await self._write(self.wgt, wgts, wgt_region)
-            await self._write(self.act, acts, act_region)
+            if not fill:
+                await self._write(self.wgt, wgts, wgt_region)
+                await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid = [], self.outputs_seen, 0
         for job, sink, m, chunk, _, ao, wo, _ in plan:
@@ -566,12 +573,31 @@ class AccelCore(CoreAdapter):
                   "attempts_while_only_queued": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
-                  "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0}
+                  "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0,
+                  "fill": False, "fill_words": 0, "fill_stray_attempts": 0, "fill_stray_accepted": 0,
+                  "fill_wait_cycles": 0}
         later = {"act": plan[-1][4], "wgt": plan[-1][7]}   # the last layer's words: read last, so a write that
         #                                                   lands is seen in its values
-        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
         start = now_cycle()
-        await self.send_commands(cmds)
+        words = {"act": sorted(a for p in plan for a in p[4]), "wgt": sorted(w for p in plan for w in p[7])}
+        # a fill starts at the first command's bases and needs the words from there on, in a row
+        fill = fill and all(not ws or [a for a, _ in ws] == list(range(b, b + len(ws)))
+                            for ws, b in ((words["act"], cmds[0].act_base), (words["wgt"], cmds[0].wgt_base)))
+        if fill:
+            events["fill"] = True
+            cmds[0] = dataclasses.replace(cmds[0], act_fill=int(bool(words["act"])), wgt_fill=int(bool(words["wgt"])))
+            for cmd in cmds:
+                cmd.check(c.rows)
+            await self.cmd.send_all([{"data": cmds[0].pack()}])
+            writers = [cocotb.start_soon(self._fill_writer(mem, words[mem], region, events))
+                       for mem, region in (("act", act_region), ("wgt", wgt_region)) if words[mem]]
+            self._writers += writers
+            await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds[1:])
+            for w in writers:
+                await w
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
+        if not fill:
+            await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
         await self._wait_outputs(target, start, budget)
         for _ in range(5):
@@ -582,6 +608,44 @@ class AccelCore(CoreAdapter):
             if hasattr(sink, "rtl_checks"):
                 sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
         return events
+
+    async def _fill_writer(self, mem: str, words, region: int, events: dict):
+        """A fill's words, in address order, on one write port driven here (valid held until ready), with
+        random idle cycles between them (so the commands catch up and wait for words) and, at random before a
+        word, one cycle of a write to another word of the fill with other data: below the level (a word the
+        commands may already have read) or above it (not its turn yet). Each such write must be refused (ready
+        low); one that landed would change a value the checker compares. Counts the cycles where the sequencer
+        waits for a word of a fill (the core's act_ok or wgt_ok low while a command runs)."""
+        d = self.dut
+        rng = seeded_random(f"fill-{mem}")
+        valid, addr, data, reg, ready = (getattr(d, f"{mem}_wr_{n}") for n in ("valid", "addr", "data", "region", "ready"))
+        bits = len(data)
+        idle, pre = rtl_states()["S_IDLE"], rtl_states()["S_PRE"]
+
+        async def cycle(a, w) -> int:
+            addr.value, data.value, reg.value, valid.value = a, w, region, 1
+            await ReadOnly()
+            taken = int(ready.value)
+            state = int(d.u_seq.state.value)
+            waits = state != idle and not int(d.issue.value) and (
+                not int(d.act_ok.value) or (state == pre and not int(d.wgt_ok.value)))
+            events["fill_wait_cycles"] += int(waits and mem == "act")   # counted once, on one port's writer
+            await RisingEdge(d.clk)
+            return taken
+
+        await RisingEdge(d.clk)
+        for i, (a, w) in enumerate(words):
+            if rng.random() < 0.15:
+                stray = rng.choice([j for j in range(len(words)) if j != i])
+                events["fill_stray_attempts"] += 1
+                events["fill_stray_accepted"] += await cycle(words[stray][0], words[stray][1] ^ ((1 << bits) - 1))
+            while rng.random() < 0.3:
+                valid.value = 0
+                await RisingEdge(d.clk)
+            while not await cycle(a, w):
+                pass
+            events["fill_words"] += 1
+        valid.value = 0
 
     async def _stream_watch(self, events, write_attempts, words, region):
         """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the

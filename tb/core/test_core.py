@@ -458,6 +458,11 @@ def test_command_stream(sim, tmp_path):
     assert sum(e["weight_write_attempts"] for e in ev) > 0 and sum(e["attempts_while_only_queued"] for e in ev) > 0, ev
     assert ev[0]["output"] == "hold" and ev[0]["os_credit_wait_cycles"] > 0, ev[0]
     assert sum(e["cmd_queue_full_cycles"] for e in ev) > 0, ev
+    # the second stream fills its memory regions as it runs: every word written behind its first command, the
+    # commands waiting for words, and every host write off the fill's level refused
+    assert [e["fill"] for e in ev] == [False, True, False], ev
+    assert ev[1]["fill_words"] > 0 and ev[1]["fill_wait_cycles"] > 0, ev[1]
+    assert ev[1]["fill_stray_attempts"] > 0 and ev[1]["fill_stray_accepted"] == 0, ev[1]
     for s in rep["streams"]:
         assert all(l["relu" if "relu" in l else "out"]["compared"] > 0 for l in s["layers"])
 
@@ -479,3 +484,17 @@ def test_command_stream_catches_a_core_that_takes_writes_while_it_reads(sim, tmp
                            params=params, tmp_path=tmp_path, expect_fail=True, seed=STREAM_SEED)
     ev = rep["streams"][0]["events"]
     assert result["failed"] == 1 and ev["writes_accepted_while_reading"] > 0, ev
+
+
+@pytest.mark.prefer("verilator")
+def test_filling_stream_catches_a_core_that_takes_writes_off_the_level(sim, tmp_path):
+    """Negative: the same core (FAULT_INV=5: every write taken) on a stream that fills its memory regions as it
+    runs: the writes tried between the fill's words, at other words, are accepted, and the stream test fails.
+    (Verilator: under Icarus the words read before they are written are X and stop the monitors before the
+    stream's report.)"""
+    params = CoreConfig().parameters() | {"FAULT_INV": 5}
+    result, rep = run_core(sim, {"streams": 1, "layers": 4, "write_attempts": 0, "fills": [True]},
+                           testcase="test_command_stream", params=params, tmp_path=tmp_path, expect_fail=True,
+                           seed=STREAM_SEED)
+    ev = rep["streams"][0]["events"]
+    assert ev["fill"] and result["failed"] == 1 and ev["fill_stray_accepted"] > 0, ev
