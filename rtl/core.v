@@ -176,12 +176,18 @@ module core #(
                     act_level <= {1'b1, {AA{1'b0}}};
                     wgt_level <= {1'b1, {WA{1'b0}}};
                 end else begin
+                    // a write that lands at the base in the very cycle the fill starts (the region is still
+                    // free) is its first word
                     if (act_start)
-                        act_level <= {1'b0, cmd_data[`CMD_ACT_BASE_LSB +: AA]};
+                        act_level <= {1'b0, cmd_data[`CMD_ACT_BASE_LSB +: AA]} +
+                                     {{AA{1'b0}}, act_we && act_wr_region == g[0] &&
+                                                  act_wr_addr[AA-1:0] == cmd_data[`CMD_ACT_BASE_LSB +: AA]};
                     else if (act_we && act_wr_region == g[0])
                         act_level <= act_append[g] ? act_level + 1'b1 : {1'b1, {AA{1'b0}}};
                     if (wgt_start)
-                        wgt_level <= {1'b0, cmd_data[`CMD_WGT_BASE_LSB +: WA]};
+                        wgt_level <= {1'b0, cmd_data[`CMD_WGT_BASE_LSB +: WA]} +
+                                     {{WA{1'b0}}, wgt_we && wgt_wr_region == g[0] &&
+                                                  wgt_wr_addr[WA-1:0] == cmd_data[`CMD_WGT_BASE_LSB +: WA]};
                     else if (wgt_we && wgt_wr_region == g[0])
                         wgt_level <= wgt_append[g] ? wgt_level + 1'b1 : {1'b1, {WA{1'b0}}};
                 end
@@ -400,6 +406,55 @@ module core #(
             if (F_CHECK[3]) assert(!(sfu_out_valid && !out_in_ready));                // inv 3 out fifo
             if (F_CHECK[4]) assert(!(of_valid && sfu_ready && !tag_valid));           // inv 4 tag
             if (F_CHECK[5]) assert(!(sram_clash));                                     // inv 5 sram
+        end
+    end
+    // Fills, checked apart from the levels that implement them: one word of each memory, chosen by the solver,
+    // and whether the current fill has written it. A fill's start marks the words from its base up unwritten
+    // (those below, and one written at the base in that very cycle, written); a write landing on the word marks
+    // it, and a write off the level into a free region marks every word (the host took the region over).
+    // Asserted with invariant 5: the sequencer never reads the word unwritten, and no write lands on it after a
+    // read while its region stays in use. The last two assertions tie the marks to the levels (they make the
+    // others inductive; a level that stepped wrongly, or a lost write, breaks them).
+    (* anyconst *) reg [AA-1:0] f_aw;
+    (* anyconst *) reg [WA-1:0] f_ww;
+    (* anyconst *) reg          f_ar, f_wr;
+    reg  f_a_written, f_a_read, f_w_written, f_w_read;
+    wire [AA:0] f_alevel = f_ar ? act_levels[AA+1 +: AA+1] : act_levels[0 +: AA+1];
+    wire [WA:0] f_wlevel = f_wr ? wgt_levels[WA+1 +: WA+1] : wgt_levels[0 +: WA+1];
+    wire f_a_start = cmd_push && cmd_data[`CMD_ACT_FILL] && (cmd_data[`CMD_ACT_REGION] == f_ar);
+    wire f_w_start = cmd_push && cmd_data[`CMD_WGT_FILL] && (cmd_data[`CMD_WGT_REGION] == f_wr);
+    wire f_a_land  = act_we && (act_wr_region == f_ar);
+    wire f_w_land  = wgt_we && (wgt_wr_region == f_wr);
+    wire f_a_hit   = f_a_land && (act_wr_addr[AA-1:0] == f_aw);
+    wire f_w_hit   = f_w_land && (wgt_wr_addr[WA-1:0] == f_ww);
+    wire f_a_rd    = act_ren && (seq_act_region == f_ar) && (act_raddr[AA-1:0] == f_aw);
+    wire f_w_rd    = wgt_ren && (seq_wgt_region == f_wr) && (wgt_raddr[WA-1:0] == f_ww);
+    always @(posedge clk) begin
+        if (rst) begin
+            f_a_written <= 1'b1; f_w_written <= 1'b1; f_a_read <= 1'b0; f_w_read <= 1'b0;
+        end else begin
+            if (f_a_start)
+                f_a_written <= (f_aw < cmd_data[`CMD_ACT_BASE_LSB +: AA]) || f_a_hit;
+            else if (f_a_hit || (f_a_land && !act_in_use[f_ar] && !act_append[f_ar]))
+                f_a_written <= 1'b1;
+            if (f_w_start)
+                f_w_written <= (f_ww < cmd_data[`CMD_WGT_BASE_LSB +: WA]) || f_w_hit;
+            else if (f_w_hit || (f_w_land && !wgt_in_use[f_wr] && !wgt_append[f_wr]))
+                f_w_written <= 1'b1;
+            f_a_read <= act_in_use[f_ar] && (f_a_read || f_a_rd);
+            f_w_read <= wgt_in_use[f_wr] && (f_w_read || f_w_rd);
+        end
+    end
+    always @(*) begin
+        if (f_past && !rst && F_CHECK[5]) begin
+            assert(!(f_a_rd && !f_a_written));  // inv 5 sram fills
+            assert(!(f_w_rd && !f_w_written));  // inv 5 sram fills
+            assert(!(f_a_hit && f_a_read && act_in_use[f_ar]));  // inv 5 sram fills
+            assert(!(f_w_hit && f_w_read && wgt_in_use[f_wr]));  // inv 5 sram fills
+            assert(f_alevel[AA] ? f_a_written : (f_aw >= f_alevel[AA-1:0] || f_a_written));  // inv 5 sram fills
+            assert(f_wlevel[WA] ? f_w_written : (f_ww >= f_wlevel[WA-1:0] || f_w_written));  // inv 5 sram fills
+            assert(!f_a_read || f_alevel[AA] || f_aw < f_alevel[AA-1:0]);  // inv 5 sram fills
+            assert(!f_w_read || f_wlevel[WA] || f_ww < f_wlevel[WA-1:0]);  // inv 5 sram fills
         end
     end
 `endif

@@ -389,8 +389,13 @@ async def test_command_stream(dut):
         # either dataflow (S_PRE or S_OS), so a weight-stationary one starves too when the stream starts with one
         holder = cocotb.start_soon(hold_at_first((3,) if out == "hold" else (1, 3))) if held else None
         fills = cfg.get("fills") or [False, True]       # per stream, in turn: its words written as it runs
-        events = await adapter.run_stream(items, write_attempts=int(cfg.get("write_attempts", 20)),
-                                          extra_cycles=hold if held else 0, fill=bool(fills[n % len(fills)]))
+        events = {}
+        try:
+            await adapter.run_stream(items, write_attempts=int(cfg.get("write_attempts", 20)),
+                                     extra_cycles=hold if held else 0, fill=bool(fills[n % len(fills)]), events=events)
+        except BaseException:   # a broken core's run: the events so far, for the negatives' assertions
+            write_report(cfg.get("report"), {"streams": [*reports, {"events": events, "layers": []}]})
+            raise
         if holder is not None:
             holder.cancel()
         # cocotb 2's RANDOM_SEED inside a test is derived from COCOTB_RANDOM_SEED and the test's name: the run's

@@ -160,7 +160,7 @@ async def test_network(dut):
                         problems.append(f"features[{step.index}] in {other}: " +
                                         "; ".join(sb.summary() for sb in side.scoreboards.values()))
                     both[other] = {"cycles": sum(adapter.stats["compute_cycles"]) / n_img,
-                                   "model": adapter.stats["model_cycles"]}
+                                   "model": adapter.stats["model_cycles"] + adapter.stats["fill_cycles"] / n_img}
             # the next layer's weights go into the core's free memory region while this layer computes
             nxt_job = next_layer_weights(steps, i, (job.out_channels, job.height, job.width), g, job.dataflow)
             await adapter.run_layer(job, checker, prefetch=(nxt_job, None) if nxt_job is not None else None)
@@ -181,13 +181,14 @@ async def test_network(dut):
                 dut._log.info(f"features[{step.index}] {tuple(a_int.shape[1:])} -> {tuple(got.shape[1:])}: "
                               f"{exp.numel()} outputs bit-exact ({time.perf_counter() - t0:.1f} s)")
             st = adapter.stats
-            both[st["dataflow"]] = {"cycles": sum(st["compute_cycles"]) / n_img, "model": st["model_cycles"]}
+            both[st["dataflow"]] = {"cycles": sum(st["compute_cycles"]) / n_img,
+                                    "model": st["model_cycles"] + st["fill_cycles"] / n_img}
             stats[step.index] = {"index": step.index, "a_bits": job.a_bits, "dataflow": st["dataflow"],
                                  "dataflows": both, "in_channels": job.in_channels,
                                  "out_channels": oc,
                                  "height": h, "width": w, "chunks": st["chunks"], "macs_per_image": job.macs,
                                  "ideal_cycles": st["ideal_cycles"], "scalesim_cycles": st["scalesim_cycles"],
-                                 "model_cycles": st["model_cycles"],
+                                 "model_cycles": st["model_cycles"], "fill_cycles": st["fill_cycles"],
                                  "compute_cycles": st["compute_cycles"], "act_load_cycles": st["act_words"],
                                  "wgt_load_cycles": st["wgt_words"],
                                  "wgt_prefetched_words": st["prefetched_wgt_words"],

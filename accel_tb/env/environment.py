@@ -183,7 +183,8 @@ class Result:
             rep["cycles_from_command"] = st["last_output"] - st["first_command"]
         rep["ideal_cycles"] = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
         if st.get("model_cycles") is not None:
-            rep["model_cycles_per_image"] = st["model_cycles"]
+            # with the waits of a filling step (accel_host.cycles.fill_delay) spread over the images
+            rep["model_cycles_per_image"] = st["model_cycles"] + st.get("fill_cycles", 0) / self.job.images
         rep["summary"] = self.summary_lines()
         return rep
 

@@ -327,6 +327,7 @@ class AccelCore(CoreAdapter):
                            "compute_cycles": [0] * job.images, "act_words": [0] * job.images, "wgt_words": 0,
                            "prefetched_wgt_words": 0,
                            "tokens": m.tokens(), "ideal_cycles": m.ideal_cycles, "model_cycles": m.model_cycles(),
+                           "fill_cycles": 0,   # the cycle model's waits of the run's filling steps (all images)
                            "scalesim_cycles": m.scalesim_cycles(), "chunks": len(m.chunks()), "dataflow": m.name}
         ahead, self.prefetched = self.prefetched, None
         self._writers = []  # background writes of this run: cancelled with it (a reset, a timeout)
@@ -401,9 +402,8 @@ class AccelCore(CoreAdapter):
                     target = self.outputs_seen + emitting * m.outputs(chunk)
                     start = now_cycle()
                     filling = None
-                    if fill:    # the first command and the weight words: the rest below
-                        filling = await self._fill_step(cmds, acts, act_region, wgt_fill, wgt_region, st)
-                        first_command = self.cmd.first_cycle
+                    if fill:    # the first command, then the words and the other commands (awaited below)
+                        filling, sending = await self._fill_step(cmds, acts, act_region, wgt_fill, wgt_region, st)
                         wgt_fill = None
                     if prefetch is not None and fetching is None and len(m.groups) == 1:
                         # one weight group: the weight port is free from here on (a fill's weight words are
@@ -414,9 +414,7 @@ class AccelCore(CoreAdapter):
                     if filling is None:
                         await self.send_commands(cmds)
                     else:
-                        if cmds[1:]:    # the step's other commands, beside the activation words
-                            await self.cmd.send_all({"data": c.pack()} for c in cmds[1:])
-                        self.cmd.first_cycle = first_command
+                        await sending
                         st["act_words"][n] += await filling
                         self._first_input(self.act.first_cycle)
                     st["first_command"] = st["first_command"] or self.cmd.first_cycle
@@ -448,21 +446,28 @@ class AccelCore(CoreAdapter):
     async def _fill_step(self, cmds, acts, act_region, wgt_words, wgt_region, st):
         """A step whose words are written while it computes: its first command (act_fill, and wgt_fill with
         wgt_words) goes first -- a write before it would land in the free region and end the fill -- then the
-        words in address order from each base (the caller sends the step's other commands beside them).
-        Returns once the weight words are written (the weight port is free), with the activations' writing
-        task."""
+        words in address order from each base, and the step's other commands beside them from the next cycle
+        (the cycle model's fill_delay counts on them queued behind the first). Returns once the weight words are
+        written (the weight port is free), with the tasks writing the activations and sending the commands."""
         for cmd in cmds:
             cmd.check(self.cfg.rows)
-        st["fill_delay"] = fill_delay(cmds)     # the cycle model of the step's waits, added to the layer's
-        st["model_cycles"] += st["fill_delay"]
+        st["fill_cycles"] += fill_delay(cmds)   # the cycle model's waits, beside model_cycles (per image)
         await self.cmd.send_all([{"data": cmds[0].pack()}])
+        first_command = self.cmd.first_cycle
+
+        async def send_rest():
+            if cmds[1:]:
+                await self.cmd.send_all({"data": c.pack()} for c in cmds[1:])
+            self.cmd.first_cycle = first_command    # the step's first command, as send_commands leaves it
+
         act = cocotb.start_soon(self._write(self.act, acts, act_region))
         wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
-        self._writers += [t for t in (act, wgt) if t is not None]
+        sending = cocotb.start_soon(send_rest())
+        self._writers += [t for t in (act, wgt, sending) if t is not None]
         if wgt is not None:
             await wgt
             self._first_input(self.wgt.first_cycle)
-        return act
+        return act, sending
 
     def _first_input(self, cycle):
         st = self.stats
@@ -514,7 +519,7 @@ class AccelCore(CoreAdapter):
         return max([a + 1 for a, _ in acts], default=0), max([a + 1 for a, _ in wgts], default=0)
 
     async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6,
-                         fill: bool = False) -> dict:
+                         fill: bool = False, events: dict | None = None) -> dict:
         """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
         image, one weight group and one chunk. Every job's words are written first, each at its own offsets in
         one memory region, then every command of every job is sent without waiting for outputs -- dataflows
@@ -530,7 +535,8 @@ class AccelCore(CoreAdapter):
         words, at random, a host write at another word of the stream (below the fill's level: a word the
         commands may have read, or above it: not yet its turn) is tried for one cycle, and must be refused
         (`_fill_writer`); the writes tried while the sequencer reads start once the fill is written. Returns the
-        flow events seen (for the test's assertions)."""
+        flow events seen (for the test's assertions), in `events` when given (so that a caller has them after a
+        failure too)."""
         self._python_ports("run_stream")
         d, c = self.dut, self.cfg
         plan, act_off, wgt_off = [], 0, 0
@@ -568,14 +574,15 @@ class AccelCore(CoreAdapter):
                     target += m.outputs(chunk) if cmd.emit else 0
                 cmds.append(cmd)
             cid += len(pairs)
-        events = {"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
+        events = events if events is not None else {}
+        events.update({"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
                   "other_region_attempts": 0, "other_region_accepted": 0, "weight_write_attempts": 0,
                   "attempts_while_only_queued": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0,
                   "fill": False, "fill_words": 0, "fill_stray_attempts": 0, "fill_stray_accepted": 0,
-                  "fill_wait_cycles": 0}
+                  "fill_wait_cycles": 0})
         later = {"act": plan[-1][4], "wgt": plan[-1][7]}   # the last layer's words: read last, so a write that
         #                                                   lands is seen in its values
         start = now_cycle()
@@ -615,21 +622,16 @@ class AccelCore(CoreAdapter):
         word, one cycle of a write to another word of the fill with other data: below the level (a word the
         commands may already have read) or above it (not its turn yet). Each such write must be refused (ready
         low); one that landed would change a value the checker compares. Counts the cycles where the sequencer
-        waits for a word of a fill (the core's act_ok or wgt_ok low while a command runs)."""
+        waits for a word of a fill (the sequencer's waits_word)."""
         d = self.dut
         rng = seeded_random(f"fill-{mem}")
         valid, addr, data, reg, ready = (getattr(d, f"{mem}_wr_{n}") for n in ("valid", "addr", "data", "region", "ready"))
         bits = len(data)
-        idle, pre = rtl_states()["S_IDLE"], rtl_states()["S_PRE"]
-
         async def cycle(a, w) -> int:
             addr.value, data.value, reg.value, valid.value = a, w, region, 1
             await ReadOnly()
             taken = int(ready.value)
-            state = int(d.u_seq.state.value)
-            waits = state != idle and not int(d.issue.value) and (
-                not int(d.act_ok.value) or (state == pre and not int(d.wgt_ok.value)))
-            events["fill_wait_cycles"] += int(waits and mem == "act")   # counted once, on one port's writer
+            events["fill_wait_cycles"] += int(mem == "act" and int(d.u_seq.waits_word.value))  # once, one writer
             await RisingEdge(d.clk)
             return taken
 
@@ -669,7 +671,7 @@ class AccelCore(CoreAdapter):
             # above that is the flush's, not a release's (S_OS)
             events["os_flush_credit_wait_cycles"] += int(state == last_state == waiting[1])
             last_state = state
-            events["cmd_queue_full_cycles"] += int(not int(d.cmd_ready.value))
+            events["cmd_queue_full_cycles"] += int(not int(d.fifo_ready.value))   # not a fill's wait (cmd_ready)
             tries = events["write_attempts"] + events["other_region_attempts"]
             queued = not reading and bool(int(d.q_valid.value) or int(d.preloading.value))
             # each kind of cycle has its own budget: the reading cycles are many, the others few and short

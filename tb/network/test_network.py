@@ -48,6 +48,19 @@ def test_network_detects_corrupted_weight(sim, tmp_path):
     assert "output channel 5" in rep["layer_mismatches"][0]
 
 
+@pytest.mark.prefer("verilator")
+def test_a_first_layer_of_many_commands_fills_within_the_model(sim, tmp_path):
+    """features[29] (8 -> 512: 64 commands, 576 weight words) as a run's first layer: its first step fills both
+    memory regions (rtl/core.v), and the step's other 63 commands must queue behind the first while the words
+    go in (the cycle model's fill_delay counts on that): every value right and the layer within the model.
+    (A host that sent them only after the weight words kept the sequencer idle some 430 cycles.)"""
+    assert network(["--sim", sim, "--images", "1", "--layers", "29", "--report-dir", str(tmp_path)]) == 0
+    rep = json.loads((tmp_path / "network_report.json").read_text())
+    (r,) = rep["layers"]
+    assert rep["cycle_bound_violations"] == [] and r["compute_cycles"] <= r["model_cycles"], r
+    assert r["wgt_load_cycles_per_layer"] == 576 and r["wgt_prefetched_words"] == 0, r
+
+
 def _same_run(rep: dict) -> dict:
     """A report without what depends on the machine or the I/O path (wall times, the path's name)."""
     if isinstance(rep, dict):
