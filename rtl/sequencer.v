@@ -105,12 +105,6 @@ module sequencer #(
     wire        releases  = (t == 16'd0) && (blk != 8'd0);   // this step's first flag frees block blk-1
     wire        room      = (credits_free >= ROWS[15:0]) && !pushing;
     wire        issue_os  = (state == S_OS) && (!releases || room) && act_ok && wgt_ok;
-    /* verilator lint_off UNUSEDSIGNAL */
-    // a token (or fold 0's preload) that would go now but for a word a fill has not written yet (observed by
-    // the tests only)
-    wire        waits_word = (issue_ok && gap == 8'd0 && !words_ok) || ((state == S_PRE) && !wgt_ok) ||
-                             ((state == S_OS) && (!releases || room) && !(act_ok && wgt_ok));
-    /* verilator lint_on UNUSEDSIGNAL */
     wire        flush     = (state == S_FLUSH) && room;
     wire [7:0]  last_rows = ow;      // positions of the last block
 

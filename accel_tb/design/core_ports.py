@@ -28,7 +28,7 @@ def public_names() -> list[str]:
 # configuration file names it; the tests reach them as dut.u_seq.<signal>).
 WATCHED = ("issue", "q_valid", "preloading", "q_ready", "q_data", "out_space_ok", "out_count", "of_valid", "inflight",
            "credits_free", "credit_ok", "sequencer.state", "sequencer.releases", "sequencer.last_os",
-           "sequencer.ic", "sequencer.blk", "sequencer.a2", "sequencer.act_region", "sequencer.waits_word", "fifo_ready")
+           "sequencer.ic", "sequencer.blk", "sequencer.a2", "sequencer.act_region", "act_ok", "wgt_ok", "fifo_ready")
 
 
 def testbench_names() -> list[str]:

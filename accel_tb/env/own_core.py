@@ -48,7 +48,7 @@ class AccelCore(CoreAdapter):
 
     def __init__(self, dut, act="none", wgt="none", cmd="none", out="none", monitor_psums=True,
                  label="core", flip_mode=False, four_state=False, scramble=None, host_io=True,
-                 host_io_rotate=None, **options):
+                 host_io_rotate=None, fill_with_first_word=False, **options):
         super().__init__(dut, **options)
         self.cfg = config_from_dut(dut)
         c = self.cfg
@@ -92,6 +92,9 @@ class AccelCore(CoreAdapter):
         # a run's first step, with nothing computing yet, fills its regions while its first command reads them
         # (the command's act_fill/wgt_fill, rtl/core.v): the core starts on the words as they arrive
         self.fill_first_step = True
+        # a test's option: each fill's first words go in the very cycle its command does (the region is still
+        # free then: rtl/core.v counts a write at the base in that cycle as the fill's first word)
+        self.fill_with_first_word = fill_with_first_word
         self._writers: list = []    # the running layer's background writes (run_layer cancels them with it)
 
     async def start(self):
@@ -452,6 +455,9 @@ class AccelCore(CoreAdapter):
         for cmd in cmds:
             cmd.check(self.cfg.rows)
         st["fill_cycles"] += fill_delay(cmds)   # the cycle model's waits, beside model_cycles (per image)
+        if self.fill_with_first_word:
+            act = cocotb.start_soon(self._write(self.act, acts, act_region))
+            wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
         await self.cmd.send_all([{"data": cmds[0].pack()}])
         first_command = self.cmd.first_cycle
 
@@ -460,8 +466,9 @@ class AccelCore(CoreAdapter):
                 await self.cmd.send_all({"data": c.pack()} for c in cmds[1:])
             self.cmd.first_cycle = first_command    # the step's first command, as send_commands leaves it
 
-        act = cocotb.start_soon(self._write(self.act, acts, act_region))
-        wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
+        if not self.fill_with_first_word:
+            act = cocotb.start_soon(self._write(self.act, acts, act_region))
+            wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
         sending = cocotb.start_soon(send_rest())
         self._writers += [t for t in (act, wgt, sending) if t is not None]
         if wgt is not None:
@@ -622,16 +629,22 @@ class AccelCore(CoreAdapter):
         word, one cycle of a write to another word of the fill with other data: below the level (a word the
         commands may already have read) or above it (not its turn yet). Each such write must be refused (ready
         low); one that landed would change a value the checker compares. Counts the cycles where the sequencer
-        waits for a word of a fill (the sequencer's waits_word)."""
+        waits for a word of a fill: fold 0's preload for its weight word, a token for its activation word (a
+        weight-stationary fold's first token waiting for the next fold's weights is not counted), an
+        output-stationary step for either word."""
         d = self.dut
         rng = seeded_random(f"fill-{mem}")
         valid, addr, data, reg, ready = (getattr(d, f"{mem}_wr_{n}") for n in ("valid", "addr", "data", "region", "ready"))
         bits = len(data)
+        pre, run, os_ = (rtl_states()[k] for k in ("S_PRE", "S_RUN", "S_OS"))
         async def cycle(a, w) -> int:
             addr.value, data.value, reg.value, valid.value = a, w, region, 1
             await ReadOnly()
             taken = int(ready.value)
-            events["fill_wait_cycles"] += int(mem == "act" and int(d.u_seq.waits_word.value))  # once, one writer
+            if mem == "act":    # counted once, on one writer
+                state, act_ok, wgt_ok = int(d.u_seq.state.value), int(d.act_ok.value), int(d.wgt_ok.value)
+                events["fill_wait_cycles"] += int((state == pre and not wgt_ok) or (
+                    state in (run, os_) and not int(d.issue.value) and not (act_ok and (wgt_ok or state == run))))
             await RisingEdge(d.clk)
             return taken
 

@@ -145,6 +145,20 @@ def test_core_that_reads_a_fill_early_fails(sim, tmp_path):
     assert rep["psum"]["mismatches"] > 0 and rep["relu"]["mismatches"] + rep["relu"]["missing"] > 0
 
 
+@pytest.mark.parametrize("a_bits", [4, 2], ids=["4bit", "2bit"])
+def test_fill_whose_first_words_go_with_its_command(a_bits, sim, tmp_path):
+    """A host that writes a fill's first activation and weight words in the very cycle its command enters (the
+    region is still free, so they land): the core counts each as its fill's first word (rtl/core.v), the layer
+    runs to the end and every value is right. (Before, the level restarted at the base and the next word, off
+    the level, waited forever.)"""
+    layer = LAYER27 if a_bits == 4 else LAYER27_2BIT
+    result, rep = run_core(sim, {"layer": layer, "adapter_options": {"fill_with_first_word": True}},
+                           tmp_path=tmp_path)
+    assert result["failed"] == 0 and rep["relu"]["compared"] > 0
+    assert all(rep[k]["mismatches"] == rep[k]["missing"] == 0 for k in ("psum", "sum", "relu"))
+    assert rep["cycles"] == rep["cycles_from_command"]      # the first write and the command: one cycle
+
+
 def test_performance_guard_catches_lost_fold_overlap(sim, tmp_path):
     """Negative: a sequencer that idles 2 cycles after every fold (FOLD_GAP, the fold overlap lost) still
     computes every value right, and only the performance guard notices."""
