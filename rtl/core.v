@@ -2,7 +2,7 @@
 //
 //   act_wr/wgt_wr --> [act SRAM] [MAC array's weight banks]   (two regions each: a host write is accepted
 //                                                              unless a queued or running command reads
-//                                                              its region)
+//                                                              its region, or at a fill's level: below)
 //   cmd --> [cmd FIFO] --> [sequencer] --reads--> SRAMs --> [L0 skew] --> [MAC array] --> [OFIFO]
 //                             |  tag per token --> [tag FIFO] ----------------------------.   |
 //                             '-- credits: tokens in flight <= CREDITS                    v   v
