@@ -31,7 +31,9 @@ module core #(
     parameter integer FAULT_BIT = -1,
     parameter integer FOLD_GAP  = 0,    // fault injection (tests only): see sequencer.v
     parameter integer FAULT_INV = 0     // fault injection (tests only): 1, 3, 4, 5 or 6 breaks invariants of
-                                        // the simulation checks below (see its uses), to show that each can fire
+                                        // the simulation checks below (see its uses), to show that each can
+                                        // fire; 7 breaks the fills' level, which only the formal check of the
+                                        // fills (FORMAL, below) sees
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -136,6 +138,7 @@ module core #(
     localparam integer QW = $clog2(CMD_DEPTH + 1);
     localparam integer AA = $clog2(ACT_DEPTH);
     localparam integer WA = $clog2(WGT_DEPTH);
+    localparam [AA:0]  ACT_STEP = (FAULT_INV == 7) ? 2 : 1;   // FAULT_INV == 7: an activation level skips a word
     wire             cmd_push = cmd_valid && cmd_ready;
     wire             cmd_pop  = q_valid && q_ready;
     wire [1:0]       pre_region;   // a preload still reads region 1, region 0
@@ -183,7 +186,7 @@ module core #(
                                      {{AA{1'b0}}, act_we && act_wr_region == g[0] &&
                                                   act_wr_addr[AA-1:0] == cmd_data[`CMD_ACT_BASE_LSB +: AA]};
                     else if (act_we && act_wr_region == g[0])
-                        act_level <= act_append[g] ? act_level + 1'b1 : {1'b1, {AA{1'b0}}};
+                        act_level <= act_append[g] ? act_level + ACT_STEP : {1'b1, {AA{1'b0}}};
                     if (wgt_start)
                         wgt_level <= {1'b0, cmd_data[`CMD_WGT_BASE_LSB +: WA]} +
                                      {{WA{1'b0}}, wgt_we && wgt_wr_region == g[0] &&
@@ -447,14 +450,14 @@ module core #(
     end
     always @(*) begin
         if (f_past && !rst && F_CHECK[5]) begin
-            assert(!(f_a_rd && !f_a_written));  // inv 5 sram fills
-            assert(!(f_w_rd && !f_w_written));  // inv 5 sram fills
-            assert(!(f_a_hit && f_a_read && act_in_use[f_ar]));  // inv 5 sram fills
-            assert(!(f_w_hit && f_w_read && wgt_in_use[f_wr]));  // inv 5 sram fills
-            assert(f_alevel[AA] ? f_a_written : (f_aw >= f_alevel[AA-1:0] || f_a_written));  // inv 5 sram fills
-            assert(f_wlevel[WA] ? f_w_written : (f_ww >= f_wlevel[WA-1:0] || f_w_written));  // inv 5 sram fills
-            assert(!f_a_read || f_alevel[AA] || f_aw < f_alevel[AA-1:0]);  // inv 5 sram fills
-            assert(!f_w_read || f_wlevel[WA] || f_ww < f_wlevel[WA-1:0]);  // inv 5 sram fills
+            assert(!(f_a_rd && !f_a_written));  // inv 5 fills
+            assert(!(f_w_rd && !f_w_written));  // inv 5 fills
+            assert(!(f_a_hit && f_a_read && act_in_use[f_ar]));  // inv 5 fills
+            assert(!(f_w_hit && f_w_read && wgt_in_use[f_wr]));  // inv 5 fills
+            assert(f_alevel[AA] ? f_a_written : (f_aw >= f_alevel[AA-1:0] || f_a_written));  // inv 5 fills
+            assert(f_wlevel[WA] ? f_w_written : (f_ww >= f_wlevel[WA-1:0] || f_w_written));  // inv 5 fills
+            assert(!f_a_read || f_alevel[AA] || f_aw < f_alevel[AA-1:0]);  // inv 5 fills
+            assert(!f_w_read || f_wlevel[WA] || f_ww < f_wlevel[WA-1:0]);  // inv 5 fills
         end
     end
 `endif

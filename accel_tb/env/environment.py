@@ -184,7 +184,9 @@ class Result:
         rep["ideal_cycles"] = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
         if st.get("model_cycles") is not None:
             # with the waits of a filling step (accel_host.cycles.fill_delay) spread over the images
-            rep["model_cycles_per_image"] = st["model_cycles"] + st.get("fill_cycles", 0) / self.job.images
+            # (one division, as the measured cycles per image: the bound keeps its order with them)
+            n = self.job.images
+            rep["model_cycles_per_image"] = (st["model_cycles"] * n + st.get("fill_cycles", 0)) / n
         rep["summary"] = self.summary_lines()
         return rep
 

@@ -456,8 +456,11 @@ class AccelCore(CoreAdapter):
             cmd.check(self.cfg.rows)
         st["fill_cycles"] += fill_delay(cmds)   # the cycle model's waits, beside model_cycles (per image)
         if self.fill_with_first_word:
+            if self.pause_kinds["cmd"] != "none":   # a first word before its command would not count
+                raise ValueError("fill_with_first_word needs a command port without pauses")
             act = cocotb.start_soon(self._write(self.act, acts, act_region))
             wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
+            self._writers += [t for t in (act, wgt) if t is not None]     # cancelled with the run
         await self.cmd.send_all([{"data": cmds[0].pack()}])
         first_command = self.cmd.first_cycle
 
@@ -469,8 +472,9 @@ class AccelCore(CoreAdapter):
         if not self.fill_with_first_word:
             act = cocotb.start_soon(self._write(self.act, acts, act_region))
             wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
+            self._writers += [t for t in (act, wgt) if t is not None]
         sending = cocotb.start_soon(send_rest())
-        self._writers += [t for t in (act, wgt, sending) if t is not None]
+        self._writers.append(sending)
         if wgt is not None:
             await wgt
             self._first_input(self.wgt.first_cycle)

@@ -57,7 +57,8 @@ def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
                                           "height", "width", "chunks", "macs_per_image", "ideal_cycles",
                                           "scalesim_cycles")},
                      # per image, with the waits of each run's filling first step (accel_host.cycles.fill_delay)
-                     "model_cycles": s["model_cycles"] + s["fill_cycles"] / n_img,
+                     # (one division, as compute_cycles: a bound equal to the cycles stays equal, not above)
+                     "model_cycles": (s["model_cycles"] * n_img + s["fill_cycles"]) / n_img,
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # from the layer's first memory write to its last output: the writes the core's two memory
                      # regions did not hide behind compute count too

@@ -59,6 +59,7 @@ def test_a_first_layer_of_many_commands_fills_within_the_model(sim, tmp_path):
     (r,) = rep["layers"]
     assert rep["cycle_bound_violations"] == [] and r["compute_cycles"] <= r["model_cycles"], r
     assert r["wgt_load_cycles_per_layer"] == 576 and r["wgt_prefetched_words"] == 0, r
+    assert rep["raw"][0]["stats"]["29"]["fill_cycles"] > 0     # the step did fill (its words behind its command)
 
 
 def _same_run(rep: dict) -> dict:
