@@ -448,8 +448,8 @@ class AccelCore(CoreAdapter):
 
     async def _fill_step(self, cmds, acts, act_region, wgt_words, wgt_region, st):
         """A step whose words are written while it computes: its first command (act_fill, and wgt_fill with
-        wgt_words) goes first -- a write before it would land in the free region and end the fill -- then the
-        words in address order from each base, and the step's other commands beside them from the next cycle
+        wgt_words) goes first -- a word written before it would land in the free region and not count for the
+        fill -- (or with its first words: fill_with_first_word), then the words in address order from each base, and the step's other commands beside them from the next cycle
         (the cycle model's fill_delay counts on them queued behind the first). Returns once the weight words are
         written (the weight port is free), with the tasks writing the activations and sending the commands."""
         for cmd in cmds:
@@ -598,9 +598,11 @@ class AccelCore(CoreAdapter):
         #                                                   lands is seen in its values
         start = now_cycle()
         words = {"act": sorted(a for p in plan for a in p[4]), "wgt": sorted(w for p in plan for w in p[7])}
-        # a fill starts at the first command's bases and needs the words from there on, in a row
-        fill = fill and all(not ws or [a for a, _ in ws] == list(range(b, b + len(ws)))
-                            for ws, b in ((words["act"], cmds[0].act_base), (words["wgt"], cmds[0].wgt_base)))
+        # a fill starts at the first command's bases and needs the words from there on, in a row (the stream's
+        # layers sit one after the other from offset 0; a layout that left gaps would never be filled)
+        if fill and not all(not ws or [a for a, _ in ws] == list(range(b, b + len(ws)))
+                            for ws, b in ((words["act"], cmds[0].act_base), (words["wgt"], cmds[0].wgt_base))):
+            raise ValueError("a filling stream needs its words in a row from its first command's bases")
         if fill:
             events["fill"] = True
             cmds[0] = dataclasses.replace(cmds[0], act_fill=int(bool(words["act"])), wgt_fill=int(bool(words["wgt"])))
