@@ -20,6 +20,8 @@ loses the fold overlap, or adds a pipeline stage, exceeds it.
 """
 from __future__ import annotations
 
+from itertools import product
+
 from .config import CoreConfig
 
 
@@ -53,6 +55,13 @@ def os_chunk_cycles(cfg: CoreConfig, steps: int, commands: int, last_rows: int) 
     return commands * (steps + 2) - 1 + 2 * (last_rows - 1) + cfg.cols + 5
 
 
+def per_image(model_cycles: int, fill_cycles: int, images: int) -> float:
+    """A layer's model per image with the waits of its runs' filling steps (fill_delay, summed over the runs)
+    spread over the images: one division, as the measured cycles per image (a sum over the images divided by
+    their number), so that a bound equal to the cycles stays equal rather than a rounding above or below."""
+    return (model_cycles * images + fill_cycles) / images
+
+
 def fill_delay(commands) -> int:
     """Cycles a step waits for its words when its first command starts fills (act_fill, wgt_fill: rtl/core.v).
     The host sends that command first and then, from the next cycle, one word per cycle on each memory port in
@@ -82,19 +91,14 @@ def fill_delay(commands) -> int:
         if not c.os:
             tok = t + 2
             shift = max(shift, ready(wgt0, c.wgt_base) - (t + 1))       # the preload of fold 0
-            fold = 0
-            for ic in range(c.n_ic):
-                for ki in range(3):
-                    for kj in range(3):
-                        last_fold = fold == 9 * c.n_ic - 1
-                        for oy in range(c.oh):
-                            for ox in range(c.ow):
-                                need = ready(act0, c.act_base + ic * c.act_stride + (oy + ki) * c.pw + ox + kj)
-                                if oy == ox == 0 and not last_fold:
-                                    need = max(need, ready(wgt0, c.wgt_base + fold + 1))
-                                shift = max(shift, need - tok)
-                                tok += 1
-                        fold += 1
+            # the sequencer's order: folds (ic outer, kij inner), then positions (oy outer)
+            for fold, (ic, ki, kj) in enumerate(product(range(c.n_ic), range(3), range(3))):
+                for oy, ox in product(range(c.oh), range(c.ow)):
+                    need = ready(act0, c.act_base + ic * c.act_stride + (oy + ki) * c.pw + ox + kj)
+                    if oy == ox == 0 and fold != 9 * c.n_ic - 1:   # the next fold's weights ride along
+                        need = max(need, ready(wgt0, c.wgt_base + fold + 1))
+                    shift = max(shift, need - tok)
+                    tok += 1
             t = tok
         else:
             tok = t + 1

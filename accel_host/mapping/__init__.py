@@ -4,6 +4,9 @@ A mapping says which memory words to write, which commands to issue, and how to 
 reports (command id, tile, position) back into the layer's own coordinates. It computes no expected
 values: those come from golden_py.
 """
+import dataclasses
+
+from ..cycles import fill_delay
 from .base import Command, Issued, LayerShape, Layout, MappingError, ceil_div
 from .dataflow import DATAFLOWS, Dataflow, choices, names, of_command, ordered, other
 from .os import OutputStationary
@@ -34,9 +37,6 @@ def mapping(cfg, shape, a_bits=4, dataflow="ws", layout=None):
 def first_step_fill_delay(m, wgt_fill: bool = True) -> int:
     """accel_host.cycles.fill_delay of a mapping's first step (first weight group, first chunk, image 0) when
     its first command starts the fills (the activations', and the weights' unless they were written before)."""
-    import dataclasses
-
-    from ..cycles import fill_delay
     cmds = [c for c, _ in m.issue(m.groups[0], m.chunks()[0], 0, True, image=0)]
     cmds[0] = dataclasses.replace(cmds[0], act_fill=1, wgt_fill=int(wgt_fill))
     return fill_delay(cmds)

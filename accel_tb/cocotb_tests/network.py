@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from accel_host.config import CoreConfig
+from accel_host.cycles import per_image
 from accel_host.mapping import names
 from accel_tb.adapter import tile_rows
 from accel_tb.design.runner import load_config
@@ -160,7 +161,7 @@ async def test_network(dut):
                         problems.append(f"features[{step.index}] in {other}: " +
                                         "; ".join(sb.summary() for sb in side.scoreboards.values()))
                     both[other] = {"cycles": sum(adapter.stats["compute_cycles"]) / n_img,
-                                   "model": (adapter.stats["model_cycles"] * n_img + adapter.stats["fill_cycles"]) / n_img}
+                                   "model": per_image(adapter.stats["model_cycles"], adapter.stats["fill_cycles"], n_img)}
             # the next layer's weights go into the core's free memory region while this layer computes
             nxt_job = next_layer_weights(steps, i, (job.out_channels, job.height, job.width), g, job.dataflow)
             await adapter.run_layer(job, checker, prefetch=(nxt_job, None) if nxt_job is not None else None)
@@ -182,7 +183,7 @@ async def test_network(dut):
                               f"{exp.numel()} outputs bit-exact ({time.perf_counter() - t0:.1f} s)")
             st = adapter.stats
             both[st["dataflow"]] = {"cycles": sum(st["compute_cycles"]) / n_img,
-                                    "model": (st["model_cycles"] * n_img + st["fill_cycles"]) / n_img}
+                                    "model": per_image(st["model_cycles"], st["fill_cycles"], n_img)}
             stats[step.index] = {"index": step.index, "a_bits": job.a_bits, "dataflow": st["dataflow"],
                                  "dataflows": both, "in_channels": job.in_channels,
                                  "out_channels": oc,

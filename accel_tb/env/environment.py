@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from cocotb.triggers import SimTimeoutError, with_timeout
 
+from accel_host.cycles import per_image
 from accel_host.mapping import DATAFLOWS
 from accel_tb.adapter import OUTPUT_WORDS, AdapterError, CoreAdapter, fit_problem, load_adapter_class, tile_rows
 from accel_tb.env.checker import LayerChecker, LayerJob, job_from_folder, job_from_ints
@@ -184,9 +185,7 @@ class Result:
         rep["ideal_cycles"] = self.job.macs * self.job.images / (self.job.rows * self.job.cols)
         if st.get("model_cycles") is not None:
             # with the waits of a filling step (accel_host.cycles.fill_delay) spread over the images
-            # (one division, as the measured cycles per image: the bound keeps its order with them)
-            n = self.job.images
-            rep["model_cycles_per_image"] = (st["model_cycles"] * n + st.get("fill_cycles", 0)) / n
+            rep["model_cycles_per_image"] = per_image(st["model_cycles"], st.get("fill_cycles", 0), self.job.images)
         rep["summary"] = self.summary_lines()
         return rep
 

@@ -452,15 +452,19 @@ class AccelCore(CoreAdapter):
         fill -- (or with its first words: fill_with_first_word), then the words in address order from each base, and the step's other commands beside them from the next cycle
         (the cycle model's fill_delay counts on them queued behind the first). Returns once the weight words are
         written (the weight port is free), with the tasks writing the activations and sending the commands."""
-        for cmd in cmds:
-            cmd.check(self.cfg.rows)
+        self.check_commands(cmds)
         st["fill_cycles"] += fill_delay(cmds)   # the cycle model's waits, beside model_cycles (per image)
+
+        def start_writers():    # each cancelled with the run (self._writers)
+            act = cocotb.start_soon(self._write(self.act, acts, act_region))
+            wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
+            self._writers.extend(t for t in (act, wgt) if t is not None)
+            return act, wgt
+
         if self.fill_with_first_word:
             if self.pause_kinds["cmd"] != "none":   # a first word before its command would not count
                 raise ValueError("fill_with_first_word needs a command port without pauses")
-            act = cocotb.start_soon(self._write(self.act, acts, act_region))
-            wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
-            self._writers += [t for t in (act, wgt) if t is not None]     # cancelled with the run
+            act, wgt = start_writers()
         await self.cmd.send_all([{"data": cmds[0].pack()}])
         first_command = self.cmd.first_cycle
 
@@ -470,9 +474,7 @@ class AccelCore(CoreAdapter):
             self.cmd.first_cycle = first_command    # the step's first command, as send_commands leaves it
 
         if not self.fill_with_first_word:
-            act = cocotb.start_soon(self._write(self.act, acts, act_region))
-            wgt = cocotb.start_soon(self._write(self.wgt, wgt_words, wgt_region)) if wgt_words else None
-            self._writers += [t for t in (act, wgt) if t is not None]
+            act, wgt = start_writers()
         sending = cocotb.start_soon(send_rest())
         self._writers.append(sending)
         if wgt is not None:
@@ -513,10 +515,14 @@ class AccelCore(CoreAdapter):
         self.prefetched = (words, region)
         return len(words)
 
-    async def send_commands(self, cmds) -> None:
-        """Every command checked against the core before the first is sent (Command.check), then sent."""
+    def check_commands(self, cmds) -> None:
+        """Every command checked against the core before the first is sent (Command.check)."""
         for cmd in cmds:
             cmd.check(self.cfg.rows)
+
+    async def send_commands(self, cmds) -> None:
+        """The commands checked (check_commands), then sent."""
+        self.check_commands(cmds)
         await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds)
 
     def stream_words(self, job) -> tuple[int, int] | None:
@@ -606,8 +612,7 @@ class AccelCore(CoreAdapter):
         if fill:
             events["fill"] = True
             cmds[0] = dataclasses.replace(cmds[0], act_fill=int(bool(words["act"])), wgt_fill=int(bool(words["wgt"])))
-            for cmd in cmds:
-                cmd.check(c.rows)
+            self.check_commands(cmds)
             await self.cmd.send_all([{"data": cmds[0].pack()}])
             writers = [cocotb.start_soon(self._fill_writer(mem, words[mem], region, events))
                        for mem, region in (("act", act_region), ("wgt", wgt_region)) if words[mem]]

@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from accel_host.cycles import check_bound
+from accel_host.cycles import check_bound, per_image
 from accel_tb.design.runner import ROOT
 
 
@@ -57,8 +57,7 @@ def build_report(raws: list[dict], cfg: dict, core: dict) -> dict:
                                           "height", "width", "chunks", "macs_per_image", "ideal_cycles",
                                           "scalesim_cycles")},
                      # per image, with the waits of each run's filling first step (accel_host.cycles.fill_delay)
-                     # (one division, as compute_cycles: a bound equal to the cycles stays equal, not above)
-                     "model_cycles": (s["model_cycles"] * n_img + s["fill_cycles"]) / n_img,
+                     "model_cycles": per_image(s["model_cycles"], s["fill_cycles"], n_img),
                      "compute_cycles": cyc, "utilization": s["ideal_cycles"] / cyc,
                      # from the layer's first memory write to its last output: the writes the core's two memory
                      # regions did not hide behind compute count too
