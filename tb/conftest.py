@@ -71,7 +71,7 @@ def golden(request):
 # worker starts on its share of them, so that the workers do not finish on them one by one
 SLOW_FIRST = ("test_profile_guided_build_trains", "test_core_vgg_layer27_64x64", "test_sharded_equals_single_process",
               "test_core_random_layers", "test_network_busy_check", "test_network_one_image", "tb/network/",
-              "test_core_2bit_random_layers", "test_averaging", "test_core_lint_clean[-GROWS=32")
+              "test_core_2bit_random_layers", "test_averaging")
 
 
 @pytest.hookimpl(trylast=True)     # after -k/-m deselection: the blocks are those of the tests that run
