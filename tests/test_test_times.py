@@ -1,5 +1,6 @@
 """The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
 test and per folder; a log it cannot read is one line and exit 2."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -139,6 +140,31 @@ def test_slow_tests_are_dealt_to_the_head_of_each_first_block():
     assert order[0] == "slow_a" and order[4] == "slow_b1" and order[8] == "slow_b2", order
     assert sorted(order) == sorted(ids) and [i for i in order if i.startswith("t")] == [f"t{i}" for i in range(10)]
     assert deal_slow_first(ids, ids, ("slow_a", "slow_b"), 1)[:3] == ["slow_a", "slow_b1", "slow_b2"]
+
+
+def slow_first_patterns_without_a_test(patterns, root: Path) -> list[str]:
+    """The patterns of tb/conftest.py's SLOW_FIRST that name no test, read from the sources (no collection): a
+    pattern is a piece of a test's id, and the ids here are "path::function" for every test function of tests/
+    and tb/ (a parametrized id, "function[...", counts by its function only)."""
+    import re
+    ids = [f"{f.relative_to(root).as_posix()}::{name}" for d in ("tests", "tb") for f in sorted((root / d).rglob("test_*.py"))
+           for name in re.findall(r"^(?:async )?def (test_\w+)", f.read_text(), re.M)]
+    return [p for p in patterns if not any(p.split("[")[0] in i for i in ids)]
+
+
+def test_every_slow_first_pattern_names_a_test():
+    """A slow test renamed or removed leaves its SLOW_FIRST pattern matching nothing, and the tests it was dealt
+    ahead of go back to finishing one after the other on one worker (the seventeenth session removed one such
+    pattern by hand). Negative: a pattern of no test, and a folder that does not exist, are reported."""
+    import importlib.util
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("tb_conftest", root / "tb" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    assert conftest.SLOW_FIRST and slow_first_patterns_without_a_test(conftest.SLOW_FIRST, root) == []
+    assert slow_first_patterns_without_a_test(("test_no_such_test", "tb/no_such_folder/", "test_core_random",
+                                               "tb/network/", "test_averaging"), root) == ["test_no_such_test",
+                                                                                         "tb/no_such_folder/"]
 
 
 def test_a_cold_runs_log_says_where_the_runtime_came_from_as_its_cache_counted(tmp_path, capsys):
