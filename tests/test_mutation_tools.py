@@ -102,11 +102,17 @@ def test_every_parameter_guard_is_proven_at_its_boundary():
     assert sfu["ACC_W"] == sfu["PSUM_W"] and math.ceil(math.log2(core["CREDITS"] + 1)) == 8
 
 
-def test_a_mutant_whose_elaboration_never_ends_is_invalid_not_a_timeout(tmp_path):
+def test_a_mutant_whose_elaboration_never_ends_is_invalid_not_a_timeout(tmp_path, monkeypatch):
     """`r = r - 1` in a for-generate: Icarus' front end never returns. Before the ladder, the tool elaborates
     every design it would build under a time limit, so such a mutant is invalid (an elaboration failure) rather
-    than a timeout counted as caught; the unmutated RTL elaborates within the same limit."""
+    than a timeout counted as caught; the unmutated RTL elaborates within the same limit. The killed front end
+    leaves nothing in the temporary folder (iverilog's preprocessed files went to /tmp and stayed)."""
     import shutil
+    import tempfile
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
 
     from accel_tb.quality.mutant import apply
     from accel_tb.quality.mutation import RTL, endless_elaboration
@@ -116,6 +122,7 @@ def test_a_mutant_whose_elaboration_never_ends_is_invalid_not_a_timeout(tmp_path
     apply(_site("core", "for (r = 0; r < ROWS; r = r + 1) begin : g_tok", "r = r - 1"), rtl)
     stuck = endless_elaboration(rtl, "core", limit=3)
     assert stuck.startswith("layer27 4-bit: elaboration did not finish in 3 s"), stuck
+    assert list(scratch.iterdir()) == []
 
 
 def test_merge_refuses_a_report_of_another_draw_or_rtl(tmp_path, capsys):

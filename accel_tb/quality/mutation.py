@@ -236,8 +236,9 @@ def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> 
         apply(m, rtl_dir)
         cmd = [sys.executable, "-m", "accel_tb.quality.mutation", "--child", json.dumps(asdict(m)), "--rtl", str(rtl_dir)]
         cmd += ["--matrix"] if matrix else []
+        # TMPDIR: what a killed simulator or compiler leaves behind goes with the mutant's folder
         env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), PYTHONUNBUFFERED="1",
-                   COCOTB_RANDOM_SEED=str(seed))
+                   COCOTB_RANDOM_SEED=str(seed), TMPDIR=tmp, TMP=tmp)
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                 start_new_session=True)
@@ -288,13 +289,17 @@ def endless_elaboration(rtl_dir: Path, module: str, limit: int = ELAB_LIMIT_S) -
             continue
         seen.add(key)
         cmd = front_end_command(kw["toplevel"], kw["sources"], params, "icarus", kw.get("includes"))
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)     # the driver and its ivl child
-            proc.wait()
-            return f"{name}: elaboration did not finish in {limit} s (iverilog)"
+        # iverilog's driver keeps its preprocessed sources in TMPDIR until it exits: killed, it leaves them there
+        # (four ivrl* files in /tmp per endless mutant); a folder of its own goes with them
+        with tempfile.TemporaryDirectory(prefix="accel-elab-") as tmp:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                    env=dict(os.environ, TMPDIR=tmp, TMP=tmp))
+            try:
+                proc.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)     # the driver and its ivl child
+                proc.wait()
+                return f"{name}: elaboration did not finish in {limit} s (iverilog)"
     return ""
 
 
