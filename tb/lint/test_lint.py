@@ -10,10 +10,11 @@ from accel_tb.design.runner import INCLUDE, RTL
 
 MODULES = [m for m in BLOCKS if m != "core"]     # the core: its parameter sets below
 # the edges of the documented 1..64 range in each dimension: 1x1, 64x1 and 1x64 (the RTL's widths follow ROWS,
-# COLS and ROWS + COLS -- the weight banks, the credits -- never their product but in the weight word's slices;
-# 64x1 and 1x64 lint in under a second each, 32x32 took 10 s and 64x64 takes 60 s: tb/core simulates 64x64)
-CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"], ["-GROWS=64", "-GCOLS=1"],
-               ["-GROWS=1", "-GCOLS=64"], ["-GROWS=1", "-GCOLS=1"], ["-GROWS=4", "-GCOLS=4"],
+# COLS and ROWS + COLS -- the credits, the number of weight banks -- and a bank's width its diagonal's length,
+# min(ROWS, COLS); never their product but in the weight word's slices); 4x8 and 8x4 have long diagonals both
+# ways. 64x1 and 1x64 lint in under a second each; 32x32 took 10 s and 64x64 takes 60 s: tb/core simulates 64x64
+CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"], ["-GROWS=8", "-GCOLS=4"],
+               ["-GROWS=64", "-GCOLS=1"], ["-GROWS=1", "-GCOLS=64"], ["-GROWS=1", "-GCOLS=1"], ["-GROWS=4", "-GCOLS=4"],
                ["-GFAULT_ROW=5", "-GFAULT_COL=6", "-GFAULT_BIT=2"]]
 SOURCES = sorted(str(p) for p in RTL.glob("*.v"))
 

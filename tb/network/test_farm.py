@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,14 @@ def report(path):
 
 
 @pytest.fixture
-def one_process(sim, tmp_path_factory):
+def one_process(sim, tmp_path_factory, request):
     """The report of the four images of LAYERS in one process, the reference the farm runs below are compared
     with: run once per session (one file lock in the session's temporary folder, which pytest-xdist's workers
-    share) and read by each test, where three tests ran the same run each. Kept only when the run passed."""
+    share) and read by each test, where three tests ran a one-process run each. Kept only when the run passed."""
     base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base    # the session's, not the worker's
+    # an xdist worker's folder is one per worker in the session's: the session's is shared (the worker is told by
+    # its configuration, not by PYTEST_XDIST_WORKER, which a pytest started from a worker inherits)
+    shared = base.parent if hasattr(request.config, "workerinput") else base
     out = shared / f"farm-one-process-{sim}"
     with open(shared / f"farm-one-process-{sim}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -143,8 +144,8 @@ def test_farm_file_makes_a_jobqueue_cluster(tmp_path):
         make_jobqueue_cluster(str(f))
 
 
-@pytest.mark.parametrize("images,workers,chunk", [(4, 2, 2), (256, 2, 32), (100, 2, 25), (65, 2, 17), (1, 2, 1),
-                                                  (33, 1, 17), (8, 1, 8)])
+@pytest.mark.parametrize("images,workers,chunk", [(4, 2, 2), (2, 2, 1), (256, 2, 32), (100, 2, 25), (65, 2, 17),
+                                                  (1, 2, 1), (33, 1, 17), (8, 1, 8)])
 def test_default_chunk_spreads_images_evenly_in_chunks_of_at_most_32(images, workers, chunk):
     """100 images on 2 workers: 4 chunks of 25, two per worker (chunks of 8 made 13: 7 for one worker, 6 for
     the other, and paid the simulator's start-up 13 times)."""
