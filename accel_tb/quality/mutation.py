@@ -16,7 +16,8 @@ that many mutants with --seed, shared among the modules in proportion to their s
 
 Each mutant runs the regression's tests, all under Icarus, cheapest first, with COCOTB_RANDOM_SEED = --seed:
 the module's block test, layer 27 (4-bit, every output port checked for X/Z), the 2a4w layer 27 (2-bit),
-layer 27 output-stationary (both modes), the output buffer filled under back-pressure, random layers with
+layer 27 output-stationary (both modes), layer 27 with its fill's first words sent with its command, an
+output-stationary flush held for credits, the output buffer filled under back-pressure, random layers with
 crossed pauses, random layers alternating WS and OS, the coverage closure, layers 24, 27, 29 on the
 network configuration, and the command streams (seed 2026). It stops at the first failure, or runs them all with --matrix (the kill matrix: every
 test that kills it). Verdicts: killed (a test failed), timeout (no result after --timeout s: the regression
@@ -206,6 +207,12 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
         ("layer27 OS", dict(core, parameters=base, testcase="test_layer_sequence",
                             config={"sequence": [dict(layer(ck4, 27), dataflow="os"),
                                                  dict(layer(ck2, 27), dataflow="os")]})),
+        # tb/core's test_fill_whose_first_words_go_with_its_command and test_os_flush_waits_for_credits: the fills'
+        # start-cycle write and the output-stationary flush without room, which no step above reaches
+        ("fill with first words", dict(core, parameters=base, testcase="test_layer",
+                                       config={"layer": layer(ck4, 27),
+                                               "adapter_options": {"fill_with_first_word": True}})),
+        ("OS flush", dict(core, parameters=base, testcase="test_flush_waits_for_credits", config={"hold": 1500})),
         ("output buffer", dict(core, parameters=base, testcase="test_output_buffer_fills",
                                config={"layer": layer(ck4, 29)})),
         ("random layers", dict(core, parameters=CoreConfig(acc_w=24).parameters(), testcase="test_random_layers",
