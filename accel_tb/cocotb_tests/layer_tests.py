@@ -408,6 +408,16 @@ async def test_command_stream(dut):
         for job, ck in items:
             dut._log.info(f"{job.name}: " + " | ".join(ck.summary_lines()))
             ck.assert_clean()
+        # the memory regions' rule where it is broken, not only through a value some later read would take: no
+        # host write lands in a region in use (the sequencer reads it, a queued command or a preload will) or off
+        # a fill's level, and the region the stream does not use takes every write
+        assert events["writes_accepted_while_reading"] == 0, \
+            f"stream {n}: {events['writes_accepted_while_reading']} host writes taken into the memory region in use"
+        assert events["fill_stray_accepted"] == 0, \
+            f"stream {n}: {events['fill_stray_accepted']} host writes taken off the fill's level"
+        assert events["other_region_accepted"] == events["other_region_attempts"], \
+            f"stream {n}: {events['other_region_attempts'] - events['other_region_accepted']} host writes refused " \
+            "by the memory region the stream does not use"
     export_coverage(cfg)
     if cfg.get("closure"):     # the cross bins the streams must close (accel_tb.quality.coverage.STREAM_CLOSED)
         from accel_tb.quality.coverage import STREAM_CLOSED, holes  # noqa: PLC0415

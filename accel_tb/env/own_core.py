@@ -594,7 +594,7 @@ class AccelCore(CoreAdapter):
         events = events if events is not None else {}
         events.update({"layers": len(plan), "commands": len(cmds), "write_attempts": 0, "writes_accepted_while_reading": 0,
                   "other_region_attempts": 0, "other_region_accepted": 0, "weight_write_attempts": 0,
-                  "attempts_while_only_queued": 0,
+                  "attempts_while_only_queued": 0, "attempts_while_alone": 0,
                   "dataflow_switches": sum(a[2].name != b[2].name for a, b in zip(plan, plan[1:])),
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0,
@@ -678,7 +678,11 @@ class AccelCore(CoreAdapter):
         output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
         the stream's region is in use -- the sequencer reads it, a command that reads it waits in the queue, or a
         preload is on its way down the weight banks -- one cycle each, at most every other cycle, activation and
-        weight words in turn, every other one into the region the stream does not use."""
+        weight words in turn, every other one into the region the stream does not use. Three kinds of cycle have
+        a budget each: a command waiting or a preload on its way (the sequencer reading nothing), the sequencer
+        reading while another command or a preload also holds the region, and the sequencer reading with
+        nothing else holding it (the stream's last command: the region is in use only because it runs, and a
+        weight write is tried there first)."""
         d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
         rng = seeded_random("stream-writes")
         trying = None
@@ -697,14 +701,18 @@ class AccelCore(CoreAdapter):
             last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.fifo_ready.value))   # not a fill's wait (cmd_ready)
             tries = events["write_attempts"] + events["other_region_attempts"]
-            queued = not reading and bool(int(d.q_valid.value) or int(d.preloading.value))
+            held = bool(int(d.q_valid.value) or int(d.preloading.value))
+            queued, alone = not reading and held, reading and not held
             # each kind of cycle has its own budget: the reading cycles are many, the others few and short
-            spent = events["attempts_while_only_queued"] if queued else tries - events["attempts_while_only_queued"]
-            if (reading or queued) and spent < write_attempts and rng.random() < (0.5 if queued else 0.2):
-                mem = "wgt" if tries // 2 % 2 else "act"
+            kind = "attempts_while_only_queued" if queued else "attempts_while_alone" if alone else None
+            spent = events[kind] if kind else \
+                tries - events["attempts_while_only_queued"] - events["attempts_while_alone"]
+            if (reading or queued) and spent < write_attempts and rng.random() < (0.2 if kind is None else 0.5):
+                n = events["attempts_while_alone"] if alone else tries
+                mem = "wgt" if (n // 2 % 2) ^ alone else "act"
                 bits = self.cfg.act_word_bits if mem == "act" else self.cfg.wgt_word_bits
                 addr, word = rng.choice(words[mem])
-                other = tries % 2 == 1
+                other = n % 2 == 1
                 getattr(d, f"{mem}_wr_addr").value = addr
                 getattr(d, f"{mem}_wr_data").value = word ^ ((1 << bits) - 1)
                 getattr(d, f"{mem}_wr_region").value = region[mem] ^ other
@@ -713,6 +721,7 @@ class AccelCore(CoreAdapter):
                 taken = int(getattr(d, f"{mem}_wr_ready").value)
                 events["weight_write_attempts"] += mem == "wgt"
                 events["attempts_while_only_queued"] += queued
+                events["attempts_while_alone"] += alone
                 if other:
                     events["other_region_attempts"] += 1
                     events["other_region_accepted"] += taken

@@ -470,6 +470,9 @@ def test_command_stream(sim, tmp_path):
     # weights too, and at cycles where the region is in use only by a queued command or a preload still on
     # its way (the sequencer reading nothing): each refused all the same
     assert sum(e["weight_write_attempts"] for e in ev) > 0 and sum(e["attempts_while_only_queued"] for e in ev) > 0, ev
+    # and at cycles where the region is in use only because the sequencer reads it (the last command, nothing
+    # queued, no preload): a weight write into it refused there too
+    assert sum(e["attempts_while_alone"] for e in ev) > 0, ev
     assert ev[0]["output"] == "hold" and ev[0]["os_credit_wait_cycles"] > 0, ev[0]
     assert sum(e["cmd_queue_full_cycles"] for e in ev) > 0, ev
     # the second stream fills its memory regions as it runs: every word written behind its first command, the
