@@ -334,7 +334,9 @@ async def test_command_stream(dut):
     default the first three): 'hold', held for `hold` cycles from the first output-stationary command on (its
     credits run out), 'random:0.7', paused at random, 'none', free; 'hold-all', held for `hold` cycles from
     the first command of either dataflow on. Config 'fills', per stream in turn (default: the second): the
-    stream's words written behind its first command, which starts fills of its memory regions. The seed is
+    stream's words written behind its first command, which starts fills of its memory regions. Config
+    'refills', per stream in turn (default: the third): its last layer's activations over the first layer's
+    addresses, by a fill sent right behind the other commands, which must wait for its region. The seed is
     printed by cocotb and recorded
     in the report. With coverage, the database is exported; config 'closure': every core.cross.* bin must be
     hit (the report lists the holes)."""
@@ -389,10 +391,14 @@ async def test_command_stream(dut):
         # either dataflow (S_PRE or S_OS), so a weight-stationary one starves too when the stream starts with one
         holder = cocotb.start_soon(hold_at_first((3,) if out == "hold" else (1, 3))) if held else None
         fills = cfg.get("fills") or [False, True]       # per stream, in turn: its words written as it runs
+        # per stream, in turn: its last layer's activations refilled over the first's, behind the others
+        refills = cfg.get("refills") or [False, False, True]
+        fill, refill = bool(fills[n % len(fills)]), bool(refills[n % len(refills)])
         events = {}
         try:
             await adapter.run_stream(items, write_attempts=int(cfg.get("write_attempts", 20)),
-                                     extra_cycles=hold if held else 0, fill=bool(fills[n % len(fills)]), events=events)
+                                     extra_cycles=hold if held else 0, fill=fill, refill=refill and not fill,
+                                     events=events)
         except BaseException:   # a broken core's run: the events so far, for the negatives' assertions
             write_report(cfg.get("report"), {"streams": [*reports, {"events": events, "layers": []}]})
             raise

@@ -536,7 +536,7 @@ class AccelCore(CoreAdapter):
         return max([a + 1 for a, _ in acts], default=0), max([a + 1 for a, _ in wgts], default=0)
 
     async def run_stream(self, items, write_attempts: int = 0, extra_cycles: int = 0, timeout_factor: int = 6,
-                         fill: bool = False, events: dict | None = None) -> dict:
+                         fill: bool = False, refill: bool = False, events: dict | None = None) -> dict:
         """Several layers back to back, as a host that does not wait: items [(job, sink)], each job one
         image, one weight group and one chunk. Every job's words are written first, each at its own offsets in
         one memory region, then every command of every job is sent without waiting for outputs -- dataflows
@@ -551,34 +551,44 @@ class AccelCore(CoreAdapter):
         regions (act_fill, wgt_fill: rtl/core.v), while the other commands go in beside them; between the fill's
         words, at random, a host write at another word of the stream (below the fill's level: a word the
         commands may have read, or above it: not yet its turn) is tried for one cycle, and must be refused
-        (`_fill_writer`); the writes tried while the sequencer reads start once the fill is written. Returns the
-        flow events seen (for the test's assertions), in `events` when given (so that a caller has them after a
-        failure too)."""
+        (`_fill_writer`); the writes tried while the sequencer reads start once the fill is written. refill: the
+        last layer's activations go to the first layer's addresses instead (other data where the layers before
+        still read), by a fill its first command starts (act_fill alone), sent right behind the others: that
+        command must wait at the port until no earlier command holds the region (rtl/core.v's fill_ok), and its
+        words are tried from the start, refused until the fill has begun (no activation write is tried between
+        them). Returns the flow events seen (for the test's assertions), in `events` when given (so that a caller
+        has them after a failure too)."""
         self._python_ports("run_stream")
         d, c = self.dut, self.cfg
         plan, act_off, wgt_off = [], 0, 0
         act_region, wgt_region = self.act_free, self.wgt_free
-        for job, sink in items:
+        if fill and refill:
+            raise ValueError("a stream fills at its first command or refills at its last layer, not both")
+        for k, (job, sink) in enumerate(items):
             m = self.layer_mapping(job)
             if job.images != 1 or len(m.groups) != 1 or len(m.chunks()) != 1:
                 raise ValueError(f"{job.name}: a stream takes one image, one weight group and one chunk per layer")
             chunk = m.chunks()[0]
-            acts = [(a + act_off, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
+            last_refilled = refill and k == len(items) - 1    # its activations at the first layer's addresses
+            base = 0 if last_refilled else act_off
+            acts = [(a + base, w) for a, w in m.act_words(job.a_tiles[0], chunk)]
             wgts = [(a + wgt_off, w) for a, w in m.weight_words(job.w_tiles, m.groups[0])]
-            plan.append((job, sink, m, chunk, acts, act_off, wgt_off, wgts))
+            plan.append((job, sink, m, chunk, acts, base, wgt_off, wgts))
             if not DATAFLOWS[m.name].makes_psums and self.monitor_psums:
                 sink.expect_finished_sums()
-            act_off = max([a + 1 for a, _ in acts], default=act_off)
+            act_off = max([a + 1 for a, _ in acts], default=act_off) if not last_refilled else act_off
             wgt_off = max([a + 1 for a, _ in wgts], default=wgt_off)
             if act_off > c.act_depth or wgt_off > c.wgt_depth:
                 raise ValueError(f"the stream's layers need {act_off} activation and {wgt_off} weight words, the "
                                  f"core holds {c.act_depth} and {c.wgt_depth}")
             if not fill:
                 await self._write(self.wgt, wgts, wgt_region)
-                await self._write(self.act, acts, act_region)
+                if not last_refilled:
+                    await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
-        cmds, target, cid = [], self.outputs_seen, 0
+        cmds, target, cid, refill_at = [], self.outputs_seen, 0, None
         for job, sink, m, chunk, _, ao, wo, _ in plan:
+            refill_at = len(cmds)      # the last layer's first command, when it refills
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
@@ -599,9 +609,11 @@ class AccelCore(CoreAdapter):
                   "mode_switches": sum(a[0].a_bits != b[0].a_bits for a, b in zip(plan, plan[1:])),
                   "os_credit_wait_cycles": 0, "os_flush_credit_wait_cycles": 0, "cmd_queue_full_cycles": 0,
                   "fill": False, "fill_words": 0, "fill_stray_attempts": 0, "fill_stray_accepted": 0,
-                  "fill_wait_cycles": 0})
+                  "fill_wait_cycles": 0, "refill": refill, "fill_command_wait_cycles": 0})
         later = {"act": plan[-1][4], "wgt": plan[-1][7]}   # the last layer's words: read last, so a write that
         #                                                   lands is seen in its values
+        if refill:      # the refill's writer has the activation port (a try at its level would rightly land)
+            later["act"] = []
         start = now_cycle()
         words = {"act": sorted(a for p in plan for a in p[4]), "wgt": sorted(w for p in plan for w in p[7])}
         # a fill starts at the first command's bases and needs the words from there on, in a row (the stream's
@@ -620,11 +632,21 @@ class AccelCore(CoreAdapter):
             await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds[1:])
             for w in writers:
                 await w
+        refiller = None
+        if refill and plan[-1][4]:
+            acts = sorted(plan[-1][4])
+            if [a for a, _ in acts] != list(range(cmds[refill_at].act_base, cmds[refill_at].act_base + len(acts))):
+                raise ValueError("a refill needs its words in a row from its first command's base")
+            cmds[refill_at] = dataclasses.replace(cmds[refill_at], act_fill=1)
+            refiller = cocotb.start_soon(self._fill_writer("act", acts, act_region, events))
+            self._writers.append(refiller)
         watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
         if not fill:
             await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
         await self._wait_outputs(target, start, budget)
+        if refiller is not None:
+            await refiller
         for _ in range(5):
             await RisingEdge(d.clk)
         watch.cancel()
@@ -700,6 +722,9 @@ class AccelCore(CoreAdapter):
             events["os_flush_credit_wait_cycles"] += int(state == last_state == waiting[1])
             last_state = state
             events["cmd_queue_full_cycles"] += int(not int(d.fifo_ready.value))   # not a fill's wait (cmd_ready)
+            # a fill command held at the port while its region is in use (fill_ok), the queue having room
+            events["fill_command_wait_cycles"] += int(int(d.cmd_valid.value) and int(d.fifo_ready.value)
+                                                      and not int(d.cmd_ready.value))
             tries = events["write_attempts"] + events["other_region_attempts"]
             held = bool(int(d.q_valid.value) or int(d.preloading.value))
             queued, alone = not reading and held, reading and not held
@@ -710,6 +735,10 @@ class AccelCore(CoreAdapter):
             if (reading or queued) and spent < write_attempts and rng.random() < (0.2 if kind is None else 0.5):
                 n = events["attempts_while_alone"] if alone else tries
                 mem = "wgt" if (n // 2 % 2) ^ alone else "act"
+                if not words[mem]:
+                    mem = "wgt" if mem == "act" else "act"
+                    if not words[mem]:
+                        continue
                 bits = self.cfg.act_word_bits if mem == "act" else self.cfg.wgt_word_bits
                 addr, word = rng.choice(words[mem])
                 other = n % 2 == 1

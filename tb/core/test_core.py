@@ -480,6 +480,10 @@ def test_command_stream(sim, tmp_path):
     assert [e["fill"] for e in ev] == [False, True, False], ev
     assert ev[1]["fill_words"] > 0 and ev[1]["fill_wait_cycles"] > 0, ev[1]
     assert ev[1]["fill_stray_attempts"] > 0 and ev[1]["fill_stray_accepted"] == 0, ev[1]
+    # the third refills its last layer's activations over the first layer's words, the command sent right behind
+    # the others: it waits at the port until no earlier command holds the region, then its words go in
+    assert [e["refill"] for e in ev] == [False, False, True], ev
+    assert ev[2]["fill_command_wait_cycles"] > 0 and ev[2]["fill_words"] > 0, ev[2]
     for s in rep["streams"]:
         assert all(l["relu" if "relu" in l else "out"]["compared"] > 0 for l in s["layers"])
 
