@@ -554,9 +554,8 @@ class AccelCore(CoreAdapter):
         (`_fill_writer`); the writes tried while the sequencer reads start once the fill is written. refill: the
         last layer's activations go to the first layer's addresses instead (other data where the layers before
         still read), by a fill its first command starts (act_fill alone), sent right behind the others: that
-        command must wait at the port until no earlier command holds the region (rtl/core.v's fill_ok), and its
-        words are tried from the start, refused until the fill has begun (no activation write is tried between
-        them). Returns the flow events seen (for the test's assertions), in `events` when given (so that a caller
+        command must wait at the port until no earlier command holds the region (rtl/core.v's fill_ok); its words
+        go in once it has entered (no other activation write is tried meanwhile). Returns the flow events seen (for the test's assertions), in `events` when given (so that a caller
         has them after a failure too)."""
         self._python_ports("run_stream")
         d, c = self.dut, self.cfg
@@ -638,7 +637,13 @@ class AccelCore(CoreAdapter):
             if [a for a, _ in acts] != list(range(cmds[refill_at].act_base, cmds[refill_at].act_base + len(acts))):
                 raise ValueError("a refill needs its words in a row from its first command's base")
             cmds[refill_at] = dataclasses.replace(cmds[refill_at], act_fill=1)
-            refiller = cocotb.start_soon(self._fill_writer("act", acts, act_region, events))
+
+            async def refill_words():
+                # from the cycle after its command entered (the fill has begun): a word tried earlier could land
+                # while the region is free, before the stream's first command or in a gap between two
+                await self._commands_taken(refill_at + 1)
+                await self._fill_writer("act", acts, act_region, events)
+            refiller = cocotb.start_soon(refill_words())
             self._writers.append(refiller)
         watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
         if not fill:
@@ -655,6 +660,15 @@ class AccelCore(CoreAdapter):
             if hasattr(sink, "rtl_checks"):
                 sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
         return events
+
+    async def _commands_taken(self, n: int) -> None:
+        """Returns in the cycle after the n-th command from now has entered the core (cmd_valid and cmd_ready,
+        read mid-cycle)."""
+        d, taken = self.dut, 0
+        while taken < n:
+            await FallingEdge(d.clk)
+            taken += int(d.cmd_valid.value) and int(d.cmd_ready.value)
+        await RisingEdge(d.clk)
 
     async def _fill_writer(self, mem: str, words, region: int, events: dict):
         """A fill's words, in address order, on one write port driven here (valid held until ready), with
