@@ -586,12 +586,14 @@ class AccelCore(CoreAdapter):
                     await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid, refill_at = [], self.outputs_seen, 0, None
-        for job, sink, m, chunk, _, ao, wo, _ in plan:
+        for k, (job, sink, m, chunk, _, ao, wo, _) in enumerate(plan):
             refill_at = len(cmds)      # the last layer's first command, when it refills
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
-                                          act_region=act_region, wgt_region=wgt_region)
+                                          act_region=act_region, wgt_region=wgt_region,
+                                          act_fill=int(refill and k == len(plan) - 1 and len(cmds) == refill_at
+                                                       and bool(plan[-1][4])))
                 if self.on_command:      # the coverage model's command fields (as run_layer does)
                     self.on_command(cmd)
                 self.cmd_outputs[cmd.id] = m.outputs(chunk) if iss is not None and cmd.emit else 0
@@ -611,8 +613,6 @@ class AccelCore(CoreAdapter):
                   "fill_wait_cycles": 0, "refill": refill, "fill_command_wait_cycles": 0})
         later = {"act": plan[-1][4], "wgt": plan[-1][7]}   # the last layer's words: read last, so a write that
         #                                                   lands is seen in its values
-        if refill:      # the refill's writer has the activation port (a try at its level would rightly land)
-            later["act"] = []
         start = now_cycle()
         words = {"act": sorted(a for p in plan for a in p[4]), "wgt": sorted(w for p in plan for w in p[7])}
         # a fill starts at the first command's bases and needs the words from there on, in a row (the stream's
@@ -631,21 +631,24 @@ class AccelCore(CoreAdapter):
             await self.cmd.send_all({"data": cmd.pack()} for cmd in cmds[1:])
             for w in writers:
                 await w
-        refiller = None
+        refiller, port = None, {"act": True}     # port: the watch may try activation writes
         if refill and plan[-1][4]:
             acts = sorted(plan[-1][4])
             if [a for a, _ in acts] != list(range(cmds[refill_at].act_base, cmds[refill_at].act_base + len(acts))):
                 raise ValueError("a refill needs its words in a row from its first command's base")
-            cmds[refill_at] = dataclasses.replace(cmds[refill_at], act_fill=1)
 
             async def refill_words():
                 # from the cycle after its command entered (the fill has begun): a word tried earlier could land
-                # while the region is free, before the stream's first command or in a gap between two
+                # while the region is free, before the stream's first command or in a gap between two; from then
+                # on the writer has the activation port (the watch's tries there stop: one at the level would
+                # rightly land)
                 await self._commands_taken(refill_at + 1)
+                port["act"] = False
                 await self._fill_writer("act", acts, act_region, events)
             refiller = cocotb.start_soon(refill_words())
             self._writers.append(refiller)
-        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region}))
+        watch = cocotb.start_soon(self._stream_watch(events, write_attempts, later, {"act": act_region, "wgt": wgt_region},
+                                                     port))
         if not fill:
             await self.send_commands(cmds)
         budget = timeout_factor * sum(cmd.tokens for cmd in cmds) + 200 * len(plan) + 20 * (c.rows + c.cols) + extra_cycles
@@ -709,7 +712,7 @@ class AccelCore(CoreAdapter):
             events["fill_words"] += 1
         valid.value = 0
 
-    async def _stream_watch(self, events, write_attempts, words, region):
+    async def _stream_watch(self, events, write_attempts, words, region, port=None):
         """Per cycle of a stream (read at the falling edge, where this cycle's values are settled): the
         output-stationary sequencer waiting for credits, a full command queue, and the host writes tried while
         the stream's region is in use -- the sequencer reads it, a command that reads it waits in the queue, or a
@@ -718,7 +721,9 @@ class AccelCore(CoreAdapter):
         a budget each: a command waiting or a preload on its way (the sequencer reading nothing), the sequencer
         reading while another command or a preload also holds the region, and the sequencer reading with
         nothing else holding it (the stream's last command: the region is in use only because it runs, and a
-        weight write is tried there first)."""
+        weight write is tried there first). A preload alone holds the weight region, not the activation one (an
+        activation write would rightly land): a weight word is tried then. port["act"] false: no activation
+        write is tried (another writer has the port)."""
         d, seq, rows = self.dut, self.dut.u_seq, self.cfg.rows
         rng = seeded_random("stream-writes")
         trying = None
@@ -749,10 +754,11 @@ class AccelCore(CoreAdapter):
             if (reading or queued) and spent < write_attempts and rng.random() < (0.2 if kind is None else 0.5):
                 n = events["attempts_while_alone"] if alone else tries
                 mem = "wgt" if (n // 2 % 2) ^ alone else "act"
+                act_ok = (reading or int(d.q_valid.value)) and (port is None or port["act"])
+                if mem == "act" and not act_ok:
+                    mem = "wgt"
                 if not words[mem]:
-                    mem = "wgt" if mem == "act" else "act"
-                    if not words[mem]:
-                        continue
+                    continue
                 bits = self.cfg.act_word_bits if mem == "act" else self.cfg.wgt_word_bits
                 addr, word = rng.choice(words[mem])
                 other = n % 2 == 1
@@ -771,7 +777,6 @@ class AccelCore(CoreAdapter):
                 else:
                     events["write_attempts"] += 1
                     events["writes_accepted_while_reading"] += taken
-
     async def _wait_outputs(self, target, start, budget):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
         network waits millions of cycles here), or fails after `budget` cycles."""
