@@ -40,6 +40,11 @@ def config_from_dut(dut) -> CoreConfig:
     return cfg
 
 
+def _in_a_row(words, base: int) -> bool:
+    """Whether the (address, word) pairs are the addresses base, base + 1, ... in order: what a fill writes."""
+    return [a for a, _ in words] == list(range(base, base + len(words)))
+
+
 class AccelCore(CoreAdapter):
     """Options: pause kinds per boundary (act=, wgt=, cmd=, out= : none | random | bursty), monitor_psums
     (the psum and sum ports; default True, the whole-network run checks outputs only), label (seeds the
@@ -586,14 +591,14 @@ class AccelCore(CoreAdapter):
                     await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
         cmds, target, cid, refill_at = [], self.outputs_seen, 0, None
-        for k, (job, sink, m, chunk, _, ao, wo, _) in enumerate(plan):
+        for k, (job, sink, m, chunk, acts, ao, wo, _) in enumerate(plan):
             refill_at = len(cmds)      # the last layer's first command, when it refills
+            refilled = refill and k == len(plan) - 1 and bool(acts)
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
                                           act_region=act_region, wgt_region=wgt_region,
-                                          act_fill=int(refill and k == len(plan) - 1 and len(cmds) == refill_at
-                                                       and bool(plan[-1][4])))
+                                          act_fill=int(refilled and len(cmds) == refill_at))
                 if self.on_command:      # the coverage model's command fields (as run_layer does)
                     self.on_command(cmd)
                 self.cmd_outputs[cmd.id] = m.outputs(chunk) if iss is not None and cmd.emit else 0
@@ -617,7 +622,7 @@ class AccelCore(CoreAdapter):
         words = {"act": sorted(a for p in plan for a in p[4]), "wgt": sorted(w for p in plan for w in p[7])}
         # a fill starts at the first command's bases and needs the words from there on, in a row (the stream's
         # layers sit one after the other from offset 0; a layout that left gaps would never be filled)
-        if fill and not all(not ws or [a for a, _ in ws] == list(range(b, b + len(ws)))
+        if fill and not all(not ws or _in_a_row(ws, b)
                             for ws, b in ((words["act"], cmds[0].act_base), (words["wgt"], cmds[0].wgt_base))):
             raise ValueError("a filling stream needs its words in a row from its first command's bases")
         if fill:
@@ -634,15 +639,18 @@ class AccelCore(CoreAdapter):
         refiller, port = None, {"act": True}     # port: the watch may try activation writes
         if refill and plan[-1][4]:
             acts = sorted(plan[-1][4])
-            if [a for a, _ in acts] != list(range(cmds[refill_at].act_base, cmds[refill_at].act_base + len(acts))):
+            if not _in_a_row(acts, cmds[refill_at].act_base):
                 raise ValueError("a refill needs its words in a row from its first command's base")
+            entered = self.cmd.accepted + refill_at + 1     # the command source's count once it has entered
 
             async def refill_words():
                 # from the cycle after its command entered (the fill has begun): a word tried earlier could land
                 # while the region is free, before the stream's first command or in a gap between two; from then
                 # on the writer has the activation port (the watch's tries there stop: one at the level would
                 # rightly land)
-                await self._commands_taken(refill_at + 1)
+                while self.cmd.accepted < entered:
+                    await RisingEdge(d.clk)
+                    await ReadOnly()    # the source has counted the transfer its edge took
                 port["act"] = False
                 await self._fill_writer("act", acts, act_region, events)
             refiller = cocotb.start_soon(refill_words())
@@ -663,15 +671,6 @@ class AccelCore(CoreAdapter):
             if hasattr(sink, "rtl_checks"):
                 sink.rtl_checks(self.fired_invariants(), len(self.INVARIANTS) + len(self.PORT_CHECKS), None)
         return events
-
-    async def _commands_taken(self, n: int) -> None:
-        """Returns in the cycle after the n-th command from now has entered the core (cmd_valid and cmd_ready,
-        read mid-cycle)."""
-        d, taken = self.dut, 0
-        while taken < n:
-            await FallingEdge(d.clk)
-            taken += int(d.cmd_valid.value) and int(d.cmd_ready.value)
-        await RisingEdge(d.clk)
 
     async def _fill_writer(self, mem: str, words, region: int, events: dict):
         """A fill's words, in address order, on one write port driven here (valid held until ready), with
@@ -754,8 +753,8 @@ class AccelCore(CoreAdapter):
             if (reading or queued) and spent < write_attempts and rng.random() < (0.2 if kind is None else 0.5):
                 n = events["attempts_while_alone"] if alone else tries
                 mem = "wgt" if (n // 2 % 2) ^ alone else "act"
-                act_ok = (reading or int(d.q_valid.value)) and (port is None or port["act"])
-                if mem == "act" and not act_ok:
+                act_held = (reading or int(d.q_valid.value)) and (port is None or port["act"])
+                if mem == "act" and not act_held:
                     mem = "wgt"
                 if not words[mem]:
                     continue
@@ -777,6 +776,7 @@ class AccelCore(CoreAdapter):
                 else:
                     events["write_attempts"] += 1
                     events["writes_accepted_while_reading"] += taken
+
     async def _wait_outputs(self, target, start, budget):
         """Sleeps until the output monitor has counted `target` outputs (no per-cycle wake-ups: the whole
         network waits millions of cycles here), or fails after `budget` cycles."""

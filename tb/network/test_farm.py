@@ -2,7 +2,6 @@
 retrying crashed chunks, reporting the ones that never finish, and failing on a mismatch with its location."""
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accel_tb.cli.network import main as network
+from accel_tb.design.runner import _locked
 
 LAYERS = ["--layers", "27,29"]       # small layers: the mechanism, not the network, is under test here
 
@@ -33,8 +33,7 @@ def one_process(sim, tmp_path_factory, request):
     # its configuration, not by PYTEST_XDIST_WORKER, which a pytest started from a worker inherits)
     shared = base.parent if hasattr(request.config, "workerinput") else base
     out = shared / f"farm-one-process-{sim}"
-    with open(shared / f"farm-one-process-{sim}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(shared / f"farm-one-process-{sim}.lock"):     # the lock the model builds take
         if not (out / "passed").is_file():
             assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(out)]) == 0
             (out / "passed").touch()
