@@ -77,6 +77,11 @@ module sequencer #(
     reg  [15:0] row_addr;   // tile_addr + row_nij, kept apart: the read address is one add shorter
     reg  [15:0] acc_row;    // acc_base + oy * ow
     reg  [15:0] blk_addr;   // output-stationary: act_base + blk * act_stride
+    // The memories' read addresses as registers, stepped with the counters they are sums of (act_raddr: row_addr
+    // + ox + kj, or blk_addr + t; wgt_raddr: wgt_base + fold + 1, wgt_base in S_PRE, or wgt_base + t): the fills'
+    // checks (act_ok, wgt_ok: the address against a level, core.v) decide this cycle's issue, and with the sums
+    // in front of them the adders, the compare, the issue and the counters made one path (docs/synth.md).
+    reg  [15:0] act_addr, wgt_addr;
     wire [15:0] nij       = row_nij + {8'd0, ox} + {14'd0, kj};
     wire [15:0] acc_addr  = acc_row + {8'd0, ox};
     wire        cmd_empty = (cmd_data[`CMD_OH] == 8'd0) || (cmd_data[`CMD_OW] == 8'd0) ||
@@ -111,11 +116,10 @@ module sequencer #(
     assign cmd_ready = (state == S_IDLE) && (cmd_os == last_os || drained);
     assign idle      = (state == S_IDLE);
     assign act_ren   = issue_ws || issue_os;
-    assign act_raddr = (state == S_OS) ? blk_addr + t : row_addr + {8'd0, ox} + {14'd0, kj};
+    assign act_raddr = act_addr;
     assign wgt_ren   = preload_0 || preload_next || issue_os;
     assign wgt_os    = issue_os;
-    assign wgt_raddr = (state == S_OS) ? wgt_base + t
-                     : (state == S_PRE) ? wgt_base : wgt_base + fold + 16'd1;
+    assign wgt_raddr = wgt_addr;
     assign tag_push  = issue_ws || pushing;
     assign reserve   = issue_ws ? 8'd1
                      : (issue_os && releases) ? ROWS[7:0]
@@ -189,12 +193,17 @@ module sequencer #(
                     row_addr  <= cmd_data[`CMD_ACT_BASE];
                     acc_row   <= cmd_data[`CMD_ACC_BASE];
                     blk_addr  <= cmd_data[`CMD_ACT_BASE];
+                    act_addr  <= cmd_data[`CMD_ACT_BASE];
+                    wgt_addr  <= cmd_data[`CMD_WGT_BASE];
                     t <= 16'd0; blk <= 8'd0;
                     t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
                     // a command with nothing to stream, or one that does not fit the array, is dropped
                     state <= (cmd_empty || cmd_unfit) ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
-                S_PRE: if (wgt_ok) state <= S_RUN;
+                S_PRE: if (wgt_ok) begin
+                    state    <= S_RUN;
+                    wgt_addr <= wgt_addr + 16'd1;     // fold 1's weights, read with fold 0's first token
+                end
                 S_RUN: if (issue_ws) begin
                     if (last_pos) begin
                         if (FOLD_GAP > 0 && !last_fold) gap <= FOLD_GAP[7:0];
@@ -203,10 +212,12 @@ module sequencer #(
                         fold <= fold + 16'd1;
                         wsel <= ~wsel;
                         acc_row <= acc_base;
+                        wgt_addr <= wgt_addr + 16'd1;
                         if (kj != 2'd2) begin
                             kj       <= kj + 2'd1;
                             row_nij  <= fold_nij;
                             row_addr <= tile_addr + fold_nij;
+                            act_addr <= tile_addr + fold_nij + {14'd0, kj} + 16'd1;
                         end else begin
                             kj <= 2'd0;
                             if (ki != 2'd2) begin
@@ -214,6 +225,7 @@ module sequencer #(
                                 fold_nij <= fold_nij + {8'd0, pw};
                                 row_nij  <= fold_nij + {8'd0, pw};
                                 row_addr <= tile_addr + fold_nij + {8'd0, pw};
+                                act_addr <= tile_addr + fold_nij + {8'd0, pw};
                             end else begin
                                 ki        <= 2'd0;
                                 ic        <= ic + 1'b1;
@@ -221,6 +233,7 @@ module sequencer #(
                                 row_nij   <= 16'd0;
                                 tile_addr <= tile_addr + act_stride;
                                 row_addr  <= tile_addr + act_stride;
+                                act_addr  <= tile_addr + act_stride;
                             end
                         end
                         if (last_fold) state <= S_IDLE;
@@ -229,9 +242,11 @@ module sequencer #(
                         oy       <= oy + 8'd1;
                         row_nij  <= row_nij + {8'd0, pw};
                         row_addr <= row_addr + {8'd0, pw};
+                        act_addr <= row_addr + {8'd0, pw} + {14'd0, kj};
                         acc_row  <= acc_row + {8'd0, ow};
                     end else begin
-                        ox <= ox + 8'd1;
+                        ox       <= ox + 8'd1;
+                        act_addr <= act_addr + 16'd1;
                     end
                 end
                 S_OS: if (issue_os) begin
@@ -239,9 +254,13 @@ module sequencer #(
                         t        <= 16'd0;
                         blk      <= blk + 8'd1;
                         blk_addr <= blk_addr + act_stride;
+                        act_addr <= blk_addr + act_stride;
+                        wgt_addr <= wgt_base;
                         if (blk == oh - 8'd1) state <= S_FLUSH;
                     end else begin
-                        t <= t + 16'd1;
+                        t        <= t + 16'd1;
+                        act_addr <= act_addr + 16'd1;
+                        wgt_addr <= wgt_addr + 16'd1;
                     end
                 end
                 S_FLUSH: if (flush) state <= S_IDLE;   // pend_blk above took blk - 1, the last block
