@@ -8,9 +8,10 @@ acceptance to the last result's transfer:
 - tokens: one per streamed position and fold; folds overlap (the next fold's weights ride on the current
   fold's first token), so the array takes one token per cycle without a gap;
 - ROWS + COLS + 5: the pipeline, filled once per chunk: the command FIFO and the sequencer's accept and
-  weight-preload cycles, the SRAM read, the systolic skew and traversal (ROWS + COLS - 1: row r starts r
-  cycles late, column c's psum leaves c cycles after column 0's), the OFIFO, the SFU's read and add, and the
-  output FIFO;
+  weight-preload cycles, the SRAM read, the array's input register (tok_q in rtl/core.v), the systolic skew
+  and traversal (ROWS + COLS - 1: row r starts r cycles late, column c's psum leaves c cycles after column
+  0's), the SFU's read and add, and the output FIFO (the OFIFO passes a vector whose last column arrives
+  into an empty column FIFO straight to the SFU: no cycle of its own);
 - 2 per further command: the sequencer returns to idle after a command's last fold and spends one cycle
   accepting the next and one preloading its first weights.
 
@@ -50,8 +51,8 @@ def os_chunk_cycles(cfg: CoreConfig, steps: int, commands: int, last_rows: int) 
       block's steps); 2 more per command: the sequencer accepts it, and flushes its last block;
     - 2 * (last_rows - 1): the last block's row r starts r cycles late (the skew) and its sum then climbs r
       rows of the drain chain;
-    - COLS + 5: the token register, the column skew, the load into the chain, the OFIFO, the SFU's read and
-      add, the output FIFO."""
+    - COLS + 5: the token register, the array's input register (tok_q), the column skew, the load into the
+      chain, the SFU's read and add, the output FIFO (the OFIFO passes a vector straight through, as above)."""
     return commands * (steps + 2) - 1 + 2 * (last_rows - 1) + cfg.cols + 5
 
 

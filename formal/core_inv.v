@@ -11,10 +11,11 @@
 // Per column c, a vector the credits count (inflight) is in exactly one of these places:
 //   of_count[c]  the OFIFO column
 //   ws_c         a weight-stationary token on its way to the bottom of column c: at the sequencer's output,
-//                in row 0 left of column c (PE (0, c') for c' < c), or a psum in column c (PE (r, c))
+//                in the array's input register (core.v's tok_q, lane 0), in row 0 left of column c (PE (0, c')
+//                for c' < c), or a psum in column c (PE (r, c))
 //   climb_c      an output-stationary sum climbing column c's drain chain (PE (r, c).up_v_out)
 //   pend_c       an output-stationary sum still in PE (r, c)'s accumulator whose release is under way: a token
-//                with `first` is upstream of the PE in row r (the sequencer's output, row r's skew stages,
+//                with `first` is upstream of the PE in row r (the sequencer's output, tok_q's lane r, row r's skew stages,
 //                PE (r, c') for c' < c); it hands the sum to the chain when it arrives
 // and the credits equal the tags: inflight == tag FIFO count + tags still to push (pend_n - pend_r).
 // has_block of a PE with no `first` token upstream is what the sequencer's state says the last block that
@@ -31,6 +32,8 @@ module core_inv #(
     // row r's skew stages (r of them), lane r stage s at bit r*(r-1)/2 + s; bits of the token: first, os (the
     // weight-stationary count follows row 0, which has no skew stage)
     input wire [ROWS*(ROWS-1)/2-1:0] sk_first, sk_os,
+    // core.v's tok_q, the register in front of the skew: lane r's bits valid, first, os
+    input wire [ROWS-1:0] q_v, q_first, q_os,
     // the sequencer
     input wire        tok_valid, tok_os, tok_first,
     input wire [2:0]  state,
@@ -60,7 +63,7 @@ module core_inv #(
             end
             for (c = 0; c < COLS; c = c + 1) begin : g_c
                 if (c == 0) begin : g_c0
-                    assign up_first[r*COLS] = (tok_first && tok_os) || sk_any;
+                    assign up_first[r*COLS] = (tok_first && tok_os) || (q_first[r] && q_os[r]) || sk_any;
                 end else begin : g_cn
                     assign up_first[r*COLS + c] = up_first[r*COLS + c - 1] ||
                                                   (pe_first[r*COLS + c - 1] && pe_os[r*COLS + c - 1]);
@@ -94,7 +97,7 @@ module core_inv #(
         // credits == tags held + tags still to push
         if (en) assert({24'd0, inflight} == {{(32 - CNT){1'b0}}, tag_count} + {24'd0, pend_n - pend_r}); // aux credits tags
         for (j = 0; j < COLS; j = j + 1) begin
-            ws    = {7'd0, tok_valid && !tok_os};
+            ws    = {7'd0, tok_valid && !tok_os} + {7'd0, q_v[0] && !q_os[0]};
             climb = 8'd0;
             pend  = 8'd0;
             for (i = 0; i < j; i = i + 1)

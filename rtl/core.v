@@ -105,8 +105,11 @@ module core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [TAG_W-1:0] seq_tag;
     wire             drained;           // nothing in flight, no preload on its way down the weight banks
-    wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, wgt_os;
+    wire             tok_valid, tok_wl, tok_wsel, tok_a2, tok_os, tok_first, wgt_os, os_run;
     wire             seq_act_region, seq_wgt_region;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire             seq_last_os;       // read by the formal properties only
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0]       tok_rows;
     generate
         if (CW > 8) begin : g_reserve_wide
@@ -118,10 +121,10 @@ module core #(
     sequencer #(.ROWS(ROWS), .FOLD_GAP(FOLD_GAP)) u_seq (
         .clk(clk), .rst(rst), .cmd_valid(q_valid), .cmd_ready(q_ready), .cmd_data(q_data),
         .credits_free(credits_free), .drained(drained), .act_ok(act_ok), .wgt_ok(wgt_ok), .act_ren(act_ren), .act_raddr(act_raddr),
-        .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .wgt_os(wgt_os), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
+        .wgt_ren(wgt_ren), .wgt_raddr(wgt_raddr), .wgt_os(wgt_os), .os_run(os_run), .tag_push(tag_push), .reserve(reserve), .tag(seq_tag),
         .tok_valid(tok_valid), .tok_wl(tok_wl), .tok_wsel(tok_wsel), .tok_a2(tok_a2), .tok_os(tok_os),
         .tok_first(tok_first), .tok_rows(tok_rows), .act_region(seq_act_region), .wgt_region(seq_wgt_region),
-        .idle(seq_idle));
+        .idle(seq_idle), .last_os(seq_last_os));
 
     // ---- memories: two regions each (the top address bit). The host writes a region while no command that
     // reads it is queued or running and no weight-bank preload still reads it (mac_array.v), so it can fill one
@@ -216,8 +219,11 @@ module core #(
     wire [ROWS*A_W-1:0]      act_rdata;
     assign act_we = act_wr_valid && act_wr_ready;
     assign wgt_we = wgt_wr_valid && wgt_wr_ready;
+    // the activation memory reads act_raddr every cycle: a read is used only where the sequencer issued it
+    // (tok_valid, the lanes' row_valid), and its enable would put the issue decision in front of the block RAM
+    // (docs/synth.md); act_ren stays the read the checks below reason about
     sram_1r1w #(.WIDTH(ROWS*A_W), .DEPTH(2 << AA)) u_act_sram (   // a region: ACT_DEPTH rounded up to 2^AA
-        .clk(clk), .ren(act_ren), .raddr({seq_act_region, act_raddr[AA-1:0]}), .rdata(act_rdata),
+        .clk(clk), .ren(1'b1), .raddr({seq_act_region, act_raddr[AA-1:0]}), .rdata(act_rdata),
         .we(act_we), .waddr({act_wr_region, act_wr_addr[AA-1:0]}), .wdata(act_wr_data));
     // the weight memory lives in the array, one bank per anti-diagonal (mac_array.v): a weight-stationary
     // preload reaches each PE with its weight-load token, an output-stationary step reads every bank at once
@@ -256,21 +262,28 @@ module core #(
                     arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
-    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_lanes), .out(tok_skewed));
+    // the array's inputs leave a register, not the activation memory's read port: no path runs from a block
+    // RAM's output into a PE's multiplier and adder (docs/synth.md); the cycle it costs, the OFIFO's
+    // pass-through (ofifo.v) wins back. Bank 0's preload read follows a cycle later with it (mac_array.v)
+    reg [ROWS*TOK_W-1:0] tok_q;
+    always @(posedge clk) tok_q <= rst ? {ROWS*TOK_W{1'b0}} : tok_lanes;
+    l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_q), .out(tok_skewed));
 
     // output-stationary: a step's weight word holds column c's {high, low} weight at [c*2*W_W +: 2*W_W]; it
     // enters the top of the array skewed like the activations (column c c cycles late), zero otherwise
     wire [COLS*2*W_W-1:0] wgt_north;
     wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_north : {COLS*2*W_W{1'b0}};
     wire [COLS*2*W_W-1:0] north_skewed;
-    l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_in), .out(north_skewed));
+    reg [COLS*2*W_W-1:0] north_q;    // likewise: the weight banks' read ports reach no PE's adder
+    always @(posedge clk) north_q <= rst ? {COLS*2*W_W{1'b0}} : north_in;
+    l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_q), .out(north_skewed));
 
     wire [COLS*PSUM_W-1:0] p_south, p_north;
     wire [COLS-1:0]        v_south, v_north;
     mac_array #(.ROWS(ROWS), .COLS(COLS), .A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W), .WGT_DEPTH(WGT_DEPTH),
                 .FAULT_ROW(FAULT_ROW), .FAULT_COL(FAULT_COL), .FAULT_BIT(FAULT_BIT)) u_array (
         .clk(clk), .rst(rst), .wgt_we(wgt_we), .wgt_waddr({wgt_wr_region, wgt_wr_addr[WA-1:0]}),
-        .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_step(wgt_step),
+        .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_steps(os_run),
         .wgt_raddr({seq_wgt_region, wgt_raddr[WA-1:0]}), .wgt_north(wgt_north), .preloading(preloading),
         .pre_region(pre_region),
         .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
@@ -409,6 +422,11 @@ module core #(
             if (F_CHECK[3]) assert(!(sfu_out_valid && !out_in_ready));                // inv 3 out fifo
             if (F_CHECK[4]) assert(!(of_valid && sfu_ready && !tag_valid));           // inv 4 tag
             if (F_CHECK[5]) assert(!(sram_clash));                                     // inv 5 sram
+            // auxiliary for invariant 5's induction: a preload on its way down the weight banks (bank 0's read
+            // a cycle after the sequencer's, then one bank per cycle) is a weight-stationary command's, so an
+            // output-stationary command waits for it (cmd_ready: drained) and its steps never share the banks'
+            // read port with it
+            if (F_CHECK[5]) assert(!(preloading && seq_last_os));                    // aux inv 5
         end
     end
     // Fills, checked apart from the levels that implement them: one word of each memory, chosen by the solver,

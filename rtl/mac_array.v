@@ -7,8 +7,9 @@
 // The weight memory is here too, one 1R1W bank per anti-diagonal d = r + c: a weight word holds a
 // whole tile, PE (r, c)'s low weight at [(r*COLS+c)*W_W +: W_W] (the only one used with 4-bit
 // activations) and its high weight at ROWS*COLS*W_W + the same offset; a write stores each PE's pair in its
-// diagonal's bank (every bank, one address). Weight-stationary: a preload (wgt_pre) reads bank 0 in the cycle
-// before its weight-load token enters row 0; that token reaches PE (r, c) r + c cycles later (the L0 skew
+// diagonal's bank (every bank, one address). Weight-stationary: a preload (wgt_pre, asked a cycle ahead: bank
+// 0's read is registered like core.v's token lanes) reads bank 0 in the cycle before its weight-load token
+// enters row 0; that token reaches PE (r, c) r + c cycles later (the L0 skew
 // delays row r by r cycles, each PE one more), so the read address passes down the banks a cycle per bank
 // and bank d's data goes straight to the PEs of diagonal d in the cycle their token is there. No weight
 // waits in a register for its PE: a row's whole payload used to ride through the skew and east through
@@ -34,8 +35,9 @@ module mac_array #(
     input  wire                      wgt_we,         // host write of a weight word
     input  wire [$clog2(WGT_DEPTH):0] wgt_waddr,     // {region, word}
     input  wire [2*ROWS*COLS*W_W-1:0] wgt_wdata,
-    input  wire                      wgt_pre,        // a preload: bank 0 reads wgt_raddr now, bank d d cycles later
-    input  wire                      wgt_step,       // an output-stationary step: every bank reads wgt_raddr now
+    input  wire                      wgt_pre,        // a preload: bank 0 reads wgt_raddr next cycle, bank d d cycles later
+    input  wire                      wgt_steps,      // output-stationary: every bank reads wgt_raddr every cycle (the
+                                                     // read of a cycle with no step is read again; nothing preloads)
     input  wire [$clog2(WGT_DEPTH):0] wgt_raddr,     // {region, word}
     output wire [COLS*2*W_W-1:0]     wgt_north,      // the step's word's low COLS*2*W_W bits, the cycle after
     output wire                      preloading,     // a preload still has banks to read
@@ -70,9 +72,15 @@ module mac_array #(
             localparam integer N   = RHI - RLO + 1;                         // its PEs
             wire          pre_en;
             wire [WA-1:0] pre_addr;
-            if (d == 0) begin : g_head
-                assign pre_en   = wgt_pre;
-                assign pre_addr = wgt_raddr;
+            if (d == 0) begin : g_head     // a cycle after the sequencer's preload: its token waits in core.v's tok_q
+                reg          en_q;
+                reg [WA-1:0] addr_q;
+                always @(posedge clk) begin
+                    en_q   <= rst ? 1'b0 : wgt_pre;
+                    addr_q <= wgt_raddr;
+                end
+                assign pre_en   = en_q;
+                assign pre_addr = addr_q;
             end else begin : g_down
                 reg          en_q;
                 reg [WA-1:0] addr_q;    // not reset: read only with en_q
@@ -93,13 +101,13 @@ module mac_array #(
                 assign word[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
             end
             sram_1r1w #(.WIDTH(N*2*W_W), .DEPTH(1 << WA)) u_bank (   // 2 regions of WGT_DEPTH rounded up to 2^n
-                .clk(clk), .ren(pre_en || wgt_step), .raddr(wgt_step ? wgt_raddr : pre_addr), .rdata(rdata),
+                .clk(clk), .ren(pre_en || wgt_steps), .raddr(wgt_steps ? wgt_raddr : pre_addr), .rdata(rdata),
                 .we(wgt_we), .waddr(wgt_waddr), .wdata(wdata));
         end
-    // bank 0's read is the sequencer's own (it is not idle then): the reads still to come, banks 1 and up,
-    // keep the host out of their region
-    assign preloading = (pre_read >> 1) != {ND{1'b0}};
-    assign pre_region = {(pre_hi >> 1) != {ND{1'b0}}, ((pre_read & ~pre_hi) >> 1) != {ND{1'b0}}};
+    // every bank's read still to come, bank 0's included (a cycle after the sequencer asked for it), keeps the
+    // host out of its region
+    assign preloading = pre_read != {ND{1'b0}};
+    assign pre_region = {pre_hi != {ND{1'b0}}, (pre_read & ~pre_hi) != {ND{1'b0}}};
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 // the east outputs of the last column go nowhere

@@ -16,18 +16,27 @@ module ofifo #(
 );
     wire [COLS-1:0] col_ready;
     assign overflow = |(in_valid & ~col_ready);
-    wire [COLS-1:0] col_valid;
-    assign out_valid = &col_valid;
+    // A column whose FIFO is empty passes the psum arriving this cycle straight through: the vector whose last
+    // column arrives now can be taken now (the cycle the FIFO's register would cost is the one the array's input
+    // register, core.v's tok_q, spends). Taken so, it is not stored; otherwise it is pushed as usual.
+    wire [COLS-1:0] col_valid, held;
+    wire [COLS*PSUM_W-1:0] held_data;
+    wire pop = out_ready && out_valid;
+    assign out_valid = &(held | in_valid);
     genvar c;
     generate
         for (c = 0; c < COLS; c = c + 1) begin : g_col
+            assign held[c] = col_valid[c];
+            // zero while neither holds a word: no X from a psum register never written (the 4-state check)
+            assign out_data[c*PSUM_W +: PSUM_W] = held[c] ? held_data[c*PSUM_W +: PSUM_W]
+                                                : in_valid[c] ? in_data[c*PSUM_W +: PSUM_W] : {PSUM_W{1'b0}};
             /* verilator lint_off PINCONNECTEMPTY */
             fifo #(.WIDTH(PSUM_W), .DEPTH(DEPTH)) u_fifo (
                 .clk(clk), .rst(rst),
-                .in_valid(in_valid[c]), .in_ready(col_ready[c]),  // the sequencer's credits bound occupancy
+                .in_valid(in_valid[c] && !(pop && !held[c])), .in_ready(col_ready[c]),  // credits bound occupancy
                 .in_data(in_data[c*PSUM_W +: PSUM_W]),
-                .out_valid(col_valid[c]), .out_ready(out_ready && out_valid),
-                .out_data(out_data[c*PSUM_W +: PSUM_W]), .count());
+                .out_valid(col_valid[c]), .out_ready(pop && held[c]),
+                .out_data(held_data[c*PSUM_W +: PSUM_W]), .count());
             /* verilator lint_on PINCONNECTEMPTY */
         end
     endgenerate

@@ -38,6 +38,7 @@ module sequencer #(
     output wire             wgt_ren,
     output wire [15:0]      wgt_raddr,
     output wire             wgt_os,       // the read is an output-stationary step's (every weight bank at once)
+    output wire             os_run,       // an output-stationary command streams (its steps' weight reads)
     output wire             tag_push,     // a tag goes into the tag FIFO this cycle
     output wire [7:0]       reserve,      // credits reserved this cycle (vectors that will reach the OFIFO)
     output wire [`TAG_W-1:0] tag,         // fields TAG_* of fields.vh
@@ -51,7 +52,10 @@ module sequencer #(
                                           // last block may be partial; rows below it must not drain a sum)
     output reg              act_region,   // the running command's memory regions (read only while not idle:
     output reg              wgt_region,   // not reset)
-    output wire             idle
+    output wire             idle,
+    output reg              last_os       // the dataflow of the last command accepted (output-stationary when
+                                          // set); not reset: read only while not drained, so after a command
+                                          // since reset set it (core.v's formal properties read it too)
 );
     localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
     reg [2:0]  state;
@@ -60,11 +64,10 @@ module sequencer #(
     reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
     reg        relu, clr, emit, wsel, a2;
-    reg        last_os;   // not reset: read only while not drained, so after a command since reset set it
     reg [15:0] id;
 
     // ---- weight-stationary
-    wire [3:0]  kij       = {2'b00, ki} * 4'd3 + {2'b00, kj};
+    wire [3:0]  kij       = {1'b0, ki, 1'b0} + {2'b00, ki} + {2'b00, kj};   // 3*ki + kj without a multiplier
     wire        last_pos  = (ox == ow - 8'd1) && (oy == oh - 8'd1);
     wire        first_pos = (ox == 8'd0) && (oy == 8'd0);
     wire        last_fold = (ic == n_ic - 1'b1) && (ki == 2'd2) && (kj == 2'd2);
@@ -119,6 +122,7 @@ module sequencer #(
     assign act_raddr = act_addr;
     assign wgt_ren   = preload_0 || preload_next || issue_os;
     assign wgt_os    = issue_os;
+    assign os_run    = (state == S_OS);
     assign wgt_raddr = wgt_addr;
     assign tag_push  = issue_ws || pushing;
     assign reserve   = issue_ws ? 8'd1
@@ -196,7 +200,9 @@ module sequencer #(
                     act_addr  <= cmd_data[`CMD_ACT_BASE];
                     wgt_addr  <= cmd_data[`CMD_WGT_BASE];
                     t <= 16'd0; blk <= 8'd0;
-                    t_last <= {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} * 16'd9 - 16'd1;
+                    // 9 * n_ic - 1 as a shift and two adds: a multiplier here sat behind the command FIFO's read
+                    t_last <= ({{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} << 3) +
+                              {{(16 - `CMD_N_IC_W){1'b0}}, cmd_data[`CMD_N_IC]} - 16'd1;
                     // a command with nothing to stream, or one that does not fit the array, is dropped
                     state <= (cmd_empty || cmd_unfit) ? S_IDLE : (cmd_os ? S_OS : S_PRE);
                 end
@@ -268,4 +274,13 @@ module sequencer #(
             endcase
         end
     end
+`ifdef FORMAL
+    // auxiliary (proven with core.v's invariant 5, nothing assumed): a running command's dataflow is last_os
+    reg f_past = 1'b0;
+    always @(posedge clk) f_past <= 1'b1;
+    always @(*) if (f_past && !rst) begin
+        if (state == S_PRE || state == S_RUN) assert(!last_os);     // aux dataflow
+        if (state == S_OS || state == S_FLUSH) assert(last_os);     // aux dataflow
+    end
+`endif
 endmodule

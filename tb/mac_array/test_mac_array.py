@@ -14,7 +14,7 @@ from accel_tb.design.runner import rtl_sources, run
 from accel_tb.vip.sim import drive, lanes, param, seeded_random, start
 
 IDLE = dict(a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
-            wgt_we=0, wgt_waddr=0, wgt_wdata=0, wgt_pre=0, wgt_step=0, wgt_raddr=0)
+            wgt_we=0, wgt_waddr=0, wgt_wdata=0, wgt_pre=0, wgt_steps=0, wgt_raddr=0)
 
 
 def tile_word(w, rows, cols, w_w):
@@ -52,7 +52,8 @@ async def test_array_folds(dut):
         folds.append((w, acts, mode))
     tokens = []   # per cycle: (acts or None, valid, wsel, mode, wl, tile address or None)
     wsel = 0
-    tokens.append((None, 0, 0, 0, 0, None))               # idle: the cycle of the first preload read
+    tokens.append((None, 0, 0, 0, 0, None))               # idle: the cycles of the first preload read (the
+    tokens.append((None, 0, 0, 0, 0, None))               # sequencer's, and bank 0's a cycle later)
     tokens.append((None, 0, 1 - wsel, 0, 1, 0))
     expected = []  # per valid token, in order: list of cols psums
     for f, (w, acts, mode) in enumerate(folds):
@@ -66,8 +67,9 @@ async def test_array_folds(dut):
 
     await start(dut, **IDLE)
     await write_words(dut, [tile_word(w, rows, cols, w_w) for w, _, _ in folds])
-    # L0 in Python: row r sees token t at cycle t + r; a loading token's tile is read the cycle before row 0
-    # sees it (bank d, d cycles later, for the PEs of diagonal d)
+    # L0 in Python: row r sees token t at cycle t + r; a loading token's preload is asked for two cycles before
+    # row 0 sees it: bank 0 reads the tile a cycle later (its read registered like the core's token lanes, tok_q),
+    # bank d d cycles after bank 0, for the PEs of diagonal d
     total = len(tokens) + rows + cols + 4
     got_cols = [[] for _ in range(cols)]
     for cycle in range(total):
@@ -80,7 +82,7 @@ async def test_array_folds(dut):
             s_vec.append(ws)
             m_vec.append(mode)
             l_vec.append(wl)
-        nxt = tokens[cycle + 1] if cycle + 1 < len(tokens) else None
+        nxt = tokens[cycle + 2] if cycle + 2 < len(tokens) else None
         dut.wgt_pre.value = int(nxt is not None and nxt[5] is not None)
         dut.wgt_raddr.value = nxt[5] if nxt is not None and nxt[5] is not None else 0
         dut.a_west.value = pack_lanes(a_vec, a_w)
@@ -143,11 +145,11 @@ async def test_array_output_stationary(dut):
     steps.append((None, 0, 1, 0, None))                   # the flush
     await start(dut, **IDLE)
     # every valid step's word (column c's {high, low} at lanes 2c, 2c+1) in the banks, read back the cycle
-    # before the step enters row 0 (wgt_step); the north edge gets wgt_north skewed by column, as the core does
+    # before the step enters row 0 (wgt_steps); the north edge gets wgt_north skewed by column, as the core does
     addr = {t: i for i, t in enumerate(t for t in range(len(steps)) if steps[t][1])}
     await write_words(dut, [pack_lanes([x for wc in steps[t][4] for x in wc] + [0] * (2 * rows * cols - 2 * cols), w_w)
                             for t in addr])
-    drive(dut, wgt_step=int(0 in addr), wgt_raddr=addr.get(0, 0))     # step 0's read
+    drive(dut, wgt_steps=int(0 in addr), wgt_raddr=addr.get(0, 0))     # step 0's read
     await RisingEdge(dut.clk)
     await ReadOnly()
     await Timer(1, unit="ns")
@@ -155,7 +157,7 @@ async def test_array_output_stationary(dut):
     got = [[] for _ in range(cols)]
     for cycle in range(len(steps) + 3 * rows + cols + 8):
         north[cycle] = int(dut.wgt_north.value)
-        dut.wgt_step.value = int(cycle + 1 in addr)
+        dut.wgt_steps.value = int(cycle + 1 in addr)
         dut.wgt_raddr.value = addr.get(cycle + 1, 0)
         a_vec, v_vec, f_vec, m_vec, o_vec, w_vec = [], [], [], [], [], []
         for r in range(rows):
