@@ -28,7 +28,7 @@ module sfu #(
     input  wire                    in_relu,
     input  wire                    out_space_ok,  // the output FIFO has room for two more results
     output wire                    out_valid,
-    output wire [COLS*ACC_W-1:0]   out_data,      // ReLU'd when the tag asked for it
+    output wire [COLS*ACC_W-1:0]   out_data,      // ReLU'd when the tag asked for it (read with out_valid)
     output wire [15:0]             out_addr,
     output wire [COLS*ACC_W-1:0]   acc_data,      // the raw sum, alongside out_data
     output wire                    active         // stage 1 holds a vector (its sum is written back this cycle)
@@ -84,10 +84,12 @@ module sfu #(
         fwd_data <= sum1;
     end
 
-    // data and address are zero unless a sum is emitted this cycle: stage 1's registers hold no value before
-    // the first psum (the 4-state check: no X on the core's ports after reset)
+    // the address and the raw sum (core ports: acc_addr, acc_data) are zero unless a sum is emitted this cycle:
+    // stage 1's registers hold no value before the first psum (the 4-state check: no X on the core's ports after
+    // reset). out_data is not gated: only the output FIFO reads it, when out_valid writes it, and the gate sat
+    // on the core's slowest path, from the accumulator's read port through the adder (docs/synth.md)
     assign out_valid = v1 && last1;
-    assign out_data  = !out_valid ? {COLS*ACC_W{1'b0}} : (relu1 ? relu_sum1 : sum1);
+    assign out_data  = relu1 ? relu_sum1 : sum1;
     assign out_addr  = out_valid ? addr1 : 16'd0;
     assign acc_data  = out_valid ? sum1 : {COLS*ACC_W{1'b0}};
     assign active    = v1;
