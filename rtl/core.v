@@ -274,8 +274,10 @@ module core #(
     wire [COLS*2*W_W-1:0] wgt_north;
     wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_north : {COLS*2*W_W{1'b0}};
     wire [COLS*2*W_W-1:0] north_skewed;
-    reg [COLS*2*W_W-1:0] north_q;    // likewise: the weight banks' read ports reach no PE's adder
-    always @(posedge clk) north_q <= rst ? {COLS*2*W_W{1'b0}} : north_in;
+    // likewise: the weight banks' read ports reach no PE's adder. Not reset: data only (north_in is zero while
+    // no output-stationary token is valid, so in reset too); mutation testing found its reset value unobservable
+    reg [COLS*2*W_W-1:0] north_q;
+    always @(posedge clk) north_q <= north_in;
     l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_q), .out(north_skewed));
 
     wire [COLS*PSUM_W-1:0] p_south, p_north;
