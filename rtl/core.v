@@ -210,7 +210,7 @@ module core #(
     wire wgt_rd_ok = {1'b0, wgt_raddr[WA-1:0]} < wgt_rd_level;
     assign act_ok = act_rd_ok || (FAULT_INV == 6);
     assign wgt_ok = wgt_rd_ok || (FAULT_INV == 6);
-    wire preloading;   // drained waits for it too: redundant (see busy), but it lets prove_sram use induction alone
+    wire preloading;   // drained waits for it too: redundant (see busy), but it keeps prove_sram's induction short
     assign drained = (inflight == {CW{1'b0}}) && !preloading;
     wire act_free = !act_in_use[act_wr_region] || act_append[act_wr_region];
     wire wgt_free = !wgt_in_use[wgt_wr_region] || wgt_append[wgt_wr_region];
@@ -227,12 +227,12 @@ module core #(
         .we(act_we), .waddr({act_wr_region, act_wr_addr[AA-1:0]}), .wdata(act_wr_data));
     // the weight memory lives in the array, one bank per anti-diagonal (mac_array.v): a weight-stationary
     // preload reaches each PE with its weight-load token, an output-stationary step reads every bank at once
-    wire wgt_step = wgt_ren && wgt_os;
     wire wgt_pre  = wgt_ren && !wgt_os;
     /* verilator lint_off UNUSEDSIGNAL */
     // a host write into a region read in the same cycle (unless it lands at a fill's level while the read is
     // below it), a read of a word a fill has not written, or two reads of the weight banks' one read port
-    // (invariant 5; read by the checks below only). A fill's write during a preload on its way down the banks
+    // (invariant 5; read by the checks below only: an output-stationary command takes the banks' read port in
+    // every cycle it runs, os_run, not only in its steps' cycles). A fill's write during a preload on its way down the banks
     // is not a clash: the preload's word was below the level when bank 0 read it, the level only grows while
     // the region is in use, and the write is at the level.
     wire act_wr_fill = act_append[act_wr_region];
@@ -242,7 +242,7 @@ module core #(
                                                   pre_region[wgt_wr_region])) ||
                       (wgt_we && wgt_wr_fill && wgt_ren && wgt_wr_region == seq_wgt_region && !wgt_rd_ok) ||
                       (act_ren && !act_rd_ok) || (wgt_ren && !wgt_rd_ok) ||
-                      (wgt_step && preloading);
+                      (os_run && preloading);
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- token per row -> L0 skew -> array
@@ -274,8 +274,8 @@ module core #(
     wire [COLS*2*W_W-1:0] wgt_north;
     wire [COLS*2*W_W-1:0] north_in = (tok_os && tok_valid) ? wgt_north : {COLS*2*W_W{1'b0}};
     wire [COLS*2*W_W-1:0] north_skewed;
-    // likewise: the weight banks' read ports reach no PE's adder. Not reset: data only (north_in is zero while
-    // no output-stationary token is valid, so in reset too); mutation testing found its reset value unobservable
+    // likewise: the weight banks' read ports reach no PE's adder. Not reset: data only, which a PE takes with a
+    // valid output-stationary token alone (mutation testing found its reset value unobservable)
     reg [COLS*2*W_W-1:0] north_q;
     always @(posedge clk) north_q <= north_in;
     l0_skew #(.LANES(COLS), .W(2*W_W)) u_north (.clk(clk), .rst(rst), .in(north_q), .out(north_skewed));
@@ -370,8 +370,8 @@ module core #(
     assign acc_addr   = sfu_out_addr;
     // busy: a command queued or running, a vector in flight or in the SFU's last stage (the sum it writes back,
     // or emits, the cycle after the SFU took the last vector), or an output waiting. A preload still on its way
-    // down the weight banks needs no term: the token it rode with is in flight for longer (ROWS + COLS cycles
-    // through the array against ROWS + COLS - 2 banks)
+    // down the weight banks needs no term: the token it rode with is in flight for longer (its vector leaves the
+    // array ROWS + COLS cycles after the preload at the earliest, the last bank reads ROWS + COLS - 1 after it)
     assign busy       = !seq_idle || q_valid || (inflight != 0) || sfu_active || out_valid;
 
 `ifndef SYNTHESIS
@@ -428,7 +428,7 @@ module core #(
             // a cycle after the sequencer's, then one bank per cycle) is a weight-stationary command's, so an
             // output-stationary command waits for it (cmd_ready: drained) and its steps never share the banks'
             // read port with it
-            if (F_CHECK[5]) assert(!(preloading && seq_last_os));                    // aux inv 5
+            if (F_CHECK[5]) assert(!(preloading && seq_last_os));                    // aux preload dataflow
         end
     end
     // Fills, checked apart from the levels that implement them: one word of each memory, chosen by the solver,

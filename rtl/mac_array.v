@@ -13,8 +13,9 @@
 // delays row r by r cycles, each PE one more), so the read address passes down the banks a cycle per bank
 // and bank d's data goes straight to the PEs of diagonal d in the cycle their token is there. No weight
 // waits in a register for its PE: a row's whole payload used to ride through the skew and east through
-// every PE (about 3,600 of the 8x8 core's 9,573 flip-flops, docs/synth.md). Output-stationary: a step
-// (wgt_step) reads every bank at once and wgt_north carries the word's low COLS*2*W_W bits the cycle after.
+// every PE (about 3,600 of the 8x8 core's 9,573 flip-flops, docs/synth.md). Output-stationary: while a command
+// runs (wgt_steps) every bank reads wgt_raddr each cycle, and wgt_north carries the word's low COLS*2*W_W bits
+// the cycle after (a step's word in the cycle after its step).
 // The banks sit in this module, not in the core, because each PE reads a slice of its own bank's data: a
 // ROWS*COLS*2*W_W-bit port sliced per PE is what Icarus is slow on. Every bank holds two regions of WGT_DEPTH
 // words, rounded up to a power of two (the top address bit: the command's or the host write's region): the host

@@ -275,7 +275,8 @@ module sequencer #(
         end
     end
 `ifdef FORMAL
-    // auxiliary (proven with core.v's invariant 5, nothing assumed): a running command's dataflow is last_os
+    // auxiliary, asserted in every core task that reads this file (prove_sram's induction needs it; nothing is
+    // assumed): a running command's dataflow is last_os
     reg f_past = 1'b0;
     always @(posedge clk) f_past <= 1'b1;
     always @(*) if (f_past && !rst) begin
