@@ -590,10 +590,11 @@ class AccelCore(CoreAdapter):
                 if not last_refilled:
                     await self._write(self.act, acts, act_region)
         self.issued, self.route, self.sink, self.mapping = {}, {}, items[0][1], plan[0][2]
+        refilling = refill and bool(plan[-1][4])    # the last layer has activation words to refill
         cmds, target, cid, refill_at = [], self.outputs_seen, 0, None
         for k, (job, sink, m, chunk, acts, ao, wo, _) in enumerate(plan):
             refill_at = len(cmds)      # the last layer's first command, when it refills
-            refilled = refill and k == len(plan) - 1 and bool(acts)
+            refilled = refilling and k == len(plan) - 1
             pairs = m.issue(m.groups[0], chunk, cid, job.relu, image=0)
             for cmd, iss in pairs:
                 cmd = dataclasses.replace(cmd, act_base=cmd.act_base + ao, wgt_base=cmd.wgt_base + wo,
@@ -637,7 +638,7 @@ class AccelCore(CoreAdapter):
             for w in writers:
                 await w
         refiller, port = None, {"act": True}     # port: the watch may try activation writes
-        if refill and plan[-1][4]:
+        if refilling:
             acts = sorted(plan[-1][4])
             if not _in_a_row(acts, cmds[refill_at].act_base):
                 raise ValueError("a refill needs its words in a row from its first command's base")
