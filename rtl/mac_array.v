@@ -61,11 +61,7 @@ module mac_array #(
     localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
     wire [ND-1:0] pre_read;     // bank d reads a preload this cycle (bank 0's d cycles ago, for d > 0)
     wire [ND-1:0] pre_hi;       // ... in region 1
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [2*WW-1:0] word;       // the banks' data as a weight word: only its low COLS*2*W_W bits go north
-    /* verilator lint_on UNUSEDSIGNAL */
-    assign wgt_north = word[COLS*2*W_W-1:0];
-    genvar r, c, d, k;
+    genvar r, c, d, k, j;
     generate
         for (d = 0; d < ND; d = d + 1) begin : g_bank
             localparam integer RLO = (d > COLS - 1) ? d - (COLS - 1) : 0;   // the diagonal's first row
@@ -98,12 +94,22 @@ module mac_array #(
             for (k = 0; k < N; k = k + 1) begin : g_pe
                 localparam integer I = (RLO + k) * COLS + (d - RLO - k);   // the PE, flattened
                 assign wdata[k*2*W_W +: 2*W_W] = {wgt_wdata[WW + I*W_W +: W_W], wgt_wdata[I*W_W +: W_W]};
-                assign word[I*W_W +: W_W]      = rdata[k*2*W_W +: W_W];
-                assign word[WW + I*W_W +: W_W] = rdata[k*2*W_W + W_W +: W_W];
             end
             sram_1r1w #(.WIDTH(N*2*W_W), .DEPTH(1 << WA)) u_bank (   // 2 regions of WGT_DEPTH rounded up to 2^n
                 .clk(clk), .ren(pre_en || wgt_steps), .raddr(wgt_steps ? wgt_raddr : pre_addr), .rdata(rdata),
                 .we(wgt_we), .waddr(wgt_waddr), .wdata(wdata));
+        end
+        // The banks' data as a weight word's low COLS*2*W_W bits, which alone go north: its W_W-bit chunk j is
+        // PE j's low weight, or, past the word's low half (a one-row array), PE j - ROWS*COLS's high weight. The
+        // whole word (2*WW bits from 2*ROWS*COLS parts) is never put together: a simulator evaluates such a
+        // vector again whenever any bank's data changes (Icarus, 64x64: 32,768 bits at each bank's read).
+        for (j = 0; j < 2*COLS; j = j + 1) begin : g_nword
+            localparam integer HI = (j >= ROWS*COLS) ? 1 : 0;
+            localparam integer I  = j - HI*ROWS*COLS;                 // the PE, flattened
+            localparam integer R  = I / COLS;
+            localparam integer C  = I % COLS;
+            localparam integer K  = (R + C > COLS - 1) ? COLS - 1 - C : R;   // its place in bank R + C
+            assign wgt_north[j*W_W +: W_W] = g_bank[R+C].rdata[K*2*W_W + HI*W_W +: W_W];
         end
     // every bank's read still to come, bank 0's included (a cycle after the sequencer asked for it), keeps the
     // host out of its region

@@ -192,7 +192,7 @@ async def test_array_output_stationary(dut):
     dut._log.info(f"{len(expected[0])} sums x {cols} columns checked over 6 blocks")
 
 
-@pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8)])
+@pytest.mark.parametrize("rows,cols", [(8, 8), (16, 16), (4, 8), (1, 4)])
 def test_mac_array(rows, cols, sim):
     run(toplevel="mac_array", sources=rtl_sources("mac", "pe", "sram_1r1w", "mac_array"), test_module="test_mac_array",
         parameters={"ROWS": rows, "COLS": cols}, sim=sim)
