@@ -247,7 +247,9 @@ def _tag(toplevel: str, sim: str, parameters: dict, sources, includes, waves: bo
 
 
 @contextmanager
-def _locked(path: Path):
+def locked(path: Path):
+    """An exclusive lock on `path` (created with its folder) for the block: what every model build takes, and what
+    another piece of work shared between pytest workers may take too (tb/network's one-process reference run)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -419,7 +421,7 @@ def build(toplevel: str, sources, parameters: dict | None = None, sim: str | Non
     sim, parameters, quick, pgo, build_dir = plan.sim, plan.parameters, plan.quick, plan.pgo, plan.build_dir
     public, sources, includes, build_args = plan.public, plan.sources, plan.includes, plan.build_args
     stamp = build_dir / ".built"
-    with _locked(build_dir.with_suffix(".lock")):
+    with locked(build_dir.with_suffix(".lock")):
         if not stamp.is_file():
             require_simulator(sim, "build")
             runner = _runner(sim, public)

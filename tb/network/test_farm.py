@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from accel_tb.cli.network import main as network
-from accel_tb.design.runner import _locked
+from accel_tb.design.runner import locked
 
 LAYERS = ["--layers", "27,29"]       # small layers: the mechanism, not the network, is under test here
 
@@ -33,7 +33,7 @@ def one_process(sim, tmp_path_factory, request):
     # its configuration, not by PYTEST_XDIST_WORKER, which a pytest started from a worker inherits)
     shared = base.parent if hasattr(request.config, "workerinput") else base
     out = shared / f"farm-one-process-{sim}"
-    with _locked(shared / f"farm-one-process-{sim}.lock"):     # the lock the model builds take
+    with locked(shared / f"farm-one-process-{sim}.lock"):     # the lock the model builds take
         if not (out / "passed").is_file():
             assert network(["--sim", sim, "--images", "4", *LAYERS, "--report-dir", str(out)]) == 0
             (out / "passed").touch()
@@ -223,6 +223,7 @@ def test_simulators_do_not_inherit_dasks_malloc_trim():
     """Dask's workers run with MALLOC_TRIM_THRESHOLD_=65536; the simulator a chunk starts must not (it slowed
     the simulations); a value the user set is left alone."""
     import dask
+    import distributed  # noqa: F401  (its import puts the distributed.* defaults into dask's config)
 
     from accel_tb.network.farm import drop_dask_malloc_trim
     dasks = dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"]
