@@ -52,8 +52,9 @@ module sfu #(
     reg [15:0]             addr1;
     reg [COLS*ACC_W-1:0]   prev1;      // what the sum adds to: 0 (clear), else the word read ahead or a sum
                                        // written to it since
-    // the last two sums written and their addresses (shifted on each write)
-    reg                    w1_v, w2_v;
+    // the last two sums written and their addresses (shifted on each write). Not reset, no valid bit: a tag
+    // without clear adds to a sum written since reset (every command starts its sums with clear), so the take
+    // consults them only once they hold such writes (mutation testing found their valid bits unobservable)
     reg [AW-1:0]           w1_addr, w2_addr;
     reg [COLS*ACC_W-1:0]   w1_data, w2_data;
     wire [COLS*ACC_W-1:0]  rdata;
@@ -86,19 +87,13 @@ module sfu #(
     // word than the memory's is the sum written in the take's cycle, else the last or the one before it among
     // the last two sums, when written to its address. Registers alone choose it (no enable follows the take).
     wire hit_now = v1 && (addr1[AW-1:0] == in_addr[AW-1:0]);
-    wire hit_w1  = w1_v && (w1_addr == in_addr[AW-1:0]);
-    wire hit_w2  = w2_v && (w2_addr == in_addr[AW-1:0]);
+    wire hit_w1  = (w1_addr == in_addr[AW-1:0]);
+    wire hit_w2  = (w2_addr == in_addr[AW-1:0]);
     always @(posedge clk) begin
         if (rst) begin
-            v1   <= 1'b0;
-            w1_v <= 1'b0;
-            w2_v <= 1'b0;
+            v1 <= 1'b0;
         end else begin
             v1 <= fire0;
-            if (v1) begin
-                w1_v <= 1'b1;
-                w2_v <= w1_v;
-            end
         end
         if (v1) begin
             w1_addr <= addr1[AW-1:0];
