@@ -313,39 +313,19 @@ module core #(
         .clk(clk), .rst(rst), .in_valid(v_south | v_north), .in_data(to_ofifo),
         .out_valid(of_valid), .out_ready(sfu_ready), .out_data(of_data), .overflow(of_overflow));
 
-    // the tag queue: the tag FIFO and a head register in front of it (the tag of the next vector the SFU takes),
-    // loaded from the FIFO when free or taken. The SFU reads the accumulator word of a tag in the cycle it moves
-    // to the head (sfu.v: read ahead), so the word is there when the vector arrives, as the head tag is: a tag
-    // reaches the head two cycles after its push, its vector the bottom of the array ROWS + COLS after it at
-    // the earliest. (A tag straight from the sequencer into an empty queue would put the issue decision in
-    // front of the accumulator's read port.)
     /* verilator lint_off UNUSEDSIGNAL */
-    wire             tag_valid;   // the head holds a tag; always set when the OFIFO has a vector: one tag per issued token
+    wire             tag_valid;   // always set when the OFIFO has a vector: one tag per issued token
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [TAG_W-1:0] tag;
+    wire [TAG_W-1:0] tag;
     wire             take = of_valid && sfu_ready;
     reg              drop_toggle;  // FAULT_INV == 4: every other tag lost
     always @(posedge clk) drop_toggle <= rst ? 1'b0 : (tag_push ? ~drop_toggle : drop_toggle);
     wire             tag_in = tag_push && !(FAULT_INV == 4 && drop_toggle);
-    reg              head_v;
-    wire             tf_valid;
-    wire [TAG_W-1:0] tf_data;
-    wire             head_load = !head_v || take;               // the head is free this cycle, or taken
-    wire             head_new = head_load && tf_valid;          // a tag moves to the head
-    assign tag_valid = head_v;
-    always @(posedge clk) begin
-        if (rst)            head_v <= 1'b0;
-        else if (head_load) head_v <= tf_valid;
-        // reset: the head drives the psum monitor's tag ports (no X on a port after reset)
-        if (rst)           tag <= {TAG_W{1'b0}};
-        else if (head_new) tag <= tf_data;
-    end
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [$clog2(CREDITS+1)-1:0] tf_count;   // read by the formal bookkeeping only
-    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off PINCONNECTEMPTY */
     fifo #(.WIDTH(TAG_W), .DEPTH(CREDITS)) u_tag_fifo (
         .clk(clk), .rst(rst), .in_valid(tag_in), .in_ready(tag_ready), .in_data(seq_tag),
-        .out_valid(tf_valid), .out_ready(head_load), .out_data(tf_data), .count(tf_count));
+        .out_valid(tag_valid), .out_ready(take), .out_data(tag), .count());
+    /* verilator lint_on PINCONNECTEMPTY */
 
     always @(posedge clk) begin
         if (rst) inflight <= {CW{1'b0}};
@@ -369,7 +349,6 @@ module core #(
     sfu #(.COLS(COLS), .PSUM_W(PSUM_W), .ACC_W(ACC_W), .DEPTH(ACC_DEPTH)) u_sfu (
         .clk(clk), .rst(rst), .in_valid(of_valid), .in_ready(sfu_ready), .in_psum(of_data),
         .in_addr(tag[`TAG_ACC_ADDR]), .in_clear(tag[`TAG_CLEAR]), .in_last(tag[`TAG_LAST]), .in_relu(tag[`TAG_RELU]),
-        .rd_en(head_new), .rd_addr(tf_data[`TAG_ACC_ADDR]),
         .out_space_ok(out_space_ok), .out_valid(sfu_out_valid), .out_data(sfu_out_data),
         .out_addr(sfu_out_addr), .acc_data(acc_data), .active(sfu_active));
 
@@ -434,8 +413,6 @@ module core #(
 `define F_CHECK 6'b111111
 `endif
     localparam [5:0] F_CHECK = `F_CHECK;
-    // the tags held (the head and the FIFO behind it), for formal/core_inv.v's bookkeeping
-    (* keep *) wire [$clog2(CREDITS+1)-1:0] f_tags = tf_count + {{($clog2(CREDITS+1)-1){1'b0}}, head_v};
     reg f_past = 1'b0;
     always @(posedge clk) f_past <= 1'b1;
     always @(*) if (!f_past) assume(rst);
