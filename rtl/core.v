@@ -294,14 +294,14 @@ module core #(
 
     // the OFIFO takes psums from the bottom (WS) or finished sums from the top (OS); the sequencer drains the
     // core between commands of different dataflows, so a column never gets both at once
-    wire [COLS*PSUM_W-1:0] to_ofifo;
-    genvar oc;
-    generate
-        for (oc = 0; oc < COLS; oc = oc + 1) begin : g_omux
-            assign to_ofifo[oc*PSUM_W +: PSUM_W] = v_north[oc] ? p_north[oc*PSUM_W +: PSUM_W]
-                                                                : p_south[oc*PSUM_W +: PSUM_W];
-        end
-    endgenerate
+    // (one function of the whole vectors, not an assign per column: Icarus resolves a net assigned slice by
+    // slice again, bit by bit, whenever any slice changes; mac_array.v's g_edge)
+    function automatic [COLS*PSUM_W-1:0] omux(input [COLS-1:0] v, input [COLS*PSUM_W-1:0] n, s);
+        integer i;
+        for (i = 0; i < COLS; i = i + 1)
+            omux[i*PSUM_W +: PSUM_W] = v[i] ? n[i*PSUM_W +: PSUM_W] : s[i*PSUM_W +: PSUM_W];
+    endfunction
+    wire [COLS*PSUM_W-1:0] to_ofifo = omux(v_north, p_north, p_south);
 
     // ---- OFIFO + tags -> SFU -> output FIFO
     wire                   of_valid, sfu_ready;

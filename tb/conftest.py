@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from accel_tb.design.runner import ensure_tools_on_path
+from accel_tb.design.runner import ensure_tools_on_path, write_bytecode_caches
 
 ensure_tools_on_path()
+write_bytecode_caches()     # before xdist starts its workers: they and every process they start inherit it
 # the workers share the cores: the simulators' golden model keeps torch to one thread each
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

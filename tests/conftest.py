@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from accel_tb.design.runner import write_bytecode_caches
 from golden_py.checkpoint import save_inference
 from golden_py.model import VGG16Quant
+
+write_bytecode_caches()     # before xdist starts its workers: they and every process they start inherit it
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
 test and per folder; a log it cannot read is one line and exit 2."""
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -188,3 +189,34 @@ def test_a_cold_runs_log_says_where_the_runtime_came_from_as_its_cache_counted(t
     assert main(["--from", str(log)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == runtime_line(7) and out[2].startswith("1 failed, 11 passed, 1 skipped"), out[:3]
+
+
+def test_the_suite_s_processes_write_bytecode_caches_under_pythondontwritebytecode(tmp_path):
+    """runner.write_bytecode_caches (both conftest files call it) takes PYTHONDONTWRITEBYTECODE out of the
+    environment the suite's processes inherit: a child started after it compiles a module once and leaves its
+    cache. Negative: the same child under the variable, without the call, leaves none."""
+    import os
+    import subprocess
+    import sys
+    assert "PYTHONDONTWRITEBYTECODE" not in os.environ and not sys.dont_write_bytecode    # this worker's
+    (tmp_path / "mod_x.py").write_text("X = 1\n")
+    child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import mod_x'], check=True)"
+    call = "from accel_tb.design.runner import write_bytecode_caches; write_bytecode_caches(); "
+    for first, leaves in (("", False), (call, True)):
+        shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
+        subprocess.run([sys.executable, "-c", first + child], cwd=tmp_path, check=True,
+                       env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)})
+        assert bool(list(tmp_path.glob("__pycache__/mod_x.*.pyc"))) == leaves, first
+
+
+def test_a_cold_run_removes_the_checkout_s_bytecode_caches_only(tmp_path):
+    """test_times --cold starts from no bytecode cache, as a fresh clone: the checkout's __pycache__ folders go,
+    those under its dot-folders (.tools: Verilator's, the pip wheels') and its build outputs stay."""
+    from accel_tb.quality.test_times import remove_bytecode_caches
+    gone = [tmp_path / "__pycache__", tmp_path / "accel_tb" / "env" / "__pycache__", tmp_path / "tb" / "__pycache__"]
+    kept = [tmp_path / ".tools" / "x" / "__pycache__", tmp_path / "build" / "__pycache__"]
+    for d in gone + kept:
+        d.mkdir(parents=True)
+        (d / "m.cpython-311.pyc").write_bytes(b"x")
+    assert remove_bytecode_caches(tmp_path) == len(gone)
+    assert not any(d.exists() for d in gone) and all(d.is_dir() for d in kept)

@@ -7,7 +7,8 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
-edit or on a fresh clone after `make setup`: Verilator's runtime library comes from the store setup compiled
+edit or on a fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh
+clone has none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the store setup compiled
 (accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store answered,
 as the run's compiler cache counted them), or with --no-runtime-store is compiled in the run, as on a machine
 without it; without --cold the models and stored golden jobs already built are reused. --processes also counts
@@ -197,6 +198,20 @@ def default_jobs() -> int:
     return len(usable) + 1
 
 
+def remove_bytecode_caches(root: Path) -> int:
+    """Removes the `__pycache__` folders of a checkout (not under its dot-folders, such as .tools and .git, nor its
+    build outputs), as a fresh clone has none; returns how many."""
+    skip = {"build", "golden", "reports", "runs", "sim_build"}
+    n = 0
+    for here, dirs, _ in os.walk(root):
+        if "__pycache__" in dirs:
+            shutil.rmtree(Path(here) / "__pycache__", ignore_errors=True)
+            n += 1
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".") and
+                   not (Path(here) == Path(root) and d in skip)]
+    return n
+
+
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.test_times", description=__doc__,
@@ -241,6 +256,7 @@ def main(argv=None) -> int:
             runtime = None
             if args.cold:
                 env.update(ACCEL_BUILD_DIR=str(Path(tmp) / "build"), CCACHE_DIR=str(Path(tmp) / "ccache"))
+                remove_bytecode_caches(ROOT)
                 if args.no_runtime_store:
                     env[runtime_store.USE_VAR] = "0"
                 try:    # judged before the run (the runner's object cache: the environment's, else ccache)
