@@ -294,14 +294,22 @@ module core #(
 
     // the OFIFO takes psums from the bottom (WS) or finished sums from the top (OS); the sequencer drains the
     // core between commands of different dataflows, so a column never gets both at once
-    // (one function of the whole vectors, not an assign per column: Icarus resolves a net assigned slice by
-    // slice again, bit by bit, whenever any slice changes; mac_array.v's g_edge)
-    function automatic [COLS*PSUM_W-1:0] omux(input [COLS-1:0] v, input [COLS*PSUM_W-1:0] n, s);
-        integer i;
-        for (i = 0; i < COLS; i = i + 1)
-            omux[i*PSUM_W +: PSUM_W] = v[i] ? n[i*PSUM_W +: PSUM_W] : s[i*PSUM_W +: PSUM_W];
-    endfunction
-    wire [COLS*PSUM_W-1:0] to_ofifo = omux(v_north, p_north, p_south);
+    // (put together by one chain of concatenations, columns 0..oc in _t of column oc, not slice by slice: Icarus
+    // resolves a net assigned slice by slice again, bit by bit, whenever any slice changes; mac_array.v's g_edge)
+    wire [COLS*PSUM_W-1:0] to_ofifo;
+    genvar oc;
+    generate
+        for (oc = 0; oc < COLS; oc = oc + 1) begin : g_omux
+            wire [PSUM_W-1:0]        _c = v_north[oc] ? p_north[oc*PSUM_W +: PSUM_W] : p_south[oc*PSUM_W +: PSUM_W];
+            wire [(oc+1)*PSUM_W-1:0] _t;
+            if (oc == 0) begin : g_first
+                assign _t = _c;
+            end else begin : g_next
+                assign _t = {_c, g_omux[oc-1]._t};
+            end
+        end
+    endgenerate
+    assign to_ofifo = g_omux[COLS-1]._t;
 
     // ---- OFIFO + tags -> SFU -> output FIFO
     wire                   of_valid, sfu_ready;
