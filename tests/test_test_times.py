@@ -198,15 +198,25 @@ def test_the_suite_s_processes_write_bytecode_caches_under_pythondontwritebyteco
     import os
     import subprocess
     import sys
-    assert "PYTHONDONTWRITEBYTECODE" not in os.environ and not sys.dont_write_bytecode    # this worker's
+    from accel_tb.design.runner import ROOT
     (tmp_path / "mod_x.py").write_text("X = 1\n")
     child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import mod_x'], check=True)"
     call = "from accel_tb.design.runner import write_bytecode_caches; write_bytecode_caches(); "
+    # this checkout first (a worktree's tests test its own runner), then the test's module
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), str(tmp_path), os.environ.get("PYTHONPATH")) if p)}
     for first, leaves in (("", False), (call, True)):
         shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
-        subprocess.run([sys.executable, "-c", first + child], cwd=tmp_path, check=True,
-                       env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)})
+        subprocess.run([sys.executable, "-c", first + child], cwd=tmp_path, check=True, env=env)
         assert bool(list(tmp_path.glob("__pycache__/mod_x.*.pyc"))) == leaves, first
+    # both conftest files make the call when loaded (as pytest loads them, before xdist starts its workers)
+    for conftest in ("tests/conftest.py", "tb/conftest.py"):
+        load = ("import importlib.util, os, sys; s = importlib.util.spec_from_file_location('c', sys.argv[1]); "
+                "s.loader.exec_module(importlib.util.module_from_spec(s)); "
+                "print(os.environ.get('PYTHONDONTWRITEBYTECODE'), sys.dont_write_bytecode)")
+        out = subprocess.run([sys.executable, "-c", load, str(ROOT / conftest)], cwd=ROOT, env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+        assert out == ["None", "False"], (conftest, out)
 
 
 def test_a_cold_run_removes_the_checkout_s_bytecode_caches_only(tmp_path):
