@@ -1,11 +1,15 @@
 """The regression's time table (accel_tb.quality.test_times): read from pytest's --durations output, summed per
 test and per folder; a log it cannot read is one line and exit 2."""
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from accel_tb.design.runner import ROOT
 from accel_tb.quality.test_times import main, parse, table
 
 LOG = """\
@@ -195,10 +199,6 @@ def test_the_suite_s_processes_write_bytecode_caches_under_pythondontwritebyteco
     """runner.write_bytecode_caches (both conftest files call it) takes PYTHONDONTWRITEBYTECODE out of the
     environment the suite's processes inherit: a child started after it compiles a module once and leaves its
     cache. Negative: the same child under the variable, without the call, leaves none."""
-    import os
-    import subprocess
-    import sys
-    from accel_tb.design.runner import ROOT
     (tmp_path / "mod_x.py").write_text("X = 1\n")
     child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import mod_x'], check=True)"
     call = "from accel_tb.design.runner import write_bytecode_caches; write_bytecode_caches(); "
