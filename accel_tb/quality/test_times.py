@@ -8,10 +8,10 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
 
 --cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
 edit or on a fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh
-clone has none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the store setup compiled
-(accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store answered,
-as the run's compiler cache counted them), or with --no-runtime-store is compiled in the run, as on a machine
-without it; without --cold the models and stored golden jobs already built are reused. --processes also counts
+clone has none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the
+store setup compiled (accel_tb.design.runtime_store; the output's and the log's first line say how many
+compiles the store answered, as the run's compiler cache counted them), or with --no-runtime-store is compiled
+in the run, as on a machine without it; without --cold the models and stored golden jobs already built are reused. --processes also counts
 the Python processes the suite starts and those of them that import torch (about 1.4 s each to import): a
 `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
 process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
