@@ -6,20 +6,20 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
                                           [--processes] [--cpu]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
---cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL
-edit or on a fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh
-clone has none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the
-store setup compiled (accel_tb.design.runtime_store; the output's and the log's first line say how many
-compiles the store answered, as the run's compiler cache counted them), or with --no-runtime-store is compiled
-in the run, as on a machine without it; without --cold the models and stored golden jobs already built are reused. --processes also counts
-the Python processes the suite starts and those of them that import torch (about 1.4 s each to import): a
-`sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
-process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own
-sitecustomize is shadowed for that run). --cpu also prints the CPU-seconds each test used, its worker's own and
-its subprocesses' (compilers, simulators, commands: every child the test waited for), per folder and the
-largest: with more workers than cores the wall seconds of a test stretch with its neighbours', its CPU-seconds
-do not, so they say what a test costs (a child nobody waits for, such as a Dask worker, is not counted). The
-table is printed, not judged: a time is the machine's (say which machine when quoting it).
+--cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL edit or
+on a fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh clone has
+none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the store setup
+compiled (accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store
+answered, as the run's compiler cache counted them), or with --no-runtime-store is compiled in the run, as on a
+machine without it; without --cold the models and stored golden jobs already built are reused. --processes also
+counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to import): a
+`sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a process started
+with an environment of its own, without PYTHONPATH, is not seen, and an environment's own sitecustomize is shadowed
+for that run). --cpu also prints the CPU-seconds each test used, its worker's own and its subprocesses' (compilers,
+simulators, commands: every child the test waited for), per folder and the largest: with more workers than cores
+the wall seconds of a test stretch with its neighbours', its CPU-seconds do not, so they say what a test costs (a
+child nobody waits for, such as a Dask worker, is not counted). The table is printed, not judged: a time is the
+machine's (say which machine when quoting it).
 """
 from __future__ import annotations
 
