@@ -318,13 +318,11 @@ def course_variant(tmp_path, out_reg=False, top=None):
     old = "else if (acc)  psum_q <= (acc_q ? psum_q : {psum_bw{1'b0}}) + x;"
     new = ("else if (acc)  psum_q <= psum_q + x;\n                else if (RELU_EN != 0 && psum_q[psum_bw-1]) "
            "psum_q <= {psum_bw{1'b0}};")
-    out = ("assign out[psum_bw*(i+1)-1:psum_bw*i] = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : "
-           "psum_q;")
+    out = "wire [psum_bw-1:0]       o = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : psum_q;"
     assert old in sfu and out in sfu and "if (rd_en && o_valid)" in ofifo
     sfu = sfu.replace(old, new).replace(out, (
         "reg [psum_bw-1:0] out_q;\n            always @(posedge clk) out_q <= psum_q;\n"
-        "            assign out[psum_bw*(i+1)-1:psum_bw*i] = out_q;") if out_reg else
-        "assign out[psum_bw*(i+1)-1:psum_bw*i] = psum_q;")
+        "            wire [psum_bw-1:0] o = out_q;") if out_reg else "wire [psum_bw-1:0] o = psum_q;")
     (rtl / "ofifo.v").write_text(ofifo)
     (rtl / "sfu.v").write_text(sfu)
     if top:

@@ -39,9 +39,15 @@ module corelet #(
     genvar c;
     generate
         for (c = 0; c < col; c = c + 1) begin : col_num
-            assign weights_n[psum_bw*(c+1)-1:psum_bw*c] = {{(psum_bw - bw){1'b0}}, ififo_out[bw*(c+1)-1:bw*c]};
+            wire [psum_bw*(c+1)-1:0] w_chain;   // columns 0..c's weights (one driver per net: mac_row.v's note)
+            if (c == 0) begin : g_first
+                assign w_chain = {{(psum_bw - bw){1'b0}}, ififo_out[bw-1:0]};
+            end else begin : g_next
+                assign w_chain = {{(psum_bw - bw){1'b0}}, ififo_out[bw*(c+1)-1:bw*c], col_num[c-1].w_chain};
+            end
         end
     endgenerate
+    assign weights_n = col_num[col-1].w_chain;
 
     // os: load is the drain (broadcast to every tile at once), never a weight load
     mac_array #(.row(row), .col(col), .bw(bw), .psum_bw(psum_bw)) mac_array_instance (

@@ -1,5 +1,8 @@
 // MAC array: row r's instruction is delayed r cycles, like its L0 data; psums flow south, the last row's
 // execute bits say which columns hold a fresh psum.
+// Wiring: every vector built from per-row parts is a chain of concatenations, one driver per net, not one
+// net driven slice by slice (the course files' `temp[...]` style): Icarus resolves such a net bit by bit
+// on every change (43% of this core's simulation time before; docs/byoc.md). Same ports, same cycles.
 module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, parameter psum_bw = 16) (
     input                       clk,
     input                       reset,
@@ -12,14 +15,9 @@ module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, param
     output [psum_bw*col-1:0]    out_s,
     output [col-1:0]            valid
 );
-    wire [psum_bw*col*(row+1)-1:0] temp;
-    wire [row*col-1:0]             valid_temp;
     wire [2*row-1:0]               inst_w_temp;
     reg  [2*row-3:0]               inst_delay;   // row r's instruction, r cycles late
     assign inst_w_temp = {inst_delay, inst_w};
-    assign temp[psum_bw*col-1:0] = in_n;
-    assign out_s = temp[psum_bw*col*(row+1)-1:psum_bw*col*row];
-    assign valid = valid_temp[row*col-1:row*col-col];
 
     always @(posedge clk) begin
         if (reset) inst_delay <= {2*(row-1){1'b0}};
@@ -29,12 +27,20 @@ module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, param
     genvar i;
     generate
         for (i = 1; i < row + 1; i = i + 1) begin : row_num
+            wire [psum_bw*col-1:0] p_n, p_s;    // this row's psums from the north, to the south
+            wire [col-1:0]         v;           // its columns' fresh-psum bits
+            if (i == 1) begin : g_first
+                assign p_n = in_n;
+            end else begin : g_next
+                assign p_n = row_num[i-1].p_s;
+            end
             mac_row #(.bw(bw), .psum_bw(psum_bw), .col(col)) mac_row_instance (
                 .clk(clk), .reset(reset), .mode(mode), .os(os), .drain(drain),
                 .in_w(in_w[bw*i-1:bw*(i-1)]),
                 .inst_w(inst_w_temp[2*i-1:2*(i-1)]),
-                .in_n(temp[psum_bw*col*i-1:psum_bw*col*(i-1)]), .out_s(temp[psum_bw*col*(i+1)-1:psum_bw*col*i]),
-                .valid(valid_temp[col*i-1:col*(i-1)]));
+                .in_n(p_n), .out_s(p_s), .valid(v));
         end
     endgenerate
+    assign out_s = row_num[row].p_s;
+    assign valid = row_num[row].v;
 endmodule

@@ -1,5 +1,6 @@
 // SFU: while acc is high it accumulates the psum memory's read data (the first cycle of a burst starts from
 // zero); out shows the sum after ReLU (RELU_EN = 0: the raw sum -- a fault for negative tests).
+// out is a chain of concatenations, one driver per net (see mac_row.v's note).
 module sfu #(parameter col = 8, parameter psum_bw = 16, parameter RELU_EN = 1) (
     input                      clk,
     input                      reset,
@@ -21,7 +22,14 @@ module sfu #(parameter col = 8, parameter psum_bw = 16, parameter RELU_EN = 1) (
                 if (reset)     psum_q <= {psum_bw{1'b0}};
                 else if (acc)  psum_q <= (acc_q ? psum_q : {psum_bw{1'b0}}) + x;
             end
-            assign out[psum_bw*(i+1)-1:psum_bw*i] = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : psum_q;
+            wire [psum_bw-1:0]       o = (RELU_EN != 0 && psum_q[psum_bw-1]) ? {psum_bw{1'b0}} : psum_q;
+            wire [psum_bw*(i+1)-1:0] o_chain;   // columns 0..i's outputs
+            if (i == 0) begin : g_first
+                assign o_chain = o;
+            end else begin : g_next
+                assign o_chain = {o, col_num[i-1].o_chain};
+            end
         end
     endgenerate
+    assign out = col_num[col-1].o_chain;
 endmodule
