@@ -211,6 +211,7 @@ setup:
 	@iverilog -V 2>&1 | head -1
 	@verilator --version
 	@$(PY) -m accel_tb.design.runtime_store
+	@$(PY) -m accel_tb.design.yosys
 
 clean:
 	rm -rf build golden reports .pytest_cache

