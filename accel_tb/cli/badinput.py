@@ -511,7 +511,7 @@ def setup_example_no_valid(tmp):
     p = _example(tmp) / "rtl" / "ofifo.v"
     text, line = p.read_text(), "assign o_valid = ~col_num[col-1].e_any;"
     if line not in text:    # an edit of the example would otherwise leave a working core and a row that fails unexplained
-        raise RuntimeError(f"{p}: no `{line}` to tie low")
+        raise RuntimeError(f"setup_example_no_valid: examples/skeleton_core/rtl/ofifo.v has no `{line}` to tie low")
     p.write_text(text.replace(line, "assign o_valid = 1'b0;"))
 
 

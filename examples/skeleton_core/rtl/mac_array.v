@@ -2,7 +2,8 @@
 // execute bits say which columns hold a fresh psum.
 // Wiring: every vector built from per-row parts is a chain of concatenations, one driver per net, not one
 // net driven slice by slice (the course files' `temp[...]` style): Icarus resolves such a net bit by bit
-// on every change (43% of this core's simulation time before; docs/byoc.md). Same ports, same cycles.
+// on every change (before this, 43% of vvp's samples in tb/byoc: docs/verification.md). Same ports, same
+// cycles.
 module mac_array #(parameter row = 8, parameter col = 8, parameter bw = 4, parameter psum_bw = 16) (
     input                       clk,
     input                       reset,

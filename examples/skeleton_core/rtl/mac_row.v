@@ -1,7 +1,8 @@
 // One array row: activations (and, while loading, weights) move east one tile per cycle.
 // Wiring: every vector built from per-tile parts is a chain of concatenations, one driver per net, not one
 // net driven slice by slice (the course files' `temp[...]` style): Icarus resolves such a net bit by bit
-// on every change (43% of this core's simulation time before; docs/byoc.md). Same ports, same cycles.
+// on every change (before this, 43% of vvp's samples in tb/byoc: docs/verification.md). Same ports, same
+// cycles.
 module mac_row #(parameter bw = 4, parameter psum_bw = 16, parameter col = 8) (
     input                     clk,
     input                     reset,
