@@ -656,12 +656,13 @@ ensure_tools_on_path()
 
 
 def write_bytecode_caches() -> None:
-    """The test suite's processes write Python's bytecode caches even where PYTHONDONTWRITEBYTECODE is set (as
-    on this project's machines): a cold `make test` starts about 480 Python processes (the simulators' embedded
-    Python, the commands the tests run, the pytest workers), and with the variable each one compiled this
-    repository's modules again and pytest rewrote the test modules' asserts again (cocotb's rewriting in each
-    simulation included): a cold run of 458 CPU-seconds took 442 without the variable (one run each, inside the
-    machine's run-to-run spread; docs/verification.md). The caches go where Python puts them, `__pycache__`
-    beside the sources (ignored by git); a PYTHONPYCACHEPREFIX of the user's is kept. Called by the suite's conftest files only: a user's own command keeps the environment's choice."""
+    """The test suite's processes write Python's bytecode caches even where PYTHONDONTWRITEBYTECODE is set (as on this
+    project's machines): a cold `make test` starts about 480 Python processes (the simulators' embedded Python, the
+    commands the tests run, the pytest workers), and with the variable each one compiled this repository's modules
+    again and pytest rewrote the test modules' asserts again (cocotb's rewriting in each simulation included): a
+    cold run of 458 CPU-seconds took 442 without the variable (one run each, inside the machine's run-to-run spread;
+    docs/verification.md). The caches go where Python puts them, `__pycache__` beside the sources (ignored by git);
+    a PYTHONPYCACHEPREFIX of the user's is kept. Called by the suite's conftest files only: a user's own command
+    keeps the environment's choice."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.dont_write_bytecode = False
