@@ -16,6 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser
 from .coursefmt import ACT_BITS, FormatError, read_folder, write_layer
 from .folder_check import check_vectors
@@ -103,17 +104,22 @@ def main(argv=None) -> int:
         problem = f"--psum-bits {args.psum_bits}: must be in 2..48"
     if problem is None and out.exists() and not out.is_dir():
         problem = f"--out {out}: exists and is not a folder"
+    if problem is None and args.layer == 0:
+        problem = ("--layer 0: features[0]'s input is the signed normalised image, which the course's 4-bit "
+                   "unsigned activation format cannot hold; export a later layer (e.g. 27)")
+    if problem is None:
+        try:
+            checkpoint_path(args.checkpoint)      # a missing file or a folder, judged without torch
+        except CheckpointError as e:
+            problem = str(e)
     if problem:        # before the checkpoint is read: that imports torch (seconds)
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from .checkpoint import CheckpointError, load_model  # noqa: PLC0415
+    from .checkpoint import load_model  # noqa: PLC0415
     from .data import DataError, load_images  # noqa: PLC0415
     from .extract import LayerError, extract_layer  # noqa: PLC0415
     try:
         model, _ = load_model(args.checkpoint)
-        if args.layer == 0:
-            raise ValueError("--layer 0: features[0]'s input is the signed normalised image, which the course's "
-                             "4-bit unsigned activation format cannot hold; export a later layer (e.g. 27)")
         images, labels = load_images([args.image], args.data_dir)
         layer = extract_layer(model, args.layer, images)
         a_bits = model.features[args.layer].a_bit
