@@ -19,6 +19,7 @@ from pathlib import Path
 from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser
 from .coursefmt import ACT_BITS, FormatError, read_folder, write_layer
+from .data import DataError, check_indices, resolve_data_dir
 from .folder_check import check_vectors
 from .tiling import tile_layer
 
@@ -110,13 +111,17 @@ def main(argv=None) -> int:
     if problem is None:
         try:
             checkpoint_path(args.checkpoint)      # a missing file or a folder, judged without torch
-        except CheckpointError as e:
+            if args.data_dir is None:     # the bundled samples' count is cheap; a data folder's layout too
+                check_indices([args.image])
+            else:
+                resolve_data_dir(args.data_dir)
+        except (CheckpointError, DataError) as e:
             problem = str(e)
     if problem:        # before the checkpoint is read: that imports torch (seconds)
         print(f"error: {problem}", file=sys.stderr)
         return 2
     from .checkpoint import load_model  # noqa: PLC0415
-    from .data import DataError, load_images  # noqa: PLC0415
+    from .data import load_images  # noqa: PLC0415
     from .extract import LayerError, extract_layer  # noqa: PLC0415
     try:
         model, _ = load_model(args.checkpoint)

@@ -275,8 +275,10 @@ def test_network_without_the_simulator_says_how_to_get_one(tmp_path, extra):
     ("golden_py.bench_tiling", ["--checkpoint", "{tmp}/none.pt"], "none.pt: checkpoint not found"),
     ("golden_py.export", ["--checkpoint", "{tmp}/none.pt", "--out", "{tmp}/g"], "none.pt: checkpoint not found"),
     ("golden_py.export", ["--checkpoint", CKPT, "--out", "{tmp}/g", "--layer", "0"], "--layer 0: features[0]'s input"),
+    ("golden_py.export", ["--checkpoint", CKPT, "--out", "{tmp}/g", "--image", "99"], "image index 99 out of range"),
+    ("golden_py.export", ["--checkpoint", CKPT, "--out", "{tmp}/g", "--data-dir", "{tmp}/none"], "no CIFAR-10 batches"),
 ], ids=["evaluate-limit", "evaluate-missing", "evaluate-folder", "bench-repeat", "bench-missing", "export-missing",
-        "export-layer0"])
+        "export-layer0", "export-image", "export-data-dir"])
 def test_tools_refuse_bad_options_before_importing_torch(module, args, says, tmp_path):
     """A bad option or checkpoint path is one line, exit 2, without torch imported (1.4 s): the process says
     whether torch was in sys.modules when main() returned."""
