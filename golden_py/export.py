@@ -115,7 +115,7 @@ def main(argv=None) -> int:
                 check_indices([args.image])
             else:
                 resolve_data_dir(args.data_dir)
-        except (CheckpointError, DataError) as e:
+        except (CheckpointError, DataError, OSError) as e:
             problem = str(e)
     if problem:        # before the checkpoint is read: that imports torch (seconds)
         print(f"error: {problem}", file=sys.stderr)
