@@ -51,12 +51,17 @@ module pe #(
 );
     localparam [PSUM_W-1:0] STUCK_MASK = (STUCK_BIT >= 0) ? ({{(PSUM_W-1){1'b0}}, 1'b1} << STUCK_BIT)
                                                           : {PSUM_W{1'b0}};
-    reg  signed [W_W-1:0]    w0_lo, w0_hi, w1_lo, w1_hi;
+    // the two weight buffers, buffer b = {high, low}: a two-word memory written at one index and read at
+    // another, which an FPGA flow maps to distributed RAM (two LUT RAMs per PE on an ECP5) instead of 16
+    // flip-flops: 1,024 of the 8x8 core's 6,342 (docs/synth.md). Written as one indexed write and one indexed
+    // read on purpose: a write per buffer (if/else on wsel) or a read per buffer makes Yosys keep flip-flops.
+    (* ram_style = "distributed" *) reg [2*W_W-1:0] wbuf [0:1];
     reg  signed [PSUM_W-1:0] acc;        // output-stationary: this PE's sum of the current block
     reg                      has_block;  // acc holds a block's (partial) sum
     wire        [2*W_W-1:0]  w_north = p_in[2*W_W-1:0];
-    wire signed [W_W-1:0]    w_lo = os_in ? w_north[W_W-1:0] : (wsel_in ? w1_lo : w0_lo);
-    wire signed [W_W-1:0]    w_hi = os_in ? w_north[2*W_W-1:W_W] : (wsel_in ? w1_hi : w0_hi);
+    wire        [2*W_W-1:0]  w_sel = wbuf[wsel_in];
+    wire signed [W_W-1:0]    w_lo = os_in ? w_north[W_W-1:0] : w_sel[W_W-1:0];
+    wire signed [W_W-1:0]    w_hi = os_in ? w_north[2*W_W-1:W_W] : w_sel[2*W_W-1:W_W];
     // one MAC for both: WS adds to the psum from the north, OS to its own sum (0 at a block's first step)
     wire signed [PSUM_W-1:0] addend = !os_in ? p_in : (first_in ? {PSUM_W{1'b0}} : acc);
     wire signed [PSUM_W-1:0] sum;
@@ -105,10 +110,7 @@ module pe #(
         os_out    <= os_in;
         mode_out  <= mode_in;
         first_out <= first_in;
-        if (wl_in) begin
-            if (wsel_in) {w0_hi, w0_lo} <= wl_w_in;
-            else         {w1_hi, w1_lo} <= wl_w_in;
-        end
+        if (wl_in) wbuf[!wsel_in] <= wl_w_in;
         // WS: the psum moves south; OS: the step's weights move south in its low bits
         p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : sum_k;
     end
