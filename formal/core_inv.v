@@ -18,6 +18,8 @@
 //                with `first` is upstream of the PE in row r (the sequencer's output, tok_q's lane r, row r's skew stages,
 //                PE (r, c') for c' < c); it hands the sum to the chain when it arrives
 // and the credits equal the tags: inflight == tag FIFO count + tags still to push (pend_n - pend_r).
+// A token's first and os are read where its control is (mac_array.v's anti-diagonals, core.v's ctl_*: the skew
+// and the PEs carry only activation and valid; core_inv_2x2.ys maps each place below to its diagonal).
 // has_block of a PE with no `first` token upstream is what the sequencer's state says the last block that
 // passed left there: the current block's rows (all but the last block fill every row; the last fills ow).
 module core_inv #(

@@ -73,7 +73,7 @@ module core #(
 );
     localparam integer CMD_W   = `CMD_W;   // fields.vh, generated from accel_host/fields.py
     localparam integer TAG_W   = `TAG_W;
-    localparam integer TOK_W   = A_W + 6;
+    localparam integer TOK_W   = A_W + 1;   // a row's token lane: valid, activation
     localparam integer CW      = $clog2(CREDITS + 1);
 
     // ---- commands and sequencer
@@ -245,21 +245,18 @@ module core #(
                       (os_run && preloading);
     /* verilator lint_on UNUSEDSIGNAL */
 
-    // ---- token per row -> L0 skew -> array
+    // ---- token per row -> L0 skew -> array; the token's control once (mac_array.v passes it per diagonal)
     wire [ROWS*TOK_W-1:0] tok_lanes, tok_skewed;
     wire [ROWS*A_W-1:0]        arr_a;
-    wire [ROWS-1:0]            arr_v, arr_s, arr_m, arr_o, arr_f, arr_l;
+    wire [ROWS-1:0]            arr_v;
     genvar r;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_tok
             // output-stationary: a row past the last block's positions gets no valid token, so it holds no
             // sum and drains nothing (one tag per position)
             wire row_valid = tok_valid && (!tok_os || {24'd0, tok_rows} > r);
-            assign tok_lanes[r*TOK_W +: TOK_W] = {
-                tok_wl, tok_wsel, tok_a2, tok_os, tok_first, row_valid,
-                row_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
-            assign {arr_l[r], arr_s[r], arr_m[r], arr_o[r], arr_f[r], arr_v[r],
-                    arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
+            assign tok_lanes[r*TOK_W +: TOK_W] = {row_valid, row_valid ? act_rdata[r*A_W +: A_W] : {A_W{1'b0}}};
+            assign {arr_v[r], arr_a[r*A_W +: A_W]} = tok_skewed[r*TOK_W +: TOK_W];
         end
     endgenerate
     // the array's inputs leave a register, not the activation memory's read port: no path runs from a block
@@ -267,6 +264,15 @@ module core #(
     // pass-through (ofifo.v) wins back. Bank 0's preload read follows a cycle later with it (mac_array.v)
     reg [ROWS*TOK_W-1:0] tok_q;
     always @(posedge clk) tok_q <= rst ? {ROWS*TOK_W{1'b0}} : tok_lanes;
+    // the control, in the same cycle as row 0's lane (reset: the weight load, as in mac_array.v's g_diag)
+    reg ctl_wl, ctl_wsel, ctl_a2, ctl_os, ctl_first;
+    always @(posedge clk) begin
+        ctl_wl    <= rst ? 1'b0 : tok_wl;
+        ctl_wsel  <= tok_wsel;
+        ctl_a2    <= tok_a2;
+        ctl_os    <= tok_os;
+        ctl_first <= tok_first;
+    end
     l0_skew #(.LANES(ROWS), .W(TOK_W)) u_l0 (.clk(clk), .rst(rst), .in(tok_q), .out(tok_skewed));
 
     // output-stationary: a step's weight word holds column c's {high, low} weight at [c*2*W_W +: 2*W_W]; it
@@ -288,8 +294,8 @@ module core #(
         .wgt_wdata(wgt_wr_data), .wgt_pre(wgt_pre), .wgt_steps(os_run),
         .wgt_raddr({seq_wgt_region, wgt_raddr[WA-1:0]}), .wgt_north(wgt_north), .preloading(preloading),
         .pre_region(pre_region),
-        .a_west(arr_a), .valid_west(arr_v), .wsel_west(arr_s), .mode_west(arr_m),
-        .os_west(arr_o), .first_west(arr_f), .w_north(north_skewed), .wl_west(arr_l),
+        .a_west(arr_a), .valid_west(arr_v), .wsel_in(ctl_wsel), .mode_in(ctl_a2), .os_in(ctl_os),
+        .first_in(ctl_first), .wl_in(ctl_wl), .w_north(north_skewed),
         .p_south(p_south), .valid_south(v_south), .p_north(p_north), .valid_north(v_north));
 
     // the OFIFO takes psums from the bottom (WS) or finished sums from the top (OS); the sequencer drains the

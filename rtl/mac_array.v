@@ -1,6 +1,12 @@
 // ROWS x COLS systolic array of weight-stationary PEs. Row r = input channel r of a tile, column c =
 // output channel c. Tokens enter each row from the west (row r skewed by r cycles by the L0), psums start
 // at zero on the north edge and leave on the south edge, column c one cycle after column c-1.
+// A token's activation and valid bit travel per row (a_west, valid_west, skewed; each PE passes them east),
+// its control (wsel, mode, os, first, wl) once: it enters with PE (0, 0)'s token (wsel_in .. wl_in) and
+// PE (r, c) sees it r + c cycles later, as every PE of anti-diagonal r + c does, so one register per
+// diagonal (g_diag) carries it, not one per PE and skew stage: the same values in the same cycles, fewer
+// registers (the 8x8 core's flip-flops, docs/synth.md) and much less for a simulator to move each cycle
+// (docs/network.md#simulation-speed).
 // Every link is its own wire (a generate-local net): Icarus is orders of magnitude slower when PEs are
 // wired through slices of one wide vector.
 //
@@ -45,12 +51,12 @@ module mac_array #(
     output wire [1:0]                pre_region,     // ... in region 1, region 0 (bit per region)
     input  wire [ROWS*A_W-1:0]       a_west,
     input  wire [ROWS-1:0]           valid_west,
-    input  wire [ROWS-1:0]           wsel_west,
-    input  wire [ROWS-1:0]           mode_west,
-    input  wire [ROWS-1:0]           os_west,
-    input  wire [ROWS-1:0]           first_west,
+    input  wire                      wsel_in,        // the control of the token entering PE (0, 0) this cycle
+    input  wire                      mode_in,
+    input  wire                      os_in,
+    input  wire                      first_in,
+    input  wire                      wl_in,
     input  wire [COLS*2*W_W-1:0]     w_north,        // output-stationary: column c's step weights {hi, lo}
-    input  wire [ROWS-1:0]           wl_west,
     output wire [COLS*PSUM_W-1:0]    p_south,
     output wire [COLS-1:0]           valid_south,
     output wire [COLS*PSUM_W-1:0]    p_north,        // output-stationary: finished sums leaving the top
@@ -115,31 +121,46 @@ module mac_array #(
     // host out of its region
     assign preloading = pre_read != {ND{1'b0}};
     assign pre_region = {pre_hi != {ND{1'b0}}, (pre_read & ~pre_hi) != {ND{1'b0}}};
+        // The token's control per anti-diagonal: diagonal d's in the cycle its PEs hold the token, d cycles after
+        // PE (0, 0); one diagonal past the last (d = ROWS + COLS - 1) holds the bottom row's tokens as they leave
+        // south, whose dataflow says whether a psum leaves with them. Separate 1-bit registers, not one vector, so
+        // a simulator re-evaluates only the PEs of a bit that changed. Reset: the weight load, which acts on its
+        // own (a load caught by a reset must not write a buffer afterwards); the rest qualifies a valid token (or,
+        // os with first, clears a sum a reset has cleared already), as the PEs' registers that carried it were
+        // not reset either (pe.v).
+        for (d = 0; d <= ND; d = d + 1) begin : g_diag
+            /* verilator lint_off UNUSEDSIGNAL */     // past the last diagonal only os is read
+            wire wsel, mode, os, first, wl;
+            /* verilator lint_on UNUSEDSIGNAL */
+            if (d == 0) begin : g_src
+                assign {wsel, mode, os, first, wl} = {wsel_in, mode_in, os_in, first_in, wl_in};
+            end else begin : g_q
+                reg wsel_q, mode_q, os_q, first_q, wl_q;
+                always @(posedge clk) begin
+                    wl_q    <= rst ? 1'b0 : g_diag[d-1].wl;
+                    wsel_q  <= g_diag[d-1].wsel;
+                    mode_q  <= g_diag[d-1].mode;
+                    os_q    <= g_diag[d-1].os;
+                    first_q <= g_diag[d-1].first;
+                end
+                assign {wsel, mode, os, first, wl} = {wsel_q, mode_q, os_q, first_q, wl_q};
+            end
+        end
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 // the east outputs of the last column go nowhere
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire [A_W-1:0]           a_i, a_o;
-                wire                     v_i, v_o, s_i, s_o, m_i, m_o, o_i, o_o, f_i, f_o, l_i, l_o;
+                wire                     v_i, v_o;
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire signed [PSUM_W-1:0] p_i, p_o, u_i, u_o;
                 wire                     uv_i, uv_o;
                 if (c == 0) begin : g_west
                     assign a_i = a_west[r*A_W +: A_W];
                     assign v_i = valid_west[r];
-                    assign s_i = wsel_west[r];
-                    assign m_i = mode_west[r];
-                    assign o_i = os_west[r];
-                    assign f_i = first_west[r];
-                    assign l_i = wl_west[r];
                 end else begin : g_link
                     assign a_i = g_row[r].g_col[c-1].a_o;
                     assign v_i = g_row[r].g_col[c-1].v_o;
-                    assign s_i = g_row[r].g_col[c-1].s_o;
-                    assign m_i = g_row[r].g_col[c-1].m_o;
-                    assign o_i = g_row[r].g_col[c-1].o_o;
-                    assign f_i = g_row[r].g_col[c-1].f_o;
-                    assign l_i = g_row[r].g_col[c-1].l_o;
                 end
                 // the top row's north input: zero for weight-stationary tokens, the step weights otherwise
                 if (r == 0) begin : g_north
@@ -159,10 +180,10 @@ module mac_array #(
                     .STUCK_BIT((r == FAULT_ROW && c == FAULT_COL) ? FAULT_BIT : -1)
                 ) u_pe (
                     .clk(clk), .rst(rst),
-                    .a_in(a_i), .valid_in(v_i), .wsel_in(s_i), .mode_in(m_i), .os_in(o_i), .first_in(f_i),
-                    .wl_in(l_i), .wl_w_in(g_bank[r+c].rdata[((r + c > COLS - 1) ? COLS - 1 - c : r)*2*W_W +: 2*W_W]),
-                    .a_out(a_o), .valid_out(v_o), .wsel_out(s_o), .mode_out(m_o), .os_out(o_o), .first_out(f_o),
-                    .wl_out(l_o),
+                    .a_in(a_i), .valid_in(v_i), .wsel_in(g_diag[r+c].wsel), .mode_in(g_diag[r+c].mode),
+                    .os_in(g_diag[r+c].os), .first_in(g_diag[r+c].first), .wl_in(g_diag[r+c].wl),
+                    .wl_w_in(g_bank[r+c].rdata[((r + c > COLS - 1) ? COLS - 1 - c : r)*2*W_W +: 2*W_W]),
+                    .a_out(a_o), .valid_out(v_o),
                     .p_in(p_i), .p_out(p_o), .up_in(u_i), .up_v_in(uv_i), .up_out(u_o), .up_v_out(uv_o)
                 );
             end
@@ -177,12 +198,12 @@ module mac_array #(
             wire [c:0]              _vs, _vn;
             if (c == 0) begin : g_first
                 assign _ps = g_row[ROWS-1].g_col[0].p_o;
-                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_row[ROWS-1].g_col[0].o_o;
+                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_diag[ROWS].os;
                 assign _pn = g_row[0].g_col[0].u_o;
                 assign _vn = g_row[0].g_col[0].uv_o;
             end else begin : g_next
                 assign _ps = {g_row[ROWS-1].g_col[c].p_o, g_edge[c-1]._ps};
-                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_row[ROWS-1].g_col[c].o_o, g_edge[c-1]._vs};
+                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_diag[ROWS+c].os, g_edge[c-1]._vs};
                 assign _pn = {g_row[0].g_col[c].u_o, g_edge[c-1]._pn};
                 assign _vn = {g_row[0].g_col[c].uv_o, g_edge[c-1]._vn};
             end

@@ -1,13 +1,15 @@
 // Processing element of both dataflows, chosen per token (os): weight-stationary with two weight buffers of
 // two weights each, or output-stationary with a stationary sum.
 //
-// A token moves east one PE per cycle: activation, its valid bit, wsel (the buffer its fold uses), the
-// activation mode, and a weight-load flag (wl). With wl the PE loads its own two weights (wl_w_in: {high,
-// low}, read for this PE from its anti-diagonal's weight bank in the very cycle the token arrives, see
-// core.v) into the buffer NOT selected by the token, so the next fold's weights ride on the current fold's
-// tokens: every token of the previous fold has already passed this PE, and none of the next fold has
-// arrived yet, even though the array is skewed. No weight travels between PEs. Psums move south one PE per
-// cycle.
+// A token moves east one PE per cycle: its activation and valid bit pass through this PE's registers. Its
+// control (wsel: the buffer its fold uses; the activation mode; os; first; wl: a weight load) does not: every
+// PE of an anti-diagonal sees the same token in the same cycle (the skew delays row r by r cycles, each
+// column one more), so mac_array.v carries the control once per diagonal and this PE only reads it. With wl
+// the PE loads its own two weights (wl_w_in: {high, low}, read for this PE from its anti-diagonal's weight
+// bank in the very cycle the token arrives, see core.v) into the buffer NOT selected by the token, so the
+// next fold's weights ride on the current fold's tokens: every token of the previous fold has already passed
+// this PE, and none of the next fold has arrived yet, even though the array is skewed. No weight travels
+// between PEs. Psums move south one PE per cycle.
 //
 // mode 0: one A_W-bit activation times the low weight. mode 1: the activation word carries two
 // (A_W/2)-bit activations (input channels 2r and 2r+1), each times its own weight (low, high).
@@ -37,11 +39,6 @@ module pe #(
     input  wire [2*W_W-1:0]         wl_w_in,      // {high, low}: this PE's weights, read with wl_in only
     output reg  [A_W-1:0]           a_out,
     output reg                      valid_out,
-    output reg                      wsel_out,
-    output reg                      mode_out,
-    output reg                      os_out,
-    output reg                      first_out,
-    output reg                      wl_out,
     input  wire signed [PSUM_W-1:0] p_in,
     output reg  signed [PSUM_W-1:0] p_out,
     input  wire signed [PSUM_W-1:0] up_in,        // output-stationary drain chain, from the PE below
@@ -71,23 +68,19 @@ module pe #(
     mac #(.A_W(A_W), .W_W(W_W), .PSUM_W(PSUM_W)) u_mac (
         .a(a_in), .w0(w_lo), .w1(w_hi), .mode(mode_in), .psum_in(addend), .psum_out(sum));
 
-    // reset: the flags that make a token act (valid, weight load) and the output-stationary sum state.
-    // Not reset: data (the weight banks: a command loads its bank before its first token reads it; the mode,
-    // read with a valid token only; first, read with os only) and the flags that only qualify a valid or
-    // loading token (bank select, dataflow): they travel in lockstep with the reset valid and weight-load
-    // bits, so an unknown one rides only in a bubble, where it reaches data alone. Mutation testing found
-    // every one of those reset values unobservable, and a reset that nothing reads only costs area.
+    // reset: the flag that makes a token act (valid; the weight load is mac_array.v's, reset there) and the
+    // output-stationary sum state. Not reset: data (the weight buffers: a command loads its buffer before its
+    // first token reads it; the activation, read with a valid token only). Mutation testing found such reset
+    // values unobservable, and a reset that nothing reads only costs area.
     always @(posedge clk) begin
         if (rst) begin
             valid_out <= 1'b0;
-            wl_out    <= 1'b0;
             acc       <= {PSUM_W{1'b0}};
             has_block <= 1'b0;
             up_out    <= {PSUM_W{1'b0}};
             up_v_out  <= 1'b0;
         end else begin
             valid_out <= valid_in;
-            wl_out    <= wl_in;
             // a block start hands a finished sum to the chain; with no block held (the first block, or right
             // after a flush) the chain keeps moving, so back-to-back starts never overwrite a climbing sum
             if (os_in && first_in && has_block) begin
@@ -106,10 +99,6 @@ module pe #(
             end
         end
         a_out     <= a_in;
-        wsel_out  <= wsel_in;
-        os_out    <= os_in;
-        mode_out  <= mode_in;
-        first_out <= first_in;
         if (wl_in) wbuf[!wsel_in] <= wl_w_in;
         // WS: the psum moves south; OS: the step's weights move south in its low bits
         p_out <= os_in ? {{(PSUM_W - 2*W_W){1'b0}}, w_north} : sum_k;

@@ -3,7 +3,9 @@ array's weight banks, and each weight-load token is preceded by a preload read o
 PE through its anti-diagonal's bank; every psum that leaves the south edge is checked against the dot product
 of its column's weights and the activations, including folds that switch weight buffers back to back, folds
 of a single token, and folds that switch between 4-bit activations and pairs of 2-bit activations (low and
-high weight per PE). The output-stationary test reads each step's weights from the banks too (wgt_north)."""
+high weight per PE). The output-stationary test reads each step's weights from the banks too (wgt_north).
+A token's activation and valid bit enter per row, skewed; its control (wsel, mode, os, first, wl) enters once,
+with row 0's (the array passes it down its anti-diagonals)."""
 
 import cocotb
 import pytest
@@ -13,7 +15,7 @@ from accel_host.packing import pack_lanes
 from accel_tb.design.runner import rtl_sources, run
 from accel_tb.vip.sim import drive, lanes, param, seeded_random, start
 
-IDLE = dict(a_west=0, valid_west=0, wsel_west=0, mode_west=0, os_west=0, first_west=0, w_north=0, wl_west=0,
+IDLE = dict(a_west=0, valid_west=0, wsel_in=0, mode_in=0, os_in=0, first_in=0, w_north=0, wl_in=0,
             wgt_we=0, wgt_waddr=0, wgt_wdata=0, wgt_pre=0, wgt_steps=0, wgt_raddr=0)
 
 
@@ -67,29 +69,26 @@ async def test_array_folds(dut):
 
     await start(dut, **IDLE)
     await write_words(dut, [tile_word(w, rows, cols, w_w) for w, _, _ in folds])
-    # L0 in Python: row r sees token t at cycle t + r; a loading token's preload is asked for two cycles before
+    # L0 in Python: row r sees token t's activation and valid at cycle t + r, its control enters with row 0's;
+    # a loading token's preload is asked for two cycles before
     # row 0 sees it: bank 0 reads the tile a cycle later (its read registered like the core's token lanes, tok_q),
     # bank d d cycles after bank 0, for the PEs of diagonal d
     total = len(tokens) + rows + cols + 4
     got_cols = [[] for _ in range(cols)]
     for cycle in range(total):
-        a_vec, v_vec, s_vec, m_vec, l_vec = [], [], [], [], []
+        a_vec, v_vec = [], []
         for r in range(rows):
             t = cycle - r
-            acts, valid, ws, mode, wl, wts = tokens[t] if 0 <= t < len(tokens) else (None, 0, 0, 0, 0, None)
+            acts, valid = tokens[t][:2] if 0 <= t < len(tokens) else (None, 0)
             a_vec.append(acts[r] if acts else 0)
             v_vec.append(valid)
-            s_vec.append(ws)
-            m_vec.append(mode)
-            l_vec.append(wl)
+        _, _, ws, mode, wl, _ = tokens[cycle] if cycle < len(tokens) else (None, 0, 0, 0, 0, None)
         nxt = tokens[cycle + 2] if cycle + 2 < len(tokens) else None
         dut.wgt_pre.value = int(nxt is not None and nxt[5] is not None)
         dut.wgt_raddr.value = nxt[5] if nxt is not None and nxt[5] is not None else 0
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
-        dut.wsel_west.value = pack_lanes(s_vec, 1)
-        dut.wl_west.value = pack_lanes(l_vec, 1)
-        dut.mode_west.value = pack_lanes(m_vec, 1)
+        drive(dut, wsel_in=ws, wl_in=wl, mode_in=mode)
         await RisingEdge(dut.clk)
         await ReadOnly()
         vs = lanes(dut.valid_south.value, cols, 1)
@@ -159,24 +158,20 @@ async def test_array_output_stationary(dut):
         north[cycle] = int(dut.wgt_north.value)
         dut.wgt_steps.value = int(cycle + 1 in addr)
         dut.wgt_raddr.value = addr.get(cycle + 1, 0)
-        a_vec, v_vec, f_vec, m_vec, o_vec, w_vec = [], [], [], [], [], []
+        a_vec, v_vec, w_vec = [], [], []
         for r in range(rows):
             t = cycle - r
-            acts, valid, first, mode, _ = steps[t] if 0 <= t < len(steps) else (None, 0, 0, 0, None)
+            acts, valid = steps[t][:2] if 0 <= t < len(steps) else (None, 0)
             a_vec.append(acts[r] if acts else 0)
             v_vec.append(valid)
-            f_vec.append(first)
-            m_vec.append(mode)
-            o_vec.append(int(0 <= t < len(steps)))
+        _, _, first, mode, _ = steps[cycle] if cycle < len(steps) else (None, 0, 0, 0, None)
         for c in range(cols):
             t = cycle - c
             word = north[t] if 0 <= t < len(steps) and steps[t][1] else 0
             w_vec += [(word >> (2 * c * w_w)) & ((1 << w_w) - 1), (word >> ((2 * c + 1) * w_w)) & ((1 << w_w) - 1)]
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
-        dut.first_west.value = pack_lanes(f_vec, 1)
-        dut.mode_west.value = pack_lanes(m_vec, 1)
-        dut.os_west.value = pack_lanes(o_vec, 1)
+        drive(dut, first_in=first, mode_in=mode, os_in=int(cycle < len(steps)))
         dut.w_north.value = pack_lanes(w_vec, w_w)
         await RisingEdge(dut.clk)
         await ReadOnly()

@@ -1,5 +1,5 @@
 """PE: random tokens (activation, valid, wsel, mode, dataflow, block starts, weight loads), psums and drain-chain
-inputs, against a cycle model, in both activation modes and both dataflows: weight-stationary (one 4-bit
+inputs, against a cycle model (the PE passes the activation and valid east, not the control), in both activation modes and both dataflows: weight-stationary (one 4-bit
 activation times the low weight, or two 2-bit activations times low and high; the psum moves south) and
 output-stationary (the weights come from the north and move south, the sum stays, and a block start hands it
 to the upward drain chain)."""
@@ -45,8 +45,8 @@ class PEModel:
             self.acc, self.has_block = (signed(total, p_w) if valid else 0), valid
         elif os and valid:
             self.acc, self.has_block = signed(total, p_w), 1
-        return {"a_out": a, "valid_out": valid, "wsel_out": wsel, "mode_out": mode, "os_out": os, "first_out": first,
-                "wl_out": wl, "p_out": p_out, "up_out": self.up, "up_v_out": self.up_v}
+        # the token's control (wsel, mode, os, first, wl) is not passed on: mac_array carries it per diagonal
+        return {"a_out": a, "valid_out": valid, "p_out": p_out, "up_out": self.up, "up_v_out": self.up_v}
 
 
 @cocotb.test()
