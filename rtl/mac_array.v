@@ -123,27 +123,22 @@ module mac_array #(
     assign pre_region = {pre_hi != {ND{1'b0}}, (pre_read & ~pre_hi) != {ND{1'b0}}};
         // The token's control per anti-diagonal: diagonal d's in the cycle its PEs hold the token, d cycles after
         // PE (0, 0); one diagonal past the last (d = ROWS + COLS - 1) holds the bottom row's tokens as they leave
-        // south, whose dataflow says whether a psum leaves with them. Separate 1-bit registers, not one vector, so
-        // a simulator re-evaluates only the PEs of a bit that changed. Reset: the weight load, which acts on its
-        // own (a load caught by a reset must not write a buffer afterwards); the rest qualifies a valid token (or,
-        // os with first, clears a sum a reset has cleared already), as the PEs' registers that carried it were
-        // not reset either (pe.v).
+        // south, whose dataflow says whether a psum leaves with them. One 5-bit register per diagonal, not five
+        // 1-bit ones: Verilator copies it in one operation (the whole network 1.08x the cycles/s), while Icarus
+        // re-evaluates every PE of the diagonal when any bit changes (about 5% slower on a 16x16 output-stationary
+        // test; docs/network.md#simulation-speed). Reset: the weight load, which acts on its own (a load caught by
+        // a reset must not write a buffer afterwards); the rest qualifies a valid token (or, os with first, clears
+        // a sum a reset has cleared already), as the PEs' registers that carried it were not reset either (pe.v).
         for (d = 0; d <= ND; d = d + 1) begin : g_diag
             /* verilator lint_off UNUSEDSIGNAL */     // past the last diagonal only os is read
-            wire wsel, mode, os, first, wl;
+            wire [4:0] ctl;     // {wsel, mode, os, first, wl}
             /* verilator lint_on UNUSEDSIGNAL */
             if (d == 0) begin : g_src
-                assign {wsel, mode, os, first, wl} = {wsel_in, mode_in, os_in, first_in, wl_in};
+                assign ctl = {wsel_in, mode_in, os_in, first_in, wl_in};
             end else begin : g_q
-                reg wsel_q, mode_q, os_q, first_q, wl_q;
-                always @(posedge clk) begin
-                    wl_q    <= rst ? 1'b0 : g_diag[d-1].wl;
-                    wsel_q  <= g_diag[d-1].wsel;
-                    mode_q  <= g_diag[d-1].mode;
-                    os_q    <= g_diag[d-1].os;
-                    first_q <= g_diag[d-1].first;
-                end
-                assign {wsel, mode, os, first, wl} = {wsel_q, mode_q, os_q, first_q, wl_q};
+                reg [4:0] q;
+                always @(posedge clk) q <= {g_diag[d-1].ctl[4:1], !rst && g_diag[d-1].ctl[0]};
+                assign ctl = q;
             end
         end
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
@@ -180,8 +175,8 @@ module mac_array #(
                     .STUCK_BIT((r == FAULT_ROW && c == FAULT_COL) ? FAULT_BIT : -1)
                 ) u_pe (
                     .clk(clk), .rst(rst),
-                    .a_in(a_i), .valid_in(v_i), .wsel_in(g_diag[r+c].wsel), .mode_in(g_diag[r+c].mode),
-                    .os_in(g_diag[r+c].os), .first_in(g_diag[r+c].first), .wl_in(g_diag[r+c].wl),
+                    .a_in(a_i), .valid_in(v_i), .wsel_in(g_diag[r+c].ctl[4]), .mode_in(g_diag[r+c].ctl[3]),
+                    .os_in(g_diag[r+c].ctl[2]), .first_in(g_diag[r+c].ctl[1]), .wl_in(g_diag[r+c].ctl[0]),
                     .wl_w_in(g_bank[r+c].rdata[((r + c > COLS - 1) ? COLS - 1 - c : r)*2*W_W +: 2*W_W]),
                     .a_out(a_o), .valid_out(v_o),
                     .p_in(p_i), .p_out(p_o), .up_in(u_i), .up_v_in(uv_i), .up_out(u_o), .up_v_out(uv_o)
@@ -198,12 +193,12 @@ module mac_array #(
             wire [c:0]              _vs, _vn;
             if (c == 0) begin : g_first
                 assign _ps = g_row[ROWS-1].g_col[0].p_o;
-                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_diag[ROWS].os;
+                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_diag[ROWS].ctl[2];
                 assign _pn = g_row[0].g_col[0].u_o;
                 assign _vn = g_row[0].g_col[0].uv_o;
             end else begin : g_next
                 assign _ps = {g_row[ROWS-1].g_col[c].p_o, g_edge[c-1]._ps};
-                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_diag[ROWS+c].os, g_edge[c-1]._vs};
+                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_diag[ROWS+c].ctl[2], g_edge[c-1]._vs};
                 assign _pn = {g_row[0].g_col[c].u_o, g_edge[c-1]._pn};
                 assign _vn = {g_row[0].g_col[c].uv_o, g_edge[c-1]._vn};
             end
