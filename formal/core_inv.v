@@ -31,10 +31,10 @@ module core_inv #(
     input wire [$clog2(CREDITS+1)-1:0]      tag_count,
     // PE (r, c) at bit r*COLS + c
     input wire [ROWS*COLS-1:0] pe_v, pe_os, pe_first, pe_hb, pe_up,
-    // row r's skew stages (r of them), lane r stage s at bit r*(r-1)/2 + s; bits of the token: first, os (the
-    // weight-stationary count follows row 0, which has no skew stage)
+    // the tokens in row r's skew stages (r of them), lane r stage s at bit r*(r-1)/2 + s: their first and os
+    // (the weight-stationary count follows row 0, which has no skew stage)
     input wire [ROWS*(ROWS-1)/2-1:0] sk_first, sk_os,
-    // core.v's tok_q, the register in front of the skew: lane r's bits valid, first, os
+    // the tokens in core.v's tok_q, the register in front of the skew: lane r's valid, the token's first and os
     input wire [ROWS-1:0] q_v, q_first, q_os,
     // the sequencer
     input wire        tok_valid, tok_os, tok_first,

@@ -125,10 +125,11 @@ module mac_array #(
         // PE (0, 0); one diagonal past the last (d = ROWS + COLS - 1) holds the bottom row's tokens as they leave
         // south, whose dataflow says whether a psum leaves with them. One 5-bit register per diagonal, not five
         // 1-bit ones: Verilator copies it in one operation (the whole network 1.08x the cycles/s), while Icarus
-        // re-evaluates every PE of the diagonal when any bit changes (about 5% slower on a 16x16 output-stationary
-        // test; docs/network.md#simulation-speed). Reset: the weight load, which acts on its own (a load caught by
-        // a reset must not write a buffer afterwards); the rest qualifies a valid token (or, os with first, clears
-        // a sum a reset has cleared already), as the PEs' registers that carried it were not reset either (pe.v).
+        // re-evaluates every PE of the diagonal when any bit changes (slower on a 16x16 output-stationary test:
+        // docs/synth.md#the-tokens-control-per-anti-diagonal-twenty-fifth-session). Reset: the weight load, which
+        // acts on its own (a load caught by a reset must not write a buffer afterwards). The rest only qualifies
+        // a valid token, and every valid bit and has_block is reset: a stale os with first only clears a sum and
+        // has_block a reset has cleared already (the sequencer's own tok_os and tok_first are not reset either).
         for (d = 0; d <= ND; d = d + 1) begin : g_diag
             /* verilator lint_off UNUSEDSIGNAL */     // past the last diagonal only os is read
             wire [4:0] ctl;     // {wsel, mode, os, first, wl}
