@@ -19,7 +19,7 @@ from pathlib import Path
 from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser
 from .coursefmt import ACT_BITS, FormatError, read_folder, write_layer
-from .data import DataError, check_indices, resolve_data_dir
+from .data import DataError, check_indices
 from .folder_check import check_vectors
 from .tiling import tile_layer
 
@@ -111,10 +111,7 @@ def main(argv=None) -> int:
     if problem is None:
         try:
             checkpoint_path(args.checkpoint)      # a missing file or a folder, judged without torch
-            if args.data_dir is None:     # the bundled samples' count is cheap; a data folder's layout too
-                check_indices([args.image])
-            else:
-                resolve_data_dir(args.data_dir)
+            check_indices([args.image], args.data_dir)     # the samples or the folder, and the index's range
         except (CheckpointError, DataError, OSError) as e:
             problem = str(e)
     if problem:        # before the checkpoint is read: that imports torch (seconds)
