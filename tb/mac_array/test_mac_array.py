@@ -93,10 +93,9 @@ async def test_array_folds(dut):
         _, _, ws, mode, wl, _ = tokens[cycle] if cycle < len(tokens) else (None, 0, 0, 0, 0, None)
         nxt = tokens[cycle + 2] if cycle + 2 < len(tokens) else None
         dut.wgt_pre.value = int(nxt is not None and nxt[5] is not None)
-        dut.wgt_raddr.value = nxt[5] if nxt is not None and nxt[5] is not None else 0
         dut.wgt_steps.value = int(cycle in stray)
-        if cycle in stray:
-            dut.wgt_raddr.value = rng.randrange(len(folds))
+        dut.wgt_raddr.value = (rng.randrange(len(folds)) if cycle in stray else
+                               nxt[5] if nxt is not None and nxt[5] is not None else 0)
         dut.a_west.value = pack_lanes(a_vec, a_w)
         dut.valid_west.value = pack_lanes(v_vec, 1)
         drive(dut, wsel_in=ws, wl_in=wl, mode_in=mode)

@@ -1,8 +1,8 @@
 """PE: random tokens (activation, valid, wsel, mode, dataflow, block starts, weight loads), psums and drain-chain
-inputs, against a cycle model (the PE passes the activation and valid east, not the control), in both activation modes and both dataflows: weight-stationary (one 4-bit
-activation times the low weight, or two 2-bit activations times low and high; the psum moves south) and
-output-stationary (the weights come from the north and move south, the sum stays, and a block start hands it
-to the upward drain chain)."""
+inputs, against a cycle model (the PE passes the activation and valid east, not the control), in both
+activation modes and both dataflows: weight-stationary (one 4-bit activation times the low weight, or two 2-bit
+activations times low and high; the psum moves south) and output-stationary (the weights come from the north
+and move south, the sum stays, and a block start hands it to the upward drain chain)."""
 
 import cocotb
 import pytest
