@@ -21,7 +21,7 @@ loses the fold overlap, or adds a pipeline stage, exceeds it.
 """
 from __future__ import annotations
 
-from itertools import product
+import numpy as np
 
 from .config import CoreConfig
 
@@ -78,35 +78,42 @@ def fill_delay(commands) -> int:
     if not commands or not (commands[0].act_fill or commands[0].wgt_fill):
         return 0
     first = commands[0]
-    act0 = first.act_base if first.act_fill else None
-    wgt0 = first.wgt_base if first.wgt_fill else None
-
-    def ready(base, addr):      # the first cycle the word can be read
-        return 0 if base is None else addr - base + 2
-
+    # word i of a fill is readable from cycle i + 2, so an address's word from cycle address + lead; a port
+    # without a fill waits for nothing (its words were there before the command)
+    act_lead = 2 - first.act_base if first.act_fill else None
+    wgt_lead = 2 - first.wgt_base if first.wgt_fill else None
+    # every token's wait is a need minus its cycle, a sum of a term per loop level, so the largest wait of a
+    # command is the sum of each level's largest term (one pass per level, not per token: the network's
+    # first steps run tens of thousands of tokens, and the loop per token was a third of a one-image run's Python)
     shift, t = 0, 1             # total wait so far; the next acceptance without waits
     for c in commands:
         if 0 in (c.oh, c.ow, c.n_ic):
             t += 1
             continue
+        folds = 9 * c.n_ic
         if not c.os:
-            tok = t + 2
-            shift = max(shift, ready(wgt0, c.wgt_base) - (t + 1))       # the preload of fold 0
-            # the sequencer's order: folds (ic outer, kij inner), then positions (oy outer)
-            for fold, (ic, ki, kj) in enumerate(product(range(c.n_ic), range(3), range(3))):
-                for oy, ox in product(range(c.oh), range(c.ow)):
-                    need = ready(act0, c.act_base + ic * c.act_stride + (oy + ki) * c.pw + ox + kj)
-                    if oy == ox == 0 and fold != 9 * c.n_ic - 1:   # the next fold's weights ride along
-                        need = max(need, ready(wgt0, c.wgt_base + fold + 1))
-                    shift = max(shift, need - tok)
-                    tok += 1
-            t = tok
+            tok = t + 2         # token k = fold * positions + position issues at tok + k
+            positions = c.oh * c.ow
+            if wgt_lead is not None:
+                # the preload of fold 0 at t + 1; the next fold's weights ride on each fold's first token
+                # (word wgt_base + fold + 1 at tok + fold * positions), whose wait is largest at fold 0 and
+                # there equals the preload's
+                shift = max(shift, wgt_lead + c.wgt_base - (t + 1))
+            if act_lead is not None:
+                # the sequencer's order: folds (ic outer, kij inner), then positions (oy outer); a token
+                # reads act_base + ic * act_stride + (oy + ki) * pw + ox + kj
+                ic, ki, kj = np.ix_(np.arange(c.n_ic), np.arange(3), np.arange(3))
+                fold_term = (ic * c.act_stride + ki * c.pw + kj).ravel() - np.arange(folds) * positions
+                oy, ox = np.ix_(np.arange(c.oh), np.arange(c.ow))
+                pos_term = (oy * c.pw + ox).ravel() - np.arange(positions)
+                shift = max(shift, act_lead + c.act_base - tok + int(fold_term.max()) + int(pos_term.max()))
+            t = tok + folds * positions
         else:
-            tok = t + 1
-            for blk in range(c.oh):
-                for step in range(9 * c.n_ic):
-                    need = max(ready(act0, c.act_base + blk * c.act_stride + step), ready(wgt0, c.wgt_base + step))
-                    shift = max(shift, need - tok)
-                    tok += 1
-            t = tok + 1         # the flush, then the next acceptance
+            tok = t + 1         # block b's step s issues at tok + b * folds + s and reads act_base +
+            # b * act_stride + s and wgt_base + s: the step cancels, the block's term is largest at an end
+            if act_lead is not None:
+                shift = max(shift, act_lead + c.act_base - tok + max(0, (c.oh - 1) * (c.act_stride - folds)))
+            if wgt_lead is not None:
+                shift = max(shift, wgt_lead + c.wgt_base - tok)
+            t = tok + c.oh * folds + 1  # the flush, then the next acceptance
     return shift

@@ -250,3 +250,72 @@ def test_short_output_stationary_blocks_are_refused_before_they_are_sent():
         for a_w, a_bits in ((4, 4), (4, 2)):
             steps = min_channels(rows, a_w, a_bits) // (a_w // a_bits)     # channel steps per kernel position
             Command(**{**base.__dict__, "n_ic": steps}).check(rows)
+
+
+def _fill_delay_per_token(commands) -> int:
+    """accel_host.cycles.fill_delay as it was first written, a loop over every token in the sequencer's order:
+    the oracle for the closed form (each wait a need minus the token's cycle, the largest one kept)."""
+    from itertools import product
+    if not commands or not (commands[0].act_fill or commands[0].wgt_fill):
+        return 0
+    act0 = commands[0].act_base if commands[0].act_fill else None
+    wgt0 = commands[0].wgt_base if commands[0].wgt_fill else None
+
+    def ready(base, addr):
+        return 0 if base is None else addr - base + 2
+
+    shift, t = 0, 1
+    for c in commands:
+        if 0 in (c.oh, c.ow, c.n_ic):
+            t += 1
+            continue
+        if not c.os:
+            tok = t + 2
+            shift = max(shift, ready(wgt0, c.wgt_base) - (t + 1))
+            for fold, (ic, ki, kj) in enumerate(product(range(c.n_ic), range(3), range(3))):
+                for oy, ox in product(range(c.oh), range(c.ow)):
+                    need = ready(act0, c.act_base + ic * c.act_stride + (oy + ki) * c.pw + ox + kj)
+                    if oy == ox == 0 and fold != 9 * c.n_ic - 1:
+                        need = max(need, ready(wgt0, c.wgt_base + fold + 1))
+                    shift = max(shift, need - tok)
+                    tok += 1
+            t = tok
+        else:
+            tok = t + 1
+            for blk in range(c.oh):
+                for step in range(9 * c.n_ic):
+                    need = max(ready(act0, c.act_base + blk * c.act_stride + step), ready(wgt0, c.wgt_base + step))
+                    shift = max(shift, need - tok)
+                    tok += 1
+            t = tok + 1
+    return shift
+
+
+def test_fill_delay_equals_the_per_token_loop():
+    """fill_delay takes each loop level's largest term instead of visiting every token; the per-token loop
+    must agree on drawn command lists (both dataflows, fills of either port or both, empty commands, bases
+    ahead of and behind the fill's) and on the first steps the mappers make for layer shapes of both dataflows."""
+    import dataclasses
+    import random
+
+    from accel_host.cycles import fill_delay
+    from accel_host.mapping import OutputStationary
+    rng = random.Random(36)
+    waited = 0
+    for _ in range(3000):
+        cmds = [Command(act_base=rng.randrange(48), act_stride=rng.randrange(40), wgt_base=rng.randrange(24),
+                        acc_base=0, pw=rng.randrange(12), oh=rng.randrange(5), ow=rng.randrange(5),
+                        n_ic=rng.randrange(4), os=rng.randrange(2)) for _ in range(rng.randrange(1, 4))]
+        cmds[0] = dataclasses.replace(cmds[0], act_fill=rng.randrange(2), wgt_fill=rng.randrange(2))
+        want = _fill_delay_per_token(cmds)
+        assert fill_delay(cmds) == want, cmds
+        waited += want > 0
+    assert waited > 500          # the draws reach the waits, not only the zeros
+    cfg = CoreConfig(psum_w=24, acc_w=24, wgt_depth=4096)
+    for shape in (LayerShape(8, 8, 6, 6), LayerShape(16, 8, 4, 4), LayerShape(64, 16, 8, 8), LayerShape(8, 64, 4, 4)):
+        for kind in (WeightStationary, OutputStationary):
+            m = kind(cfg, shape)
+            for wgt_fill in (0, 1):
+                cmds = [c for c, _ in m.issue(m.groups[0], m.chunks()[0], 0, True, image=0)]
+                cmds[0] = dataclasses.replace(cmds[0], act_fill=1, wgt_fill=wgt_fill)
+                assert fill_delay(cmds) == _fill_delay_per_token(cmds), (shape, kind.__name__, wgt_fill)
