@@ -62,14 +62,15 @@ INCLUDE ?=
 
 # A variable on make's command line that looks like one the Makefile reads but is not (`make golden=dir`, `make
 # byoc-example CORUPT=relu`, `GOLDEN_DIR=`) is an error before anything runs: the default test would run and pass.
-# Other names pass into the recipes' environment, as make does (`make test ACCEL_PGO=1`, a wrapper's `V=1`);
-# accel_tb/cli/make_vars.py judges them. OPT_FAST, OPT_SLOW and OPT_GLOBAL reach the Verilator builds that way.
+# So is one spelled like an option of the goal's command that the Makefile does not pass on (`make mutate SAMPLE=5`
+# ran the default 240 mutants). Other names pass into the recipes' environment, as make does (`make test
+# ACCEL_PGO=1`, a wrapper's `V=1`); accel_tb/cli/make_vars.py judges them. OPT_FAST, OPT_SLOW and OPT_GLOBAL reach the Verilator builds that way.
 VARIABLES_READ := SIM ROWS COLS LAYER IMAGE GOLDEN IMAGES LAYERS WORKERS DATA_DIR WAVES DATAFLOW COMPARE JOBS \
 	PYTEST_ARGS PY CHECKPOINT SEED CORRUPT REPORT ONLY SIZES ADAPTER CONFIG RTL TOP PARAM INCLUDE
 COMMAND_LINE_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 OTHER_VARIABLES := $(filter-out $(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL,$(COMMAND_LINE_VARIABLES))
 MISTAKEN_VARIABLE := $(if $(OTHER_VARIABLES),$(shell $(or $(PY),python3) $(CURDIR)/accel_tb/cli/make_vars.py \
-	'$(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL' $(OTHER_VARIABLES)))
+	'$(VARIABLES_READ) OPT_FAST OPT_SLOW OPT_GLOBAL' '$(or $(MAKECMDGOALS),run)' $(OTHER_VARIABLES)))
 ifneq ($(MISTAKEN_VARIABLE),)
 $(error $(MISTAKEN_VARIABLE))
 endif

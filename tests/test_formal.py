@@ -106,4 +106,4 @@ def test_formal_options_are_one_line_errors(capsys, tmp_path):
     assert len(err) == 1 and "unknown task(s) ['nosuch']" in err[0]
     (tmp_path / "f").write_text("")
     assert formal.main(["--only", "fifo_d1", "--out", str(tmp_path / "f")]) == 2
-    assert "is a file" in capsys.readouterr().err
+    assert "exists and is not a folder" in capsys.readouterr().err

@@ -39,6 +39,15 @@ def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_comm
     (["network", "images=4"], "images: not a variable of this Makefile; did you mean IMAGES?"),   # the nearest
     (["network", "COMPARE=yes"], "COMPARE=yes: must be 0 or 1"),
     (["OPT_FST=-O3"], "OPT_FST: not a variable of this Makefile; did you mean OPT_FAST?"),
+    # an option of the goal's command that the Makefile does not pass on (the default run would go ahead)
+    (["mutate", "SAMPLE=5"], "SAMPLE: make mutate does not pass it on to its command; give the option itself: "
+                             "python -m accel_tb.quality.mutation --sample"),
+    (["synth", "FREQ=50"], "FREQ: make synth does not pass it on to its command; give the option itself: "
+                           "python -m accel_tb.quality.synth --freq"),
+    (["formal", "TIMEOUT=5"], "TIMEOUT: make formal does not pass it on"),
+    (["network", "FIRST_IMAGE=3"], "FIRST_IMAGE: make network does not pass it on to its command; give the option "
+                                   "itself: accel-network --first-image"),
+    (["test-times", "LOG=/tmp/x"], "LOG: make test-times does not pass it on"),
 ])
 def test_a_mistaken_variable_stops_make_before_anything_runs(args, says):
     r = _make(*args)
@@ -52,3 +61,22 @@ def test_an_empty_variable_in_the_environment_stops_a_target_that_reads_it():
     assert r.returncode == 2 and "GOLDEN= is empty in the environment" in r.stderr and r.stdout == ""
     assert _make("test", env={"GOLDEN": ""}).returncode == 0
     assert _make("SIM=icarus", env={"GOLDEN": "/tmp/x"}).returncode == 0       # a value: taken, as make does
+
+
+def test_the_goals_command_options_are_the_commands_own():
+    """make_vars.GOAL_COMMANDS lists each goal's command options, which a variable of the same name must not stand
+    for silently: the lists are the commands' own, read from their --help (an option added to a command and not
+    here would pass as an environment variable again)."""
+    import re
+
+    from accel_tb.cli import make_vars
+    for goal, (shown, module, options) in make_vars.GOAL_COMMANDS.items():
+        r = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, (goal, r.stderr)
+        own = re.findall(r"^  (?:-\w, )?(--[a-z][a-z0-9-]*)", r.stdout.split("options:", 1)[1], re.M)
+        assert options.split() == [o for o in own if o != "--help"], (goal, module)
+        assert shown.endswith(module) or shown in ("accel-run", "accel-network", "accel-byoc"), (goal, shown)
+    # the recipes run these modules
+    text = (ROOT / "Makefile").read_text()
+    for goal in ("coverage", "codecov", "mutate", "synth", "formal", "test-times", "export", "run", "network", "byoc"):
+        assert f"-m {make_vars.GOAL_COMMANDS[goal][1]}" in text, goal

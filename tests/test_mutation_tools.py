@@ -178,3 +178,49 @@ def test_a_mutant_that_does_not_build_is_invalid_not_killed(tmp_path, monkeypatc
     (rtl / "mac.v").write_text("\n".join(text) + "\n")
     res = child(m, rtl)
     assert res["verdict"] == "invalid" and "build failed" in res["by"] and res["killers"] == [], res
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_stops_its_children_and_says_so(signame, tmp_path):
+    """Ctrl-C (SIGINT) or a SIGTERM (`timeout`, a cancelled CI job) on `make mutate`: each mutant's child runs in a
+    session of its own, so the signal reached only the main process, whose pool went on through every mutant still
+    queued while the children kept simulating. Now the children (and their simulators) are killed, nothing more
+    starts, their folders go, and the run ends with one line and status 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "accel_tb.quality.mutation", "--modules", "mac", "--sample", "2",
+                             "--jobs", "2", "--out", str(tmp_path / "out")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+    def ours():
+        """the children and what they started: processes whose command line names a folder of a mutant under
+        tmp_path (the children's --rtl copies, their builds)"""
+        pids = []
+        for d in os.listdir("/proc"):
+            try:
+                if d.isdigit() and f"{tmp_path}/mutant-" in open(f"/proc/{d}/cmdline").read().replace("\0", " "):
+                    pids.append(int(d))
+            except OSError:
+                pass
+        return pids
+    try:
+        deadline = time.monotonic() + 60
+        while not ours() and time.monotonic() < deadline:      # the baselines' children have started
+            time.sleep(0.2)
+        assert ours(), "no child started within 60 s"
+        proc.send_signal(getattr(signal, signame))
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and err.strip().splitlines()[-1].startswith("error: interrupted: "), (out, err)
+        time.sleep(0.5)
+        assert not ours() and not list(tmp_path.glob("mutant-*")) and not (tmp_path / "out" / "mutation.json").exists()
+    finally:        # a run that did not stop is stopped here, children and all, not left to the rest of the suite
+        for pid in [proc.pid, *ours()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()

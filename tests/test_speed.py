@@ -32,7 +32,11 @@ def test_pairs_alternate_and_the_ratio_is_now_over_base(monkeypatch):
     (["--base", "no-such-revision"], "--base no-such-revision: not a commit of this repository"),
     (["--base", "HEAD", "--images", "0"], "--images 0: at least 1"),
     (["--base", "HEAD", "--pairs", "0"], "--pairs 0: at least 1"),
-    (["--base", "HEAD", "--data-dir", "/no/such/folder"], "--data-dir /no/such/folder: not a folder"),
+    (["--base", "HEAD", "--data-dir", "/no/such/folder"], "--data-dir /no/such/folder: no CIFAR-10 batches found "
+     "(expected /no/such/folder/cifar-10-batches-py/test_batch and data_batch_1..5, the official python-version layout)"),
+    # what both trees' accel-network would refuse, refused here before the base tree is checked out
+    (["--base", "HEAD", "--images", "17"], "--images: bundled samples: image index 16 out of range 0..15 (use "
+     "--data-dir for the full test set)"),
 ])
 def test_bad_input_is_one_line_before_any_run(argv, says, capsys, monkeypatch):
     monkeypatch.setattr(speed, "run_network", lambda *a: pytest.fail("a run started"))

@@ -43,7 +43,7 @@ def test_a_log_without_durations_or_summary_is_one_line(tmp_path, capsys):
         f.write_text(text)
         assert main(["--from", str(f)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and err[0].startswith("error: no "), err
+        assert len(err) == 1 and err[0].startswith(f"error: --from {f}: no "), err
     assert main(["--from", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith(f"error: --from {tmp_path / 'nowhere'}: ")
 
@@ -251,3 +251,12 @@ def test_a_cold_run_removes_the_checkout_s_bytecode_caches_only(tmp_path):
         (d / "m.cpython-311.pyc").write_bytes(b"x")
     assert remove_bytecode_caches(tmp_path) == len(gone)
     assert not any(d.exists() for d in gone) and all(d.is_dir() for d in kept)
+
+
+def test_a_log_whose_durations_are_all_zero_still_gives_its_table(tmp_path, capsys):
+    """pytest prints 0.00s for the quickest tests: a log of only those has no total to share out (it divided by
+    zero, a traceback)."""
+    f = tmp_path / "zero.log"
+    f.write_text("0.00s call     tests/a.py::t\n== 1 passed in 0.01s ==\n")
+    assert main(["--from", str(f)]) == 0
+    assert "| `tests/a.py` | 0.0 | - |" in capsys.readouterr().out

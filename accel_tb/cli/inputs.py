@@ -3,6 +3,7 @@ line naming the option or file, and exit status 2 (a real RTL mismatch is exit s
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
 from accel_host.config import ConfigError, CoreConfig, for_network
@@ -25,7 +26,6 @@ def check_sim(sim: str | None, flag: str = "--sim") -> str:
 def check_seed(seed: int | None) -> int | None:
     """The random seed: --seed, else COCOTB_RANDOM_SEED from the environment, which must be an integer (cocotb
     would stop with a traceback inside the simulator)."""
-    import os  # noqa: PLC0415
     if seed is not None:
         return seed
     env = os.environ.get("COCOTB_RANDOM_SEED")
@@ -90,6 +90,33 @@ def check_data_dir(data_dir: str | None) -> str | None:
         return str(resolve_data_dir(data_dir))
     except DataError as e:
         raise InputError(f"--data-dir {e}") from None
+
+
+def out_folder(path: str | Path, flag: str = "--out") -> Path:
+    """A folder a command writes its results into, made now with its parents: a file in its place, a path under a
+    file or a place that cannot be written stops the command here, in one line, not after its work (the
+    quality tools once made it only to write their table, after minutes or hours)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{flag} {p}: exists and is not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{flag} {p}: cannot make the folder ({e.strerror or e})") from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {p}: not writable")
+    return p
+
+
+def out_file(path: str | Path, flag: str) -> Path:
+    """A file a command writes at its end: its folder made now (out_folder), the path not a folder."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{flag} {p}: is a folder, not a file")
+    out_folder(p.parent, f"{flag} {p}: its folder")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise InputError(f"{flag} {p}: not writable")
+    return p
 
 
 def check_folder(path: str, rows: int | None = None, cols: int | None = None):

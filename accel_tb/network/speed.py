@@ -121,8 +121,13 @@ def main(argv=None) -> int:
         for flag, v in (("--images", args.images), ("--pairs", args.pairs)):
             if v < 1:
                 raise SpeedError(f"{flag} {v}: at least 1")
-        if args.data_dir is not None and not Path(args.data_dir).is_dir():
-            raise SpeedError(f"--data-dir {args.data_dir}: not a folder")
+        # the images both trees' accel-network will read, judged here (as accel-network judges them) before the base
+        # tree is checked out and its models built: the base's refusal came after that, in its folder's name
+        from accel_tb.cli.inputs import InputError, check_data_dir, check_images  # noqa: PLC0415
+        try:
+            check_images(0, args.images, check_data_dir(args.data_dir))
+        except InputError as e:
+            raise SpeedError(str(e).replace("--first-image/", "").replace("--image/", "")) from None
         ensure_tools_on_path()
         compare(args.base, args.images, args.pairs, args.dataflow, args.sim,
                 data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None)

@@ -30,6 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from accel_tb.cli.inputs import InputError, out_folder
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
 from golden_py.cliargs import ArgumentParser
 
@@ -216,10 +217,6 @@ def main(argv=None) -> int:
     ap.add_argument("--list", action="store_true", help="print the tasks and exit")
     args = ap.parse_args(argv)
     names = {t.id: t for t in TASKS}
-    if args.list:
-        for n, t in names.items():
-            print(f"{n:<14} {t.method:<6} {t.prop} [{t.config}]")
-        return 0
     chosen = list(names.values())
     if args.only is not None:
         wanted = [w for w in args.only.split(",") if w]
@@ -228,15 +225,23 @@ def main(argv=None) -> int:
             print(f"error: --only {args.only!r}: unknown task(s) {unknown or 'none given'}; the tasks: "
                   f"{', '.join(names)}", file=sys.stderr)
             return 2
+        twice = sorted({w for w in wanted if wanted.count(w) > 1})
+        if twice:       # it would run twice and stand twice in the table
+            print(f"error: --only {args.only!r}: {', '.join(twice)} more than once", file=sys.stderr)
+            return 2
         chosen = [names[w] for w in wanted]
     if args.timeout < 1:
         print(f"error: --timeout {args.timeout}: must be at least 1", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        print(f"error: --out {out}: is a file, not a folder", file=sys.stderr)
+    if args.list:       # the tasks --only chose (every option judged first: --list does not hide a bad value)
+        for t in chosen:
+            print(f"{t.id:<14} {t.method:<6} {t.prop} [{t.config}]")
+        return 0
+    try:
+        out = out_folder(args.out)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    out.mkdir(parents=True, exist_ok=True)
     verdicts = []
     try:
         for t in chosen:

@@ -40,11 +40,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+from accel_tb.cli.inputs import InputError, out_folder
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
 from accel_tb.quality.mutant import Mutant, apply
 
@@ -234,6 +236,34 @@ def ladder(rtl_dir: Path, module: str) -> list[tuple]:
 LINT_CORE_PARAMS = [[], ["-GROWS=16", "-GCOLS=16"], ["-GROWS=4", "-GCOLS=8", "-GACC_W=24"]]   # as tb/lint
 
 
+# The children running now, and whether the run was interrupted: Ctrl-C (or a SIGTERM) on `make mutate` reached only
+# the main thread, while each child sits in a session of its own (so that a timeout kills its simulators with it)
+# and the pool went on with every mutant still queued; now the children are killed and nothing more starts.
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def _stop_children(pool: ThreadPoolExecutor) -> None:
+    _STOPPING.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    with _LIVE_LOCK:
+        for proc in _LIVE:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _each_or_stop(pool: ThreadPoolExecutor, fn, items):
+    """pool.map(fn, items), its results in order; an interrupt kills the running children and cancels the rest."""
+    try:
+        yield from pool.map(fn, items)
+    except BaseException:
+        _stop_children(pool)
+        raise
+
+
 def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> dict:
     """In a child process: apply the mutant to a copy of rtl/, run the ladder (random tests drawn from `seed`),
     report the first failure (every failure, with matrix)."""
@@ -247,8 +277,12 @@ def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> 
         env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), PYTHONUNBUFFERED="1",
                    COCOTB_RANDOM_SEED=str(seed), TMPDIR=tmp, TMP=tmp)
         t0 = time.time()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
+        with _LIVE_LOCK:
+            if _STOPPING.is_set():
+                return {**asdict(m), "verdict": "not run", "by": "interrupted", "killers": [], "seconds": 0}
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    start_new_session=True)
+            _LIVE.add(proc)
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -256,6 +290,9 @@ def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> 
             proc.communicate()
             return {**asdict(m), "verdict": "timeout", "by": f"no result after {timeout} s", "killers": [],
                     "seconds": timeout}
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
         lines = [l for l in out.splitlines() if l.startswith("MUTANT-RESULT ")]
         if not lines:
             return {**asdict(m), "verdict": "invalid", "by": "child gave no result: " + out[-300:].replace("\n", " "),
@@ -348,7 +385,7 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
 
 def _check_options(args) -> str | None:
     """The options, judged before any simulation: one line naming the option, or None."""
-    for flag, value in (("--sample", args.sample), ("--jobs", args.jobs), ("--timeout", args.timeout),
+    for flag, value in (("--sample", 1 if args.sample is None else args.sample), ("--jobs", args.jobs), ("--timeout", args.timeout),
                         ("--equiv-timeout", args.equiv_timeout)):
         if value < 1:
             return f"{flag} {value}: must be >= 1"
@@ -363,8 +400,9 @@ def _check_options(args) -> str | None:
 
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
-    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sample", type=int, default=240,
+    ap = ArgumentParser(prog="python -m accel_tb.quality.mutation", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sample", type=int, default=None,
                     help="mutants drawn in all, shared among modules in proportion to their sites (default 240)")
     ap.add_argument("--all", action="store_true", help="every site of every module (no sampling)")
     ap.add_argument("--matrix", action="store_true",
@@ -387,7 +425,27 @@ def main(argv=None) -> int:
         res = child(Mutant(**json.loads(args.child)), Path(args.rtl), args.matrix)
         print("MUTANT-RESULT " + json.dumps(res), flush=True)
         return 0
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    before = signal.signal(signal.SIGTERM, interrupt)     # `timeout`, a CI job cancelled: as Ctrl-C
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("error: interrupted: the running mutants' simulations were stopped, the rest not started; no report "
+              "written", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        _STOPPING.clear()
+
+
+def _run(args) -> int:
+    """main() after its options are read: the check of the options, the baseline, the mutants, the report."""
     problem = _check_options(args)
+    if not problem and args.all and args.sample is not None:   # one would silently win over the other
+        problem = f"--sample {args.sample} with --all: --all runs every site, --sample draws that many"
+    args.sample = 240 if args.sample is None else args.sample
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -416,19 +474,22 @@ def main(argv=None) -> int:
         for m in mutants:
             print(f"{m.id:<28} {m.original}  ->  {m.mutated}")
         return 0
+    try:        # before the baseline's simulations, not after the last mutant's
+        out = out_folder(args.out)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     # the unmutated RTL must pass every ladder, or every mutant would count as killed
     mods = sorted({m.module for m in mutants}, key=MODULES.index)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout,
-                                                    args.seed, args.matrix), mods))
+        base = list(_each_or_stop(pool, lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""),
+                                                               args.timeout, args.seed, args.matrix), mods))
     broken = [b for b in base if b["verdict"] != "survived"]
     if broken:
         for b in broken:
             print(f"error: the unmutated RTL fails the {b['module']} ladder ({b['verdict']}: {b['by']})", file=sys.stderr)
         return 2
     print(f"baseline: the unmutated RTL passes all {len(mods)} ladders")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = []
     t0 = time.time()
     try:
@@ -437,7 +498,7 @@ def main(argv=None) -> int:
     except ImportError:
         bar = None
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for res in pool.map(lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
+        for res in _each_or_stop(pool, lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
             if res["verdict"] == "survived":
                 # equivalent only when a solver proves it (accel_tb.quality.mutation_equiv); else a survivor, with the
                 # solver's trace of a difference when it finds one
@@ -486,8 +547,12 @@ def read_merge_base(path: str, args, mutants: list[Mutant]) -> dict:
         raise ValueError(f"{path}: not a mutation report (no list of mutants with ids and verdicts)")
     sample = None if args.all else args.sample
     if (data.get("seed"), data.get("sample"), data.get("matrix")) != (args.seed, sample, args.matrix):
-        raise ValueError(f"{path}: drawn with --seed {data.get('seed')} --sample {data.get('sample')} matrix "
-                         f"{data.get('matrix')}, this run with --seed {args.seed} --sample {sample} matrix {args.matrix}")
+        # as JSON: a hand-edited "1" is not the seed 1, and says so
+        said = " ".join(f"{k} {json.dumps(v)}" for k, v in (("--seed", data.get("seed")), ("--sample", data.get("sample")),
+                                                              ("matrix", data.get("matrix"))))
+        now = " ".join(f"{k} {json.dumps(v)}" for k, v in (("--seed", args.seed), ("--sample", sample),
+                                                             ("matrix", args.matrix)))
+        raise ValueError(f"{path}: drawn with {said}, this run with {now}")
     known = {r["id"]: r for r in data["mutants"]}
     for m in mutants:
         if m.id not in known:

@@ -151,25 +151,41 @@ def table(rows: list[dict]) -> list[str]:
 
 
 def main(argv=None) -> int:
+    import math  # noqa: PLC0415
+
+    from accel_tb.cli.inputs import InputError, out_folder  # noqa: PLC0415
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
-    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(prog="python -m accel_tb.quality.synth", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="8x8,16x16", help="array sizes RxC, comma separated (default 8x8,16x16)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no place and route)")
-    ap.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed")
-    ap.add_argument("--freq", type=float, default=100.0, help="the clock nextpnr aims for, MHz (default 100)")
+    ap.add_argument("--seed", type=int, default=None, help="nextpnr's placement seed (default 1)")
+    ap.add_argument("--freq", type=float, default=None, help="the clock nextpnr aims for, MHz (default 100)")
     ap.add_argument("--out", default=str(ROOT / "reports" / "synth"))
     args = ap.parse_args(argv)
+
+    def refuse(msg: str) -> int:
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
     sizes = []
     for s in args.sizes.split(","):
         m = re.fullmatch(r"\s*(\d+)x(\d+)\s*", s)
         if not m or not (1 <= int(m.group(1)) <= 64 and 1 <= int(m.group(2)) <= 64):
-            print(f"error: --sizes {s!r}: give RxC with 1..64 rows and columns, e.g. 8x8", file=sys.stderr)
-            return 2
+            return refuse(f"--sizes {s!r}: give RxC with 1..64 rows and columns, e.g. 8x8")
+        if (int(m.group(1)), int(m.group(2))) in sizes:     # the second run would overwrite the first's folder
+            return refuse(f"--sizes {args.sizes}: {m.group(1)}x{m.group(2)} twice")
         sizes.append((int(m.group(1)), int(m.group(2))))
-    if args.freq <= 0:
-        print(f"error: --freq {args.freq}: must be above 0", file=sys.stderr)
-        return 2
-    out = Path(args.out)
+    if args.no_pnr and (args.seed is not None or args.freq is not None):
+        return refuse(f"{'--seed' if args.seed is not None else '--freq'} with --no-pnr: the placement seed and the "
+                      "clock target are place and route's, which --no-pnr leaves out")
+    args.seed = 1 if args.seed is None else args.seed
+    args.freq = 100.0 if args.freq is None else args.freq
+    if not (math.isfinite(args.freq) and args.freq > 0):
+        return refuse(f"--freq {args.freq}: must be a number above 0")
+    try:
+        out = out_folder(args.out)
+    except InputError as e:
+        return refuse(str(e))
     rows, bad = [], False
     try:
         for r, c in sizes:
@@ -191,7 +207,8 @@ def main(argv=None) -> int:
     except ToolMissing as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    (out / "synth.json").write_text(json.dumps({"seed": args.seed, "freq_target_mhz": args.freq, "sizes": rows},
+    pnr = {"seed": None, "freq_target_mhz": None} if args.no_pnr else {"seed": args.seed, "freq_target_mhz": args.freq}
+    (out / "synth.json").write_text(json.dumps({**pnr, "sizes": rows},
                                                indent=1) + "\n")
     print("\n".join(table(rows)))
     for row in rows:

@@ -202,10 +202,12 @@ def table(per_test: dict[str, float], summary: str, wall: float, top: int = 20) 
     lines = [f"{summary}: **{wall:.1f} s** wall, {total:.0f} test-seconds", "",
              "| folder or file | test-seconds | share |", "|---|---|---|"]
     big = [(f, s) for f, s in by_folder.most_common() if s >= 0.02 * total]
-    lines += [f"| `{f}` | {s:.1f} | {100 * s / total:.0f}% |" for f, s in big]
+    def share(x: float) -> str:     # a log whose durations are all 0.00 s has no shares
+        return f"{100 * x / total:.0f}%" if total else "-"
+    lines += [f"| `{f}` | {s:.1f} | {share(s)} |" for f, s in big]
     rest = total - sum(s for _, s in big)
     if len(big) < len(by_folder):
-        lines.append(f"| the other {len(by_folder) - len(big)} (under 2% each) | {rest:.1f} | {100 * rest / total:.0f}% |")
+        lines.append(f"| the other {len(by_folder) - len(big)} (under 2% each) | {rest:.1f} | {share(rest)} |")
     lines += ["", f"| the {top} slowest tests | s |", "|---|---|"]
     lines += [f"| `{t}` | {s:.1f} |" for t, s in sorted(per_test.items(), key=lambda kv: -kv[1])[:top]]
     return lines
@@ -229,6 +231,31 @@ def remove_bytecode_caches(root: Path) -> int:
         dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".") and
                    not (Path(here) == Path(root) and d in skip)]
     return n
+
+
+def _before_the_run(args) -> str | None:
+    """What a run would stop on, judged before it (a cold run first deletes the checkout's bytecode caches and takes
+    minutes): --log's folder, and the environment the suite's conftest judges (SIM, WAVES, COCOTB_RANDOM_SEED,
+    ACCEL_QUICK_COMPILE, the runtime store's switch), whose error would otherwise reach the user as a log without
+    durations. One line, or None."""
+    from accel_tb.cli.inputs import InputError, check_seed, check_sim, out_file  # noqa: PLC0415
+    from accel_tb.design.runner import BuildError, quick_from_env, waves_from_env  # noqa: PLC0415
+    try:
+        if args.log:
+            out_file(args.log, "--log")
+        sim = os.environ.get("SIM")
+        if sim:
+            try:
+                check_sim(sim, "SIM")
+            except InputError as e:
+                raise InputError(str(e).replace(f"SIM {sim}", f"SIM={sim}", 1)) from None
+        check_seed(None)
+        waves_from_env()
+        quick_from_env()
+        runtime_store.use_from_env()
+    except (InputError, BuildError, ValueError) as e:
+        return str(e)
+    return None
 
 
 def main(argv=None) -> int:
@@ -269,6 +296,10 @@ def main(argv=None) -> int:
             return 2
         status = 0
     else:
+        problem = _before_the_run(args)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         jobs = args.jobs or default_jobs()
         with tempfile.TemporaryDirectory(prefix="accel-test-times-") as tmp:
             env = dict(os.environ)
@@ -311,8 +342,13 @@ def main(argv=None) -> int:
     try:
         per_test, summary, wall = parse(text)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2 if args.from_log else (status or 1)
+        if args.from_log:
+            print(f"error: --from {args.from_log}: {e}", file=sys.stderr)
+            return 2
+        # the suite stopped before its tests (a bad option or environment): pytest's own last words say why
+        said = [line for line in text.strip().splitlines() if line.strip()][-1:] or ["(no output)"]
+        print(f"error: the suite gave no table ({e}); pytest exited {status}: {said[0]}", file=sys.stderr)
+        return status or 1
     runtime = text.splitlines()[0] if text.startswith(RUNTIME_SAYS) else None
     if runtime:
         print(runtime + "\n")
