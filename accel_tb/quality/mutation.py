@@ -31,6 +31,7 @@ with the solver's trace of a difference when it found one). The score counts tes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -255,13 +256,17 @@ def _stop_children(pool: ThreadPoolExecutor) -> None:
                 pass
 
 
-def _each_or_stop(pool: ThreadPoolExecutor, fn, items):
-    """pool.map(fn, items), its results in order; an interrupt kills the running children and cancels the rest."""
-    try:
-        yield from pool.map(fn, items)
-    except BaseException:
-        _stop_children(pool)
-        raise
+@contextlib.contextmanager
+def _pool(jobs: int):
+    """A thread pool whose block, left by an interrupt or any error (in a worker's result or in the main thread's
+    own work, the solver's runs), kills the running children and cancels what is queued before the pool's exit
+    would wait for all of it."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        try:
+            yield pool
+        except BaseException:
+            _stop_children(pool)
+            raise
 
 
 def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> dict:
@@ -385,7 +390,8 @@ def child(m: Mutant, rtl_dir: Path, matrix: bool = False) -> dict:
 
 def _check_options(args) -> str | None:
     """The options, judged before any simulation: one line naming the option, or None."""
-    for flag, value in (("--sample", 1 if args.sample is None else args.sample), ("--jobs", args.jobs), ("--timeout", args.timeout),
+    sample = 1 if args.sample is None else args.sample       # None: the default, 240
+    for flag, value in (("--sample", sample), ("--jobs", args.jobs), ("--timeout", args.timeout),
                         ("--equiv-timeout", args.equiv_timeout)):
         if value < 1:
             return f"{flag} {value}: must be >= 1"
@@ -481,9 +487,9 @@ def _run(args) -> int:
         return 2
     # the unmutated RTL must pass every ladder, or every mutant would count as killed
     mods = sorted({m.module for m in mutants}, key=MODULES.index)
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        base = list(_each_or_stop(pool, lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""),
-                                                               args.timeout, args.seed, args.matrix), mods))
+    with _pool(args.jobs) as pool:
+        base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout,
+                                                    args.seed, args.matrix), mods))
     broken = [b for b in base if b["verdict"] != "survived"]
     if broken:
         for b in broken:
@@ -497,8 +503,8 @@ def _run(args) -> int:
         bar = tqdm(total=len(mutants), desc="mutants", unit="mutant", disable=None)
     except ImportError:
         bar = None
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for res in _each_or_stop(pool, lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
+    with _pool(args.jobs) as pool:
+        for res in pool.map(lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
             if res["verdict"] == "survived":
                 # equivalent only when a solver proves it (accel_tb.quality.mutation_equiv); else a survivor, with the
                 # solver's trace of a difference when it finds one
