@@ -24,6 +24,7 @@ from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import LONG_RUN_CYCLES, network_run, profile_guided, profile_training
 from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
@@ -43,6 +44,7 @@ def network_shapes(outline, layers):
             for i, c in outline.convs.items() if i in layers}
 
 
+@interruptible
 def main(argv=None) -> int:
     from accel_tb.network.farm import WORKER_WAIT_S, WORKER_WAIT_VAR  # noqa: PLC0415
     ap = ArgumentParser(prog="accel-network", description=__doc__,

@@ -22,6 +22,7 @@ from pathlib import Path
 from accel_host.mapping import DATAFLOWS, LayerShape, choices, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError, design_files
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import own_core_run
 from accel_tb.design.runner import ROOT, BuildError, RunError, elaborate, run
 from golden_py.cliargs import ArgumentParser
@@ -135,6 +136,7 @@ def _report_path(args) -> Path:
     return Path(tempfile.mkdtemp(prefix="accel-report-")) / "report.json"
 
 
+@interruptible
 def main_run(argv=None, replay: bool = False) -> int:
     """accel-run; with replay, accel-replay: the course folder is its argument (or --golden), never optional."""
     ap = ArgumentParser(prog="accel-replay" if replay else "accel-run", usage="accel-replay DIR [options] (the options of accel-run)" if replay else None,
@@ -208,6 +210,7 @@ def main_replay(argv=None) -> int:
     return main_run(list(sys.argv[1:] if argv is None else argv), replay=True)
 
 
+@interruptible
 def main_byoc(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["init"]:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,11 +126,15 @@ def nextpnr_ecp5(args: list[str], cwd: Path, timeout: int) -> tuple[int, str]:
 
 
 def _run(cmd, cwd, timeout) -> tuple[int, str]:
-    try:
-        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout + p.stderr
-    except subprocess.TimeoutExpired:
-        return -1, f"no answer within {timeout} s"
+    # the yowasp runtime keeps its scratch files in TMPDIR and leaves them when the tool is stopped (a timeout, an
+    # interrupt): here they go into a folder of this call's, removed however the call ends
+    with tempfile.TemporaryDirectory(prefix="accel-yowasp-") as tmp:
+        try:
+            p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                               env={**os.environ, "TMPDIR": tmp})
+            return p.returncode, p.stdout + p.stderr
+        except subprocess.TimeoutExpired:
+            return -1, f"no answer within {timeout} s"
 
 
 def copy_rtl(dst: Path, src: Path = RTL) -> list[str]:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.runner import ROOT, ensure_tools_on_path
 from golden_py.cliargs import ArgumentParser
 
@@ -107,6 +108,7 @@ def compare(base: str, images: int, pairs: int, dataflow: str, sim: str, run=Non
     return med
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = ArgumentParser(prog="python -m accel_tb.network.speed", description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the earlier commit (any git revision)")

@@ -47,6 +47,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.blocks import BLOCKS
 from accel_tb.design.runner import CODECOV_VAR, ROOT, ensure_tools_on_path
 
@@ -460,6 +461,7 @@ def report(out: Path, waivers_path: Path, gaps: int, fail_on_gap: bool, pytest_i
     return 0
 
 
+@interruptible
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.codecov", description=__doc__,

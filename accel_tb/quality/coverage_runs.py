@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from accel_host.config import CoreConfig
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import own_core_run
 from accel_tb.design.runner import ROOT, SIMULATORS, RunError, run
 from accel_tb.quality.coverage import TABLE_HEAD, first_hit_path, table_row
@@ -91,6 +92,7 @@ def table(merged: dict, first: dict | None = None) -> tuple[list[str], int, int]
     return lines, size, hit
 
 
+@interruptible
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from accel_tb.cli.inputs import InputError, out_folder
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
 from golden_py.cliargs import ArgumentParser
 
@@ -158,7 +159,8 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    env = _tool_env(build)
+    (work / "tmp").mkdir()      # the yowasp tools' scratch files, which they leave when stopped: in the task's folder
+    env = {**_tool_env(build), "TMPDIR": str(work / "tmp")}
     shutil.copy(FORMAL / t.sby, work / t.sby)
     for p in _sby_files(t.sby, rtl):
         shutil.copy(p, work / p.name)
@@ -209,6 +211,7 @@ def table(verdicts: list[Verdict]) -> list[str]:
     return rows
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = ArgumentParser(prog="python -m accel_tb.quality.formal", description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="comma-separated task names (see --list)")

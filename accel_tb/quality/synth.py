@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.yosys import ROOT, RTL, ToolMissing, compiled_once, copy_rtl, nextpnr_ecp5, yosys
 
 LATCHES = "t:$_DLATCH* t:$dlatch* t:$adlatch* t:$_SR_* t:$sr t:$dlatchsr t:$_DLATCHSR_*"
@@ -150,6 +151,7 @@ def table(rows: list[dict]) -> list[str]:
     return out
 
 
+@interruptible
 def main(argv=None) -> int:
     import math  # noqa: PLC0415
 

@@ -33,6 +33,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from accel_tb.cli.interrupt import interruptible
 from accel_tb.design import runtime_store
 from accel_tb.design.runner import ROOT
 
@@ -258,6 +259,7 @@ def _before_the_run(args) -> str | None:
     return None
 
 
+@interruptible
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.test_times", description=__doc__,

@@ -1,0 +1,108 @@
+"""Ctrl-C and SIGTERM on the commands (accel_tb.cli.interrupt): one line, status 130, and none of the processes
+they started left running -- not the grandchildren either, which subprocess.run's own clean-up never reached (a
+farm chunk's simulators, codecov's regression, nextpnr and the solvers ran on after the command had ended)."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from accel_tb.design.runner import ROOT
+
+SCRIPT = """
+import subprocess, sys
+from accel_tb.cli.interrupt import interruptible
+
+def main():
+    # a child with a child of its own, as make under cocotb's runner, SBY under formal, a Dask nanny
+    subprocess.run(["sh", "-c", "sleep {tag} & sleep {tag}; wait"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)    # (the test reads the command's pipes)
+    return 0
+
+sys.exit(interruptible(main)() if sys.argv[1] == "guarded" else main())
+"""
+
+
+def _running(tag: str) -> list[int]:
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")[:2] == [b"sleep", tag.encode()]:
+                pids.append(int(d))
+        except OSError:
+            pass
+    return pids
+
+
+def _interrupt(mode: str, sig: int, tmp_path):
+    tag = f"{300 + random.random():.6f}"      # names this test's sleeps among the machine's processes
+    script = tmp_path / "cmd.py"
+    script.write_text(SCRIPT.replace("{tag}", tag))
+    proc = subprocess.Popen([sys.executable, str(script), mode], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while len(_running(tag)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_running(tag)) == 2, "the command's processes did not start"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    time.sleep(0.3)
+    left = _running(tag)
+    for p in left:      # what an unguarded command leaves is not left to the rest of the suite
+        os.kill(p, signal.SIGKILL)
+    return proc.returncode, err, left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_command_stops_its_whole_process_tree_in_one_line(sig, tmp_path):
+    status, err, left = _interrupt("guarded", sig, tmp_path)
+    assert status == 130 and left == [], (status, err, left)
+    assert err.strip().splitlines() == [f"error: interrupted ({signal.Signals(sig).name}): what the command had "
+                                        "started is stopped"], err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_without_the_guard_the_grandchildren_run_on(sig, tmp_path):
+    """The negative: the same command without interruptible leaves a process running (SIGINT: subprocess.run kills
+    its own child, not that child's; SIGTERM: the command ends at once and leaves both), and SIGINT a traceback."""
+    status, err, left = _interrupt("bare", sig, tmp_path)
+    assert left, "nothing left running: the negative shows nothing"
+    assert ("Traceback" in err) == (sig == signal.SIGINT), err
+
+
+def test_accel_run_stopped_in_its_simulation_leaves_no_simulator(tmp_path):
+    """The real command: accel-run under Icarus, SIGTERM while vvp simulates (a layer long enough to be caught)."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}     # the simulator's host files, found by this folder
+    proc = subprocess.Popen([sys.executable, "-m", "accel_tb.cli.run", "--sim", "icarus", "--layer", "3"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def simulators():
+        pids = []
+        for d in os.listdir("/proc"):
+            try:
+                cmd = open(f"/proc/{d}/cmdline", "rb").read() if d.isdigit() else b""
+                environ = open(f"/proc/{d}/environ", "rb").read() if cmd.startswith(b"vvp") else b""
+            except OSError:
+                continue
+            if f"TMPDIR={tmp_path}".encode() in environ.split(b"\0"):
+                pids.append(int(d))
+        return pids
+    try:
+        deadline = time.monotonic() + 120
+        while not simulators() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert simulators(), "no simulator started"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and err.strip().splitlines()[-1].startswith("error: interrupted (SIGTERM)")
+        assert simulators() == []
+    finally:
+        for p in [*simulators(), proc.pid]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
