@@ -485,7 +485,8 @@ def figure_problems(text: str, load: Loader = load_json, results=None) -> tuple[
 
 
 def mutation_table_problems(page: Path = DOCS / "strength.md", load: Loader = load_json) -> list[str]:
-    """The per-module table of docs/strength.md against docs/mutation_report.json."""
+    """The per-module table of docs/strength.md against docs/mutation_report.json (its first such table; the
+    earlier runs' tables follow it)."""
     rep = load("docs/mutation_report.json")
     cols = ("killed", "timeout", "survived", "equivalent", "lint", "invalid")
     want: dict[str, list[int]] = {}
@@ -498,7 +499,7 @@ def mutation_table_problems(page: Path = DOCS / "strength.md", load: Loader = lo
     for line in page.read_text().splitlines():
         words = line.split()
         if len(words) == 9 and words[0] in want and words[-1].endswith("%"):
-            got[words[0]] = [int(w) for w in words[1:8]]
+            got.setdefault(words[0], [int(w) for w in words[1:8]])     # the page's first table: the report's
     return [f"{page.name}: mutation table row {m}: {got.get(m)} where the report has {w}"
             for m, w in want.items() if got.get(m) != w]
 
