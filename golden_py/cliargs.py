@@ -5,7 +5,9 @@ the default simulator."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -22,3 +24,34 @@ class ArgumentParser(argparse.ArgumentParser):
                            + (" (leave the option out for its default)" if action.option_strings and not
                               action.required else ""))
         return super()._get_values(action, arg_strings)
+
+
+class OptionError(ValueError):
+    """A value of an option that cannot be used: its message is the one line the command prints after `error: `."""
+
+
+def out_folder(path: str | Path, flag: str = "--out") -> Path:
+    """A folder a command writes its results into, made now with its parents: a file in its place, a path under a
+    file or a place that cannot be written stops the command here, in one line, not after its work (the
+    quality tools once made it only to write their table, after minutes or hours)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OptionError(f"{flag} {p}: exists and is not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OptionError(f"{flag} {p}: cannot make the folder ({e.strerror or e})") from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise OptionError(f"{flag} {p}: not writable")
+    return p
+
+
+def out_file(path: str | Path, flag: str) -> Path:
+    """A file a command writes at its end: its folder made now (out_folder), the path not a folder."""
+    p = Path(path)
+    if p.is_dir():
+        raise OptionError(f"{flag} {p}: is a folder, not a file")
+    out_folder(p.parent, f"{flag} {p}: its folder")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OptionError(f"{flag} {p}: not writable")
+    return p

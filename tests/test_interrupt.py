@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM on the commands (accel_tb.cli.interrupt): one line, status 130, and none of the processes
+"""Ctrl-C and SIGTERM on the commands (accel_tb.design.interrupt): one line, status 130, and none of the processes
 they started left running -- not the grandchildren either, which subprocess.run's own clean-up never reached (a
 farm chunk's simulators, codecov's regression, nextpnr and the solvers ran on after the command had ended)."""
 import os
@@ -14,7 +14,7 @@ from accel_tb.design.runner import ROOT
 
 SCRIPT = """
 import subprocess, sys
-from accel_tb.cli.interrupt import interruptible
+from accel_tb.design.interrupt import interruptible
 
 def main():
     # a child with a child of its own, as make under cocotb's runner, SBY under formal, a Dask nanny

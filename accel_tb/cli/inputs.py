@@ -92,33 +92,6 @@ def check_data_dir(data_dir: str | None) -> str | None:
         raise InputError(f"--data-dir {e}") from None
 
 
-def out_folder(path: str | Path, flag: str = "--out") -> Path:
-    """A folder a command writes its results into, made now with its parents: a file in its place, a path under a
-    file or a place that cannot be written stops the command here, in one line, not after its work (the
-    quality tools once made it only to write their table, after minutes or hours)."""
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise InputError(f"{flag} {p}: exists and is not a folder")
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{flag} {p}: cannot make the folder ({e.strerror or e})") from None
-    if not os.access(p, os.W_OK | os.X_OK):
-        raise InputError(f"{flag} {p}: not writable")
-    return p
-
-
-def out_file(path: str | Path, flag: str) -> Path:
-    """A file a command writes at its end: its folder made now (out_folder), the path not a folder."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{flag} {p}: is a folder, not a file")
-    out_folder(p.parent, f"{flag} {p}: its folder")
-    if p.exists() and not os.access(p, os.W_OK):
-        raise InputError(f"{flag} {p}: not writable")
-    return p
-
-
 def check_folder(path: str, rows: int | None = None, cols: int | None = None):
     from golden_py.coursefmt import FormatError, read_folder  # noqa: PLC0415
     try:

@@ -24,8 +24,8 @@ from accel_host.config import ConfigError, for_network
 from accel_host.mapping import LayerShape, MappingError, choices, mapping, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError
-from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import LONG_RUN_CYCLES, network_run, profile_guided, profile_training
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import ROOT, BuildError, RunError, run
 from golden_py.cliargs import ArgumentParser
 

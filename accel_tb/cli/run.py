@@ -22,8 +22,8 @@ from pathlib import Path
 from accel_host.mapping import DATAFLOWS, LayerShape, choices, names
 from accel_tb.cli import inputs
 from accel_tb.cli.inputs import InputError, design_files
-from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import ROOT, BuildError, RunError, elaborate, run
 from golden_py.cliargs import ArgumentParser
 

@@ -7,4 +7,5 @@ and the Yosys/nextpnr wheels. No cocotb import: commands use it before any simul
     runtime_store  Verilator's runtime library compiled once by `make setup`, read by every cold build
     portdesc    a top module's ports and parameters from the elaborated design (Verilator JSON or Yosys)
     yosys       run a yowasp wheel (Yosys, nextpnr) in a folder
+    interrupt   Ctrl-C and SIGTERM on a command: stop every process it started, one line, status 130
 """

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from accel_tb.cli.interrupt import interruptible
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import ROOT, ensure_tools_on_path
 from golden_py.cliargs import ArgumentParser
 
@@ -125,11 +125,15 @@ def main(argv=None) -> int:
                 raise SpeedError(f"{flag} {v}: at least 1")
         # the images both trees' accel-network will read, judged here (as accel-network judges them) before the base
         # tree is checked out and its models built: the base's refusal came after that, in its folder's name
-        from accel_tb.cli.inputs import InputError, check_data_dir, check_images  # noqa: PLC0415
+        from golden_py.data import DataError, check_indices, resolve_data_dir  # noqa: PLC0415
         try:
-            check_images(0, args.images, check_data_dir(args.data_dir))
-        except InputError as e:
-            raise SpeedError(str(e).replace("--first-image/", "").replace("--image/", "")) from None
+            data_dir = resolve_data_dir(args.data_dir) if args.data_dir else None
+        except DataError as e:
+            raise SpeedError(f"--data-dir {e}") from None
+        try:
+            check_indices([args.images - 1], data_dir)
+        except DataError as e:
+            raise SpeedError(f"--images: {e}") from None
         ensure_tools_on_path()
         compare(args.base, args.images, args.pairs, args.dataflow, args.sim,
                 data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None)

@@ -47,8 +47,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.blocks import BLOCKS
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import CODECOV_VAR, ROOT, ensure_tools_on_path
 
 KINDS = ("line", "branch", "toggle", "expr")

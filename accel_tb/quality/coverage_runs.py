@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from accel_host.config import CoreConfig
-from accel_tb.cli.interrupt import interruptible
 from accel_tb.design.core_ports import own_core_run
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import ROOT, SIMULATORS, RunError, run
 from accel_tb.quality.coverage import TABLE_HEAD, first_hit_path, table_row
 

@@ -30,10 +30,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel_tb.cli.inputs import InputError, out_folder
-from accel_tb.cli.interrupt import interruptible
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
-from golden_py.cliargs import ArgumentParser
+from golden_py.cliargs import ArgumentParser, OptionError, out_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMAL = ROOT / "formal"
@@ -242,7 +241,7 @@ def main(argv=None) -> int:
         return 0
     try:
         out = out_folder(args.out)
-    except InputError as e:
+    except OptionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     verdicts = []

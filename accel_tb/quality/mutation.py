@@ -47,9 +47,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
-from accel_tb.cli.inputs import InputError, out_folder
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
 from accel_tb.quality.mutant import Mutant, apply
+from golden_py.cliargs import OptionError, out_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
@@ -482,7 +482,7 @@ def _run(args) -> int:
         return 0
     try:        # before the baseline's simulations, not after the last mutant's
         out = out_folder(args.out)
-    except InputError as e:
+    except OptionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     # the unmutated RTL must pass every ladder, or every mutant would count as killed

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from accel_tb.cli.interrupt import interruptible
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.yosys import ROOT, RTL, ToolMissing, compiled_once, copy_rtl, nextpnr_ecp5, yosys
 
 LATCHES = "t:$_DLATCH* t:$dlatch* t:$adlatch* t:$_SR_* t:$sr t:$dlatchsr t:$_DLATCHSR_*"
@@ -155,8 +155,7 @@ def table(rows: list[dict]) -> list[str]:
 def main(argv=None) -> int:
     import math  # noqa: PLC0415
 
-    from accel_tb.cli.inputs import InputError, out_folder  # noqa: PLC0415
-    from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
+    from golden_py.cliargs import ArgumentParser, OptionError, out_folder  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.synth", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="8x8,16x16", help="array sizes RxC, comma separated (default 8x8,16x16)")
@@ -186,7 +185,7 @@ def main(argv=None) -> int:
         return refuse(f"--freq {args.freq}: must be a number above 0")
     try:
         out = out_folder(args.out)
-    except InputError as e:
+    except OptionError as e:
         return refuse(str(e))
     rows, bad = [], False
     try:

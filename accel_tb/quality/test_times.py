@@ -33,8 +33,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from accel_tb.cli.interrupt import interruptible
 from accel_tb.design import runtime_store
+from accel_tb.design.interrupt import interruptible
 from accel_tb.design.runner import ROOT
 
 DURATION = re.compile(r"^\s*([\d.]+)s (setup|call|teardown)\s+(\S+)")
@@ -239,22 +239,20 @@ def _before_the_run(args) -> str | None:
     minutes): --log's folder, and the environment the suite's conftest judges (SIM, WAVES, COCOTB_RANDOM_SEED,
     ACCEL_QUICK_COMPILE, the runtime store's switch), whose error would otherwise reach the user as a log without
     durations. One line, or None."""
-    from accel_tb.cli.inputs import InputError, check_seed, check_sim, out_file  # noqa: PLC0415
-    from accel_tb.design.runner import BuildError, quick_from_env, waves_from_env  # noqa: PLC0415
+    from accel_tb.design.runner import SIMULATORS, BuildError, quick_from_env, waves_from_env  # noqa: PLC0415
+    from golden_py.cliargs import OptionError, out_file  # noqa: PLC0415
+    sim, seed = os.environ.get("SIM"), os.environ.get("COCOTB_RANDOM_SEED")
+    if sim and sim.lower() not in SIMULATORS:
+        return f"SIM={sim}: supported simulators are {' and '.join(SIMULATORS)}"
+    if seed and not seed.strip().lstrip("-").isdigit():
+        return f"COCOTB_RANDOM_SEED={seed}: must be an integer"
     try:
         if args.log:
             out_file(args.log, "--log")
-        sim = os.environ.get("SIM")
-        if sim:
-            try:
-                check_sim(sim, "SIM")
-            except InputError as e:
-                raise InputError(str(e).replace(f"SIM {sim}", f"SIM={sim}", 1)) from None
-        check_seed(None)
         waves_from_env()
         quick_from_env()
         runtime_store.use_from_env()
-    except (InputError, BuildError, ValueError) as e:
+    except (OptionError, BuildError, ValueError) as e:
         return str(e)
     return None
 
