@@ -18,7 +18,7 @@ from accel_tb.design.interrupt import interruptible
 
 def main():
     # a child with a child of its own, as make under cocotb's runner, SBY under formal, a Dask nanny
-    subprocess.run(["sh", "-c", "sleep {tag} & sleep {tag}; wait"], stdin=subprocess.DEVNULL,
+    subprocess.run(["sh", "-c", "{shell}"], stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)    # (the test reads the command's pipes)
     return 0
 
@@ -37,10 +37,16 @@ def _running(tag: str) -> list[int]:
     return pids
 
 
-def _interrupt(mode: str, sig: int, tmp_path):
+# two sleeps under a shell; or one that ignores SIGTERM under a shell that ends on it (re-parented out of the tree,
+# it escaped the SIGKILL when the tree was read again after the grace period)
+TWO_SLEEPS = "sleep {tag} & sleep {tag}; wait"
+STUBBORN = "(trap '' TERM; exec sleep {tag}) & (trap '' TERM; exec sleep {tag}) & wait"
+
+
+def _interrupt(mode: str, sig: int, tmp_path, shell: str = TWO_SLEEPS):
     tag = f"{300 + random.random():.6f}"      # names this test's sleeps among the machine's processes
     script = tmp_path / "cmd.py"
-    script.write_text(SCRIPT.replace("{tag}", tag))
+    script.write_text(SCRIPT.replace("{shell}", shell).replace("{tag}", tag))
     proc = subprocess.Popen([sys.executable, str(script), mode], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
@@ -62,6 +68,22 @@ def test_an_interrupted_command_stops_its_whole_process_tree_in_one_line(sig, tm
     assert status == 130 and left == [], (status, err, left)
     assert err.strip().splitlines() == [f"error: interrupted ({signal.Signals(sig).name}): what the command had "
                                         "started is stopped"], err
+
+
+def test_a_process_that_ignores_sigterm_under_one_that_ends_on_it_is_killed(tmp_path):
+    status, err, left = _interrupt("guarded", signal.SIGTERM, tmp_path, STUBBORN)
+    assert status == 130 and left == [], (status, err, left)
+
+
+def test_a_command_called_with_its_arguments_leaves_the_signals_to_its_caller():
+    """A test (or another command) that calls main(argv) keeps its own handlers: an interrupt there is the caller's,
+    and the caller's other processes are not the command's to stop."""
+    from accel_tb.design.interrupt import interruptible
+    seen = []
+    cmd = interruptible(lambda argv=None: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cmd(["--help"]) == 0 and seen == [before]
+    assert cmd() == 0 and seen[1] is not before and signal.getsignal(signal.SIGTERM) is before
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -204,6 +204,7 @@ def _simulate(run_args: dict, report: Path, label: str, temporary: bool) -> int:
             shutil.rmtree(report.parent, ignore_errors=True)
 
 
+@interruptible
 def main_replay(argv=None) -> int:
     """accel-replay DIR [options]: accel-run --golden DIR. Without a folder it refuses (it never falls back to a
     checkpoint layer: a replay that checked something else than the folder would pass on the wrong input)."""

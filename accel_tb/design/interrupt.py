@@ -61,23 +61,40 @@ def _to_stop() -> list[int]:
     return [p for p in descendants() if not _cleaner(p)]
 
 
-def stop_descendants(grace: float = GRACE_S) -> int:
-    """SIGTERM to every descendant, then SIGKILL to those still there after `grace` seconds; how many there were."""
-    first = _to_stop()
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 0.0)):
-        left = _to_stop()
-        for p in left:
+def _start_time(pid: int) -> str | None:
+    """The process's start time (/proc's field 22): with its pid, what names one process, not its pid's next owner."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def stop_descendants(grace: float = GRACE_S) -> None:
+    """SIGTERM to every descendant, then SIGKILL to every one still there after `grace` seconds. Every process seen
+    in the tree is remembered (by pid and start time): one whose parent ended on SIGTERM is re-parented out of the
+    tree (a Dask worker's simulator, a sleep under a shell) and would otherwise escape the SIGKILL."""
+    seen: dict[int, str] = {}
+
+    def scan() -> list[int]:
+        now = _to_stop()
+        for p in now:
+            seen.setdefault(p, _start_time(p) or "")
+        return now
+    for p in scan():
+        try:
+            os.kill(p, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    deadline = time.monotonic() + grace
+    while scan() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for p, started in seen.items():
+        if _start_time(p) == started and started:       # still the same process (ended ones have no stat)
             try:
-                os.kill(p, sig)
+                os.kill(p, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        deadline = time.monotonic() + wait
-        while left and time.monotonic() < deadline:
-            time.sleep(0.05)
-            left = _to_stop()
-        if not left:
-            break
-    return len(first)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -95,11 +112,13 @@ def _handler(signum, frame):
 
 
 def interruptible(main):
-    """A command's main(): SIGINT and SIGTERM stop what it started and end it with one line and status 130 (the
-    handlers it found are put back when it returns, as a test that calls main() in-process needs)."""
+    """A command's main(): run from the command line (no arguments: the console script, `python -m`), SIGINT and
+    SIGTERM stop what it started and end it with one line and status 130. Called with its argv (a test, another
+    command), it is left as it is: an interrupt there is the caller's, whose other processes are not the command's
+    to stop."""
     @functools.wraps(main)
     def wrapped(*args, **kwargs):
-        if threading.current_thread() is not threading.main_thread():
+        if args or kwargs or threading.current_thread() is not threading.main_thread():
             return main(*args, **kwargs)
         before = {s: signal.signal(s, _handler) for s in (signal.SIGINT, signal.SIGTERM)}
         try:

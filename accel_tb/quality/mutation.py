@@ -48,6 +48,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
+from accel_tb.design.interrupt import descendants
 from accel_tb.quality.mutant import Mutant, apply
 from golden_py.cliargs import OptionError, out_folder
 
@@ -246,14 +247,20 @@ _STOPPING = threading.Event()
 
 
 def _stop_children(pool: ThreadPoolExecutor) -> None:
+    # a second Ctrl-C would cut this short and leave children the pool's exit then waits for (main() restores both)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _STOPPING.set()
     pool.shutdown(wait=False, cancel_futures=True)
     with _LIVE_LOCK:
         for proc in _LIVE:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # the child's group, and what it started in sessions of its own (the elaboration check's iverilog)
+            below = descendants(proc.pid)
+            for pid in [proc.pid, *below]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 @contextlib.contextmanager
@@ -398,10 +405,7 @@ def _check_options(args) -> str | None:
     unknown = [m for m in args.modules.split(",") if m and m not in MODULES]
     if unknown:
         return f"--modules {unknown[0]}: not a module of rtl/ (choose from {', '.join(MODULES)})"
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        return f"--out {out}: exists and is not a folder"
-    return None
+    return None     # --out: out_folder, after --list (which writes nothing) and before the baseline
 
 
 def main(argv=None) -> int:
@@ -434,7 +438,8 @@ def main(argv=None) -> int:
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
-    before = signal.signal(signal.SIGTERM, interrupt)     # `timeout`, a CI job cancelled: as Ctrl-C
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, interrupt)     # `timeout`, a CI job cancelled: as Ctrl-C
     try:
         return _run(args)
     except KeyboardInterrupt:
@@ -442,7 +447,8 @@ def main(argv=None) -> int:
               "written", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, before)
+        for s, h in before.items():
+            signal.signal(s, h)
         _STOPPING.clear()
 
 
