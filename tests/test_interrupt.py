@@ -128,3 +128,14 @@ def test_accel_run_stopped_in_its_simulation_leaves_no_simulator(tmp_path):
             except ProcessLookupError:
                 pass
         proc.wait()
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    """`python -m accel_tb.quality.test_times --from LOG | head -1`: the table's print met a closed pipe and the
+    command ended in a BrokenPipeError traceback; now status 141 and nothing on stderr, as a shell tool."""
+    log = tmp_path / "run.log"
+    n = 5000        # a table longer than a pipe holds, so the writer meets the closed end
+    log.write_text("".join(f"0.01s call     tests/t.py::test_{i}\n" for i in range(n)) + f"== {n} passed in 1.0s ==\n")
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m accel_tb.quality.test_times --from {log} "
+                        f"--top {n} | head -1"], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.startswith(f"{n} passed") and r.stderr == "" and r.returncode == 141, (r.returncode, r.stderr)

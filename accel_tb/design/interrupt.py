@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import select
 import signal
 import sys
 import threading
@@ -111,9 +112,20 @@ def _handler(signum, frame):
     raise Interrupted(signum)
 
 
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (poll says POLLERR on its write end)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def interruptible(main):
     """A command's main(): run from the command line (no arguments: the console script, `python -m`), SIGINT and
-    SIGTERM stop what it started and end it with one line and status 130. Called with its argv (a test, another
+    SIGTERM stop what it started and end it with one line and status 130, and output piped into a reader that
+    stops early (`| head`) ends it quietly with status 141. Called with its argv (a test, another
     command), it is left as it is: an interrupt there is the caller's, whose other processes are not the command's
     to stop."""
     @functools.wraps(main)
@@ -127,6 +139,13 @@ def interruptible(main):
             name = str(e) if isinstance(e, Interrupted) else "SIGINT"
             print(f"error: interrupted ({name}): what the command had started is stopped", file=sys.stderr, flush=True)
             return 130
+        except BrokenPipeError:
+            if not _stdout_gone():      # another pipe of the command's: a real error
+                raise
+            # the reader of the output went away (`| head`): the command ends as a shell tool does, without the
+            # traceback (or the second one Python prints when it flushes the dead pipe at exit)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         finally:
             for s, h in before.items():
                 signal.signal(s, h)
