@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from .cliargs import ArgumentParser
+from .cliargs import ArgumentParser, interruptible
 from .tiling import tile_layer
 
 # torch (about 1.4 s to import) is imported once the options and the checkpoint's path are judged: a bad one is
@@ -38,6 +38,7 @@ def seed_loop(a_tiles, w_tiles, kijs):
     return psum
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=None, help="take the layer's integers from this checkpoint "

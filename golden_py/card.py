@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_model
+from .cliargs import interruptible
 from .data import DataError, load_split
 from .evaluate import accuracy
 from .train import dataset_sha256
@@ -44,6 +45,7 @@ def portable_lineage(entry: dict | None) -> dict | None:
     return entry
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)

@@ -5,8 +5,12 @@ the default simulator."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import select
+import signal
 import sys
+import threading
 from pathlib import Path
 
 
@@ -55,3 +59,61 @@ def out_file(path: str | Path, flag: str) -> Path:
     if p.exists() and not os.access(p, os.W_OK):
         raise OptionError(f"{flag} {p}: not writable")
     return p
+
+
+class Interrupted(KeyboardInterrupt):
+    """KeyboardInterrupt raised by the guard's handler (after its clean-up), naming the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (poll says POLLERR on its write end)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def interruptible(main=None, *, stop=None):
+    """A command's main(): run from the command line (no arguments: the console script, `python -m`), SIGINT and
+    SIGTERM end it with one line and status 130 (SIGTERM, as `kill` or a cancelled job sends, ended it at once, and
+    Ctrl-C printed a traceback), after `stop()` (accel_tb.design.interrupt: the processes it started), and output
+    piped into a reader that stops early (`| head`) ends it quietly with status 141. Called with its argv (a test,
+    another command), it is left as it is: an interrupt there is the caller's."""
+    if main is None:
+        return functools.partial(interruptible, stop=stop)
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)        # a second Ctrl-C does not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if stop is not None:
+            stop()
+        raise Interrupted(signum)
+
+    @functools.wraps(main)
+    def wrapped(*args, **kwargs):
+        if args or kwargs or threading.current_thread() is not threading.main_thread():
+            return main(*args, **kwargs)
+        before = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return main(*args, **kwargs)
+        except KeyboardInterrupt as e:
+            name = str(e) if isinstance(e, Interrupted) else "SIGINT"
+            said = "what the command had started is stopped" if stop is not None else "stopped"
+            print(f"error: interrupted ({name}): {said}", file=sys.stderr, flush=True)
+            return 130
+        except BrokenPipeError:
+            if not _stdout_gone():      # another pipe of the command's: a real error
+                raise
+            # the reader of the output went away (`| head`): the command ends as a shell tool does, without the
+            # traceback (or the second one Python prints when it flushes the dead pipe at exit)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
+        finally:
+            for s, h in before.items():
+                signal.signal(s, h)
+    return wrapped

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from .checkpoint_file import CheckpointError, checkpoint_path
-from .cliargs import ArgumentParser
+from .cliargs import ArgumentParser, interruptible
 from .data import DataError, ensure_downloaded, load_split
 
 # torch (about 1.4 s to import) is imported once the options and the checkpoint's path are judged: a bad one is
@@ -40,6 +40,7 @@ def accuracy(model, images_u8, labels) -> float:
     return 100.0 * (predict(model, images_u8) == labels).float().mean().item()
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)

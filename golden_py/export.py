@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint_file import CheckpointError, checkpoint_path
-from .cliargs import ArgumentParser
+from .cliargs import ArgumentParser, interruptible
 from .coursefmt import ACT_BITS, FormatError, read_folder, write_layer
 from .data import DataError, check_indices
 from .folder_check import check_vectors
@@ -76,6 +76,7 @@ def _check(args) -> int:
     return 0 if not rep.problems else 1
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint")

@@ -139,3 +139,21 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     r = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m accel_tb.quality.test_times --from {log} "
                         f"--top {n} | head -1"], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.startswith(f"{n} passed") and r.stderr == "" and r.returncode == 141, (r.returncode, r.stderr)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_one_process_command_ends_in_one_line(sig, tmp_path):
+    """golden_py's commands (export, evaluate, training, bench_tiling, card) start no processes: the guard without a
+    clean-up (golden_py.cliargs.interruptible) gives them the same ending, where SIGTERM ended them at once and
+    Ctrl-C printed a traceback (an interrupted training: a resumable run)."""
+    script = tmp_path / "cmd.py"
+    script.write_text("import sys, time\nfrom golden_py.cliargs import interruptible\n\n"
+                      "@interruptible\ndef main(argv=None):\n    print('started', flush=True)\n    time.sleep(300)\n\n"
+                      "sys.exit(main())\n")
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline() == "started\n"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err.strip().splitlines() == [
+        f"error: interrupted ({signal.Signals(sig).name}): stopped"], (proc.returncode, err)

@@ -11,13 +11,11 @@ whole, then the command unwinds (its temporary folders go) and ends with `error:
 """
 from __future__ import annotations
 
-import functools
 import os
-import select
 import signal
-import sys
-import threading
 import time
+
+from golden_py import cliargs
 
 GRACE_S = 2.0       # what a descendant gets to end on SIGTERM (SBY stops its tools, a Dask nanny its workers)
 
@@ -98,55 +96,5 @@ def stop_descendants(grace: float = GRACE_S) -> None:
                 pass
 
 
-class Interrupted(KeyboardInterrupt):
-    """KeyboardInterrupt raised by the handler, after the process tree was stopped."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-
-
-def _handler(signum, frame):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)        # a second Ctrl-C does not cut the clean-up short
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    stop_descendants()
-    raise Interrupted(signum)
-
-
-def _stdout_gone() -> bool:
-    """Whether standard output is a pipe whose reader has closed it (poll says POLLERR on its write end)."""
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def interruptible(main):
-    """A command's main(): run from the command line (no arguments: the console script, `python -m`), SIGINT and
-    SIGTERM stop what it started and end it with one line and status 130, and output piped into a reader that
-    stops early (`| head`) ends it quietly with status 141. Called with its argv (a test, another
-    command), it is left as it is: an interrupt there is the caller's, whose other processes are not the command's
-    to stop."""
-    @functools.wraps(main)
-    def wrapped(*args, **kwargs):
-        if args or kwargs or threading.current_thread() is not threading.main_thread():
-            return main(*args, **kwargs)
-        before = {s: signal.signal(s, _handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            return main(*args, **kwargs)
-        except KeyboardInterrupt as e:
-            name = str(e) if isinstance(e, Interrupted) else "SIGINT"
-            print(f"error: interrupted ({name}): what the command had started is stopped", file=sys.stderr, flush=True)
-            return 130
-        except BrokenPipeError:
-            if not _stdout_gone():      # another pipe of the command's: a real error
-                raise
-            # the reader of the output went away (`| head`): the command ends as a shell tool does, without the
-            # traceback (or the second one Python prints when it flushes the dead pipe at exit)
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 141
-        finally:
-            for s, h in before.items():
-                signal.signal(s, h)
-    return wrapped
+# the guard itself is the commands' shared one (golden_py.cliargs), given this module's clean-up
+interruptible = cliargs.interruptible(stop=stop_descendants)
