@@ -32,16 +32,10 @@ def pytest_configure(config):
         except InputError as e:
             pytest.exit(f"error: {e}", returncode=2)
     # what the environment hands every run is judged once, here, not by a traceback in each simulation
-    from accel_tb.cli.inputs import InputError, check_seed
-    from accel_tb.design.runner import BuildError, quick_from_env, waves_from_env
-    from accel_tb.design.runtime_store import use_from_env
-    try:
-        check_seed(None)
-        waves_from_env()
-        quick_from_env()
-        use_from_env()
-    except (InputError, BuildError, ValueError) as e:
-        pytest.exit(f"error: {e}", returncode=2)
+    from accel_tb.design.runner import environment_problem
+    problem = environment_problem()
+    if problem:
+        pytest.exit(f"error: {problem}", returncode=2)
     golden = config.getoption("--golden")
     config.golden = None
     if golden is not None and not golden.strip():     # a script's unset $DIR: not 'no folder', which skips

@@ -3,7 +3,6 @@ line naming the option or file, and exit status 2 (a real RTL mismatch is exit s
 from __future__ import annotations
 
 import glob
-import os
 from pathlib import Path
 
 from accel_host.config import ConfigError, CoreConfig, for_network
@@ -26,15 +25,13 @@ def check_sim(sim: str | None, flag: str = "--sim") -> str:
 def check_seed(seed: int | None) -> int | None:
     """The random seed: --seed, else COCOTB_RANDOM_SEED from the environment, which must be an integer (cocotb
     would stop with a traceback inside the simulator)."""
+    from accel_tb.design.runner import BuildError, seed_from_env  # noqa: PLC0415
     if seed is not None:
         return seed
-    env = os.environ.get("COCOTB_RANDOM_SEED")
-    if env is None or env == "":
-        return None
     try:
-        return int(env)
-    except ValueError:
-        raise InputError(f"COCOTB_RANDOM_SEED={env}: must be an integer (or unset it; --seed N sets it)") from None
+        return seed_from_env()
+    except BuildError as e:
+        raise InputError(str(e)) from None
 
 
 def check_array(rows: int, cols: int) -> None:

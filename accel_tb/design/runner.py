@@ -112,6 +112,35 @@ def quick_from_env() -> bool | None:
     return None if forced is None else forced == "1"
 
 
+def seed_from_env() -> int | None:
+    """COCOTB_RANDOM_SEED, which must be an integer (cocotb would stop with a traceback inside the simulator);
+    None when unset. Raises BuildError."""
+    env = os.environ.get("COCOTB_RANDOM_SEED")
+    if env is None or env == "":
+        return None
+    try:
+        return int(env)
+    except ValueError:
+        raise BuildError(f"COCOTB_RANDOM_SEED={env}: must be an integer (or unset it; --seed N sets it)") from None
+
+
+def environment_problem() -> str | None:
+    """What the environment hands every simulation of a run, judged once before it (the suite's conftest, make
+    test-times before its cold run), not by a traceback in each simulation: SIM, COCOTB_RANDOM_SEED, WAVES,
+    ACCEL_QUICK_COMPILE and the runtime store's switch. One line, or None."""
+    sim = os.environ.get("SIM")
+    if sim and sim.lower() not in SIMULATORS:
+        return f"SIM={sim}: supported simulators are {' and '.join(SIMULATORS)}"
+    try:
+        seed_from_env()
+        waves_from_env()
+        quick_from_env()
+        runtime_store.use_from_env()
+    except (BuildError, ValueError) as e:
+        return str(e)
+    return None
+
+
 def _sets_opt_fast(flags: str) -> bool:
     """Whether MAKEFLAGS holds the user's own OPT_FAST (their compile level, kept as it is)."""
     return re.search(r"(?<!\S)OPT_FAST=", flags) is not None

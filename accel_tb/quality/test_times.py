@@ -236,27 +236,16 @@ def remove_bytecode_caches(root: Path) -> int:
 
 def _before_the_run(args) -> str | None:
     """What a run would stop on, judged before it (a cold run first deletes the checkout's bytecode caches and takes
-    minutes): --log's folder, and the environment the suite's conftest judges (SIM, WAVES, COCOTB_RANDOM_SEED,
-    ACCEL_QUICK_COMPILE, the runtime store's switch), whose error would otherwise reach the user as a log without
-    durations. One line, or None."""
-    from accel_tb.design.runner import SIMULATORS, BuildError, quick_from_env, waves_from_env  # noqa: PLC0415
+    minutes): --log's folder, and the environment the suite's conftest judges (runner.environment_problem), whose
+    error would otherwise reach the user as a log without durations. One line, or None."""
+    from accel_tb.design.runner import environment_problem  # noqa: PLC0415
     from golden_py.cliargs import OptionError, out_file  # noqa: PLC0415
-    sim, seed = os.environ.get("SIM"), os.environ.get("COCOTB_RANDOM_SEED")
-    if sim and sim.lower() not in SIMULATORS:
-        return f"SIM={sim}: supported simulators are {' and '.join(SIMULATORS)}"
-    try:        # as the suite's conftest judges it (accel_tb.cli.inputs.check_seed: int())
-        int(seed) if seed else None
-    except ValueError:
-        return f"COCOTB_RANDOM_SEED={seed}: must be an integer (or unset it)"
-    try:
-        if args.log:
+    if args.log:
+        try:
             out_file(args.log, "--log")
-        waves_from_env()
-        quick_from_env()
-        runtime_store.use_from_env()
-    except (OptionError, BuildError, ValueError) as e:
-        return str(e)
-    return None
+        except OptionError as e:
+            return str(e)
+    return environment_problem()
 
 
 @interruptible
