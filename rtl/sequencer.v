@@ -59,7 +59,9 @@ module sequencer #(
 );
     localparam [2:0] S_IDLE = 3'd0, S_PRE = 3'd1, S_RUN = 3'd2, S_OS = 3'd3, S_FLUSH = 3'd4;
     reg [2:0]  state;
-    reg [15:0] act_stride, wgt_base, acc_base, fold;
+    reg [15:0] act_stride, wgt_base, acc_base;
+    reg        first_fold;   // set as a command starts, cleared as its first fold ends: that fold's sums start
+                             // from 0 when `clr` (the only thing a fold count was read for)
     reg [7:0]  pw, oh, ow, ox, oy;
     reg [`CMD_N_IC_W-1:0] n_ic, ic;
     reg [1:0]  ki, kj;
@@ -134,7 +136,7 @@ module sequencer #(
     assign tag[`TAG_NIJ]      = pushing ? {8'd0, pend_r} : nij;
     assign tag[`TAG_KIJ]      = pushing ? 4'hF : kij;          // 15 marks a finished output-stationary sum
     assign tag[`TAG_IC]       = pushing ? pend_blk : ic[7:0];   // WS mappings keep n_ic <= 255
-    assign tag[`TAG_CLEAR]    = pushing ? 1'b1 : clr && (fold == 16'd0);
+    assign tag[`TAG_CLEAR]    = pushing ? 1'b1 : clr && first_fold;
     assign tag[`TAG_LAST]     = pushing ? 1'b1 : emit && last_fold;
     assign tag[`TAG_RELU]     = pushing ? pend_relu : relu;
     assign tag[`TAG_ID]       = pushing ? pend_id : id;
@@ -190,7 +192,7 @@ module sequencer #(
                     act_region <= cmd_data[`CMD_ACT_REGION];
                     wgt_region <= cmd_data[`CMD_WGT_REGION];
                     last_os    <= cmd_os;
-                    ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; fold <= 16'd0;
+                    ox <= 8'd0; oy <= 8'd0; ic <= {`CMD_N_IC_W{1'b0}}; ki <= 2'd0; kj <= 2'd0; first_fold <= 1'b1;
                     fold_nij  <= 16'd0;
                     row_nij   <= 16'd0;
                     tile_addr <= cmd_data[`CMD_ACT_BASE];
@@ -215,7 +217,7 @@ module sequencer #(
                         if (FOLD_GAP > 0 && !last_fold) gap <= FOLD_GAP[7:0];
                         ox   <= 8'd0;
                         oy   <= 8'd0;
-                        fold <= fold + 16'd1;
+                        first_fold <= 1'b0;
                         wsel <= ~wsel;
                         acc_row <= acc_base;
                         wgt_addr <= wgt_addr + 16'd1;
