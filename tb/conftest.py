@@ -23,19 +23,20 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    sim = config.getoption("--sim") or os.environ.get("SIM")
-    config.forced_sim = None
-    if sim:
+    option, env = config.getoption("--sim"), os.environ.get("SIM")
+    if option:
         from accel_tb.cli.inputs import InputError, check_sim
         try:
-            config.forced_sim = check_sim(sim)
+            check_sim(option)
         except InputError as e:
             pytest.exit(f"error: {e}", returncode=2)
-    # what the environment hands every run is judged once, here, not by a traceback in each simulation
+    # what the environment hands every run (SIM among it) is judged once, here, not by a traceback in each
+    # simulation
     from accel_tb.design.runner import environment_problem
     problem = environment_problem()
     if problem:
         pytest.exit(f"error: {problem}", returncode=2)
+    config.forced_sim = (option or env).lower() if (option or env) else None
     golden = config.getoption("--golden")
     config.golden = None
     if golden is not None and not golden.strip():     # a script's unset $DIR: not 'no folder', which skips

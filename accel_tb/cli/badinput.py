@@ -96,6 +96,9 @@ CASES = [
          "error: COCOTB_RANDOM_SEED=abc: must be an integer", env=(("COCOTB_RANDOM_SEED", "abc"),)),
     Case("the same, under pytest", "pytest {root}/tb/mac", 2, "error: COCOTB_RANDOM_SEED=abc: must be an integer",
          env=(("COCOTB_RANDOM_SEED", "abc"),)),
+    Case("`SIM` a simulator the suite does not run, under pytest (the line named `--sim`, which was not given)",
+         "pytest {root}/tb/mac", 2, "error: SIM=vcs: supported simulators are verilator and icarus",
+         env=(("SIM", "vcs"),)),
     Case("`SIM=icarus` without `iverilog` on PATH", "accel-run --sim icarus", 2,
          "error: iverilog not found on PATH: run `make setup`", env=(("PATH", "{tmp}/bin"),), setup="python_only_path"),
     # ------------------------------------------------------------------ course folders

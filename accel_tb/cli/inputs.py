@@ -15,10 +15,10 @@ class InputError(ValueError):
 
 def check_sim(sim: str | None, flag: str = "--sim") -> str:
     """The simulator's name, lower case (Verilator when none is given); runner.SIMULATORS is the one list."""
-    from accel_tb.design.runner import SIMULATORS  # noqa: PLC0415
+    from accel_tb.design.runner import SIMULATORS, unsupported_sim  # noqa: PLC0415
     name = (SIMULATORS[0] if sim is None else sim).lower()
     if name not in SIMULATORS:     # an empty name too: never the default in its place
-        raise InputError(f"{flag} {sim or repr(sim)}: supported simulators are {' and '.join(SIMULATORS)}")
+        raise InputError(unsupported_sim(f"{flag} {sim or repr(sim)}"))
     return name
 
 

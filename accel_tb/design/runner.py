@@ -130,7 +130,7 @@ def environment_problem() -> str | None:
     ACCEL_QUICK_COMPILE and the runtime store's switch. One line, or None."""
     sim = os.environ.get("SIM")
     if sim and sim.lower() not in SIMULATORS:
-        return f"SIM={sim}: supported simulators are {' and '.join(SIMULATORS)}"
+        return unsupported_sim(f"SIM={sim}")
     try:
         seed_from_env()
         waves_from_env()
@@ -168,10 +168,19 @@ def rtl_sources(*names: str) -> list[Path]:
     return [RTL / f"{n}.v" for n in names]
 
 
+def unsupported_sim(given: str) -> str:
+    """The one message for a simulator this project does not run; `given` is how the user named it (`SIM=vcs`,
+    `--sim vcs`), so the line points at the setting to change."""
+    return f"{given}: supported simulators are {' and '.join(SIMULATORS)}"
+
+
 def sim_name(sim: str | None = None) -> str:
+    """The simulator of a build or run: `sim`, else SIM from the environment, else Verilator (the commands and
+    the suite judge their option and SIM before any build; this is the library's own guard)."""
+    given = f"sim={sim!r}" if sim else f"SIM={os.environ.get('SIM')}"
     sim = (sim or os.environ.get("SIM") or "verilator").lower()
     if sim not in SIMULATORS:
-        raise SystemExit(f"error: SIM={sim}: supported simulators are {', '.join(SIMULATORS)}")
+        raise SystemExit(f"error: {unsupported_sim(given)}")
     return sim
 
 
