@@ -65,6 +65,8 @@ module mac_array #(
     localparam integer WA = $clog2(WGT_DEPTH) + 1;   // {region, word}
     localparam integer WW = ROWS * COLS * W_W;   // one half of a weight word
     localparam integer ND = ROWS + COLS - 1;     // anti-diagonals: one weight bank each
+    // a token's control bits in its diagonal's register (g_diag's ctl)
+    localparam integer C_WSEL = 4, C_MODE = 3, C_OS = 2, C_FIRST = 1, C_WL = 0;
     wire [ND-1:0] pre_read;     // bank d reads a preload this cycle (bank 0's d cycles ago, for d > 0)
     wire [ND-1:0] pre_hi;       // ... in region 1
     genvar r, c, d, k, j;
@@ -132,13 +134,13 @@ module mac_array #(
         // has_block a reset has cleared already (the sequencer's own tok_os and tok_first are not reset either).
         for (d = 0; d <= ND; d = d + 1) begin : g_diag
             /* verilator lint_off UNUSEDSIGNAL */     // past the last diagonal only os is read
-            wire [4:0] ctl;     // {wsel, mode, os, first, wl}
+            wire [4:0] ctl;     // {wsel, mode, os, first, wl}: the C_* bits below
             /* verilator lint_on UNUSEDSIGNAL */
             if (d == 0) begin : g_src
                 assign ctl = {wsel_in, mode_in, os_in, first_in, wl_in};
             end else begin : g_q
                 reg [4:0] q;
-                always @(posedge clk) q <= {g_diag[d-1].ctl[4:1], !rst && g_diag[d-1].ctl[0]};
+                always @(posedge clk) q <= {g_diag[d-1].ctl[C_WSEL:C_FIRST], !rst && g_diag[d-1].ctl[C_WL]};
                 assign ctl = q;
             end
         end
@@ -176,8 +178,8 @@ module mac_array #(
                     .STUCK_BIT((r == FAULT_ROW && c == FAULT_COL) ? FAULT_BIT : -1)
                 ) u_pe (
                     .clk(clk), .rst(rst),
-                    .a_in(a_i), .valid_in(v_i), .wsel_in(g_diag[r+c].ctl[4]), .mode_in(g_diag[r+c].ctl[3]),
-                    .os_in(g_diag[r+c].ctl[2]), .first_in(g_diag[r+c].ctl[1]), .wl_in(g_diag[r+c].ctl[0]),
+                    .a_in(a_i), .valid_in(v_i), .wsel_in(g_diag[r+c].ctl[C_WSEL]), .mode_in(g_diag[r+c].ctl[C_MODE]),
+                    .os_in(g_diag[r+c].ctl[C_OS]), .first_in(g_diag[r+c].ctl[C_FIRST]), .wl_in(g_diag[r+c].ctl[C_WL]),
                     .wl_w_in(g_bank[r+c].rdata[((r + c > COLS - 1) ? COLS - 1 - c : r)*2*W_W +: 2*W_W]),
                     .a_out(a_o), .valid_out(v_o),
                     .p_in(p_i), .p_out(p_o), .up_in(u_i), .up_v_in(uv_i), .up_out(u_o), .up_v_out(uv_o)
@@ -194,12 +196,12 @@ module mac_array #(
             wire [c:0]              _vs, _vn;
             if (c == 0) begin : g_first
                 assign _ps = g_row[ROWS-1].g_col[0].p_o;
-                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_diag[ROWS].ctl[2];
+                assign _vs = g_row[ROWS-1].g_col[0].v_o && !g_diag[ROWS].ctl[C_OS];
                 assign _pn = g_row[0].g_col[0].u_o;
                 assign _vn = g_row[0].g_col[0].uv_o;
             end else begin : g_next
                 assign _ps = {g_row[ROWS-1].g_col[c].p_o, g_edge[c-1]._ps};
-                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_diag[ROWS+c].ctl[2], g_edge[c-1]._vs};
+                assign _vs = {g_row[ROWS-1].g_col[c].v_o && !g_diag[ROWS+c].ctl[C_OS], g_edge[c-1]._vs};
                 assign _pn = {g_row[0].g_col[c].u_o, g_edge[c-1]._pn};
                 assign _vn = {g_row[0].g_col[c].uv_o, g_edge[c-1]._vn};
             end
