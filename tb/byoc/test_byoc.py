@@ -420,7 +420,8 @@ def test_a_valid_stuck_low_times_out_naming_the_drain(sim, tmp_path):
     assert "for pins.ofifo_valid `stuck` to go high" in text
 
 
-# a port declared outside the port list: Icarus takes it, Verilator's description refuses it
+# a port declared outside the port list (as several public course tops declare `output l0_valid;`): Icarus takes
+# it, Verilator's and Yosys's descriptions refuse it
 LOOSE_PORT_TOP = """module ltop (clk, reset, mode, os, inst, D_xmem, ofifo_valid, sfu_out);
     input clk, reset, mode, os;
     input [33:0] inst;
@@ -434,23 +435,46 @@ endmodule
 """
 
 
-def test_ports_not_described_still_run_and_a_missing_pin_is_one_line(tmp_path):
-    """--sim icarus on a top Verilator cannot describe: one note, the run goes on and passes; a pin the top
-    lacks is then one line naming pins.ROLE from start(), exit 1, no traceback in the summary."""
+def test_a_top_only_icarus_describes_is_checked_before_the_build(tmp_path):
+    """--sim icarus on a top Verilator and Yosys cannot describe: Icarus's description checks the file before the
+    build (a wrong pin, an `inst` wider than the port: one line, exit 2; both once went into the run, the
+    second passing), and the right file runs and passes."""
+    if not shutil.which("iverilog"):
+        pytest.fail("iverilog not on PATH: this test needs it (make setup)")
     mine = tmp_path / "team"
     mine.mkdir()
     course_variant(mine, top=LOOSE_PORT_TOP)
     toml = COURSE_TOML.replace("RELU_EN = 1", "")       # ltop has no parameters
-    (mine / "c.toml").write_text(toml)
     args = ("--rtl", "rtl/*.v", "--top", "ltop", "--sim", "icarus", "--images", "1")
+    for name, text, line in [
+            ("pin.toml", toml.replace('ofifo_valid = "ofifo_valid"', 'ofifo_valid = "valid_o"'),
+             "pins.ofifo_valid: the top module ltop has no port 'valid_o'"),
+            ("wide.toml", toml.replace("width = 34", "width = 35"),
+             "pins.inst: inst is 34 bits wide in ltop, the config gives 35 (inst.width)")]:
+        assert text != toml
+        (mine / name).write_text(text)
+        r = _byoc(mine, "--config", name, *args)
+        assert r.returncode == 2 and line in r.stderr and "Traceback" not in r.stderr, r.stdout[-3000:] + r.stderr
+        assert not r.stdout.strip(), r.stdout[-3000:]           # refused before any simulation
+    (mine / "c.toml").write_text(toml)
     r = _byoc(mine, "--config", "c.toml", *args)
-    assert "ports of ltop not checked before the build (verilator --json-only" in r.stderr or not shutil.which(
-        "verilator"), r.stderr
+    assert "not checked" not in r.stderr, r.stderr
     assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("PASS"), r.stdout[-3000:] + r.stderr
-    (mine / "bad.toml").write_text(toml.replace('ofifo_valid = "ofifo_valid"', 'ofifo_valid = "valid_o"'))
-    r = _byoc(mine, "--config", "bad.toml", *args)
-    assert r.returncode == 1, r.stdout[-3000:] + r.stderr
-    assert "pins.ofifo_valid = 'valid_o': the top ltop has no port 'valid_o'" in r.stdout, r.stdout[-3000:]
+
+
+def test_pins_not_described_are_checked_at_start(tmp_path):
+    """The adapter's own check at start() (the run's path when no tool on PATH described the top; here the
+    library's, which skips the command's check): a width, a tie of a port the top lacks and a tie too wide are
+    each one line naming the key, the run failed, no traceback."""
+    src = course_variant(tmp_path)
+    for toml, line in [(COURSE_TOML.replace("width = 34", "width = 35"),
+                        "pins.inst = 'inst': 34 bits wide in core, the config gives 35 (inst.width)"),
+                       (COURSE_TOML + "\n[tie]\nl0_version = 1\n", "tie.l0_version: the top core has no port 'l0_version'"),
+                       (COURSE_TOML.replace('os = "os"', "", 1) + "\n[tie]\nos = 2\n", "tie.os: 2 does not fit the 1-bit port")]:
+        assert toml != COURSE_TOML
+        _, rep = run_variant("icarus", tmp_path, toml, src, expect_fail=True)
+        text = " ".join(rep["summary"])
+        assert line in text and "Traceback" not in text, text
 
 
 # ---------------------------------------------------------------------------- the adapter API's hooks
