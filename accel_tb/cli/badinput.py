@@ -147,6 +147,9 @@ CASES = [
     Case("an adapter without its hooks", "accel-byoc --adapter {tmp}/my_team/bare.py --rtl '{tmp}/my_team/rtl/*.v' "
          "--top core", 2, "error: --adapter Bare: start(), load_activations(), run_kernel(), outputs() not implemented",
          setup="bare_adapter"),
+    Case("a core whose `psum_bits` the layer's sums do not fit (refused before the build; was a failed run, exit 1)",
+         "accel-byoc --adapter {tmp}/my_team/narrow.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus", 2,
+         "value (175) does not fit NarrowCore's psum_bits=8 (-128 .. 127)", setup="narrow_adapter"),
     Case("`--rtl` a folder", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl {tmp}/my_team/rtl --top core", 2,
          "error: --rtl {tmp}/my_team/rtl: is a folder; give its files", setup="example"),
     Case("an option that is not a number", "make SIM=icarus SEED=abc", 2,
@@ -530,6 +533,15 @@ def _bad_config_more(tmp, text: str):
 def setup_bare_adapter(tmp):
     (_example(tmp) / "bare.py").write_text("from accel_tb.adapter import CoreAdapter\n\n\nclass Bare(CoreAdapter):\n"
                                            "    pass\n")
+
+
+def setup_narrow_adapter(tmp):
+    (_example(tmp) / "narrow.py").write_text(
+        "import dataclasses\nimport importlib.util\nfrom pathlib import Path\n\n"
+        "_spec = importlib.util.spec_from_file_location('team_adapter', Path(__file__).with_name('adapter.py'))\n"
+        "_mod = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_mod)\n\n\n"
+        "class NarrowCore(_mod.SkeletonCore):\n"
+        "    geometry = dataclasses.replace(_mod.SkeletonCore.geometry, psum_bits=8)\n")
 
 
 def setup_psum0_only(tmp):

@@ -316,6 +316,11 @@ def main_byoc(argv=None) -> int:
         # the same fit checks run in the environment (Environment.check) for every entry point; here they
         # are said before anything is built
         problem = fit_problem(adapter_cls, shape, a_bits=a_bits, name=name, declares=declares)
+        if problem is None and "layer" in job_cfg:
+            # the layer's expected values against the core's psum_bits too: its job, computed here, is stored
+            # (golden_store) and the simulation reads it (a user's image folder is not stored: computed twice)
+            from accel_tb.env.environment import checkpoint_job  # noqa: PLC0415
+            problem = fit_problem(adapter_cls, checkpoint_job(job_cfg["layer"], g), name=name, declares=declares)
         if problem:
             raise InputError(problem)
         checked = kinds if g.psum_monitor else [k for k in kinds if k == out_kind]
