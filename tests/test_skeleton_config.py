@@ -314,6 +314,17 @@ def test_a_valid_bit_of_a_bus_checked_against_the_top(tmp_path):
         check_ports(cfg, ports, "core")
 
 
+def test_init_knows_the_spellings_teams_use():
+    from accel_tb.cli.byoc_init import REQUIRED_ROLES, match_roles
+    from accel_tb.design.portdesc import Port
+    # DingyeC/ece284_Final_Project's top calls its activation input D: init took it for another family
+    ports = {n: Port(n, d, w) for n, d, w in (("clk", "input", 1), ("reset", "input", 1), ("inst", "input", 34),
+                                               ("D", "input", 32), ("ofifo_valid", "output", 1),
+                                               ("sfu_out", "output", 128))}
+    roles = match_roles(ports)
+    assert roles["D_xmem"] == "D" and roles["sfp_out"] == "sfu_out" and all(r in roles for r in REQUIRED_ROLES)
+
+
 def test_init_reads_the_ofifo_read_latency_from_the_source(tmp_path):
     from accel_tb.cli.byoc_init import ofifo_latency
     assert ofifo_latency(SOURCES)[0] == 0          # the example's OFIFO pops on rd's own edge

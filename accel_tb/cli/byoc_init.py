@@ -28,7 +28,7 @@ ALIASES = {
     "clk": ("clk", "clock", "i_clk", "clk_i"),
     "reset": ("reset", "rst", "reset_n", "rst_n", "resetn", "rstn", "i_rst", "rst_i"),
     "inst": ("inst", "instruction", "instr", "inst_w", "inst_q", "i_inst"),
-    "D_xmem": ("d_xmem", "dxmem", "d_xmem_in", "xmem_d", "xmem_din", "data_xmem", "d_in"),
+    "D_xmem": ("d_xmem", "dxmem", "d_xmem_in", "xmem_d", "xmem_din", "data_xmem", "d_in", "d"),
     "ofifo_valid": ("ofifo_valid", "ofifo_v", "o_valid", "out_valid", "valid"),
     "sfp_out": ("sfp_out", "sfu_out", "sfpout", "sfuout", "sfp_o", "sfu_o", "sfp_data", "out"),
     "mode": ("mode", "act_mode", "mode_2bit", "two_bit"),     # the 2-bit mode's select (course Part 2)
