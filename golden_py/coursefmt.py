@@ -368,19 +368,24 @@ class _Folder:
             entries = [(q.name, q) for q in folder.iterdir()]
             viz = folder / "viz"      # notebook 000 and golden_py.export write a decimal twin of each file there
             entries += [(f"viz/{q.name}", q) for q in viz.iterdir()] if viz.is_dir() else []
+            # deeper: never read (the notebooks write the folder and its viz/ only), so each text file is named
+            deeper = sorted((str(q.relative_to(folder)), q) for q in folder.rglob("*.txt")
+                            if len(q.relative_to(folder).parts) > (2 if q.parent == viz else 1))
         except OSError as e:
             raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
         self.names = set()
-        output_like = []
+        like = []
         for rel, q in entries:
             in_viz = rel.startswith("viz/")
             lower = rel.lower()
             if not _COURSE_NAMES.fullmatch(lower.removeprefix("viz/viz_") if in_viz else lower):
-                # a file named like the outputs by no notebook (a team's output.txt, out_final.txt) that holds rows
-                # of numbers: not read, the outputs after ReLU would be derived from the sums and its values never
-                # checked. A log of another name (output_log.txt: words) stays 'not read'.
-                if not in_viz and _OUTPUT_LIKE.fullmatch(lower) and q.is_file() and _holds_numbers(q):
-                    output_like.append((rel, q))      # after the course names' own errors, in name order
+                # a file named like a course file by no notebook (a team's output.txt, out_final.txt, a second
+                # download's 'psum_kij4 (1).txt', weight_..._v2.txt) that holds rows of numbers: never read, so its
+                # values would go unchecked (and an output's kind be derived from the others). A log of another
+                # name (output_log.txt: words) stays 'not read'.
+                base = lower.removeprefix("viz/").removeprefix("viz_")
+                if _VECTOR_LIKE.fullmatch(base) and q.is_file() and _holds_numbers(q):
+                    like.append((rel, q))      # after the course names' own errors, in name order
                 if q.suffix == ".txt" and q.is_file():
                     self.names.add(rel)         # another text file: listed as not read
                 continue
@@ -393,11 +398,16 @@ class _Folder:
                     "not a regular file"
                 raise FormatError(f"{q}: {what}, where the course has a text file of that name")
             self.names.add(rel)
-        if output_like:
-            rel, q = sorted(output_like)[0]
-            raise FormatError(f"{q}: rows of numbers named like an output file, but no course notebook writes {rel} "
-                              f"(they write out.txt after ReLU and out_raw.txt before it; notebook 001 out_relu.txt and "
-                              f"out.txt): rename it to what it holds, or move it out of the folder")
+        if like:
+            rel, q = sorted(like)[0]
+            raise FormatError(f"{q}: rows of numbers named like {_like_what(rel)}, but no course notebook writes "
+                              f"{rel}: rename it to what it holds, or move it out of the folder")
+        for rel, q in deeper:
+            if _COURSE_NAMES.fullmatch(q.name.lower().removeprefix("viz_")) or (
+                    _VECTOR_LIKE.fullmatch(q.name.lower().removeprefix("viz_")) and _holds_numbers(q)):
+                raise FormatError(f"{q}: a course file in a folder below {folder.name}/, which is never read (the "
+                                  f"folder's own files are, and their viz/ twins): move it up, or out of the folder")
+            self.names.add(rel)             # another text file down there: listed as not read
         self.used: list[Path] = []
         self.twins: list[Twin] = []
 
@@ -714,10 +724,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         else:
             notes.append(f"{names_} alone: read as after ReLU (notebook 000); no sum the activation and weight files "
                          f"give is negative, so before and after ReLU are the same numbers here")
-    # ---- no output file, but every psum an output needs: the sums are theirs (summed over the kernel positions
-    # and input-channel tiles), so that a core reporting outputs only is still checked against the folder
+    # ---- no sums file, but every psum an output needs: the sums are theirs (summed over the kernel positions
+    # and input-channel tiles), so that a core's sums (or, with no output file either, its outputs) are still
+    # checked against the folder
     sums_derived = False
-    if out is None and out_raw is None and psum is not None:
+    if out_raw is None and psum is not None:
         need = np.zeros(psum.shape[2:], dtype=bool)                      # (C, P, 9)
         pw = side + 2
         for k in range(9):
@@ -729,8 +740,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
             out_raw = np.stack([sum(psum[i, o][:, idx[k], k] for i in range(n_ic) for k in range(9))
                                    for o in range(n_oc)])                        # (n_oc, C, HW)
             sums_derived = True
-            notes.append("no output file: the sums before ReLU are the psum files' own (summed over the kernel "
-                         "positions and input tiles at each output position)")
+            notes.append(f"no {'sums' if out is not None else 'output'} file: the sums before ReLU are the psum "
+                         f"files' own (summed over the kernel positions and input tiles at each output position)")
     relu_derived = False
     if out is None and out_raw is not None:
         out, relu_derived = np.maximum(out_raw, 0), True
@@ -787,8 +798,22 @@ _COURSE_NAMES = re.compile(r"(activation(_tile\d+|_project)?|weight(\d+|_kij\d+|
                            r"psum_itile\d+_otile\d+_kij\d+)(_int)?\.txt")
 
 
-# a name like the outputs' that no notebook writes (output.txt, outputs.txt, out_final.txt, out2.txt; not outline.txt)
-_OUTPUT_LIKE = re.compile(r"out(puts?)?([-_.\d].*)?\.txt")
+# a name like a course file's that no notebook writes: output.txt, outputs.txt, out_final.txt, out2.txt, 'out (1).txt',
+# 'out copy.txt', psum_kij4_old.txt, weights.txt, activation_tile0_v2.txt (not outline.txt, weightings.txt)
+_VECTOR_LIKE = re.compile(r"(out(puts?)?|psums?|activations?|weights?)([-_. (\d].*)?\.txt")
+
+
+def _like_what(rel: str) -> str:
+    """What course file a look-alike name is like, with the names the notebooks give it."""
+    base = rel.lower().removeprefix("viz/").removeprefix("viz_")
+    if base.startswith("out"):
+        return ("an output file (the notebooks write out.txt after ReLU and out_raw.txt before it; notebook 001 "
+                "out_relu.txt and out.txt)")
+    if base.startswith("psum"):
+        return "a psum file (the notebooks write psum_kij0..8.txt, psum_itile*_otile*_kij*.txt, psum.txt)"
+    if base.startswith("activation"):
+        return "an activation file (the notebooks write activation.txt, activation_tile*.txt, activation_project.txt)"
+    return "a weight file (the notebooks write weight_itile*_otile*_kij*.txt, weight_kij*.txt, weight*.txt)"
 
 
 def _holds_numbers(path: Path) -> bool:

@@ -30,7 +30,7 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
     files, every sum and ReLU output from those psums, and every second file that names numbers the folder
     already gives (a decimal *_int.txt twin, the same quantity under two names) against the first.
     `only` (a bool array shaped like v.psum) restricts the psum comparison to those entries. Differences are
-    named file:line (col c)."""
+    named file:line (col c), up to `limit` lines a kind."""
     t = compute_tiles(v.a_tiles, v.w_tiles, v.side, v.side)
     rep = FolderCheck()
 
@@ -40,7 +40,9 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
         rep.compared[kind] = rep.compared.get(kind, 0) + int(exp.size if mask is None else mask.sum())
         idx = np.argwhere(bad).tolist()
         rep.mismatches += len(idx)
-        for pos in idx[:max(0, limit - len(rep.problems))]:
+        # up to `limit` lines a kind: a changed activation gives a hundred psum differences and one twin-file
+        # line, the only one naming the activation file (the psum lines filled a shared limit before it)
+        for pos in idx[:limit]:
             rep.problems.append(f"{where(*pos)}: file has {int(got[tuple(pos)])}, {what} {int(exp[tuple(pos)])}")
         if len(idx) > limit:
             rep.problems.append(f"{kind}: ... {len(idx)} differences in all")

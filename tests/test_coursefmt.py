@@ -144,6 +144,23 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
         # behind a byte-order mark: an editor's UTF-8 one, PowerShell's UTF-16 (`>` writes it)
         (lambda: (d / "output.txt").write_bytes(b"\xef\xbb\xbf" + (d / "out.txt").read_bytes()), r"output.txt: rows of"),
         (lambda: (d / "output.txt").write_bytes((d / "out.txt").read_text().encode("utf-16")), r"output.txt: rows of"),
+        # a second download ('out (1).txt'), a Finder copy, a kept old version of any course file, a viz/ one: each
+        # was only 'not read', holding values no check saw (out (1).txt in out.txt's place: the outputs derived)
+        (lambda: (d / "out.txt").rename(d / "out (1).txt"), r"out \(1\).txt: rows of numbers named like an output"),
+        (lambda: (d / "out copy.txt").write_text((d / "out.txt").read_text()), r"out copy.txt: rows of numbers"),
+        (lambda: (d / "psum_kij4_old.txt").write_text((d / "psum_kij4.txt").read_text()),
+         r"psum_kij4_old.txt: rows of numbers named like a psum file"),
+        (lambda: (d / "weight_itile0_otile0_kij4_v2.txt").write_text((d / "weight_itile0_otile0_kij4.txt").read_text()),
+         r"weight_itile0_otile0_kij4_v2.txt: rows of numbers named like a weight file"),
+        (lambda: (d / "activation_tile0 (1).txt").write_text((d / "activation_tile0.txt").read_text()),
+         r"activation_tile0 \(1\).txt: rows of numbers named like an activation file"),
+        (lambda: (d / "viz" / "viz_out2.txt").write_text((d / "viz" / "viz_out.txt").read_text()),
+         r"viz_out2.txt: rows of numbers named like an output file"),
+        # course files one folder down were never read nor named
+        (lambda: ((d / "psums").mkdir(), (d / "psum_kij4.txt").rename(d / "psums" / "psum_kij4.txt")),
+         r"psums/psum_kij4.txt: a course file in a folder below f/, which is never read"),
+        (lambda: ((d / "viz" / "old").mkdir(), (d / "viz" / "old" / "viz_out.txt").write_text("1\n")),
+         r"viz/old/viz_out.txt: a course file in a folder below"),
     ]
     for damage, says in cases:
         _fresh(d)
@@ -153,7 +170,10 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
     _fresh(d)
     (d / "notes.txt").write_text("my notes\n")
     (d / "Results.TXT").write_text("x\n")
-    assert read_folder(d).ignored == ["notes.txt"]
+    (d / "output_log.txt").write_text("run 1: ok\n")       # words: a log, not rows of numbers
+    (d / "old").mkdir()
+    (d / "old" / "readme.txt").write_text("x\n")
+    assert read_folder(d).ignored == ["notes.txt", "old/readme.txt", "output_log.txt"]
     # two tiles: a third output tile's file is no longer 'not read'
     _fresh(d, oc=16)
     (d / "out_otile2.txt").write_text((d / "out_otile1.txt").read_text())

@@ -457,7 +457,8 @@ class LayerChecker:
             bad.append(f"4-state: {len(self.x_seen)} X/Z values on output ports, first {self.x_seen[0][:2]}")
         if self.folder_check and self.folder_check.mismatches:
             bad.append(f"{self.folder_check.mismatches} values of the folder that the core does not report contradict "
-                       f"the folder's activation x weight files: " + "; ".join(self.folder_check.problems[:3]))
+                       f"the folder's other files (recomputed from its activation and weight files, or a twin against "
+                       f"the file it repeats): " + "; ".join(self.folder_check.problems[:3]))
         assert not bad, "checker found errors:\n" + "\n".join(bad)
         assert self.compared > 0 and all(sb.compared > 0 for k, sb in self.scoreboards.items()
                                          if not (k == "os_psum" and self.finished_unchecked)), \
