@@ -116,6 +116,11 @@ CASES = [
          setup="no_outputs"),
     Case("an incomplete psum set", "accel-replay {tmp}/g", 2, "psum files incomplete: psum_kij4.txt missing",
          setup="psum_incomplete"),
+    Case("a second download of a psum file beside it ('psum_kij4 (1).txt', values never read: passed)",
+         "accel-replay {tmp}/g", 2, "psum_kij4 (1).txt: rows of numbers named like a psum file",
+         setup="second_download"),
+    Case("course files one folder down (never read nor named: passed)", "accel-replay {tmp}/g", 2,
+         "old/out.txt: a course file in a folder below g/, which is never read", setup="folder_below"),
     Case("notebook 002's folder (one kernel position's matrix product)", "accel-replay {tmp}/g", 2,
          "notebook 002's folder (activation.txt, one weight.txt, psum.txt) holds one kernel position's", setup="nb002"),
     Case("two notebooks' output names in one folder", "accel-replay {tmp}/g", 2,
@@ -564,6 +569,18 @@ def setup_example_no_valid(tmp):
 def setup_psum_wrong_padded(tmp):
     _example(tmp)
     _flip(_export(tmp) / "psum_kij0.txt", 4, col=0)     # padded position 4 (row 0): never an output's input
+
+
+def setup_second_download(tmp):
+    g = _export(tmp)
+    shutil.copyfile(g / "psum_kij4.txt", g / "psum_kij4 (1).txt")
+    _flip(g / "psum_kij4 (1).txt", 2, col=0)
+
+
+def setup_folder_below(tmp):
+    g = _export(tmp)
+    (g / "old").mkdir()
+    shutil.copyfile(g / "out.txt", g / "old" / "out.txt")
 
 
 def setup_out_wrong(tmp):
