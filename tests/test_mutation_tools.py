@@ -224,3 +224,29 @@ def test_an_interrupted_run_stops_its_children_and_says_so(signame, tmp_path):
             except ProcessLookupError:
                 pass
         proc.wait()
+
+
+def test_an_edit_of_rtl_during_a_run_does_not_move_its_mutants(tmp_path, monkeypatch):
+    """Each mutant is a line number and its text, applied to a copy of rtl/; the copy was taken as each mutant
+    started, so an edit of rtl/ while `make mutate` ran (an hour; found by a session that renamed two lines of
+    mac_array.v mid-run) put every later mutant onto whatever that line held then. The run now draws from and
+    applies to rtl/ as it started. The mutants' runs are stood in for: each edits the live tree (a line added at
+    the top of the mutant's module), then checks that the copy it was given still holds the mutant's line."""
+    import shutil
+    from dataclasses import asdict
+    live = tmp_path / "rtl"
+    shutil.copytree(mutation.RTL, live)
+    monkeypatch.setattr(mutation, "RTL", live)
+    placed = []
+
+    def stand_in(m, timeout, seed=1, matrix=False, rtl=live):
+        if m.operator == "none":
+            return {**asdict(m), "verdict": "survived", "by": "", "killers": [], "seconds": 0}
+        src = live / f"{m.module}.v"
+        src.write_text("// an edit while the run goes on\n" + src.read_text())
+        placed.append(rtl != live and (rtl / f"{m.module}.v").read_text().splitlines()[m.line - 1].strip()
+                      == m.original.strip())
+        return {**asdict(m), "verdict": "killed", "by": "stand-in", "killers": ["stand-in"], "seconds": 0}
+    monkeypatch.setattr(mutation, "run_mutant", stand_in)
+    assert mutation.main(["--modules", "sfu", "--all", "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
+    assert len(placed) >= 2 and all(placed), placed

