@@ -179,6 +179,7 @@ def test_every_size_and_flow_synthesizes_the_rtl_of_the_runs_start(tmp_path, mon
     copied rtl/ as it started: an edit during a half-hour 16x16 run put two designs in one table). The flows are
     stood in for; the first one edits the live rtl/ (a copy here)."""
     import shutil
+
     from accel_tb.quality import synth
     live = tmp_path / "live"
     shutil.copytree(synth.RTL, live)
