@@ -16,6 +16,7 @@ out_raw_otile{o}.txt, out_otile{o}.txt. viz/ holds the same numbers in decimal.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,6 +354,18 @@ class CourseVectors:
             f"; not read: {', '.join(self.ignored)}" if self.ignored else "")
 
 
+def _deeper_text_files(folder: Path, depth: int = 3) -> list[tuple[str, Path]]:
+    """The .txt files below the folder and its viz/ (never read: the notebooks write those two), down to `depth`
+    folders, hidden folders left out (.ipynb_checkpoints, .git: a tool's copies, not the student's files)."""
+    found = []
+    for here, dirs, files in os.walk(folder):
+        rel = Path(here).relative_to(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if len(rel.parts) < depth else []
+        if rel.parts and rel.parts != ("viz",):
+            found += [(str(rel / f), Path(here) / f) for f in sorted(files) if f.endswith(".txt")]
+    return found
+
+
 def _twin_name(name: str) -> str:
     """The decimal twin notebook 001 writes beside a binary file (out_relu.txt's is out_int_relu.txt)."""
     return "out_int_relu.txt" if name == "out_relu.txt" else name[:-len(".txt")] + "_int.txt"
@@ -368,9 +381,7 @@ class _Folder:
             entries = [(q.name, q) for q in folder.iterdir()]
             viz = folder / "viz"      # notebook 000 and golden_py.export write a decimal twin of each file there
             entries += [(f"viz/{q.name}", q) for q in viz.iterdir()] if viz.is_dir() else []
-            # deeper: never read (the notebooks write the folder and its viz/ only), so each text file is named
-            deeper = sorted((str(q.relative_to(folder)), q) for q in folder.rglob("*.txt")
-                            if len(q.relative_to(folder).parts) > (2 if q.parent == viz else 1))
+            deeper = _deeper_text_files(folder)
         except OSError as e:
             raise FormatError(f"{folder}: cannot list the folder ({e.strerror})") from None
         self.names = set()
@@ -383,7 +394,7 @@ class _Folder:
                 # download's 'psum_kij4 (1).txt', weight_..._v2.txt) that holds rows of numbers: never read, so its
                 # values would go unchecked (and an output's kind be derived from the others). A log of another
                 # name (output_log.txt: words) stays 'not read'.
-                base = lower.removeprefix("viz/").removeprefix("viz_")
+                base = lower.removeprefix("viz/viz_") if in_viz else lower     # viz_out.txt up here: not read
                 if _VECTOR_LIKE.fullmatch(base) and q.is_file() and _holds_numbers(q):
                     like.append((rel, q))      # after the course names' own errors, in name order
                 if q.suffix == ".txt" and q.is_file():
@@ -403,8 +414,8 @@ class _Folder:
             raise FormatError(f"{q}: rows of numbers named like {_like_what(rel)}, but no course notebook writes "
                               f"{rel}: rename it to what it holds, or move it out of the folder")
         for rel, q in deeper:
-            if _COURSE_NAMES.fullmatch(q.name.lower().removeprefix("viz_")) or (
-                    _VECTOR_LIKE.fullmatch(q.name.lower().removeprefix("viz_")) and _holds_numbers(q)):
+            name = q.name.lower().removeprefix("viz_")      # a twin down there as much as a file
+            if _COURSE_NAMES.fullmatch(name) or (_VECTOR_LIKE.fullmatch(name) and _holds_numbers(q)):
                 raise FormatError(f"{q}: a course file in a folder below {folder.name}/, which is never read (the "
                                   f"folder's own files are, and their viz/ twins): move it up, or out of the folder")
             self.names.add(rel)             # another text file down there: listed as not read

@@ -17,6 +17,7 @@ class FolderCheck:
     compared: dict = field(default_factory=dict)      # kind -> values compared
     not_provided: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    firsts: dict = field(default_factory=dict)        # kind -> its first difference (a failure's one line shows each)
     mismatches: int = 0
 
     @property
@@ -44,6 +45,7 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
         # line, the only one naming the activation file (the psum lines filled a shared limit before it)
         for pos in idx[:limit]:
             rep.problems.append(f"{where(*pos)}: file has {int(got[tuple(pos)])}, {what} {int(exp[tuple(pos)])}")
+            rep.firsts.setdefault(kind, rep.problems[-1])
         if len(idx) > limit:
             rep.problems.append(f"{kind}: ... {len(idx)} differences in all")
 

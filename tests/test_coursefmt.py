@@ -173,7 +173,10 @@ def test_names_the_reading_would_pass_over_are_errors(tmp_path):
     (d / "output_log.txt").write_text("run 1: ok\n")       # words: a log, not rows of numbers
     (d / "old").mkdir()
     (d / "old" / "readme.txt").write_text("x\n")
-    assert read_folder(d).ignored == ["notes.txt", "old/readme.txt", "output_log.txt"]
+    (d / "viz_out.txt").write_text((d / "viz" / "viz_out.txt").read_text())     # a viz/ twin downloaded flat
+    (d / ".ipynb_checkpoints").mkdir()                                            # Jupyter's copies: a tool's
+    (d / ".ipynb_checkpoints" / "out-checkpoint.txt").write_text((d / "out.txt").read_text())
+    assert read_folder(d).ignored == ["notes.txt", "old/readme.txt", "output_log.txt", "viz_out.txt"]
     # two tiles: a third output tile's file is no longer 'not read'
     _fresh(d, oc=16)
     (d / "out_otile2.txt").write_text((d / "out_otile1.txt").read_text())

@@ -398,3 +398,21 @@ def test_a_parameter_value_is_a_verilog_constant(value, ok):
     as str(value), 1e-05): anything else was a compile error blaming --rtl."""
     from accel_tb.design.portdesc import constant_problem
     assert (constant_problem(value) is None) == ok, constant_problem(value)
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
+def test_icarus_describes_the_top_alone(tmp_path):
+    """Icarus's description (the compiled program's lines): the top's ports and its parameters only, not a
+    localparam nor a generate block's genvar (read as parameters at first: `col` = 7 became init's geometry.cols),
+    strings without their quotes, a real as its text, an override applied."""
+    top = tmp_path / "t.v"
+    top.write_text('module core #(parameter row = 8, parameter real R = 2.5, parameter NAME = "core")\n'
+                   "  (input clk, input [row*4-1:0] D_xmem, output [7:0] q);\n"
+                   "  localparam psum_bw = 12;\n  genvar col;\n"
+                   "  generate for (col = 0; col < 8; col = col + 1) begin : g\n    wire w;\n  end endgenerate\n"
+                   "  assign q = 0;\nendmodule\n")
+    ports, params = top_ports("core", [top], tool="icarus")
+    assert {n: (p.direction, p.width) for n, p in ports.items()} == {
+        "clk": ("input", 1), "D_xmem": ("input", 32), "q": ("output", 8)}
+    assert params == {"row": 8, "R": "2.50000", "NAME": "core"}
+    assert top_ports("core", [top], {"row": "4"}, tool="icarus")[0]["D_xmem"].width == 16

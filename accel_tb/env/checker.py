@@ -444,7 +444,8 @@ class LayerChecker:
         if self.folder_check is not None:
             rep["folder_consistency"] = {"compared": self.folder_check.total, "by_kind": self.folder_check.compared,
                                          "mismatches": self.folder_check.mismatches,
-                                         "reports": self.folder_check.problems}
+                                         "reports": self.folder_check.problems,
+                                         "firsts": list(self.folder_check.firsts.values())}
         return rep
 
     def assert_clean(self):
@@ -458,7 +459,7 @@ class LayerChecker:
         if self.folder_check and self.folder_check.mismatches:
             bad.append(f"{self.folder_check.mismatches} values of the folder that the core does not report contradict "
                        f"the folder's other files (recomputed from its activation and weight files, or a twin against "
-                       f"the file it repeats): " + "; ".join(self.folder_check.problems[:3]))
+                       f"the file it repeats): " + "; ".join(self.folder_check.firsts.values()))
         assert not bad, "checker found errors:\n" + "\n".join(bad)
         assert self.compared > 0 and all(sb.compared > 0 for k, sb in self.scoreboards.items()
                                          if not (k == "os_psum" and self.finished_unchecked)), \

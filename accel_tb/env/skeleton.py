@@ -130,7 +130,7 @@ class SkeletonAdapter(CoreAdapter):
             want = widths[role]
             if "[" not in self.pins[role] and want is not None and len(port) != want:
                 src = f" ({why[role]})" if role in why else ""
-                raise AdapterError(f"{self.cfg.name}: pins.{role} = {self.pins[role]!r}: {len(port)} bits wide in "
+                raise AdapterError(f"{self.cfg.name}: pins.{role}: {self.pins[role]} is {len(port)} bits wide in "
                                    f"{top}, the config gives {want}{src}")
         for name, value in self.cfg.tie.items():
             try:

@@ -468,7 +468,7 @@ def test_pins_not_described_are_checked_at_start(tmp_path):
     each one line naming the key, the run failed, no traceback."""
     src = course_variant(tmp_path)
     for toml, line in [(COURSE_TOML.replace("width = 34", "width = 35"),
-                        "pins.inst = 'inst': 34 bits wide in core, the config gives 35 (inst.width)"),
+                        "pins.inst: inst is 34 bits wide in core, the config gives 35 (inst.width)"),
                        (COURSE_TOML + "\n[tie]\nl0_version = 1\n", "tie.l0_version: the top core has no port 'l0_version'"),
                        (COURSE_TOML.replace('os = "os"', "", 1) + "\n[tie]\nos = 2\n", "tie.os: 2 does not fit the 1-bit port")]:
         assert toml != COURSE_TOML
