@@ -137,7 +137,8 @@ def test_merge_refuses_a_report_of_another_draw_or_rtl(tmp_path, capsys):
     cases = [("{", "not JSON"), (json.dumps({"mutants": 3}), "not a mutation report"),
              (json.dumps({**good, "seed": 2}), "drawn with --seed 2"),
              (json.dumps({**good, "mutants": []}), f"has no entry for {m.id}"),
-             (json.dumps({**good, "mutants": [{**good["mutants"][0], "original": "x"}]}), "the RTL changed")]
+             (json.dumps({**good, "mutants": [{**good["mutants"][0], "original": "x"}]}), "the RTL changed"),
+             (json.dumps({**good, "rtl_sha256": "0" * 64}), "measured another rtl/")]
     for n, (text, needle) in enumerate(cases):
         f = tmp_path / f"r{n}.json"
         f.write_text(text)

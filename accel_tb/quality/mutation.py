@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -489,7 +490,7 @@ def _run_on(args, rtl: Path) -> int:
     earlier = None
     if args.merge:
         try:
-            earlier = read_merge_base(args.merge, args, mutants)
+            earlier = read_merge_base(args.merge, args, mutants, rtl)
         except ValueError as e:
             print(f"error: --merge {e}", file=sys.stderr)
             return 2
@@ -540,7 +541,7 @@ def _run_on(args, rtl: Path) -> int:
     table, summary = report(results)
     sites = {m: len(c) for m, c in candidates(rtl).items()}
     data = {"seed": args.seed, "sample": None if args.all else args.sample, "matrix": args.matrix,
-            "sites": sites, "wall_seconds": wall, "summary": summary, "mutants": results}
+            "rtl_sha256": rtl_digest(rtl), "sites": sites, "wall_seconds": wall, "summary": summary, "mutants": results}
     if earlier is not None:
         data.update({k: v for k, v in earlier.items() if k not in data and k != "reruns"},
                     wall_seconds=earlier.get("wall_seconds"),
@@ -555,10 +556,19 @@ def _run_on(args, rtl: Path) -> int:
     return 0 if summary["survived"] == 0 else 1
 
 
-def read_merge_base(path: str, args, mutants: list[Mutant]) -> dict:
-    """The report a rerun is merged into: readable JSON of this tool, drawn with the same seed and sample, with
-    an entry for every mutant run now that is the same mutation of the same line (the RTL has not moved under
-    it); ValueError naming what does not hold."""
+def rtl_digest(rtl: Path) -> str:
+    """sha256 of the sources a run mutates (every file under `rtl`, by relative path and bytes): a report names
+    the RTL it measured, and a rerun merges only into a report of the same."""
+    h = hashlib.sha256()
+    for q in sorted(p for p in rtl.rglob("*") if p.is_file()):
+        h.update(str(q.relative_to(rtl)).encode() + b"\0" + q.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = None) -> dict:
+    """The report a rerun is merged into: readable JSON of this tool, drawn with the same seed and sample, of the
+    same sources (`rtl`'s digest, when the report records one), with an entry for every mutant run now that is the
+    same mutation of the same line (the RTL has not moved under it); ValueError naming what does not hold."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError) as e:
@@ -576,6 +586,8 @@ def read_merge_base(path: str, args, mutants: list[Mutant]) -> dict:
         now = " ".join(f"{k} {json.dumps(v)}" for k, v in (("--seed", args.seed), ("--sample", sample),
                                                              ("matrix", args.matrix)))
         raise ValueError(f"{path}: drawn with {said}, this run with {now}")
+    if rtl is not None and data.get("rtl_sha256") not in (None, rtl_digest(rtl)):
+        raise ValueError(f"{path}: measured another rtl/ (its rtl_sha256 differs from this one's): rerun the sample")
     known = {r["id"]: r for r in data["mutants"]}
     for m in mutants:
         if m.id not in known:
