@@ -421,6 +421,7 @@ class _Folder:
             self.names.add(rel)             # another text file down there: listed as not read
         self.used: list[Path] = []
         self.twins: list[Twin] = []
+        self.notes: list[str] = []          # viz/ twins read in place of an absent file, said in the summary
 
     def unread(self) -> list[str]:
         """The folder's names (viz/ ones with their folder) that no reading has used so far."""
@@ -430,23 +431,33 @@ class _Folder:
     def has(self, name: str) -> bool:
         return name in self.names or _twin_name(name) in self.names
 
+    def has_any(self, name: str) -> bool:
+        """The file, its decimal twin or its viz/ twin (which is read in its place when it is alone)."""
+        return self.has(name) or f"viz/viz_{name}" in self.names
+
     def read(self, names: list[str], bounds: tuple[int, int], reader, viz: bool = True,
              fields: int | None = None) -> Matrix | None:
         """The first of `names` present (binary, else its decimal twin); every other one present, and (viz) the
-        viz/ twin of any, is a twin."""
+        viz/ twin of any, is a twin. With none of them present, a viz/ twin is read in their place (its numbers
+        are the folder's too: listing it as not read left them unchecked)."""
         found: list[Matrix] = []
         candidates = [(rel, binary) for name in names for rel, binary in ((name, True), (_twin_name(name), False))]
-        # viz/ twins are checked against the numbers a file gives, never read in its place
+        alone = not any(rel in self.names for rel, _ in candidates)
         candidates += [(f"viz/viz_{name}", False) for name in names] if viz else []
         for rel, binary in candidates:
-            if rel in self.names and (found or not rel.startswith("viz/")):
+            if rel in self.names:
                 path = self.folder / rel
+                in_place = alone and not found and rel.startswith("viz/")
                 try:
                     found.append(reader(path) if binary else read_decimal(path, bounds, fields))
-                except FormatError:
+                except FormatError as e:
+                    if in_place:       # the only file that gives these numbers: unreadable is an error
+                        raise FormatError(f"{e} (read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks)") from None
                     if not rel.startswith("viz/"):
                         raise
-                    continue     # a viz/ file laid out otherwise (one value per line, say): listed as not read
+                    continue     # a viz/ twin laid out otherwise (one value per line, say): listed as not read
+                if in_place:
+                    self.notes.append(f"{rel}: read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks")
                 self.used.append(path)
         self.twins += [Twin(m, found[0]) for m in found[1:]]     # shapes judged once the folder is read
         return found[0] if found else None
@@ -678,7 +689,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
 
         def pnames(i, o, k):
             return [psum_name(i, o, k, True), psum_name(i, o, k, False)] if single else [psum_name(i, o, k, False)]
-        present = [key for key in keys if any(f.has(n) for n in pnames(*key))]
+        present = [key for key in keys if any(f.has_any(n) for n in pnames(*key))]
         if present:
             missing = [psum_name(*key, single) for key in keys if key not in present]
             if missing:
@@ -779,6 +790,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         files.append(f"{_span([psum_files[key].path.name for key in sorted(psum_files)])} = psums at every padded "
                      f"position")
     f.check_twins()
+    notes += f.notes
     ignored = f.unread()
     # notebook 002's weight.txt and a psum.txt this reading does not use (notebook 002 or 000 run in the same
     # folder before another notebook) stay 'not read', said; any other course name left unread is an error

@@ -70,8 +70,9 @@ def test_out_txt_alone_without_negatives_says_how_it_was_read(tmp_path):
     t = _layer()
     d = write_notebook_folder("000", t, tmp_path / "nb", psums=False)
     (d / "out_raw.txt").unlink()
+    (d / "viz" / "viz_out_raw.txt").unlink()         # alone, it would be read in out_raw.txt's place
     v = read_folder(d)
-    assert v.out_raw is None and not v.relu_derived and v.ignored == ["viz/viz_out_raw.txt"]
+    assert v.out_raw is None and not v.relu_derived and v.ignored == []
     assert any("out.txt alone: read as after ReLU (notebook 000): 128 of its 128 values agree" in n and
                "sums are negative" in n for n in v.notes), v.notes
 
@@ -223,8 +224,19 @@ def test_viz_twins_are_checked_and_unread_ones_listed(tmp_path):
     p.write_text("".join(lines))
     problems = check_vectors(read_folder(d)).problems
     assert len(problems) == 1 and problems[0].startswith(f"{p}:4 (field 7): file has")
-    (d / "out_raw.txt").unlink()           # a viz/ twin is never read in place of its file
-    assert "viz/viz_out_raw.txt" in read_folder(d).ignored
+    # without out_raw.txt, its viz/ twin is read in its place (listed as not read until 2026-12-08, its
+    # numbers unchecked): the wrong value is found in it, and the note says where the sums came from
+    (d / "out_raw.txt").unlink()
+    v = read_folder(d)
+    assert "viz/viz_out_raw.txt" not in v.ignored and not v.sums_derived
+    assert "viz/viz_out_raw.txt: read in place of out_raw.txt, which the folder lacks" in v.notes, v.notes
+    problems = check_vectors(v).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{p}:4 (col 7): file has -"), problems
+    lines[3] = "1 2 3\n"                   # unreadable, and the only file of the sums: an error naming it
+    p.write_text("".join(lines))
+    with pytest.raises(FormatError, match=r"viz_out_raw.txt:4: .*\(read in place of out_raw.txt, which the "
+                                          r"folder lacks\)"):
+        read_folder(d)
 
 
 def test_notebook_000_psum_txt_is_kernel_position_0(tmp_path):

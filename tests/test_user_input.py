@@ -87,11 +87,13 @@ def test_bom_and_non_utf8_are_named_with_file_and_line(tmp_path):
 ])
 def test_folder_errors(tmp_path, case, msg):
     write_layer(_layer(), tmp_path)
-    if case == "no_outputs":
-        for q in list(tmp_path.glob("psum_*.txt")) + list(tmp_path.glob("out*.txt")):
+    if case == "no_outputs":       # the viz/ twins too: one alone is read in its file's place
+        for q in [*tmp_path.glob("psum_*.txt"), *tmp_path.glob("out*.txt"), *tmp_path.glob("viz/viz_psum_*.txt"),
+                  *tmp_path.glob("viz/viz_out*.txt")]:
             q.unlink()
     elif case == "psum_missing":
         (tmp_path / "psum_kij4.txt").unlink()
+        (tmp_path / "viz" / "viz_psum_kij4.txt").unlink()
     elif case == "weight_missing":
         (tmp_path / "weight_itile0_otile0_kij7.txt").unlink()
     elif case == "no_activations":
@@ -109,13 +111,18 @@ def test_check_is_honest_about_what_it_compared(tmp_path, one_line_error):
     assert r.returncode == 0, r.stderr
     r = _cmd("-m", "golden_py.export", "--check", str(tmp_path / "g"))
     assert r.returncode == 0 and "psum: 2592 values compared" in r.stdout and "relu: 128 values compared" in r.stdout
-    for q in (tmp_path / "g").glob("psum_*.txt"):
+    for q in [*(tmp_path / "g").glob("psum_*.txt"), *(tmp_path / "g").glob("out*.txt")]:
         q.unlink()
-    for q in (tmp_path / "g").glob("out*.txt"):
+    # the viz/ twins alone are read in their files' places (and checked): still every number compared
+    r = _cmd("-m", "golden_py.export", "--check", str(tmp_path / "g"))
+    assert r.returncode == 0 and "psum: 2592 values compared" in r.stdout and "relu: 128 values compared" in r.stdout
+    assert "viz/viz_out_raw.txt: read in place of out_raw.txt, which the folder lacks" in r.stdout, r.stdout
+    for q in [*(tmp_path / "g").glob("viz/viz_psum_*.txt"), *(tmp_path / "g").glob("viz/viz_out*.txt")]:
         q.unlink()
     one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "g")), "nothing to check against")
     r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "h"))
     (tmp_path / "h" / "psum_kij0.txt").unlink()
+    (tmp_path / "h" / "viz" / "viz_psum_kij0.txt").unlink()
     one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "h")), "psum files incomplete",
                    "psum_kij0.txt")
 
