@@ -12,7 +12,7 @@ from accel_tb.adapter import check_hooks, load_adapter_class
 from accel_tb.cli import byoc_init
 from accel_tb.design.portdesc import tools, top_ports
 from accel_tb.design.runner import ROOT
-from accel_tb.env.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonConfig, check_ports, load_config
+from accel_tb.env.skeleton_config import COURSE_FIELDS, ConfigError, SkeletonConfig, check_ports, load_config, used_pins
 
 EXAMPLE = ROOT / "examples" / "skeleton_core"
 SOURCES = sorted((EXAMPLE / "rtl").glob("*.v"))
@@ -63,7 +63,13 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
     ("[inst.fields]\nrelu = 34\n", "inst.fields.relu: not a course field"),
     ("[inst.fields]\nA_xmem = \"16:7\"\n", "flow.weights_at: 1024 + 8 kernel words do not fit the 10-bit A_xmem"),
     ("[flow]\nweights_at = 20\n", "flow.weights_at: 20: below the 36 activation words"),
-    ("[flow]\ndrain_wait = 5\n", "flow.drain_wait: only used with drain = \"count\""),
+    ("[flow]\ndrain_wait = 5\n", "flow.drain_wait: only used with drain = \"count\" or \"stream\""),
+    ("[flow]\ndrain = \"stream\"\n", "flow.drain_wait: required with drain = \"stream\""),
+    ("[flow]\ndrain = \"stream\"\ndrain_wait = -1\n", "flow.drain_wait: -1: must be >= 0"),
+    ("[flow]\ndrain = \"stream\"\ndrain_wait = 16\ndataflow = \"os\"\n",
+     "flow.drain: \"stream\" is a weight-stationary flow"),
+    ("[flow]\ndrain = \"streaming\"\n", "flow.drain: 'streaming': must be 'valid' or 'count' or 'stream'"),
+    ("[flow]\ndrain = \"stream\"\ndrain_wait = 16\n", None),
     ("[flow]\naccumulate = \"run\"\n", "flow.accumulate: 'run': not supported by the config adapter yet"),
     ("[tie]\nreset = 0\n", "tie.reset: is the reset pin"),
     ("[inst]\nwidth = 30\n", "inst.fields.A_pmem: the course position 30:20 is outside the 30-bit instruction"),
@@ -416,3 +422,14 @@ def test_icarus_describes_the_top_alone(tmp_path):
         "clk": ("input", 1), "D_xmem": ("input", 32), "q": ("output", 8)}
     assert params == {"row": 8, "R": "2.50000", "NAME": "core"}
     assert top_ports("core", [top], {"row": "4"}, tool="icarus")[0]["D_xmem"].width == 16
+
+
+def test_stream_reads_the_valid_pin_only_where_it_is_named(tmp_path):
+    """drain = "stream" reads its OFIFO on a schedule: a named pins.ofifo_valid is checked at each pop (and so
+    must be a port of the top); left out, the default name is not required of the top (the course's depth-16
+    cores have one, a team's may not)."""
+    stream = '[flow]\ndrain = "stream"\ndrain_wait = 16\n'
+    plain = load_config(_write(tmp_path, BASE + stream))
+    assert "ofifo_valid" not in used_pins(plain) and not plain.stream_valid
+    named = load_config(_write(tmp_path, BASE + 'ofifo_valid = "ofifo_valid"\n' + stream))
+    assert used_pins(named)["ofifo_valid"] == "ofifo_valid" and named.stream_valid

@@ -239,6 +239,11 @@ CASES = [
          "pins.ofifo_valid: bit 200 of sfu_out, a 128-bit output of core (bits 127:0)", setup="config_valid_bit"),
     Case("`--dataflow os` on a configured core without an os pin", CONFIG_RUN + " --dataflow os", 2,
          "error: --dataflow os: {tmp}/my_team/bad.toml names no os pin (pins.os)", setup="config_no_os_pin"),
+    Case("`--dataflow os` on a configured core that streams", CONFIG_RUN + " --dataflow os", 2,
+         "error: --dataflow os: {tmp}/my_team/bad.toml has flow.drain = \"stream\", a weight-stationary flow",
+         setup="config_stream"),
+    Case("a streamed drain without its wait", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
+         "flow.drain_wait: required with drain = \"stream\"", setup="config_stream_no_wait"),
     Case("a 2-bit layer output-stationary on the example core", "make byoc-example DATAFLOW=os "
          "CHECKPOINT={root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations run "
          "weight-stationary only"),
@@ -527,6 +532,14 @@ def setup_config_valid_bit(tmp):
 def setup_config_no_os_pin(tmp):
     _bad_config(tmp, 'os = "os"', "")
     _bad_config_more(tmp, "[tie]\nos = 0\n")
+
+
+def setup_config_stream(tmp):
+    _bad_config(tmp, 'drain = "valid"', 'drain = "stream"\ndrain_wait = 16')
+
+
+def setup_config_stream_no_wait(tmp):
+    _bad_config(tmp, 'drain = "valid"', 'drain = "stream"')
 
 
 def _bad_config_more(tmp, text: str):

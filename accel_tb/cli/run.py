@@ -279,6 +279,9 @@ def main_byoc(argv=None) -> int:
                 if args.dataflow != cfg.dataflow and "os" not in cfg.pins:
                     raise InputError(f"--dataflow {args.dataflow}: {cfg.path} names no os pin (pins.os) to switch its "
                                      f"core's dataflow; it runs flow.dataflow = \"{cfg.dataflow}\" only")
+                if args.dataflow == "os" and cfg.drain == "stream":
+                    raise InputError(f"--dataflow os: {cfg.path} has flow.drain = \"stream\", a weight-stationary "
+                                     f"flow (the output-stationary sums are drained after the run)")
                 cfg.dataflow = args.dataflow
         else:
             try:

@@ -284,9 +284,41 @@ class SkeletonAdapter(CoreAdapter):
         await self.load_weights()
         await self.step()
         n = self.positions()
+        if self.cfg.drain == "stream":
+            return await self.stream(kij, n)
         await self.xmem_to_l0(0, n)
         await self.execute(n)
         await self.drain(kij, n)
+
+    async def stream(self, kij: int, n: int):
+        """flow.drain = "stream", for a core whose L0 or OFIFO holds fewer words than a layer's positions (the
+        course's depth-16 FIFOs): everything in the same cycles. Cycle t reads xmem word t, L0 takes it at
+        t + 1, the array executes at t = 2 .. n + 1 (L0 holds a word before it is read); the OFIFO's reads
+        run back to back from flow.drain_wait cycles after the first execute word, each pmem write
+        flow.ofifo_latency cycles after its read (the word pops there). With pins.ofifo_valid named, valid is
+        checked high in each pop's cycle: a read before its word is there is one line, not a shifted layer."""
+        base, lat = kij * n, self.cfg.ofifo_latency
+        first_read = 2 + self.cfg.wait_in_stream()
+        for t in range(max(n + 2, first_read + n + lat)):
+            fields = {}
+            if t < n:
+                fields.update(CEN_xmem=0, A_xmem=t)
+            if 1 <= t <= n:
+                fields["l0_wr"] = 1
+            if 2 <= t < n + 2:
+                fields.update(l0_rd=1, execute=1)
+            if 0 <= t - first_read < n:
+                fields["ofifo_rd"] = 1
+            word = t - first_read - lat
+            if 0 <= word < n:
+                fields.update(CEN_pmem=0, WEN_pmem=0, A_pmem=base + word)
+                if self.cfg.stream_valid and not await self.sample("ofifo_valid"):
+                    raise AdapterError(
+                        f"{self.cfg.name}: flow.drain = \"stream\" (kernel position {kij}): pins.ofifo_valid "
+                        f"`{self.pins['ofifo_valid']}` is low at cycle {now_cycle()}, where word {word} of {n} pops: "
+                        f"the reads start {self.cfg.wait_in_stream()} cycles after the first execute word "
+                        f"(flow.drain_wait), before that word reached the OFIFO")
+            await self.step(**fields)
 
     def positions(self) -> int:
         """Padded positions of the layer running (xmem words of one activation tile)."""

@@ -92,6 +92,7 @@ class SkeletonConfig:
     weights_at: int = 1024
     drain: str = "valid"
     drain_wait: int | None = None
+    stream_valid: bool = False            # drain = "stream" with pins.ofifo_valid named: valid checked at each pop
     ofifo_latency: int = 1                # cycles from ofifo_rd to the OFIFO's pop (the course ofifo.v registers rd: 1)
     readout_wait: int = 0                 # idle words after the one that follows the last acc, before sampling
     output: str = "relu"
@@ -136,6 +137,11 @@ class SkeletonConfig:
         """drain = "count": cycles from the last execute word to the first OFIFO read (default: twice the
         skew of the array, enough for the last column's last psum to reach the OFIFO)."""
         return self.drain_wait if self.drain_wait is not None else 2 * (self.rows + self.cols)
+
+    def wait_in_stream(self) -> int:
+        """drain = "stream": cycles from the first execute word to the first OFIFO read (default: rows + cols,
+        the course testbench's wait on an 8x8 core that streams: its ofifo_rd from t > 16)."""
+        return self.drain_wait if self.drain_wait is not None else self.rows + self.cols
 
     def to_dict(self) -> dict:
         """JSON-able (the run's configuration carries it into the simulation)."""
@@ -295,7 +301,7 @@ def load_config(path) -> SkeletonConfig:
                 "ofifo_latency", "readout_wait"):
         if key in flow:
             setattr(cfg, key, flow[key])
-    for key, allowed in (("drain", ("valid", "count")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
+    for key, allowed in (("drain", ("valid", "count", "stream")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
         if getattr(cfg, key) not in allowed:
             err(f"flow.{key}", f"{getattr(cfg, key)!r}: must be {' or '.join(repr(a) for a in allowed)}")
     for key, (supported, others) in UNSUPPORTED.items():
@@ -306,7 +312,15 @@ def load_config(path) -> SkeletonConfig:
         if v != supported:
             err(f"flow.{key}", f"{v!r}: must be {supported!r} ({', '.join(map(repr, others))}: not supported yet)")
     if cfg.drain_wait is not None and cfg.drain == "valid":
-        err("flow.drain_wait", "only used with drain = \"count\" (drain = \"valid\" polls the valid pin)")
+        err("flow.drain_wait", "only used with drain = \"count\" or \"stream\" (drain = \"valid\" polls the valid pin)")
+    if cfg.drain == "stream" and cfg.dataflow == "os":
+        err("flow.drain", "\"stream\" is a weight-stationary flow (activations into L0 and the OFIFO read while "
+                          "the array executes); flow.dataflow = \"os\" drains the sums after the run")
+    if cfg.drain == "stream" and cfg.drain_wait is None:
+        err("flow.drain_wait", "required with drain = \"stream\": the cycles from the first execute word to the "
+                               "first ofifo_rd (your core_tb.v's; with pins.ofifo_valid named, a read before its word "
+                               "is there is reported)")
+    cfg.stream_valid = cfg.drain == "stream" and "ofifo_valid" in pins
     if cfg.drain_wait is not None and cfg.drain_wait < 0:
         err("flow.drain_wait", f"{cfg.drain_wait}: must be >= 0")
     for key, hi in (("ofifo_latency", 8), ("readout_wait", 64)):
@@ -413,7 +427,8 @@ def load_config(path) -> SkeletonConfig:
 # ---------------------------------------------------------------------------------------------- ports
 def used_pins(cfg: SkeletonConfig) -> dict[str, str]:
     """role -> port name of the pins this configuration's flow drives or reads."""
-    return {r: n for r, n in cfg.pins.items() if not (r == "ofifo_valid" and cfg.drain == "count")}
+    return {r: n for r, n in cfg.pins.items()
+            if not (r == "ofifo_valid" and (cfg.drain == "count" or cfg.drain == "stream" and not cfg.stream_valid))}
 
 
 def pin_widths(cfg: SkeletonConfig) -> tuple[dict, dict]:

@@ -420,6 +420,44 @@ def test_a_valid_stuck_low_times_out_naming_the_drain(sim, tmp_path):
     assert "for pins.ofifo_valid `stuck` to go high" in text
 
 
+# the course's depth-16 FIFOs (fifo_depth16.v: the L0 rows and the OFIFO columns) hold fewer words than layer
+# 27's 36 positions: a core built on them is driven as its core_tb.v does, L0 written and the OFIFO read while
+# the array executes (flow.drain = "stream"; Yr-Nemsis/ECE284_Project's core is one, docs/public_cores.md)
+def shallow_fifos(src):
+    rtl = src[0].parent
+    edits = {"fifo_reg.v": [("mem[wptr] <= in", "mem[wptr[3:0]] <= in"), ("out  <= mem[rptr]", "out  <= mem[rptr[3:0]]")],
+             "l0.v": [(".depth(64)", ".depth(16)")],
+             "ofifo.v": [("mem [0:63]", "mem [0:15]"), ("[5:0]]", "[3:0]]"), ("reg [6:0]", "reg [4:0]"), ("7'd", "5'd")]}
+    for name, pairs in edits.items():
+        text = (rtl / name).read_text()
+        for old, new in pairs:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        (rtl / name).write_text(text)
+    return src
+
+
+def test_depth_16_fifos_pass_streamed_and_fail_otherwise(sim, tmp_path):
+    src = shallow_fifos(course_variant(tmp_path))
+    stream = COURSE_TOML.replace('drain = "valid"', 'drain = "stream"\ndrain_wait = 16')
+    result, rep = run_variant(sim, tmp_path, stream, src)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+    # negatives: loaded and drained after the run (the default flow), the FIFOs overrun and the drain waits for
+    # words that were lost (as Yr-Nemsis's core did); the reads a cycle early (valid low as word 0 pops: one
+    # line); too late (the OFIFO overruns before the reads keep up: located mismatches)
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, src, expect_fail=True)
+    text = " ".join(rep["summary"])
+    assert result["failed"] == 1 and "the adapter was in drain (kernel position 0): " in text, text
+    result, rep = run_variant(sim, tmp_path, stream.replace("drain_wait = 16", "drain_wait = 15"), src,
+                              expect_fail=True)
+    assert result["failed"] == 1 and re.search(
+        r'flow.drain = "stream" \(kernel position 0\): pins.ofifo_valid `ofifo_valid` is low at cycle \d+, where '
+        r"word 0 of 36 pops: the reads start 15 cycles after the first execute word", rep["adapter_stopped"])
+    result, rep = run_variant(sim, tmp_path, stream.replace("drain_wait = 16", "drain_wait = 28"), src,
+                              expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+
+
 # a port declared outside the port list (as several public course tops declare `output l0_valid;`): Icarus takes
 # it, Verilator's and Yosys's descriptions refuse it
 LOOSE_PORT_TOP = """module ltop (clk, reset, mode, os, inst, D_xmem, ofifo_valid, sfu_out);
