@@ -70,6 +70,16 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
      "flow.drain: \"stream\" is a weight-stationary flow"),
     ("[flow]\ndrain = \"streaming\"\n", "flow.drain: 'streaming': must be 'valid' or 'count' or 'stream'"),
     ("[flow]\ndrain = \"stream\"\ndrain_wait = 16\n", None),
+    # a core without the IFIFO: its bit free for another field (a ReLU strobe on bit 5), weight-stationary only
+    ("[inst.fields]\nififo_wr = \"none\"\n[inst.extra.relu]\nbits = 5\nvalue = 1\nwhen = \"after_acc\"\n", None),
+    ("[inst.extra.relu]\nbits = 5\nvalue = 1\n", "inst.extra.relu: overlaps inst.fields.ififo_wr at bit 5"),
+    ("[inst.fields]\nififo_wr = \"none\"\n[flow]\ndataflow = \"os\"\n",
+     "inst.fields.ififo_wr: \"none\": output-stationary runs stream the weights through the IFIFO (flow.dataflow"),
+    ("os = \"os\"\n[inst.fields]\nififo_rd = \"none\"\n", "inst.fields.ififo_rd: \"none\": output-stationary runs "
+     "stream the weights through the IFIFO (pins.os = 'os' switches to it)"),
+    ("[inst.fields]\nl0_rd = \"none\"\n", "inst.fields.l0_rd: \"none\": the flow drives l0_rd (only ififo_wr and "
+     "ififo_rd may be \"none\")"),
+    ("[inst.fields]\nififo_wr = true\n", "inst.fields.ififo_wr: must be a bit number or \"msb:lsb\", not True (or \"none\""),
     ("[flow]\naccumulate = \"run\"\n", "flow.accumulate: 'run': not supported by the config adapter yet"),
     ("[tie]\nreset = 0\n", "tie.reset: is the reset pin"),
     ("[inst]\nwidth = 30\n", "inst.fields.A_pmem: the course position 30:20 is outside the 30-bit instruction"),
@@ -433,3 +443,24 @@ def test_stream_reads_the_valid_pin_only_where_it_is_named(tmp_path):
     assert "ofifo_valid" not in used_pins(plain) and not plain.stream_valid
     named = load_config(_write(tmp_path, BASE + 'ofifo_valid = "ofifo_valid"\n' + stream))
     assert used_pins(named)["ofifo_valid"] == "ofifo_valid" and named.stream_valid
+
+
+def test_a_core_without_the_ififo_gives_its_bit_to_an_extra_field(tmp_path):
+    """inst.fields.ififo_wr = "none" (a weight-stationary core whose inst[5] is its SFP's ReLU, as
+    Yr-Nemsis/ECE284_Project's): the field is gone and bit 5 carries the extra field in the words its `when`
+    names only (after the last acc), never in the run's words."""
+    from accel_tb.env.skeleton import SkeletonAdapter
+    cfg = load_config(_write(tmp_path, BASE + '[inst.fields]\nififo_wr = "none"\n'
+                                              '[inst.extra.relu]\nbits = 5\nvalue = 1\nwhen = "after_acc"\n'))
+    assert "ififo_wr" not in cfg.fields and "ififo_rd" in cfg.fields
+    assert SkeletonConfig.from_dict(cfg.to_dict()) == cfg
+
+    class Probe(SkeletonAdapter):       # word() without a simulator
+        def __init__(self, cfg):
+            self.cfg, self._idle, self.mode = cfg, {n: 1 for n in ("WEN_xmem", "CEN_xmem", "WEN_pmem", "CEN_pmem")}, 0
+
+    probe = Probe(cfg)
+    assert probe.word(l0_wr=1, execute=1) & 1 << 5 == 0 and probe.word(readout=True, acc=1) & 1 << 5 == 0
+    assert probe.word(readout="after_acc") & 1 << 5 == 1 << 5
+    with pytest.raises(KeyError):       # the flow never drives it (output-stationary is refused above)
+        probe.word(ififo_wr=1)

@@ -27,6 +27,8 @@ COURSE_FIELDS = {"load": (0, 1), "execute": (1, 1), "l0_wr": (2, 1), "l0_rd": (3
                  "ififo_wr": (5, 1), "ofifo_rd": (6, 1), "A_xmem": (7, 11), "WEN_xmem": (18, 1),
                  "CEN_xmem": (19, 1), "A_pmem": (20, 11), "WEN_pmem": (31, 1), "CEN_pmem": (32, 1), "acc": (33, 1)}
 COURSE_WIDTH = 34
+# course fields a weight-stationary flow never drives: a core may have none (inst.fields.ififo_wr = "none")
+NO_IFIFO = ("ififo_wr", "ififo_rd")
 # memory enables are active low in the skeleton: idle words hold them high
 ACTIVE_LOW = ("WEN_xmem", "CEN_xmem", "WEN_pmem", "CEN_pmem")
 
@@ -338,8 +340,19 @@ def load_config(path) -> SkeletonConfig:
         where = f"inst.fields.{name}"
         if name not in COURSE_FIELDS:
             err(where, f"not a course field ({', '.join(COURSE_FIELDS)}); other fields go in [inst.extra.{name}]")
+        if spec == "none" and name in NO_IFIFO:
+            # a weight-stationary core without the IFIFO (several teams put another signal, a ReLU strobe, on
+            # its bit): the field is gone, its bit free for an [inst.extra] field; output-stationary needs it
+            if cfg.dataflow == "os" or "os" in cfg.pins:
+                err(where, "\"none\": output-stationary runs stream the weights through the IFIFO (" +
+                    ("flow.dataflow = \"os\")" if cfg.dataflow == "os" else f"pins.os = {cfg.pins['os']!r} switches to it)"))
+            del fields[name]
+            continue
+        if spec == "none":
+            err(where, f"\"none\": the flow drives {name} (only {' and '.join(NO_IFIFO)} may be \"none\")")
         if not _is(spec, (int, str)):
-            err(where, f"must be a bit number or \"msb:lsb\", not {spec!r}")
+            err(where, f"must be a bit number or \"msb:lsb\", not {spec!r}" +
+                (" (or \"none\": a core without the IFIFO)" if name in NO_IFIFO else ""))
         fields[name] = parse_bits(spec, cfg.inst_width, where, err)
     for name, (lsb, n) in fields.items():
         if name not in inst.get("fields", {}) and lsb + n > cfg.inst_width:
