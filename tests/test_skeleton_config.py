@@ -70,6 +70,8 @@ BASE = '[geometry]\nrows = 8\ncols = 8\n[pins]\ninst = "inst"\nD_xmem = "D_xmem"
      "flow.drain: \"stream\" is a weight-stationary flow"),
     ("[flow]\ndrain = \"streaming\"\n", "flow.drain: 'streaming': must be 'valid' or 'count' or 'stream'"),
     ("[flow]\ndrain = \"stream\"\ndrain_wait = 16\n", None),
+    ("[flow]\nxmem_latency = 9\n", "flow.xmem_latency: 9: must be 0..8"),
+    ("[flow]\nxmem_latency = \"0\"\n", "flow.xmem_latency: must be an integer"),
     # a core without the IFIFO: its bit free for another field (a ReLU strobe on bit 5), weight-stationary only
     ("[inst.fields]\nififo_wr = \"none\"\n[inst.extra.relu]\nbits = 5\nvalue = 1\nwhen = \"after_acc\"\n", None),
     ("[inst.extra.relu]\nbits = 5\nvalue = 1\n", "inst.extra.relu: overlaps inst.fields.ififo_wr at bit 5"),

@@ -293,19 +293,20 @@ class SkeletonAdapter(CoreAdapter):
     async def stream(self, kij: int, n: int):
         """flow.drain = "stream", for a core whose L0 or OFIFO holds fewer words than a layer's positions (the
         course's depth-16 FIFOs): everything in the same cycles. Cycle t reads xmem word t, L0 takes it at
-        t + 1, the array executes at t = 2 .. n + 1 (L0 holds a word before it is read); the OFIFO's reads
+        t + X (X = flow.xmem_latency, 1 for the course SRAM), the array executes at t = X + 1 .. n + X (L0 holds
+        a word before it is read); the OFIFO's reads
         run back to back from flow.drain_wait cycles after the first execute word, each pmem write
         flow.ofifo_latency cycles after its read (the word pops there). With pins.ofifo_valid named, valid is
         checked high in each pop's cycle: a read before its word is there is one line, not a shifted layer."""
-        base, lat = kij * n, self.cfg.ofifo_latency
-        first_read = 2 + self.cfg.wait_in_stream()
-        for t in range(max(n + 2, first_read + n + lat)):
+        base, lat, x = kij * n, self.cfg.ofifo_latency, self.cfg.xmem_latency
+        first_read = x + 1 + self.cfg.wait_in_stream()
+        for t in range(max(n + x + 1, first_read + n + lat)):
             fields = {}
             if t < n:
                 fields.update(CEN_xmem=0, A_xmem=t)
-            if 1 <= t <= n:
+            if x <= t < n + x:
                 fields["l0_wr"] = 1
-            if 2 <= t < n + 2:
+            if x + 1 <= t < n + x + 1:
                 fields.update(l0_rd=1, execute=1)
             if 0 <= t - first_read < n:
                 fields["ofifo_rd"] = 1
@@ -341,10 +342,11 @@ class SkeletonAdapter(CoreAdapter):
                 await self.write_xmem(self.cfg.weights_at + k * c + j, weights[c][j::k])
 
     async def xmem_to_l0(self, base: int, n: int, into: str = "l0_wr"):
-        """Read n xmem words from base; each reaches L0 (or the IFIFO: into="ififo_wr") one cycle after its
-        read (registered Q)."""
-        for t in range(n + 1):
-            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), **{into: int(t > 0)})
+        """Read n xmem words from base; each reaches L0 (or the IFIFO: into="ififo_wr") flow.xmem_latency
+        cycles after its read (the course SRAM's registered address: 1; a memory read combinationally: 0)."""
+        lat = self.cfg.xmem_latency
+        for t in range(n + lat):
+            await self.step(CEN_xmem=0 if t < n else 1, A_xmem=base + min(t, n - 1), **{into: int(t >= lat)})
 
     async def load_weights(self):
         """Each row pops its weights; load stays up until the last column (k + 1 cycles per tile for k

@@ -55,7 +55,8 @@ SCHEMA = {   # section -> key -> (type(s), required); None: a table of free name
              "even_channel": (str, False)},
     "flow": {"weights_at": (int, False), "drain": (str, False), "drain_wait": (int, False),
              "output": (str, False), "accumulate": (str, False), "read_from": (str, False),
-             "dataflow": (str, False), "ofifo_latency": (int, False), "readout_wait": (int, False)},
+             "dataflow": (str, False), "ofifo_latency": (int, False), "readout_wait": (int, False),
+             "xmem_latency": (int, False)},
 }
 REQUIRED_SECTIONS = ("geometry", "pins")
 EXTRA_KEYS = {"bits": ((int, str), True), "value": (int, True), "when": (str, False)}
@@ -96,6 +97,7 @@ class SkeletonConfig:
     drain_wait: int | None = None
     stream_valid: bool = False            # drain = "stream" with pins.ofifo_valid named: valid checked at each pop
     ofifo_latency: int = 1                # cycles from ofifo_rd to the OFIFO's pop (the course ofifo.v registers rd: 1)
+    xmem_latency: int = 1                 # cycles from an xmem read to its word on Q (the course SRAM registers A: 1)
     readout_wait: int = 0                 # idle words after the one that follows the last acc, before sampling
     output: str = "relu"
     accumulate: str = "readout"
@@ -300,7 +302,7 @@ def load_config(path) -> SkeletonConfig:
 
     flow = raw.get("flow", {})
     for key in ("weights_at", "drain", "drain_wait", "output", "accumulate", "read_from", "dataflow",
-                "ofifo_latency", "readout_wait"):
+                "ofifo_latency", "readout_wait", "xmem_latency"):
         if key in flow:
             setattr(cfg, key, flow[key])
     for key, allowed in (("drain", ("valid", "count", "stream")), ("output", ("relu", "sum")), ("dataflow", DATAFLOWS)):
@@ -325,7 +327,7 @@ def load_config(path) -> SkeletonConfig:
     cfg.stream_valid = cfg.drain == "stream" and "ofifo_valid" in pins
     if cfg.drain_wait is not None and cfg.drain_wait < 0:
         err("flow.drain_wait", f"{cfg.drain_wait}: must be >= 0")
-    for key, hi in (("ofifo_latency", 8), ("readout_wait", 64)):
+    for key, hi in (("ofifo_latency", 8), ("readout_wait", 64), ("xmem_latency", 8)):
         if not 0 <= getattr(cfg, key) <= hi:
             err(f"flow.{key}", f"{getattr(cfg, key)}: must be 0..{hi}")
     if cfg.drain == "count" and "ofifo_valid" in pins:

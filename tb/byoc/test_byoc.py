@@ -458,6 +458,36 @@ def test_depth_16_fifos_pass_streamed_and_fail_otherwise(sim, tmp_path):
     assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
 
 
+# an activation memory read combinationally (Q shows memory[A] in the read's own cycle, as DingyeC/
+# ece284_Final_Project's sram_32b_w2048.v does; the course SRAM registers the address): flow.xmem_latency = 0
+def comb_xmem(src):
+    rtl = src[0].parent
+    core = (rtl / "core.v").read_text()
+    assert "    sram #(.width(bw*row), .depth(2048)) xmem (" in core
+    (rtl / "core.v").write_text(core.replace("    sram #(.width(bw*row), .depth(2048)) xmem (",
+                                             "    sram_comb #(.width(bw*row), .depth(2048)) xmem ("))
+    (rtl / "sram_comb.v").write_text(
+        "module sram_comb #(parameter width = 32, parameter depth = 2048) (input CLK, input [width-1:0] D,\n"
+        "    output [width-1:0] Q, input CEN, input WEN, input [$clog2(depth)-1:0] A);\n"
+        "    reg [width-1:0] memory [0:depth-1];\n"
+        "    assign Q = (!CEN && WEN) ? memory[A] : {width{1'b0}};\n"
+        "    always @(posedge CLK) if (!CEN && !WEN) memory[A] <= D;\nendmodule\n")
+    return sorted(rtl.glob("*.v"))
+
+
+def test_an_xmem_read_combinationally_passes_with_latency_0_and_fails_without(sim, tmp_path):
+    src = comb_xmem(course_variant(tmp_path))
+    comb = COURSE_TOML.replace("ofifo_latency = 1", "ofifo_latency = 1\nxmem_latency = 0")
+    result, rep = run_variant(sim, tmp_path, comb, src)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+    result, rep = run_variant(sim, tmp_path, COURSE_TOML, src, expect_fail=True)     # negative: the default 1
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    # streamed, too (each word into L0 in its read's cycle, execute a cycle after)
+    stream = comb.replace('drain = "valid"', 'drain = "stream"\ndrain_wait = 16')
+    result, rep = run_variant(sim, tmp_path, stream, shallow_fifos(src))
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+
+
 # a port declared outside the port list (as several public course tops declare `output l0_valid;`): Icarus takes
 # it, Verilator's and Yosys's descriptions refuse it
 LOOSE_PORT_TOP = """module ltop (clk, reset, mode, os, inst, D_xmem, ofifo_valid, sfu_out);
