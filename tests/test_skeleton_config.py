@@ -356,6 +356,27 @@ def test_init_reads_the_ofifo_read_latency_from_the_source(tmp_path):
     assert ofifo_latency([none]) == (None, "no module named *ofifo* in the sources")
 
 
+def test_init_reads_the_xmem_read_latency_and_shallow_fifos_from_the_source(tmp_path):
+    """The memory the top writes D_xmem into: registered (the example, the course SRAM) or read combinationally
+    (as DingyeC/ece284_Final_Project's); L0 / OFIFO modules on FIFOs of fewer words than 36 positions."""
+    from accel_tb.cli.byoc_init import shallow_fifos, xmem_latency
+    lat, why = xmem_latency(SOURCES, "core", "D_xmem")
+    assert lat == 1 and "module sram (the memory core writes D_xmem into) registers its read" in why
+    assert shallow_fifos(SOURCES, 36) == []
+    top = tmp_path / "top.v"
+    top.write_text("module top(input clk, input [31:0] D);\n  wire [31:0] q;\n"
+                   "  // a comment naming .D(D) is not an instance\n"
+                   "  mem32 #(.num(2048)) xmem_sram (.CLK(clk), .D(D), .Q(q), .CEN(1'b0), .WEN(1'b1), .A(11'd0));\n"
+                   "endmodule\n"
+                   "module mem32(input CLK, input [31:0] D, output [31:0] Q, input CEN, input WEN, input [10:0] A);\n"
+                   "  reg [31:0] memory [0:2047];\n  assign Q = (!CEN && WEN) ? memory[A] : 0;\nendmodule\n"
+                   "module l0(input clk);\n  fifo_depth16 #(.bw(4)) f (.rd_clk(clk));\nendmodule\n")
+    lat, why = xmem_latency([top], "top", "D")
+    assert lat == 0 and "top.v: module mem32 (the memory top writes D into) reads combinationally" in why
+    assert xmem_latency([top], "top", "D_xmem") == (None, "no module of the sources takes D_xmem on its D port in top")
+    assert shallow_fifos([top], 36) == ["l0 (top.v): fifo_depth16, 16 words"] and shallow_fifos([top], 16) == []
+
+
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
 def test_elaborate_ignores_a_submodule_override_it_lacks(tmp_path):
     """Regression: Icarus warns `parameter B not found in top.u.` for a submodule instance's own override; that

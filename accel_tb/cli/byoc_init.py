@@ -75,6 +75,53 @@ def ofifo_latency(sources) -> tuple[int | None, str]:
     return None, "no module named *ofifo* in the sources"
 
 
+def _modules(sources) -> dict[str, tuple[str, str]]:
+    """module name -> (file name, body without comments), over the sources that can be read."""
+    found = {}
+    for src in sources:
+        try:
+            text = Path(src).read_text(errors="replace")
+        except OSError:
+            continue
+        text = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+        for m in re.finditer(r"\bmodule\s+(\w+)\b(.*?)\bendmodule\b", text, re.S):
+            found.setdefault(m.group(1), (Path(src).name, m.group(2)))
+    return found
+
+
+def xmem_latency(sources, top: str, d_xmem: str) -> tuple[int | None, str]:
+    """The activation memory's read latency as its source shows it: the module the top (or a module below it)
+    instantiates with .D(<the D_xmem port>); 0 when it reads combinationally (`assign Q = ... [A]`, as
+    DingyeC/ece284_Final_Project's sram_32b_w2048.v), 1 when it registers Q or the address (the course SRAM),
+    None when that cannot be found (a hint read from the text)."""
+    mods = _modules(sources)
+    inst = re.compile(r"\b(\w+)\s*(?:#\s*\((?:[^()]|\([^()]*\))*\))?\s*\w+\s*\([^;]*?\.D\s*\(\s*"
+                      + re.escape(d_xmem) + r"\s*\)", re.S)
+    m = inst.search(mods[top][1]) if top in mods else None
+    if m is None or m.group(1) not in mods:
+        return None, f"no module of the sources takes {d_xmem} on its D port in {top}"
+    name = m.group(1)
+    file, body = mods[name]
+    if re.search(r"\bassign\s+Q\s*=[^;]*\[\s*A\s*\]", body):
+        return 0, f"{file}: module {name} (the memory {top} writes {d_xmem} into) reads combinationally (assign Q = ...[A])"
+    if re.search(r"\bQ\s*<=|<=\s*A\s*;", body):
+        return 1, f"{file}: module {name} (the memory {top} writes {d_xmem} into) registers its read"
+    return None, f"{file}: module {name}'s read could not be told from its text"
+
+
+def shallow_fifos(sources, positions: int) -> list[str]:
+    """L0 and OFIFO modules (named *l0* / *ofifo*) built on a FIFO of fewer words than a layer's positions
+    (the course's fifo_depth16.v: 16 against 36 at 4x4), as 'module (file): fifo_depthN' notes."""
+    notes = []
+    for name, (file, body) in _modules(sources).items():
+        if not re.fullmatch(r"\w*(l0|ofifo)\w*", name, re.I):
+            continue
+        depths = {int(d) for d in re.findall(r"\bfifo_depth(\d+)\b", body)}
+        if depths and min(depths) < positions:
+            notes.append(f"{name} ({file}): fifo_depth{min(depths)}, {min(depths)} words")
+    return sorted(notes)
+
+
 def propose(top: str, ports: dict, params: dict, given: dict | None = None,
             sources=()) -> tuple[str, list[str], list[str]]:
     """(TOML text, what was decided from the design, what could not be decided) for a skeleton-family top;
@@ -144,6 +191,18 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None,
                          f"first output (nij=0) already mismatches")
     else:
         decided.append(f"flow.ofifo_latency = {lat} from {why}")
+    xlat, xwhy = xmem_latency(sources, top, roles["D_xmem"]) if "D_xmem" in roles else (None, "no D_xmem pin")
+    if xlat is None:
+        xlat = 1
+        undecided.append(f"flow.xmem_latency = 1 assumed ({xwhy}): an xmem read's word reaches L0 a cycle later, "
+                         f"as the course SRAM; 0 for a memory read combinationally. Wrong: mismatches from nij=0")
+    else:
+        decided.append(f"flow.xmem_latency = {xlat} from {xwhy}")
+    shallow = shallow_fifos(sources, 36)
+    if shallow:
+        undecided.append(f"{'; '.join(shallow)}: fewer words than a 4x4 layer's 36 positions, which the default flow "
+                         f"writes into L0 (and the OFIFO) before reading any: set flow.drain = \"stream\" and "
+                         f"flow.drain_wait = your core_tb.v's cycles from the first execute to the first ofifo_rd")
     undecided.append("reset.per_output = true written (core_tb.v resets before every output; an SFU cleared only "
                      "by reset needs it). Missing where needed: nij=0 right, nij=1 wrong")
     undecided.append("flow.output = \"relu\" assumed (sfp_out after ReLU, sampled once the idle word after the "
@@ -161,8 +220,8 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None,
               "# [inst.fields] moves a course field (acc = 33, A_xmem = \"17:7\"); [inst.extra.NAME] adds one"]
     lines += ["", "[reset]", f"active = \"{'low' if low else 'high'}\"", "cycles = 3", "per_kernel = true",
               "per_output = true"]
-    lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', f"ofifo_latency = {lat}", 'output = "relu"',
-              "readout_wait = 0"]
+    lines += ["", "[flow]", "weights_at = 1024", f'drain = "{drain}"', f"ofifo_latency = {lat}",
+              f"xmem_latency = {xlat}", 'output = "relu"', "readout_wait = 0"]
     if "os" in roles:
         lines += ['dataflow = "ws"']
     if ties:
