@@ -45,7 +45,8 @@ from __future__ import annotations
 from cocotb.triggers import FallingEdge, NextTimeStep, ReadOnly, RisingEdge
 
 from accel_tb.adapter import AdapterError, CoreAdapter, Geometry, pair_lanes
-from accel_tb.env.skeleton_config import ACTIVE_LOW, SkeletonConfig, load_config, pin_widths, used_pins
+from accel_tb.design.portdesc import Port
+from accel_tb.env.skeleton_config import ACTIVE_LOW, ConfigError, SkeletonConfig, check_ports, load_config, used_pins
 from accel_tb.helpers import pack_lanes, unpack_lanes
 from accel_tb.vip.sim import drive, now_cycle, pulse_reset, start_clock
 
@@ -122,23 +123,19 @@ class SkeletonAdapter(CoreAdapter):
     def check_pins(self):
         """What of the configuration the simulator's handles show, for a top no tool described before the build
         (accel_tb.cli.run's note; the library's callers): every pin and tie a port, each pin as wide as the
-        configuration says, each tie's value fits. Directions and inputs nobody drives are not seen here."""
-        widths, why = pin_widths(self.cfg)
-        top = getattr(self.dut, "_name", "")
-        for role in used_pins(self.cfg):
-            port = self.handle(role)
-            want = widths[role]
-            if "[" not in self.pins[role] and want is not None and len(port) != want:
-                src = f" ({why[role]})" if role in why else ""
-                raise AdapterError(f"{self.cfg.name}: pins.{role}: {self.pins[role]} is {len(port)} bits wide in "
-                                   f"{top}, the config gives {want}{src}")
-        for name, value in self.cfg.tie.items():
+        configuration says, each tie's value fits: skeleton_config.check_ports's own checks and lines, on the
+        ports the handles show. Directions and inputs nobody drives are not seen here."""
+        names = {n.split("[")[0] for n in used_pins(self.cfg).values()} | set(self.cfg.tie)
+        ports = {}
+        for name in names:
             try:
-                port = getattr(self.dut, name)
+                ports[name] = Port(name, None, len(getattr(self.dut, name)))
             except AttributeError:
-                raise AdapterError(f"{self.cfg.name}: tie.{name}: the top {top} has no port {name!r}") from None
-            if not 0 <= value < 1 << len(port):
-                raise AdapterError(f"{self.cfg.name}: tie.{name}: {value} does not fit the {len(port)}-bit port")
+                continue            # named by check_ports, with its key
+        try:
+            check_ports(self.cfg, ports, getattr(self.dut, "_name", ""), complete=False)
+        except ConfigError as e:
+            raise AdapterError(str(e).replace(f"{self.cfg.path}: ", f"{self.cfg.name}: ", 1)) from None
 
     # ------------------------------------------------------------------------------------------ words
     def word(self, readout: bool = False, **fields) -> int:

@@ -27,6 +27,10 @@ COURSE_FIELDS = {"load": (0, 1), "execute": (1, 1), "l0_wr": (2, 1), "l0_rd": (3
                  "ififo_wr": (5, 1), "ofifo_rd": (6, 1), "A_xmem": (7, 11), "WEN_xmem": (18, 1),
                  "CEN_xmem": (19, 1), "A_pmem": (20, 11), "WEN_pmem": (31, 1), "CEN_pmem": (32, 1), "acc": (33, 1)}
 COURSE_WIDTH = 34
+# flow.drain_wait's bound: four times a 64 x 64 array's default wait (2 (rows + cols) = 256); nine kernel
+# positions of such waits (about 9 x 1,070 cycles streamed) stay inside a 4x4 layer's cycle budget (100 per
+# position and kernel position, plus 10,000): a larger wait would end in that budget's timeout, blaming the core
+MAX_DRAIN_WAIT = 1024
 # course fields a weight-stationary flow never drives: a core may have none (inst.fields.ififo_wr = "none")
 NO_IFIFO = ("ififo_wr", "ififo_rd")
 # memory enables are active low in the skeleton: idle words hold them high
@@ -325,8 +329,9 @@ def load_config(path) -> SkeletonConfig:
                                "first ofifo_rd (your core_tb.v's; with pins.ofifo_valid named, a read before its word "
                                "is there is reported)")
     cfg.stream_valid = cfg.drain == "stream" and "ofifo_valid" in pins
-    if cfg.drain_wait is not None and cfg.drain_wait < 0:
-        err("flow.drain_wait", f"{cfg.drain_wait}: must be >= 0")
+    if cfg.drain_wait is not None and not 0 <= cfg.drain_wait <= MAX_DRAIN_WAIT:
+        # past the bound the run would spend the layer's cycle budget waiting and end blaming the core
+        err("flow.drain_wait", f"{cfg.drain_wait}: must be 0..{MAX_DRAIN_WAIT}")
     for key, hi in (("ofifo_latency", 8), ("readout_wait", 64), ("xmem_latency", 8)):
         if not 0 <= getattr(cfg, key) <= hi:
             err(f"flow.{key}", f"{getattr(cfg, key)}: must be 0..{hi}")
@@ -455,9 +460,12 @@ def pin_widths(cfg: SkeletonConfig) -> tuple[dict, dict]:
     return widths, why
 
 
-def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
+def check_ports(cfg: SkeletonConfig, ports: dict, top: str, complete: bool = True) -> None:
     """The configuration against the elaborated top module's ports (name -> accel_tb.design.portdesc.Port, widths
-    with the parameters applied): every pin there with its direction and width, every input driven."""
+    with the parameters applied): every pin there with its direction and width, every input driven.
+    complete=False: `ports` holds only the pins' and ties' ports a simulator's handles showed, their direction
+    None (SkeletonAdapter.check_pins at start()): names and widths are checked, directions and inputs nobody
+    drives are not."""
     def err(key, msg):
         raise ConfigError(f"{cfg.path}: {key}: {msg}")
 
@@ -471,9 +479,10 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
         if port is None:
             near = [p for p in ports if p.lower() == name.lower()]
             err(f"pins.{role}", f"the top module {top} has no port {name!r}"
-                                + (f" (it has {near[0]!r})" if near else f" (its ports: {', '.join(ports)})"))
+                                + (f" (it has {near[0]!r})" if near else f" (its ports: {', '.join(ports)})"
+                                   if complete else ""))
         want = "output" if role in ("ofifo_valid", "sfp_out") else "input"
-        if port.direction != want:
+        if port.direction is not None and port.direction != want:
             err(f"pins.{role}", f"{name} is an {port.direction} of {top}; the flow needs an {want}")
         if role == "mode":   # any width its two values fit
             top_value = max(cfg.mode_two_bit, cfg.mode_four_bit)
@@ -492,12 +501,12 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str) -> None:
         port = ports.get(name)
         if port is None:
             err(f"tie.{name}", f"the top module {top} has no port {name!r}")
-        if port.direction != "input":
+        if port.direction is not None and port.direction != "input":
             err(f"tie.{name}", f"{name} is an {port.direction} of {top}; only inputs are tied")
         if port.width is not None and not 0 <= value < (1 << port.width):
             err(f"tie.{name}", f"{value} does not fit the {port.width}-bit port")
     driven = {n.split("[")[0] for n in used_pins(cfg).values()} | set(cfg.tie)
-    floating = [n for n, p in ports.items() if p.direction == "input" and n not in driven]
+    floating = [n for n, p in ports.items() if p.direction == "input" and n not in driven] if complete else []
     if floating:
         # an input nobody drives is Z in the simulation: the run could only fail, and far from the cause
         err("tie", f"input {floating[0]} of {top} is neither a pin nor tied; add `{floating[0]} = VALUE` under [tie]"

@@ -537,7 +537,7 @@ def test_pins_not_described_are_checked_at_start(tmp_path):
     src = course_variant(tmp_path)
     for toml, line in [(COURSE_TOML.replace("width = 34", "width = 35"),
                         "pins.inst: inst is 34 bits wide in core, the config gives 35 (inst.width)"),
-                       (COURSE_TOML + "\n[tie]\nl0_version = 1\n", "tie.l0_version: the top core has no port 'l0_version'"),
+                       (COURSE_TOML + "\n[tie]\nl0_version = 1\n", "tie.l0_version: the top module core has no port 'l0_version'"),
                        (COURSE_TOML.replace('os = "os"', "", 1) + "\n[tie]\nos = 2\n", "tie.os: 2 does not fit the 1-bit port")]:
         assert toml != COURSE_TOML
         _, rep = run_variant("icarus", tmp_path, toml, src, expect_fail=True)
