@@ -8,4 +8,5 @@ and the Yosys/nextpnr wheels. No cocotb import: commands use it before any simul
     portdesc    a top module's ports and parameters from the elaborated design (Verilator JSON, Yosys or Icarus)
     yosys       run a yowasp wheel (Yosys, nextpnr) in a folder
     interrupt   Ctrl-C and SIGTERM on a command: stop every process it started, one line, status 130
+    digest      one digest of a tree of files (the farm's code and inputs, a mutation run's RTL)
 """

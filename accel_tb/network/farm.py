@@ -47,6 +47,7 @@ import warnings
 from pathlib import Path
 
 from accel_tb.design.core_ports import network_run
+from accel_tb.design.digest import tree_digest
 from accel_tb.design.runner import (
     CORE_SOURCES,
     INCLUDE,
@@ -98,22 +99,14 @@ def default_chunk(images: int, workers: int, most: int = CHUNK_MOST) -> int:
 
 
 def _file_hash(paths) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(Path(p).name.encode())
-        h.update(Path(p).read_bytes())
-    return h.hexdigest()
+    """The files by name and bytes (where they lie is not part of the key)."""
+    return tree_digest((Path(p).name, Path(p)) for p in paths)
 
 
 @functools.cache
 def _code_hash(root: Path) -> str:
-    h = hashlib.sha256()
-    files = sorted((p.relative_to(root).as_posix(), p) for pkg in CODE_PACKAGES for p in (root / pkg).rglob("*.py")
-                   if p.is_file())
-    for rel, p in files:
-        h.update(rel.encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest())
-    return h.hexdigest()
+    return tree_digest((p.relative_to(root).as_posix(), p) for pkg in CODE_PACKAGES for p in (root / pkg).rglob("*.py")
+                       if p.is_file())
 
 
 def code_hash(root: str | Path | None = None) -> str:

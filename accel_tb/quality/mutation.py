@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -49,6 +48,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
+from accel_tb.design.digest import folder_digest
 from accel_tb.design.interrupt import descendants
 from accel_tb.quality.mutant import Mutant, apply
 from golden_py.cliargs import OptionError, out_folder
@@ -557,12 +557,9 @@ def _run_on(args, rtl: Path) -> int:
 
 
 def rtl_digest(rtl: Path) -> str:
-    """sha256 of the sources a run mutates (every file under `rtl`, by relative path and bytes): a report names
-    the RTL it measured, and a rerun merges only into a report of the same."""
-    h = hashlib.sha256()
-    for q in sorted(p for p in rtl.rglob("*") if p.is_file()):
-        h.update(str(q.relative_to(rtl)).encode() + b"\0" + q.read_bytes() + b"\0")
-    return h.hexdigest()
+    """The digest of the sources a run mutates (every file under `rtl`, by relative path and bytes): a report
+    names the RTL it measured, and a rerun merges only into a report of the same."""
+    return folder_digest(rtl)
 
 
 def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = None) -> dict:
