@@ -78,7 +78,8 @@ def stop_descendants(grace: float = GRACE_S) -> None:
     def scan() -> list[int]:
         now = _to_stop()
         for p in now:
-            seen.setdefault(p, _start_time(p) or "")
+            if p not in seen:            # its start time read once, when first seen (not on every 50 ms scan)
+                seen[p] = _start_time(p) or ""
         return now
     for p in scan():
         try:
