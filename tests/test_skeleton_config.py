@@ -286,6 +286,22 @@ def test_init_refuses_what_it_cannot_read(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: --rtl {tmp_path}/none*.v: no such file"
 
 
+def test_rtl_takes_a_quoted_list_of_files_and_each_file_once(tmp_path):
+    """--rtl "a.v b.v" (a list pasted as one value): each word a pattern, each one that matches nothing named;
+    a file given twice (a pattern and its own name) is one source, not a module defined twice."""
+    from accel_tb.cli.inputs import InputError, design_files
+    a, b = tmp_path / "a.v", tmp_path / "b.v"
+    a.write_text("module a; endmodule\n")
+    b.write_text("module b; endmodule\n")
+    assert design_files([f"{a} {b}"], [], [])[0] == [a.resolve(), b.resolve()]
+    assert design_files([f"{tmp_path}/*.v", str(a)], [], [])[0] == [a.resolve(), b.resolve()]
+    with pytest.raises(InputError, match=rf"--rtl {tmp_path}/c.v: no such file \(one of the words of --rtl '{a} "):
+        design_files([f"{a} {tmp_path}/c.v"], [], [])
+    spaced = tmp_path / "my core.v"             # a name with a blank in it is that file
+    spaced.write_text("module m; endmodule\n")
+    assert design_files([str(spaced)], [], [])[0] == [spaced.resolve()]
+
+
 def test_a_subclass_takes_its_file_geometry_and_passes_the_hook_check(tmp_path):
     from accel_tb.env.skeleton import SkeletonAdapter
     cfg = load_config(_write_example_rows(tmp_path, 4))

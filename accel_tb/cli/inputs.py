@@ -128,13 +128,18 @@ def design_files(rtl: list[str], include: list[str], param: list[str], params: d
     """A user's design as accel-byoc and accel-byoc init take it: the --rtl patterns' files (a folder or a
     pattern matching nothing refused), the --include folders, and --param NAME=VALUE on top of `params`."""
     sources = []
-    for pattern in rtl:
-        if Path(pattern).is_dir():
-            raise InputError(f"--rtl {pattern}: is a folder; give its files (e.g. '{pattern.rstrip('/')}/*.v')")
-        found = sorted(glob.glob(pattern))
-        if not found:
-            raise InputError(f"--rtl {pattern}: no such file")
-        sources += [Path(f).resolve() for f in found]
+    for given in rtl:
+        # "a.v b.v" quoted as one value (a list pasted from a Makefile): each word a pattern, unless the whole
+        # value names a file (a name with a blank in it)
+        words = given.split() if len(given.split()) > 1 and not glob.glob(given) else [given]
+        for pattern in words:
+            if Path(pattern).is_dir():
+                raise InputError(f"--rtl {pattern}: is a folder; give its files (e.g. '{pattern.rstrip('/')}/*.v')")
+            found = sorted(glob.glob(pattern))
+            if not found:
+                raise InputError(f"--rtl {pattern}: no such file" + (f" (one of the words of --rtl '{given}')"
+                                                                      if len(words) > 1 else ""))
+            sources += [Path(f).resolve() for f in found if Path(f).resolve() not in sources]
     from accel_tb.design.portdesc import constant_problem  # noqa: PLC0415
     params = dict(params or {})
     for name, value in params.items():          # a Python adapter's own `params` (a file's are judged as read)
