@@ -301,7 +301,14 @@ def load_adapter_class(spec: str):
         try:
             spec_.loader.exec_module(module)
         except Exception as e:
-            raise AdapterError(f"adapter {file}: import failed: {type(e).__name__}: {e}") from e
+            hint = ""
+            if type(e).__name__ == "ConfigError" and str(e).endswith(": file not found") and \
+                    not Path(str(e).removesuffix(": file not found")).is_absolute():
+                # load_config("team.toml") in the adapter reads from where the command runs, not beside the adapter
+                name = Path(str(e).removesuffix(": file not found")).name
+                hint = (f" (a relative path is read from the working folder {Path.cwd()}, not the adapter's; "
+                        f"name the file beside it as load_config(Path(__file__).with_name({name!r})))")
+            raise AdapterError(f"adapter {file}: import failed: {type(e).__name__}: {e}{hint}") from e
     else:
         given = Path(path)
         usage = "an adapter is path/to/adapter.py[:ClassName] or an importable module[:ClassName]"

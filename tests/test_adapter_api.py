@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import random
 import re
+import shutil
 
 import pytest
 
@@ -122,3 +123,23 @@ def test_an_adapter_is_a_file_a_module_or_a_package_and_anything_else_is_one_lin
                        (":TeamCore", "no file or module before ':'")):
         with pytest.raises(AdapterError, match=re.escape(says)):
             load_adapter_class(spec)
+
+
+def test_an_adapter_loading_its_file_by_a_relative_name_is_told_where_that_was_read(tmp_path, monkeypatch):
+    """load_config("team.toml") in an adapter reads from where the command runs: run from elsewhere, the one
+    line names the working folder and the form that reads the file beside the adapter (which then loads)."""
+    from accel_tb.adapter import AdapterError
+    team = tmp_path / "team"
+    team.mkdir()
+    shutil.copyfile(ROOT / "examples" / "skeleton_core" / "skeleton.toml", team / "team.toml")
+    adapter = team / "adapter.py"
+    adapter.write_text("from accel_tb.env.skeleton import SkeletonAdapter, load_config\n\n\nclass Team(SkeletonAdapter):\n"
+                       "    config = load_config('team.toml')\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AdapterError, match=re.escape(f"team.toml: file not found (a relative path is read from the "
+                                                     f"working folder {tmp_path}, not the adapter's; name the file "
+                                                     f"beside it as load_config(Path(__file__).with_name('team.toml')))")):
+        load_adapter_class(str(adapter))
+    adapter.write_text("from pathlib import Path\n\nfrom accel_tb.env.skeleton import SkeletonAdapter, load_config\n\n\n"
+                       "class Team(SkeletonAdapter):\n    config = load_config(Path(__file__).with_name('team.toml'))\n")
+    assert load_adapter_class(str(adapter)).config.rows == 8
