@@ -474,6 +474,11 @@ class _Folder:
                                   f"{first.values.shape[1]}")
 
 
+def _shown(m: Matrix) -> str:
+    """A file's name as the reading line gives it: viz/'s twins (read in a file's place) with their folder."""
+    return f"viz/{m.path.name}" if m.path.parent.name == "viz" else m.path.name
+
+
 def _activation_names(f: _Folder) -> list[str]:
     tiles = []
     while f.has(f"activation_tile{len(tiles)}.txt"):
@@ -585,7 +590,9 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
 
     # ---- which notebook named the outputs. psum.txt is notebook 003's sums before ReLU, or notebook 000's last
     # cell: kernel position 0's psums at every padded position (as many lines as the activation file).
-    others = sorted(n for n in f.names if _OUTPUT_NAMES.fullmatch(n))
+    # notebook 000/001 output names, a viz/ twin whose file is absent among them (it is read in the file's place)
+    others = sorted(n for n in f.names if _OUTPUT_NAMES.fullmatch(n) or (
+        n.startswith("viz/viz_") and _OUTPUT_NAMES.fullmatch(n[len("viz/viz_"):]) and not f.has(n[len("viz/viz_"):])))
     only_003 = [n for n in NOTEBOOK_003_OUTPUTS[1:] if f.has(n)]
     psum_txt = f.read(["psum.txt"], out_bounds, out_reader, fields=cols) if f.has("psum.txt") and single else None
     psum000 = None
@@ -729,7 +736,7 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         from .tiling import compute_tiles  # noqa: PLC0415
         raw = compute_tiles(a_tiles, w, side, side).out_tiles()
         as_raw, as_relu = _agreement(out, raw), _agreement(out, np.maximum(raw, 0))
-        names_ = _span([m.path.name for m in outs["relu"]])
+        names_ = _span([_shown(m) for m in outs["relu"]])
         negative = int((raw < 0).sum())
         if as_raw > as_relu:
             out_raw, out, naming = out, None, NAMING_001
@@ -779,15 +786,15 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                               f"named for one tile; {n_oc} output tiles name theirs out_otile0.txt ..)" if unread else ""))
     files = []
     if out_raw is not None and not sums_derived:
-        files.append(f"{_span([out_files[('raw', o)].path.name for o in range(n_oc)])} = sums before ReLU")
+        files.append(f"{_span([_shown(out_files[('raw', o)]) for o in range(n_oc)])} = sums before ReLU")
     if out is not None and not relu_derived:
-        files.append(f"{_span([out_files[('relu', o)].path.name for o in range(n_oc)])} = after ReLU")
+        files.append(f"{_span([_shown(out_files[('relu', o)]) for o in range(n_oc)])} = after ReLU")
     if taps:
         files.append("psum_0..8.txt = kernel position k's psums at the output positions")
     elif psum000 is not None and psum_mask is not None:
         files.append("psum.txt = kernel position 0's psums at every padded position")
     elif psum is not None:
-        files.append(f"{_span([psum_files[key].path.name for key in sorted(psum_files)])} = psums at every padded "
+        files.append(f"{_span([_shown(psum_files[key]) for key in sorted(psum_files)])} = psums at every padded "
                      f"position")
     f.check_twins()
     notes += f.notes

@@ -230,6 +230,7 @@ def test_viz_twins_are_checked_and_unread_ones_listed(tmp_path):
     v = read_folder(d)
     assert "viz/viz_out_raw.txt" not in v.ignored and not v.sums_derived
     assert "viz/viz_out_raw.txt: read in place of out_raw.txt, which the folder lacks" in v.notes, v.notes
+    assert v.files.startswith("viz/viz_out_raw.txt = sums before ReLU, out.txt = after ReLU"), v.files
     problems = check_vectors(v).problems
     assert len(problems) == 1 and problems[0].startswith(f"{p}:4 (col 7): file has -"), problems
     lines[3] = "1 2 3\n"                   # unreadable, and the only file of the sums: an error naming it
@@ -253,7 +254,9 @@ def test_notebook_000_psum_txt_is_kernel_position_0(tmp_path):
     assert not check_vectors(v).problems
     for q in [*d.glob("out*.txt")]:
         q.unlink()
+    shutil.rmtree(d / "viz")          # its twins alone would be read in the out files' places: psum.txt alone
     v = read_folder(d)
+    assert v.out_raw is None and v.files == "psum.txt = kernel position 0's psums at every padded position"
     assert int(v.psum_mask.sum()) == 36 * 8 and any("kernel position 0 psums" in n for n in v.notes)
     assert not check_vectors(v).problems
 
@@ -343,4 +346,17 @@ def test_notebooks_run_one_after_the_other_in_one_folder(tmp_path):
     write_notebook_folder("001", t, d)
     with pytest.raises(FormatError, match=r"activation.txt \(notebooks 002, 003\) and activation_project.txt "
                                           r"\(notebook 001\) are both here"):
+        read_folder(d)
+
+
+def test_viz_twins_read_in_place_count_toward_the_folders_naming(tmp_path):
+    """A notebook-003 psum.txt beside only viz/ twins of notebook 000's outputs and psums (their files gone): the
+    twins are the folder's numbers under 000's names, so psum.txt is judged as notebook 000's (and refused for
+    its line count here), not read as 003's while the twins, a wrong value among them, went unread (a review)."""
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    raw = [line for line in (d / "out_raw.txt").read_text().splitlines(keepends=True) if not line.startswith("#")]
+    (d / "psum.txt").write_text("".join(raw))
+    for q in [*d.glob("out*.txt"), *d.glob("psum_kij*.txt")]:
+        q.unlink()
+    with pytest.raises(FormatError, match=r"psum.txt: 16 lines, expected 36 \(notebook 000's psum.txt"):
         read_folder(d)
