@@ -369,6 +369,12 @@ def test_init_reads_the_ofifo_read_latency_from_the_source(tmp_path):
                       "  always @(posedge clk) rd_en <= rd;   // read out at the same time\nendmodule\n")
     lat, why = ofifo_latency([course])
     assert lat == 1 and "registers its read (rd_en <= rd;)" in why
+    course.write_text("module ofifo(input clk, input reset, input rd);\n  reg rd_en;\n"
+                      "  always @(posedge clk) rd_en <= reset ? 1'b0 : rd;\nendmodule\n")
+    assert ofifo_latency([course])[0] == 1          # read as 0 until a run with the test's course variant failed
+    course.write_text("module ofifo(input clk, input rd);\n  reg [3:0] rptr;\n"
+                      "  always @(posedge clk) rptr <= rd ? rptr + 1 : rptr;\nendmodule\n")
+    assert ofifo_latency([course])[0] == 0          # rd steps a pointer: a read in rd's own cycle
     none = tmp_path / "x.v"
     none.write_text("module x; endmodule\n")
     assert ofifo_latency([none]) == (None, "no module named *ofifo* in the sources")
@@ -391,7 +397,11 @@ def test_init_reads_the_xmem_read_latency_and_shallow_fifos_from_the_source(tmp_
                    "module l0(input clk);\n  fifo_depth16 #(.bw(4)) f (.rd_clk(clk));\nendmodule\n")
     lat, why = xmem_latency([top], "top", "D")
     assert lat == 0 and "top.v: module mem32 (the memory top writes D into) reads combinationally" in why
-    assert xmem_latency([top], "top", "D_xmem") == (None, "no module of the sources takes D_xmem on its D port in top")
+    assert xmem_latency([top], "top", "D_xmem") == (None, "no memory instance in top takes D_xmem on its D port (one "
+                                                         "further down is not looked for)")
+    nested = tmp_path / "nested.v"       # a parameter override two parentheses deep
+    nested.write_text(top.read_text().replace("#(.num(2048))", "#(.num(2048), .aw($clog2(2048)))"))
+    assert xmem_latency([nested], "top", "D")[0] == 0
     assert shallow_fifos([top], 36) == ["l0 (top.v): fifo_depth16, 16 words"] and shallow_fifos([top], 16) == []
 
 

@@ -57,24 +57,6 @@ def _param(params: dict, key: str):
     return next((lower[a] for a in PARAM_ALIASES[key] if isinstance(lower.get(a), int)), None)
 
 
-def ofifo_latency(sources) -> tuple[int | None, str]:
-    """The OFIFO's read latency as its source shows it, with the reason: 1 when a module named *ofifo*
-    registers its read (`rd_en <= rd;`, the course ofifo.v), 0 when it has one and uses rd as it comes, None
-    when no source defines an OFIFO module (a hint read from the text: the ports cannot tell)."""
-    for src in sources:
-        try:
-            text = Path(src).read_text(errors="replace")
-        except OSError:
-            continue
-        for m in re.finditer(r"\bmodule\s+(\w*ofifo\w*)\b(.*?)\bendmodule\b", text, re.S | re.I):
-            body = re.sub(r"//[^\n]*|/\*.*?\*/", "", m.group(2), flags=re.S)
-            reg = re.search(r"(\w+)\s*<=\s*(rd|i_rd|rd_in|ofifo_rd)\s*;", body)
-            if reg:
-                return 1, f"{Path(src).name}: module {m.group(1)} registers its read ({reg.group(0)})"
-            return 0, f"{Path(src).name}: module {m.group(1)} pops on rd itself (no registered read found)"
-    return None, "no module named *ofifo* in the sources"
-
-
 def _modules(sources) -> dict[str, tuple[str, str]]:
     """module name -> (file name, body without comments), over the sources that can be read."""
     found = {}
@@ -89,17 +71,31 @@ def _modules(sources) -> dict[str, tuple[str, str]]:
     return found
 
 
+def ofifo_latency(sources) -> tuple[int | None, str]:
+    """The OFIFO's read latency as its source shows it, with the reason: 1 when a module named *ofifo*
+    registers its read (`rd_en <= rd;`, the course ofifo.v), 0 when it has one and uses rd as it comes, None
+    when no source defines an OFIFO module (a hint read from the text: the ports cannot tell)."""
+    for name, (file, body) in _modules(sources).items():
+        if re.fullmatch(r"\w*ofifo\w*", name, re.I):
+            # a register that stores rd itself, or rd as a ternary's last choice (`rd_en <= reset ? 1'b0 : rd;`)
+            reg = re.search(r"(\w+)\s*<=\s*(?:[^;]*?[?:]\s*)?(rd|i_rd|rd_in|ofifo_rd)\s*;", body)
+            if reg:
+                return 1, f"{file}: module {name} registers its read ({reg.group(0)})"
+            return 0, f"{file}: module {name} pops on rd itself (no registered read found)"
+    return None, "no module named *ofifo* in the sources"
+
+
 def xmem_latency(sources, top: str, d_xmem: str) -> tuple[int | None, str]:
-    """The activation memory's read latency as its source shows it: the module the top (or a module below it)
-    instantiates with .D(<the D_xmem port>); 0 when it reads combinationally (`assign Q = ... [A]`, as
-    DingyeC/ece284_Final_Project's sram_32b_w2048.v), 1 when it registers Q or the address (the course SRAM),
-    None when that cannot be found (a hint read from the text)."""
+    """The activation memory's read latency as its source shows it: the module the top instantiates with
+    .D(<the D_xmem port>) (a memory further down, in a corelet, is not looked for); 0 when it reads
+    combinationally (`assign Q = ... [A]`, as DingyeC/ece284_Final_Project's sram_32b_w2048.v), 1 when it
+    registers Q or the address (the course SRAM), None when that cannot be found (a hint read from the text)."""
     mods = _modules(sources)
-    inst = re.compile(r"\b(\w+)\s*(?:#\s*\((?:[^()]|\([^()]*\))*\))?\s*\w+\s*\([^;]*?\.D\s*\(\s*"
-                      + re.escape(d_xmem) + r"\s*\)", re.S)
+    params = r"(?:#\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?"     # #(...), parentheses two deep inside
+    inst = re.compile(r"\b(\w+)\s*" + params + r"\s*\w+\s*\([^;]*?\.D\s*\(\s*" + re.escape(d_xmem) + r"\s*\)", re.S)
     m = inst.search(mods[top][1]) if top in mods else None
     if m is None or m.group(1) not in mods:
-        return None, f"no module of the sources takes {d_xmem} on its D port in {top}"
+        return None, f"no memory instance in {top} takes {d_xmem} on its D port (one further down is not looked for)"
     name = m.group(1)
     file, body = mods[name]
     if re.search(r"\bassign\s+Q\s*=[^;]*\[\s*A\s*\]", body):

@@ -127,11 +127,15 @@ class SkeletonAdapter(CoreAdapter):
         ports the handles show. Directions and inputs nobody drives are not seen here."""
         names = {n.split("[")[0] for n in used_pins(self.cfg).values()} | set(self.cfg.tie)
         ports = {}
+        bus_bits = {n.split("[")[0] for n in used_pins(self.cfg).values() if "[" in n}
         for name in names:
             try:
-                ports[name] = Port(name, None, len(getattr(self.dut, name)))
+                width = len(getattr(self.dut, name))
             except AttributeError:
                 continue            # named by check_ports, with its key
+            # a bit of a bus (pins.ofifo_valid = "sig[4]"): the bus may be [7:4]; sample() checks the bit against
+            # the handle's own range as it reads it
+            ports[name] = Port(name, None, None if name in bus_bits else width)
         try:
             check_ports(self.cfg, ports, getattr(self.dut, "_name", ""), complete=False)
         except ConfigError as e:
@@ -308,6 +312,8 @@ class SkeletonAdapter(CoreAdapter):
             if 0 <= t - first_read < n:
                 fields["ofifo_rd"] = 1
             word = t - first_read - lat
+            self.waiting = (f"stream (kernel position {kij}): cycle {t} of {first_read + n + lat}, the OFIFO's reads "
+                            f"from cycle {first_read} (flow.drain_wait = {self.cfg.wait_in_stream()})")
             if 0 <= word < n:
                 fields.update(CEN_pmem=0, WEN_pmem=0, A_pmem=base + word)
                 if self.cfg.stream_valid and not await self.sample("ofifo_valid"):
@@ -317,6 +323,7 @@ class SkeletonAdapter(CoreAdapter):
                         f"the reads start {self.cfg.wait_in_stream()} cycles after the first execute word "
                         f"(flow.drain_wait), before that word reached the OFIFO")
             await self.step(**fields)
+        self.waiting = None
 
     def positions(self) -> int:
         """Padded positions of the layer running (xmem words of one activation tile)."""

@@ -27,9 +27,10 @@ COURSE_FIELDS = {"load": (0, 1), "execute": (1, 1), "l0_wr": (2, 1), "l0_rd": (3
                  "ififo_wr": (5, 1), "ofifo_rd": (6, 1), "A_xmem": (7, 11), "WEN_xmem": (18, 1),
                  "CEN_xmem": (19, 1), "A_pmem": (20, 11), "WEN_pmem": (31, 1), "CEN_pmem": (32, 1), "acc": (33, 1)}
 COURSE_WIDTH = 34
-# flow.drain_wait's bound: four times a 64 x 64 array's default wait (2 (rows + cols) = 256); nine kernel
-# positions of such waits (about 9 x 1,070 cycles streamed) stay inside a 4x4 layer's cycle budget (100 per
-# position and kernel position, plus 10,000): a larger wait would end in that budget's timeout, blaming the core
+# flow.drain_wait's bound: four times a 64 x 64 array's default wait (2 (rows + cols) = 256). A 4x4 layer's nine
+# kernel positions at that wait (about 1,070 cycles each, streamed) stay inside its cycle budget (100 per padded
+# position and kernel position, plus 10,000); a smaller layer over many tiles may not, and its timeout then names
+# the stream and the wait (SkeletonAdapter.stream) rather than blaming the core
 MAX_DRAIN_WAIT = 1024
 # course fields a weight-stationary flow never drives: a core may have none (inst.fields.ififo_wr = "none")
 NO_IFIFO = ("ififo_wr", "ififo_rd")
@@ -147,9 +148,11 @@ class SkeletonConfig:
         return self.drain_wait if self.drain_wait is not None else 2 * (self.rows + self.cols)
 
     def wait_in_stream(self) -> int:
-        """drain = "stream": cycles from the first execute word to the first OFIFO read (default: rows + cols,
-        the course testbench's wait on an 8x8 core that streams: its ofifo_rd from t > 16)."""
-        return self.drain_wait if self.drain_wait is not None else self.rows + self.cols
+        """drain = "stream": cycles from the first execute word to the first OFIFO read, which only the core's
+        own testbench tells (load_config requires it; a configuration built in Python is told here)."""
+        if self.drain_wait is None:
+            raise ValueError(f"{self.name}: flow.drain_wait: required with drain = \"stream\"")
+        return self.drain_wait
 
     def to_dict(self) -> dict:
         """JSON-able (the run's configuration carries it into the simulation)."""

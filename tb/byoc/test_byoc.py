@@ -456,6 +456,38 @@ def test_depth_16_fifos_pass_streamed_and_fail_otherwise(sim, tmp_path):
     result, rep = run_variant(sim, tmp_path, stream.replace("drain_wait = 16", "drain_wait = 28"), src,
                               expect_fail=True)
     assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0
+    # a cycle early without pins.ofifo_valid written out (not read then): located mismatches, not a pass
+    unnamed = stream.replace('ofifo_valid = "ofifo_valid"\n', "", 1).replace("drain_wait = 16", "drain_wait = 15")
+    assert not any(line.startswith("ofifo_valid") for line in unnamed.splitlines())
+    result, rep = run_variant(sim, tmp_path, unnamed, src, expect_fail=True)
+    assert result["failed"] == 1 and rep["relu"]["mismatches"] > 0 and "adapter_stopped" not in rep
+
+
+# a ReLU strobe on the IFIFO's bit (inst[5]: Yr-Nemsis/ECE284_Project's SFP applies ReLU on it, one word after
+# the last acc): the course variant's SFU with its registered ReLU taken on that bit instead of always
+def relu_strobe(src):
+    rtl = src[0].parent
+    sfu, corelet = (rtl / "sfu.v").read_text(), (rtl / "corelet.v").read_text()
+    for text, old in ((sfu, "    input                      acc,\n"), (sfu, "else if (RELU_EN != 0 && psum_q[psum_bw-1])"),
+                      (corelet, ".acc(acc), .in(sfu_in)")):
+        assert old in text, old
+    (rtl / "sfu.v").write_text(sfu.replace("    input                      acc,\n", "    input                      acc,\n"
+                                           "    input                      relu,\n")
+                               .replace("else if (RELU_EN != 0 && psum_q[psum_bw-1])", "else if (relu && psum_q[psum_bw-1])"))
+    (rtl / "corelet.v").write_text(corelet.replace(".acc(acc), .in(sfu_in)", ".acc(acc), .relu(inst[5]), .in(sfu_in)"))
+    return src
+
+
+def test_a_relu_strobe_on_the_ififo_bit_of_a_core_without_one(sim, tmp_path):
+    """inst.fields.ififo_wr = "none" frees bit 5 for [inst.extra.relu] (weight-stationary: the os pin tied 0):
+    the outputs after ReLU pass; without the strobe the SFU shows the raw sums, refused."""
+    src = relu_strobe(course_variant(tmp_path))
+    base = COURSE_TOML.replace('os = "os"', "", 1) + '\n[inst.fields]\nififo_wr = "none"\n\n[tie]\nos = 0\n'
+    strobe = base + '\n[inst.extra.relu]\nbits = 5\nvalue = 1\nwhen = "after_acc"\n'
+    result, rep = run_variant(sim, tmp_path, strobe, src)
+    assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+    result, rep = run_variant(sim, tmp_path, base, src, expect_fail=True)
+    assert result["failed"] == 1 and "expected 0 got -" in rep["relu"]["reports"][0]
 
 
 # an activation memory read combinationally (Q shows memory[A] in the read's own cycle, as DingyeC/
@@ -486,6 +518,22 @@ def test_an_xmem_read_combinationally_passes_with_latency_0_and_fails_without(si
     stream = comb.replace('drain = "valid"', 'drain = "stream"\ndrain_wait = 16')
     result, rep = run_variant(sim, tmp_path, stream, shallow_fifos(src))
     assert result["failed"] == 0 and rep["relu"]["compared"] == 16 * 8 and rep["relu"]["mismatches"] == 0
+
+
+def test_init_reads_a_combinational_xmem_and_its_file_passes(tmp_path):
+    """accel-byoc init on the course variant with a combinational activation memory: xmem_latency = 0 decided
+    from the memory's source and written, and the file passes as it is (the default 1 fails: above)."""
+    mine = tmp_path / "team"
+    src = comb_xmem(course_variant(mine))
+    r = _byoc(mine, "init", "--rtl", "rtl/*.v", "--top", "core")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "decided: flow.xmem_latency = 0 from sram_comb.v: module sram_comb (the memory core writes D_xmem into) " \
+           "reads combinationally" in r.stdout, r.stdout
+    assert "xmem_latency = 0" in (mine / "skeleton.toml").read_text().splitlines() and "fifo_depth" not in r.stdout
+    r = _byoc(mine, "--config", "skeleton.toml", "--rtl", *map(str, src), "--top", "core", "--sim", "icarus")
+    out = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and out[-1].startswith("PASS"), r.stdout[-3000:] + r.stderr[-3000:]
+    assert any(l.startswith("relu: 16/16 vectors, 128 values compared, 0 mismatches") for l in out)
 
 
 # a port declared outside the port list (as several public course tops declare `output l0_valid;`): Icarus takes
