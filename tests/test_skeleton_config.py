@@ -342,7 +342,11 @@ def test_a_valid_bit_of_a_bus_checked_against_the_top(tmp_path):
                                                ("D_xmem", "input", 32), ("sigs", "output", 5),
                                                ("sfu_out", "output", 128))}
     check_ports(cfg, ports, "core")
-    ports["sigs"] = Port("sigs", "output", 4)
+    ports["sigs"] = Port("sigs", "output", 4, (7, 4))     # a bus declared [7:4] holds bit 4
+    check_ports(cfg, ports, "core")
+    ports["sigs"] = Port("sigs", "output", 4)             # its range not described (Icarus): left to the run
+    check_ports(cfg, ports, "core")
+    ports["sigs"] = Port("sigs", "output", 4, (3, 0))
     with pytest.raises(ConfigError, match=r"pins.ofifo_valid: bit 4 of sigs, a 4-bit output of core \(bits 3:0\)"):
         check_ports(cfg, ports, "core")
     del ports["sigs"]
@@ -515,3 +519,16 @@ def test_a_core_without_the_ififo_gives_its_bit_to_an_extra_field(tmp_path):
     assert probe.word(readout="after_acc") & 1 << 5 == 1 << 5
     with pytest.raises(KeyError):       # the flow never drives it (output-stationary is refused above)
         probe.word(ififo_wr=1)
+
+
+@pytest.mark.parametrize("tool", ["verilator", "yosys"])
+def test_the_describers_give_a_bus_its_declared_range(tool, tmp_path):
+    """Verilator's and Yosys's descriptions carry a port's declared range (a status bus [7:4], a [0:3] one, a
+    plain bit), so a pin naming one of its bits is judged against it; Icarus's (width only) leaves it to the run."""
+    if tool not in tools():
+        pytest.fail(f"{tool} is not installed here (make setup installs it): this test needs it")
+    top = tmp_path / "t.v"
+    top.write_text("module core (input clk, output [7:4] sigs, output [0:3] up, output v);\n"
+                   "  assign sigs = 0;\n  assign up = 0;\n  assign v = 0;\nendmodule\n")
+    ports, _ = top_ports("core", [top], tool=tool)
+    assert (ports["sigs"].bits, ports["up"].bits, ports["v"].bits) == ((7, 4), (0, 3), (0, 0))

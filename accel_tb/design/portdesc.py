@@ -53,6 +53,7 @@ class Port:
     name: str
     direction: str          # input, output, inout
     width: int | None       # None: a type whose width the description does not give plainly
+    bits: tuple[int, int] | None = None     # (msb, lsb) as declared, where the description gives it ([7:4])
 
 
 TOOLS = ("verilator", "yosys", "icarus")
@@ -123,16 +124,36 @@ def _verilator(top, sources, params, includes, tmp: Path):
             const = (s.get("valuep") or [{}])[0].get("name", "")
             values[s["name"]] = _verilog_const(const)
         elif s.get("direction") in ("INPUT", "OUTPUT", "INOUT"):
-            ports[s["name"]] = Port(s["name"], s["direction"].lower(), _width(nodes.get(s.get("dtypep")), nodes))
+            dtype = nodes.get(s.get("dtypep"))
+            ports[s["name"]] = Port(s["name"], s["direction"].lower(), _width(dtype, nodes), _range(dtype, nodes))
     return ports, values
+
+
+def _basic(dtype, nodes):
+    seen = 0
+    while dtype is not None and dtype.get("type") == "REFDTYPE" and seen < 10:   # typedef'd ports
+        dtype, seen = nodes.get(dtype.get("refDTypep")), seen + 1
+    return dtype if dtype is not None and dtype.get("type") == "BASICDTYPE" else None
+
+
+def _range(dtype, nodes) -> tuple[int, int] | None:
+    """(msb, lsb) of a Verilator dtype node's packed range ([7:4] -> (7, 4)); a one-bit type (0, 0)."""
+    dtype = _basic(dtype, nodes)
+    if dtype is None:
+        return None
+    if "range" not in dtype:
+        return (0, 0) if dtype.get("keyword") in ("logic", "bit", "wire", "reg") else None
+    hi, _, lo = dtype["range"].partition(":")
+    try:
+        return int(hi), int(lo)
+    except ValueError:
+        return None
 
 
 def _width(dtype, nodes) -> int | None:
     """Width of a Verilator dtype node: a packed range, a plain one-bit type, a 32-bit integer."""
-    seen = 0
-    while dtype is not None and dtype.get("type") == "REFDTYPE" and seen < 10:   # typedef'd ports
-        dtype, seen = nodes.get(dtype.get("refDTypep")), seen + 1
-    if dtype is None or dtype.get("type") != "BASICDTYPE":
+    dtype = _basic(dtype, nodes)
+    if dtype is None:
         return None
     if "range" in dtype:
         hi, _, lo = dtype["range"].partition(":")
@@ -188,7 +209,10 @@ def _yosys(top, sources, params, includes, tmp: Path):
                                     and m.get("attributes", {}).get("top")), None)
     if mod is None:
         raise DescribeError(f"yosys: no module {top} in the description")
-    ports = {n: Port(n, p["direction"], len(p["bits"])) for n, p in mod["ports"].items()}
+    ports = {}
+    for n, p in mod["ports"].items():       # the wire's offset and direction give the declared range
+        lo, hi = int(p.get("offset", 0)), int(p.get("offset", 0)) + len(p["bits"]) - 1
+        ports[n] = Port(n, p["direction"], len(p["bits"]), (lo, hi) if p.get("upto") else (hi, lo))
     values = {k: _yosys_const(v) for k, v in mod.get("parameter_default_values", {}).items()}
     return ports, values
 

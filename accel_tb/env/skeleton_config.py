@@ -494,8 +494,11 @@ def check_ports(cfg: SkeletonConfig, ports: dict, top: str, complete: bool = Tru
                 err(key, f"{top_value} does not fit {name}, a {port.width}-bit input of {top}")
             continue
         if bit is not None:
-            if port.width is not None and bit >= port.width:
-                err(f"pins.{role}", f"bit {bit} of {name}, a {port.width}-bit output of {top} (bits {port.width - 1}:0)")
+            # the declared range where the description gives it ([7:4]); Icarus's gives the width only, and a
+            # bus need not start at 0: the run's sample() checks the bit against the simulator's range then
+            if port.bits is not None and not min(port.bits) <= bit <= max(port.bits):
+                err(f"pins.{role}", f"bit {bit} of {name}, a {port.width}-bit output of {top} "
+                                    f"(bits {port.bits[0]}:{port.bits[1]})")
             continue
         if port.width is not None and port.width != widths[role]:
             src = f" ({why[role]})" if role in why else ""
