@@ -295,13 +295,16 @@ class SkeletonAdapter(CoreAdapter):
         """flow.drain = "stream", for a core whose L0 or OFIFO holds fewer words than a layer's positions (the
         course's depth-16 FIFOs): everything in the same cycles. Cycle t reads xmem word t, L0 takes it at
         t + X (X = flow.xmem_latency, 1 for the course SRAM), the array executes at t = X + 1 .. n + X (L0 holds
-        a word before it is read); the OFIFO's reads
-        run back to back from flow.drain_wait cycles after the first execute word, each pmem write
-        flow.ofifo_latency cycles after its read (the word pops there). With pins.ofifo_valid named, valid is
-        checked high in each pop's cycle: a read before its word is there is one line, not a shifted layer."""
+        a word before it is read); the OFIFO's reads run back to back from flow.drain_wait cycles after the
+        first execute word, each pmem write flow.ofifo_latency cycles after its read (the word pops there).
+        With pins.ofifo_valid named, valid is checked high in each pop's cycle: a read before its word is there
+        is one line, not a shifted layer."""
         base, lat, x = kij * n, self.cfg.ofifo_latency, self.cfg.xmem_latency
         first_read = x + 1 + self.cfg.wait_in_stream()
-        for t in range(max(n + x + 1, first_read + n + lat)):
+        end = max(n + x + 1, first_read + n + lat)
+        self.waiting = (f"stream (kernel position {kij}): {end} cycles, the OFIFO's reads from cycle {first_read} "
+                        f"(flow.drain_wait = {self.cfg.wait_in_stream()})")
+        for t in range(end):
             fields = {}
             if t < n:
                 fields.update(CEN_xmem=0, A_xmem=t)
@@ -312,8 +315,6 @@ class SkeletonAdapter(CoreAdapter):
             if 0 <= t - first_read < n:
                 fields["ofifo_rd"] = 1
             word = t - first_read - lat
-            self.waiting = (f"stream (kernel position {kij}): cycle {t} of {first_read + n + lat}, the OFIFO's reads "
-                            f"from cycle {first_read} (flow.drain_wait = {self.cfg.wait_in_stream()})")
             if 0 <= word < n:
                 fields.update(CEN_pmem=0, WEN_pmem=0, A_pmem=base + word)
                 if self.cfg.stream_valid and not await self.sample("ofifo_valid"):
