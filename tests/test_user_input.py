@@ -386,3 +386,12 @@ def test_an_empty_value_is_refused_even_where_the_default_is_empty():
     with pytest.raises(SystemExit) as e:
         ap.parse_args(["--only", ""])
     assert e.value.code == 2
+
+
+def test_byoc_rtl_repeated_adds_to_the_list(tmp_path, one_line_error):
+    """--rtl given twice adds to the list (argparse kept the last only: a missing first file went unseen, and
+    'rtl/*.v' then 'rtl/core.v' lost every module but core)."""
+    rtl = ROOT / "examples" / "skeleton_core" / "rtl"
+    one_line_error(_cmd("-m", "accel_tb.cli.byoc", "--config", str(ROOT / "examples" / "skeleton_core" / "skeleton.toml"),
+                        "--rtl", str(tmp_path / "missing.v"), "--rtl", f"{rtl}/*.v", "--top", "core"),
+                   f"--rtl {tmp_path / 'missing.v'}: no such file")

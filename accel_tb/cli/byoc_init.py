@@ -269,7 +269,7 @@ class {''.join(w.capitalize() for w in top.split('_')) or 'My'}Core(CoreAdapter)
 
 def main(argv=None) -> int:
     ap = ArgumentParser(prog="accel-byoc init", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted; a quoted list \"a.v b.v\" is its words)")
+    ap.add_argument("--rtl", required=True, nargs="+", action="extend", help="Verilog sources (globs allowed, quoted; a quoted list \"a.v b.v\" is its words)")
     ap.add_argument("--top", required=True, help="top-level module")
     ap.add_argument("--out", default=None, help="file to write (default skeleton.toml, or adapter.py for a core "
                     "outside the skeleton family)")

@@ -228,8 +228,8 @@ def main_byoc(argv=None) -> int:
     ap.add_argument("--adapter", default=None, help="adapter file: path/to/adapter.py[:ClassName]")
     ap.add_argument("--config", default=None, help="instead of --adapter: the TOML configuration of a "
                     "course-skeleton core (docs/byoc_config.md)")
-    ap.add_argument("--rtl", required=True, nargs="+", help="Verilog sources (globs allowed, quoted; a quoted list "
-                    "\"a.v b.v\" is its words; a file given twice is one source)")
+    ap.add_argument("--rtl", required=True, nargs="+", action="extend", help="Verilog sources (globs allowed, quoted; a quoted list "
+                    "\"a.v b.v\" is its words; --rtl repeated adds to the list; a file given twice is one source)")
     ap.add_argument("--top", required=True, help="top-level module")
     ap.add_argument("--include", action="append", default=[], help="include folder (repeatable)")
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE Verilog parameter of the top "
