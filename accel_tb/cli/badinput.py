@@ -268,6 +268,11 @@ CASES = [
     Case("`make network IMAGES=0`", "make network IMAGES=0", 2, "error: --images 0: at least 1 image"),
     Case("`make network LAYERS=x`", "make network LAYERS=x", 2, "error: --layers x: expected a comma list"),
     Case("`accel-network --first-image -1`", "accel-network --first-image -1", 2, "error: --first-image -1: must be >= 0"),
+    Case("a chunk cache on a single-process network run (taken and dropped: the run looked resumable)",
+         "accel-network --images 1 --cache {tmp}/chunks", 2, "error: --cache: only a sharded run (--workers N > 1, "
+         "--scheduler or --cluster) keeps chunks"),
+    Case("`--seed` on the whole-network run (taken and dropped: nothing there is random)", "accel-network --seed 5", 2,
+         "error: --seed 5: the whole-network run draws nothing at random"),
     Case("a farm file that is not text", "accel-network --cluster {tmp}/farm.yaml", 2,
          "error: --cluster {tmp}/farm.yaml: not a farm file (not UTF-8 text", setup="binary_farm_file"),
     Case("a Slurm farm file on a host without Slurm", "accel-network --cluster {tmp}/farm.yaml", 2,

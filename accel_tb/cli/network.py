@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cols", type=int, default=8)
     ap.add_argument("--report-dir", default=str(ROOT / "reports"))
     ap.add_argument("--corrupt-layer", type=int, default=None, help="negative test: corrupt a weight there")
-    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None, help="refused: the whole-network run draws nothing at random")
     ap.add_argument("--dataflow", default="auto", choices=choices(),
                     help="per layer the faster by the cycle model (default), or one forced for every layer")
     ap.add_argument("--compare", action="store_true", help="also run every layer in the other dataflow and "
@@ -75,9 +75,11 @@ def main(argv=None) -> int:
                     f"(sbatch/scancel, bsub/bkill, qsub/qdel, condor_submit/condor_rm) included. The run waits at most {WORKER_WAIT_S} s for the first worker of the "
                     f"submitted jobs (or of --scheduler) to connect, then fails (exit 1); {WORKER_WAIT_VAR}=seconds "
                     "sets another wait")
-    ap.add_argument("--retries", type=int, default=2, help="attempts after a chunk crashes")
-    ap.add_argument("--cache", default=str(ROOT / "reports" / "chunks"), help="finished chunks (resume)")
-    ap.add_argument("--no-cache", action="store_true", help="recompute every chunk")
+    ap.add_argument("--retries", type=int, default=None, help="attempts after a chunk crashes (default 2; sharded "
+                    "runs only)")
+    ap.add_argument("--cache", default=None, help="finished chunks, to resume (default reports/chunks; sharded runs "
+                    "only: a single-process run keeps none)")
+    ap.add_argument("--no-cache", action="store_true", help="recompute every chunk (sharded runs only)")
     ap.add_argument("--python-io", action="store_true",
                     help="drive the core's write ports and watch its outputs from Python, as the layer tests do, "
                          "instead of the top's host I/O in the simulator (the same cycles and checks, slower; for "
@@ -89,6 +91,10 @@ def main(argv=None) -> int:
     try:
         args.sim = inputs.check_sim(args.sim)
         args.seed = inputs.check_seed(args.seed)
+        if args.seed is not None:       # it was taken and dropped: no run of this command depends on it
+            raise InputError(f"--seed {args.seed}: the whole-network run draws nothing at random (its stimulus is the "
+                             f"images and the checkpoint, its ports unpaused); seeds replay the random layer tests "
+                             f"(accel-run, COCOTB_RANDOM_SEED)")
         from accel_tb.design.runner import (  # noqa: PLC0415
             BuildError,
             pgo_blocked,
@@ -113,8 +119,18 @@ def main(argv=None) -> int:
         # what needs no model first: the first read of a checkpoint imports torch (seconds)
         for flag, value, least in (("--workers", args.workers, 1), ("--chunk", args.chunk, 0),
                                    ("--retries", args.retries, 0)):
-            if value < least:
+            if value is not None and value < least:
                 raise InputError(f"{flag} {value}: must be >= {least}")
+        if not (args.workers > 1 or args.scheduler or args.cluster):
+            # options of the sharded run only: taken and dropped, a long single-process run looked resumable
+            given = [flag for flag, on in (("--cache", args.cache is not None), ("--no-cache", args.no_cache),
+                                           ("--chunk", args.chunk != 0), ("--retries", args.retries is not None))
+                     if on]
+            if given:
+                raise InputError(f"{given[0]}: only a sharded run (--workers N > 1, --scheduler or --cluster) keeps "
+                                 f"chunks and retries them; this one runs in one process")
+        args.cache = args.cache if args.cache is not None else str(ROOT / "reports" / "chunks")
+        args.retries = args.retries if args.retries is not None else 2
         if args.cluster and args.scheduler:
             raise InputError("--scheduler and --cluster: give one (a running scheduler, or a farm file to start one)")
         farm_threads = None

@@ -72,7 +72,7 @@ def run_network(tree: Path, images: int, dataflow: str, sim: str, out: Path, dat
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
     env.pop("ACCEL_BUILD_DIR", None)        # each tree builds its own models, in its own build/
     cmd = [sys.executable, "-m", "accel_tb.cli.network", "--sim", sim, "--images", str(images),
-           "--dataflow", dataflow, "--no-cache", "--report-dir", str(out),
+           "--dataflow", dataflow, "--report-dir", str(out),       # one process: no chunk cache
            *(["--data-dir", data_dir] if data_dir else [])]
     r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if r.returncode != 0:
