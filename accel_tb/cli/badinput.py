@@ -96,6 +96,9 @@ CASES = [
          "error: COCOTB_RANDOM_SEED=abc: must be an integer", env=(("COCOTB_RANDOM_SEED", "abc"),)),
     Case("the same, under pytest", "pytest {root}/tb/mac", 2, "error: COCOTB_RANDOM_SEED=abc: must be an integer",
          env=(("COCOTB_RANDOM_SEED", "abc"),)),
+    Case("a `COCOTB_LOG_LEVEL` cocotb does not know (a traceback in the simulator, then 'no results file')",
+         "make SIM=icarus", 2, "error: COCOTB_LOG_LEVEL=LOUD: must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, "
+         "TRACE, NOTSET", env=(("COCOTB_LOG_LEVEL", "LOUD"),)),
     Case("`SIM` a simulator the suite does not run, under pytest (the line named `--sim`, which was not given)",
          "pytest {root}/tb/mac", 2, "error: SIM=vcs: supported simulators are verilator and icarus",
          env=(("SIM", "vcs"),)),

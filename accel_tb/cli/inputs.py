@@ -24,12 +24,12 @@ def check_sim(sim: str | None, flag: str = "--sim") -> str:
 
 def check_seed(seed: int | None) -> int | None:
     """The random seed: --seed, else COCOTB_RANDOM_SEED from the environment, which must be an integer (cocotb
-    would stop with a traceback inside the simulator)."""
-    from accel_tb.design.runner import BuildError, seed_from_env  # noqa: PLC0415
-    if seed is not None:
-        return seed
+    would stop with a traceback inside the simulator); and, judged with it for the same reason (every command
+    that simulates calls this), COCOTB_LOG_LEVEL and GPI_LOG_LEVEL."""
+    from accel_tb.design.runner import BuildError, log_levels_from_env, seed_from_env  # noqa: PLC0415
     try:
-        return seed_from_env()
+        log_levels_from_env()
+        return seed if seed is not None else seed_from_env()
     except BuildError as e:
         raise InputError(str(e)) from None
 

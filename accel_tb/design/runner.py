@@ -124,15 +124,29 @@ def seed_from_env() -> int | None:
         raise BuildError(f"COCOTB_RANDOM_SEED={env}: must be an integer (or unset it; --seed N sets it)") from None
 
 
+# the levels cocotb's logging takes from COCOTB_LOG_LEVEL and GPI_LOG_LEVEL (any case); another stops every
+# simulation with a traceback inside the simulator, then "no results file"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "TRACE", "NOTSET")
+
+
+def log_levels_from_env() -> None:
+    """COCOTB_LOG_LEVEL and GPI_LOG_LEVEL, judged before a simulation starts. Raises BuildError."""
+    for var in ("COCOTB_LOG_LEVEL", "GPI_LOG_LEVEL"):
+        value = os.environ.get(var, "")
+        if value and value.upper() not in LOG_LEVELS:
+            raise BuildError(f"{var}={value}: must be one of {', '.join(LOG_LEVELS)} (any case), or unset")
+
+
 def environment_problem() -> str | None:
     """What the environment hands every simulation of a run, judged once before it (the suite's conftest, make
-    test-times before its cold run), not by a traceback in each simulation: SIM, COCOTB_RANDOM_SEED, WAVES,
-    ACCEL_QUICK_COMPILE and the runtime store's switch. One line, or None."""
+    test-times before its cold run), not by a traceback in each simulation: SIM, COCOTB_RANDOM_SEED, the log
+    levels, WAVES, ACCEL_QUICK_COMPILE and the runtime store's switch. One line, or None."""
     sim = os.environ.get("SIM")
     if sim and sim.lower() not in SIMULATORS:
         return unsupported_sim(f"SIM={sim}")
     try:
         seed_from_env()
+        log_levels_from_env()
         waves_from_env()
         quick_from_env()
         runtime_store.use_from_env()
