@@ -56,9 +56,7 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
         raise CheckpointError(f"{path}: state_dict must map names to tensors"
                               + (f" ({bad!r} holds a {type(sd[bad]).__name__})" if bad else
                                  f" (it is a {type(sd).__name__})"))
-    for k, v in sd.items():
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
+    _check_values(sd, path)
     model = VGG16Quant(squeeze=arch["squeeze"], a_bit=arch["a_bit"], w_bit=arch["w_bit"],
                        num_classes=arch.get("num_classes", 10), squeeze_identity=arch.get("squeeze_identity"))
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
@@ -102,9 +100,7 @@ def from_course_checkpoint(ck: dict, path: Path) -> tuple[VGG16Quant, dict]:
     # weight_q is the quantized weight the course's layer caches: derived, not state
     state = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()
              if isinstance(v, torch.Tensor) and not k.endswith("weight_q")}
-    for k, v in state.items():
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
+    _check_values(state, path)
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as e:
@@ -120,3 +116,14 @@ def from_course_checkpoint(ck: dict, path: Path) -> tuple[VGG16Quant, dict]:
         if isinstance(ck.get(key), (int, float)) or (isinstance(ck.get(key), torch.Tensor) and ck[key].numel() == 1):
             meta[key] = float(ck[key])
     return model, meta
+
+
+def _check_values(sd: dict, path) -> None:
+    """Every float finite, and every quantizer's alpha (act_alpha, wgt_alpha: its scale) above 0: a scale of 0
+    or below gives integers off the 4-bit grid, found only inside a simulation (a traceback there) before."""
+    for k, v in sd.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path}: {k} holds NaN or infinite values (not finite)")
+        if k.endswith(("act_alpha", "wgt_alpha")) and v.is_floating_point() and not (v > 0).all():
+            raise CheckpointError(f"{path}: {k} = {v.flatten()[0].item():g}: a quantizer's alpha (its scale) must be "
+                                  f"above 0")

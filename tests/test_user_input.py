@@ -361,6 +361,18 @@ def test_evaluate_limit_and_nan_checkpoint(tmp_path, fake_cifar, random_model, o
                         str(tmp_path / "data")), "nan.pt", "features.3.weight", "not finite")
 
 
+def test_a_quantizer_alpha_not_above_0_is_one_line_before_the_build(tmp_path, one_line_error):
+    """A checkpoint whose quantizer scale is 0 or negative (a user's, hand-edited or diverged): accel-run stopped
+    inside the simulator with a traceback (integers off the 4-bit grid), after the build (a probe)."""
+    for key, value in (("features.27.act_alpha", -1.0), ("features.27.weight_quant.wgt_alpha", 0.0)):
+        ck = torch.load(CKPT, weights_only=True)
+        ck["state_dict"][key] = torch.tensor(value)
+        torch.save(ck, tmp_path / "bad.pt")
+        r = _cmd("-m", "accel_tb.cli.run", "--sim", "icarus", "--checkpoint", str(tmp_path / "bad.pt"), cwd=tmp_path)
+        one_line_error(r, f"{key} = {value:g}: a quantizer's alpha (its scale) must be above 0")
+        assert "Traceback" not in r.stdout + r.stderr and "PASS" not in r.stdout
+
+
 @pytest.mark.parametrize("mutate,needle", [
     (lambda ck: ck.pop("state_dict"), "no 'arch'/'state_dict'"),
     (lambda ck: ck["arch"].pop("squeeze"), "arch"),
