@@ -275,10 +275,29 @@ def build_params(cls) -> dict:
     return {k: str(v) for k, v in {**cfg_params, **cls.params}.items()}
 
 
+def geometry_problem(g) -> str | None:
+    """What is wrong with an adapter's `geometry` (one line), or None: a Geometry whose sizes are integers in the
+    ranges the flow takes (a psum_bits of 0 or a cols of "8" stopped with a traceback deep in the run)."""
+    if not isinstance(g, Geometry):
+        return f"geometry is a {type(g).__name__}, not an accel_tb.adapter.Geometry(rows=..., cols=...)"
+    for name, lo, hi in (("rows", 1, 64), ("cols", 1, 64), ("a_bits", 1, 8), ("w_bits", 2, 8), ("psum_bits", 2, 64)):
+        v = getattr(g, name)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            return f"Geometry.{name} = {v!r}: must be an integer in {lo}..{hi}"
+    if g.max_side is not None and (isinstance(g.max_side, bool) or not isinstance(g.max_side, int) or g.max_side < 1):
+        return f"Geometry.max_side = {g.max_side!r}: must be an integer >= 1, or None (any side)"
+    for name in ("multi_tile", "two_bit", "output_stationary", "psum_monitor"):
+        if not isinstance(getattr(g, name), bool):
+            return f"Geometry.{name} = {getattr(g, name)!r}: must be True or False"
+    return None
+
+
 def check_hooks(cls) -> None:
     """An adapter implements start() and either run_layer() or the hooks it drives (set_mode too when it
-    declares a 2-bit mode); a missing one is said before anything is built (the default raises
-    NotImplementedError inside the simulation)."""
+    declares a 2-bit mode), and declares a sound geometry; a missing hook or a bad size is said before
+    anything is built (the default raises NotImplementedError inside the simulation)."""
+    if why := geometry_problem(getattr(cls, "geometry", None)):
+        raise AdapterError(f"adapter {cls.__name__}: {why}")
     missing = [] if cls.start is not CoreAdapter.start else ["start()"]
     if getattr(cls.run_layer, "output_tiles", False):    # the default flow, or one that calls it
         hooks = ("load_activations", "run_kernel", "outputs") + (("set_mode",) if cls.geometry.two_bit else ())

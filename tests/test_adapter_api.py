@@ -143,3 +143,19 @@ def test_an_adapter_loading_its_file_by_a_relative_name_is_told_where_that_was_r
     adapter.write_text("from pathlib import Path\n\nfrom accel_tb.env.skeleton import SkeletonAdapter, load_config\n\n\n"
                        "class Team(SkeletonAdapter):\n    config = load_config(Path(__file__).with_name('team.toml'))\n")
     assert load_adapter_class(str(adapter)).config.rows == 8
+
+
+def test_a_geometry_of_the_wrong_kind_or_size_is_one_line():
+    """An adapter's geometry judged before the build (psum_bits=0, cols="8", a dict: tracebacks deep in the run)."""
+    from accel_tb.adapter import geometry_problem
+    assert geometry_problem(Geometry(rows=8, cols=8)) is None
+    assert geometry_problem(Geometry(rows=8, cols=8, max_side=None, psum_bits=64)) is None
+    for g, says in ((None, "geometry is a NoneType, not an accel_tb.adapter.Geometry"),
+                    (dict(rows=8, cols=8), "geometry is a dict"),
+                    (Geometry(rows=8, cols=8, psum_bits=0), "Geometry.psum_bits = 0: must be an integer in 2..64"),
+                    (Geometry(rows=8, cols="8"), "Geometry.cols = '8': must be an integer in 1..64"),
+                    (Geometry(rows=0, cols=8), "Geometry.rows = 0: must be an integer in 1..64"),
+                    (Geometry(rows=True, cols=8), "Geometry.rows = True"),
+                    (Geometry(rows=8, cols=8, max_side=0), "Geometry.max_side = 0: must be an integer >= 1, or None"),
+                    (Geometry(rows=8, cols=8, two_bit=1), "Geometry.two_bit = 1: must be True or False")):
+        assert geometry_problem(g).startswith(says), geometry_problem(g)

@@ -155,6 +155,10 @@ CASES = [
     Case("an adapter without its hooks", "accel-byoc --adapter {tmp}/my_team/bare.py --rtl '{tmp}/my_team/rtl/*.v' "
          "--top core", 2, "error: --adapter Bare: start(), load_activations(), run_kernel(), outputs() not implemented",
          setup="bare_adapter"),
+    Case("an adapter whose Geometry says psum_bits=0 (a traceback deep in the run: 'negative shift count')",
+         "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core", 2,
+         "error: --adapter SkeletonCore: Geometry.psum_bits = 0: must be an integer in 2..64",
+         setup="adapter_psum_bits_0"),
     Case("a core whose `psum_bits` the layer's sums do not fit (refused before the build; was a failed run, exit 1)",
          "accel-byoc --adapter {tmp}/my_team/narrow.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim icarus", 2,
          "value (175) does not fit NarrowCore's psum_bits=8 (-128 .. 127)", setup="narrow_adapter"),
@@ -368,6 +372,13 @@ def _edit_line(path: Path, index: int, fn) -> None:
 def _example(tmp: Path) -> Path:
     shutil.copytree(EXAMPLE, tmp / "my_team")
     return tmp / "my_team"
+
+
+def setup_adapter_psum_bits_0(tmp):
+    adapter = _example(tmp) / "adapter.py"
+    text = adapter.read_text()
+    assert "psum_bits=PSUM_BW" in text
+    adapter.write_text(text.replace("psum_bits=PSUM_BW", "psum_bits=0", 1))
 
 
 def setup_a_file(tmp):
