@@ -407,3 +407,17 @@ def test_byoc_rtl_repeated_adds_to_the_list(tmp_path, one_line_error):
     one_line_error(_cmd("-m", "accel_tb.cli.byoc", "--config", str(ROOT / "examples" / "skeleton_core" / "skeleton.toml"),
                         "--rtl", str(tmp_path / "missing.v"), "--rtl", f"{rtl}/*.v", "--top", "core"),
                    f"--rtl {tmp_path / 'missing.v'}: no such file")
+
+
+def test_accel_run_reads_waves_from_the_environment(tmp_path):
+    """WAVES=1 in the environment writes the waveform (accel-network and the suite read it; accel-run took it and
+    wrote none, a probe); WAVES=yes is one line (it passed)."""
+    import os
+    env = {**os.environ, "ACCEL_BUILD_DIR": str(tmp_path / "build"), "WAVES": "1"}
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli.run", "--sim", "icarus", "--images", "1"], cwd=ROOT, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1].startswith("PASS"), r.stdout[-2000:] + r.stderr
+    assert [p for p in (tmp_path / "build").rglob("*.fst") if p.stat().st_size > 1000], "no FST waveform written"
+    r = subprocess.run([sys.executable, "-m", "accel_tb.cli.run", "--sim", "icarus"], cwd=ROOT,
+                       env={**env, "WAVES": "yes"}, capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip() == "error: WAVES=yes: must be 0 or 1", r.stderr

@@ -34,6 +34,16 @@ def check_seed(seed: int | None) -> int | None:
         raise InputError(str(e)) from None
 
 
+def check_waves(flag: bool) -> bool:
+    """--waves, or WAVES=1 in the environment (read by accel-network and the suite too; accel-run and accel-byoc
+    took it and wrote no waveform); WAVES other than 0, 1 or unset refused."""
+    from accel_tb.design.runner import BuildError, waves_from_env  # noqa: PLC0415
+    try:
+        return waves_from_env() or flag
+    except BuildError as e:
+        raise InputError(str(e)) from None
+
+
 def check_array(rows: int, cols: int) -> None:
     for name, v in (("--rows", rows), ("--cols", cols)):
         if not 1 <= v <= 64:

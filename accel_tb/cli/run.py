@@ -45,7 +45,7 @@ def _common(ap: argparse.ArgumentParser):
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder to take images from")
     ap.add_argument("--golden", default=None, help="course-format folder to replay instead of a checkpoint layer "
                     "(the five options above are then refused)")
-    ap.add_argument("--waves", action="store_true", help="write an FST waveform under build/<top>/: Verilator's "
+    ap.add_argument("--waves", action="store_true", help="(or WAVES=1) write an FST waveform under build/<top>/: Verilator's "
                     "dump.fst in the run's folder (<model>/runs/<run>/), Icarus's <top>.fst in the model's folder")
     ap.add_argument("--seed", type=int, default=None, help="COCOTB_RANDOM_SEED (or that variable, an integer)")
     ap.add_argument("--corrupt", choices=CORRUPT_KINDS, default=None,
@@ -167,6 +167,7 @@ def main_run(argv=None, replay: bool = False) -> int:
     try:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
+        args.waves = inputs.check_waves(args.waves)
         _check_report(args.report)
         _layer_options(args)
         args.rows_given = args.rows is not None or args.cols is not None
@@ -244,6 +245,7 @@ def main_byoc(argv=None) -> int:
     try:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
+        args.waves = inputs.check_waves(args.waves)
         _check_report(args.report)
         if args.dataflow is not None and not args.config:
             raise InputError(f"--dataflow {args.dataflow}: accel-byoc runs your adapter's own flow; the dataflow "
