@@ -278,6 +278,9 @@ CASES = [
     Case("a chunk cache on a single-process network run (taken and dropped: the run looked resumable)",
          "accel-network --images 1 --cache {tmp}/chunks", 2, "error: --cache: only a sharded run (--workers N > 1, "
          "--scheduler or --cluster) keeps chunks"),
+    Case("a waveform of a sharded network run (workers wrote one file over each other; cached chunks none)",
+         "accel-network --images 2 --workers 2", 2, "error: WAVES=1: a sharded run's workers would write one "
+         "waveform over each other", env=(("WAVES", "1"),)),
     Case("`--seed` on the whole-network run (taken and dropped: nothing there is random)", "accel-network --seed 5", 2,
          "error: --seed 5: the whole-network run draws nothing at random"),
     Case("a farm file that is not text", "accel-network --cluster {tmp}/farm.yaml", 2,

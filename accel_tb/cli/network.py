@@ -121,6 +121,10 @@ def main(argv=None) -> int:
                                    ("--retries", args.retries, 0)):
             if value is not None and value < least:
                 raise InputError(f"{flag} {value}: must be >= {least}")
+        if waves and (args.workers > 1 or args.scheduler or args.cluster):
+            # every worker's simulator writes the same waveform file, and a cached chunk writes none
+            raise InputError("WAVES=1: a sharded run's workers would write one waveform over each other (and a "
+                             "cached chunk none); run it in one process (--workers 1) for a waveform")
         if not (args.workers > 1 or args.scheduler or args.cluster):
             # options of the sharded run only: taken and dropped, a long single-process run looked resumable
             given = [flag for flag, on in (("--cache", args.cache is not None), ("--no-cache", args.no_cache),
