@@ -167,7 +167,9 @@ byoc:
 # the same recipe (not a second make, whose failure would hide the command's status): two images of
 # layer 27 unless a folder (GOLDEN) or IMAGES says otherwise; the core described by its configuration file
 # (examples/skeleton_core/adapter.py, the Python route, runs with ADAPTER=... and `make byoc`)
-byoc-example: CONFIG = examples/skeleton_core/skeleton.toml
+# the example through its configuration file, or through its Python adapter when ADAPTER is given (then no
+# CONFIG of its own: the command would refuse the two together, naming a --config the user never gave)
+byoc-example: CONFIG = $(if $(ADAPTER),,examples/skeleton_core/skeleton.toml)
 byoc-example: RTL = examples/skeleton_core/rtl/*.v
 byoc-example: IMAGES := $(if $(GOLDEN)$(IMAGES),$(IMAGES),2)
 byoc-example:

@@ -48,6 +48,11 @@ def test_names_that_are_not_the_makefile_s_pass_to_the_environment(args, in_comm
     (["network", "FIRST_IMAGE=3"], "FIRST_IMAGE: make network does not pass it on to its command; give the option "
                                    "itself: accel-network --first-image"),
     (["test-times", "LOG=/tmp/x"], "LOG: make test-times does not pass it on"),
+    # a probe's misspellings that ran the default test and passed
+    (["NUM_IMAGES=4"], "NUM_IMAGES: not a variable of this Makefile; did you mean IMAGES?"),
+    (["IMGS=2"], "IMGS: not a variable of this Makefile; did you mean IMAGES?"),
+    (["ARRAY=16"], "ARRAY: not a variable of this Makefile; did you mean ROWS and COLS?"),
+    (["byoc-example", "TOPLEVEL=x"], "TOPLEVEL: not a variable of this Makefile; did you mean TOP?"),
 ])
 def test_a_mistaken_variable_stops_make_before_anything_runs(args, says):
     r = _make(*args)
@@ -80,3 +85,13 @@ def test_the_goals_command_options_are_the_commands_own():
     text = (ROOT / "Makefile").read_text()
     for goal in ("coverage", "codecov", "mutate", "synth", "formal", "test-times", "export", "run", "network", "byoc"):
         assert f"-m {make_vars.GOAL_COMMANDS[goal][1]}" in text, goal
+
+
+def test_byoc_example_with_an_adapter_passes_no_config_of_its_own():
+    """make byoc-example ADAPTER=...: the example through its Python adapter; its own CONFIG left out (the command
+    refused the two together, naming a --config the user never gave: a probe)."""
+    r = _make("byoc-example", "ADAPTER=examples/skeleton_core/adapter.py")
+    assert r.returncode == 0 and "--adapter 'examples/skeleton_core/adapter.py'" in r.stdout, r.stderr
+    assert "--config" not in r.stdout.splitlines()[-1]
+    r = _make("byoc-example")
+    assert "--config 'examples/skeleton_core/skeleton.toml'" in r.stdout and "--adapter" not in r.stdout.splitlines()[-1]

@@ -64,14 +64,35 @@ def distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def meant(name: str, known: list[str]) -> str | None:
+# names other tools give what this Makefile calls otherwise, and the goals where they are taken for it
+# (cocotb's makefiles' TOPLEVEL is the top module only where a goal reads TOP; elsewhere it passes, as make does)
+ALIASES = {"TOPLEVEL": ("TOP", ("byoc", "byoc-example")), "TOP_LEVEL": ("TOP", ("byoc", "byoc-example")),
+           "ARRAY": ("ROWS and COLS", None), "ARRAY_SIZE": ("ROWS and COLS", None)}
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """IMGS of IMAGES: the same first letter, its letters in order within the name, at most three left out."""
+    if len(short) < 3 or short[0] != name[0] or not 0 < len(name) - len(short) <= 3:
+        return False
+    rest = iter(name)
+    return all(c in rest for c in short)
+
+
+def meant(name: str, known: list[str], goals: list[str] = ()) -> str | None:
     """The Makefile variable `name` looks like a mistake for, or None."""
     up = name.upper()
     if up in known:                 # another case of one of its names: that one
         return up
+    if up in ALIASES:
+        target, where = ALIASES[up]
+        if all(k in known for k in target.split(" and ")) and (where is None or set(where) & set(goals)):
+            return target
+        if where is not None:
+            return None
     close = [(distance(up, k), k) for k in known
              if (min(len(up), len(k)) >= 4 and (up.startswith(k) or k.startswith(up)))
-             or distance(up, k) <= (1 if min(len(up), len(k)) <= 4 else 2)]
+             or (len(k) >= 4 and up.endswith("_" + k))                  # NUM_IMAGES, N_IMAGES
+             or distance(up, k) <= (1 if min(len(up), len(k)) <= 4 else 2) or _abbreviates(up, k)]
     return min(close)[1] if close else None     # the nearest (images= is IMAGES, not IMAGE)
 
 
@@ -84,7 +105,7 @@ def main(argv: list[str]) -> int:
             print(f"{name}: make {goal} does not pass it on to its command; give the option itself: {cmd} {opt} ... "
                   f"(see {cmd} --help)")
             return 1
-        k = meant(name, known)
+        k = meant(name, known, goals)
         if k:
             print(f"{name}: not a variable of this Makefile; did you mean {k}? (a setting for the environment "
                   f"goes before make: NAME=value make ...)")
