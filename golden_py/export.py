@@ -128,8 +128,14 @@ def main(argv=None) -> int:
         a_bits = model.features[args.layer].a_bit
         # 2-bit activations: two input channels per array row (the core's 2-bit mode)
         t = tile_layer(layer.a_int[0], layer.w_int, args.rows * (ACT_BITS // a_bits), args.cols)
+        existed = out.exists()
         prepare_out(out, args.force)
-        files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums, a_bits=a_bits)
+        try:
+            files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums, a_bits=a_bits)
+        except (FormatError, ValueError):
+            if not existed and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()          # nothing written (a value that does not fit): no empty folder left behind
+            raise
     except (CheckpointError, DataError, LayerError, FormatError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

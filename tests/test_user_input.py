@@ -421,3 +421,16 @@ def test_accel_run_reads_waves_from_the_environment(tmp_path):
     r = subprocess.run([sys.executable, "-m", "accel_tb.cli.run", "--sim", "icarus"], cwd=ROOT,
                        env={**env, "WAVES": "yes"}, capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip() == "error: WAVES=yes: must be 0 or 1", r.stderr
+
+
+def test_export_whose_values_do_not_fit_leaves_no_folder(tmp_path, one_line_error):
+    """--psum-bits too small for the layer: one line naming the file and value, and no empty --out folder left
+    behind (a probe); an existing folder given is kept."""
+    out = tmp_path / "pb8"
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--psum-bits", "8", "--out", str(out)),
+                   "does not fit 8-bit two's complement")
+    assert not out.exists()
+    out.mkdir()
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--psum-bits", "8", "--out", str(out)),
+                   "does not fit 8-bit two's complement")
+    assert out.is_dir()

@@ -99,16 +99,19 @@ def check_data_dir(data_dir: str | None) -> str | None:
         raise InputError(f"--data-dir {e}") from None
 
 
-def check_folder(path: str, rows: int | None = None, cols: int | None = None):
+def check_folder(path: str, rows: int | None = None, cols: int | None = None, flag: str | None = "--golden"):
+    """The course folder read and judged; its errors name it after `flag` (None: the folder was the command's
+    argument, accel-replay DIR, and the line starts with the folder)."""
     from golden_py.coursefmt import FormatError, read_folder  # noqa: PLC0415
+    given = f"{flag} " if flag else ""
     try:
         v = read_folder(path)
     except FormatError as e:
-        raise InputError(f"--golden {e}") from None
+        raise InputError(f"{given}{e}") from None
     except OSError as e:
-        raise InputError(f"--golden {path}: cannot read ({e.strerror or e})") from None
+        raise InputError(f"{given}{path}: cannot read ({e.strerror or e})") from None
     if rows is not None and (v.rows, v.cols) != (rows, cols):
-        raise InputError(f"--golden {path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
+        raise InputError(f"{given}{path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
                          f"(leave out --rows/--cols to use the folder's size)")
     return v
 

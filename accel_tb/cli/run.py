@@ -96,7 +96,8 @@ def _layer_job_config(args, rows: int | None, cols: int | None, before_model=Non
     """Validate the layer source; returns (config entries, LayerShape, rows, cols, activation bits, kinds the
     source provides). before_model: called before a checkpoint is read (accel-byoc judges the sources there)."""
     if args.golden:
-        v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None)
+        v = inputs.check_folder(args.golden, rows if args.rows_given else None, cols if args.rows_given else None,
+                                flag=getattr(args, "golden_flag", "--golden"))
         shape = LayerShape(v.n_ic * v.channels, v.n_oc * v.cols, v.side, v.side)
         return {"golden": inputs.absolute(args.golden)}, shape, v.rows, v.cols, v.a_bits, v.expected_kinds
     # what needs no model first: the first read of a checkpoint imports torch (seconds)
@@ -164,6 +165,7 @@ def main_run(argv=None, replay: bool = False) -> int:
         if args.folder is None and args.golden is None:
             ap.error("DIR: give the course folder to replay")
         args.golden = args.golden if args.folder is None else args.folder
+        args.golden_flag = "--golden" if args.folder is None else None      # accel-replay DIR: the folder itself
     try:
         sim = inputs.check_sim(args.sim)
         seed = inputs.check_seed(args.seed)
