@@ -251,3 +251,40 @@ def test_an_edit_of_rtl_during_a_run_does_not_move_its_mutants(tmp_path, monkeyp
     monkeypatch.setattr(mutation, "run_mutant", stand_in)
     assert mutation.main(["--modules", "sfu", "--all", "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
     assert len(placed) >= 2 and all(placed), placed
+
+
+def test_a_mutants_testbench_reads_the_runs_unmutated_copy_of_rtl(tmp_path, monkeypatch):
+    """core_ports reads its RTL constants (state encodings, core.v's header) from ACCEL_RTL_DIR, and make mutate
+    sets it to the run's unmutated copy for each mutant's child (an edit of rtl/ during a run changed what its
+    children read)."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from accel_tb.design.core_ports import rtl_states
+    from accel_tb.design.runner import ROOT
+    copy = tmp_path / "rtl"
+    shutil.copytree(ROOT / "rtl", copy)
+    name, value = sorted(rtl_states("sequencer").items())[0]
+    seq = copy / "sequencer.v"
+    text, n = re.subn(rf"\b{name}(\s*=\s*\d+'d){value}\b", rf"{name}\g<1>{value + 7}", seq.read_text(), count=1)
+    assert n == 1
+    seq.write_text(text)
+    code = "from accel_tb.design.core_ports import RTL, rtl_states; print(RTL); print(rtl_states('sequencer')[%r])" % name
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "ACCEL_RTL_DIR": str(copy), "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0 and r.stdout.split() == [str(copy), str(value + 7)], r.stdout + r.stderr
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def popen(cmd, **kw):
+        seen.update(kw["env"])
+        raise Stop
+    monkeypatch.setattr(mutation.subprocess, "Popen", popen)
+    m = mutation.enumerate_mutants(None, 1)[0]
+    with pytest.raises(Stop):
+        mutation.run_mutant(m, 60, rtl=copy)
+    assert seen["ACCEL_RTL_DIR"] == str(copy.resolve())

@@ -1,12 +1,15 @@
 """The accelerator core's top-level names the testbench touches, and the RTL constants it reads (no cocotb
 import: the CLIs use it to build)."""
+import os
 import re
 from functools import cache
 from pathlib import Path
 
 from accel_host.config import CoreConfig
 
-RTL = Path(__file__).resolve().parents[2] / "rtl"
+# the sources the constants are read from: this checkout's rtl/, or (ACCEL_RTL_DIR, set by make mutate for a
+# mutant's run and its simulations) the run's unmutated copy, so that an edit of rtl/ during a run changes nothing
+RTL = Path(os.environ.get("ACCEL_RTL_DIR") or Path(__file__).resolve().parents[2] / "rtl")
 
 INPUTS = ("clk", "rst", "act_wr_valid", "act_wr_addr", "act_wr_region", "act_wr_data", "wgt_wr_valid",
           "wgt_wr_addr", "wgt_wr_region", "wgt_wr_data", "cmd_valid", "cmd_data", "out_ready")

@@ -287,7 +287,11 @@ def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False, rtl
         cmd = [sys.executable, "-m", "accel_tb.quality.mutation", "--child", json.dumps(asdict(m)), "--rtl", str(rtl_dir)]
         cmd += ["--matrix"] if matrix else []
         # TMPDIR: what a killed simulator or compiler leaves behind goes with the mutant's folder
-        env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), PYTHONUNBUFFERED="1",
+        # ACCEL_RTL_DIR: the constants the testbench reads through core_ports (state encodings, core.v's header)
+        # come from the run's unmutated copy, as its expectations of the design (not the live rtl/, which may be
+        # edited during the run, nor the mutant's: a testbench that read the mutant would follow it)
+        env = dict(os.environ, ACCEL_BUILD_DIR=str(Path(tmp) / "build"), ACCEL_RTL_DIR=str(Path(rtl).resolve()),
+                   PYTHONUNBUFFERED="1",
                    COCOTB_RANDOM_SEED=str(seed), TMPDIR=tmp, TMP=tmp)
         t0 = time.time()
         with _LIVE_LOCK:
