@@ -262,6 +262,7 @@ def test_a_mutants_testbench_reads_the_runs_unmutated_copy_of_rtl(tmp_path, monk
     import shutil
     import subprocess
     import sys
+
     from accel_tb.design.core_ports import rtl_states
     from accel_tb.design.runner import ROOT
     copy = tmp_path / "rtl"
@@ -271,7 +272,7 @@ def test_a_mutants_testbench_reads_the_runs_unmutated_copy_of_rtl(tmp_path, monk
     text, n = re.subn(rf"\b{name}(\s*=\s*\d+'d){value}\b", rf"{name}\g<1>{value + 7}", seq.read_text(), count=1)
     assert n == 1
     seq.write_text(text)
-    code = "from accel_tb.design.core_ports import RTL, rtl_states; print(RTL); print(rtl_states('sequencer')[%r])" % name
+    code = f"from accel_tb.design.core_ports import RTL, rtl_states; print(RTL); print(rtl_states('sequencer')[{name!r}])"
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                        env={**os.environ, "ACCEL_RTL_DIR": str(copy), "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0 and r.stdout.split() == [str(copy), str(value + 7)], r.stdout + r.stderr
