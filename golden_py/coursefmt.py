@@ -422,6 +422,7 @@ class _Folder:
         self.used: list[Path] = []
         self.twins: list[Twin] = []
         self.notes: list[str] = []          # viz/ twins read in place of an absent file, said in the summary
+        self.other_layout: set[str] = set()  # viz/ twins in notebook 000's one-value-a-line layout (not read)
 
     def unread(self) -> list[str]:
         """The folder's names (viz/ ones with their folder) that no reading has used so far."""
@@ -453,9 +454,10 @@ class _Folder:
                 except FormatError as e:
                     if in_place:       # the only file that gives these numbers: unreadable is an error
                         raise FormatError(f"{e} (read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks)") from None
-                    if not rel.startswith("viz/"):
-                        raise
-                    continue     # a viz/ twin laid out otherwise (one value per line, say): listed as not read
+                    if not rel.startswith("viz/") or not _one_value_a_line(path):
+                        raise          # a twin with a wrong line, a byte-order mark: named, never dropped
+                    self.other_layout.add(rel)     # notebook 000's one value a line: listed as not read
+                    continue
                 if in_place:
                     self.notes.append(f"{rel}: read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks")
                 self.used.append(path)
@@ -465,13 +467,27 @@ class _Folder:
     def check_twins(self) -> None:
         for tw in list(self.twins):
             m, first = tw.twin, tw.primary
-            if m.values.shape != first.values.shape and m.path.parent.name == "viz":
-                self.twins.remove(tw)        # a viz/ file of another layout: not read, listed as such
+            if m.values.shape != first.values.shape and m.path.parent.name == "viz" and m.values.shape[1] == 1 \
+                    and first.values.shape[1] > 1:
+                # notebook 000's activation and weight twins, one value a line: not read, listed as such (a twin
+                # of the same layout with a line more or less is an error below, not a file passed over)
+                self.twins.remove(tw)
                 self.used.remove(m.path)
+                self.other_layout.add(f"viz/{m.path.name}")
             elif m.values.shape != first.values.shape:
                 raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
                                   f"{first.path.name} (the same numbers) has {first.values.shape[0]} of "
                                   f"{first.values.shape[1]}")
+
+
+def _one_value_a_line(path: Path) -> bool:
+    """Whether every data line of a file holds one integer (notebook 000's viz/ cells for activations and weights
+    write one value a line: another layout than the file they repeat)."""
+    try:
+        return all(len([w for w in _DEC_SPLIT.split(line) if w]) == 1 and re.fullmatch(r"\s*[-+]?\d+[\s,]*", line)
+                   for _, line, _ in _data_lines(path))
+    except FormatError:
+        return False
 
 
 def _shown(m: Matrix) -> str:
@@ -593,8 +609,11 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
     # notebook 000/001 output names, a viz/ twin whose file is absent among them (it is read in the file's place)
     others = sorted(n for n in f.names if _OUTPUT_NAMES.fullmatch(n) or (
         n.startswith("viz/viz_") and _OUTPUT_NAMES.fullmatch(n[len("viz/viz_"):]) and not f.has(n[len("viz/viz_"):])))
-    only_003 = [n for n in NOTEBOOK_003_OUTPUTS[1:] if f.has(n)]
-    psum_txt = f.read(["psum.txt"], out_bounds, out_reader, fields=cols) if f.has("psum.txt") and single else None
+    only_003 = [n for n in NOTEBOOK_003_OUTPUTS[1:] if f.has_any(n)]
+    # psum.txt in a folder of several tiles: notebook 000's last cell (tile (0, 0), kernel position 0) when the
+    # folder names its other files as 000 does (it was 'another notebook's file, not read': a probe)
+    psum_txt = f.read(["psum.txt"], out_bounds, out_reader, fields=cols) \
+        if f.has_any("psum.txt") and (single or others) else None
     psum000 = None
     if psum_txt is not None and not only_003:
         if others:
@@ -632,7 +651,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         taps = taps if taps[0] is not None else None
     else:
         taps = None
-        relu_001 = any(f.has(out_name("out_relu", o, False)) for o in range(n_oc)) or (single and f.has("out_relu.txt"))
+        relu_001 = any(f.has_any(out_name("out_relu", o, False)) for o in range(n_oc)) or \
+            (single and f.has_any("out_relu.txt"))
         naming = NAMING_001 if relu_001 else NAMING_000
 
         def names(stem, o):
@@ -642,7 +662,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
             # twins are notebook 000's (its out.txt is after ReLU): under this naming they are not read
             outs["raw"] = [f.read(names("out", o) + names("out_raw", o), out_bounds, out_reader, viz=False, fields=cols)
                            for o in range(n_oc)]
-            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader, viz=False, fields=cols) for o in range(n_oc)]
+            # out_relu's viz/ twin is 001's own name (no 000 file is called so): read, in its file's place too
+            outs["relu"] = [f.read(names("out_relu", o), out_bounds, out_reader, fields=cols) for o in range(n_oc)]
         else:
             outs["raw"] = [f.read(names("out_raw", o), out_bounds, out_reader, fields=cols) for o in range(n_oc)]
             outs["relu"] = [f.read(names("out", o), out_bounds, out_reader, fields=cols) for o in range(n_oc)]
@@ -715,8 +736,8 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                               f"kernel position 0 at every padded position)")
         if psum is not None:             # the same numbers as psum_kij0.txt
             f.twins.append(Twin(psum000, psum_files[(0, 0, 0)]))
-        else:
-            psum = np.zeros((1, 1, cols, p, 9), dtype=np.int64)
+        else:                            # tile (0, 0)'s kernel position 0 only, of every tile the folder has
+            psum = np.zeros((n_ic, n_oc, cols, p, 9), dtype=np.int64)
             psum_mask = np.zeros_like(psum, dtype=bool)
             psum[0, 0, :, :, 0], psum_mask[0, 0, :, :, 0] = psum000.values.T, True
             psum_files[(0, 0, 0)] = psum000
@@ -806,6 +827,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
         notes.append(f"{', '.join(leftovers)}: another notebook's file (002 writes weight.txt and psum.txt into the "
                      f"same folder), not read")
     stray = [n for n in ignored if "/" not in n and _COURSE_NAMES.fullmatch(n) and n not in leftovers]
+    # viz/ twins of course names beyond the reading too (viz/viz_psum_kij9.txt, viz/viz_out_otile1.txt: only
+    # 'not read' until a probe), but not notebook 000's one-value-a-line twins nor, under notebook 001's naming,
+    # twins of 000's output names (its out.txt is after ReLU, 001's the sums: not read, said)
+    stray += [n for n in ignored if n.startswith("viz/viz_") and _COURSE_NAMES.fullmatch(n[len("viz/viz_"):])
+              and n not in f.other_layout and n[len("viz/viz_"):] not in ("weight.txt", "psum.txt")
+              and not (naming == NAMING_001 and re.fullmatch(r"out(_raw)?(_otile\d+)?\.txt", n[len("viz/viz_"):]))]
     if stray:
         raise FormatError(f"{folder / stray[0]}: named as a course file, but not part of this folder's reading "
                           f"({naming}, {n_ic} activation tile(s) x {n_oc} output tile(s), kernel positions 0..8: "

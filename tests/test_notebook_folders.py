@@ -360,3 +360,74 @@ def test_viz_twins_read_in_place_count_toward_the_folders_naming(tmp_path):
         q.unlink()
     with pytest.raises(FormatError, match=r"psum.txt: 16 lines, expected 36 \(notebook 000's psum.txt"):
         read_folder(d)
+
+
+def _to_viz(d, name, bump=0):
+    """Move `name` into viz/viz_`name` in decimal (as notebook 000's viz cells write: highest field first), one
+    value bumped by `bump` (data line 2, first field); its _int twin removed."""
+    from golden_py.coursefmt import read_matrix
+    m = read_matrix(d / name, None, True, fields=8)
+    rows = [list(r[::-1]) for r in m.values.tolist()]
+    rows[2][0] += bump
+    (d / "viz").mkdir(exist_ok=True)
+    (d / "viz" / f"viz_{name}").write_text("#h\n#h\n#h\n" + "".join(" ".join(f"{v:6d}" for v in r) + "\n" for r in rows))
+    (d / name).unlink()
+    twin = d / (name[:-4] + "_int.txt") if name != "out_relu.txt" else d / "out_int_relu.txt"
+    twin.unlink(missing_ok=True)
+    return d / "viz" / f"viz_{name}"
+
+
+@pytest.mark.parametrize("notebook,name", [("003", "psum.txt"), ("001", "out_relu.txt")])
+def test_viz_twins_of_notebook_003_and_001_names_are_read_in_place(notebook, name, tmp_path):
+    """notebook 003's psum.txt and 001's out_relu.txt have viz/ twins that were only 'not read' (the sums, or the
+    outputs after ReLU, then derived or not provided): read in their files' places, a wrong value named (a probe)."""
+    d = write_notebook_folder(notebook, _layer(), tmp_path / "nb")
+    p = _to_viz(d, name, bump=5)
+    v = read_folder(d)
+    assert f"viz/viz_{name}" not in v.ignored and f"viz/viz_{name}: read in place of {name}, which the folder lacks" \
+        in v.notes, (v.ignored, v.notes)
+    problems = check_vectors(v).problems
+    assert problems and all(str(p) in q for q in problems[:1]), problems
+
+
+def test_a_viz_twin_with_a_line_more_or_less_is_an_error_not_passed_over(tmp_path):
+    """A twin of the same layout with a line deleted (and a wrong value in it) was dropped as 'another layout' and
+    the folder passed; only notebook 000's one-value-a-line twins are another layout (a probe)."""
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    p = d / "viz" / "viz_out.txt"
+    lines = p.read_text().splitlines(keepends=True)
+    del lines[4]
+    p.write_text("".join(lines))
+    with pytest.raises(FormatError, match=r"viz_out.txt: 15 lines of 8 values, but out.txt \(the same numbers\) has 16"):
+        read_folder(d)
+    p.write_text("#h\n" + "".join(f"{v}\n" for v in range(16 * 8)))      # one value a line: not read, listed
+    assert "viz/viz_out.txt" in read_folder(d).ignored
+    p.write_text("\ufeff" + "#h\n")                                       # a byte-order mark: named
+    with pytest.raises(FormatError, match="viz_out.txt"):
+        read_folder(d)
+
+
+def test_viz_twins_beyond_the_reading_are_errors_as_at_the_root(tmp_path):
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    shutil.copyfile(d / "viz" / "viz_psum_kij0.txt", d / "viz" / "viz_psum_kij9.txt")
+    with pytest.raises(FormatError, match=r"viz/viz_psum_kij9.txt: named as a course file, but not part of this "
+                                          r"folder's reading"):
+        read_folder(d)
+
+
+def test_psum_txt_in_a_folder_of_several_tiles_is_tile_0_kernel_position_0(tmp_path):
+    """Notebook 000's last cell writes psum.txt (tile (0, 0), kernel position 0) in a folder of several tiles too:
+    read and compared (it was 'another notebook's file, not read', a wrong value passed: a probe)."""
+    g = torch.Generator().manual_seed(3)
+    t = tile_layer(torch.randint(0, 16, (8, 4, 4), generator=g), torch.randint(-8, 8, (8, 8, 3, 3), generator=g), 4, 4)
+    from golden_py.coursefmt import write_layer
+    write_layer(t, tmp_path / "g", psums=False)
+    d = tmp_path / "g"
+    p0 = t.psum[0, 0, :, :, 0].T
+    (d / "psum.txt").write_text("".join("".join(format(int(p0[i, 3 - j]) & 0xFFFF, "016b") for j in range(4)) + "\n"
+                                        for i in range(p0.shape[0])))
+    v = read_folder(d)
+    assert "psum.txt" not in v.ignored and v.psum_mask[0, 0, :, :, 0].all() and not check_vectors(v).problems
+    _flip_field(d / "psum.txt", 9, 2, fields=4)
+    problems = check_vectors(read_folder(d)).problems
+    assert problems and problems[0].startswith(f"{d / 'psum.txt'}:10"), problems
