@@ -56,6 +56,13 @@ def test_parse_refuses_a_line_that_is_no_point(bad):
         parse_dat("# SystemC::Coverage-3\n" + bad, "tiny.dat")
 
 
+def _no_waivers(tmp_path):
+    """A waivers file with no waiver (a --waivers path that is not there is an error)."""
+    f = tmp_path / "none.toml"
+    f.write_text("# no waivers\n")
+    return f
+
+
 def _waivers(tmp_path, text):
     f = tmp_path / "w.toml"
     f.write_text(textwrap.dedent(text))
@@ -172,6 +179,9 @@ def test_stale_waiver_stops_the_command(tmp_path, one_line_error):
     (["-k", "fifo"], TINY, "--no-run runs no test"),
     (["--gaps", "-1"], TINY, "--gaps -1"),
     (["--jobs", "many"], TINY, "--jobs many"),
+    (["--waivers", "nosuch.toml"], TINY, "--waivers nosuch.toml: file not found"),   # was zero waivers
+    # points on sources rtl/ does not have (old data re-read by --no-run): were counted as covered
+    ([], TINY.replace("rtl/fifo.v", "rtl/nosuch.v"), "a point on rtl/nosuch.v:"),
 ])
 def test_bad_input_is_one_line(tmp_path, one_line_error, args, dat, needle):
     r, _ = _codecov(tmp_path, *args, dat=dat)
@@ -179,7 +189,7 @@ def test_bad_input_is_one_line(tmp_path, one_line_error, args, dat, needle):
 
 
 def test_report_table_json_annotation_and_fail_on_gap(tmp_path):
-    r, out = _codecov(tmp_path, "--waivers", str(tmp_path / "none.toml"))
+    r, out = _codecov(tmp_path, "--waivers", str(_no_waivers(tmp_path)))
     assert r.returncode == 0, r.stderr
     assert "rtl/fifo.v" in r.stdout and "/tmp/elsewhere" not in r.stdout
     assert "rtl/fifo.v:41: if (pop) rd_ptr <= next_ptr(rd_ptr);    [branch else]" in r.stdout
@@ -189,7 +199,7 @@ def test_report_table_json_annotation_and_fail_on_gap(tmp_path):
     assert doc["totals"]["line"] == {"covered": 1, "waived": 0, "uncovered": 0}
     assert (out / "annotated" / "fifo.v").is_file() and (out / "merged.dat").is_file()
     # the gaps fail the command only when asked
-    r, _ = _codecov(tmp_path, "--waivers", str(tmp_path / "none.toml"), "--fail-on-gap")
+    r, _ = _codecov(tmp_path, "--waivers", str(_no_waivers(tmp_path)), "--fail-on-gap")
     assert r.returncode == 1 and "FAIL: 3 points neither covered nor waived" in r.stdout
     # ... and every gap waived passes it
     w = _waivers(tmp_path, """

@@ -410,6 +410,18 @@ def report(out: Path, waivers_path: Path, gaps: int, fail_on_gap: bool, pytest_i
     rtl = rtl_points(points)
     if not rtl:
         raise CodecovError(f"{merged}: no coverage point of a file under rtl/")
+    # every point on a line of today's rtl/ (data of other sources, a --no-run over an old folder, counted a
+    # point on rtl/nosuch.v or a line past a file's end as covered: a probe)
+    lengths: dict[str, int | None] = {}
+    for pt in rtl:
+        if pt.file not in lengths:
+            f = ROOT / pt.file
+            lengths[pt.file] = len(f.read_text(errors="replace").splitlines()) if f.is_file() else None
+        if lengths[pt.file] is None or not 1 <= pt.line <= lengths[pt.file]:
+            where = "a file rtl/ does not have" if lengths[pt.file] is None else \
+                f"past its last line ({lengths[pt.file]})"
+            raise CodecovError(f"{merged}: a point on {pt.file}:{pt.line}, {where}: coverage data of other sources "
+                               f"(run without --no-run, or clear {out / 'dat'})")
     # the annotated sources are rtl/'s only: a test's temporary RTL copy may be gone by now
     rtl_dat = out / "rtl.dat"
     with open(merged) as src, open(rtl_dat, "w") as dst:
@@ -498,9 +510,16 @@ def main(argv=None) -> int:
         if out.exists() and not out.is_dir():
             raise CodecovError(f"--out {out}: is a file, not a folder")
         (out / "dat").mkdir(parents=True, exist_ok=True)
-        # the waivers are judged before any simulation: a malformed file should not cost a regression
+        # the waivers are judged before any simulation: a malformed file should not cost a regression; a file
+        # given that is not there is an error (it meant zero waivers, and gaps blamed on the coverage: a probe)
+        if not Path(args.waivers).is_file():
+            raise CodecovError(f"--waivers {args.waivers}: " + ("is a folder, not a TOML file"
+                                                                if Path(args.waivers).is_dir() else "file not found"))
         load_waivers(Path(args.waivers))
-        info: dict = {"selection": selection, "k": args.k, "seed": args.seed}
+        # --no-run re-reads the .dat files already there: the report says so, not the selection it did not run
+        info: dict = ({"selection": selection, "k": args.k, "seed": args.seed} if not args.no_run else
+                      {"no_run": f"the .dat files already in {out / 'dat'} were read again; which run wrote them "
+                                 f"is not known to this report"})
         if not args.no_run:
             for old in (out / "dat").glob("*.dat"):   # a previous run's counts are not this run's
                 old.unlink()
