@@ -78,6 +78,16 @@ def _stdout_gone() -> bool:
         return False
 
 
+def broken_pipe_status() -> int:
+    """In `except BrokenPipeError:` of a command's top: 141 when the reader of its output went away (`| head`),
+    the command ending as a shell tool does, without the traceback (or the second one Python prints when it
+    flushes the dead pipe at exit); another pipe of the command's is a real error, raised again."""
+    if not _stdout_gone():
+        raise
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
+
+
 def interruptible(main=None, *, stop=None):
     """A command's main(): run from the command line (no arguments: the console script, `python -m`), SIGINT and
     SIGTERM end it with one line and status 130 (SIGTERM, as `kill` or a cancelled job sends, ended it at once, and
@@ -107,12 +117,7 @@ def interruptible(main=None, *, stop=None):
             print(f"error: interrupted ({name}): {said}", file=sys.stderr, flush=True)
             return 130
         except BrokenPipeError:
-            if not _stdout_gone():      # another pipe of the command's: a real error
-                raise
-            # the reader of the output went away (`| head`): the command ends as a shell tool does, without the
-            # traceback (or the second one Python prints when it flushes the dead pipe at exit)
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 141
+            return broken_pipe_status()
         finally:
             for s, h in before.items():
                 signal.signal(s, h)

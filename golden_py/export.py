@@ -94,6 +94,8 @@ def main(argv=None) -> int:
     if args.check:
         try:
             return _check(args)
+        except BrokenPipeError:
+            raise                   # `| head`: the command's guard ends it quietly (141), not as bad input
         except (FormatError, ValueError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

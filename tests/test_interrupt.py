@@ -141,6 +141,21 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     assert r.stdout.startswith(f"{n} passed") and r.stderr == "" and r.returncode == 141, (r.returncode, r.stderr)
 
 
+@pytest.mark.parametrize("cmd", ["-m accel_tb.quality.mutation --list | head -1",
+                                 "-m golden_py.export --check {folder} | true"], ids=["mutate-list", "export-check"])
+def test_other_commands_piped_into_a_reader_that_stops_early_end_quietly(cmd, tmp_path):
+    """`make mutate --list | head` printed a BrokenPipeError traceback (exit 1) and `export --check | true` said
+    'error: [Errno 32] Broken pipe' as bad input (exit 2): now 141 and nothing on stderr (a probe)."""
+    folder = tmp_path / "g"
+    if "{folder}" in cmd:
+        assert subprocess.run([sys.executable, "-m", "golden_py.export", "--checkpoint",
+                               str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), "--out", str(folder)], cwd=ROOT,
+                              capture_output=True).returncode == 0
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} {cmd.format(folder=folder)}"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.stderr == "" and r.returncode == 141, (r.returncode, r.stderr[-2000:])
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_one_process_command_ends_in_one_line(sig, tmp_path):
     """golden_py's commands (export, evaluate, training, bench_tiling, card) start no processes: the guard without a

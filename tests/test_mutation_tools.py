@@ -131,14 +131,28 @@ def test_merge_refuses_a_report_of_another_draw_or_rtl(tmp_path, capsys):
     import json
 
     from accel_tb.quality.mutation import enumerate_mutants, main
-    m = enumerate_mutants(120, 1)[0]
-    good = {"seed": 1, "sample": 120, "matrix": False, "mutants": [{"id": m.id, "verdict": "timeout",
-                                                                    "original": m.original, "mutated": m.mutated}]}
+    drawn = enumerate_mutants(120, 1)
+    m = drawn[0]
+    entries = [{"id": d.id, "module": d.module, "line": d.line, "original": d.original, "mutated": d.mutated,
+                "verdict": "killed"} for d in drawn]
+    good = {"seed": 1, "sample": 120, "matrix": False, "mutants": entries}
+
+    def edited(i, **change):
+        return json.dumps({**good, "mutants": [({**e, **change} if n == i else e) for n, e in enumerate(entries)]})
+    no_module = {k: v for k, v in entries[3].items() if k != "module"}
     cases = [("{", "not JSON"), (json.dumps({"mutants": 3}), "not a mutation report"),
              (json.dumps({**good, "seed": 2}), "drawn with --seed 2"),
-             (json.dumps({**good, "mutants": []}), f"has no entry for {m.id}"),
-             (json.dumps({**good, "mutants": [{**good["mutants"][0], "original": "x"}]}), "the RTL changed"),
-             (json.dumps({**good, "rtl_sha256": "0" * 64}), "measured another rtl/")]
+             (json.dumps({**good, "mutants": []}), "not this draw's report: no entry for"),
+             (edited(0, original="x"), f"its {m.id} is another mutation ('x'): the RTL changed"),
+             (edited(7, original="x"), f"its {drawn[7].id} is another mutation"),      # not the rerun one: all
+             (json.dumps({**good, "rtl_sha256": "0" * 64}), "measured another rtl/"),
+             # a report cut, padded, doubled or hand-edited was scored over mutants it never ran (a probe)
+             (json.dumps({**good, "mutants": entries[:3]}), "no entry for"),
+             (json.dumps({**good, "mutants": [*entries, {**entries[0], "id": "mac:999:fake:0"}]}),
+              "mac:999:fake:0 was not drawn"),
+             (json.dumps({**good, "mutants": [*entries, entries[5]]}), f"{drawn[5].id} has 2 entries"),
+             (edited(5, verdict="KILLED"), "has the verdict 'KILLED'"),
+             (json.dumps({**good, "mutants": [*entries[:3], no_module, *entries[4:]]}), "has no 'module'")]
     for n, (text, needle) in enumerate(cases):
         f = tmp_path / f"r{n}.json"
         f.write_text(text)
@@ -289,3 +303,27 @@ def test_a_mutants_testbench_reads_the_runs_unmutated_copy_of_rtl(tmp_path, monk
     with pytest.raises(Stop):
         mutation.run_mutant(m, 60, rtl=copy)
     assert seen["ACCEL_RTL_DIR"] == str(copy.resolve())
+
+
+def test_a_merge_into_a_report_without_a_digest_claims_none(tmp_path, monkeypatch, capsys):
+    """A report from before digests records no rtl_sha256: the merged report records none either (it was stamped
+    with this rtl/'s, as if every old entry had been measured on it: a probe). The simulations are stubbed."""
+    import json
+
+    from accel_tb.quality import mutation
+    drawn = mutation.enumerate_mutants(120, 1)
+    entries = [{"id": d.id, "module": d.module, "line": d.line, "original": d.original, "mutated": d.mutated,
+                "verdict": "survived"} for d in drawn]
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"seed": 1, "sample": 120, "matrix": False, "mutants": entries}))
+
+    def fake(m, *a, **k):
+        return {"id": m.id, "module": m.module, "line": m.line, "original": m.original, "mutated": m.mutated,
+                "verdict": "survived" if m.id.startswith("baseline") else "killed", "by": "stub", "killers": [],
+                "seconds": 0}
+    monkeypatch.setattr(mutation, "run_mutant", fake)
+    assert mutation.main(["--sample", "120", "--only", drawn[0].id, "--merge", str(base), "--out", str(tmp_path / "o"),
+                          "--jobs", "1"]) == 1             # the other 119 entries survived
+    out = json.loads((tmp_path / "o" / "mutation.json").read_text())
+    assert out["rtl_sha256"] is None and out["mutants"][0]["verdict"] == "killed" and out["summary"]["mutants"] == 120
+    assert "records no rtl_sha256" in capsys.readouterr().out

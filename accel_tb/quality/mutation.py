@@ -481,6 +481,7 @@ def _run_on(args, rtl: Path) -> int:
     if args.modules:
         keep = set(args.modules.split(","))
         mutants = [m for m in mutants if m.module in keep]
+    drawn = list(mutants)           # the draw (of --modules): a report merged into must hold exactly these
     if args.only:
         keep = set(args.only.split(","))
         unknown = sorted(keep - {m.id for m in mutants})
@@ -494,7 +495,7 @@ def _run_on(args, rtl: Path) -> int:
     earlier = None
     if args.merge:
         try:
-            earlier = read_merge_base(args.merge, args, mutants, rtl)
+            earlier = read_merge_base(args.merge, args, mutants, rtl, drawn)
         except ValueError as e:
             print(f"error: --merge {e}", file=sys.stderr)
             return 2
@@ -547,8 +548,10 @@ def _run_on(args, rtl: Path) -> int:
     data = {"seed": args.seed, "sample": None if args.all else args.sample, "matrix": args.matrix,
             "rtl_sha256": rtl_digest(rtl), "sites": sites, "wall_seconds": wall, "summary": summary, "mutants": results}
     if earlier is not None:
+        # the digest of the report merged into: one that records none (from before digests) gets none, so the
+        # merged report does not claim this rtl/ for entries measured on another
         data.update({k: v for k, v in earlier.items() if k not in data and k != "reruns"},
-                    wall_seconds=earlier.get("wall_seconds"),
+                    rtl_sha256=earlier.get("rtl_sha256"), wall_seconds=earlier.get("wall_seconds"),
                     reruns=[*earlier.get("reruns", []), *(i for i in rerun if i not in earlier.get("reruns", []))],
                     rerun_seconds=earlier.get("rerun_seconds", 0) + wall)
     (out / "mutation.json").write_text(json.dumps(data, indent=1))
@@ -557,6 +560,9 @@ def _run_on(args, rtl: Path) -> int:
         if r["verdict"] == "survived":
             print(f"SURVIVED {r['id']}: {r['original']}  ->  {r['mutated']}  [{r.get('equiv', '')}]")
     print(f"wrote {out / 'mutation.json'} ({wall} s{', merged into ' + args.merge if earlier is not None else ''})")
+    if earlier is not None and earlier.get("rtl_sha256") is None:
+        print(f"note: {args.merge} records no rtl_sha256 (a report from before digests): the merged report records "
+              f"none either; its other entries' sources are not known to be this rtl/'s")
     return 0 if summary["survived"] == 0 else 1
 
 
@@ -566,10 +572,18 @@ def rtl_digest(rtl: Path) -> str:
     return folder_digest(rtl)
 
 
-def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = None) -> dict:
+VERDICTS = ("killed", "timeout", "survived", "equivalent", "lint", "invalid")
+ENTRY_FIELDS = ("id", "module", "line", "original", "mutated", "verdict")
+
+
+def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = None,
+                    drawn: list[Mutant] | None = None) -> dict:
     """The report a rerun is merged into: readable JSON of this tool, drawn with the same seed and sample, of the
     same sources (`rtl`'s digest, when the report records one), with an entry for every mutant run now that is the
-    same mutation of the same line (the RTL has not moved under it); ValueError naming what does not hold."""
+    same mutation of the same line (the RTL has not moved under it); and (drawn: this run's draw) an entry for
+    each drawn mutant and no other, once each, every field there and a verdict of this tool, each the same
+    mutation as drawn now (a hand-edited or cut report was scored over mutants it never ran). ValueError naming
+    what does not hold."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError) as e:
@@ -590,6 +604,27 @@ def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = N
     if rtl is not None and data.get("rtl_sha256") not in (None, rtl_digest(rtl)):
         raise ValueError(f"{path}: measured another rtl/ (its rtl_sha256 differs from this one's): rerun the sample")
     known = {r["id"]: r for r in data["mutants"]}
+    if drawn is not None:
+        ids = [r["id"] for r in data["mutants"]]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"{path}: {twice[0]} has {ids.count(twice[0])} entries")
+        for r in data["mutants"]:
+            missing = [f for f in ENTRY_FIELDS if f not in r]
+            if missing:
+                raise ValueError(f"{path}: its {r['id']} has no {missing[0]!r}")
+            if r["verdict"] not in VERDICTS:
+                raise ValueError(f"{path}: its {r['id']} has the verdict {r['verdict']!r}, not one of {', '.join(VERDICTS)}")
+        want = {m.id for m in drawn}
+        extra, absent = sorted(set(ids) - want), sorted(want - set(ids))
+        if extra or absent:
+            raise ValueError(f"{path}: not this draw's report: " + (f"{extra[0]} was not drawn" if extra else
+                             f"no entry for {absent[0]} ({len(absent)} of the {len(want)} drawn missing)"))
+        for m in drawn:
+            r = known[m.id]
+            if (r["original"], r["mutated"]) != (m.original, m.mutated):
+                raise ValueError(f"{path}: its {m.id} is another mutation ({r['original']!r}): the RTL changed since "
+                                 f"that run")
     for m in mutants:
         if m.id not in known:
             raise ValueError(f"{path}: has no entry for {m.id}")
@@ -600,7 +635,7 @@ def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = N
 
 
 def report(results: list[dict]):
-    verdicts = ["killed", "timeout", "survived", "equivalent", "lint", "invalid"]
+    verdicts = list(VERDICTS)
     lines = [f"{'module':<11} {'mutants':>7} " + " ".join(f"{v:>10}" for v in verdicts) + f" {'score':>7}"]
     total = {v: 0 for v in verdicts}
     for mod in MODULES:
@@ -624,4 +659,9 @@ def _score(c) -> float:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:         # `--list | head`: quietly, status 141 (it was a traceback: a probe)
+        from golden_py.cliargs import broken_pipe_status
+        code = broken_pipe_status()
+    sys.exit(code)
