@@ -197,3 +197,21 @@ def test_every_size_and_flow_synthesizes_the_rtl_of_the_runs_start(tmp_path, mon
     synth.main(["--sizes", "2x2,3x3", "--no-pnr", "--out", str(tmp_path / "out")])
     assert len(seen) == 4 and all(src == tmp_path / "out" / "rtl" and text == original for src, text in seen), \
         [(str(s), t[:40]) for s, t in seen]
+
+
+@pytest.mark.parametrize("log,no_fit,cell", [
+    ("ERROR: design uses 90000 LUT4s but device has 83640", True, "no fit"),
+    ("ERROR: no answer within 3600 s", False, "failed"),          # a timeout or a crash is not a result
+    ("Segmentation fault", False, "failed")])
+def test_only_a_design_larger_than_the_device_is_no_fit(log, no_fit, cell, tmp_path, monkeypatch):
+    """nextpnr failing for a timeout or a crash was reported as 'no fit' and make synth exited 0 (a probe)."""
+    from accel_tb.quality import synth
+    monkeypatch.setattr(synth, "copy_rtl", lambda work, src=None: [])
+    monkeypatch.setattr(synth, "yosys", lambda script, work, timeout: (0, ""))
+    monkeypatch.setattr(synth, "_cells", lambda stat: {"LUT4": 1})
+    monkeypatch.setattr(synth, "compiled_once", lambda tool="yosys": None)
+    monkeypatch.setattr(synth, "nextpnr_ecp5", lambda args, work, timeout: (1, log))
+    out = synth.ecp5(tmp_path, {}, 1, 100, True)
+    assert out["no_fit"] is no_fit and "pnr_error" in out
+    row = {"size": "8x8", "generic": {}, "ecp5": out}
+    assert synth.table([row])[1].rstrip().endswith(cell)

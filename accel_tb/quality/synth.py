@@ -87,7 +87,8 @@ def ecp5(work: Path, params: dict, seed: int, freq: float, pnr: bool, timeout: i
     rep = work / "report.json"
     if rc != 0 or not rep.is_file():
         fit = re.search(r"(?i)(design uses \d+ \S+ but device has \d+|unable to place.*)", log)
-        return out | {"pnr_error": fit.group(1) if fit else _last_error(log)}
+        # only a design larger than the device is 'no fit' (a result); a timeout or a crash is a failed run
+        return out | {"pnr_error": fit.group(1) if fit else _last_error(log), "no_fit": bool(fit)}
     r = json.loads(rep.read_text())
     clocks = r.get("fmax", {})
     out["fmax_mhz"] = round(min(c["achieved"] for c in clocks.values()), 1) if clocks else None
@@ -144,7 +145,8 @@ def table(rows: list[dict]) -> list[str]:
     for r in rows:
         g, e = r["generic"], r["ecp5"]
         fmax = e.get("fmax_mhz")
-        fm = f"{fmax:>10}" if fmax is not None else f"{('no fit' if 'pnr_error' in e else '-'):>10}"
+        fm = f"{fmax:>10}" if fmax is not None else \
+            f"{('no fit' if e.get('no_fit') else 'failed' if 'pnr_error' in e else '-'):>10}"
         out.append(f"{r['size']:<7}{g.get('gates', '-'):>9}{g.get('flip_flops', '-'):>8}{g.get('memory_bits', '-'):>10}"
                    f"{g.get('latches', '-'):>6}  {e.get('lut4', '-'):>7}{e.get('ff', '-'):>7}{e.get('dsp', '-'):>5}"
                    f"{e.get('bram', '-'):>6}{e.get('lutram', '-'):>7}{fm}")
@@ -206,6 +208,9 @@ def main(argv=None) -> int:
                 if "error" in res:
                     print(f"{r}x{c} {what}: Yosys failed: {res['error']}")
                     bad = True
+            if "pnr_error" in e and not e.get("no_fit"):       # a timeout, a crash: not a measurement
+                print(f"{r}x{c}: place and route failed: {e['pnr_error']}")
+                bad = True
             if g.get("latches") or g.get("check"):
                 print(f"{r}x{c}: {g.get('latches')} latches; check: {'; '.join(g.get('check') or []) or 'clean'}")
                 bad = True
@@ -221,7 +226,7 @@ def main(argv=None) -> int:
         if cp:
             kinds = ", ".join(f"{k} {v}" for k, v in cp["ns_by_kind"].items())
             print(f"{row['size']}: critical path {cp['ns']} ns ({kinds}) from {cp['from']} to {cp['to']}")
-        if "pnr_error" in row["ecp5"]:
+        if row["ecp5"].get("no_fit"):
             print(f"{row['size']}: not placed on the LFE5U-85F: {row['ecp5']['pnr_error']}")
     print(f"wrote {out / 'synth.json'}")
     return 1 if bad else 0
