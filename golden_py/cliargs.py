@@ -68,7 +68,7 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
-def _stdout_gone() -> bool:
+def stdout_gone() -> bool:
     """Whether standard output is a pipe whose reader has closed it (poll says POLLERR on its write end)."""
     try:
         poller = select.poll()
@@ -82,7 +82,7 @@ def broken_pipe_status() -> int:
     """In `except BrokenPipeError:` of a command's top: 141 when the reader of its output went away (`| head`),
     the command ending as a shell tool does, without the traceback (or the second one Python prints when it
     flushes the dead pipe at exit); another pipe of the command's is a real error, raised again."""
-    if not _stdout_gone():
+    if not stdout_gone():
         raise
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 141

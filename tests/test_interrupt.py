@@ -156,6 +156,20 @@ def test_other_commands_piped_into_a_reader_that_stops_early_end_quietly(cmd, tm
     assert r.stderr == "" and r.returncode == 141, (r.returncode, r.stderr[-2000:])
 
 
+def test_a_replay_piped_into_head_ends_with_141_not_blaming_the_simulator(tmp_path):
+    """`accel-replay DIR | head -1`: the simulator died of SIGPIPE and the command said 'the simulator stopped
+    (return code -13)', exit 1 (a check failed), or printed hundreds of logging tracebacks (a probe); now 141.
+    (cocotb's own start-up lines, logged before any module of ours is imported, may still print theirs.)"""
+    folder = tmp_path / "g"
+    assert subprocess.run([sys.executable, "-m", "golden_py.export", "--checkpoint",
+                           str(ROOT / "checkpoints" / "vgg16_a4w4.pt"), "--out", str(folder)], cwd=ROOT,
+                          capture_output=True).returncode == 0
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m accel_tb.cli.replay {folder} --sim icarus "
+                        f"| head -1"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 141 and "the simulator stopped" not in r.stderr, (r.returncode, r.stderr[-1500:])
+    assert r.stderr.count("--- Logging error ---") < 10, r.stderr.count("--- Logging error ---")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_one_process_command_ends_in_one_line(sig, tmp_path):
     """golden_py's commands (export, evaluate, training, bench_tiling, card) start no processes: the guard without a

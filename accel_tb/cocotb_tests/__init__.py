@@ -3,3 +3,20 @@
     layer_tests  one conv layer on a core: checkpoint layers, replays, random layers, streams, negatives
     network      the whole VGG16 on the simulated core (a shard of layers or images per simulation)
 """
+import logging
+import sys
+
+_handle_error = logging.Handler.handleError
+
+
+def _quiet_when_the_reader_left(self, record):
+    """A log line written to a pipe whose reader went away (`accel-replay DIR | head`): cocotb's handlers printed a
+    'Logging error' traceback for every line after it (hundreds); the command ends with 141 (its guard). Other
+    logging errors are printed as ever."""
+    if isinstance(sys.exc_info()[1], BrokenPipeError):
+        return
+    _handle_error(self, record)
+
+
+logging.Handler.handleError = _quiet_when_the_reader_left
+

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from accel_tb.design import runtime_store
 from accel_tb.design.blocks import CORE_SOURCES  # noqa: F401  (re-exported: the core's sources, from the inventory)
+from golden_py.cliargs import stdout_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
@@ -655,6 +656,10 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
         except (SystemExit, RuntimeError) as e:
             if not results.is_file():
                 why = f"exit {e.code}" if isinstance(e, SystemExit) else str(e)
+                if "return code: -13" in why and stdout_gone():
+                    # SIGPIPE: the reader of the output went away (`accel-replay DIR | head`), the simulator with
+                    # it; the command ends as a shell tool does (its guard: 141), not blaming the simulator
+                    raise BrokenPipeError(f"{toplevel} ({sim}): the output's reader went away") from None
                 raise RunError(f"{toplevel} ({sim}): the simulator stopped ({why}) before writing {results}") from None
     finally:
         os.environ.update(saved)
