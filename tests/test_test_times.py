@@ -260,3 +260,14 @@ def test_a_log_whose_durations_are_all_zero_still_gives_its_table(tmp_path, caps
     f.write_text("0.00s call     tests/a.py::t\n== 1 passed in 0.01s ==\n")
     assert main(["--from", str(f)]) == 0
     assert "| `tests/a.py` | 0.0 | - |" in capsys.readouterr().out
+
+
+def test_a_log_of_some_durations_or_of_two_runs_is_refused():
+    """--from a log of --durations=1 (its slowest test only) or of two runs joined was read as one whole run: a
+    400 s wall over 30 test-seconds, or two runs' durations under one's wall time (a probe)."""
+    one = "0.01s call     t.py::a\n== 1 passed in 1.0s ==\n"
+    assert parse("=" * 10 + " slowest durations " + "=" * 10 + "\n" + one)[0] == {"t.py::a": 0.01}
+    with pytest.raises(ValueError, match=r"a log of --durations=1 \(its 1 slowest tests only\)"):
+        parse("=" * 10 + " slowest 1 durations " + "=" * 10 + "\n" + one)
+    with pytest.raises(ValueError, match="2 pytest summary lines"):
+        parse(one + one)

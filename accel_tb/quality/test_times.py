@@ -39,18 +39,24 @@ from accel_tb.design.runner import ROOT
 
 DURATION = re.compile(r"^\s*([\d.]+)s (setup|call|teardown)\s+(\S+)")
 SUMMARY = re.compile(r"^=*\s*(.*\b(?:passed|failed)\b.*) in ([\d.]+)s")
+SLOWEST_N = re.compile(r"^=+ slowest (\d+) durations =+")     # --durations=0 prints "slowest durations"
 
 
 def parse(text: str) -> tuple[dict[str, float], str, float]:
     """(seconds per test id, setup + call + teardown; pytest's summary line; its wall seconds) of a log of
     `pytest --durations=0`. ValueError when the log has no durations or no summary."""
     per_test: Counter = Counter()
-    summary, wall = "", 0.0
+    summary, wall, summaries = "", 0.0, 0
     for line in text.splitlines():
         if m := DURATION.match(line):
             per_test[m[3]] += float(m[1])
         elif m := SUMMARY.match(line):
-            summary, wall = m[1].strip(" ="), float(m[2])
+            summary, wall, summaries = m[1].strip(" ="), float(m[2]), summaries + 1
+        elif m := SLOWEST_N.match(line):
+            # --durations=N lists the N slowest only: a table of them read as the whole run (a probe)
+            raise ValueError(f"a log of --durations={m[1]} (its {m[1]} slowest tests only): run with --durations=0")
+    if summaries > 1:       # two runs' logs joined: their durations were added under one run's wall time
+        raise ValueError(f"{summaries} pytest summary lines: the log of one run, please")
     if not per_test:
         raise ValueError("no durations in the log (was it run with --durations=0?)")
     if not summary:
