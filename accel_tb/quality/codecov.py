@@ -202,6 +202,9 @@ class Waiver:
         return f"waiver {self.index} ({self.file} {where}, {self.kind})"
 
 
+MIN_SOURCE = 8       # characters of a line a waiver's source gives (or the whole line, when shorter)
+
+
 def load_waivers(path: Path, root: Path = ROOT) -> list[Waiver]:
     """[[waiver]] entries of a TOML file; a missing file is no waivers. Raises CodecovError naming the file
     and the field of the first entry that is malformed."""
@@ -254,12 +257,18 @@ def load_waivers(path: Path, root: Path = ROOT) -> list[Waiver]:
             w.line = line
             # source: text the line must hold, so that a waiver whose line moved under an RTL edit is refused
             # instead of waiving whatever now sits there
+            # (required, and enough of the line to pin it: an optional one, or source = "t", held for any line: a probe)
             src = e.get("source")
-            if src is not None:
-                text = (root / file).read_text().splitlines()[line - 1]
-                if not isinstance(src, str) or not src.strip() or src.strip() not in text:
-                    raise CodecovError(f"{where}: source: line {line} of {file} does not read {src!r} "
-                                       f"(the RTL moved: point the waiver at the line that does)")
+            text = (root / file).read_text().splitlines()[line - 1]
+            if src is None:
+                raise CodecovError(f"{where}: source: missing: the text of line {line} the waiver is for "
+                                   f"({text.strip()!r}), so that an RTL edit that moves the line is found")
+            if not isinstance(src, str) or not src.strip() or src.strip() not in text:
+                raise CodecovError(f"{where}: source: line {line} of {file} does not read {src!r} "
+                                   f"(the RTL moved: point the waiver at the line that does)")
+            if len(src.strip()) < MIN_SOURCE and src.strip() != text.strip():
+                raise CodecovError(f"{where}: source: {src!r} is too short to pin line {line} (at least "
+                                   f"{MIN_SOURCE} characters of it, or the whole line)")
         out.append(w)
     return out
 
