@@ -153,17 +153,41 @@ def _invariant_of(line_no: int, rtl: Path = RTL, file: str = "core.v") -> str:
     return m.group(1).strip() if m else f"{file}:{line_no}"
 
 
-def _stop_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL to a process, its group and every process below it (one that started a session of its own too)."""
-    for pid in [proc.pid, *descendants(proc.pid)]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+def _in_folder(folder: Path) -> list[int]:
+    """Live processes whose working folder is `folder` or below it (Linux /proc; [] elsewhere)."""
+    found, root = [], str(folder)
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for d in entries:
+        try:
+            if d.isdigit() and os.readlink(f"/proc/{d}/cwd").startswith(root):
+                found.append(int(d))
+        except OSError:
+            continue            # ended meanwhile, or a zombie (no working folder)
+    return found
+
+
+def _stop_tree(proc: subprocess.Popen, work: Path) -> None:
+    """SIGKILL to a task's process, its group, every process below it and every process working in its folder
+    (SBY runs its solvers in process groups of their own, and one orphaned by the kill is no longer below it),
+    again until none is left."""
+    deadline = time.monotonic() + 5
+    while True:
+        pids = set(descendants(proc.pid) if proc.poll() is None else []) | set(_in_folder(work))
+        for pid in [proc.pid, *pids]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if not pids or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BUILD) -> Verdict:
@@ -192,7 +216,7 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
         m = re.search(r"DONE \((PASS|FAIL|ERROR|UNKNOWN|TIMEOUT)", log)
         status = m.group(1) if m else "ERROR"
     except subprocess.TimeoutExpired:
-        _stop_tree(proc)
+        _stop_tree(proc, work)
         log, _ = proc.communicate()
         status = "TIMEOUT"
     seconds = time.monotonic() - start
