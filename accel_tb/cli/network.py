@@ -90,11 +90,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         args.sim = inputs.check_sim(args.sim)
-        args.seed = inputs.check_seed(args.seed)
         if args.seed is not None:       # it was taken and dropped: no run of this command depends on it
             raise InputError(f"--seed {args.seed}: the whole-network run draws nothing at random (its stimulus is the "
                              f"images and the checkpoint, its ports unpaused); seeds replay the random layer tests "
                              f"(accel-run, COCOTB_RANDOM_SEED)")
+        # COCOTB_RANDOM_SEED in the environment (set for the random tests) is judged, and passed on as before
+        args.seed = inputs.check_seed(None)
         from accel_tb.design.runner import (  # noqa: PLC0415
             BuildError,
             pgo_blocked,
