@@ -187,7 +187,7 @@ def test_stale_waiver_stops_the_command(tmp_path, one_line_error):
 
 
 @pytest.mark.parametrize("args,dat,needle", [
-    ([], None, "no coverage file"),
+    ([], None, "holds no coverage file to read again (run without --no-run)"),
     ([], "C 'broken\n", "run1.dat"),                   # verilator_coverage refuses it, or the parser does
     (["-k", "fifo"], TINY, "--no-run runs no test"),
     (["--gaps", "-1"], TINY, "--gaps -1"),

@@ -403,7 +403,7 @@ def run_pytest(dat_dir: Path, jobs: str, selection: list[str], k: str | None, se
 
 def report(out: Path, waivers_path: Path, gaps: int, fail_on_gap: bool, pytest_info: dict) -> int:
     dats = sorted((out / "dat").glob("*.dat"))
-    if not dats:
+    if not dats:        # (--no-run is refused before this with nothing to read)
         raise CodecovError(f"{out / 'dat'}: no coverage file: the selection ran no Verilator simulation")
     waivers = load_waivers(waivers_path)
     # each run's file is read before the merge: verilator_coverage copies a malformed line into merged.dat,
@@ -518,6 +518,10 @@ def main(argv=None) -> int:
     try:
         if out.exists() and not out.is_dir():
             raise CodecovError(f"--out {out}: is a file, not a folder")
+        if args.no_run and not any((out / "dat").glob("*.dat")):
+            # nothing to read again: said before anything is made (it created the folder, then said the selection
+            # it did not run ran no simulation)
+            raise CodecovError(f"--no-run: {out / 'dat'} holds no coverage file to read again (run without --no-run)")
         (out / "dat").mkdir(parents=True, exist_ok=True)
         # the waivers are judged before any simulation: a malformed file should not cost a regression; a file
         # given that is not there is an error (it meant zero waivers, and gaps blamed on the coverage: a probe)
