@@ -49,7 +49,7 @@ from pathlib import Path
 
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
 from accel_tb.design.digest import folder_digest
-from accel_tb.design.interrupt import descendants
+from accel_tb.design.interrupt import descendants, interruptible
 from accel_tb.quality.mutant import Mutant, apply
 from golden_py.cliargs import OptionError, out_folder
 
@@ -413,6 +413,7 @@ def _check_options(args) -> str | None:
     return None     # --out: out_folder, after --list (which writes nothing) and before the baseline
 
 
+@interruptible
 def main(argv=None) -> int:
     from golden_py.cliargs import ArgumentParser  # noqa: PLC0415 (one-line option errors)
     ap = ArgumentParser(prog="python -m accel_tb.quality.mutation", description=__doc__,
@@ -441,10 +442,9 @@ def main(argv=None) -> int:
         print("MUTANT-RESULT " + json.dumps(res), flush=True)
         return 0
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    # SIGINT and SIGTERM (`timeout`, a cancelled CI job) come through the commands' shared guard (@interruptible:
+    # every process below stopped, then KeyboardInterrupt here); the pool's cancel and this line are the run's own
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGTERM, interrupt)     # `timeout`, a CI job cancelled: as Ctrl-C
     try:
         return _run(args)
     except KeyboardInterrupt:
@@ -659,9 +659,4 @@ def _score(c) -> float:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    except BrokenPipeError:         # `--list | head`: quietly, status 141 (it was a traceback: a probe)
-        from golden_py.cliargs import broken_pipe_status
-        code = broken_pipe_status()
-    sys.exit(code)
+    sys.exit(main())
