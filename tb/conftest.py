@@ -4,6 +4,7 @@
 for its size (Icarus for blocks and short core runs: no compile; Verilator for long runs).
 --golden DIR is validated here, before anything is built, and reaches only the replay test.
 """
+import argparse
 import os
 from pathlib import Path
 
@@ -17,14 +18,31 @@ write_bytecode_caches()     # before xdist starts its workers: they and every pr
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+class _Once(argparse.Action):
+    """An option given once: a second --golden or --sim dropped the first without a word (pytest keeps the last).
+    A repeat is recorded and refused in pytest_configure, in one line."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest) is not None:
+            twice = getattr(namespace, "accel_twice", None) or []
+            namespace.accel_twice = [*twice, f"{option_string} given twice ({getattr(namespace, self.dest)!r}, then "
+                                             f"{values!r}): give it once"]
+            return
+        setattr(namespace, self.dest, values)
+
+
 def pytest_addoption(parser):
-    parser.addoption("--sim", default=None, help="force one simulator: verilator or icarus (default: per test)")
-    parser.addoption("--golden", default=None, help="course-format folder to replay through the core")
+    parser.addoption("--sim", default=None, action=_Once,
+                     help="force one simulator: verilator or icarus (default: per test)")
+    parser.addoption("--golden", default=None, action=_Once, help="course-format folder to replay through the core")
 
 
 def pytest_configure(config):
+    twice = getattr(config.option, "accel_twice", None)
+    if twice:
+        pytest.exit(f"error: {twice[0]}", returncode=2)
     option, env = config.getoption("--sim"), os.environ.get("SIM")
-    if option:
+    if option is not None:            # an empty --sim '' too: never the tests' defaults in its place
         from accel_tb.cli.inputs import InputError, check_sim
         try:
             check_sim(option)
@@ -84,7 +102,7 @@ def pytest_collection_modifyitems(config, items):
 REPLAY_TEST = "test_core_replay_user_vectors"
 
 
-def pytest_sessionfinish(session, exitstatus):
+def _golden_not_replayed(session, exitstatus):
     """--golden DIR reaches one test (tb/core's replay): a run that did not execute it never checked the folder
     (`pytest tb/replay --golden DIR`, a -k that leaves it out), and is an error, not a green run."""
     if not getattr(session.config, "golden", None) or hasattr(session.config, "workerinput") or \
@@ -100,6 +118,27 @@ def pytest_sessionfinish(session, exitstatus):
                                 f"tb/core/test_core.py::{REPLAY_TEST} reads it, and it was not among the tests run",
                                 red=True)
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+def _nothing_ran(session):
+    """A run of tb/ tests that executed none (all skipped: `-k replay_user` without --golden, `-m slow` under
+    Icarus) verified nothing: an error, not a green run."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly or \
+            session.exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter else {}
+    ran = [r for key in ("passed", "failed", "error") for r in stats.get(key, []) if getattr(r, "when", "") == "call"]
+    skipped = len(stats.get("skipped", []))
+    if not ran and skipped:
+        reporter.write("\n")
+        reporter.write_line(f"error: no test ran ({skipped} skipped): nothing was verified", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _golden_not_replayed(session, exitstatus)
+    _nothing_ran(session)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -428,3 +428,21 @@ def test_the_pass_line_names_the_model_as_the_speed_benchmark_reads_it(kind, mon
     assert line == "PASS: 1 passed, 0 failed (verilator, 8x8" + (f", {kind} model)" if kind else ")")
     said = speed.MODEL_IN_PASS_LINE.search(line)
     assert (said[1] if said else "") == kind
+
+
+@pytest.mark.parametrize("var,value,says", [
+    ("ACCEL_BUILD_DIR", "/dev/null", "ACCEL_BUILD_DIR=/dev/null: is a file, not a folder"),
+    ("ACCEL_CODECOV", "/dev/null", "ACCEL_CODECOV=/dev/null: is a file, not a folder"),
+    ("ACCEL_PGO", "yes", "ACCEL_PGO=yes: must be 0 or 1"),
+    ("RANDOM_SEED", "abc", "RANDOM_SEED=abc: must be an integer"),
+    ("GPI_LOG_LEVEL", "loud", "GPI_LOG_LEVEL=loud: must be one of CRITICAL"),
+])
+def test_what_every_simulation_reads_from_the_environment_is_judged_once(var, value, says, monkeypatch):
+    """A file for a build or coverage folder failed inside each test with a traceback; ACCEL_PGO=yes passed under
+    pytest; cocotb's older RANDOM_SEED stopped each simulation (a probe). One line from environment_problem, which
+    the suite's conftest and make test-times call before any run."""
+    from accel_tb.design.runner import environment_problem
+    monkeypatch.delenv("COCOTB_RANDOM_SEED", raising=False)
+    monkeypatch.setenv(var, value)
+    problem = environment_problem()
+    assert problem is not None and problem.startswith(says), problem

@@ -118,6 +118,11 @@ def seed_from_env() -> int | None:
     None when unset. Raises BuildError."""
     env = os.environ.get("COCOTB_RANDOM_SEED")
     if env is None or env == "":
+        # cocotb reads its deprecated RANDOM_SEED when COCOTB_RANDOM_SEED is unset (a traceback in the simulator)
+        old = os.environ.get("RANDOM_SEED", "")
+        if old and not re.fullmatch(r"\s*[-+]?\d+\s*", old):
+            raise BuildError(f"RANDOM_SEED={old}: must be an integer (cocotb reads it when COCOTB_RANDOM_SEED is unset; "
+                             f"or unset it)")
         return None
     try:
         return int(env)
@@ -141,7 +146,8 @@ def log_levels_from_env() -> None:
 def environment_problem() -> str | None:
     """What the environment hands every simulation of a run, judged once before it (the suite's conftest, make
     test-times before its cold run), not by a traceback in each simulation: SIM, COCOTB_RANDOM_SEED, the log
-    levels, WAVES, ACCEL_QUICK_COMPILE and the runtime store's switch. One line, or None."""
+    levels, WAVES, ACCEL_QUICK_COMPILE, ACCEL_PGO, the runtime store's switch and the build and coverage
+    folders. One line, or None."""
     sim = os.environ.get("SIM")
     if sim and sim.lower() not in SIMULATORS:
         return unsupported_sim(f"SIM={sim}")
@@ -150,9 +156,15 @@ def environment_problem() -> str | None:
         log_levels_from_env()
         waves_from_env()
         quick_from_env()
+        pgo_from_env()
         runtime_store.use_from_env()
     except (BuildError, ValueError) as e:
         return str(e)
+    # folders the runs write into: a file there failed inside each test with a traceback
+    for var in ("ACCEL_BUILD_DIR", CODECOV_VAR):
+        value = os.environ.get(var, "")
+        if value and Path(value).exists() and not Path(value).is_dir():
+            return f"{var}={value}: is a file, not a folder"
     return None
 
 
