@@ -112,19 +112,11 @@ def test_formal_options_are_one_line_errors(capsys, tmp_path):
 def test_a_timeout_stops_the_whole_solver_tree(tmp_path):
     """--timeout: SBY's smtbmc and its solver were left running (re-parented to init) when only SBY was killed
     (a probe); now nothing started in the task's folder outlives it."""
-    import os
-
+    from accel_tb.design.interrupt import working_in
     from accel_tb.quality import formal
     task = next(t for t in formal.TASKS if t.id == "bmc8")
     (tmp_path / "out").mkdir()
     v = formal.run_task(task, tmp_path / "out", 3, build=tmp_path / "build")
     assert v.status == "TIMEOUT", v
-    work = str(tmp_path / "build")
-    left = []
-    for d in os.listdir("/proc"):
-        try:
-            if d.isdigit() and os.readlink(f"/proc/{d}/cwd").startswith(work):
-                left.append(d)
-        except OSError:
-            pass
-    assert not left, f"processes left in {work}: {left}"
+    left = working_in(tmp_path / "build")
+    assert not left, f"processes left in {tmp_path / 'build'}: {left}"

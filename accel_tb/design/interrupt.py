@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from golden_py import cliargs
 
@@ -58,6 +59,23 @@ def _cleaner(pid: int) -> bool:
 
 def _to_stop() -> list[int]:
     return [p for p in descendants() if not _cleaner(p)]
+
+
+def working_in(folder: Path) -> list[int]:
+    """Live processes whose working folder is `folder` or below it (Linux /proc; [] elsewhere): those a tool ran
+    in a task's folder, found when they are no longer below it (re-parented, or in a session of their own)."""
+    found, root = [], str(folder)
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for d in entries:
+        try:
+            if d.isdigit() and os.readlink(f"/proc/{d}/cwd").startswith(root):
+                found.append(int(d))
+        except OSError:
+            continue            # ended meanwhile, or a zombie (no working folder)
+    return found
 
 
 def _start_time(pid: int) -> str | None:

@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel_tb.design.interrupt import descendants, interruptible
+from accel_tb.design.interrupt import descendants, interruptible, working_in
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
 from golden_py.cliargs import ArgumentParser, OptionError, out_folder
 
@@ -153,29 +153,13 @@ def _invariant_of(line_no: int, rtl: Path = RTL, file: str = "core.v") -> str:
     return m.group(1).strip() if m else f"{file}:{line_no}"
 
 
-def _in_folder(folder: Path) -> list[int]:
-    """Live processes whose working folder is `folder` or below it (Linux /proc; [] elsewhere)."""
-    found, root = [], str(folder)
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for d in entries:
-        try:
-            if d.isdigit() and os.readlink(f"/proc/{d}/cwd").startswith(root):
-                found.append(int(d))
-        except OSError:
-            continue            # ended meanwhile, or a zombie (no working folder)
-    return found
-
-
 def _stop_tree(proc: subprocess.Popen, work: Path) -> None:
     """SIGKILL to a task's process, its group, every process below it and every process working in its folder
     (SBY runs its solvers in process groups of their own, and one orphaned by the kill is no longer below it),
     again until none is left."""
     deadline = time.monotonic() + 5
     while True:
-        pids = set(descendants(proc.pid) if proc.poll() is None else []) | set(_in_folder(work))
+        pids = set(descendants(proc.pid) if proc.poll() is None else []) | set(working_in(work))
         for pid in [proc.pid, *pids]:
             try:
                 os.kill(pid, signal.SIGKILL)
