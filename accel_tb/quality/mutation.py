@@ -495,7 +495,7 @@ def _run_on(args, rtl: Path) -> int:
     earlier = None
     if args.merge:
         try:
-            earlier = read_merge_base(args.merge, args, mutants, rtl, drawn)
+            earlier = read_merge_base(args.merge, args, drawn, rtl)
         except ValueError as e:
             print(f"error: --merge {e}", file=sys.stderr)
             return 2
@@ -576,14 +576,12 @@ VERDICTS = ("killed", "timeout", "survived", "equivalent", "lint", "invalid")
 ENTRY_FIELDS = ("id", "module", "line", "original", "mutated", "verdict")
 
 
-def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = None,
-                    drawn: list[Mutant] | None = None) -> dict:
+def read_merge_base(path: str, args, drawn: list[Mutant], rtl: Path | None = None) -> dict:
     """The report a rerun is merged into: readable JSON of this tool, drawn with the same seed and sample, of the
-    same sources (`rtl`'s digest, when the report records one), with an entry for every mutant run now that is the
-    same mutation of the same line (the RTL has not moved under it); and (drawn: this run's draw) an entry for
-    each drawn mutant and no other, once each, every field there and a verdict of this tool, each the same
-    mutation as drawn now (a hand-edited or cut report was scored over mutants it never ran). ValueError naming
-    what does not hold."""
+    same sources (`rtl`'s digest, when the report records one), with an entry for each mutant of this run's draw
+    (`drawn`, the rerun ones among them) and no other, once each, every field there and a verdict of this tool,
+    each the same mutation of the same line as drawn now (the RTL has not moved under it; a hand-edited or cut
+    report was scored over mutants it never ran). ValueError naming what does not hold."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError) as e:
@@ -604,33 +602,26 @@ def read_merge_base(path: str, args, mutants: list[Mutant], rtl: Path | None = N
     if rtl is not None and data.get("rtl_sha256") not in (None, rtl_digest(rtl)):
         raise ValueError(f"{path}: measured another rtl/ (its rtl_sha256 differs from this one's): rerun the sample")
     known = {r["id"]: r for r in data["mutants"]}
-    if drawn is not None:
-        ids = [r["id"] for r in data["mutants"]]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"{path}: {twice[0]} has {ids.count(twice[0])} entries")
-        for r in data["mutants"]:
-            missing = [f for f in ENTRY_FIELDS if f not in r]
-            if missing:
-                raise ValueError(f"{path}: its {r['id']} has no {missing[0]!r}")
-            if r["verdict"] not in VERDICTS:
-                raise ValueError(f"{path}: its {r['id']} has the verdict {r['verdict']!r}, not one of {', '.join(VERDICTS)}")
-        want = {m.id for m in drawn}
-        extra, absent = sorted(set(ids) - want), sorted(want - set(ids))
-        if extra or absent:
-            raise ValueError(f"{path}: not this draw's report: " + (f"{extra[0]} was not drawn" if extra else
-                             f"no entry for {absent[0]} ({len(absent)} of the {len(want)} drawn missing)"))
-        for m in drawn:
-            r = known[m.id]
-            if (r["original"], r["mutated"]) != (m.original, m.mutated):
-                raise ValueError(f"{path}: its {m.id} is another mutation ({r['original']!r}): the RTL changed since "
-                                 f"that run")
-    for m in mutants:
-        if m.id not in known:
-            raise ValueError(f"{path}: has no entry for {m.id}")
-        if (known[m.id].get("original"), known[m.id].get("mutated")) != (m.original, m.mutated):
-            raise ValueError(f"{path}: its {m.id} is another mutation ({known[m.id].get('original', '')!r}): the RTL "
-                             f"changed since that run")
+    ids = [r["id"] for r in data["mutants"]]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"{path}: {twice[0]} has {ids.count(twice[0])} entries")
+    for r in data["mutants"]:
+        missing = [f for f in ENTRY_FIELDS if f not in r]
+        if missing:
+            raise ValueError(f"{path}: its {r['id']} has no {missing[0]!r}")
+        if r["verdict"] not in VERDICTS:
+            raise ValueError(f"{path}: its {r['id']} has the verdict {r['verdict']!r}, not one of {', '.join(VERDICTS)}")
+    want = {m.id for m in drawn}
+    extra, absent = sorted(set(ids) - want), sorted(want - set(ids))
+    if extra or absent:
+        raise ValueError(f"{path}: not this draw's report: " + (f"{extra[0]} was not drawn" if extra else
+                         f"no entry for {absent[0]} ({len(absent)} of the {len(want)} drawn missing)"))
+    for m in drawn:
+        r = known[m.id]
+        if (r["original"], r["mutated"]) != (m.original, m.mutated):
+            raise ValueError(f"{path}: its {m.id} is another mutation ({r['original']!r}): the RTL changed since "
+                             f"that run")
     return data
 
 
