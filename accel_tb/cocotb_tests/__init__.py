@@ -18,5 +18,13 @@ def _quiet_when_the_reader_left(self, record):
     _handle_error(self, record)
 
 
-logging.Handler.handleError = _quiet_when_the_reader_left
+def quiet_broken_pipes() -> None:
+    """A simulator's first entry point (runner.entry_points): the handler patched before cocotb logs its own
+    start-up lines (the random seed, the packages it looks for), which printed up to four 'Logging error'
+    tracebacks when the reader had gone before any module of ours was imported. Importing this package patches
+    it; the function is what the simulator's Python start-up (pygpi) calls."""
+    logging.Handler.handleError = _quiet_when_the_reader_left
+
+
+quiet_broken_pipes()
 

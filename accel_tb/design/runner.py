@@ -638,6 +638,9 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
            # benchmark, hypothesis, ...) in each simulation: 0.08 of the 0.58 CPU-seconds of layer 27's
            # simulation under Icarus; the asserts need none of them
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    users = entry_points()
+    if users:
+        env["PYGPI_USERS"] = users
     if seed is not None:
         env["COCOTB_RANDOM_SEED"] = str(seed)
     # code coverage: the model writes its counts when the simulation ends (cocotb's verilator.cpp calls
@@ -684,6 +687,29 @@ def _simulate(build_dir: Path, toplevel: str, sim: str, parameters, test_module:
     if failed and not expect_fail:
         raise AssertionError(f"{failed} of {tests} cocotb test(s) failed; see {results} and the log above")
     return out
+
+
+# the simulator's Python start-up (cocotb's pygpi) calls the functions PYGPI_USERS names, cocotb's own by default
+QUIET_ENTRY = "accel_tb.cocotb_tests:quiet_broken_pipes"
+
+
+def entry_points() -> str | None:
+    """PYGPI_USERS for a simulation: accel_tb.cocotb_tests.quiet_broken_pipes, then cocotb's own entry points (the
+    default list pygpi holds in its code), so that a log line written after the output's reader went away
+    (`accel-replay DIR | head`) prints no traceback even from cocotb's start-up. None (the variable left unset:
+    cocotb's start-up as it is) when pygpi's defaults cannot be read as the list they are in cocotb 2.1, or the
+    user set PYGPI_USERS."""
+    if "PYGPI_USERS" in os.environ:
+        return None
+    try:
+        from pygpi import entry  # noqa: PLC0415
+        lists = [c for c in entry.load_entry.__code__.co_consts
+                 if isinstance(c, tuple) and c and all(isinstance(x, str) and ":" in x for x in c)]
+    except Exception:   # another cocotb's layout: start-up as cocotb does it  # noqa: BLE001
+        return None
+    if len(lists) != 1 or "cocotb._init:init_package_from_simulation" not in lists[0]:
+        return None
+    return ",".join([QUIET_ENTRY, *lists[0]])
 
 
 def _configure_runner(runner, sim, toplevel, build_dir, parameters):
