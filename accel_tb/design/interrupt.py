@@ -78,6 +78,30 @@ def working_in(folder: Path) -> list[int]:
     return found
 
 
+def kill_tree(pid: int, alive: bool = True, extra=None, group: bool = False, wait_s: float = 5.0) -> None:
+    """SIGKILL to `pid` and every process below it (alive=False: the process has ended, its pid may be another's:
+    not below it), those extra() names (a task's folder's: working_in), and with group its process group, again
+    until none is left (one orphaned by a kill is no longer below it) or wait_s seconds have passed. What make
+    mutate's pool (a mutant's simulator, its make and compilers, an elaboration check's iverilog in a session of
+    its own) and make formal's timeout (SBY's solvers in groups of their own) stop with."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        pids = set(descendants(pid) if alive else []) | set(extra() if extra else [])
+        for p in [pid, *pids]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if group:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not pids or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
 def _start_time(pid: int) -> str | None:
     """The process's start time (/proc's field 22): with its pid, what names one process, not its pid's next owner."""
     try:

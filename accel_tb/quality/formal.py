@@ -24,14 +24,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel_tb.design.interrupt import descendants, interruptible, working_in
+from accel_tb.design.interrupt import interruptible, kill_tree, working_in
 from accel_tb.design.yosys import ToolMissing, compiled_once, need
 from golden_py.cliargs import ArgumentParser, OptionError, out_folder
 
@@ -153,27 +152,6 @@ def _invariant_of(line_no: int, rtl: Path = RTL, file: str = "core.v") -> str:
     return m.group(1).strip() if m else f"{file}:{line_no}"
 
 
-def _stop_tree(proc: subprocess.Popen, work: Path) -> None:
-    """SIGKILL to a task's process, its group, every process below it and every process working in its folder
-    (SBY runs its solvers in process groups of their own, and one orphaned by the kill is no longer below it),
-    again until none is left."""
-    deadline = time.monotonic() + 5
-    while True:
-        pids = set(descendants(proc.pid) if proc.poll() is None else []) | set(working_in(work))
-        for pid in [proc.pid, *pids]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if not pids or time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
-
-
 def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BUILD) -> Verdict:
     """Run one task on the sources of `rtl` (a copy, in the tests' negatives) in a folder under `build`."""
     work = build / f"{Path(t.sby).stem}_{t.name}"
@@ -200,7 +178,7 @@ def run_task(t: Task, out: Path, timeout: int, rtl: Path = RTL, build: Path = BU
         m = re.search(r"DONE \((PASS|FAIL|ERROR|UNKNOWN|TIMEOUT)", log)
         status = m.group(1) if m else "ERROR"
     except subprocess.TimeoutExpired:
-        _stop_tree(proc, work)
+        kill_tree(proc.pid, proc.poll() is None, lambda: working_in(work), group=True)
         log, _ = proc.communicate()
         status = "TIMEOUT"
     seconds = time.monotonic() - start

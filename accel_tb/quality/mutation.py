@@ -49,7 +49,7 @@ from pathlib import Path
 
 from accel_tb.design.blocks import BLOCKS, MODULES  # the inventory of rtl/ blocks
 from accel_tb.design.digest import folder_digest
-from accel_tb.design.interrupt import descendants, interruptible
+from accel_tb.design.interrupt import interruptible, kill_tree
 from accel_tb.quality.mutant import Mutant, apply
 from golden_py.cliargs import OptionError, out_folder
 
@@ -255,13 +255,8 @@ def _stop_children(pool: ThreadPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     with _LIVE_LOCK:
         for proc in _LIVE:
-            # the child's group, and what it started in sessions of its own (the elaboration check's iverilog)
-            below = descendants(proc.pid)
-            for pid in [proc.pid, *below]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            # the child, and what it started, in sessions of their own too (the elaboration check's iverilog)
+            kill_tree(proc.pid, proc.poll() is None)
 
 
 @contextlib.contextmanager
@@ -303,7 +298,8 @@ def run_mutant(m: Mutant, timeout: int, seed: int = 1, matrix: bool = False, rtl
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            # its group, and what it started in sessions of their own (the elaboration check's iverilog)
+            kill_tree(proc.pid, proc.poll() is None, group=True)
             proc.communicate()
             return {**asdict(m), "verdict": "timeout", "by": f"no result after {timeout} s", "killers": [],
                     "seconds": timeout}
