@@ -432,9 +432,16 @@ class _Folder:
     def has(self, name: str) -> bool:
         return name in self.names or _twin_name(name) in self.names
 
+    @staticmethod
+    def candidates(names: list[str], viz: bool = True) -> list[tuple[str, bool]]:
+        """What read() looks for, in its order, as (path in the folder, binary): each name and its decimal twin,
+        then (viz) each name's viz/ twin."""
+        found = [(rel, binary) for name in names for rel, binary in ((name, True), (_twin_name(name), False))]
+        return found + ([(f"viz/viz_{name}", False) for name in names] if viz else [])
+
     def has_any(self, name: str) -> bool:
-        """The file, its decimal twin or its viz/ twin (which is read in its place when it is alone)."""
-        return self.has(name) or f"viz/viz_{name}" in self.names
+        """The file, its decimal twin or its viz/ twin (which is read in its place when it is alone): one read() finds."""
+        return any(rel in self.names for rel, _ in self.candidates([name]))
 
     def read(self, names: list[str], bounds: tuple[int, int], reader, viz: bool = True,
              fields: int | None = None) -> Matrix | None:
@@ -442,9 +449,8 @@ class _Folder:
         viz/ twin of any, is a twin. With none of them present, a viz/ twin is read in their place (its numbers
         are the folder's too: listing it as not read left them unchecked)."""
         found: list[Matrix] = []
-        candidates = [(rel, binary) for name in names for rel, binary in ((name, True), (_twin_name(name), False))]
-        alone = not any(rel in self.names for rel, _ in candidates)
-        candidates += [(f"viz/viz_{name}", False) for name in names] if viz else []
+        candidates = self.candidates(names, viz)
+        alone = not any(rel in self.names for rel, _ in self.candidates(names, viz=False))
         for rel, binary in candidates:
             if rel in self.names:
                 path = self.folder / rel
