@@ -371,6 +371,14 @@ def _twin_name(name: str) -> str:
     return "out_int_relu.txt" if name == "out_relu.txt" else name[:-len(".txt")] + "_int.txt"
 
 
+def with_viz_twins(folder: Path, *patterns: str) -> list[Path]:
+    """The files of `folder` each glob pattern matches and their viz/ twins (viz/viz_<name>): what takes those
+    numbers out of a folder, since a viz/ twin left alone is read in its file's place (the tests' and bad-input
+    rows' folders without outputs or with a psum file missing)."""
+    folder = Path(folder)
+    return [q for pattern in patterns for q in [*folder.glob(pattern), *folder.glob(f"viz/viz_{pattern}")]]
+
+
 class _Folder:
     """The folder's files, read once each; every read is recorded (used), and a file given under several
     documented names, or with its decimal twin, is read under all of them and recorded as a twin."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from golden_py.coursefmt import NAMING_000, NAMING_001, FormatError, read_folder, write_layer
+from golden_py.coursefmt import NAMING_000, NAMING_001, FormatError, read_folder, with_viz_twins, write_layer
 from golden_py.folder_check import check_vectors
 from golden_py.tiling import tile_layer
 
@@ -90,12 +90,11 @@ def test_bom_and_non_utf8_are_named_with_file_and_line(tmp_path):
 def test_folder_errors(tmp_path, case, msg):
     write_layer(_layer(), tmp_path)
     if case == "no_outputs":       # the viz/ twins too: one alone is read in its file's place
-        for q in [*tmp_path.glob("psum_*.txt"), *tmp_path.glob("out*.txt"), *tmp_path.glob("viz/viz_psum_*.txt"),
-                  *tmp_path.glob("viz/viz_out*.txt")]:
+        for q in with_viz_twins(tmp_path, "psum_*.txt", "out*.txt"):
             q.unlink()
     elif case == "psum_missing":
-        (tmp_path / "psum_kij4.txt").unlink()
-        (tmp_path / "viz" / "viz_psum_kij4.txt").unlink()
+        for q in with_viz_twins(tmp_path, "psum_kij4.txt"):
+            q.unlink()
     elif case == "weight_missing":
         (tmp_path / "weight_itile0_otile0_kij7.txt").unlink()
     elif case == "no_activations":
@@ -119,12 +118,12 @@ def test_check_is_honest_about_what_it_compared(tmp_path, one_line_error):
     r = _cmd("-m", "golden_py.export", "--check", str(tmp_path / "g"))
     assert r.returncode == 0 and "psum: 2592 values compared" in r.stdout and "relu: 128 values compared" in r.stdout
     assert "viz/viz_out_raw.txt: read in place of out_raw.txt, which the folder lacks" in r.stdout, r.stdout
-    for q in [*(tmp_path / "g").glob("viz/viz_psum_*.txt"), *(tmp_path / "g").glob("viz/viz_out*.txt")]:
+    for q in with_viz_twins(tmp_path / "g", "psum_*.txt", "out*.txt"):     # their files are gone already
         q.unlink()
     one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "g")), "nothing to check against")
     r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(tmp_path / "h"))
-    (tmp_path / "h" / "psum_kij0.txt").unlink()
-    (tmp_path / "h" / "viz" / "viz_psum_kij0.txt").unlink()
+    for q in with_viz_twins(tmp_path / "h", "psum_kij0.txt"):
+        q.unlink()
     one_line_error(_cmd("-m", "golden_py.export", "--check", str(tmp_path / "h")), "psum files incomplete",
                    "psum_kij0.txt")
 

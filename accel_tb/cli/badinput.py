@@ -442,15 +442,15 @@ def setup_non_utf8(tmp):
 
 
 def setup_no_outputs(tmp):
-    g = _export(tmp)      # and their viz/ twins: one alone is read in its file's place
-    for q in [*g.glob("psum_*.txt"), *g.glob("out*.txt"), *g.glob("viz/viz_psum_*.txt"), *g.glob("viz/viz_out*.txt")]:
+    from golden_py.coursefmt import with_viz_twins  # noqa: PLC0415
+    for q in with_viz_twins(_export(tmp), "psum_*.txt", "out*.txt"):
         q.unlink()
 
 
 def setup_psum_incomplete(tmp):
-    g = _export(tmp)
-    (g / "psum_kij4.txt").unlink()
-    (g / "viz" / "viz_psum_kij4.txt").unlink()
+    from golden_py.coursefmt import with_viz_twins  # noqa: PLC0415
+    for q in with_viz_twins(_export(tmp), "psum_kij4.txt"):
+        q.unlink()
 
 
 def _tile(seed: int = 0):
