@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_model
-from .cliargs import interruptible
+from .cliargs import ArgumentParser, interruptible
 from .data import DataError, load_split
 from .evaluate import accuracy
 from .train import dataset_sha256
@@ -47,7 +47,7 @@ def portable_lineage(entry: dict | None) -> dict | None:
 
 @interruptible
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--run", required=True, help="the training run's folder (log.jsonl)")
     ap.add_argument("--data-dir", default=None)

@@ -19,7 +19,19 @@ class ArgumentParser(argparse.ArgumentParser):
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
 
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = {}        # each value-taking option's first value on this command line (_get_values)
+        return super().parse_known_args(args, namespace)
+
     def _get_values(self, action, arg_strings):
+        # an option that takes one value, given twice: argparse keeps the last and drops the first unread
+        # (`accel-run --golden A --golden B` checked B alone, `export --check A --check B` said B consistent)
+        if type(action) is argparse._StoreAction and action.option_strings:
+            given = getattr(self, "_given", {})
+            if action.dest in given:
+                self.error(f"argument {'/'.join(action.option_strings)}: given twice ({given[action.dest]}, then "
+                           f"{' '.join(arg_strings)}): give it once")
+            given[action.dest] = " ".join(arg_strings)
         # the strings of the command line only (a default of "" goes through _get_value, not here)
         for arg_string in arg_strings:
             if not arg_string.strip():     # even where the default is "": a script's unset list is no 'all'

@@ -32,7 +32,7 @@ import torch.nn as nn
 
 from .averaging import WeightAverage
 from .checkpoint import CheckpointError, load_model, save_inference
-from .cliargs import interruptible
+from .cliargs import ArgumentParser, interruptible
 from .data import TEST_FILES, TRAIN_FILES, DataError, augment, ensure_downloaded, load_split, resolve_data_dir
 from .distill import distillation_loss, frozen_teacher
 from .evaluate import accuracy
@@ -142,7 +142,7 @@ def build_optimizer(model: nn.Module, lr: float, alpha_lr: float, wd: float) -> 
 
 @interruptible
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default $CIFAR10_DIR)")
     ap.add_argument("--download", action="store_true",
                     help="fetch CIFAR-10 into --data-dir with torchvision first, when the folder has no batches")

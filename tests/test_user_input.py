@@ -435,3 +435,21 @@ def test_export_whose_values_do_not_fit_leaves_no_folder(tmp_path, one_line_erro
     one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--psum-bits", "8", "--out", str(out)),
                    "does not fit 8-bit two's complement")
     assert out.is_dir()
+
+
+def test_an_option_of_one_value_given_twice_is_one_line():
+    """golden_py.cliargs.ArgumentParser: argparse kept the last of a repeated option and dropped the first unread
+    (`accel-run --golden A --golden B` checked B alone; `export --check A --check B` said B consistent); now one
+    line naming both values. A flag given twice and an option that collects values (append) are as before."""
+    from golden_py.cliargs import ArgumentParser
+    ap = ArgumentParser(prog="cmd")
+    ap.add_argument("--golden")
+    ap.add_argument("--force", action="store_true")
+    ap.add_argument("--rtl", action="append")
+    assert vars(ap.parse_args(["--force", "--force", "--rtl", "a", "--rtl", "b", "--golden", "g"])) == {
+        "golden": "g", "force": True, "rtl": ["a", "b"]}
+    assert ap.parse_args(["--golden", "g"]).golden == "g"      # a second parse of the same parser starts afresh
+    for argv in (["--golden", "A", "--golden", "B"], ["--golden=A", "--gold", "B"]):
+        with pytest.raises(SystemExit) as e:
+            ap.parse_args(argv)
+        assert e.value.code == 2

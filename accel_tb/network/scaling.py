@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from golden_py.cliargs import ArgumentParser
+
 SIM_RUN = "a network simulation (run accel-network alone to see why)"   # what a failed sim/farm probe names
 LOOPS = {
     "chain": "x ^= x << 13; x ^= x >> 7; x ^= x << 17; acc += x & 0xff;",
@@ -118,7 +120,7 @@ def sim_seconds_per_image(folders: list[Path], images: int, data_dir: str | None
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0, help="length of one loop run alone")
     ap.add_argument("--sim-images", type=int, default=0, help="also the simulator probe, over N images")
