@@ -24,6 +24,13 @@ class ArgumentParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
     def _get_values(self, action, arg_strings):
+        # the strings of the command line only (a default of "" goes through _get_value, not here)
+        for arg_string in arg_strings:
+            if not arg_string.strip():     # even where the default is "": a script's unset list is no 'all'
+                name = "/".join(action.option_strings) or action.metavar or action.dest
+                self.error(f"argument {name}: an empty value {arg_string!r}"
+                           + (" (leave the option out for its default)" if action.option_strings and not
+                              action.required else ""))
         # an option that takes one value, given twice: argparse keeps the last and drops the first unread
         # (`accel-run --golden A --golden B` checked B alone, `export --check A --check B` said B consistent)
         if type(action) is argparse._StoreAction and action.option_strings:
@@ -32,13 +39,6 @@ class ArgumentParser(argparse.ArgumentParser):
                 self.error(f"argument {'/'.join(action.option_strings)}: given twice ({given[action.dest]}, then "
                            f"{' '.join(arg_strings)}): give it once")
             given[action.dest] = " ".join(arg_strings)
-        # the strings of the command line only (a default of "" goes through _get_value, not here)
-        for arg_string in arg_strings:
-            if not arg_string.strip():     # even where the default is "": a script's unset list is no 'all'
-                name = "/".join(action.option_strings) or action.metavar or action.dest
-                self.error(f"argument {name}: an empty value {arg_string!r}"
-                           + (" (leave the option out for its default)" if action.option_strings and not
-                              action.required else ""))
         return super()._get_values(action, arg_strings)
 
 
