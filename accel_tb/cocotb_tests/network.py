@@ -88,12 +88,31 @@ def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=
             f"channel {c}, (y, x) = ({y}, {x}): expected {int(exp[n, c, y, x])} got {int(got[n, c, y, x])}")
 
 
-def corrupt_weight_tile(job) -> None:
-    """Negative test: one weight of oc tile 0, ic tile 0, kij 4 -- PE (row 2, column 5) -- gets its sign bit
-    flipped after the expectation was computed, so the layer's output channel 5 goes wrong."""
+def corrupt_weight_tile(job, a_int, w_int) -> str | None:
+    """Negative test: one weight of the first input- and output-channel tiles gets its sign bit flipped after the
+    expectation was computed, in output channel 5 (the last of a narrower layer): the first (input channel, kernel
+    position) -- channel 2 at position 4 first, as it always was -- whose change reaches an output of this run's
+    images, after the ReLU where the layer has one. A fixed weight met only zero activations (or outputs the ReLU
+    clamps) on some images, and the negative test passed (a probe: features[27], image 3). Returns what was
+    corrupted, or None when no such weight changes an output (the run then fails: no negative test was made)."""
+    from golden_py.tiling import ints  # noqa: PLC0415
+    a, w = ints(a_int), ints(w_int)
+    n, ic, h, wd = a.shape
+    c = min(5, w.shape[0] - 1)
+    pad = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    seen = [pad[:, :, k // 3:k // 3 + h, k % 3:k % 3 + wd] for k in range(9)]     # (N, IC, H, W) per position
+    sums = sum((w[c, :, k // 3, k % 3][None, :, None, None] * seen[k]).sum(1) for k in range(9))
     w_w = CoreConfig().w_w
-    u = (int(job.w_tiles[0, 0, 5, 2, 4]) & ((1 << w_w) - 1)) ^ (1 << (w_w - 1))     # the sign bit flipped
-    job.w_tiles[0, 0, 5, 2, 4] = u - (1 << w_w) if u >= 1 << (w_w - 1) else u
+    rows = range(min(job.rows, ic))
+    for r in [2, *rows] if 2 in rows else rows:
+        for k in (4, 0, 1, 2, 3, 5, 6, 7, 8):
+            u = (int(w[c, r, k // 3, k % 3]) & ((1 << w_w) - 1)) ^ (1 << (w_w - 1))     # the sign bit flipped
+            new = u - (1 << w_w) if u >= 1 << (w_w - 1) else u
+            changed = sums + (new - int(w[c, r, k // 3, k % 3])) * seen[k][:, r]
+            if (np.maximum(changed, 0) != np.maximum(sums, 0)).any() if job.relu else (changed != sums).any():
+                job.w_tiles[0, 0, c, r, k] = new
+                return f"input channel {r}, output channel {c}, kernel position {k}"
+    return None
 
 
 @cocotb.test()
@@ -139,10 +158,18 @@ async def test_network(dut):
             job = job_from_ints(f"features[{step.index}]", a_int, step.w_int, tile_rows(g, step.conv.a_bit), g.cols,
                                 relu=relu, a_bits=step.conv.a_bit, psums=False)
             job.dataflow = cfg.get("dataflow", "auto")
+            job.image_ids = tuple(cfg["images"])
             checker = CollectingChecker(job, log=dut._log.error, max_reports=3)
+            corrupted = None
             if step.index == cfg.get("corrupt_layer"):
-                corrupt_weight_tile(job)
-                dut._log.warning(f"NEGATIVE TEST: one weight of features[{step.index}] corrupted (PE row 2, col 5)")
+                corrupted = corrupt_weight_tile(job, a_int, step.w_int)
+                if corrupted is None:
+                    msg = (f"features[{step.index}]: NEGATIVE TEST not made: no weight of output channel "
+                           f"{min(5, job.out_channels - 1)} in the first tiles changes an output of these images")
+                    dut._log.error(msg)
+                    problems.append(msg)
+                else:
+                    dut._log.warning(f"NEGATIVE TEST: one weight of features[{step.index}] corrupted ({corrupted})")
             t0 = time.perf_counter()
             both = {}
             if cfg.get("compare"):
@@ -181,6 +208,11 @@ async def test_network(dut):
             else:
                 dut._log.info(f"features[{step.index}] {tuple(a_int.shape[1:])} -> {tuple(got.shape[1:])}: "
                               f"{exp.numel()} outputs bit-exact ({time.perf_counter() - t0:.1f} s)")
+                if corrupted:   # chosen to change an output: the core computed the uncorrupted layer
+                    msg = (f"features[{step.index}]: NEGATIVE TEST not caught: the corrupted weight ({corrupted}) "
+                           f"changes an output, and every output matched the uncorrupted expectation")
+                    dut._log.error(msg)
+                    problems.append(msg)
             st = adapter.stats
             both[st["dataflow"]] = {"cycles": sum(st["compute_cycles"]) / n_img,
                                     "model": per_image(st["model_cycles"], st["fill_cycles"], n_img)}

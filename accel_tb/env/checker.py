@@ -49,6 +49,8 @@ class LayerJob:
     dataflow: str = "ws"
     layout: object = None
     corrupted: str | None = None
+    # the images' own numbers (a checkpoint's test-set indices) for the reports; None: 0..N-1 (a folder, a draw)
+    image_ids: tuple | None = None
 
     @property
     def images(self) -> int:
@@ -288,6 +290,11 @@ class LayerChecker:
             sb.observe(("?", what), values, time)
 
     # ------------------------------------------------------------------------------------------ reporting
+    def _image(self, n) -> str:
+        """Image n of the job as the user gave it (`accel-run --image 3`: image 3, not the run's image 0)."""
+        ids = self.job.image_ids
+        return f"image {ids[n]}" if ids is not None and 0 <= n < len(ids) else f"image {n}"
+
     def _channels(self, oc_tile):
         c = self.job.cols
         return f"channels {oc_tile * c}-{oc_tile * c + c - 1}"
@@ -297,7 +304,7 @@ class LayerChecker:
             return str(key[1])
         n, o, i, k, p = key
         pr, pc = divmod(p, self.job.padded_width)
-        s = f"image {n} oc tile {o} ({self._channels(o)}) ic_tile={i} kij={k} nij={p} (padded row {pr}, col {pc})"
+        s = f"{self._image(n)} oc tile {o} ({self._channels(o)}) ic_tile={i} kij={k} nij={p} (padded row {pr}, col {pc})"
         v = self.job.folder
         if v is not None and v.psum_files:
             s += f" [{v.psum_line(i, o, k, p)}]"
@@ -309,7 +316,7 @@ class LayerChecker:
             return str(key[1])
         n, o, q = key
         y, x = divmod(q, self.job.width)
-        s = f"image {n} oc tile {o} ({self._channels(o)}) output nij={q} (y={y}, x={x})"
+        s = f"{self._image(n)} oc tile {o} ({self._channels(o)}) output nij={q} (y={y}, x={x})"
         v = self.job.folder
         if v is not None and v.out_files:
             m = v.out_files.get(("raw" if kind == "sum" else "relu", o))

@@ -55,6 +55,7 @@ def checkpoint_job(spec: dict, geometry, psums: bool = True) -> LayerJob:
         # run, a source edited during a regression): else the job of the new files would take the old name
         if name and golden_store.key(spec, geometry, psums) == name:
             golden_store.save(name, job, spec["images"], label, spec["layer"])
+    job.image_ids = tuple(int(i) for i in spec["images"])      # the reports name the test set's images
     return job
 
 
