@@ -642,6 +642,12 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                              f"notebook 000's kernel position 0 psums at every padded position ({as000} of "
                              f"{psum_txt.values.size} values agree with the activation x weight files; as notebook "
                              f"003's sums {as003})")
+    if psum000 is not None and not others:
+        # kernel position 0's psums alone: the core computes every position, but nothing in the folder checks the
+        # other eight positions' weights (a probe's folder passed with weight5.txt changed)
+        raise FormatError(f"{folder}: psum.txt holds kernel position 0's psums (notebook 000's last cell) and the "
+                          f"folder has no out*.txt or psum_kij*.txt: nothing would check the weights of kernel "
+                          f"positions 1-8; add the outputs (out.txt / out_raw.txt) or every psum_kij*.txt")
     style003 = bool(only_003) or (psum_txt is not None and psum000 is None)
     if style003:
         if others:

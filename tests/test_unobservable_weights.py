@@ -79,3 +79,50 @@ def test_psums_a_folder_does_not_give_observe_nothing():
     ck = LayerChecker(job, log=lambda m: None)
     job.folder = SimpleNamespace(psum_mask=mask)     # what unobservable_weights reads of a folder
     assert sorted(ck.unobservable_weights()[2]) == [(2, 1), (2, 2), (2, 3), (2, 6)]
+
+
+def test_outputs_after_relu_alone_say_which_weights_the_clamp_hides_judged_against_a_fault():
+    """A folder of after-ReLU outputs alone (the README's hand-written one): a weight whose every output it reaches
+    has its sum <= 0 is hidden from a change that keeps them <= 0 (a probe: 248 of 576 sign flips passed where the
+    summary named 144). Judged against a fault: each weight made 1 smaller changes no output after the ReLU
+    exactly when the checker counts it (meeting only zeros, or only clamped outputs)."""
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 16, (1, 8, 4, 4))
+    a[:, 3] = 0
+    w = rng.integers(-8, 8, (8, 8, 3, 3))
+    job = _job(a, w)
+    del job.expected["psum"], job.expected["sum"]
+    ck = LayerChecker(job, log=lambda m: None)
+    assert set(ck.scoreboards) == {"relu"}
+    zeros, total, _ = ck.unobservable_weights()
+    clamped = ck.clamped_weights()
+    pad = np.pad(a[0], ((0, 0), (1, 1), (1, 1)))
+    met = [pad[:, k // 3:k // 3 + 4, k % 3:k % 3 + 4] for k in range(9)]          # (IC, 4, 4) per position
+    sums = sum(np.einsum("oi,iyx->oyx", w[:, :, k // 3, k % 3], met[k]) for k in range(9))
+    hidden = sum(not (np.maximum(sums[o] - met[k][i], 0) != np.maximum(sums[o], 0)).any()
+                 for o in range(8) for i in range(8) for k in range(9))
+    assert zeros > 0 and clamped > 0 and hidden == zeros + clamped, (zeros, clamped, hidden)
+    line = [x for x in ck.summary_lines() if x.startswith("weights seen only through outputs the ReLU holds at 0")]
+    assert line and line[0].split(": ")[1].startswith(f"{clamped} of {total} ")
+    assert ck.report()["weights_only_through_clamped_outputs"] == clamped
+    # with the sums compared too, nothing is hidden by the clamp
+    job2 = _job(a, w)
+    del job2.expected["psum"]
+    assert LayerChecker(job2, log=lambda m: None).clamped_weights() == 0
+
+
+def test_psums_of_one_kernel_position_alone_leave_the_others_weights_unobservable():
+    """Kernel position 0's psums compared and no sum or output: the other positions' weights reach no value
+    compared (they were counted as checked: only zero activations were said)."""
+    rng = np.random.default_rng(7)
+    job = _job(rng.integers(1, 16, (1, 8, 4, 4)), rng.integers(-8, 8, (8, 8, 3, 3)))
+    del job.expected["sum"], job.expected["relu"]
+    from types import SimpleNamespace
+    mask = np.zeros((1, 1, 8, 36, 9), dtype=bool)
+    mask[..., 0] = True
+    ck = LayerChecker(job, log=lambda m: None)
+    job.folder = SimpleNamespace(psum_mask=mask)     # what unobservable_weights reads of a folder
+    n, total, pairs = ck.unobservable_weights()
+    assert (n, total) == (8 * 8 * 8, 8 * 8 * 9) and sorted({k for _, k in pairs}) == list(range(1, 9))
+    job.folder = None       # the count is made once (above); the summary's other lines read a real folder
+    assert any(x.startswith("weights not observable: 512 of 576 reach no value compared") for x in ck.summary_lines())
