@@ -371,6 +371,12 @@ def _twin_name(name: str) -> str:
     return "out_int_relu.txt" if name == "out_relu.txt" else name[:-len(".txt")] + "_int.txt"
 
 
+def is_course_name(name: str) -> bool:
+    """A name a course notebook gives a vector file, or its decimal twin (any case): what `golden_py.export --force`
+    replaces, at the top and as viz/viz_<name>."""
+    return _COURSE_NAMES.fullmatch(name.lower()) is not None
+
+
 def with_viz_twins(folder: Path, *patterns: str) -> list[Path]:
     """The files of `folder` each glob pattern matches and their viz/ twins (viz/viz_<name>): what takes those
     numbers out of a folder, since a viz/ twin left alone is read in its file's place (the tests' and bad-input

@@ -12,38 +12,66 @@ Export writes into a new or empty folder; --force replaces the course files of a
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser, interruptible
-from .coursefmt import ACT_BITS, FormatError, read_folder, write_layer
+from .coursefmt import ACT_BITS, FormatError, is_course_name, read_folder, write_layer
 from .data import DataError, check_indices
 from .folder_check import check_vectors
 from .tiling import tile_layer
 
 
 def prepare_out(out: Path, force: bool) -> None:
-    """A new or empty folder; with force, an existing one loses its course files (stale tiles of an earlier,
-    larger export would otherwise be read back)."""
+    """Judged before anything is computed: a new or empty folder, or (force) one whose course files the export
+    replaces; a place where the folder can be made or written."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise ValueError(f"--out {out}: folder is not empty; choose a new folder or pass --force to replace "
-                             f"its course files")
-        for q in list(out.glob("*.txt")):
-            q.unlink()
-        if (out / "viz").is_dir():
-            shutil.rmtree(out / "viz")
-    out.mkdir(parents=True, exist_ok=True)
-    probe = out / ".write-test"
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ValueError(f"--out {out}: folder is not empty; choose a new folder or pass --force to replace "
+                         f"its course files")
+    where = out if out.is_dir() else next((q for q in out.parents if q.is_dir()), Path("."))
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: not writable ({where} is not)")
+
+
+def _course_files(out: Path) -> list[Path]:
+    """The course files of a folder (what read_folder reads by name, and their viz/ twins): what --force replaces.
+    Other files (a student's notes, viz/ files of their own) stay."""
+    return [q for q in [*out.glob("*"), *out.glob("viz/*")] if q.is_file() and is_course_name(
+        q.name.lower().removeprefix("viz_") if q.parent.name == "viz" else q.name)]
+
+
+def write_out(t, out: Path, **kw) -> list[Path]:
+    """write_layer into a folder of its own beside `out`, then into `out`: a value that does not fit (or any
+    error) leaves `out` as it was (force deleted its files first, then the export stopped: a probe); with force,
+    the old course files go only once the new ones are written (stale tiles of an earlier, larger export would be
+    read back), and every other file stays."""
+    missing = [q for q in [out, *out.parents] if not q.exists()]
+    top = missing[-1] if missing else None       # the first folder this export makes (removed on an error)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
     try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        raise ValueError(f"--out {out}: not writable ({e.strerror})") from e
+        files = write_layer(t, tmp, **kw)
+        if not out.exists():
+            os.replace(tmp, out)
+            return [out / f.relative_to(tmp) for f in files]
+        for q in _course_files(out):
+            q.unlink()
+        (out / "viz").mkdir(exist_ok=True)
+        for f in files:
+            os.replace(f, out / f.relative_to(tmp))
+        return [out / f.relative_to(tmp) for f in files]
+    except BaseException:
+        if top is not None and top != out and top.exists():
+            shutil.rmtree(top, ignore_errors=True)      # folders made for it, the temporary one inside
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _check(args) -> int:
@@ -115,7 +143,8 @@ def main(argv=None) -> int:
         try:
             checkpoint_path(args.checkpoint)      # a missing file or a folder, judged without torch
             check_indices([args.image], args.data_dir)     # the samples or the folder, and the index's range
-        except (CheckpointError, DataError, OSError) as e:
+            prepare_out(out, args.force)          # not empty without --force, not writable
+        except (CheckpointError, DataError, OSError, ValueError) as e:
             problem = str(e)
     if problem:        # before the checkpoint is read: that imports torch (seconds)
         print(f"error: {problem}", file=sys.stderr)
@@ -130,14 +159,7 @@ def main(argv=None) -> int:
         a_bits = model.features[args.layer].a_bit
         # 2-bit activations: two input channels per array row (the core's 2-bit mode)
         t = tile_layer(layer.a_int[0], layer.w_int, args.rows * (ACT_BITS // a_bits), args.cols)
-        existed = out.exists()
-        prepare_out(out, args.force)
-        try:
-            files = write_layer(t, out, psum_bits=args.psum_bits, psums=not args.no_psums, a_bits=a_bits)
-        except (FormatError, ValueError):
-            if not existed and out.is_dir() and not any(out.iterdir()):
-                out.rmdir()          # nothing written (a value that does not fit): no empty folder left behind
-            raise
+        files = write_out(t, out, psum_bits=args.psum_bits, psums=not args.no_psums, a_bits=a_bits)
     except (CheckpointError, DataError, LayerError, FormatError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -133,8 +133,16 @@ def test_export_refuses_a_non_empty_folder_and_replaces_it_with_force(tmp_path, 
     assert _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--rows", "4").returncode == 0
     assert (out / "activation_tile1.txt").is_file()
     one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out)), "not empty", "--force")
+    (out / "notes.txt").write_text("mine\n")          # a student's own files: --force replaces course files only
+    (out / "viz" / "mine.txt").write_text("mine\n")
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    # an export that fails (a value that does not fit) leaves the folder as it was (it deleted it first)
+    one_line_error(_cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--force", "--psum-bits",
+                        "8"), "does not fit 8-bit")
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before and not list(tmp_path.glob(".g.export-*"))
     r = _cmd("-m", "golden_py.export", "--checkpoint", CKPT, "--out", str(out), "--force")
     assert r.returncode == 0 and not (out / "activation_tile1.txt").exists()       # no stale tiles left
+    assert (out / "notes.txt").is_file() and (out / "viz" / "mine.txt").is_file()
     assert _cmd("-m", "golden_py.export", "--check", str(out)).returncode == 0
 
 
