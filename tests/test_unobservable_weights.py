@@ -126,3 +126,20 @@ def test_psums_of_one_kernel_position_alone_leave_the_others_weights_unobservabl
     assert (n, total) == (8 * 8 * 8, 8 * 8 * 9) and sorted({k for _, k in pairs}) == list(range(1, 9))
     job.folder = None       # the count is made once (above); the summary's other lines read a real folder
     assert any(x.startswith("weights not observable: 512 of 576 reach no value compared") for x in ck.summary_lines())
+
+
+def test_the_summary_says_how_wide_the_values_compared_were():
+    """A core whose sums wrap above the bits the run's values need passes it (a probe: sums cut to 8 bits passed
+    one image); the summary and the report say the span and its two's-complement width, kind by kind."""
+    rng = np.random.default_rng(8)
+    job = _job(rng.integers(0, 16, (1, 8, 4, 4)), rng.integers(-8, 8, (8, 8, 3, 3)))
+    ck = LayerChecker(job, log=lambda m: None)
+    ranges = ck.value_ranges()
+    for kind in ("psum", "sum", "relu"):
+        lo, hi, bits = ranges[kind]
+        assert (lo, hi) == (int(job.expected[kind].min()), int(job.expected[kind].max()))
+        assert -(1 << (bits - 1)) <= lo and hi < 1 << (bits - 1)                     # fits
+        assert lo < -(1 << (bits - 2)) or hi >= 1 << (bits - 2)                     # one bit fewer does not
+    assert ck.report()["value_ranges"]["sum"] == dict(zip(("min", "max", "bits"), ranges["sum"]))
+    line = [x for x in ck.summary_lines() if x.startswith("values compared span ")]
+    assert line and f"sum {ranges['sum'][0]}..{ranges['sum'][1]} ({ranges['sum'][2]}-bit signed)" in line[0]

@@ -372,6 +372,18 @@ class LayerChecker:
         pairs = [(i * rows + r, k) for i, r, k in zip(*np.nonzero(~seen)) if i * rows + r < job.in_channels]
         return len(pairs) * job.out_channels, job.in_channels * job.out_channels * 9, pairs
 
+    def value_ranges(self) -> dict[str, tuple[int, int, int]]:
+        """kind -> (least, greatest, two's-complement bits they need) of the expected values compared (psum, sum,
+        relu): a core that loses the bits above them passes this run (a probe: sums wrapped at 8 bits passed one
+        image of layer 27, whose sums need 9), so the summary says how wide the values checked were."""
+        out = {}
+        for kind in ("psum", "sum", "relu"):
+            values = self.job.expected.get(kind) if kind in self.scoreboards else None
+            if values is not None and np.size(values):
+                lo, hi = int(np.min(values)), int(np.max(values))
+                out[kind] = (lo, hi, max(hi.bit_length(), (-lo - 1).bit_length()) + 1)
+        return out
+
     def clamped_weights(self) -> int:
         """Weights seen only through outputs after the ReLU (no psum or sum of theirs compared) whose every output
         they reach is held at 0 in this run (its sum <= 0 wherever the weight meets a non-zero activation): a wrong
@@ -456,6 +468,11 @@ class LayerChecker:
             lines.append(f"weights seen only through outputs the ReLU holds at 0: {clamped} of {hidden[1]} meet "
                          f"non-zero activations only where their output's sum is <= 0 in this run (no sums or psums "
                          f"compared): a wrong one that keeps those sums <= 0 changes no value checked")
+        ranges = self.value_ranges()
+        if ranges:
+            lines.append("values compared span " + ", ".join(f"{k} {lo}..{hi} ({bits}-bit signed)"
+                                                           for k, (lo, hi, bits) in ranges.items())
+                         + ": a core that loses bits above these passes this run (more images or layers reach more)")
         if fc is not None and fc.compared:
             lines.append(f"folder consistency: {fc.total} values, {fc.mismatches} differences")
         v = self.job.folder
@@ -484,6 +501,7 @@ class LayerChecker:
             rep["weights_not_observable"] = {"count": hidden[0], "of": hidden[1],
                                              "channel_kernel_pairs": [list(map(int, p)) for p in hidden[2][:64]]}
             rep["weights_only_through_clamped_outputs"] = self.clamped_weights()
+        rep["value_ranges"] = {k: {"min": lo, "max": hi, "bits": bits} for k, (lo, hi, bits) in self.value_ranges().items()}
         rep["not_checked"] = {k: self.unchecked_reason for k in self.not_monitored}
         if self.finished_unchecked:
             rep["not_checked"]["os_psum values"] = self.finished_unchecked
