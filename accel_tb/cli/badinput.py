@@ -252,7 +252,8 @@ CASES = [
          "mode.two_bit: 2 does not fit mode, a 1-bit input of core", setup="config_mode_too_wide"),
     Case("a 2-bit checkpoint on a core configured without a 2-bit mode", CONFIG_RUN + " --checkpoint "
          "{root}/checkpoints/vgg16_a2w4.pt", 2, "error: layer 16->16 on 4x4: 2-bit activations: this core takes "
-         "4-bit only (no 2-bit mode)", setup="config_no_mode"),
+         "4-bit only (no 2-bit mode); --config {tmp}/my_team/bad.toml: give the mode as pins.mode or an instruction "
+         "bit ([mode] field = N)", setup="config_no_mode"),
     Case("an OFIFO read latency out of range", CONFIG_RUN, 2, "error: --config {tmp}/my_team/bad.toml: "
          "flow.ofifo_latency: 9: must be 0..8", setup="config_ofifo_latency"),
     Case("a per-output reset length without the per-output reset", CONFIG_RUN, 2, "error: --config "

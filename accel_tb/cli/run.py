@@ -321,7 +321,10 @@ def main_byoc(argv=None) -> int:
         try:
             tile_rows(g, a_bits)
         except AdapterError as e:
-            raise InputError(f"layer {shape}: {e}") from None
+            # a config file's core: the key that gives it a 2-bit mode (a probe's file, a team's mode on inst[34])
+            hint = (f"; --config {cfg.path}: give the mode as pins.mode or an instruction bit ([mode] field = N)"
+                    if cfg is not None and not g.two_bit and a_bits * 2 == g.a_bits else "")
+            raise InputError(f"layer {shape}: {e}{hint}") from None
         if cfg is not None and cfg.dataflow == "os" and a_bits != g.a_bits:
             raise InputError(f"layer {shape}: {a_bits}-bit activations run weight-stationary only; the "
                              f"output-stationary flow (dataflow os) takes {g.a_bits}-bit layers")
