@@ -197,6 +197,13 @@ CASES = [
          "'{tmp}/my_team/rtl/[a-l]*.v' '{tmp}/my_team/rtl/mac.v' '{tmp}/my_team/rtl/mac_array.v' "
          "'{tmp}/my_team/rtl/mac_row.v' '{tmp}/my_team/rtl/[o-z]*.v' --top core --sim icarus", 2,
          "module mac_tile is in none of the files", setup="example"),
+    Case("a module declared in two files of `--rtl`, under Verilator (it warned and simulated one of them)",
+         "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --sim verilator", 2,
+         "Duplicate declaration of module: 'mac_array'", setup="example_duplicate_module"),
+    Case("`accel-byoc init` on a file list that leaves a module out (it said 'checked')", "accel-byoc init --rtl "
+         "'{tmp}/my_team/rtl/[a-l]*.v' '{tmp}/my_team/rtl/mac.v' '{tmp}/my_team/rtl/mac_array.v' "
+         "'{tmp}/my_team/rtl/mac_row.v' '{tmp}/my_team/rtl/[o-z]*.v' --top core --out {tmp}/my_team/x.toml", 1,
+         "not yet runnable: --rtl: ", setup="example"),
     Case("`--param` the top module does not have", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
          "'{tmp}/my_team/rtl/*.v' --top core --param NOSUCH=3", 2,
          "error: --param NOSUCH: the top module core has no such parameter", setup="example"),
@@ -414,6 +421,11 @@ def setup_folder(tmp):
 
 def setup_example(tmp):
     _example(tmp)
+
+
+def setup_example_duplicate_module(tmp):
+    rtl = _example(tmp) / "rtl"
+    (rtl / "mac_array_copy.v").write_text((rtl / "mac_array.v").read_text())
 
 
 def setup_folder_and_example(tmp):

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
 from accel_tb.cli.inputs import InputError, design_files
 from accel_tb.design.portdesc import TOOLS, DescribeError, tools, top_ports
+from accel_tb.design.runner import SIMULATORS, BuildError, elaborate, sim_name
+from accel_tb.design.runner import TOOLS as SIM_TOOLS
 from accel_tb.env.skeleton_config import COURSE_WIDTH, ConfigError, check_ports, load_config
 from golden_py.cliargs import ArgumentParser
 
@@ -87,13 +90,18 @@ def ofifo_latency(sources) -> tuple[int | None, str]:
 
 def xmem_latency(sources, top: str, d_xmem: str) -> tuple[int | None, str]:
     """The activation memory's read latency as its source shows it: the module the top instantiates with
-    .D(<the D_xmem port>) (a memory further down, in a corelet, is not looked for); 0 when it reads
+    .D(<the D_xmem port>, or a wire assigned from it) (a memory further down, in a corelet, is not looked for); 0 when it reads
     combinationally (`assign Q = ... [A]`, as DingyeC/ece284_Final_Project's sram_32b_w2048.v), 1 when it
     registers Q or the address (the course SRAM), None when that cannot be found (a hint read from the text)."""
     mods = _modules(sources)
     params = r"(?:#\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?"     # #(...), parentheses two deep inside
-    inst = re.compile(r"\b(\w+)\s*" + params + r"\s*\w+\s*\([^;]*?\.D\s*\(\s*" + re.escape(d_xmem) + r"\s*\)", re.S)
-    m = inst.search(mods[top][1]) if top in mods else None
+    body = mods[top][1] if top in mods else ""
+    # the port, or a wire assigned from it (`assign xmem_data_in = D_xmem;`: a probe's team wired it so)
+    names = [d_xmem, *re.findall(r"\bassign\s+(\w+)\s*=\s*" + re.escape(d_xmem) + r"\s*;", body)]
+    m = None
+    for name in names:
+        inst = re.compile(r"\b(\w+)\s*" + params + r"\s*\w+\s*\([^;]*?\.D\s*\(\s*" + re.escape(name) + r"\s*\)", re.S)
+        m = m or inst.search(body)
     if m is None or m.group(1) not in mods:
         return None, f"no memory instance in {top} takes {d_xmem} on its D port (one further down is not looked for)"
     name = m.group(1)
@@ -159,7 +167,8 @@ def propose(top: str, ports: dict, params: dict, given: dict | None = None,
                          f"field's position under [inst.fields]")
     elif inst_w > COURSE_WIDTH:
         hi = f"{inst_w - 1}:{COURSE_WIDTH}" if inst_w - 1 > COURSE_WIDTH else str(COURSE_WIDTH)
-        undecided.append(f"inst[{hi}]: beyond the course map, driven 0; describe them under [inst.extra] "
+        undecided.append(f"inst[{hi}]: beyond the course map, driven 0; a 2-bit mode select there is "
+                         f"[mode] field = {COURSE_WIDTH} (docs/byoc_config.md), anything else goes under [inst.extra] "
                          f"(e.g. a ReLU enable: bits = {COURSE_WIDTH}, value = 1)")
     reset = roles["reset"]
     low = reset.lower().endswith(("_n", "resetn", "rstn"))
@@ -318,7 +327,21 @@ def main(argv=None) -> int:
         print(f"  could not decide: {line}")
     try:   # the proposal judged as accel-byoc --config will judge it
         check_ports(load_config(out), ports, args.top)
-        print(f"checked: {out} agrees with {args.top}'s ports")
     except ConfigError as e:
         print(f"not yet runnable: {e}")
+        return 0
+    # the sources as the run's simulator compiles them: describing the top's ports reads the top alone, and a
+    # file left out of --rtl (a probe: ofifo.v) was 'checked' here and refused only by the run
+    try:
+        first = [sim_name()]      # the run's default simulator (SIM), else the other one on PATH
+    except SystemExit:            # a SIM the run would refuse: it says so itself
+        first = []
+    sim = next((s for s in (*first, *SIMULATORS) if shutil.which(SIM_TOOLS[s]["build"][0])), None)
+    if sim is not None:
+        try:
+            elaborate(args.top, sources, params, sim, [Path(d).resolve() for d in args.include])
+        except BuildError as e:
+            print(f"not yet runnable: {e}")
+            return 1
+    print(f"checked: {out} agrees with {args.top}'s ports" + (f" and the sources compile ({sim})" if sim else ""))
     return 0

@@ -268,7 +268,9 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
         raise BuildError(f"{where}: the top module {toplevel} has no such parameter")
     # only the front end's own error lines (a warning about a signal named error_count is no error); an exit
     # status of 0 beside error lines is not trusted (iverilog has been seen to exit 0 on a missing module)
-    errors = [line for line in text if line.startswith(("%Error", "error:")) or ": error:" in line
+    # a module declared twice is an error under Icarus and a warning under Verilator, which then simulates one
+    # of the two (a probe's team had mac_array.v and mac_array_simd.v, both `module mac_array`): an error on both
+    errors = [line for line in text if line.startswith(("%Error", "error:", "%Warning-MODDUP")) or ": error:" in line
               or "syntax error" in line]
     if r.returncode == 0 and not errors:
         return
@@ -280,6 +282,11 @@ def elaborate(toplevel: str, sources, parameters: dict | None = None, sim: str |
     missing = sorted({line.rsplit(":", 1)[-1].strip().strip("'") for line in errors
                       if "Unknown module type" in line or "Cannot find file containing module" in line})
     hint = f"; module {', '.join(missing)} is in none of the files (is a file missing from --rtl?)" if missing else ""
+    if not hint and ("already been declared" in first or "Duplicate declaration" in first):
+        # where the first declaration is, a line or a source excerpt below: both files named (only the second was)
+        after = [line for line in text[text.index(first) + 1:] if "declared here" in line or "original declaration"
+                 in line][:1] if first in text else []
+        hint = f"; {after[0]} (two files declare it: keep one in --rtl)" if after else "; keep one in --rtl"
     raise BuildError(f"--rtl: {sim} cannot compile the sources: {first}"
                      f"{f' ({len(errors)} errors)' if len(errors) > 1 else ''}{hint}")
 
