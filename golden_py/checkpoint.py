@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -33,12 +34,24 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
     """Model in eval mode and fp32, plus the checkpoint's metadata. Accepts inference checkpoints and the
     training state files written by golden_py.train."""
     path = checkpoint_path(path)
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):   # torch.save's zip, or an older raw pickle
+        raise CheckpointError(f"{path}: not a torch checkpoint (neither torch.save's zip archive nor a pickle: it "
+                              f"starts with {head!r})")
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():     # torch warns in two lines about a raw pickle's protocol: one line here
+            warnings.simplefilter("ignore", UserWarning)
+            ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        # torch's refusal of a pickle that would run code spans many lines, with terminal colours: the
-        # message keeps its first line, plain, so that every command's error stays one line
-        first = (re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines() or [""])[0].strip()
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()
+        if "Weights only load failed" in text:
+            # torch's own message goes on to advise weights_only=False, i.e. running the file's code: never here
+            raise CheckpointError(f"{path}: holds objects that torch.load builds only by running code from the "
+                                  f"file; refused, never unpickled (a checkpoint of tensors and plain values "
+                                  f"loads)") from e
+        # the message keeps its first line, plain, so that every command's error stays one line
+        first = (text.splitlines() or [""])[0].strip()
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {first})") from e
     if isinstance(ck, dict) and "state_dict" in ck and "arch" not in ck:
         return from_course_checkpoint(ck, path)

@@ -284,13 +284,17 @@ class _Payload:
 
 
 def test_bench_tiling_code_running_checkpoint_is_refused_in_one_line(tmp_path, one_line_error):
-    """torch's refusal of a pickle that would run code spans several lines: bench_tiling keeps the first."""
+    """torch's refusal of a pickle that would run code spans several lines and advises weights_only=False (running
+    the file's code): one line of our own, never that advice; a file that is neither torch's zip nor a pickle (the
+    JSON card beside a checkpoint) is named as such."""
     import torch
     marker = tmp_path / "ran"
     torch.save({"state_dict": _Payload(str(marker))}, tmp_path / "evil.pt")
-    one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", str(tmp_path / "evil.pt")),
-                   "evil.pt: not a readable torch checkpoint (UnpicklingError")
-    assert not marker.exists()
+    err = one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", str(tmp_path / "evil.pt")),
+                         "evil.pt: holds objects that torch.load builds only by running code from the file; refused")
+    assert "weights_only" not in err and not marker.exists()
+    one_line_error(_cmd("-m", "golden_py.bench_tiling", "--checkpoint", str(Path(CKPT).with_suffix(".json"))),
+                   "vgg16_a4w4.json: not a torch checkpoint (neither torch.save's zip archive nor a pickle")
 
 
 def test_bench_tiling_layer_that_is_not_a_conv_is_one_line(one_line_error):
