@@ -530,6 +530,15 @@ def _activation_names(f: _Folder) -> list[str]:
     raise FormatError(f"{f.folder}: no activation file (activation_tile0.txt, or activation.txt for one tile)")
 
 
+def _other_weight_files(f: _Folder, names) -> str:
+    """The folder's weight* files outside `names` (and their twins), as a clause for a 'missing' error: a file
+    misnamed (weight03.txt for weight3.txt) is named beside what is missing (a probe)."""
+    known = {n for n in names} | {_twin_name(n) for n in names}
+    other = sorted(n for n in f.names if "/" not in n and n.lower().startswith("weight") and n not in known)
+    return f" (the folder has {', '.join(other[:3])}{' ...' if len(other) > 3 else ''}, not a name it reads)" \
+        if other else ""
+
+
 def _weight_names(f: _Folder, n_ic: int) -> list[list[list[str]]]:
     """[i][o][k] names: weight_itile{i}_otile{o}_kij{k}.txt, or weight{k}.txt / weight_kij{k}.txt for one tile."""
     folder = f.folder
@@ -542,7 +551,8 @@ def _weight_names(f: _Folder, n_ic: int) -> list[list[list[str]]]:
                 names = [style.format(k) for k in range(9)]
                 missing = [n for n in names if not f.has(n)]
                 if missing:
-                    raise FormatError(f"{folder}: weight files incomplete: {', '.join(missing)} missing")
+                    raise FormatError(f"{folder}: weight files incomplete: {', '.join(missing)} missing"
+                                      f"{_other_weight_files(f, names)}")
                 return [[names]]
         if f.has("weight.txt"):
             raise FormatError(f"{folder}: {NAMING_002}")
@@ -555,7 +565,8 @@ def _weight_names(f: _Folder, n_ic: int) -> list[list[list[str]]]:
     missing = [n for ni in names for no in ni for n in no if not f.has(n)]
     if missing:
         raise FormatError(f"{folder}: weight files incomplete for {n_ic} activation tile(s) x {n_oc} output tile(s): "
-                          f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} missing")
+                          f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} missing"
+                          f"{_other_weight_files(f, [n for ni in names for no in ni for n in no])}")
     known = {n for ni in names for no in ni for n in no}
     known |= {_twin_name(n) for n in known}
     extra = sorted(n for n in f.names if re.fullmatch(r"weight_itile\d+_otile\d+_kij\d+(_int)?\.txt", n)

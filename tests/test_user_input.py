@@ -49,6 +49,9 @@ def test_hand_written_folder_crlf_no_headers_weightk_names(tmp_path):
     assert v.naming == NAMING_000 and v.provided() == {"psum": False, "sum": False, "relu": True}
     rep = check_vectors(v)
     assert rep.not_provided == ["psum", "sum"] and rep.compared == {"relu": 128} and not rep.problems
+    (d / "weight3.txt").rename(d / "weight03.txt")      # misnamed: named beside what is missing (a probe)
+    with pytest.raises(FormatError, match=r"weight3.txt missing \(the folder has weight03.txt, not a name it reads\)"):
+        read_folder(d)
 
 
 def test_notebook_001_output_names(tmp_path):
