@@ -464,3 +464,14 @@ def test_an_option_of_one_value_given_twice_is_one_line():
         with pytest.raises(SystemExit) as e:
             ap.parse_args(argv)
         assert e.value.code == 2
+
+
+def test_a_run_that_would_compare_nothing_the_core_reports_is_refused():
+    """The guard behind every folder run (accel_tb.cli.run._check_checked): a core checked on nothing must not
+    pass. Its bad-input row (a folder of kernel position 0's psums on an outputs-only core) is now refused
+    earlier, by the folder's reading (nothing would check eight kernel positions' weights): the guard alone here."""
+    from accel_tb.cli.inputs import InputError
+    from accel_tb.cli.run import _check_checked
+    with pytest.raises(InputError, match=r"nothing this core reports can be checked .*the folder gives psum only"):
+        _check_checked([], ["psum"], "it reports outputs only")
+    _check_checked(["relu"], ["psum", "relu"], "")

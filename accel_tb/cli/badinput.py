@@ -79,7 +79,7 @@ CASES = [
     Case("a truncated checkpoint", "accel-run --checkpoint {tmp}/trunc.pt", 2, "trunc.pt: not a readable torch checkpoint",
          setup="truncated_checkpoint"),
     Case("a checkpoint that runs code when unpickled", "accel-run --checkpoint {tmp}/evil.pt", 2,
-         "evil.pt: not a readable torch checkpoint (UnpicklingError: Weights only load failed",
+         "evil.pt: holds objects that torch.load builds only by running code from the file; refused, never unpickled",
          setup="crafted_checkpoint"),
     Case("`--report` into a folder that does not exist", "accel-run --report {tmp}/no/such/r.json", 2,
          "error: --report {tmp}/no/such/r.json: folder {tmp}/no/such does not exist"),
@@ -185,9 +185,10 @@ CASES = [
          "error: --rtl {tmp}/my_team/rtl: is a folder; give its files", setup="example"),
     Case("an option that is not a number", "make SIM=icarus SEED=abc", 2,
          "error: argument --seed: invalid int value: 'abc' (see accel-run --help)"),
-    Case("a folder that gives kernel position 0's psums only, on a core that reports outputs only",
-         "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --golden {tmp}/g", 2,
-         "error: --golden: nothing this core reports can be checked against the folder", setup="psum0_only"),
+    Case("a folder that gives kernel position 0's psums only (psum.txt alone: nothing checked the other positions' "
+         "weights)", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' --top core --golden "
+         "{tmp}/g", 2, "error: --golden {tmp}/g: psum.txt holds kernel position 0's psums (notebook 000's last cell) and "
+         "the folder has no out*.txt or psum_kij*.txt", setup="psum0_only"),
     Case("`--top` that names no module", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl '{tmp}/my_team/rtl/*.v' "
          "--top nosuch", 2, "error: --top nosuch: no module of that name", setup="example"),
     Case("a syntax error in the sources", "accel-byoc --adapter {tmp}/my_team/adapter.py --rtl "
