@@ -381,7 +381,9 @@ class SkeletonAdapter(CoreAdapter):
         moved, since = 0, now_cycle()
         while moved < n:
             self.waiting = (f"drain (kernel position {kij}): {moved} of {n} words moved to pmem, waiting since "
-                            f"cycle {since} for pins.ofifo_valid `{self.pins['ofifo_valid']}` to go high")
+                            f"cycle {since} for pins.ofifo_valid `{self.pins['ofifo_valid']}` to go high"
+                            + (f"; nothing came out at all: is reset.active right (\"{'high' if self.cfg.reset_active else 'low'}\" "
+                               f"now; a core held in reset moves nothing)?" if kij == 0 and moved == 0 else ""))
             if await self.sample("ofifo_valid"):
                 if lat == 0:
                     await self.step(ofifo_rd=1, CEN_pmem=0, WEN_pmem=0, A_pmem=base + moved)

@@ -418,6 +418,8 @@ def test_a_valid_stuck_low_times_out_naming_the_drain(sim, tmp_path):
     assert "the layer did not end within" in text
     assert "the adapter was in drain (kernel position 0): 0 of 36 words moved to pmem" in text
     assert "for pins.ofifo_valid `stuck` to go high" in text
+    # nothing at all came out: the reset's polarity is named as a cause (a probe's wrong reset.active timed out so)
+    assert 'nothing came out at all: is reset.active right ("high" now' in text
 
 
 # the course's depth-16 FIFOs (fifo_depth16.v: the L0 rows and the OFIFO columns) hold fewer words than layer
