@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import observability
 from .checkpoint_file import CheckpointError, checkpoint_path
 from .cliargs import ArgumentParser, interruptible
 from .coursefmt import ACT_BITS, FormatError, is_course_name, read_folder, write_layer
@@ -74,6 +75,21 @@ def write_out(t, out: Path, **kw) -> list[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _unchecked_weights(v, rep) -> list[str]:
+    """What the simulator paths say of the weights no comparison of the folder sees (golden_py.observability), for
+    the folder against itself: its psums where it gives them, its sums or outputs where it gives those."""
+    outputs = "sum" in rep.compared or "relu" in rep.compared
+    mask = v.psum_mask if "psum" in rep.compared else None
+
+    def psum_positions(i, k):
+        return [] if mask is None else [q for q in range(mask.shape[3]) if mask[i, :, 0, q, k].any()]
+    a, shape = v.a_tiles[None], (v.side, v.side, v.n_ic * v.channels, v.n_oc * v.cols)
+    counted = observability.unobservable(a, v.w_tiles, *shape, outputs, psum_positions)
+    hidden = observability.clamped(a, v.w_tiles, *shape, counted[3]) \
+        if counted and "relu" in rep.compared and "sum" not in rep.compared else 0
+    return observability.summary_lines(counted, hidden, outputs)
+
+
 def _check(args) -> int:
     """--check: the folder against itself (golden_py.folder_check), what was compared printed per kind."""
     given = [f for f, v in (("--checkpoint", args.checkpoint), ("--out", args.out), ("--force", args.force),
@@ -95,6 +111,8 @@ def _check(args) -> int:
         if kind != "twin files" or kind in rep.compared:
             print(f"  {kind}: {what}")
     print(f"  reading: {v.reading()}")
+    for line in _unchecked_weights(v, rep):
+        print(f"  {line}")
     for p in rep.problems:
         print("MISMATCH", p)
     if rep.total == 0:

@@ -143,3 +143,29 @@ def test_the_summary_says_how_wide_the_values_compared_were():
     assert ck.report()["value_ranges"]["sum"] == dict(zip(("min", "max", "bits"), ranges["sum"]))
     line = [x for x in ck.summary_lines() if x.startswith("values compared span ")]
     assert line and f"sum {ranges['sum'][0]}..{ranges['sum'][1]} ({ranges['sum'][2]}-bit signed)" in line[0]
+
+
+def test_export_check_says_what_the_simulator_paths_say_of_a_folder(tmp_path):
+    """`golden_py.export --check` (the folder alone) and the replay's checker name the same unobservable and
+    clamped weights for a folder of outputs after ReLU alone and for a full one (it said neither: a probe)."""
+    import torch
+
+    from accel_tb.env.checker import job_from_folder
+    from golden_py.coursefmt import read_folder, with_viz_twins, write_layer
+    from golden_py.export import _unchecked_weights
+    from golden_py.folder_check import check_vectors
+    from golden_py.tiling import tile_layer
+    g = torch.Generator().manual_seed(9)
+    a = torch.randint(0, 16, (8, 4, 4), generator=g)
+    a[3] = 0
+    write_layer(tile_layer(a, torch.randint(-8, 8, (8, 8, 3, 3), generator=g)), tmp_path / "full")
+    write_layer(tile_layer(a, torch.randint(-8, 8, (8, 8, 3, 3), generator=g)), tmp_path / "relu")
+    for q in with_viz_twins(tmp_path / "relu", "psum_*.txt", "out_raw*.txt"):
+        q.unlink()
+    for name, clamp in (("full", False), ("relu", True)):
+        v = read_folder(tmp_path / name)
+        folder_lines = _unchecked_weights(v, check_vectors(v))
+        sim_lines = [x for x in LayerChecker(job_from_folder(v), log=lambda m: None).summary_lines()
+                     if x.startswith("weights ")]
+        assert folder_lines == sim_lines and folder_lines[0].startswith("weights not observable: 72 of 576"), name
+        assert any(x.startswith("weights seen only through outputs the ReLU holds at 0") for x in folder_lines) == clamp

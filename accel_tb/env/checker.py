@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from accel_tb.vip.scoreboard import KeyedScoreboard
+from golden_py import observability
 
 if TYPE_CHECKING:     # golden_py is imported where a job is computed, torch only where a checkpoint is read: a
     from golden_py.tiling import TiledLayer  # simulation of a stored job or of a folder imports neither
@@ -348,29 +349,20 @@ class LayerChecker:
 
     def _count_unobservable(self):
         job = self.job
-        a, w = job.a_tiles, job.w_tiles                         # (N, n_ic, R, P), (n_ic, n_oc, C, R, 9)
-        if a.shape[1:3] != w.shape[0:1] + w.shape[3:4]:
-            return None
-        pw, h, wd = job.padded_width, job.height, job.width
         # outputs reach a comparison only where an accumulated value is compared (a folder of psums alone, or
         # of kernel position 0's psum.txt, compares none: the other positions' weights were counted as checked)
-        outputs_compared = self._outputs_compared = bool({"sum", "relu", "os_psum"} & set(self.scoreboards))
-        self._seen_psum = np.zeros(a.shape[1:3] + (9,), dtype=bool)     # (n_ic, R, 9)
-        seen = np.zeros(a.shape[1:3] + (9,), dtype=bool)
+        self._outputs_compared = bool({"sum", "relu", "os_psum"} & set(self.scoreboards))
         given = job.folder.psum_mask if job.folder is not None else None   # a folder may give some psums only
-        for k in range(9):
-            # the positions whose values reach a comparison: every output position's (where outputs are
-            # compared), and the padded positions whose psums are compared (the core streams them, the folder
-            # gives them)
-            outputs = {(y + k // 3) * pw + x + k % 3 for y in range(h) for x in range(wd)} if outputs_compared else set()
-            for i in range(a.shape[1]):
-                psums = ({q for q in self.streamed[k] if given is None or given[i, :, 0, q, k].any()}
-                         if "psum" in self.scoreboards else set())
-                self._seen_psum[i, :, k] = (a[:, i][:, :, sorted(psums)] != 0).any(axis=(0, 2))
-                seen[i, :, k] = (a[:, i][:, :, sorted(outputs | psums)] != 0).any(axis=(0, 2))
-        rows = a.shape[2]
-        pairs = [(i * rows + r, k) for i, r, k in zip(*np.nonzero(~seen)) if i * rows + r < job.in_channels]
-        return len(pairs) * job.out_channels, job.in_channels * job.out_channels * 9, pairs
+        on = "psum" in self.scoreboards
+
+        def psum_positions(i, k):     # the core streams them, and the folder gives them
+            return [q for q in self.streamed[k] if given is None or given[i, :, 0, q, k].any()] if on else []
+        counted = observability.unobservable(job.a_tiles, job.w_tiles, job.height, job.width, job.in_channels,
+                                             job.out_channels, self._outputs_compared, psum_positions)
+        if counted is None:
+            return None
+        self._seen_psum = counted[3]
+        return counted[:3]
 
     def value_ranges(self) -> dict[str, tuple[int, int, int]]:
         """kind -> (least, greatest, two's-complement bits they need) of the expected values compared (psum, sum,
@@ -386,34 +378,17 @@ class LayerChecker:
 
     def clamped_weights(self) -> int:
         """Weights seen only through outputs after the ReLU (no psum or sum of theirs compared) whose every output
-        they reach is held at 0 in this run (its sum <= 0 wherever the weight meets a non-zero activation): a wrong
-        one that keeps those sums <= 0 changes no value checked (a probe: 248 of 576 sign flips passed a folder of
-        out.txt alone, where the summary named only the 144 that meet zero activations). 0 where sums or psums are
-        compared, or the layouts differ."""
+        they reach is held at 0 in this run (golden_py.observability.clamped): a wrong one that keeps those sums
+        <= 0 changes no value checked (a probe: 248 of 576 sign flips passed a folder of out.txt alone, where the
+        summary named only the 144 that meet zero activations). 0 where sums or psums are compared."""
         if not hasattr(self, "_clamped"):
             self._clamped = 0
             if "relu" in self.scoreboards and not {"sum", "os_psum"} & set(self.scoreboards) and \
                     self.unobservable_weights() is not None:
-                self._clamped = self._count_clamped()
+                job = self.job
+                self._clamped = observability.clamped(job.a_tiles, job.w_tiles, job.height, job.width,
+                                                      job.in_channels, job.out_channels, self._seen_psum)
         return self._clamped
-
-    def _count_clamped(self) -> int:
-        from golden_py.tiling import output_gather_index  # noqa: PLC0415 (numpy only)
-        job = self.job
-        a, w = job.a_tiles, job.w_tiles                         # (N, n_ic, R, P), (n_ic, n_oc, C, R, 9)
-        met = a[:, :, :, output_gather_index(job.height, job.width)]        # (N, n_ic, R, HW, 9)
-        sums = np.einsum("nirqk,iocrk->nocq", met, w)                      # (N, n_oc, C, HW)
-        nonzero = (met != 0).astype(np.int64)
-        # (n_ic, n_oc, C, R, 9): the weight meets a non-zero activation at an output whose sum is above 0
-        shows = np.einsum("nirqk,nocq->iocrk", nonzero, (sums > 0).astype(np.int64)) > 0
-        reaches = nonzero.any(axis=(0, 3))[:, None, None]                   # (n_ic, 1, 1, R, 9)
-        clamped = reaches & ~shows & ~self._seen_psum[:, None, None]
-        n_ic, n_oc, cols, rows, _ = w.shape
-        real = ((np.arange(n_ic)[:, None, None, None, None] * rows + np.arange(rows)[None, None, None, :, None]
-                 < job.in_channels) &
-                (np.arange(n_oc)[None, :, None, None, None] * cols + np.arange(cols)[None, None, :, None, None]
-                 < job.out_channels))
-        return int((clamped & real).sum())
 
     def derived(self) -> dict[str, str]:
         """The kinds whose expected values the folder does not give but that are derived from its other files
@@ -454,20 +429,8 @@ class LayerChecker:
         if fc is not None and "twin files" in fc.compared:
             lines.append(f"twin files: {fc.compared['twin files']} values checked against the files they repeat")
         hidden = self.unobservable_weights()
-        if hidden and hidden[0]:
-            n, total, pairs = hidden
-            channels = sorted({c for c, _ in pairs})
-            why = "meet only zero activations" if self._outputs_compared else \
-                "reach no value compared (no sum or output compared; at these kernel positions no psum, or only zeros)"
-            lines.append(f"weights not observable: {n} of {total} {why} in this run (input "
-                         f"channel{'s' if len(channels) > 1 else ''} {', '.join(map(str, channels[:8]))}"
-                         f"{' ...' if len(channels) > 8 else ''} at {len(pairs)} (channel, kernel position) pair"
-                         f"{'s' if len(pairs) > 1 else ''}): a wrong one there changes no value checked")
-        clamped = self.clamped_weights()
-        if hidden and clamped:
-            lines.append(f"weights seen only through outputs the ReLU holds at 0: {clamped} of {hidden[1]} meet "
-                         f"non-zero activations only where their output's sum is <= 0 in this run (no sums or psums "
-                         f"compared): a wrong one that keeps those sums <= 0 changes no value checked")
+        lines += observability.summary_lines(hidden, self.clamped_weights() if hidden else 0,
+                                             getattr(self, "_outputs_compared", True))
         ranges = self.value_ranges()
         if ranges:
             lines.append("values compared span " + ", ".join(f"{k} {lo}..{hi} ({bits}-bit signed)"
