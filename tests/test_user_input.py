@@ -475,3 +475,14 @@ def test_a_run_that_would_compare_nothing_the_core_reports_is_refused():
     with pytest.raises(InputError, match=r"nothing this core reports can be checked .*the folder gives psum only"):
         _check_checked([], ["psum"], "it reports outputs only")
     _check_checked(["relu"], ["psum", "relu"], "")
+
+
+def test_a_failing_check_prints_its_findings_without_a_traceback(tmp_path):
+    """A FAIL is a finding, said in the summary: cocotb's log of the failed test carries the checker's message
+    and no Python traceback (accel_tb.env.checker.CheckFailed; a student read it as a crash, a probe); the
+    command's status and last line stay a failed check's."""
+    r = _cmd("-m", "accel_tb.cli.run", "--sim", "icarus", "--corrupt", "relu", cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "FAIL: 0 passed, 1 failed" in out, out[-800:]
+    assert "test_layer failed: checker found errors: relu: 16/16 vectors, 128 values compared, 1 mismatches" in out
+    assert "Traceback" not in out, out[-3000:]

@@ -25,7 +25,7 @@ from accel_host.cycles import per_image
 from accel_host.mapping import names
 from accel_tb.adapter import tile_rows
 from accel_tb.design.runner import load_config
-from accel_tb.env.checker import LayerChecker, LayerJob, job_from_ints
+from accel_tb.env.checker import CheckFailed, LayerChecker, LayerJob, job_from_ints
 from accel_tb.env.environment import Environment, make_adapter
 from accel_tb.network.report import build_report, print_report, save_report
 from accel_tb.vip.sim import now_cycle
@@ -247,5 +247,6 @@ async def test_network(dut):
     print_report(dut._log.info, report)
     if cfg.get("report_dir"):
         save_report(report, Path(cfg["report_dir"]), plot=cfg.get("plot", True))
-    assert not problems, "RTL layer outputs differ from golden_py:\n" + "\n".join(problems)
+    if problems:
+        raise CheckFailed("RTL layer outputs differ from golden_py:\n" + "\n".join(problems))
     assert agree == n_img, f"RTL predictions agree with PyTorch on {agree}/{n_img} images"
