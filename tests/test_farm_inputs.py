@@ -441,3 +441,59 @@ def test_a_chunk_whose_inputs_change_is_not_cached(tmp_path, monkeypatch):
     assert ran == [True, False] and farm.read_entry(cache, spec) == ({**raw, "cached": True}, None)
     farm._code_hash.cache_clear()
     farm.sim_version.cache_clear()
+
+
+def _chunk_spec(cache, images=(0,)):
+    return {"images": list(images), "key": "0123456789abcdef0123", "cache": str(cache), "config": {}, "params": {},
+            "sim": "icarus", "long_run": False}
+
+
+def test_an_earlier_attempt_s_report_is_never_this_attempt_s_result(tmp_path, monkeypatch):
+    """A chunk whose simulation stops before writing its report: an earlier attempt's report in the chunk's run
+    folder was read and cached as this attempt's result (a probe: RTL that never delivers an output passed from
+    the cache). Each attempt starts without it; a failed simulation whose report names no mismatch (a crash) and
+    a report of other images are not cached either."""
+    spec = _chunk_spec(tmp_path)
+    stale = tmp_path / f"{spec['key']}.run"
+    stale.mkdir()
+    (stale / "network_report.json").write_text(json.dumps({"raw": [{"images": [0], "problems": [], "stats": {}}]}))
+    monkeypatch.setattr(farm, "run", lambda **kw: {"failed": 1})     # stopped before its report
+    with pytest.raises(FarmError, match=r"images \[0\]: no report written"):
+        farm.run_chunk(spec)
+    assert not (tmp_path / f"{spec['key']}.json").exists()
+
+    def writes(raw, failed):
+        def fake_run(**kw):
+            out = Path(kw["config"]["report_dir"])
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "network_report.json").write_text(json.dumps({"raw": [raw]}))
+            return {"failed": failed}
+        return fake_run
+    monkeypatch.setattr(farm, "run", writes({"images": [0], "problems": [], "stats": {}}, 1))
+    with pytest.raises(FarmError, match="the simulation failed and its report names no mismatch: not cached"):
+        farm.run_chunk(spec)
+    monkeypatch.setattr(farm, "run", writes({"images": [7], "problems": [], "stats": {}}, 0))
+    with pytest.raises(FarmError, match=r"the report written is of images \[7\]: not cached"):
+        farm.run_chunk(spec)
+    assert not (tmp_path / f"{spec['key']}.json").exists()
+    # a failed chunk with its mismatches is a result, cached as one
+    monkeypatch.setattr(farm, "run", writes({"images": [0], "problems": ["features[27]: 1 of 128 differ"],
+                                             "stats": {}}, 1))
+    assert farm.run_chunk(spec)["problems"] == ["features[27]: 1 of 128 differ"]
+
+
+def test_the_chunk_key_hashes_the_batches_the_loader_reads_and_the_packages(tmp_path):
+    """The loader resolves a data folder again (DIR/cifar-10-batches-py first): the key hashed the folder given,
+    and other images inside it came from the cache (a probe). And torch, numpy, cocotb compute and run the
+    chunk: their versions are in its key."""
+    outer = tmp_path / "cifar-10-batches-py"
+    inner = outer / "cifar-10-batches-py"
+    inner.mkdir(parents=True)
+    (outer / "test_batch").write_bytes(b"outer")
+    (inner / "test_batch").write_bytes(b"inner")
+    config = {**CONFIG, "data_dir": str(outer)}
+    parts = farm.chunk_parts(config, PARAMS, [0], "icarus")
+    (inner / "test_batch").write_bytes(b"other images")
+    assert farm.chunk_parts(config, PARAMS, [0], "icarus")["data"] != parts["data"]
+    import importlib.metadata
+    assert f"torch {importlib.metadata.version('torch')}" in parts["packages"]

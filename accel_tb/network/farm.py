@@ -6,8 +6,8 @@ Each task runs a chunk of images through the whole network in its own simulator 
 is built once, before any task starts, and shared by every worker on the machine). Finished chunks are cached
 on disk under a key of everything that decides their result -- the checkpoint's bytes, the RTL sources and
 core parameters, the image ids, the layers and the data, the Python code that maps, simulates and checks (every
-*.py of accel_tb, accel_host and golden_py), the simulator and its version -- so a rerun continues where the
-last one stopped, and never reuses a result that something it depends on has since changed. A
+*.py of accel_tb, accel_host and golden_py), the simulator and its version, torch's, numpy's and cocotb's -- so
+a rerun continues where the last one stopped, and never reuses a result that something it depends on has since changed. A
 chunk that crashes is retried (--retries), then reported with its image ids; a mismatch in any image fails
 the run and names image, layer and location. The chunks' results merge into the same report one process
 writes (accel_tb.network.report.build_report).
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import math
 import os
@@ -59,6 +60,7 @@ from accel_tb.design.runner import (
     rtl_sources,
     run,
 )
+from golden_py.data import resolve_data_dir
 
 CLUSTERS = {"slurm": "SLURMCluster", "lsf": "LSFCluster", "sge": "SGECluster", "pbs": "PBSCluster",
             "htcondor": "HTCondorCluster"}
@@ -159,7 +161,9 @@ def chunk_parts(config: dict, params: dict, images: list[int], sim: str, code_ro
         "parameters": sorted(params.items()),
         "images": images,
         "layers": config.get("layers"),
-        "data": (_file_hash(sorted(Path(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir")
+        # the folder the simulator's loader reads (it resolves the given one again: DIR/cifar-10-batches-py
+        # first), not the one given (a probe: an inner folder's other images were taken from the cache)
+        "data": (_file_hash(sorted(resolve_data_dir(config["data_dir"]).glob("*_batch*"))) if config.get("data_dir")
                  else ["samples", _file_hash(_bundled_samples())]),
         "corrupt_layer": config.get("corrupt_layer"),
         "dataflow": [config.get("dataflow"), config.get("compare")],
@@ -167,6 +171,8 @@ def chunk_parts(config: dict, params: dict, images: list[int], sim: str, code_ro
         "io": [config.get("host_io", True), config.get("host_io_rotate")],
         "code": _code_hash.__wrapped__(Path(code_root or ROOT).resolve()) if fresh else code_hash(code_root),
         "simulator": simulator or [sim, sim_version(sim)],
+        # what computes the expected values and runs the simulation besides our code (golden_store keys torch too)
+        "packages": [f"{name} {importlib.metadata.version(name)}" for name in ("torch", "numpy", "cocotb")],
     }
 
 
@@ -264,6 +270,10 @@ def run_chunk(spec: dict) -> dict:
     if n <= spec.get("fail_times", 0):   # tests only: a chunk that crashes its first attempts
         raise RuntimeError(f"injected failure of the chunk of images {spec['images']} (attempt {n})")
     report_dir = cache / f"{spec['key']}.run"
+    # an earlier attempt's report must not stand for this one's: a simulation that stops before writing its own
+    # left the old one there, and it was cached as this attempt's result (a probe: RTL that never delivers an
+    # output passed, from an attempt on other files that had been refused)
+    shutil.rmtree(report_dir, ignore_errors=True)
     # a chunk's report is only read back for the merge: no plot (importing matplotlib and drawing cost
     # about 1.8 s per chunk here, paid again by every chunk, while one process pays it once)
     config = {**spec["config"], "images": spec["images"], "report_dir": str(report_dir), "plot": False}
@@ -282,6 +292,12 @@ def run_chunk(spec: dict) -> dict:
     if not rep_path.is_file():
         raise FarmError(f"images {spec['images']}: no report written (simulation stopped, {res['failed']} failed)")
     raw = json.loads(rep_path.read_text())["raw"][0]
+    if raw.get("images") != spec["images"]:
+        raise FarmError(f"images {spec['images']}: the report written is of images {raw.get('images')}: not cached")
+    if res["failed"] and not raw.get("problems"):
+        # a failed test is a result only where its report says why (mismatches); else it stopped (a crash)
+        raise FarmError(f"images {spec['images']}: the simulation failed and its report names no mismatch: "
+                        f"not cached")
     raw["worker_pid"] = os.getpid()
     # the chunk end to end in its worker: the simulation's own wall ("wall") plus what every chunk pays
     # again -- the simulator's start-up (interpreter, torch, model and images) and its report (of the
