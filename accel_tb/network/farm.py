@@ -36,6 +36,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import logging
 import math
 import os
 import re
@@ -510,7 +511,10 @@ def make_client(workers: int, scheduler: str | None, cluster_file: str | None):
     # says so in a multi-line warning, as for a jobqueue cluster below
     with dask.config.set({"distributed.worker.profile.enabled": False}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Port \d+ is already in use", category=UserWarning)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # a failed chunk is reported by the run itself, with its image ids, in one line: the workers' own log of
+        # it ("Compute Failed" with a traceback, at ERROR) only repeated it over many lines (a probe)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
