@@ -34,8 +34,11 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
     """Model in eval mode and fp32, plus the checkpoint's metadata. Accepts inference checkpoints and the
     training state files written by golden_py.train."""
     path = checkpoint_path(path)
-    with open(path, "rb") as f:
-        head = f.read(4)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
     if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):   # torch.save's zip, or an older raw pickle
         raise CheckpointError(f"{path}: not a torch checkpoint (neither torch.save's zip archive nor a pickle: it "
                               f"starts with {head!r})")
@@ -45,13 +48,16 @@ def load_model(path: str | Path) -> tuple[VGG16Quant, dict]:
             ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()
-        if "Weights only load failed" in text:
+        if "Weights only load failed" in text and "Unsupported global" in text:
             # torch's own message goes on to advise weights_only=False, i.e. running the file's code: never here
             raise CheckpointError(f"{path}: holds objects that torch.load builds only by running code from the "
                                   f"file; refused, never unpickled (a checkpoint of tensors and plain values "
                                   f"loads)") from e
-        # the message keeps its first line, plain, so that every command's error stays one line
-        first = (text.splitlines() or [""])[0].strip()
+        # one line, plain, so that every command's error stays one line: the weights-only unpickler's own reason
+        # where torch gives one (a damaged pickle: 'Unsupported operand 255'), never its advice to load the file
+        # with weights_only=False; else the first line
+        reason = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|$)", text, re.S)
+        first = " ".join(reason.group(1).split()) if reason else (text.splitlines() or [""])[0].strip()
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {first})") from e
     if isinstance(ck, dict) and "state_dict" in ck and "arch" not in ck:
         return from_course_checkpoint(ck, path)

@@ -41,50 +41,59 @@ def prepare_out(out: Path, force: bool) -> None:
 
 
 def _course_files(out: Path) -> list[Path]:
-    """The course files of a folder (what read_folder reads by name, and their viz/ twins): what --force replaces.
-    Other files (a student's notes, viz/ files of their own) stay."""
-    return [q for q in [*out.glob("*"), *out.glob("viz/*")] if q.is_file() and is_course_name(
-        q.name.lower().removeprefix("viz_") if q.parent.name == "viz" else q.name)]
+    """The course files of a folder (what read_folder reads by name, and their viz/viz_ twins): what --force
+    replaces. Other files (a student's notes, viz/ files of their own) stay."""
+    top = [q for q in out.glob("*") if q.is_file() and is_course_name(q.name)]
+    return top + [q for q in out.glob("viz/viz_*") if q.is_file() and is_course_name(q.name[len("viz_"):])]
 
 
 def write_out(t, out: Path, **kw) -> list[Path]:
-    """write_layer into a folder of its own beside `out`, then into `out`: a value that does not fit (or any
-    error) leaves `out` as it was (force deleted its files first, then the export stopped: a probe); with force,
-    the old course files go only once the new ones are written (stale tiles of an earlier, larger export would be
-    read back), and every other file stays."""
+    """write_layer into a folder of its own, then into `out`: a value that does not fit (or any error) leaves
+    `out` as it was (force deleted its files first, then the export stopped: a probe). An existing `out` gets the
+    new files from a folder inside it (the same file system, whatever a link or a mount makes of its parent)
+    before its stale course files go (tiles of an earlier, larger export would be read back); every other file
+    stays. A new `out` is the folder written beside it, renamed."""
+    if out.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+        try:
+            files = [f.relative_to(tmp) for f in write_layer(t, tmp, **kw)]
+            (out / "viz").mkdir(exist_ok=True)
+            for f in files:
+                os.replace(tmp / f, out / f)
+            for q in _course_files(out):
+                if q.relative_to(out) not in files:
+                    q.unlink()
+            return [out / f for f in files]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     missing = [q for q in [out, *out.parents] if not q.exists()]
-    top = missing[-1] if missing else None       # the first folder this export makes (removed on an error)
+    top = missing[-1]       # the first folder this export makes (removed on an error)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
     try:
         files = write_layer(t, tmp, **kw)
-        if not out.exists():
-            os.replace(tmp, out)
-            return [out / f.relative_to(tmp) for f in files]
-        for q in _course_files(out):
-            q.unlink()
-        (out / "viz").mkdir(exist_ok=True)
-        for f in files:
-            os.replace(f, out / f.relative_to(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)       # mkdtemp's folder is private (0700); a folder the user made is not
+        os.replace(tmp, out)
         return [out / f.relative_to(tmp) for f in files]
     except BaseException:
-        if top is not None and top != out and top.exists():
-            shutil.rmtree(top, ignore_errors=True)      # folders made for it, the temporary one inside
-        raise
-    finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if top != out and top.exists():
+            shutil.rmtree(top, ignore_errors=True)      # folders made for it
+        raise
 
 
 def _unchecked_weights(v, rep) -> list[str]:
     """What the simulator paths say of the weights no comparison of the folder sees (golden_py.observability), for
-    the folder against itself: its psums where it gives them, its sums or outputs where it gives those."""
-    outputs = "sum" in rep.compared or "relu" in rep.compared
-    mask = v.psum_mask if "psum" in rep.compared else None
-
-    def psum_positions(i, k):
-        return [] if mask is None else [q for q in range(mask.shape[3]) if mask[i, :, 0, q, k].any()]
+    the folder against itself: its psums where it gives them (every padded position is 'streamed'), its sums or
+    outputs where it gives those."""
+    # sums derived from a full set of psum files are what the simulator paths compare the core's sums with
+    outputs = "sum" in rep.compared or "relu" in rep.compared or bool(v.sums_derived)
+    streamed = [range(v.padded_positions)] * 9 if "psum" in rep.compared else None
     a, shape = v.a_tiles[None], (v.side, v.side, v.n_ic * v.channels, v.n_oc * v.cols)
-    counted = observability.unobservable(a, v.w_tiles, *shape, outputs, psum_positions)
+    counted = observability.unobservable(a, v.w_tiles, *shape, outputs,
+                                         observability.psum_positions(v.psum_mask, streamed))
     hidden = observability.clamped(a, v.w_tiles, *shape, counted[3]) \
         if counted and "relu" in rep.compared and "sum" not in rep.compared else 0
     return observability.summary_lines(counted, hidden, outputs)

@@ -14,6 +14,17 @@ import numpy as np
 from .tiling import output_gather_index
 
 
+def psum_positions(mask, streamed=None):
+    """psum_positions(i, k) for unobservable(): the padded positions whose psums of input tile i at kernel
+    position k are compared -- those the core streams (streamed[k]; None: psums not compared at all) that the
+    folder gives (mask (n_ic, n_oc, 1, P, 9) of the positions its psum files hold; None: every one)."""
+    def positions(i, k):
+        if streamed is None:
+            return []
+        return [q for q in streamed[k] if mask is None or mask[i, :, 0, q, k].any()]
+    return positions
+
+
 def unobservable(a_tiles, w_tiles, height: int, width: int, in_channels: int, out_channels: int,
                  outputs_compared: bool, psum_positions) -> tuple[int, int, list[tuple[int, int]], np.ndarray] | None:
     """Weights that meet only zero activations at every position a comparison reads. a_tiles (N, n_ic, R, P),
@@ -73,6 +84,6 @@ def summary_lines(counted, clamped_count: int, outputs_compared: bool) -> list[s
                      f"{'s' if len(pairs) > 1 else ''}): a wrong one there changes no value checked")
     if counted and clamped_count:
         lines.append(f"weights seen only through outputs the ReLU holds at 0: {clamped_count} of {counted[1]} meet "
-                     f"non-zero activations only where their output's sum is <= 0 in this run (no sums or psums "
-                     f"compared): a wrong one that keeps those sums <= 0 changes no value checked")
+                     f"non-zero activations only where their output's sum is <= 0 in this run (no sum "
+                     f"compared, nor a psum of theirs): a wrong one that keeps those sums <= 0 changes no value checked")
     return lines

@@ -46,3 +46,13 @@ def test_no_weight_is_corrupted_when_none_can_be_seen():
     job = job_from_ints("t", a, w, 8, 8, relu=True, psums=False)
     before = job.w_tiles.copy()
     assert corrupt_weight_tile(job, a, w) is None and (job.w_tiles == before).all()
+
+
+def test_a_narrow_array_corrupts_a_channel_of_its_first_tile():
+    """--cols 4: output channel 5 is in the second tile; the weight is taken from the first tile's last column
+    (index 5 of a 4-wide tile raised IndexError, a review)."""
+    rng = np.random.default_rng(6)
+    a, w = rng.integers(1, 16, (1, 8, 4, 4)), rng.integers(-8, 8, (8, 8, 3, 3))
+    job = job_from_ints("t", a, w, 4, 4, relu=True, psums=False)
+    what = corrupt_weight_tile(job, a, w)
+    assert what is not None and "output channel 3" in what, what

@@ -141,7 +141,10 @@ def test_the_summary_says_how_wide_the_values_compared_were():
         assert -(1 << (bits - 1)) <= lo and hi < 1 << (bits - 1)                     # fits
         assert lo < -(1 << (bits - 2)) or hi >= 1 << (bits - 2)                     # one bit fewer does not
     assert ck.report()["value_ranges"]["sum"] == dict(zip(("min", "max", "bits"), ranges["sum"]))
-    line = [x for x in ck.summary_lines() if x.startswith("values compared span ")]
+    from accel_tb.env.checker import signed_bits
+    assert [signed_bits(lo, hi) for lo, hi in ((0, 0), (1, 1), (-1, -1), (-2, 1), (-128, 127), (-129, 0), (0, 128))] \
+        == [1, 2, 1, 2, 8, 9, 9]
+    line = [x for x in ck.summary_lines() if x.startswith("expected values span ")]
     assert line and f"sum {ranges['sum'][0]}..{ranges['sum'][1]} ({ranges['sum'][2]}-bit signed)" in line[0]
 
 
@@ -162,10 +165,33 @@ def test_export_check_says_what_the_simulator_paths_say_of_a_folder(tmp_path):
     write_layer(tile_layer(a, torch.randint(-8, 8, (8, 8, 3, 3), generator=g)), tmp_path / "relu")
     for q in with_viz_twins(tmp_path / "relu", "psum_*.txt", "out_raw*.txt"):
         q.unlink()
-    for name, clamp in (("full", False), ("relu", True)):
+    write_layer(tile_layer(a, torch.randint(-8, 8, (8, 8, 3, 3), generator=g)), tmp_path / "psums")
+    for q in with_viz_twins(tmp_path / "psums", "out*.txt"):      # every psum, no outputs: sums derived from them
+        q.unlink()
+    for name, clamp in (("full", False), ("relu", True), ("psums", False)):
         v = read_folder(tmp_path / name)
         folder_lines = _unchecked_weights(v, check_vectors(v))
         sim_lines = [x for x in LayerChecker(job_from_folder(v), log=lambda m: None).summary_lines()
                      if x.startswith("weights ")]
         assert folder_lines == sim_lines and folder_lines[0].startswith("weights not observable: 72 of 576"), name
         assert any(x.startswith("weights seen only through outputs the ReLU holds at 0") for x in folder_lines) == clamp
+
+
+def test_output_stationary_finished_sums_compared_through_relu_count_the_clamped_weights():
+    """An output-stationary run of a folder of outputs alone compares the finished sums through the ReLU: the
+    weights the clamp hides are counted there too (os_psum was taken for a sum comparison: 0, a review); with
+    the sums given, none."""
+    rng = np.random.default_rng(10)
+    a, w = rng.integers(0, 16, (1, 8, 4, 4)), rng.integers(-8, 8, (8, 8, 3, 3))
+    relu_only = _job(a, w)
+    del relu_only.expected["psum"], relu_only.expected["sum"]
+    plain = LayerChecker(relu_only, log=lambda m: None)
+    finished = LayerChecker(relu_only, log=lambda m: None, kinds=())
+    finished.expect_finished_sums()
+    assert set(finished.scoreboards) == {"os_psum"} and finished.clamped_weights() == plain.clamped_weights() > 0
+    with_sums = _job(a, w)
+    del with_sums.expected["psum"]
+    ck = LayerChecker(with_sums, log=lambda m: None, kinds=())
+    ck.expect_finished_sums()
+    assert ck.clamped_weights() == 0 and ck.value_ranges()["os_psum"][:2] == (int(with_sums.expected["sum"].min()),
+                                                                               int(with_sums.expected["sum"].max()))

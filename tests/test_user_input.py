@@ -448,7 +448,7 @@ def test_export_whose_values_do_not_fit_leaves_no_folder(tmp_path, one_line_erro
     assert out.is_dir()
 
 
-def test_an_option_of_one_value_given_twice_is_one_line():
+def test_an_option_of_one_value_given_twice_is_one_line(capsys):
     """golden_py.cliargs.ArgumentParser: argparse kept the last of a repeated option and dropped the first unread
     (`accel-run --golden A --golden B` checked B alone; `export --check A --check B` said B consistent); now one
     line naming both values. A flag given twice and an option that collects values (append) are as before."""
@@ -463,7 +463,9 @@ def test_an_option_of_one_value_given_twice_is_one_line():
     for argv in (["--golden", "A", "--golden", "B"], ["--golden=A", "--gold", "B"]):
         with pytest.raises(SystemExit) as e:
             ap.parse_args(argv)
-        assert e.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert e.value.code == 2 and err == ["error: argument --golden: given twice (A, then B): give it once (see "
+                                             "cmd --help)"], err
 
 
 def test_a_run_that_would_compare_nothing_the_core_reports_is_refused():

@@ -325,11 +325,11 @@ def main(argv=None) -> int:
         print(f"  decided: {line}")
     for line in undecided:
         print(f"  could not decide: {line}")
+    problems = []
     try:   # the proposal judged as accel-byoc --config will judge it
         check_ports(load_config(out), ports, args.top)
     except ConfigError as e:
-        print(f"not yet runnable: {e}")
-        return 0
+        problems.append(str(e))
     # the sources as the run's simulator compiles them: describing the top's ports reads the top alone, and a
     # file left out of --rtl (a probe: ofifo.v) was 'checked' here and refused only by the run
     try:
@@ -341,7 +341,11 @@ def main(argv=None) -> int:
         try:
             elaborate(args.top, sources, params, sim, [Path(d).resolve() for d in args.include])
         except BuildError as e:
-            print(f"not yet runnable: {e}")
-            return 1
+            problems.append(str(e))
+    if problems:
+        for p in problems:
+            print(f"not yet runnable: {p}")
+        print(f"(edit {out}, or mend the sources and run init again with --force)")
+        return 1
     print(f"checked: {out} agrees with {args.top}'s ports" + (f" and the sources compile ({sim})" if sim else ""))
     return 0

@@ -87,7 +87,7 @@ def kill_tree(pid: int, alive: bool = True, extra=None, group: bool = False, wai
     deadline = time.monotonic() + wait_s
     while True:
         pids = set(descendants(pid) if alive else []) | set(extra() if extra else [])
-        for p in [pid, *pids]:
+        for p in [*([pid] if alive else []), *pids]:
             try:
                 os.kill(p, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):

@@ -27,6 +27,11 @@ if TYPE_CHECKING:     # golden_py is imported where a job is computed, torch onl
 KINDS = ("psum", "sum", "relu")
 
 
+def signed_bits(lo: int, hi: int) -> int:
+    """The two's-complement width that holds every integer from lo to hi (1 for 0..0, 2 for -2..1)."""
+    return max(hi.bit_length() if hi > 0 else 0, (-lo - 1).bit_length() if lo < 0 else 0) + 1
+
+
 class CheckFailed(AssertionError):
     """A run's findings, each already said in its summary: the cocotb test fails on it, and its log line carries
     the message without a Python traceback (accel_tb.cocotb_tests drops it: a student read every FAIL as a crash
@@ -354,44 +359,53 @@ class LayerChecker:
             self._unobservable = self._count_unobservable()
         return self._unobservable
 
+    def _compared_outputs(self) -> tuple[bool, bool]:
+        """(sums compared, outputs after ReLU compared): the sum and relu scoreboards, and an output-stationary
+        run's finished sums as the one or the other (through ReLU where the folder gives outputs only; neither
+        where they went uncompared)."""
+        finished = "os_psum" in self.scoreboards and not self.finished_unchecked
+        return ("sum" in self.scoreboards or (finished and not self._finished_relu),
+                "relu" in self.scoreboards or (finished and self._finished_relu))
+
     def _count_unobservable(self):
         job = self.job
         # outputs reach a comparison only where an accumulated value is compared (a folder of psums alone, or
         # of kernel position 0's psum.txt, compares none: the other positions' weights were counted as checked)
-        self._outputs_compared = bool({"sum", "relu", "os_psum"} & set(self.scoreboards))
+        self._outputs_compared = any(self._compared_outputs())
         given = job.folder.psum_mask if job.folder is not None else None   # a folder may give some psums only
-        on = "psum" in self.scoreboards
-
-        def psum_positions(i, k):     # the core streams them, and the folder gives them
-            return [q for q in self.streamed[k] if given is None or given[i, :, 0, q, k].any()] if on else []
+        positions = observability.psum_positions(given, self.streamed if "psum" in self.scoreboards else None)
         counted = observability.unobservable(job.a_tiles, job.w_tiles, job.height, job.width, job.in_channels,
-                                             job.out_channels, self._outputs_compared, psum_positions)
+                                             job.out_channels, self._outputs_compared, positions)
         if counted is None:
             return None
         self._seen_psum = counted[3]
         return counted[:3]
 
     def value_ranges(self) -> dict[str, tuple[int, int, int]]:
-        """kind -> (least, greatest, two's-complement bits they need) of the expected values compared (psum, sum,
-        relu): a core that loses the bits above them passes this run (a probe: sums wrapped at 8 bits passed one
-        image of layer 27, whose sums need 9), so the summary says how wide the values checked were."""
+        """kind -> (least, greatest, two's-complement bits they need) of the expected values of each kind compared
+        (psum, sum, relu; an output-stationary run's finished sums as os_psum): a core that loses the bits above
+        them passes this run (a probe: sums wrapped at 8 bits passed one image of layer 27, whose sums need 9), so
+        the summary says how wide the expected values were."""
         out = {}
-        for kind in ("psum", "sum", "relu"):
-            values = self.job.expected.get(kind) if kind in self.scoreboards else None
+        finished = "os_psum" in self.scoreboards and not self.finished_unchecked
+        sources = {"psum": "psum", "sum": "sum", "relu": "relu",
+                   "os_psum": ("relu" if self._finished_relu else "sum") if finished else None}
+        for kind, source in sources.items():
+            values = self.job.expected.get(source) if kind in self.scoreboards and source else None
             if values is not None and np.size(values):
                 lo, hi = int(np.min(values)), int(np.max(values))
-                out[kind] = (lo, hi, max(hi.bit_length(), (-lo - 1).bit_length()) + 1)
+                out[kind] = (lo, hi, signed_bits(lo, hi))
         return out
 
     def clamped_weights(self) -> int:
-        """Weights seen only through outputs after the ReLU (no psum or sum of theirs compared) whose every output
-        they reach is held at 0 in this run (golden_py.observability.clamped): a wrong one that keeps those sums
-        <= 0 changes no value checked (a probe: 248 of 576 sign flips passed a folder of out.txt alone, where the
-        summary named only the 144 that meet zero activations). 0 where sums or psums are compared."""
+        """Weights seen only through outputs after the ReLU (no sum compared, nor a psum of theirs) whose every
+        output they reach is held at 0 in this run (golden_py.observability.clamped): a wrong one that keeps those
+        sums <= 0 changes no value checked (a probe: 248 of 576 sign flips passed a folder of out.txt alone, where
+        the summary named only the 144 that meet zero activations). 0 where sums are compared."""
         if not hasattr(self, "_clamped"):
             self._clamped = 0
-            if "relu" in self.scoreboards and not {"sum", "os_psum"} & set(self.scoreboards) and \
-                    self.unobservable_weights() is not None:
+            sums, relu = self._compared_outputs()
+            if relu and not sums and self.unobservable_weights() is not None:
                 job = self.job
                 self._clamped = observability.clamped(job.a_tiles, job.w_tiles, job.height, job.width,
                                                       job.in_channels, job.out_channels, self._seen_psum)
@@ -440,7 +454,7 @@ class LayerChecker:
                                              getattr(self, "_outputs_compared", True))
         ranges = self.value_ranges()
         if ranges:
-            lines.append("values compared span " + ", ".join(f"{k} {lo}..{hi} ({bits}-bit signed)"
+            lines.append("expected values span " + ", ".join(f"{k} {lo}..{hi} ({bits}-bit signed)"
                                                            for k, (lo, hi, bits) in ranges.items())
                          + ": a core that loses bits above these passes this run (more images or layers reach more)")
         if fc is not None and fc.compared:

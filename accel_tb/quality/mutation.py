@@ -354,7 +354,7 @@ def endless_elaboration(rtl_dir: Path, module: str, limit: int = ELAB_LIMIT_S) -
             try:
                 proc.wait(timeout=limit)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)     # the driver and its ivl child
+                kill_tree(proc.pid, proc.poll() is None, group=True)     # the driver and its ivl child
                 proc.wait()
                 return f"{name}: elaboration did not finish in {limit} s (iverilog)"
     return ""
