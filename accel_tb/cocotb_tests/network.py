@@ -90,28 +90,31 @@ def locate_mismatch(index: int, got: torch.Tensor, exp: torch.Tensor, image_ids=
 
 def corrupt_weight_tile(job, a_int, w_int) -> str | None:
     """Negative test: one weight of the first input- and output-channel tiles gets its sign bit flipped after the
-    expectation was computed, in output channel 5 (the last of a narrower layer): the first (input channel, kernel
-    position) -- channel 2 at position 4 first, as it always was -- whose change reaches an output of this run's
-    images, after the ReLU where the layer has one. A fixed weight met only zero activations (or outputs the ReLU
-    clamps) on some images, and the negative test passed (a probe: features[27], image 3). Returns what was
-    corrupted, or None when no such weight changes an output (the run then fails: no negative test was made)."""
+    expectation was computed: the first (output channel, input channel, kernel position) -- channel 5 (the first
+    tile's last where it is narrower), input channel 2, position 4 first, as it always was, then the tile's other
+    output channels -- whose change reaches an output of this run's images, after the ReLU where the layer has one.
+    A fixed weight met only zero activations (or outputs the ReLU clamps) on some images, and the negative test
+    passed (a probe: features[27], image 3). Returns what was corrupted, or None when no such weight changes an
+    output (the run then fails: no negative test was made)."""
     from golden_py.tiling import ints  # noqa: PLC0415
     a, w = ints(a_int), ints(w_int)
     n, ic, h, wd = a.shape
-    c = min(5, job.cols - 1, w.shape[0] - 1)      # in the first output tile of a narrower array too
+    cols = range(min(job.cols, w.shape[0]))
+    first = min(5, cols[-1])
     pad = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)))
     seen = [pad[:, :, k // 3:k // 3 + h, k % 3:k % 3 + wd] for k in range(9)]     # (N, IC, H, W) per position
-    sums = sum((w[c, :, k // 3, k % 3][None, :, None, None] * seen[k]).sum(1) for k in range(9))
     w_w = CoreConfig().w_w
     rows = range(min(job.rows, ic))
-    for r in [2, *rows] if 2 in rows else rows:
-        for k in (4, 0, 1, 2, 3, 5, 6, 7, 8):
-            u = (int(w[c, r, k // 3, k % 3]) & ((1 << w_w) - 1)) ^ (1 << (w_w - 1))     # the sign bit flipped
-            new = u - (1 << w_w) if u >= 1 << (w_w - 1) else u
-            changed = sums + (new - int(w[c, r, k // 3, k % 3])) * seen[k][:, r]
-            if (np.maximum(changed, 0) != np.maximum(sums, 0)).any() if job.relu else (changed != sums).any():
-                job.w_tiles[0, 0, c, r, k] = new
-                return f"input channel {r}, output channel {c}, kernel position {k}"
+    for c in [first, *(x for x in cols if x != first)]:
+        sums = sum((w[c, :, k // 3, k % 3][None, :, None, None] * seen[k]).sum(1) for k in range(9))
+        for r in [2, *(x for x in rows if x != 2)] if 2 in rows else rows:
+            for k in (4, 0, 1, 2, 3, 5, 6, 7, 8):
+                u = (int(w[c, r, k // 3, k % 3]) & ((1 << w_w) - 1)) ^ (1 << (w_w - 1))     # the sign bit flipped
+                new = u - (1 << w_w) if u >= 1 << (w_w - 1) else u
+                changed = sums + (new - int(w[c, r, k // 3, k % 3])) * seen[k][:, r]
+                if (np.maximum(changed, 0) != np.maximum(sums, 0)).any() if job.relu else (changed != sums).any():
+                    job.w_tiles[0, 0, c, r, k] = new
+                    return f"input channel {r}, output channel {c}, kernel position {k}"
     return None
 
 
@@ -164,9 +167,8 @@ async def test_network(dut):
             if step.index == cfg.get("corrupt_layer"):
                 corrupted = corrupt_weight_tile(job, a_int, step.w_int)
                 if corrupted is None:
-                    msg = (f"features[{step.index}]: NEGATIVE TEST not made: no weight of output channel "
-                           f"{min(5, job.cols - 1, job.out_channels - 1)} in the first tiles changes an output of "
-                           f"these images")
+                    msg = (f"features[{step.index}]: NEGATIVE TEST not made: no weight of the first input and "
+                           f"output tiles changes an output of these images")
                     dut._log.error(msg)
                     problems.append(msg)
                 else:
