@@ -476,6 +476,10 @@ def test_an_earlier_attempt_s_report_is_never_this_attempt_s_result(tmp_path, mo
     with pytest.raises(FarmError, match=r"the report written is of images \[7\]: not cached"):
         farm.run_chunk(spec)
     assert not (tmp_path / f"{spec['key']}.json").exists()
+    # predictions that disagree, every layer matching, are a finding (the report says 0 of 1 agree): a result
+    monkeypatch.setattr(farm, "run", writes({"images": [0], "problems": [], "agree": 0, "stats": {}}, 1))
+    assert farm.run_chunk(spec)["agree"] == 0
+    (tmp_path / f"{spec['key']}.json").unlink()
     # a failed chunk with its mismatches is a result, cached as one
     monkeypatch.setattr(farm, "run", writes({"images": [0], "problems": ["features[27]: 1 of 128 differ"],
                                              "stats": {}}, 1))

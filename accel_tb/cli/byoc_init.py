@@ -343,9 +343,9 @@ def main(argv=None) -> int:
         except BuildError as e:
             problems.append(str(e))
     if problems:
-        for p in problems:
-            print(f"not yet runnable: {p}")
-        print(f"(edit {out}, or mend the sources and run init again with --force)")
+        for i, p in enumerate(problems):
+            print(f"not yet runnable: {p}" + (f" (edit {out}, or mend the sources and run init again with --force)"
+                                              if i == len(problems) - 1 else ""))
         return 1
     print(f"checked: {out} agrees with {args.top}'s ports" + (f" and the sources compile ({sim})" if sim else ""))
     return 0

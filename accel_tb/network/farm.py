@@ -295,7 +295,7 @@ def run_chunk(spec: dict) -> dict:
     raw = json.loads(rep_path.read_text())["raw"][0]
     if raw.get("images") != spec["images"]:
         raise FarmError(f"images {spec['images']}: the report written is of images {raw.get('images')}: not cached")
-    if res["failed"] and not raw.get("problems") and raw.get("agree") == len(spec["images"]):
+    if res["failed"] and not raw.get("problems") and raw.get("agree", len(spec["images"])) == len(spec["images"]):
         # a failed test is a result only where its report says why (mismatches, predictions that disagree);
         # else it stopped (a crash)
         raise FarmError(f"images {spec['images']}: the simulation failed and its report names no mismatch: "
