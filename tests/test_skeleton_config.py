@@ -410,6 +410,9 @@ def test_init_reads_the_xmem_read_latency_and_shallow_fifos_from_the_source(tmp_
     alias.write_text(top.read_text().replace("  wire [31:0] q;\n", "  wire [31:0] q, d_in;\n  assign d_in = D;\n")
                      .replace(".D(D)", ".D(d_in)"))
     assert xmem_latency([alias], "top", "D")[0] == 0
+    alias.write_text(top.read_text().replace("  wire [31:0] q;\n", "  wire [31:0] q;\n  wire [31:0] d_in = D;\n")
+                     .replace(".D(D)", ".D(d_in)"))
+    assert xmem_latency([alias], "top", "D")[0] == 0
     assert shallow_fifos([top], 36) == ["l0 (top.v): fifo_depth16, 16 words"] and shallow_fifos([top], 16) == []
 
 

@@ -97,7 +97,9 @@ def xmem_latency(sources, top: str, d_xmem: str) -> tuple[int | None, str]:
     params = r"(?:#\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?"     # #(...), parentheses two deep inside
     body = mods[top][1] if top in mods else ""
     # the port, or a wire assigned from it (`assign xmem_data_in = D_xmem;`: a probe's team wired it so)
-    names = [d_xmem, *re.findall(r"\bassign\s+(\w+)\s*=\s*" + re.escape(d_xmem) + r"\s*;", body)]
+    # (`wire [31:0] d = D_xmem;` the same)
+    alias = r"\b(?:assign|wire(?:\s*\[[^\]]*\])?)\s+(\w+)\s*=\s*" + re.escape(d_xmem) + r"\s*;"
+    names = [d_xmem, *re.findall(alias, body)]
     m = None
     for name in names:
         inst = re.compile(r"\b(\w+)\s*" + params + r"\s*\w+\s*\([^;]*?\.D\s*\(\s*" + re.escape(name) + r"\s*\)", re.S)
