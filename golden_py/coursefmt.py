@@ -154,9 +154,18 @@ class Matrix:
     path: Path
     values: np.ndarray
     linenos: list[int]
+    # a file of one value a line read as the matrix it repeats (notebook 000's viz/ twins): each value's line
+    value_lines: list[int] | None = None
 
     def where(self, line_index: int) -> str:
         return f"{self.path}:{self.linenos[line_index]}"
+
+    def where_field(self, line_index: int, field: int) -> str:
+        """file:line (field f) of one value; a one-value-a-line file's own line for it."""
+        if self.value_lines is not None:
+            fields = self.values.shape[1]
+            return f"{self.path}:{self.value_lines[line_index * fields + fields - 1 - field]}"
+        return f"{self.where(line_index)} (field {field})"
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -436,7 +445,6 @@ class _Folder:
         self.used: list[Path] = []
         self.twins: list[Twin] = []
         self.notes: list[str] = []          # viz/ twins read in place of an absent file, said in the summary
-        self.other_layout: set[str] = set()  # viz/ twins in notebook 000's one-value-a-line layout (not read)
 
     def unread(self) -> list[str]:
         """The folder's names (viz/ ones with their folder) that no reading has used so far."""
@@ -476,8 +484,8 @@ class _Folder:
                         raise FormatError(f"{e} (read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks)") from None
                     if not rel.startswith("viz/") or not _one_value_a_line(path):
                         raise          # a twin with a wrong line, a byte-order mark: named, never dropped
-                    self.other_layout.add(rel)     # notebook 000's one value a line: listed as not read
-                    continue
+                    # notebook 000's one value a line: read as a column, compared once shaped (check_twins)
+                    found.append(read_decimal(path, bounds, None))
                 if in_place:
                     self.notes.append(f"{rel}: read in place of {rel.removeprefix('viz/viz_')}, which the folder lacks")
                 self.used.append(path)
@@ -489,11 +497,16 @@ class _Folder:
             m, first = tw.twin, tw.primary
             if m.values.shape != first.values.shape and m.path.parent.name == "viz" and m.values.shape[1] == 1 \
                     and first.values.shape[1] > 1:
-                # notebook 000's activation and weight twins, one value a line: not read, listed as such (a twin
-                # of the same layout with a line more or less is an error below, not a file passed over)
-                self.twins.remove(tw)
-                self.used.remove(m.path)
-                self.other_layout.add(f"viz/{m.path.name}")
+                # notebook 000's activation and weight twins, one value a line, in the order the file's lines give
+                # them (first field first): compared value by value (listed as not read, a wrong one passed: a
+                # probe); a value more or less is an error
+                lines, fields = first.values.shape
+                if m.values.size != first.values.size:
+                    raise FormatError(f"{m.path}: {m.values.size} values one a line, but {first.path.name} (the "
+                                      f"same numbers) holds {first.values.size} ({lines} lines of {fields})")
+                shaped = Matrix(m.path, m.values.reshape(lines, fields)[:, ::-1],
+                                [m.linenos[i * fields] for i in range(lines)], value_lines=list(m.linenos))
+                self.twins[self.twins.index(tw)] = Twin(shaped, first)
             elif m.values.shape != first.values.shape:
                 raise FormatError(f"{m.path}: {m.values.shape[0]} lines of {m.values.shape[1]} values, but "
                                   f"{first.path.name} (the same numbers) has {first.values.shape[0]} of "
@@ -865,10 +878,10 @@ def read_folder(folder: str | Path) -> CourseVectors:  # noqa: C901 (one reading
                      f"same folder), not read")
     stray = [n for n in ignored if "/" not in n and _COURSE_NAMES.fullmatch(n) and n not in leftovers]
     # viz/ twins of course names beyond the reading too (viz/viz_psum_kij9.txt, viz/viz_out_otile1.txt: only
-    # 'not read' until a probe), but not notebook 000's one-value-a-line twins nor, under notebook 001's naming,
-    # twins of 000's output names (its out.txt is after ReLU, 001's the sums: not read, said)
+    # 'not read' until a probe), but not, under notebook 001's naming, twins of 000's output names (its out.txt is
+    # after ReLU, 001's the sums: not read, said)
     stray += [n for n in ignored if n.startswith("viz/viz_") and _COURSE_NAMES.fullmatch(n[len("viz/viz_"):])
-              and n not in f.other_layout and n[len("viz/viz_"):] not in ("weight.txt", "psum.txt")
+              and n[len("viz/viz_"):] not in ("weight.txt", "psum.txt")
               and not (naming == NAMING_001 and re.fullmatch(r"out(_raw)?(_otile\d+)?\.txt", n[len("viz/viz_"):]))]
     if stray:
         raise FormatError(f"{folder / stray[0]}: named as a course file, but not part of this folder's reading "

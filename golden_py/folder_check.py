@@ -69,6 +69,6 @@ def check_vectors(v: CourseVectors, limit: int = 10, only=None, kinds=("psum", "
             diff(kind, tensor, exp, lambda o, c, n, fk=fkind: v.out_where(fk, o, n, c))
     for tw in (v.twins or []) if twins else []:
         diff("twin files", tw.twin.values, tw.primary.values,
-             lambda line, field, m=tw.twin: f"{m.where(line)} (field {field})",
+             lambda line, field, m=tw.twin: m.where_field(line, field),
              what=f"{tw.primary.path.name} has")
     return rep

@@ -390,6 +390,26 @@ def test_viz_twins_of_notebook_003_and_001_names_are_read_in_place(notebook, nam
     assert problems and all(str(p) in q for q in problems[:1]), problems
 
 
+def test_notebook_000_s_one_value_a_line_twins_are_compared_value_by_value(tmp_path):
+    """Notebook 000's viz/ cells write activations and weights one value a line (first field of each line first):
+    listed as not read, a wrong value in them passed (a probe). Read and compared, each value at its own line."""
+    d = write_notebook_folder("000", _layer(), tmp_path / "nb")
+    for p in [*(d / "viz").glob("viz_activation*.txt"), *(d / "viz").glob("viz_weight*.txt")]:
+        lines = p.read_text().splitlines()
+        p.write_text("".join(f"{line}\n" if line.startswith("#") or not line.strip() else
+                             "".join(f"{int(v): 3d} \n" for v in line.split()) for line in lines))
+    v = read_folder(d)
+    assert not any(n.startswith("viz/") for n in v.ignored) and not check_vectors(v).problems
+    p = d / "viz" / "viz_weight_itile0_otile0_kij4.txt"
+    lines = p.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    old = int(lines[k + 9])
+    lines[k + 9] = f"{old + 1 if old < 7 else old - 1: 3d} "
+    p.write_text("\n".join(lines) + "\n")
+    problems = check_vectors(read_folder(d)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{p}:{k + 10}: file has"), problems
+
+
 def test_a_viz_twin_with_a_line_more_or_less_is_an_error_not_passed_over(tmp_path):
     """A twin of the same layout with a line deleted (and a wrong value in it) was dropped as 'another layout' and
     the folder passed; only notebook 000's one-value-a-line twins are another layout (a probe)."""
@@ -400,8 +420,10 @@ def test_a_viz_twin_with_a_line_more_or_less_is_an_error_not_passed_over(tmp_pat
     p.write_text("".join(lines))
     with pytest.raises(FormatError, match=r"viz_out.txt: 15 lines of 8 values, but out.txt \(the same numbers\) has 16"):
         read_folder(d)
-    p.write_text("#h\n" + "".join(f"{v}\n" for v in range(16 * 8)))      # one value a line: not read, listed
-    assert "viz/viz_out.txt" in read_folder(d).ignored
+    p.write_text("#h\n" + "".join(f"{v}\n" for v in range(16 * 8 + 1)))     # one value a line, a value more
+    with pytest.raises(FormatError, match=r"viz_out.txt: 129 values one a line, but out.txt \(the same numbers\) "
+                                          r"holds 128 \(16 lines of 8\)"):
+        read_folder(d)
     p.write_text("\ufeff" + "#h\n")                                       # a byte-order mark: named
     with pytest.raises(FormatError, match="viz_out.txt"):
         read_folder(d)
