@@ -488,3 +488,19 @@ def test_a_failing_check_prints_its_findings_without_a_traceback(tmp_path):
     assert r.returncode == 1 and "FAIL: 0 passed, 1 failed" in out, out[-800:]
     assert "test_layer failed: checker found errors: relu: 16/16 vectors, 128 values compared, 1 mismatches" in out
     assert "Traceback" not in out, out[-3000:]
+
+
+def test_a_2bit_folder_in_decimal_only_is_refused_saying_why(tmp_path):
+    """A 2-bit folder given only as decimal files is read as 4-bit, one channel a row: tiled for twice the rows.
+    The refusal on an 8x8 core says why (it blamed the tiling alone: a probe)."""
+    from accel_tb.cli.inputs import InputError, check_folder
+    src, d = tmp_path / "g", tmp_path / "int"
+    assert _cmd("-m", "golden_py.export", "--checkpoint", str(ROOT / "checkpoints" / "vgg16_a2w4.pt"), "--out",
+                str(src)).returncode == 0
+    d.mkdir()
+    for q in (src / "viz").glob("viz_*.txt"):        # the decimal twins alone, under their _int names
+        (d / q.name[len("viz_"):].replace(".txt", "_int.txt")).write_text(q.read_text())
+    with pytest.raises(InputError, match=r"tiled for a 16x8 array, not 8x8 .*; its activations are in decimal only "
+                                         r"\(read as 4-bit, one channel a row\) and all 0..3"):
+        check_folder(str(d), 8, 8)
+    assert check_folder(str(src), 8, 8).a_bits == 2          # the binary files say 2-bit themselves

@@ -112,8 +112,19 @@ def check_folder(path: str, rows: int | None = None, cols: int | None = None, fl
         raise InputError(f"{given}{path}: cannot read ({e.strerror or e})") from None
     if rows is not None and (v.rows, v.cols) != (rows, cols):
         raise InputError(f"{given}{path}: the files are tiled for a {v.rows}x{v.cols} array, not {rows}x{cols} "
-                         f"(leave out --rows/--cols to use the folder's size)")
+                         f"(leave out --rows/--cols to use the folder's size){two_bit_hint(v, rows)}")
     return v
+
+
+def two_bit_hint(v, rows: int) -> str:
+    """Why a folder may look tiled for twice the rows: activations given in decimal only are read as 4-bit, one
+    channel a row, and a 2-bit folder (two channels a row) then reads as 2 x rows 4-bit rows (a probe); only its
+    binary activation file says the lane width. '' where that is not the case."""
+    decimal_only = any("activations in decimal only" in n for n in (v.notes or []))
+    if decimal_only and v.rows == 2 * rows and int(v.a_tiles.max(initial=0)) <= 3:
+        return ("; its activations are in decimal only (read as 4-bit, one channel a row) and all 0..3: a 2-bit "
+                "folder needs its binary activation file, whose lane width says 2-bit")
+    return ""
 
 
 def layer_core_config(shape: LayerShape, rows: int, cols: int, a_bits: int = 4, dataflow: str = "ws") -> CoreConfig:

@@ -317,7 +317,8 @@ def main_byoc(argv=None) -> int:
         job_cfg, shape, rows, cols, a_bits, kinds = _layer_job_config(args, g.rows, g.cols, before_model=judge_sources)
         declares = "its [geometry]" if cfg else "(Geometry.multi_tile=False)"
         if (rows, cols) != (g.rows, g.cols):
-            raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, {name}'s core is {g.rows}x{g.cols}")
+            hint = inputs.two_bit_hint(inputs.check_folder(args.golden, flag="--golden"), g.rows) if args.golden else ""
+            raise InputError(f"--golden: the folder is tiled for {rows}x{cols}, {name}'s core is {g.rows}x{g.cols}{hint}")
         try:
             tile_rows(g, a_bits)
         except AdapterError as e:
