@@ -369,13 +369,12 @@ class LayerChecker:
 
     def _count_unobservable(self):
         job = self.job
-        # outputs reach a comparison only where an accumulated value is compared (a folder of psums alone, or
-        # of kernel position 0's psum.txt, compares none: the other positions' weights were counted as checked)
-        self._outputs_compared = any(self._compared_outputs())
         given = job.folder.psum_mask if job.folder is not None else None   # a folder may give some psums only
         positions = observability.psum_positions(given, self.streamed if "psum" in self.scoreboards else None)
+        # outputs reach a comparison only where an accumulated value is compared (a folder of psums alone, or
+        # of kernel position 0's psum.txt, compares none: the other positions' weights were counted as checked)
         counted = observability.unobservable(job.a_tiles, job.w_tiles, job.height, job.width, job.in_channels,
-                                             job.out_channels, self._outputs_compared, positions)
+                                             job.out_channels, any(self._compared_outputs()), positions)
         if counted is None:
             return None
         self._seen_psum = counted[3]
@@ -451,7 +450,7 @@ class LayerChecker:
             lines.append(f"twin files: {fc.compared['twin files']} values checked against the files they repeat")
         hidden = self.unobservable_weights()
         lines += observability.summary_lines(hidden, self.clamped_weights() if hidden else 0,
-                                             getattr(self, "_outputs_compared", True))
+                                             any(self._compared_outputs()))
         ranges = self.value_ranges()
         if ranges:
             lines.append("expected values span " + ", ".join(f"{k} {lo}..{hi} ({bits}-bit signed)"

@@ -7,9 +7,9 @@ is built once, before any task starts, and shared by every worker on the machine
 on disk under a key of everything that decides their result -- the checkpoint's bytes, the RTL sources and
 core parameters, the image ids, the layers and the data, the Python code that maps, simulates and checks (every
 *.py of accel_tb, accel_host and golden_py), the simulator and its version, torch's, numpy's and cocotb's -- so
-a rerun continues where the last one stopped, and never reuses a result that something it depends on has since changed. A
-chunk that crashes is retried (--retries), then reported with its image ids; a mismatch in any image fails
-the run and names image, layer and location. The chunks' results merge into the same report one process
+a rerun continues where the last one stopped, and never reuses a result that something it depends on has since
+changed. A chunk that crashes is retried (--retries), then reported with its image ids; a mismatch in any image
+fails the run and names image, layer and location. The chunks' results merge into the same report one process
 writes (accel_tb.network.report.build_report).
 
 A farm file (YAML):
